@@ -1,0 +1,77 @@
+// sync status [TASK]: without a task, the task list; with one, its details.
+// Takes no lock: it reads files that are only ever replaced atomically.
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "check/check_report.hpp"
+#include "commands.hpp"
+#include "core/text_util.hpp"
+#include "task_output.hpp"
+
+namespace dbsync::app {
+
+int PrintTaskList(CommandContext& ctx);
+
+namespace {
+
+void PrintCheckSummary(const char* label, const nlohmann::json& j) {
+  auto report = check::CheckReport::FromJson(j);
+  std::cout << fmt::format("{:<13}{} ({}): {} passed, {} warnings, {} failed\n", label, report.checked_at,
+                           j.value("scope", "full"), report.Count(check::Verdict::kPass),
+                           report.Count(check::Verdict::kWarn), report.Count(check::Verdict::kFail));
+  for (const auto& item : report.items)
+    if (item.verdict == check::Verdict::kFail || item.verdict == check::Verdict::kWarn)
+      std::cout << fmt::format("             {} {}: {}\n", check::VerdictName(item.verdict), item.name, item.reason);
+}
+
+void PrintStatusText(const nlohmann::json& j) {
+  std::cout << fmt::format("{:<13}{} ({})\n", "task:", j["id"].get<std::string>(), j["name"].get<std::string>());
+  std::cout << fmt::format("{:<13}{}\n", "state:", j["lifecycle"].get<std::string>());
+  std::cout << fmt::format("{:<13}{}\n", "created:", j["created_at"].get<std::string>());
+  const auto& s = j["source"];
+  std::cout << fmt::format("{:<13}{} (password {}, server_id {})\n", "source:", s["url"].get<std::string>(),
+                           s["password"].get<std::string>(), s["server_id"].get<uint32_t>());
+  std::string tables = Join(s["tables"].get<std::vector<std::string>>(), ", ");
+  auto exclude = s["exclude"].get<std::vector<std::string>>();
+  if (!exclude.empty()) tables += " (exclude " + Join(exclude, ", ") + ")";
+  std::cout << fmt::format("{:<13}{}\n", "tables:", tables);
+  const auto& d = j["destination"];
+  std::cout << fmt::format("{:<13}{} (password {})\n", "destination:", d["url"].get<std::string>(),
+                           d["password"].get<std::string>());
+  for (const auto& [name, label] : std::vector<std::pair<std::string, std::string>>{
+           {"schema_migration", "schema migration"},
+           {"full_initialization", "full initialization"},
+           {"realtime_sync", "real-time sync"}})
+    std::cout << fmt::format("{:<13}{}: {}\n", "step:", label, j["steps"][name].value("state", "not started"));
+  if (j.contains("last_check")) PrintCheckSummary("last check:", j["last_check"]);
+  else std::cout << fmt::format("{:<13}never run (sync check {})\n", "last check:", j["id"].get<std::string>());
+  if (j.contains("last_connectivity_check")) PrintCheckSummary("last login:", j["last_connectivity_check"]);
+}
+
+}  // namespace
+
+void SetupStatusCommand(CLI::App& app, CommandContext& ctx) {
+  auto task_arg = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("status", "show a task's spec summary, state and last check (or all tasks)");
+  cmd->add_option("task", *task_arg, "task id or name; omit to list every task");
+  AddOutputOption(*cmd, ctx);
+  cmd->footer("EXIT STATUS: 0 ok, 3 task not found.");
+  cmd->callback([&ctx, task_arg] {
+    if (task_arg->empty()) {
+      ctx.exit_code = PrintTaskList(ctx);
+      return;
+    }
+    auto task = ops::FindTask(ctx.global.common, *task_arg);
+    if (!task.ok()) {
+      ctx.exit_code = ReportError(ctx, task.status());
+      return;
+    }
+    nlohmann::json j = DescribeTask(*task);
+    if (ctx.global.output == OutputFormat::kJson) std::cout << j.dump() << "\n";
+    else PrintStatusText(j);
+  });
+}
+
+}  // namespace dbsync::app

@@ -1,0 +1,42 @@
+#pragma once
+// The command table: every subcommand's setup function, registered in main.cpp.
+// A command file only parses its flags, calls one lib/ entry point and prints.
+
+#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
+
+#include "core/status.hpp"
+#include "ops/task_ops.hpp"
+
+namespace dbsync::app {
+
+enum class OutputFormat { kText, kJson };
+
+struct GlobalOptions {
+  ops::CommonOptions common;  // --home, --lock-timeout
+  OutputFormat output = OutputFormat::kText;
+};
+
+// Shared by all commands: the global flags and the exit code the callback chose.
+struct CommandContext {
+  GlobalOptions global;
+  int exit_code = 0;
+};
+
+// Prints `status` as `sync: error: ...` (or as JSON) to stderr and returns its exit code.
+int ReportError(const CommandContext& ctx, const Status& status);
+// Adds `--output text|json` to a command.
+void AddOutputOption(CLI::App& cmd, CommandContext& ctx);
+
+// Prints a check report as text (one line per item) or JSON.
+void PrintCheckReport(const check::CheckReport& report, OutputFormat format, std::ostream& out);
+
+void SetupCreateCommand(CLI::App& app, CommandContext& ctx);
+void SetupCheckCommand(CLI::App& app, CommandContext& ctx);
+void SetupListCommand(CLI::App& app, CommandContext& ctx);
+void SetupStatusCommand(CLI::App& app, CommandContext& ctx);
+void SetupDeleteCommand(CLI::App& app, CommandContext& ctx);
+void SetupBinlogCommand(CLI::App& app, CommandContext& ctx);
+
+}  // namespace dbsync::app

@@ -1,0 +1,46 @@
+#include "task_output.hpp"
+
+#include "config/secret.hpp"
+#include "core/text_util.hpp"
+
+namespace dbsync::app {
+
+std::string SourceUrl(const config::SourceSpec& s) {
+  return "mysql://" + s.user + "@" + s.host + ":" + std::to_string(s.port);
+}
+
+std::string DestinationUrl(const config::DestinationSpec& d) {
+  std::string type = config::DestinationTypeName(d.type);
+  if (d.type == config::DestinationType::kMaxCompute) return type + "://" + d.project + "@" + d.endpoint;
+  return type + "://" + d.user + "@" + d.host + ":" + std::to_string(d.port) + "/" + d.database;
+}
+
+nlohmann::json DescribeTask(const state::TaskRecord& task) {
+  const auto& spec = task.spec;
+  nlohmann::json j;
+  j["id"] = task.dir.id;
+  j["name"] = spec.name;
+  j["lifecycle"] = task.state.value("lifecycle", "created");
+  j["created_at"] = task.state.value("created_at", "");
+  j["updated_at"] = task.state.value("updated_at", "");
+  j["source"] = {{"url", SourceUrl(spec.source)},
+                 {"password", config::DisplaySecret(spec.source.password)},
+                 {"server_id", spec.source.server_id},
+                 {"tables", spec.source.tables},
+                 {"exclude", spec.source.exclude}};
+  const auto& d = spec.destination;
+  j["destination"] = {{"url", DestinationUrl(d)},
+                      {"type", config::DestinationTypeName(d.type)},
+                      {"password", config::DisplaySecret(d.type == config::DestinationType::kMaxCompute ? d.access_key
+                                                                                                     : d.password)}};
+  nlohmann::json steps = task.state.value("steps", nlohmann::json::object());
+  for (const char* step : {"schema_migration", "full_initialization", "realtime_sync"})
+    if (!steps.contains(step)) steps[step] = {{"state", "not started"}};
+  j["steps"] = steps;
+  if (task.state.contains("last_check")) j["last_check"] = task.state["last_check"];
+  if (task.state.contains("last_connectivity_check"))
+    j["last_connectivity_check"] = task.state["last_connectivity_check"];
+  return j;
+}
+
+}  // namespace dbsync::app

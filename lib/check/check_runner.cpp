@@ -1,0 +1,43 @@
+#include "check/check_runner.hpp"
+
+#include "check/destination_checks.hpp"
+#include "check/source_checks.hpp"
+#include "config/secret.hpp"
+#include "state/task_store.hpp"
+
+namespace dbsync::check {
+
+CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
+  CheckReport report;
+  report.scope = scope;
+  report.checked_at = state::NowIso8601();
+  config::Redactor redactor;
+
+  std::vector<SourceTable> tables;
+  auto src_password = config::ResolveSecret(spec.source.password);
+  if (!src_password.ok()) {
+    report.Add("source.connect", Verdict::kFail, src_password.status().message(),
+               "make the secret reference in source.password resolvable");
+  } else {
+    redactor.Add(*src_password);
+    tables = RunSourceChecks(spec, *src_password, scope, report);
+  }
+
+  const auto& dst = spec.destination;
+  const std::string& dst_secret = dst.type == config::DestinationType::kMaxCompute ? dst.access_key : dst.password;
+  auto dst_password = config::ResolveSecret(dst_secret);
+  if (!dst_password.ok()) {
+    report.Add("destination.connect", Verdict::kFail, dst_password.status().message(),
+               "make the secret reference in the destination spec resolvable");
+  } else {
+    redactor.Add(*dst_password);
+    RunDestinationChecks(spec, *dst_password, tables, scope, report);
+  }
+  for (auto& item : report.items) {
+    item.reason = redactor.Apply(item.reason);
+    item.fix = redactor.Apply(item.fix);
+  }
+  return report;
+}
+
+}  // namespace dbsync::check

@@ -1,0 +1,292 @@
+#include "check/source_checks.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "core/text_util.hpp"
+#include "source/mysql/mysql_connection.hpp"
+
+namespace dbsync::check {
+namespace {
+
+using mysql::Connection;
+
+constexpr const char* kSystemSchemas = "'mysql','information_schema','performance_schema','sys'";
+
+// Column types the binlog decoder and snapshot reader turn into typed values.
+const std::set<std::string> kSupportedTypes = {
+    "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double",
+    "real", "bit", "year", "date", "time", "datetime", "timestamp", "char", "varchar", "binary", "varbinary",
+    "tinyblob", "blob", "mediumblob", "longblob", "tinytext", "text", "mediumtext", "longtext", "enum", "set",
+    "json", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+    "geometrycollection", "geomcollection", "boolean", "bool"};
+
+std::map<std::string, std::string> GlobalVariables(Connection& conn, const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& n : names) quoted.push_back(mysql::QuoteString(n));
+  std::map<std::string, std::string> out;
+  auto r = conn.Query("SHOW GLOBAL VARIABLES WHERE Variable_name IN (" + Join(quoted, ",") + ")");
+  if (!r.ok()) return out;
+  for (const auto& row : r->rows)
+    if (row.size() >= 2 && row[0] && row[1]) out[ToLower(*row[0])] = *row[1];
+  return out;
+}
+
+void CheckVersion(Connection& conn, CheckReport& report) {
+  std::string v = conn.ServerVersion();
+  int major = 0, minor = 0;
+  std::sscanf(v.c_str(), "%d.%d", &major, &minor);
+  bool mariadb = conn.IsMariaDB();
+  bool supported = mariadb ? (major > 10 || (major == 10 && minor >= 3)) : (major > 5 || (major == 5 && minor >= 7));
+  if (supported) {
+    report.Add("source.version", Verdict::kPass, std::string(mariadb ? "MariaDB " : "MySQL ") + v);
+  } else {
+    report.Add("source.version", Verdict::kWarn, "server version " + v + " is older than supported",
+               "use MySQL 5.7 or later, or MariaDB 10.3 or later");
+  }
+}
+
+void CheckBinlogSettings(Connection& conn, CheckReport& report) {
+  auto vars = GlobalVariables(conn, {"log_bin", "binlog_format", "binlog_row_image", "binlog_expire_logs_seconds",
+                                     "expire_logs_days"});
+  std::string log_bin = vars["log_bin"];
+  if (log_bin == "ON" || log_bin == "1") {
+    report.Add("source.log_bin", Verdict::kPass, "binary logging is on");
+  } else {
+    report.Add("source.log_bin", Verdict::kFail, "binary logging is off (log_bin=" + log_bin + ")",
+               "start the server with log_bin (e.g. log_bin=mysql-bin in my.cnf [mysqld]) and restart it");
+  }
+  std::string format = vars["binlog_format"];
+  if (format == "ROW") {
+    report.Add("source.binlog_format", Verdict::kPass, "binlog_format is ROW");
+  } else {
+    report.Add("source.binlog_format", Verdict::kFail,
+               "binlog_format is " + format + "; row changes can only be read from ROW events",
+               "set binlog_format=ROW in my.cnf [mysqld] and run SET GLOBAL binlog_format='ROW'; "
+               "sessions already open keep their old format until they reconnect");
+  }
+  std::string image = vars["binlog_row_image"];
+  if (image.empty() || image == "FULL") {
+    report.Add("source.binlog_row_image", Verdict::kPass, "binlog_row_image is FULL");
+  } else {
+    report.Add("source.binlog_row_image", Verdict::kFail,
+               "binlog_row_image is " + image + "; updates would lack the columns they did not change",
+               "set binlog_row_image=FULL in my.cnf [mysqld] and run SET GLOBAL binlog_row_image='FULL'");
+  }
+  long long seconds = std::atoll(vars["binlog_expire_logs_seconds"].c_str());
+  if (seconds == 0) seconds = static_cast<long long>(std::atof(vars["expire_logs_days"].c_str()) * 86400);
+  const char* fix = "keep binlogs for at least 3 days: SET GLOBAL binlog_expire_logs_seconds=259200 "
+                    "(and the same in my.cnf), so a stopped task can resume without a new full initialization";
+  if (seconds == 0) {
+    report.Add("source.binlog_retention", Verdict::kPass, "binlogs are never purged automatically");
+  } else if (seconds < 3600) {
+    report.Add("source.binlog_retention", Verdict::kFail,
+               fmt::format("binlogs are purged after {} seconds; a full initialization or a short outage "
+                           "would outlive them",
+                           seconds),
+               fix);
+  } else if (seconds < 3 * 86400) {
+    report.Add("source.binlog_retention", Verdict::kWarn,
+               fmt::format("binlogs are purged after {:.1f} hours; an outage longer than that forces a new "
+                           "full initialization",
+                           seconds / 3600.0),
+               fix);
+  } else {
+    report.Add("source.binlog_retention", Verdict::kPass, fmt::format("binlogs are kept {:.1f} days", seconds / 86400.0));
+  }
+}
+
+void CheckReplicationPrivileges(Connection& conn, CheckReport& report) {
+  auto grants = conn.Query("SHOW GRANTS FOR CURRENT_USER()");
+  if (!grants.ok()) {
+    report.Add("source.privileges.replication", Verdict::kWarn,
+               "cannot read the user's grants: " + grants.status().message(),
+               "check manually that the user has REPLICATION SLAVE and REPLICATION CLIENT");
+    return;
+  }
+  bool slave = false, client = false;
+  for (const auto& row : grants->rows) {
+    std::string g = row.empty() || !row[0] ? "" : *row[0];
+    if (g.find(" ON *.* ") == std::string::npos) continue;
+    bool all = g.find("ALL PRIVILEGES") != std::string::npos;
+    slave = slave || all || g.find("REPLICATION SLAVE") != std::string::npos;
+    client = client || all || g.find("REPLICATION CLIENT") != std::string::npos ||
+             g.find("BINLOG MONITOR") != std::string::npos || g.find("SUPER") != std::string::npos;
+  }
+  std::vector<std::string> missing;
+  if (!slave) missing.push_back("REPLICATION SLAVE");
+  if (!client) missing.push_back("REPLICATION CLIENT");
+  if (missing.empty()) {
+    report.Add("source.privileges.replication", Verdict::kPass, "the user has REPLICATION SLAVE and REPLICATION CLIENT");
+  } else {
+    report.Add("source.privileges.replication", Verdict::kFail,
+               "the user lacks " + Join(missing, " and ") + ", needed to read the binlog",
+               "GRANT " + Join(missing, ", ") + " ON *.* TO <user>");
+  }
+}
+
+void CheckServerId(Connection& conn, const config::SourceSpec& src, CheckReport& report) {
+  auto own_id = conn.Query("SELECT @@server_id");
+  std::string own = own_id.ok() ? own_id->Scalar() : "";
+  std::string ours = std::to_string(src.server_id);
+  if (own == ours) {
+    report.Add("source.server_id", Verdict::kFail, "server_id " + ours + " is the source server's own server_id",
+               "choose another source.server_id, unique among the source's replicas");
+    return;
+  }
+  auto hosts = conn.Query("SHOW SLAVE HOSTS");
+  if (!hosts.ok()) {
+    report.Add("source.server_id", Verdict::kWarn,
+               "cannot list the source's replicas to compare server ids: " + hosts.status().message(),
+               "grant REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL) so the check can see replicas");
+    return;
+  }
+  int col = hosts->ColumnIndex("Server_id");
+  for (const auto& row : hosts->rows) {
+    if (col >= 0 && row[size_t(col)] && *row[size_t(col)] == ours) {
+      report.Add("source.server_id", Verdict::kFail, "a replica with server_id " + ours + " is already connected",
+                 "choose another source.server_id; two replicas with one id disconnect each other");
+      return;
+    }
+  }
+  report.Add("source.server_id", Verdict::kPass,
+             "server_id " + ours + " is unused (" + std::to_string(hosts->rows.size()) + " replicas connected)");
+}
+
+std::vector<SourceTable> CheckTables(Connection& conn, const config::SourceSpec& src, CheckReport& report) {
+  std::vector<SourceTable> selected;
+  auto all = conn.Query(std::string("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                                    "WHERE TABLE_TYPE='BASE TABLE' AND TABLE_SCHEMA NOT IN (") +
+                        kSystemSchemas + ") ORDER BY 1, 2");
+  if (!all.ok()) {
+    report.Add("source.tables", Verdict::kFail, "cannot list tables: " + all.status().message(),
+               "grant SELECT on the selected tables to the user");
+    return selected;
+  }
+  std::vector<std::string> unmatched;
+  for (const auto& pattern : src.tables) {
+    bool hit = false;
+    for (const auto& row : all->rows) hit = hit || GlobMatch(pattern, *row[0] + "." + *row[1]);
+    if (!hit) unmatched.push_back(pattern);
+  }
+  for (const auto& row : all->rows)
+    if (config::IsTableSelected(src, *row[0], *row[1])) selected.push_back({*row[0], *row[1]});
+  if (!unmatched.empty()) {
+    report.Add("source.tables", Verdict::kFail,
+               "no table matches " + Join(unmatched, ", ") + " (or the user has no privilege on it)",
+               "fix source.tables, create the table, or grant SELECT on it to the user");
+  } else if (selected.empty()) {
+    report.Add("source.tables", Verdict::kFail, "source.exclude removes every table that source.tables selects",
+               "narrow source.exclude");
+  } else {
+    report.Add("source.tables", Verdict::kPass, fmt::format("{} tables selected", selected.size()));
+  }
+  return selected;
+}
+
+void CheckSelectPrivilege(Connection& conn, const std::vector<SourceTable>& tables, CheckReport& report) {
+  std::vector<std::string> denied;
+  for (const auto& t : tables) {
+    auto r = conn.Query("SELECT * FROM " + mysql::QuoteIdentifier(t.db) + "." + mysql::QuoteIdentifier(t.table) +
+                        " LIMIT 0");
+    if (!r.ok()) denied.push_back(t.db + "." + t.table);
+  }
+  if (denied.empty()) {
+    report.Add("source.privileges.select", Verdict::kPass, "the user can read every selected table");
+  } else {
+    report.Add("source.privileges.select", Verdict::kFail, "the user cannot SELECT from " + Join(denied, ", "),
+               "GRANT SELECT ON <db>.* TO <user> for each database listed");
+  }
+}
+
+std::string InList(const std::vector<SourceTable>& tables) {
+  std::vector<std::string> parts;
+  for (const auto& t : tables) parts.push_back("(" + mysql::QuoteString(t.db) + "," + mysql::QuoteString(t.table) + ")");
+  return Join(parts, ",");
+}
+
+void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std::vector<SourceTable>& tables,
+                      CheckReport& report) {
+  if (tables.empty()) return;
+  auto r = conn.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLE_CONSTRAINTS "
+                      "WHERE CONSTRAINT_TYPE='PRIMARY KEY' AND (TABLE_SCHEMA, TABLE_NAME) IN (" + InList(tables) + ")");
+  if (!r.ok()) {
+    report.Add("source.primary_keys", Verdict::kWarn, "cannot read primary keys: " + r.status().message());
+    return;
+  }
+  std::set<std::string> with_pk;
+  for (const auto& row : r->rows) with_pk.insert(*row[0] + "." + *row[1]);
+  std::vector<std::string> without;
+  for (const auto& t : tables) {
+    const config::TableSpec* ts = config::FindTableSpec(spec, t.db, t.table);
+    if (!with_pk.count(t.db + "." + t.table) && !(ts && !ts->primary_key.empty())) without.push_back(t.db + "." + t.table);
+  }
+  bool needs_key = spec.destination.type == config::DestinationType::kStarRocks ||
+                   spec.destination.type == config::DestinationType::kMaxCompute;
+  if (without.empty()) {
+    report.Add("source.primary_keys", Verdict::kPass, "every selected table has a primary key");
+  } else if (needs_key) {
+    report.Add("source.primary_keys", Verdict::kFail,
+               "no primary key on " + Join(without, ", ") + "; " +
+                   config::DestinationTypeName(spec.destination.type) + " needs one to apply updates and deletes",
+               "add a primary key to the table, set tables[].primary_key for it, or exclude it");
+  } else {
+    report.Add("source.primary_keys", Verdict::kWarn,
+               "no primary key on " + Join(without, ", ") +
+                   "; updates and deletes are matched on every column, which is slow on large tables",
+               "add a primary key to the table or set tables[].primary_key for it");
+  }
+}
+
+void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, CheckReport& report) {
+  if (tables.empty()) return;
+  auto r = conn.Query("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+                      "WHERE (TABLE_SCHEMA, TABLE_NAME) IN (" + InList(tables) + ") ORDER BY 1, 2, ORDINAL_POSITION");
+  if (!r.ok()) {
+    report.Add("source.column_types", Verdict::kWarn, "cannot read column types: " + r.status().message());
+    return;
+  }
+  std::vector<std::string> unsupported;
+  for (const auto& row : r->rows) {
+    std::string type = ToLower(row[3].value_or(""));
+    if (!kSupportedTypes.count(type)) unsupported.push_back(*row[0] + "." + *row[1] + "." + *row[2] + " (" + type + ")");
+  }
+  if (unsupported.empty()) {
+    report.Add("source.column_types", Verdict::kPass, fmt::format("{} columns, all of supported types", r->rows.size()));
+  } else {
+    report.Add("source.column_types", Verdict::kFail, "unsupported column types: " + Join(unsupported, ", "),
+               "change the column to a supported type (e.g. INET6/UUID to CHAR/BINARY) or exclude the table");
+  }
+}
+
+}  // namespace
+
+std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std::string& password,
+                                         CheckScope scope, CheckReport& report) {
+  const auto& src = spec.source;
+  mysql::Endpoint ep{src.host, src.port, src.user, password, src.connect_timeout_seconds, 60};
+  auto conn = Connection::Connect(ep);
+  if (!conn.ok()) {
+    report.Add("source.connect", Verdict::kFail, conn.status().message(),
+               conn.status().code() == StatusCode::kUnauthenticated
+                   ? "fix source.user / source.password (or the user's host in MySQL's grants)"
+                   : "check source.host and source.port, that the server runs, and that no firewall blocks it");
+    return {};
+  }
+  report.Add("source.connect", Verdict::kPass,
+             "logged in to " + src.host + ":" + std::to_string(src.port) + " as " + src.user);
+  if (scope == CheckScope::kConnectivity) return {};
+  CheckVersion(*conn, report);
+  CheckBinlogSettings(*conn, report);
+  CheckReplicationPrivileges(*conn, report);
+  CheckServerId(*conn, src, report);
+  auto tables = CheckTables(*conn, src, report);
+  if (!tables.empty()) CheckSelectPrivilege(*conn, tables, report);
+  CheckPrimaryKeys(*conn, spec, tables, report);
+  CheckColumnTypes(*conn, tables, report);
+  return tables;
+}
+
+}  // namespace dbsync::check

@@ -1,0 +1,128 @@
+#pragma once
+// The task spec: what the user writes in task.yaml, as typed structs.
+// sync-task(5) documents every field; keep the two in step.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dbsync::config {
+
+enum class DestinationType { kHologres, kPostgres, kStarRocks, kMaxCompute };
+const char* DestinationTypeName(DestinationType t);
+
+struct SourceSpec {
+  std::string type = "mysql";
+  std::string host;
+  int port = 3306;
+  std::string user;
+  std::string password;  // literal or ${env:NAME} / ${file:PATH}; resolve with ResolveSecret
+  uint32_t server_id = 0;
+  std::vector<std::string> tables;   // include patterns "db.table", globs allowed
+  std::vector<std::string> exclude;  // exclude patterns, applied after include
+  int connect_timeout_seconds = 10;
+};
+
+struct DestinationSpec {
+  DestinationType type = DestinationType::kPostgres;
+  std::string host;
+  int port = 0;              // default per type: 5432 (hologres 80), starrocks 9030
+  std::string database;      // hologres/postgres/starrocks database
+  std::string user;
+  std::string password;      // as SourceSpec::password
+  int http_port = 8030;      // starrocks: FE HTTP port for Stream Load
+  std::string endpoint;      // maxcompute: service endpoint URL
+  std::string project;       // maxcompute project
+  std::string access_id;     // maxcompute AccessKey id
+  std::string access_key;    // maxcompute AccessKey secret (a secret, like password)
+  std::string tunnel_endpoint;  // maxcompute: optional explicit Tunnel endpoint
+  int connect_timeout_seconds = 10;
+};
+
+struct MappingRule {
+  // Either prefix replacement (prefix -> with) or a regex rename (match -> to).
+  std::string prefix, with;
+  std::string match, to;
+  int line = 0;
+};
+
+struct MappingSpec {
+  std::string schema = "${DB_NAME_SRC}";
+  std::string table = "${TABLE_NAME_SRC}";
+  std::vector<MappingRule> rules;
+};
+
+struct PartitionSpec {
+  std::string field;
+  std::string value;
+};
+
+struct ExtraField {
+  std::string name, type, value;
+};
+
+enum class DmlAction { kNormal, kIgnore, kFilter, kLogicalDelete };
+struct DmlPolicy {
+  DmlAction action = DmlAction::kNormal;
+  std::string condition;  // for kFilter: keep rows matching this SQL condition
+};
+
+struct TableSpec {
+  std::string match;                 // glob on source db.table
+  std::string mode = "new";          // new | existing
+  std::vector<std::string> primary_key;
+  std::string storage;               // hologres orientation: column | row | row,column
+  std::vector<std::string> distribution_key;
+  std::vector<std::string> clustering_key;
+  std::string event_time_column;
+  std::optional<PartitionSpec> partition;
+  std::vector<ExtraField> extra_fields;
+  std::map<std::string, DmlPolicy> dml;  // insert | update | delete
+  int line = 0;
+};
+
+enum class DdlPolicy { kNormal, kIgnore, kAlert, kError };
+const char* DdlPolicyName(DdlPolicy p);
+
+struct FailoverSpec {
+  int max_times = 100;
+  int window_minutes = 5;
+};
+
+struct RuntimeSpec {
+  int snapshot_parallelism = 4;
+  int max_source_connections = 8;
+  int batch_rows = 10000;
+  int flush_ms = 1000;
+  FailoverSpec failover;
+};
+
+struct AlertSpec {
+  std::string on;  // status | delay | failover | unsupported_ddl | ddl_notice | dirty_data
+  int over_seconds = 0;
+  std::string run;
+};
+
+struct TaskSpec {
+  std::string name;
+  SourceSpec source;
+  DestinationSpec destination;
+  MappingSpec mapping;
+  std::vector<TableSpec> tables;
+  std::map<std::string, DdlPolicy> ddl;  // every kind in kDdlKinds, defaults filled in
+  RuntimeSpec runtime;
+  std::vector<AlertSpec> alerts;
+};
+
+inline const std::vector<std::string> kDdlKinds = {
+    "create_table", "drop_table",    "rename_table",  "add_column",
+    "drop_column",  "rename_column", "modify_column", "truncate_table"};
+
+// The first TableSpec whose `match` glob matches "db.table", or nullptr.
+const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, const std::string& table);
+// Whether the source selection (tables minus exclude) includes db.table.
+bool IsTableSelected(const SourceSpec& source, const std::string& db, const std::string& table);
+
+}  // namespace dbsync::config

@@ -1,0 +1,412 @@
+#include "config/task_spec_yaml.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+#include <set>
+
+#include "core/atomic_file.hpp"
+#include "core/text_util.hpp"
+
+namespace dbsync::config {
+namespace {
+
+// Walks the YAML tree, collecting every problem with its position.
+class SpecParser {
+ public:
+  explicit SpecParser(std::string file) : file_(std::move(file)) {}
+
+  const std::vector<std::string>& errors() const { return errors_; }
+
+  void Error(const YAML::Mark& mark, const std::string& msg) {
+    if (mark.line < 0) {
+      errors_.push_back(file_ + ": " + msg);
+    } else {
+      errors_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" +
+                        std::to_string(mark.column + 1) + ": " + msg);
+    }
+  }
+
+  bool ExpectMap(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) return true;
+    Error(n.Mark(), path + ": expected a mapping of key: value lines");
+    return false;
+  }
+
+  // Reports keys that are not in `allowed`, suggesting the nearest valid one.
+  void CheckKeys(const YAML::Node& map, const std::string& path, const std::vector<std::string>& allowed) {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string nearest = NearestWord(key, allowed);
+      std::string where = path.empty() ? "at the top level" : "in " + path;
+      std::string hint = nearest.empty() ? "valid keys are: " + Join(allowed, ", ")
+                                         : "did you mean '" + nearest + "'?";
+      Error(kv.first.Mark(), "unknown key '" + key + "' " + where + "; " + hint);
+    }
+  }
+
+  void Missing(const YAML::Node& map, const std::string& path, const std::string& key, const std::string& hint) {
+    Error(map.Mark(), path + ": missing required key '" + key + "'" + (hint.empty() ? "" : "; " + hint));
+  }
+
+  bool String(const YAML::Node& map, const std::string& path, const std::string& key, std::string* out,
+              bool required = false, const std::string& hint = "") {
+    YAML::Node n = map[key];
+    if (!n || n.IsNull()) {
+      if (required) Missing(map, path, key, hint);
+      return false;
+    }
+    if (!n.IsScalar()) {
+      Error(n.Mark(), path + "." + key + ": expected a text value");
+      return false;
+    }
+    *out = n.Scalar();
+    if (required && out->empty()) {
+      Error(n.Mark(), path + "." + key + ": must not be empty" + (hint.empty() ? "" : "; " + hint));
+      return false;
+    }
+    return true;
+  }
+
+  template <typename Int>
+  bool Integer(const YAML::Node& map, const std::string& path, const std::string& key, Int* out, long long min,
+               long long max, bool required = false, const std::string& hint = "") {
+    YAML::Node n = map[key];
+    if (!n || n.IsNull()) {
+      if (required) Missing(map, path, key, hint);
+      return false;
+    }
+    long long v = 0;
+    size_t used = 0;
+    bool parsed = false;
+    if (n.IsScalar()) {
+      try {
+        v = std::stoll(n.Scalar(), &used, 10);
+        parsed = used == n.Scalar().size();
+      } catch (const std::exception&) {
+        parsed = false;
+      }
+    }
+    if (!parsed) {
+      Error(n.Mark(), path + "." + key + ": expected an integer, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+      return false;
+    }
+    if (v < min || v > max) {
+      Error(n.Mark(), path + "." + key + ": " + std::to_string(v) + " is out of range [" + std::to_string(min) +
+                          ", " + std::to_string(max) + "]");
+      return false;
+    }
+    *out = static_cast<Int>(v);
+    return true;
+  }
+
+  // A scalar or a sequence of scalars.
+  void StringList(const YAML::Node& map, const std::string& path, const std::string& key,
+                  std::vector<std::string>* out) {
+    YAML::Node n = map[key];
+    if (!n || n.IsNull()) return;
+    if (n.IsScalar()) {
+      out->push_back(n.Scalar());
+      return;
+    }
+    if (!n.IsSequence()) {
+      Error(n.Mark(), path + "." + key + ": expected a list");
+      return;
+    }
+    for (const auto& item : n) {
+      if (!item.IsScalar()) {
+        Error(item.Mark(), path + "." + key + ": every entry must be a text value");
+        continue;
+      }
+      out->push_back(item.Scalar());
+    }
+  }
+
+  void OneOf(const YAML::Node& node, const std::string& path, const std::string& value,
+             const std::vector<std::string>& allowed) {
+    if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+    std::string nearest = NearestWord(value, allowed);
+    Error(node.Mark(), path + ": '" + value + "' is not one of " + Join(allowed, ", ") +
+                           (nearest.empty() ? "" : "; did you mean '" + nearest + "'?"));
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
+  const std::string path = "source";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"type", "host", "port", "user", "password", "server_id", "tables", "exclude",
+                        "connect_timeout_seconds"});
+  if (p.String(n, path, "type", &s->type)) p.OneOf(n["type"], "source.type", s->type, {"mysql"});
+  p.String(n, path, "host", &s->host, true);
+  p.Integer(n, path, "port", &s->port, 1, 65535);
+  p.String(n, path, "user", &s->user, true);
+  p.String(n, path, "password", &s->password);
+  p.Integer(n, path, "server_id", &s->server_id, 1, 4294967295LL, true,
+            "pick a number unique among the source's replicas, e.g. 5401");
+  p.Integer(n, path, "connect_timeout_seconds", &s->connect_timeout_seconds, 1, 3600);
+  p.StringList(n, path, "tables", &s->tables);
+  p.StringList(n, path, "exclude", &s->exclude);
+  if (!n["tables"] || s->tables.empty())
+    p.Missing(n, path, "tables", "list the tables to sync as db.table patterns, e.g. [shop.*]");
+  for (const auto* list : {&s->tables, &s->exclude}) {
+    for (const auto& pattern : *list)
+      if (pattern.find('.') == std::string::npos)
+        p.Error(n[list == &s->tables ? "tables" : "exclude"].Mark(),
+                "source: pattern '" + pattern + "' must have the form db.table (e.g. " + pattern + ".*)");
+  }
+}
+
+void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
+  const std::string path = "destination";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"type", "host", "port", "database", "user", "password", "http_port", "endpoint",
+                        "project", "access_id", "access_key", "tunnel_endpoint", "connect_timeout_seconds"});
+  std::string type;
+  if (p.String(n, path, "type", &type, true, "one of hologres, postgres, starrocks, maxcompute")) {
+    static const std::map<std::string, DestinationType> kTypes = {{"hologres", DestinationType::kHologres},
+                                                                  {"postgres", DestinationType::kPostgres},
+                                                                  {"starrocks", DestinationType::kStarRocks},
+                                                                  {"maxcompute", DestinationType::kMaxCompute}};
+    if (auto it = kTypes.find(type); it != kTypes.end()) {
+      d->type = it->second;
+    } else {
+      p.OneOf(n["type"], "destination.type", type, {"hologres", "postgres", "starrocks", "maxcompute"});
+    }
+  }
+  p.Integer(n, path, "connect_timeout_seconds", &d->connect_timeout_seconds, 1, 3600);
+  if (d->type == DestinationType::kMaxCompute) {
+    p.String(n, path, "endpoint", &d->endpoint, true, "e.g. https://service.cn-hangzhou.maxcompute.aliyun.com/api");
+    p.String(n, path, "project", &d->project, true);
+    p.String(n, path, "access_id", &d->access_id, true);
+    p.String(n, path, "access_key", &d->access_key, true, "use ${env:NAME} or ${file:PATH}");
+    p.String(n, path, "tunnel_endpoint", &d->tunnel_endpoint);
+    return;
+  }
+  p.String(n, path, "host", &d->host, true);
+  d->port = d->type == DestinationType::kStarRocks ? 9030 : d->type == DestinationType::kHologres ? 80 : 5432;
+  p.Integer(n, path, "port", &d->port, 1, 65535);
+  p.Integer(n, path, "http_port", &d->http_port, 1, 65535);
+  p.String(n, path, "database", &d->database, true);
+  p.String(n, path, "user", &d->user, true);
+  p.String(n, path, "password", &d->password);
+}
+
+void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
+  const std::string path = "mapping";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"schema", "table", "rules"});
+  p.String(n, path, "schema", &m->schema);
+  p.String(n, path, "table", &m->table);
+  YAML::Node rules = n["rules"];
+  if (!rules) return;
+  if (!rules.IsSequence()) {
+    p.Error(rules.Mark(), "mapping.rules: expected a list of {prefix, with} or {match, to} rules");
+    return;
+  }
+  for (const auto& r : rules) {
+    if (!p.ExpectMap(r, "mapping.rules[]")) continue;
+    p.CheckKeys(r, "mapping.rules[]", {"prefix", "with", "match", "to"});
+    MappingRule rule;
+    rule.line = r.Mark().line + 1;
+    bool has_prefix = p.String(r, "mapping.rules[]", "prefix", &rule.prefix);
+    bool has_match = p.String(r, "mapping.rules[]", "match", &rule.match);
+    if (has_prefix == has_match) {
+      p.Error(r.Mark(), "mapping.rules[]: give either prefix + with or match + to");
+      continue;
+    }
+    if (has_prefix) p.String(r, "mapping.rules[]", "with", &rule.with, false);
+    if (has_match) {
+      p.String(r, "mapping.rules[]", "to", &rule.to, true);
+      try {
+        std::regex re(rule.match);
+      } catch (const std::regex_error& e) {
+        p.Error(r["match"].Mark(), "mapping.rules[].match: invalid regular expression '" + rule.match + "': " + e.what());
+      }
+    }
+    m->rules.push_back(rule);
+  }
+}
+
+void ParseDml(SpecParser& p, const YAML::Node& n, TableSpec* t) {
+  const std::string path = "tables[].dml";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"insert", "update", "delete"});
+  static const std::map<std::string, DmlAction> kActions = {{"normal", DmlAction::kNormal},
+                                                            {"ignore", DmlAction::kIgnore},
+                                                            {"filter", DmlAction::kFilter},
+                                                            {"logical_delete", DmlAction::kLogicalDelete}};
+  for (const auto& kv : n) {
+    std::string op = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    DmlPolicy policy;
+    std::string action;
+    if (v.IsScalar()) {
+      action = v.Scalar();
+    } else if (p.ExpectMap(v, path + "." + op)) {
+      p.CheckKeys(v, path + "." + op, {"action", "condition"});
+      p.String(v, path + "." + op, "action", &action, true, "one of normal, ignore, filter, logical_delete");
+      p.String(v, path + "." + op, "condition", &policy.condition);
+    }
+    if (action.empty()) continue;
+    auto it = kActions.find(action);
+    if (it == kActions.end()) {
+      p.OneOf(v.IsScalar() ? v : v["action"], path + "." + op + ".action", action,
+              {"normal", "ignore", "filter", "logical_delete"});
+      continue;
+    }
+    policy.action = it->second;
+    if (policy.action == DmlAction::kFilter && policy.condition.empty())
+      p.Error(v.Mark(), path + "." + op + ": action filter needs a condition, e.g. condition: \"status <> 'x'\"");
+    if (policy.action == DmlAction::kLogicalDelete && op != "delete")
+      p.Error(v.Mark(), path + "." + op + ": logical_delete applies only to delete");
+    t->dml[op] = policy;
+  }
+}
+
+void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tables) {
+  if (!n.IsSequence()) {
+    p.Error(n.Mark(), "tables: expected a list of per-table settings, each with a match: pattern");
+    return;
+  }
+  const std::string path = "tables[]";
+  for (const auto& t : n) {
+    if (!p.ExpectMap(t, path)) continue;
+    p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
+                          "event_time_column", "partition", "extra_fields", "dml"});
+    TableSpec spec;
+    spec.line = t.Mark().line + 1;
+    p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
+    if (p.String(t, path, "mode", &spec.mode)) p.OneOf(t["mode"], "tables[].mode", spec.mode, {"new", "existing"});
+    p.StringList(t, path, "primary_key", &spec.primary_key);
+    if (p.String(t, path, "storage", &spec.storage))
+      p.OneOf(t["storage"], "tables[].storage", spec.storage, {"column", "row", "row,column"});
+    p.StringList(t, path, "distribution_key", &spec.distribution_key);
+    p.StringList(t, path, "clustering_key", &spec.clustering_key);
+    p.String(t, path, "event_time_column", &spec.event_time_column);
+    if (YAML::Node part = t["partition"]; part && p.ExpectMap(part, "tables[].partition")) {
+      p.CheckKeys(part, "tables[].partition", {"field", "value"});
+      PartitionSpec ps;
+      p.String(part, "tables[].partition", "field", &ps.field, true);
+      p.String(part, "tables[].partition", "value", &ps.value);
+      spec.partition = ps;
+    }
+    if (YAML::Node extra = t["extra_fields"]) {
+      if (!extra.IsSequence()) p.Error(extra.Mark(), "tables[].extra_fields: expected a list");
+      for (const auto& f : extra) {
+        if (!p.ExpectMap(f, "tables[].extra_fields[]")) continue;
+        p.CheckKeys(f, "tables[].extra_fields[]", {"name", "type", "value"});
+        ExtraField ef;
+        p.String(f, "tables[].extra_fields[]", "name", &ef.name, true);
+        p.String(f, "tables[].extra_fields[]", "type", &ef.type, true, "a destination column type, e.g. text");
+        p.String(f, "tables[].extra_fields[]", "value", &ef.value, true, "a constant or a variable");
+        spec.extra_fields.push_back(ef);
+      }
+    }
+    if (YAML::Node dml = t["dml"]) ParseDml(p, dml, &spec);
+    tables->push_back(spec);
+  }
+}
+
+void ParseDdl(SpecParser& p, const YAML::Node& n, std::map<std::string, DdlPolicy>* ddl) {
+  if (!p.ExpectMap(n, "ddl")) return;
+  p.CheckKeys(n, "ddl", kDdlKinds);
+  static const std::map<std::string, DdlPolicy> kPolicies = {{"normal", DdlPolicy::kNormal},
+                                                             {"ignore", DdlPolicy::kIgnore},
+                                                             {"alert", DdlPolicy::kAlert},
+                                                             {"error", DdlPolicy::kError}};
+  for (const auto& kind : kDdlKinds) {
+    std::string v;
+    if (!p.String(n, "ddl", kind, &v)) continue;
+    auto it = kPolicies.find(v);
+    if (it == kPolicies.end()) {
+      p.OneOf(n[kind], "ddl." + kind, v, {"normal", "ignore", "alert", "error"});
+      continue;
+    }
+    (*ddl)[kind] = it->second;
+  }
+}
+
+void ParseRuntime(SpecParser& p, const YAML::Node& n, RuntimeSpec* r) {
+  if (!p.ExpectMap(n, "runtime")) return;
+  p.CheckKeys(n, "runtime", {"snapshot_parallelism", "max_source_connections", "batch_rows", "flush_ms", "failover"});
+  p.Integer(n, "runtime", "snapshot_parallelism", &r->snapshot_parallelism, 1, 256);
+  p.Integer(n, "runtime", "max_source_connections", &r->max_source_connections, 1, 1024);
+  p.Integer(n, "runtime", "batch_rows", &r->batch_rows, 1, 10000000);
+  p.Integer(n, "runtime", "flush_ms", &r->flush_ms, 1, 3600000);
+  if (YAML::Node f = n["failover"]; f && p.ExpectMap(f, "runtime.failover")) {
+    p.CheckKeys(f, "runtime.failover", {"max_times", "window_minutes"});
+    p.Integer(f, "runtime.failover", "max_times", &r->failover.max_times, 0, 1000000);
+    p.Integer(f, "runtime.failover", "window_minutes", &r->failover.window_minutes, 1, 100000);
+  }
+  if (r->snapshot_parallelism > r->max_source_connections)
+    p.Error(n.Mark(), "runtime: snapshot_parallelism (" + std::to_string(r->snapshot_parallelism) +
+                          ") exceeds max_source_connections (" + std::to_string(r->max_source_connections) + ")");
+}
+
+void ParseAlerts(SpecParser& p, const YAML::Node& n, std::vector<AlertSpec>* alerts) {
+  if (!n.IsSequence()) {
+    p.Error(n.Mark(), "alerts: expected a list of {on, run} entries");
+    return;
+  }
+  for (const auto& a : n) {
+    if (!p.ExpectMap(a, "alerts[]")) continue;
+    p.CheckKeys(a, "alerts[]", {"on", "over_seconds", "run"});
+    AlertSpec spec;
+    if (p.String(a, "alerts[]", "on", &spec.on, true))
+      p.OneOf(a["on"], "alerts[].on", spec.on,
+              {"status", "delay", "failover", "unsupported_ddl", "ddl_notice", "dirty_data"});
+    p.Integer(a, "alerts[]", "over_seconds", &spec.over_seconds, 0, 100000000);
+    p.String(a, "alerts[]", "run", &spec.run, true, "a command to run, e.g. /usr/local/bin/page-oncall");
+    alerts->push_back(spec);
+  }
+}
+
+}  // namespace
+
+Result<TaskSpec> ParseTaskSpec(const std::string& yaml_text, const std::string& display_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(display_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                   std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  SpecParser p(display_name);
+  TaskSpec spec;
+  for (const auto& kind : kDdlKinds) spec.ddl[kind] = DdlPolicy::kNormal;
+  if (!root.IsMap()) {
+    return Status::InvalidArgument(display_name + ": expected a task spec (a mapping with name, source, "
+                                   "destination); see sync-task(5)");
+  }
+  p.CheckKeys(root, "", {"name", "source", "destination", "mapping", "tables", "ddl", "runtime", "alerts"});
+  if (p.String(root, "task", "name", &spec.name, true, "a unique name such as shop-to-holo")) {
+    static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    if (!std::regex_match(spec.name, kName))
+      p.Error(root["name"].Mark(), "name: '" + spec.name +
+                                       "' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+  }
+  if (YAML::Node s = root["source"]) ParseSource(p, s, &spec.source);
+  else p.Missing(root, "task", "source", "describe the MySQL source (host, port, user, password, tables)");
+  if (YAML::Node d = root["destination"]) ParseDestination(p, d, &spec.destination);
+  else p.Missing(root, "task", "destination", "describe where to write (type, host, database, ...)");
+  if (YAML::Node m = root["mapping"]) ParseMapping(p, m, &spec.mapping);
+  if (YAML::Node t = root["tables"]) ParseTables(p, t, &spec.tables);
+  if (YAML::Node d = root["ddl"]) ParseDdl(p, d, &spec.ddl);
+  if (YAML::Node r = root["runtime"]) ParseRuntime(p, r, &spec.runtime);
+  if (YAML::Node a = root["alerts"]) ParseAlerts(p, a, &spec.alerts);
+  if (!p.errors().empty()) return Status::InvalidArgument(Join(p.errors(), "\n"));
+  return spec;
+}
+
+Result<TaskSpec> LoadTaskSpecFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::InvalidArgument(text.status().message());
+  return ParseTaskSpec(*text, path);
+}
+
+}  // namespace dbsync::config

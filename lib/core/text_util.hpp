@@ -1,0 +1,19 @@
+#pragma once
+// Small string helpers shared by config parsing, checks and output.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbsync {
+
+// Levenshtein distance; used to suggest the nearest valid key or command.
+size_t EditDistance(std::string_view a, std::string_view b);
+// The candidate closest to `word`, or "" when none is plausibly a typo of it.
+std::string NearestWord(std::string_view word, const std::vector<std::string>& candidates);
+// Shell-style glob over `*` and `?` (no character classes); case-sensitive.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+std::string ToLower(std::string_view s);
+
+}  // namespace dbsync

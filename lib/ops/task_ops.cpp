@@ -1,0 +1,44 @@
+#include "ops/task_ops.hpp"
+
+#include "check/check_runner.hpp"
+#include "config/task_spec_yaml.hpp"
+#include "core/atomic_file.hpp"
+
+namespace dbsync::ops {
+
+Result<state::TaskRecord> CreateTask(const CommonOptions& opts, const std::string& spec_path) {
+  auto text = ReadFile(spec_path);
+  if (!text.ok()) return Status::InvalidArgument(text.status().message());
+  SYNC_ASSIGN_OR_RETURN(config::TaskSpec spec, config::ParseTaskSpec(*text, spec_path));
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  return store.Create(*text, spec, opts.lock_timeout_ms);
+}
+
+Result<state::TaskRecord> FindTask(const CommonOptions& opts, const std::string& id_or_name) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  return store.Find(id_or_name);
+}
+
+Result<std::vector<state::TaskRecord>> ListTasks(const CommonOptions& opts) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  return store.List();
+}
+
+Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+  check::CheckReport report = check::RunChecks(task.spec, scope);
+  // Re-read under the lock: another command may have changed state.json meanwhile.
+  SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+  task.state[scope == check::CheckScope::kFull ? "last_check" : "last_connectivity_check"] = report.ToJson();
+  SYNC_RETURN_IF_ERROR(store.SaveState(task));
+  return report;
+}
+
+Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+  return store.Remove(task);
+}
+
+}  // namespace dbsync::ops

@@ -1,0 +1,91 @@
+#include "sink/postgres/pg_connection.hpp"
+
+namespace dbsync::postgres {
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Status ClassifyConnectError(const std::string& message, const Endpoint& ep, const std::string& where) {
+  std::string text = "cannot connect to PostgreSQL (" + where + ") as '" + ep.user + "': " + message;
+  if (message.find("password authentication failed") != std::string::npos ||
+      message.find("no password supplied") != std::string::npos)
+    return Status::Unauthenticated(text + "; check the user and password in the task spec");
+  if (message.find("does not exist") != std::string::npos && message.find("database") != std::string::npos)
+    return Status::NotFound(text + "; create the database (CREATE DATABASE " + QuoteIdentifier(ep.database) +
+                            ") or fix destination.database");
+  return Status::Unavailable(text + "; check that the server is running and reachable at " + where);
+}
+
+}  // namespace
+
+Result<Connection> Connection::Connect(const Endpoint& ep) {
+  std::string port = std::to_string(ep.port);
+  std::string timeout = std::to_string(ep.connect_timeout_seconds);
+  const char* keys[] = {"host", "port", "dbname", "user", "password", "connect_timeout",
+                        "application_name", "client_encoding", nullptr};
+  const char* values[] = {ep.host.c_str(), port.c_str(), ep.database.c_str(), ep.user.c_str(),
+                          ep.password.c_str(), timeout.c_str(), "sync", "UTF8", nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, 0);
+  std::string where = ep.host + ":" + port + "/" + ep.database;
+  Connection conn(c, where);
+  if (!c) return Status::Internal("out of memory creating a PostgreSQL connection");
+  if (PQstatus(c) != CONNECTION_OK) return ClassifyConnectError(Trim(PQerrorMessage(c)), ep, where);
+  return conn;
+}
+
+Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* res = PQexecParams(conn_.get(), sql.c_str(), int(values.size()), nullptr,
+                               values.empty() ? nullptr : values.data(), nullptr, nullptr, 0);
+  std::unique_ptr<PGresult, decltype(&PQclear)> guard(res, PQclear);
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    const char* state_field = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    std::string sqlstate = state_field ? state_field : "";
+    std::string msg = "PostgreSQL (" + where_ + "): " + Trim(PQerrorMessage(conn_.get()));
+    if (sqlstate == "42501") return Status::PermissionDenied(msg);
+    if (PQstatus(conn_.get()) != CONNECTION_OK) return Status::Unavailable(msg);
+    return Status::FailedPrecondition(msg);
+  }
+  QueryResult out;
+  int cols = PQnfields(res);
+  for (int i = 0; i < cols; ++i) out.columns.emplace_back(PQfname(res, i));
+  int rows = PQntuples(res);
+  out.rows.reserve(size_t(rows));
+  for (int r = 0; r < rows; ++r) {
+    TextRow row(static_cast<size_t>(cols));
+    for (int i = 0; i < cols; ++i)
+      if (!PQgetisnull(res, r, i)) row[static_cast<size_t>(i)] = std::string(PQgetvalue(res, r, i), static_cast<size_t>(PQgetlength(res, r, i)));
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+Status Connection::Execute(const std::string& sql, const std::vector<std::string>& params) {
+  auto r = Query(sql, params);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+std::string QuoteIdentifier(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string QuoteLiteral(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace dbsync::postgres

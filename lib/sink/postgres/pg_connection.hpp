@@ -1,0 +1,51 @@
+#pragma once
+// RAII over libpq's PGconn for PostgreSQL and Hologres (which speaks the same
+// protocol). Errors are Status values whose message says what to do.
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/query_result.hpp"
+#include "core/status.hpp"
+
+namespace dbsync::postgres {
+
+struct Endpoint {
+  std::string host;
+  int port = 5432;
+  std::string database;
+  std::string user;
+  std::string password;  // resolved value; never logged
+  int connect_timeout_seconds = 10;
+};
+
+class Connection {
+ public:
+  static Result<Connection> Connect(const Endpoint& endpoint);
+
+  // Runs one statement; `params` are bound as text ($1, $2, ...).
+  Result<QueryResult> Query(const std::string& sql, const std::vector<std::string>& params = {});
+  Status Execute(const std::string& sql, const std::vector<std::string>& params = {});
+  // server_version, e.g. 150018 for 15.18.
+  int ServerVersionNumber() const { return PQserverVersion(conn_.get()); }
+  PGconn* handle() { return conn_.get(); }
+
+ private:
+  struct Closer {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  Connection(PGconn* c, std::string where) : conn_(c), where_(std::move(where)) {}
+
+  std::unique_ptr<PGconn, Closer> conn_;
+  std::string where_;
+};
+
+// Double-quoted identifier, doubling embedded quotes: safe for any name.
+std::string QuoteIdentifier(const std::string& name);
+// Single-quoted literal (standard_conforming_strings on), doubling quotes.
+std::string QuoteLiteral(const std::string& value);
+
+}  // namespace dbsync::postgres

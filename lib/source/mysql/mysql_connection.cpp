@@ -1,0 +1,108 @@
+#include "source/mysql/mysql_connection.hpp"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+namespace dbsync::mysql {
+namespace {
+
+Status ClassifyError(unsigned code, const std::string& message, const std::string& where, const std::string& what) {
+  std::string text = what + " (" + where + "): " + message;
+  switch (code) {
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+      return Status::Unauthenticated(text + "; check the user and password in the task spec");
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_UNKNOWN_HOST:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+      return Status::Unavailable(text + "; check that the server is running and reachable at " + where);
+    case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+    case ER_TABLEACCESS_DENIED_ERROR:
+    case ER_DBACCESS_DENIED_ERROR:
+    case ER_COLUMNACCESS_DENIED_ERROR:
+      return Status::PermissionDenied(text);
+    case ER_NO_SUCH_TABLE:
+    case ER_BAD_DB_ERROR:
+      return Status::NotFound(text);
+    default:
+      return Status::FailedPrecondition(text);
+  }
+}
+
+}  // namespace
+
+Result<Connection> Connection::Connect(const Endpoint& ep) {
+  MYSQL* m = mysql_init(nullptr);
+  if (!m) return Status::Internal("out of memory creating a MySQL connection");
+  unsigned connect_timeout = unsigned(ep.connect_timeout_seconds);
+  unsigned read_timeout = unsigned(ep.read_timeout_seconds);
+  mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+  mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+  mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+  mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // Never read ~/.my.cnf: the task spec is the only configuration.
+  std::string where = ep.host + ":" + std::to_string(ep.port);
+  Connection conn(m, where);
+  if (!mysql_real_connect(m, ep.host.c_str(), ep.user.c_str(), ep.password.c_str(), nullptr,
+                          unsigned(ep.port), nullptr, CLIENT_MULTI_RESULTS)) {
+    return conn.LastError("cannot connect to MySQL as '" + ep.user + "'");
+  }
+  return conn;
+}
+
+Status Connection::LastError(const std::string& what) {
+  return ClassifyError(mysql_errno(handle_.get()), mysql_error(handle_.get()), where_, what);
+}
+
+Result<QueryResult> Connection::Query(const std::string& sql) {
+  if (mysql_real_query(handle_.get(), sql.data(), sql.size()) != 0) return LastError("query failed: " + sql);
+  QueryResult out;
+  MYSQL_RES* res = mysql_store_result(handle_.get());
+  if (!res) {
+    if (mysql_field_count(handle_.get()) != 0) return LastError("cannot read result of: " + sql);
+    return out;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> guard(res, mysql_free_result);
+  unsigned n = mysql_num_fields(res);
+  MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  for (unsigned i = 0; i < n; ++i) out.columns.emplace_back(fields[i].name);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    TextRow r(n);
+    for (unsigned i = 0; i < n; ++i)
+      if (row[i]) r[i] = std::string(row[i], lengths[i]);
+    out.rows.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status Connection::Execute(const std::string& sql) {
+  auto r = Query(sql);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+std::string Connection::ServerVersion() const { return mysql_get_server_info(handle_.get()); }
+
+bool Connection::IsMariaDB() const { return ServerVersion().find("MariaDB") != std::string::npos; }
+
+std::string QuoteString(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string QuoteIdentifier(const std::string& s) {
+  std::string out = "`";
+  for (char c : s) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+}  // namespace dbsync::mysql

@@ -1,0 +1,52 @@
+#pragma once
+// RAII over a MariaDB Connector/C handle. Errors come back as Status with a
+// message that says what to do: a wrong password is kUnauthenticated, an
+// unreachable server kUnavailable, a missing privilege kPermissionDenied.
+
+#include <mysql.h>
+
+#include <memory>
+#include <string>
+
+#include "core/query_result.hpp"
+#include "core/status.hpp"
+
+namespace dbsync::mysql {
+
+struct Endpoint {
+  std::string host;
+  int port = 3306;
+  std::string user;
+  std::string password;  // resolved value; never logged
+  int connect_timeout_seconds = 10;
+  int read_timeout_seconds = 60;
+};
+
+class Connection {
+ public:
+  static Result<Connection> Connect(const Endpoint& endpoint);
+
+  Result<QueryResult> Query(const std::string& sql);
+  Status Execute(const std::string& sql);
+  // "10.11.19-MariaDB-0+deb12u1" and the like.
+  std::string ServerVersion() const;
+  bool IsMariaDB() const;
+  MYSQL* handle() { return handle_.get(); }
+
+ private:
+  struct Closer {
+    void operator()(MYSQL* m) const { mysql_close(m); }
+  };
+  explicit Connection(MYSQL* m, std::string where) : handle_(m), where_(std::move(where)) {}
+  Status LastError(const std::string& what);
+
+  std::unique_ptr<MYSQL, Closer> handle_;
+  std::string where_;  // "host:port" for messages
+};
+
+// Single-quoted SQL string literal with backslashes and quotes escaped.
+std::string QuoteString(const std::string& s);
+// Backquoted identifier, doubling embedded backquotes.
+std::string QuoteIdentifier(const std::string& s);
+
+}  // namespace dbsync::mysql

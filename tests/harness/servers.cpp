@@ -1,0 +1,207 @@
+#include "harness/servers.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace dbsync::testing {
+namespace {
+
+constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin/";
+
+template <typename Fn>
+bool WaitUntil(Fn fn, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+void Require(const ProcessResult& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.exit_code) + "): " + r.err + r.out);
+}
+
+std::string PostgresUserIfRoot() { return ::geteuid() == 0 ? "postgres" : ""; }
+
+}  // namespace
+
+MariaDbServer::MariaDbServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  dir_ = MakeTempDir("sync-mariadb-");
+  std::vector<std::string> install = {"mariadb-install-db", "--no-defaults", "--datadir=" + datadir(),
+                                      "--auth-root-authentication-method=normal", "--skip-test-db",
+                                      "--skip-name-resolve"};
+  if (::geteuid() == 0) install.push_back("--user=root");
+  Require(RunProcess(install), "mariadb-install-db");
+  Start();
+  // Root over TCP with a password, like a real remote admin.
+  mysql::Endpoint ep{"localhost", 0, "root", "", 10, 60};
+  MYSQL* m = mysql_init(nullptr);
+  std::string sock = dir_ + "/mysqld.sock";
+  if (!mysql_real_connect(m, "localhost", "root", "", nullptr, 0, sock.c_str(), 0))
+    throw std::runtime_error(std::string("cannot connect to test MariaDB over its socket: ") + mysql_error(m));
+  std::string sql = std::string("CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '") + kRootPassword +
+                    "'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION";
+  for (const char* stmt : {"CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY 'root-pw'",
+                           "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION"}) {
+    if (mysql_query(m, stmt) != 0) throw std::runtime_error(std::string("test MariaDB setup: ") + mysql_error(m));
+  }
+  mysql_close(m);
+}
+
+void MariaDbServer::Start() {
+  if (port_ == 0) port_ = FreePort();
+  std::vector<std::string> argv = {"mariadbd", "--no-defaults", "--datadir=" + datadir(),
+                                   "--port=" + std::to_string(port_), "--bind-address=127.0.0.1",
+                                   "--socket=" + dir_ + "/mysqld.sock", "--pid-file=" + dir_ + "/mysqld.pid",
+                                   "--log-bin=" + datadir() + "/binlog", "--server-id=1", "--binlog-format=ROW",
+                                   "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+                                   "--innodb-log-file-size=48M", "--skip-log-error", "--max-connections=200",
+                                   "--log-error=" + dir_ + "/mysqld.err"};
+  if (::geteuid() == 0) argv.push_back("--user=root");
+  for (const auto& a : extra_args_) argv.push_back(a);
+  process_ = ChildProcess::Spawn(argv);
+  std::string sock = dir_ + "/mysqld.sock";
+  bool up = WaitUntil([&] {
+    if (!process_.Running()) return false;
+    MYSQL* m = mysql_init(nullptr);
+    bool ok = mysql_real_connect(m, "localhost", "root", "", nullptr, 0, sock.c_str(), 0) != nullptr ||
+              mysql_errno(m) == 1045;  // up, but root already has a TCP-only password: fine
+    mysql_close(m);
+    return ok;
+  }, 60);
+  if (!up) throw std::runtime_error("test MariaDB did not start; see " + dir_ + "/mysqld.err:\n" +
+                                    ReadText(dir_ + "/mysqld.err"));
+}
+
+void MariaDbServer::Stop() {
+  if (process_.Running()) {
+    process_.Signal(SIGTERM);
+    process_.Wait();
+  }
+}
+
+MariaDbServer::~MariaDbServer() {
+  Stop();
+  RemoveTree(dir_);
+}
+
+mysql::Connection MariaDbServer::Admin() const {
+  auto c = mysql::Connection::Connect({"127.0.0.1", port_, "root", kRootPassword, 10, 120});
+  if (!c.ok()) throw std::runtime_error(c.status().message());
+  return std::move(c).value();
+}
+
+void MariaDbServer::Exec(const std::string& sql) const {
+  auto c = Admin();
+  Status s = c.Execute(sql);
+  if (!s.ok()) throw std::runtime_error(s.message());
+}
+
+std::string MariaDbServer::Scalar(const std::string& sql) const {
+  auto c = Admin();
+  auto r = c.Query(sql);
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  return r->Scalar();
+}
+
+PostgresServer::PostgresServer() {
+  dir_ = MakeTempDir("sync-postgres-");
+  port_ = FreePort();
+  WriteText(dir_ + "/pwfile", std::string(kSuperPassword) + "\n");
+  RunOptions as_postgres;
+  as_postgres.run_as_user = PostgresUserIfRoot();
+  if (!as_postgres.run_as_user.empty())
+    Require(RunProcess({"chown", "-R", "postgres:postgres", dir_}), "chown of the PostgreSQL test dir");
+  Require(RunProcess({std::string(kPgBin) + "initdb", "-D", dir_ + "/data", "-U", "postgres", "--pwfile=" + dir_ + "/pwfile",
+                      "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"},
+                     as_postgres),
+          "initdb");
+  as_postgres.stdout_file = dir_ + "/postgres.log";
+  process_ = ChildProcess::Spawn({std::string(kPgBin) + "postgres", "-D", dir_ + "/data", "-p", std::to_string(port_),
+                                  "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                                  "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"},
+                                 as_postgres);
+  bool up = WaitUntil([&] {
+    if (!process_.Running()) return false;
+    return postgres::Connection::Connect({"127.0.0.1", port_, "postgres", "postgres", kSuperPassword, 2}).ok();
+  }, 60);
+  if (!up) throw std::runtime_error("test PostgreSQL did not start:\n" + ReadText(dir_ + "/postgres.log"));
+}
+
+void PostgresServer::Stop() {
+  if (process_.Running()) {
+    process_.Signal(SIGINT);  // fast shutdown
+    process_.Wait();
+  }
+}
+
+PostgresServer::~PostgresServer() {
+  Stop();
+  RemoveTree(dir_);
+}
+
+postgres::Connection PostgresServer::Admin(const std::string& database) const {
+  auto c = postgres::Connection::Connect({"127.0.0.1", port_, database, "postgres", kSuperPassword, 10});
+  if (!c.ok()) throw std::runtime_error(c.status().message());
+  return std::move(c).value();
+}
+
+void PostgresServer::Exec(const std::string& sql, const std::string& database) const {
+  auto c = Admin(database);
+  Status s = c.Execute(sql);
+  if (!s.ok()) throw std::runtime_error(s.message());
+}
+
+std::string PostgresServer::Scalar(const std::string& sql, const std::string& database) const {
+  auto c = Admin(database);
+  auto r = c.Query(sql);
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  return r->Scalar();
+}
+
+SyncCli::SyncCli() {
+  dir_ = MakeTempDir("sync-cli-");
+  home_ = dir_ + "/home";
+}
+
+SyncCli::~SyncCli() { RemoveTree(dir_); }
+
+ProcessResult SyncCli::Run(const std::vector<std::string>& args, const RunOptions& opts) const {
+  std::vector<std::string> argv = {SYNC_BINARY, "--home", home_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, opts);
+}
+
+std::string SyncCli::WriteSpec(const std::string& name, const std::string& yaml) const {
+  std::string path = dir_ + "/" + name;
+  WriteText(path, yaml);
+  return path;
+}
+
+std::string TaskYaml(const std::string& name, const MariaDbServer& src, const PostgresServer& dst,
+                     const std::string& src_user, const std::string& src_password, const std::string& tables,
+                     int server_id) {
+  return "name: " + name +
+         "\n"
+         "source:\n"
+         "  type: mysql\n"
+         "  host: 127.0.0.1\n"
+         "  port: " + std::to_string(src.port()) + "\n"
+         "  user: " + src_user + "\n"
+         "  password: \"" + src_password + "\"\n"
+         "  server_id: " + std::to_string(server_id) + "\n"
+         "  tables: " + tables + "\n"
+         "destination:\n"
+         "  type: postgres\n"
+         "  host: 127.0.0.1\n"
+         "  port: " + std::to_string(dst.port()) + "\n"
+         "  database: dw\n"
+         "  user: loader\n"
+         "  password: loader-pw\n";
+}
+
+}  // namespace dbsync::testing

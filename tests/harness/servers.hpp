@@ -1,0 +1,83 @@
+#pragma once
+// Real MariaDB and PostgreSQL servers for integration tests, each in its own
+// temp dir on 127.0.0.1 with a free port, stopped (and removed) by the destructor,
+// also when a test fails. Killed with the test process if it crashes.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/process.hpp"
+#include "source/mysql/mysql_connection.hpp"
+#include "sink/postgres/pg_connection.hpp"
+
+namespace dbsync::testing {
+
+class MariaDbServer {
+ public:
+  // `extra_args` are mariadbd options, e.g. "--binlog-format=STATEMENT".
+  explicit MariaDbServer(std::vector<std::string> extra_args = {});
+  ~MariaDbServer();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string datadir() const { return dir_ + "/data"; }
+  // A root connection over TCP (user "root", password kRootPassword).
+  mysql::Connection Admin() const;
+  // Runs statements as root; fails the test on error.
+  void Exec(const std::string& sql) const;
+  std::string Scalar(const std::string& sql) const;
+  void Stop();
+  void Start();
+
+  static constexpr const char* kRootPassword = "root-pw";
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  std::vector<std::string> extra_args_;
+  ChildProcess process_;
+};
+
+class PostgresServer {
+ public:
+  PostgresServer();
+  ~PostgresServer();
+
+  int port() const { return port_; }
+  // Superuser connection ("postgres", kSuperPassword) to `database`.
+  postgres::Connection Admin(const std::string& database = "postgres") const;
+  void Exec(const std::string& sql, const std::string& database = "postgres") const;
+  std::string Scalar(const std::string& sql, const std::string& database = "postgres") const;
+  void Stop();
+
+  static constexpr const char* kSuperPassword = "postgres-pw";
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  ChildProcess process_;
+};
+
+// The sync binary with its own --home; every call is a fresh process.
+class SyncCli {
+ public:
+  SyncCli();
+  ~SyncCli();
+  const std::string& home() const { return home_; }
+  const std::string& dir() const { return dir_; }
+  ProcessResult Run(const std::vector<std::string>& args, const RunOptions& opts = {}) const;
+  // Writes `yaml` to a file in the temp dir and returns its path.
+  std::string WriteSpec(const std::string& name, const std::string& yaml) const;
+
+ private:
+  std::string dir_;
+  std::string home_;
+};
+
+// A task spec for the two servers; `tables` and `extra` customise it.
+std::string TaskYaml(const std::string& name, const MariaDbServer& src, const PostgresServer& dst,
+                     const std::string& src_user = "root", const std::string& src_password = "root-pw",
+                     const std::string& tables = "[shop.*]", int server_id = 5401);
+
+}  // namespace dbsync::testing
