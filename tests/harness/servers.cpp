@@ -1,5 +1,6 @@
 #include "harness/servers.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +32,16 @@ std::string PostgresUserIfRoot() { return ::geteuid() == 0 ? "postgres" : ""; }
 
 MariaDbServer::MariaDbServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
   dir_ = MakeTempDir("sync-mariadb-");
+  try {
+    Initialize();
+  } catch (...) {
+    Stop();
+    RemoveTree(dir_);
+    throw;
+  }
+}
+
+void MariaDbServer::Initialize() {
   std::vector<std::string> install = {"mariadb-install-db", "--no-defaults", "--datadir=" + datadir(),
                                       "--auth-root-authentication-method=normal", "--skip-test-db",
                                       "--skip-name-resolve"};
@@ -38,14 +49,11 @@ MariaDbServer::MariaDbServer(std::vector<std::string> extra_args) : extra_args_(
   Require(RunProcess(install), "mariadb-install-db");
   Start();
   // Root over TCP with a password, like a real remote admin.
-  mysql::Endpoint ep{"localhost", 0, "root", "", 10, 60};
   MYSQL* m = mysql_init(nullptr);
   std::string sock = dir_ + "/mysqld.sock";
   if (!mysql_real_connect(m, "localhost", "root", "", nullptr, 0, sock.c_str(), 0))
     throw std::runtime_error(std::string("cannot connect to test MariaDB over its socket: ") + mysql_error(m));
-  std::string sql = std::string("CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '") + kRootPassword +
-                    "'; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION";
-  for (const char* stmt : {"CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY 'root-pw'",
+  for (const char* stmt : {"CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY 'root-pw'",
                            "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION"}) {
     if (mysql_query(m, stmt) != 0) throw std::runtime_error(std::string("test MariaDB setup: ") + mysql_error(m));
   }
@@ -110,6 +118,16 @@ std::string MariaDbServer::Scalar(const std::string& sql) const {
 
 PostgresServer::PostgresServer() {
   dir_ = MakeTempDir("sync-postgres-");
+  try {
+    Initialize();
+  } catch (...) {
+    Stop();
+    RemoveTree(dir_);
+    throw;
+  }
+}
+
+void PostgresServer::Initialize() {
   port_ = FreePort();
   WriteText(dir_ + "/pwfile", std::string(kSuperPassword) + "\n");
   RunOptions as_postgres;

@@ -33,6 +33,7 @@ class MariaDbServer {
   static constexpr const char* kRootPassword = "root-pw";
 
  private:
+  void Initialize();
   std::string dir_;
   int port_ = 0;
   std::vector<std::string> extra_args_;
@@ -54,6 +55,7 @@ class PostgresServer {
   static constexpr const char* kSuperPassword = "postgres-pw";
 
  private:
+  void Initialize();
   std::string dir_;
   int port_ = 0;
   ChildProcess process_;

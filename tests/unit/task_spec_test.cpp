@@ -1,0 +1,161 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "config/task_spec_yaml.hpp"
+#include "pipeline/name_mapping.hpp"
+
+using namespace dbsync;
+using namespace dbsync::config;
+
+namespace {
+
+const char* kMinimal = R"(name: t1
+source:
+  host: 127.0.0.1
+  user: repl
+  password: ${env:SRC_PW}
+  server_id: 5401
+  tables: [shop.*]
+destination:
+  type: postgres
+  host: 127.0.0.1
+  database: dw
+  user: loader
+)";
+
+std::string ErrorOf(const std::string& yaml) {
+  auto r = ParseTaskSpec(yaml, "task.yaml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  return r.status().message();
+}
+
+}  // namespace
+
+TEST_SUITE("config") {
+  TEST_CASE("a minimal spec parses with documented defaults") {
+    auto r = ParseTaskSpec(kMinimal, "task.yaml");
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->name == "t1");
+    CHECK(r->source.port == 3306);
+    CHECK(r->source.server_id == 5401);
+    CHECK(r->source.password == "${env:SRC_PW}");
+    CHECK(r->destination.port == 5432);
+    CHECK(r->mapping.schema == "${DB_NAME_SRC}");
+    CHECK(r->ddl.at("drop_table") == DdlPolicy::kNormal);
+    CHECK(r->runtime.batch_rows == 10000);
+  }
+
+  TEST_CASE("every example spec parses") {
+    int parsed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(SYNC_SOURCE_DIR) + "/examples")) {
+      if (entry.path().extension() != ".yaml") continue;
+      auto r = LoadTaskSpecFile(entry.path().string());
+      CHECK_MESSAGE(r.ok(), entry.path().string() << ": " << r.status().message());
+      ++parsed;
+    }
+    CHECK(parsed == 4);
+  }
+
+  TEST_CASE("the hologres example fills every section") {
+    auto r = LoadTaskSpecFile(std::string(SYNC_SOURCE_DIR) + "/examples/mysql-to-hologres.yaml");
+    REQUIRE(r.ok());
+    CHECK(r->destination.type == DestinationType::kHologres);
+    CHECK(r->mapping.rules.size() == 2);
+    REQUIRE(r->tables.size() == 1);
+    CHECK(r->tables[0].storage == "column");
+    CHECK(r->tables[0].partition->field == "ds");
+    CHECK(r->tables[0].extra_fields.size() == 2);
+    CHECK(r->tables[0].dml.at("delete").action == DmlAction::kFilter);
+    CHECK(r->ddl.at("drop_table") == DdlPolicy::kIgnore);
+    CHECK(r->ddl.at("rename_table") == DdlPolicy::kAlert);
+    CHECK(r->runtime.failover.max_times == 100);
+    CHECK(r->alerts.size() == 2);
+  }
+
+  TEST_CASE("malformed YAML names line and column") {
+    std::string msg = ErrorOf("name: t1\nsource:\n  host: [unclosed\n  user: x\n");
+    CHECK(msg.find("task.yaml:") == 0);
+    CHECK(msg.find("invalid YAML") != std::string::npos);
+    CHECK(msg.find(":4:") != std::string::npos);
+  }
+
+  TEST_CASE("an unknown key names the nearest valid key and its position") {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("  host: 127.0.0.1"), 17, "  hots: 127.0.0.1");
+    std::string msg = ErrorOf(yaml);
+    CHECK(msg.find("task.yaml:3:3: unknown key 'hots' in source; did you mean 'host'?") != std::string::npos);
+  }
+
+  TEST_CASE("a missing required key is named") {
+    std::string yaml = kMinimal;
+    yaml.erase(yaml.find("  server_id: 5401\n"), 18);
+    std::string msg = ErrorOf(yaml);
+    CHECK(msg.find("missing required key 'server_id'") != std::string::npos);
+    CHECK(msg.find("task.yaml:3:") == 0);
+  }
+
+  TEST_CASE("type and range errors point at the value") {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("  server_id: 5401"), 17, "  server_id: abc");
+    CHECK(ErrorOf(yaml).find("task.yaml:6:14: source.server_id: expected an integer, got 'abc'") !=
+          std::string::npos);
+    yaml = std::string(kMinimal) + "runtime: { batch_rows: 0 }\n";
+    CHECK(ErrorOf(yaml).find("runtime.batch_rows: 0 is out of range") != std::string::npos);
+  }
+
+  TEST_CASE("enumerations suggest the nearest value") {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("type: postgres"), 14, "type: postgre");
+    CHECK(ErrorOf(yaml).find("did you mean 'postgres'?") != std::string::npos);
+    yaml = std::string(kMinimal) + "ddl: { drop_table: ignor }\n";
+    CHECK(ErrorOf(yaml).find("did you mean 'ignore'?") != std::string::npos);
+  }
+
+  TEST_CASE("all errors are reported together") {
+    std::string yaml = std::string(kMinimal) + "runtime: { batch_rowz: 1 }\nddl: { drop_tabel: ignore }\n";
+    std::string msg = ErrorOf(yaml);
+    CHECK(msg.find("batch_rowz") != std::string::npos);
+    CHECK(msg.find("drop_tabel") != std::string::npos);
+  }
+
+  TEST_CASE("table patterns need db.table and rules need valid regexes") {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("[shop.*]"), 8, "[shop]");
+    CHECK(ErrorOf(yaml).find("must have the form db.table") != std::string::npos);
+    yaml = std::string(kMinimal) + "mapping:\n  rules:\n    - { match: \"(\", to: x }\n";
+    CHECK(ErrorOf(yaml).find("invalid regular expression") != std::string::npos);
+  }
+
+  TEST_CASE("a filter without a condition is rejected") {
+    std::string yaml = std::string(kMinimal) + "tables:\n  - match: shop.a\n    dml: { delete: filter }\n";
+    CHECK(ErrorOf(yaml).find("needs a condition") != std::string::npos);
+  }
+
+  TEST_CASE("a spec that is not a mapping is rejected") {
+    CHECK(ErrorOf("- a\n- b\n").find("expected a task spec") != std::string::npos);
+    CHECK(ErrorOf("").find("expected a task spec") != std::string::npos);
+  }
+
+  TEST_CASE("table selection applies include then exclude") {
+    SourceSpec s;
+    s.tables = {"shop.*", "crm.customers"};
+    s.exclude = {"shop.tmp_*"};
+    CHECK(IsTableSelected(s, "shop", "orders"));
+    CHECK_FALSE(IsTableSelected(s, "shop", "tmp_x"));
+    CHECK(IsTableSelected(s, "crm", "customers"));
+    CHECK_FALSE(IsTableSelected(s, "crm", "leads"));
+  }
+
+  TEST_CASE("destination names come from templates and rules") {
+    auto r = LoadTaskSpecFile(std::string(SYNC_SOURCE_DIR) + "/examples/mysql-to-hologres.yaml");
+    REQUIRE(r.ok());
+    auto n = pipeline::MapTableName(*r, "shop", "tmp_items");
+    CHECK(n.schema == "ods_shop");
+    CHECK(n.table == "t_items");
+    CHECK(pipeline::MapTableName(*r, "shop", "order_12").table == "orders");
+    CHECK(pipeline::MapTableName(*r, "shop", "order_x").table == "order_x");
+    CHECK(pipeline::ExpandVariables("${created_at:%Y}-${DB_NAME_SRC}", {{"DB_NAME_SRC", "a"}}) == "${created_at:%Y}-a");
+  }
+}
