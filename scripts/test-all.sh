@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: install packages, build (warnings as errors), run
+# every test (unit + integration against real MariaDB/PostgreSQL started by the
+# tests themselves), then the same suite again under ASan+UBSan.
+#   SYNC_SKIP_SANITIZE=1 skips the sanitizer pass (local iteration only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNC_WERROR=ON
+ninja -C build
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [ "${SYNC_SKIP_SANITIZE:-0}" != 1 ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYNC_SANITIZE=ON -DSYNC_WERROR=ON
+  ninja -C build-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+echo "all tests passed"
