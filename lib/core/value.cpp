@@ -151,7 +151,7 @@ std::string Value::ToString() const {
           [](const Year& v) { return std::to_string(v.value); },
           [](const Bit& v) { return BitString(v.bits, v.width); },
           [](const Enum& v) { return std::to_string(v.index); },
-          [](const Set& v) { return BitString(v.mask, 64 - __builtin_clzll(v.mask | 1) + 7 & ~7u); },
+          [](const Set& v) { return BitString(v.mask, (64 - __builtin_clzll(v.mask | 1) + 7) & ~7u); },
           [](const Json& v) { return Quoted(v.text); },
           [](const Geometry& v) {
             std::string raw(4, '\0');
