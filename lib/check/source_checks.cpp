@@ -7,13 +7,12 @@
 
 #include "core/text_util.hpp"
 #include "source/mysql/mysql_connection.hpp"
+#include "source/mysql/schema_reader.hpp"
 
 namespace dbsync::check {
 namespace {
 
 using mysql::Connection;
-
-constexpr const char* kSystemSchemas = "'mysql','information_schema','performance_schema','sys'";
 
 // Column types the binlog decoder and snapshot reader turn into typed values.
 const std::set<std::string> kSupportedTypes = {
@@ -157,9 +156,7 @@ void CheckServerId(Connection& conn, const config::SourceSpec& src, CheckReport&
 
 std::vector<SourceTable> CheckTables(Connection& conn, const config::SourceSpec& src, CheckReport& report) {
   std::vector<SourceTable> selected;
-  auto all = conn.Query(std::string("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
-                                    "WHERE TABLE_TYPE='BASE TABLE' AND TABLE_SCHEMA NOT IN (") +
-                        kSystemSchemas + ") ORDER BY 1, 2");
+  auto all = mysql::ListAllTables(conn);
   if (!all.ok()) {
     report.Add("source.tables", Verdict::kFail, "cannot list tables: " + all.status().message(),
                "grant SELECT on the selected tables to the user");
@@ -168,11 +165,11 @@ std::vector<SourceTable> CheckTables(Connection& conn, const config::SourceSpec&
   std::vector<std::string> unmatched;
   for (const auto& pattern : src.tables) {
     bool hit = false;
-    for (const auto& row : all->rows) hit = hit || GlobMatch(pattern, *row[0] + "." + *row[1]);
+    for (const auto& t : *all) hit = hit || GlobMatch(pattern, t.db + "." + t.table);
     if (!hit) unmatched.push_back(pattern);
   }
-  for (const auto& row : all->rows)
-    if (config::IsTableSelected(src, *row[0], *row[1])) selected.push_back({*row[0], *row[1]});
+  for (const auto& t : *all)
+    if (config::IsTableSelected(src, t.db, t.table)) selected.push_back({t.db, t.table});
   if (!unmatched.empty()) {
     report.Add("source.tables", Verdict::kFail,
                "no table matches " + Join(unmatched, ", ") + " (or the user has no privilege on it)",

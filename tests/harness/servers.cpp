@@ -66,7 +66,8 @@ void MariaDbServer::Start() {
                                    "--port=" + std::to_string(port_), "--bind-address=127.0.0.1",
                                    "--socket=" + dir_ + "/mysqld.sock", "--pid-file=" + dir_ + "/mysqld.pid",
                                    "--log-bin=" + datadir() + "/binlog", "--server-id=1", "--binlog-format=ROW",
-                                   "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+                                   "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--character-set-server=utf8mb4",
+                                   "--collation-server=utf8mb4_general_ci", "--max-allowed-packet=64M",
                                    "--innodb-log-file-size=48M", "--skip-log-error", "--max-connections=200",
                                    "--log-error=" + dir_ + "/mysqld.err"};
   if (::geteuid() == 0) argv.push_back("--user=root");
@@ -107,6 +108,14 @@ void MariaDbServer::Exec(const std::string& sql) const {
   auto c = Admin();
   Status s = c.Execute(sql);
   if (!s.ok()) throw std::runtime_error(s.message());
+}
+
+void MariaDbServer::ExecSession(const std::vector<std::string>& statements) const {
+  auto c = Admin();
+  for (const auto& sql : statements) {
+    Status s = c.Execute(sql);
+    if (!s.ok()) throw std::runtime_error(s.message());
+  }
 }
 
 std::string MariaDbServer::Scalar(const std::string& sql) const {

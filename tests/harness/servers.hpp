@@ -26,6 +26,8 @@ class MariaDbServer {
   mysql::Connection Admin() const;
   // Runs statements as root; fails the test on error.
   void Exec(const std::string& sql) const;
+  // Runs statements in order on one connection (session settings carry over).
+  void ExecSession(const std::vector<std::string>& statements) const;
   std::string Scalar(const std::string& sql) const;
   void Stop();
   void Start();
