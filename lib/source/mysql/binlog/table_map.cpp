@@ -198,6 +198,7 @@ bool ColumnDef::IsCharacter() const {
     case ColumnType::kMediumBlob:
     case ColumnType::kLongBlob:
     case ColumnType::kBlob:
+    case ColumnType::kVector:  // MySQL 9 counts VECTOR (binary charset) among them
       return true;
     default:
       return false;

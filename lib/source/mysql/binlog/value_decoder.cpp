@@ -44,9 +44,11 @@ Value DecodeTime2(ByteReader& r, uint8_t fsp) {
     case 1:
     case 2: {
       int64_t intpart = static_cast<int64_t>(r.ReadUintBigEndian(3)) - kIntOffset;
-      int64_t frac = static_cast<int8_t>(r.ReadU8());
+      int64_t frac = r.ReadU8();
       if (intpart < 0 && frac != 0) {
-        ++intpart;  // negative values borrow one second from the fraction
+        // Negative values store the fraction in reverse order (for binary
+        // sorting): borrow one second back from it.
+        ++intpart;
         frac -= 0x100;
       }
       packed = intpart * (int64_t(1) << 24) + frac * 10000;
