@@ -1,0 +1,96 @@
+#include "source/mysql/binlog_source.hpp"
+
+#include <thread>
+
+namespace dbsync::mysql {
+
+Result<std::shared_ptr<const binlog::TableMap>> EnrichTableMap(const binlog::TableMap& table,
+                                                               const TableSchema& schema) {
+  if (table.columns.size() != schema.columns.size())
+    return Status::FailedPrecondition(
+        "binlog row event for " + schema.FullName() + " has " + std::to_string(table.columns.size()) +
+        " columns but the tracked definition has " + std::to_string(schema.columns.size()) +
+        "; the table changed in a way the DDL tracking missed. Re-run the task's full initialization for this table");
+  auto out = std::make_shared<binlog::TableMap>(table);
+  for (size_t i = 0; i < out->columns.size(); ++i) {
+    auto& col = out->columns[i];
+    const ColumnSchema& s = schema.columns[i];
+    if (col.name.empty()) col.name = s.name;
+    if (!col.is_unsigned) col.is_unsigned = s.is_unsigned;
+    if (col.collation == 0) col.collation = s.collation;
+    if (s.data_type == "enum" && col.enum_values.empty()) col.enum_values = s.enum_values;
+    if (s.data_type == "set" && col.set_values.empty()) col.set_values = s.enum_values;
+  }
+  if (out->primary_key.empty())
+    for (const auto& k : schema.primary_key) out->primary_key.push_back(uint32_t(schema.ColumnIndex(k)));
+  return std::shared_ptr<const binlog::TableMap>(std::move(out));
+}
+
+binlog::BinlogDecoder BinlogSource::DecoderFor(const BinlogStream& stream) {
+  binlog::DecoderOptions opts;
+  opts.initial_checksum = stream.checksum_crc32() ? binlog::ChecksumAlgorithm::kCrc32 : binlog::ChecksumAlgorithm::kOff;
+  return binlog::BinlogDecoder(opts);
+}
+
+Result<std::unique_ptr<BinlogSource>> BinlogSource::Open(const Endpoint& endpoint, SourceOptions options,
+                                                         const BinlogPosition& start, bool use_gtid) {
+  SYNC_ASSIGN_OR_RETURN(BinlogStream stream, BinlogStream::Open(endpoint, options.stream, start, use_gtid));
+  SYNC_ASSIGN_OR_RETURN(GtidState gtids, GtidState::Parse(start.gtid_set, stream.is_mariadb()));
+  TransactionAssembler assembler(start, std::move(gtids));
+  return std::unique_ptr<BinlogSource>(
+      new BinlogSource(endpoint, std::move(options), use_gtid, std::move(stream), std::move(assembler)));
+}
+
+Status BinlogSource::Reconnect(const Status& cause) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.max_reconnect_seconds);
+  auto backoff = std::chrono::milliseconds(200);
+  Status last = cause;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    BinlogPosition resume = assembler_.committed();
+    auto stream = BinlogStream::Open(endpoint_, options_.stream, resume, use_gtid_);
+    if (stream.ok()) {
+      stream_ = std::move(stream).value();
+      assembler_.Reset();
+      decoder_ = DecoderFor(stream_);
+      ++reconnects_;
+      if (options_.on_reconnect)
+        options_.on_reconnect("binlog stream reconnected at " + resume.ToString() + " after: " + cause.message());
+      return Status::Ok();
+    }
+    last = stream.status();
+    if (!last.IsRetryable() && last.code() != StatusCode::kUnauthenticated) return last;
+  }
+  return Status::Unavailable("lost the binlog stream and could not reconnect for " +
+                             std::to_string(options_.max_reconnect_seconds) + " s: " + last.message());
+}
+
+Result<std::optional<SourceTransaction>> BinlogSource::Next(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto raw = stream_.NextEvent();
+    if (!raw.ok()) {
+      if (!raw.status().IsRetryable()) return raw.status();
+      SYNC_RETURN_IF_ERROR(Reconnect(raw.status()));
+      continue;
+    }
+    // Live events do not know their own start offset; the header's next
+    // position minus the length gives it (0 for artificial events).
+    const auto& bytes = *raw;
+    uint64_t next = bytes.size() >= 17 ? uint64_t(bytes[13]) | uint64_t(bytes[14]) << 8 |
+                                             uint64_t(bytes[15]) << 16 | uint64_t(bytes[16]) << 24
+                                       : 0;
+    uint64_t position = next >= bytes.size() ? next - bytes.size() : 0;
+    decoder_.set_source_name(assembler_.current().file);
+    SYNC_ASSIGN_OR_RETURN(binlog::BinlogEvent event, decoder_.Decode(bytes, position));
+    if (auto* tm = event.get_if<binlog::TableMapEvent>(); tm && enricher_) {
+      SYNC_ASSIGN_OR_RETURN(auto enriched, enricher_(*tm->table));
+      if (enriched) decoder_.PutTableMap(std::move(enriched));
+    }
+    if (auto txn = assembler_.Add(std::move(event))) return std::optional<SourceTransaction>(std::move(*txn));
+  }
+  return std::optional<SourceTransaction>();
+}
+
+}  // namespace dbsync::mysql

@@ -1,0 +1,75 @@
+#pragma once
+// The live half of the source: a replication stream decoded into committed
+// transactions, resilient to connection loss. On a dropped connection, a
+// server restart or a silent network, it reconnects with exponential backoff
+// and resumes at the last committed transaction, so a transaction is never
+// delivered half, and never twice.
+//
+// Not thread-safe; one source per worker.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/table_schema.hpp"
+#include "source/mysql/binlog/binlog_decoder.hpp"
+#include "source/mysql/binlog_stream.hpp"
+#include "source/mysql/transaction_assembler.hpp"
+
+namespace dbsync::mysql {
+
+struct SourceOptions {
+  StreamOptions stream;
+  // Give up (return kUnavailable) after failing to reconnect for this long.
+  int max_reconnect_seconds = 300;
+  // Told about each reconnect, for the worker's log.
+  std::function<void(const std::string&)> on_reconnect;
+};
+
+// Supplies what a TABLE_MAP lacks (names, signedness, ENUM labels, charsets)
+// from the tracked schema; returns nullptr for tables the task does not read.
+// An error stops the stream: never decode with a schema that does not fit.
+using TableMapEnricher =
+    std::function<Result<std::shared_ptr<const binlog::TableMap>>(const binlog::TableMap& table)>;
+
+class BinlogSource {
+ public:
+  // `start` is the position after the last transaction already applied:
+  // file+offset, with gtid_set when `use_gtid`.
+  static Result<std::unique_ptr<BinlogSource>> Open(const Endpoint& endpoint, SourceOptions options,
+                                                    const BinlogPosition& start, bool use_gtid);
+
+  void SetTableMapEnricher(TableMapEnricher enricher) { enricher_ = std::move(enricher); }
+  // The next committed transaction, or nullopt when nothing committed within
+  // `timeout` (the caller can then check for shutdown). kFailedPrecondition
+  // for a purged or invalid start, kCorruption for a bad event: both final.
+  Result<std::optional<SourceTransaction>> Next(std::chrono::milliseconds timeout);
+  const BinlogPosition& committed() const { return assembler_.committed(); }
+  // The source's current position as of the latest event or heartbeat.
+  const BinlogPosition& current() const { return assembler_.current(); }
+  int reconnects() const { return reconnects_; }
+
+ private:
+  BinlogSource(Endpoint endpoint, SourceOptions options, bool use_gtid, BinlogStream stream, TransactionAssembler a)
+      : endpoint_(std::move(endpoint)), options_(std::move(options)), use_gtid_(use_gtid),
+        stream_(std::move(stream)), assembler_(std::move(a)), decoder_(DecoderFor(stream_)) {}
+  static binlog::BinlogDecoder DecoderFor(const BinlogStream& stream);
+  Status Reconnect(const Status& cause);
+
+  Endpoint endpoint_;
+  SourceOptions options_;
+  bool use_gtid_;
+  BinlogStream stream_;
+  TransactionAssembler assembler_;
+  binlog::BinlogDecoder decoder_;
+  TableMapEnricher enricher_;
+  int reconnects_ = 0;
+};
+
+// The TABLE_MAP completed from `schema`: column names, signedness, ENUM/SET
+// members and collations. kFailedPrecondition when the column count differs
+// (the tracked schema is out of step with the binlog).
+Result<std::shared_ptr<const binlog::TableMap>> EnrichTableMap(const binlog::TableMap& table, const TableSchema& schema);
+
+}  // namespace dbsync::mysql

@@ -1,0 +1,235 @@
+#include "source/mysql/binlog_stream.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/text_util.hpp"
+
+namespace dbsync::mysql {
+namespace {
+
+constexpr uint8_t kComBinlogDump = 0x12;
+constexpr uint8_t kComRegisterSlave = 0x15;
+constexpr uint8_t kComBinlogDumpGtid = 0x1e;
+constexpr uint32_t kMaxPacket = 0xFFFFFF;
+
+void PutUint(std::vector<uint8_t>& out, uint64_t v, size_t width) {
+  for (size_t i = 0; i < width; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Status ServerError(const std::vector<uint8_t>& packet, const BinlogPosition& start, bool use_gtid) {
+  uint16_t code = packet.size() >= 3 ? uint16_t(packet[1] | packet[2] << 8) : 0;
+  size_t msg_at = packet.size() > 9 && packet[3] == '#' ? 9 : 3;
+  std::string msg(packet.begin() + long(std::min(msg_at, packet.size())), packet.end());
+  std::string where = use_gtid ? "GTID " + start.gtid_set : start.ToString();
+  if (code == 1236) {  // ER_MASTER_FATAL_ERROR_READING_BINLOG: purged or unknown start
+    return Status::FailedPrecondition("the source cannot send its binlog from " + where + ": " + msg +
+                                      "; the changes since then are gone (binlog purged?): start the task again "
+                                      "with a new full initialization, and keep binlogs longer");
+  }
+  return Status::FailedPrecondition("the source ended the binlog stream (error " + std::to_string(code) + "): " + msg);
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> EncodeMysqlGtidSet(const std::string& text) {
+  std::vector<uint8_t> out;
+  std::vector<std::string> sids;
+  size_t start = 0;
+  std::string clean;
+  for (char c : text)
+    if (!isspace(static_cast<unsigned char>(c))) clean += c;
+  while (start < clean.size()) {
+    size_t comma = clean.find(',', start);
+    sids.push_back(clean.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  PutUint(out, sids.size(), 8);
+  for (const auto& sid : sids) {
+    size_t colon = sid.find(':');
+    std::string uuid = sid.substr(0, colon);
+    std::string hex;
+    for (char c : uuid)
+      if (c != '-') hex += c;
+    if (hex.size() != 32 || colon == std::string::npos)
+      return Status::InvalidArgument("invalid GTID set '" + text + "': expected uuid:N[-M][:N[-M]...]");
+    for (size_t i = 0; i < 32; i += 2) {
+      int hi = HexDigit(hex[i]), lo = HexDigit(hex[i + 1]);
+      if (hi < 0 || lo < 0) return Status::InvalidArgument("invalid GTID set '" + text + "': bad uuid " + uuid);
+      out.push_back(uint8_t(hi << 4 | lo));
+    }
+    std::vector<std::pair<int64_t, int64_t>> intervals;
+    size_t p = colon + 1;
+    while (p <= sid.size()) {
+      size_t next = sid.find(':', p);
+      std::string iv = sid.substr(p, next == std::string::npos ? std::string::npos : next - p);
+      size_t dash = iv.find('-');
+      char* end = nullptr;
+      int64_t a = std::strtoll(iv.c_str(), &end, 10);
+      int64_t b = dash == std::string::npos ? a : std::strtoll(iv.c_str() + dash + 1, nullptr, 10);
+      if (iv.empty() || a <= 0 || b < a)
+        return Status::InvalidArgument("invalid GTID set '" + text + "': bad interval '" + iv + "'");
+      intervals.push_back({a, b + 1});  // the wire format is end-exclusive
+      if (next == std::string::npos) break;
+      p = next + 1;
+    }
+    PutUint(out, intervals.size(), 8);
+    for (const auto& [a, b] : intervals) {
+      PutUint(out, uint64_t(a), 8);
+      PutUint(out, uint64_t(b), 8);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<BinlogFileInfo>> BinlogStream::ListBinlogs(Connection& conn) {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SHOW BINARY LOGS"));
+  std::vector<BinlogFileInfo> out;
+  for (const auto& row : r.rows) out.push_back({row[0].value_or(""), std::strtoull(row[1].value_or("0").c_str(), nullptr, 10)});
+  return out;
+}
+
+Result<BinlogStream> BinlogStream::Open(const Endpoint& endpoint, const StreamOptions& options,
+                                        const BinlogPosition& start, bool use_gtid) {
+  Endpoint ep = endpoint;
+  ep.read_timeout_seconds = options.read_timeout_seconds;
+  SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(ep));
+  if (mysql_get_ssl_cipher(conn.handle()) != nullptr)
+    return Status::FailedPrecondition("the replication connection negotiated TLS, which the binlog stream client "
+                                      "does not support yet; connect over a trusted network without TLS");
+  bool mariadb = conn.IsMariaDB();
+
+  if (!use_gtid) {
+    SYNC_ASSIGN_OR_RETURN(auto files, ListBinlogs(conn));
+    bool found = false;
+    for (const auto& f : files) found = found || f.name == start.file;
+    if (!found) {
+      std::string oldest = files.empty() ? "none" : files.front().name + ":4";
+      return Status::FailedPrecondition("binlog " + start.ToString() + " is no longer on the source (purged); the "
+                                        "oldest available position is " + oldest +
+                                        ". Changes in between are lost to the binlog: start again with a new full "
+                                        "initialization, and keep binlogs longer (binlog_expire_logs_seconds)");
+    }
+  }
+  // Ask for events with the checksum the source writes (it refuses replicas that cannot
+  // handle it), heartbeats when idle, and MariaDB's GTID events.
+  SYNC_RETURN_IF_ERROR(conn.Execute("SET @master_binlog_checksum = @@global.binlog_checksum"));
+  SYNC_ASSIGN_OR_RETURN(auto checksum, conn.Query("SELECT @@global.binlog_checksum"));
+  SYNC_RETURN_IF_ERROR(conn.Execute("SET @master_heartbeat_period = " +
+                                    std::to_string(uint64_t(options.heartbeat_seconds) * 1000000000ull)));
+  if (mariadb) {
+    SYNC_RETURN_IF_ERROR(conn.Execute("SET @mariadb_slave_capability = 4"));
+    if (use_gtid) {
+      SYNC_RETURN_IF_ERROR(conn.Execute("SET @slave_connect_state = " + QuoteString(start.gtid_set)));
+      SYNC_RETURN_IF_ERROR(conn.Execute("SET @slave_gtid_strict_mode = 0"));
+      SYNC_RETURN_IF_ERROR(conn.Execute("SET @slave_gtid_ignore_duplicates = 0"));
+    }
+  }
+  int fd = mysql_get_socket(conn.handle());
+  BinlogStream stream(std::move(conn), fd, mariadb, options.read_timeout_seconds);
+
+  // Registering makes us visible in SHOW SLAVE HOSTS, so a second task with
+  // the same server_id is caught by `sync check`.
+  std::vector<uint8_t> reg;
+  PutUint(reg, options.server_id, 4);
+  reg.push_back(0);  // hostname
+  reg.push_back(0);  // user
+  reg.push_back(0);  // password
+  PutUint(reg, 0, 2);
+  PutUint(reg, 0, 4);
+  PutUint(reg, 0, 4);
+  SYNC_RETURN_IF_ERROR(stream.SendCommand(kComRegisterSlave, reg));
+  SYNC_ASSIGN_OR_RETURN(auto ok, stream.ReadPacket());
+  if (!ok.empty() && ok[0] == 0xFF) return ServerError(ok, start, use_gtid);
+
+  std::vector<uint8_t> dump;
+  if (use_gtid && !mariadb) {
+    SYNC_ASSIGN_OR_RETURN(auto gtids, EncodeMysqlGtidSet(start.gtid_set));
+    PutUint(dump, 0x04, 2);  // BINLOG_THROUGH_GTID
+    PutUint(dump, options.server_id, 4);
+    PutUint(dump, 0, 4);     // empty file name
+    PutUint(dump, 4, 8);
+    PutUint(dump, gtids.size(), 4);
+    dump.insert(dump.end(), gtids.begin(), gtids.end());
+    SYNC_RETURN_IF_ERROR(stream.SendCommand(kComBinlogDumpGtid, dump));
+  } else {
+    // MariaDB's GTID start is the @slave_connect_state set above with an empty file name.
+    PutUint(dump, use_gtid ? 4 : start.offset, 4);
+    PutUint(dump, 0, 2);
+    PutUint(dump, options.server_id, 4);
+    if (!use_gtid) dump.insert(dump.end(), start.file.begin(), start.file.end());
+    SYNC_RETURN_IF_ERROR(stream.SendCommand(kComBinlogDump, dump));
+  }
+  stream.crc32_ = ToLower(checksum.Scalar()) == "crc32";
+  stream.start_ = start;
+  stream.use_gtid_ = use_gtid;
+  return stream;
+}
+
+Status BinlogStream::SendCommand(uint8_t command, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> packet;
+  PutUint(packet, payload.size() + 1, 3);
+  packet.push_back(0);  // sequence id: a command starts a new exchange
+  packet.push_back(command);
+  packet.insert(packet.end(), payload.begin(), payload.end());
+  size_t sent = 0;
+  while (sent < packet.size()) {
+    ssize_t n = ::write(fd_, packet.data() + sent, packet.size() - sent);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Unavailable(std::string("cannot send to the source: ") + std::strerror(errno));
+    sent += size_t(n);
+  }
+  return Status::Ok();
+}
+
+Status BinlogStream::ReadExactly(uint8_t* out, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    struct pollfd p = {fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, read_timeout_ms_);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0)
+      return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
+                                 " s, not even a heartbeat; reconnecting");
+    ssize_t r = ::read(fd_, out + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return Status::Unavailable("the source closed the replication connection");
+    got += size_t(r);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> BinlogStream::ReadPacket() {
+  std::vector<uint8_t> payload;
+  while (true) {
+    uint8_t header[4];
+    SYNC_RETURN_IF_ERROR(ReadExactly(header, 4));
+    size_t len = size_t(header[0]) | size_t(header[1]) << 8 | size_t(header[2]) << 16;
+    size_t at = payload.size();
+    payload.resize(at + len);
+    SYNC_RETURN_IF_ERROR(ReadExactly(payload.data() + at, len));
+    if (len < kMaxPacket) return payload;  // a full-size packet continues in the next one
+  }
+}
+
+Result<std::vector<uint8_t>> BinlogStream::NextEvent() {
+  SYNC_ASSIGN_OR_RETURN(auto packet, ReadPacket());
+  if (packet.empty()) return Status::Corruption("empty packet in the binlog stream");
+  if (packet[0] == 0xFF) return ServerError(packet, start_, use_gtid_);
+  if (packet[0] == 0xFE && packet.size() < 9) return Status::Unavailable("the source ended the binlog stream");
+  packet.erase(packet.begin());  // the OK byte in front of every event
+  return packet;
+}
+
+}  // namespace dbsync::mysql

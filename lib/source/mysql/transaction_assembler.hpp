@@ -1,0 +1,66 @@
+#pragma once
+// Groups decoded binlog events into committed source transactions, each with
+// the position right after its commit: the unit the pipeline applies and
+// checkpoints. Pure: the same code serves a live stream and a binlog file.
+//
+// Boundaries: a transaction starts at GTID / MariaDB GTID / BEGIN and ends at
+// XID, COMMIT, or (DDL) the statement itself. XA transactions are held from
+// XA PREPARE until their XA COMMIT (emitted then) or XA ROLLBACK (dropped).
+// TRANSACTION_PAYLOAD (MySQL compressed transactions) is unpacked in place.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/binlog_position.hpp"
+#include "core/status.hpp"
+#include "source/mysql/binlog/binlog_event.hpp"
+#include "source/mysql/gtid_state.hpp"
+
+namespace dbsync::mysql {
+
+struct SourceTransaction {
+  // Row events and QUERY events (DDL, or statements of non-transactional
+  // engines), in binlog order. TABLE_MAPs are already resolved into the rows.
+  std::vector<binlog::BinlogEvent> events;
+  BinlogPosition commit_position;  // file:offset after the commit, and the GTID set including it
+  std::string gtid;                // this transaction's GTID, empty if none
+  uint32_t timestamp = 0;          // commit time on the source (UTC epoch seconds)
+  bool is_ddl = false;             // a single DDL statement
+};
+
+class TransactionAssembler {
+ public:
+  TransactionAssembler(BinlogPosition start, GtidState gtids)
+      : position_(std::move(start)), gtids_(std::move(gtids)) {}
+
+  // Feeds one event; returns a transaction when this event commits one.
+  std::optional<SourceTransaction> Add(binlog::BinlogEvent event);
+  // The position after the last committed transaction (where to resume).
+  const BinlogPosition& committed() const { return committed_; }
+  // The file and offset of the last event seen (for lag and heartbeats).
+  const BinlogPosition& current() const { return position_; }
+  // Drops a transaction in progress, e.g. when the connection is lost.
+  void Reset() { open_.reset(); }
+
+ private:
+  std::optional<SourceTransaction> Commit(const binlog::EventHeader& header);
+  void Begin(const binlog::EventHeader& header);
+
+  BinlogPosition position_;
+  BinlogPosition committed_;
+  GtidState gtids_;
+  std::optional<SourceTransaction> open_;
+  std::string pending_gtid_;  // announced by the GTID event, applied to the set at commit
+  std::optional<std::pair<uint32_t, std::pair<uint32_t, uint64_t>>> pending_mariadb_gtid_;
+  std::optional<std::pair<std::string, int64_t>> pending_mysql_gtid_;
+  bool standalone_ = false;  // MariaDB GTID flagged standalone: the next statement is the whole group
+  std::map<std::string, SourceTransaction> prepared_xa_;  // by XID text
+};
+
+// "XA COMMIT 'a','b',1" and friends: the XID text, used as a key.
+std::string NormalizeXid(const std::string& text);
+
+}  // namespace dbsync::mysql
