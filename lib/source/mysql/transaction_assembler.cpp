@@ -51,6 +51,7 @@ std::string XidText(const binlog::XaId& xid) {
 void TransactionAssembler::Begin(const binlog::EventHeader& header) {
   open_ = SourceTransaction{};
   open_->timestamp = header.timestamp;
+  in_group_ = false;
 }
 
 std::optional<SourceTransaction> TransactionAssembler::Commit(const binlog::EventHeader& header) {
@@ -69,7 +70,7 @@ std::optional<SourceTransaction> TransactionAssembler::Commit(const binlog::Even
   pending_gtid_.clear();
   pending_mysql_gtid_.reset();
   pending_mariadb_gtid_.reset();
-  standalone_ = false;
+  in_group_ = false;
   return done;
 }
 
@@ -115,7 +116,8 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
     Begin(h);
     pending_gtid_ = g->gtid.ToString();
     pending_mariadb_gtid_ = {g->gtid.domain_id, {g->gtid.server_id, g->gtid.sequence}};
-    standalone_ = g->standalone();
+    // Without the standalone flag MariaDB's GTID event stands for BEGIN.
+    in_group_ = !g->standalone();
     return std::nullopt;
   }
   if (event.get_if<binlog::XidEvent>()) return Commit(h);
@@ -131,6 +133,7 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
     std::string upper = UpperTrimmed(q->query);
     if (upper == "BEGIN" || StartsWith(upper, "XA START") || StartsWith(upper, "XA BEGIN")) {
       if (!open_) Begin(h);
+      in_group_ = true;
       return std::nullopt;
     }
     if (upper == "COMMIT") return Commit(h);
@@ -164,7 +167,7 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
       return Commit(h);
     }
     // Any other statement: DDL, or DML of a non-transactional engine in a group.
-    bool in_group = open_.has_value() && !standalone_;
+    bool in_group = open_.has_value() && in_group_;
     if (!open_) Begin(h);
     open_->events.push_back(std::move(event));
     if (!in_group) {

@@ -56,7 +56,9 @@ class TransactionAssembler {
   std::string pending_gtid_;  // announced by the GTID event, applied to the set at commit
   std::optional<std::pair<uint32_t, std::pair<uint32_t, uint64_t>>> pending_mariadb_gtid_;
   std::optional<std::pair<std::string, int64_t>> pending_mysql_gtid_;
-  bool standalone_ = false;  // MariaDB GTID flagged standalone: the next statement is the whole group
+  // Inside BEGIN ... COMMIT (or a MariaDB GTID group): a statement does not
+  // end the transaction; outside, a statement (DDL) is a transaction of its own.
+  bool in_group_ = false;
   std::map<std::string, SourceTransaction> prepared_xa_;  // by XID text
 };
 

@@ -1,0 +1,91 @@
+#include <doctest/doctest.h>
+
+#include "source/mysql/binlog/binlog_file_reader.hpp"
+#include "source/mysql/binlog_stream.hpp"
+#include "source/mysql/gtid_state.hpp"
+#include "source/mysql/transaction_assembler.hpp"
+
+using namespace dbsync;
+using namespace dbsync::mysql;
+
+namespace {
+
+std::vector<SourceTransaction> Assemble(const std::string& fixture, const std::string& start_gtids, bool mariadb) {
+  auto events = binlog::DecodeBinlogFile(std::string(SYNC_SHARED_DIR) + "/fixtures/binlog/" + fixture);
+  REQUIRE_MESSAGE(events.ok(), events.status().message());
+  auto gtids = GtidState::Parse(start_gtids, mariadb);
+  REQUIRE(gtids.ok());
+  TransactionAssembler assembler(BinlogPosition{"log.bin", 4, start_gtids}, *gtids);
+  std::vector<SourceTransaction> out;
+  for (auto& e : *events)
+    if (auto t = assembler.Add(std::move(e))) out.push_back(std::move(*t));
+  return out;
+}
+
+size_t RowCount(const SourceTransaction& t) {
+  size_t n = 0;
+  for (const auto& e : t.events)
+    if (auto* r = e.get_if<binlog::RowsEvent>()) n += r->rows.size();
+  return n;
+}
+
+}  // namespace
+
+TEST_SUITE("source") {
+  TEST_CASE("MySQL GTID sets merge adjacent transactions into intervals") {
+    auto st = GtidState::Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7, 4e11fa47-71ca-11e1-9e33-c80aa9429562:2", false);
+    REQUIRE(st.ok());
+    st->AddMysql("3e11fa47-71ca-11e1-9e33-c80aa9429562", 6);
+    st->AddMysql("4e11fa47-71ca-11e1-9e33-c80aa9429562", 1);
+    st->AddMysql("5e11fa47-71ca-11e1-9e33-c80aa9429562", 9);
+    CHECK(st->ToString() ==
+          "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2,"
+          "5e11fa47-71ca-11e1-9e33-c80aa9429562:9");
+  }
+
+  TEST_CASE("MariaDB GTID positions keep one entry per domain") {
+    auto st = GtidState::Parse("0-1-100,1-2-5", true);
+    REQUIRE(st.ok());
+    st->SetMariadb(0, 3, 101);
+    CHECK(st->ToString() == "0-3-101,1-2-5");
+    CHECK_FALSE(GtidState::Parse("0-1", true).ok());
+  }
+
+  TEST_CASE("COM_BINLOG_DUMP_GTID encodes a GTID set with end-exclusive intervals") {
+    auto bytes = EncodeMysqlGtidSet("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7");
+    REQUIRE(bytes.ok());
+    REQUIRE(bytes->size() == 8 + 16 + 8 + 2 * 16);
+    CHECK((*bytes)[0] == 1);     // one sid
+    CHECK((*bytes)[8] == 0x3e);  // uuid bytes follow
+    CHECK((*bytes)[24] == 2);    // two intervals
+    CHECK((*bytes)[32] == 1);
+    CHECK((*bytes)[40] == 6);    // 1-5 is [1, 6)
+    CHECK((*bytes)[48] == 7);
+    CHECK((*bytes)[56] == 8);
+    CHECK_FALSE(EncodeMysqlGtidSet("not-a-uuid:1").ok());
+    CHECK_FALSE(EncodeMysqlGtidSet("3e11fa47-71ca-11e1-9e33-c80aa9429562:0").ok());
+  }
+
+  TEST_CASE("transactions of a MySQL 5.7 binlog: DDL alone, DML grouped, GTIDs tracked") {
+    auto txns = Assemble("boxercrab/32_delete_rows_v2/log.bin", "", false);
+    REQUIRE(txns.size() == 4);
+    CHECK(txns[0].is_ddl);
+    CHECK(txns[1].is_ddl);
+    CHECK(RowCount(txns[2]) == 1);
+    CHECK(RowCount(txns[3]) >= 1);
+    CHECK(txns[3].commit_position.Compare(txns[2].commit_position) > 0);
+    CHECK(!txns[3].gtid.empty());
+    // Four GTIDs of one server: one interval ending at the last one.
+    std::string last = txns[3].gtid.substr(txns[3].gtid.rfind(':') + 1);
+    CHECK(txns[3].commit_position.gtid_set.ends_with("-" + last));
+  }
+
+  TEST_CASE("a compressed MySQL 8 transaction payload is one transaction") {
+    auto txns = Assemble("mariadb-test-data/std_data/mdev35643_mysql_80_binlog.000001", "", false);
+    REQUIRE(txns.size() == 9);
+    size_t biggest = 0;
+    for (const auto& t : txns) biggest = std::max(biggest, RowCount(t));
+    CHECK(biggest == 100);
+    for (size_t i = 1; i < txns.size(); ++i) CHECK(txns[i].commit_position.Compare(txns[i - 1].commit_position) > 0);
+  }
+}
