@@ -1,5 +1,6 @@
 #include "source/mysql/binlog/binlog_dump.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -91,12 +92,21 @@ std::string Summary(const BinlogEvent& e) {
       e.body);
 }
 
-void PrintImage(const TableMap& t, const std::vector<Value>& values, const std::vector<bool>& present,
+// `diffs`: the row whose after image this is, when its JSON diffs could not be
+// applied; those columns print as mysqlbinlog does, JSON_REPLACE(@2, ...) unquoted.
+void PrintImage(const std::vector<Value>& values, const std::vector<bool>& present, const RowChange* diffs,
                 std::ostream& out) {
   for (size_t i = 0; i < values.size(); ++i) {
-    if (present[i]) out << "###   @" << (i + 1) << "=" << values[i].ToString() << "\n";
+    if (!present[i]) continue;
+    bool raw = false;
+    if (diffs) {
+      for (const auto& [column, list] : diffs->json_diffs) {
+        raw |= column == i && std::find(diffs->json_diffs_applied.begin(), diffs->json_diffs_applied.end(),
+                                        column) == diffs->json_diffs_applied.end();
+      }
+    }
+    out << "###   @" << (i + 1) << "=" << (raw ? values[i].as<Json>().text : values[i].ToString()) << "\n";
   }
-  (void)t;
 }
 
 void PrintRows(const RowsEvent& r, std::ostream& out) {
@@ -109,17 +119,17 @@ void PrintRows(const RowsEvent& r, std::ostream& out) {
     switch (r.kind) {
       case RowsKind::kInsert:
         out << "### INSERT INTO " << TableName(t) << "\n### SET\n";
-        PrintImage(t, row.after, r.after_columns, out);
+        PrintImage(row.after, r.after_columns, nullptr, out);
         break;
       case RowsKind::kDelete:
         out << "### DELETE FROM " << TableName(t) << "\n### WHERE\n";
-        PrintImage(t, row.before, r.before_columns, out);
+        PrintImage(row.before, r.before_columns, nullptr, out);
         break;
       case RowsKind::kUpdate:
         out << "### UPDATE " << TableName(t) << "\n### WHERE\n";
-        PrintImage(t, row.before, r.before_columns, out);
+        PrintImage(row.before, r.before_columns, nullptr, out);
         out << "### SET\n";
-        PrintImage(t, row.after, r.after_columns, out);
+        PrintImage(row.after, r.after_columns, &row, out);
         break;
     }
   }

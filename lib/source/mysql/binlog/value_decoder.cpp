@@ -182,9 +182,10 @@ Result<std::string> DecodeDecimal(std::span<const uint8_t> bytes, int precision,
 
 DateTime UnpackDateTime(int64_t packed) {
   DateTime d;
-  if (packed < 0) packed = -packed;
-  d.micros = static_cast<uint32_t>(packed % (int64_t(1) << 24));
-  const int64_t ymdhms = packed >> 24;
+  // Unsigned magnitude: negating INT64_MIN (hostile input) would overflow.
+  const uint64_t magnitude = packed < 0 ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
+  d.micros = static_cast<uint32_t>(magnitude % (uint64_t(1) << 24));
+  const int64_t ymdhms = static_cast<int64_t>(magnitude >> 24);
   const int64_t ymd = ymdhms >> 17;
   const int64_t ym = ymd >> 5;
   const int64_t hms = ymdhms % (1 << 17);
@@ -200,9 +201,9 @@ DateTime UnpackDateTime(int64_t packed) {
 Time UnpackTime(int64_t packed) {
   Time t;
   t.negative = packed < 0;
-  if (t.negative) packed = -packed;
-  const int64_t hms = packed >> 24;
-  t.micros = static_cast<uint32_t>(packed % (int64_t(1) << 24));
+  const uint64_t magnitude = t.negative ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
+  const int64_t hms = static_cast<int64_t>(magnitude >> 24);
+  t.micros = static_cast<uint32_t>(magnitude % (uint64_t(1) << 24));
   t.hours = static_cast<uint32_t>((hms >> 12) % (1 << 10));
   t.minutes = (hms >> 6) % 64;
   t.seconds = hms % 64;
