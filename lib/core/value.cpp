@@ -11,6 +11,8 @@ template <typename... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <typename... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang < 17 lacks aggregate CTAD
 
 std::string FormatFloat(double v, bool single) {
   char buf[64];

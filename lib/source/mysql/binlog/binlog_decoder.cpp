@@ -207,6 +207,11 @@ Result<EventBody> BinlogDecoder::DecodeBody(const EventHeader& header, std::span
     case EventType::kTableMap: {
       const size_t id_size = format_.PostHeaderLength(type, 8) == 6 ? 4 : 6;
       SYNC_ASSIGN_OR_RETURN(TableMap table, DecodeTableMap(body, id_size));
+      if (options_.table_map_hook) {
+        const size_t columns = table.columns.size();
+        options_.table_map_hook(table);
+        if (table.columns.size() != columns) return Status::Internal("table_map_hook changed the column count");
+      }
       auto shared = std::make_shared<const TableMap>(std::move(table));
       tables_[shared->table_id] = shared;
       return EventBody(TableMapEvent{std::move(shared)});

@@ -18,6 +18,7 @@
 // Not thread-safe; one decoder per stream.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,6 +40,11 @@ struct DecoderOptions {
   size_t max_uncompressed_size = size_t(1) << 30;
   // Named in error messages ("binlog.000003: event at 1234: ...").
   std::string source_name;
+  // Called on every decoded TABLE_MAP before rows use it: schema tracking
+  // fills in what the binlog lacks (signedness, names, enum/set labels and
+  // charsets on MySQL 5.x and MariaDB without binlog_row_metadata=FULL).
+  // It must not change the column count or types.
+  std::function<void(TableMap&)> table_map_hook;
 };
 
 class BinlogDecoder {

@@ -14,6 +14,8 @@ template <typename... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <typename... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang < 17 lacks aggregate CTAD
 
 std::string Quote(const std::string& name) { return "`" + name + "`"; }
 
