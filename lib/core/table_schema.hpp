@@ -23,6 +23,8 @@ struct ColumnSchema {
   int scale = 0;            // DECIMAL scale
   int fsp = 0;              // fractional seconds of TIME/DATETIME/TIMESTAMP
   std::vector<std::string> enum_values;  // ENUM or SET members, in declaration order
+
+  bool operator==(const ColumnSchema&) const = default;
 };
 
 struct TableSchema {
@@ -38,6 +40,7 @@ struct TableSchema {
     return -1;
   }
   std::string FullName() const { return db + "." + table; }
+  bool operator==(const TableSchema&) const = default;
 };
 
 // ENUM/SET members from a COLUMN_TYPE such as "enum('a','it''s')".
