@@ -1,0 +1,280 @@
+#include "sink/postgres/pg_apply.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+#include "core/text_util.hpp"
+#include "sink/postgres/pg_ddl.hpp"
+#include "sink/postgres/pg_exec.hpp"
+
+namespace dbsync::postgres {
+namespace {
+
+constexpr size_t kMaxParams = 65535;  // the protocol's limit per statement
+constexpr size_t kMaxRowsPerStatement = 1000;
+constexpr size_t kCopyFlushBytes = 1 << 20;
+
+std::string ColumnList(const ApplyTarget& t, const std::vector<size_t>& cols, const std::string& prefix = "") {
+  std::vector<std::string> out;
+  for (size_t i : cols) out.push_back(prefix + QuoteIdentifier(t.columns[i].name));
+  return Join(out, ", ");
+}
+
+std::vector<size_t> AllColumns(const ApplyTarget& t) {
+  std::vector<size_t> all(t.columns.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
+// "ON CONFLICT (k) DO UPDATE SET c = EXCLUDED.c, ..." (DO NOTHING when every column is a key column).
+std::string OnConflict(const ApplyTarget& t) {
+  std::vector<std::string> sets;
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    if (std::find(t.key.begin(), t.key.end(), i) != t.key.end()) continue;
+    std::string c = QuoteIdentifier(t.columns[i].name);
+    sets.push_back(c + " = EXCLUDED." + c);
+  }
+  std::string conflict = " ON CONFLICT (" + ColumnList(t, t.key) + ") DO ";
+  return conflict + (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
+}
+
+}  // namespace
+
+Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vector<PgColumn> columns) {
+  ApplyTarget t;
+  t.binding = &binding;
+  t.columns = std::move(columns);
+  t.qualified = QualifiedName(binding.dest_schema, binding.dest_table);
+  for (const auto& k : binding.key) {
+    auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const PgColumn& c) { return c.name == k; });
+    if (it == t.columns.end())
+      return Status::InvalidArgument("the key column '" + k + "' is not a column of " + binding.SourceName());
+    t.key.push_back(size_t(it - t.columns.begin()));
+  }
+  return t;
+}
+
+std::string StageName(const ApplyTarget& t, bool deletes) {
+  // FNV-1a over the table and its column types: a schema change gets a fresh stage.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  mix(t.qualified);
+  for (const auto& c : t.columns) mix(c.name + " " + c.type);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "sync_stage_%016llx_%c", static_cast<unsigned long long>(h), deletes ? 'd' : 'u');
+  return buf;
+}
+
+Status BatchApplier::PrepareStaging(const ApplyTarget& t) {
+  if (strategy_ != ApplyStrategy::kStaging || t.key.empty()) return Status::Ok();
+  for (bool deletes : {true, false}) {
+    std::string name = StageName(t, deletes);
+    if (staged_.count(name)) continue;
+    // CREATE TABLE AS copies no constraints: NOT NULL is checked when rows reach the real table.
+    std::string cols = deletes ? ColumnList(t, t.key) : ColumnList(t, AllColumns(t));
+    auto r = ExecParams(conn_, "CREATE TEMPORARY TABLE IF NOT EXISTS " + QuoteIdentifier(name) +
+                                   " ON COMMIT DELETE ROWS AS SELECT " + cols + " FROM " + t.qualified +
+                                   " WITH NO DATA");
+    if (!r.ok()) return r.status().WithContext("creating the staging table for " + t.qualified);
+    staged_.insert(name);
+  }
+  return Status::Ok();
+}
+
+Status BatchApplier::Check(const ApplyTarget& t, const std::vector<Value>& row, const char* image) {
+  if (row.size() == t.columns.size()) return Status::Ok();
+  return Status::FailedPrecondition(std::string("a ") + image + " image of " + t.binding->SourceName() + " has " +
+                                    std::to_string(row.size()) + " columns but the table has " +
+                                    std::to_string(t.columns.size()) +
+                                    "; the source schema changed without sync noticing: restart the task");
+}
+
+Result<std::string> BatchApplier::KeyText(const ApplyTarget& t, const std::vector<Value>& row) {
+  std::string key;
+  for (size_t i : t.key) {
+    if (row[i].is_null()) {
+      key += '\x1e';
+    } else {
+      Status s = encoder_.AppendText(row[i], t.columns[i], &key);
+      if (!s.ok()) return s.WithContext("column " + t.columns[i].name);
+    }
+    key += '\x1f';
+  }
+  return key;
+}
+
+Result<std::vector<BatchApplier::FinalOp>> BatchApplier::Collapse(const ApplyTarget& t,
+                                                                  const std::vector<const sink::RowChange*>& rows) {
+  std::vector<FinalOp> ops;
+  std::unordered_map<std::string, size_t> where;
+  auto set = [&](std::string key, FinalOp op) {
+    auto [it, inserted] = where.emplace(std::move(key), ops.size());
+    if (inserted) ops.push_back(op);
+    else ops[it->second] = op;
+  };
+  for (const sink::RowChange* c : rows) {
+    if (c->op != sink::RowChange::Op::kInsert) SYNC_RETURN_IF_ERROR(Check(t, c->before, "before"));
+    if (c->op != sink::RowChange::Op::kDelete) SYNC_RETURN_IF_ERROR(Check(t, c->after, "after"));
+    if (c->op == sink::RowChange::Op::kInsert) {
+      SYNC_ASSIGN_OR_RETURN(std::string k, KeyText(t, c->after));
+      set(std::move(k), {false, &c->after});
+    } else if (c->op == sink::RowChange::Op::kDelete) {
+      SYNC_ASSIGN_OR_RETURN(std::string k, KeyText(t, c->before));
+      set(std::move(k), {true, &c->before});
+    } else {
+      SYNC_ASSIGN_OR_RETURN(std::string old_key, KeyText(t, c->before));
+      SYNC_ASSIGN_OR_RETURN(std::string new_key, KeyText(t, c->after));
+      if (old_key != new_key) set(std::move(old_key), {true, &c->before});
+      set(std::move(new_key), {false, &c->after});
+    }
+  }
+  return ops;
+}
+
+Status BatchApplier::Apply(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows) {
+  Status s;
+  if (t.key.empty()) {
+    s = ApplyKeyless(t, rows);
+  } else {
+    auto ops = Collapse(t, rows);
+    if (!ops.ok()) s = ops.status();
+    else if (strategy_ == ApplyStrategy::kStaging) s = ApplyStaged(t, *ops);
+    else s = ApplyMultiRow(t, *ops);
+  }
+  return s.ok() ? s : s.WithContext(t.binding->SourceName() + " -> " + t.qualified);
+}
+
+Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
+                              const std::vector<FinalOp>& ops, bool deletes) {
+  if (used_.count(stage)) SYNC_RETURN_IF_ERROR(ExecParams(conn_, "TRUNCATE " + QuoteIdentifier(stage)).status());
+  used_.insert(stage);
+  SYNC_ASSIGN_OR_RETURN(CopyIn copy, CopyIn::Start(conn_, "COPY " + QuoteIdentifier(stage) + " FROM STDIN"));
+  std::string buf;
+  for (const auto& op : ops) {
+    if (op.is_delete != deletes) continue;
+    for (size_t n = 0; n < cols.size(); ++n) {
+      if (n) buf += '\t';
+      Status s = encoder_.AppendCopyField((*op.row)[cols[n]], t.columns[cols[n]], &buf);
+      if (!s.ok()) return s.WithContext("column " + t.columns[cols[n]].name);
+    }
+    buf += '\n';
+    if (buf.size() >= kCopyFlushBytes) {
+      SYNC_RETURN_IF_ERROR(copy.Put(buf));
+      buf.clear();
+    }
+  }
+  SYNC_RETURN_IF_ERROR(copy.Put(buf));
+  return copy.End().status();
+}
+
+Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
+  bool any_delete = std::any_of(ops.begin(), ops.end(), [](const FinalOp& o) { return o.is_delete; });
+  bool any_upsert = std::any_of(ops.begin(), ops.end(), [](const FinalOp& o) { return !o.is_delete; });
+  if (any_delete) {
+    std::string stage = QuoteIdentifier(StageName(t, true));
+    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, true), t, t.key, ops, true));
+    std::vector<std::string> match;
+    for (size_t i : t.key) {
+      std::string c = QuoteIdentifier(t.columns[i].name);
+      match.push_back("t." + c + " = s." + c);
+    }
+    SYNC_RETURN_IF_ERROR(
+        ExecParams(conn_, "DELETE FROM " + t.qualified + " t USING " + stage + " s WHERE " + Join(match, " AND "))
+            .status());
+  }
+  if (any_upsert) {
+    std::vector<size_t> all = AllColumns(t);
+    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, false), t, all, ops, false));
+    std::string cols = ColumnList(t, all);
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_, "INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + cols +
+                                               " FROM " + QuoteIdentifier(StageName(t, false)) + OnConflict(t))
+                             .status());
+  }
+  return Status::Ok();
+}
+
+Status BatchApplier::ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
+  std::vector<const std::vector<Value>*> deletes, upserts;
+  for (const auto& op : ops) (op.is_delete ? deletes : upserts).push_back(op.row);
+  size_t per = std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxParams / t.key.size()));
+  for (size_t start = 0; start < deletes.size(); start += per) {
+    size_t end = std::min(deletes.size(), start + per);
+    std::string sql = "DELETE FROM " + t.qualified + " WHERE (" + ColumnList(t, t.key) + ") IN (VALUES ";
+    Params params;
+    for (size_t r = start; r < end; ++r) {
+      sql += r == start ? "(" : ", (";
+      for (size_t n = 0; n < t.key.size(); ++n) {
+        const PgColumn& col = t.columns[t.key[n]];
+        auto text = encoder_.ParameterText((*deletes[r])[t.key[n]], col);
+        if (!text.ok()) return text.status().WithContext("column " + col.name);
+        params.push_back(std::move(text).value());
+        sql += (n ? ", $" : "$") + std::to_string(params.size()) + "::" + col.base_type;
+      }
+      sql += ")";
+    }
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_, sql + ")", params).status());
+  }
+  return InsertRows(t, upserts, true);
+}
+
+Status BatchApplier::InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows,
+                                bool upsert) {
+  std::vector<size_t> all = AllColumns(t);
+  size_t per = std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxParams / std::max<size_t>(1, all.size())));
+  for (size_t start = 0; start < rows.size(); start += per) {
+    size_t end = std::min(rows.size(), start + per);
+    std::string sql = "INSERT INTO " + t.qualified + " (" + ColumnList(t, all) + ") VALUES ";
+    Params params;
+    for (size_t r = start; r < end; ++r) {
+      sql += r == start ? "(" : ", (";
+      for (size_t n = 0; n < all.size(); ++n) {
+        auto text = encoder_.ParameterText((*rows[r])[n], t.columns[n]);
+        if (!text.ok()) return text.status().WithContext("column " + t.columns[n].name);
+        params.push_back(std::move(text).value());
+        // No cast: assignment to the column rejects (never truncates) a too-long value.
+        sql += (n ? ", $" : "$") + std::to_string(params.size());
+      }
+      sql += ")";
+    }
+    if (upsert) sql += OnConflict(t);
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_, sql, params).status());
+  }
+  return Status::Ok();
+}
+
+Status BatchApplier::DeleteOne(const ApplyTarget& t, const std::vector<Value>& before) {
+  std::vector<std::string> match;
+  Params params;
+  for (size_t n = 0; n < t.columns.size(); ++n) {
+    auto text = encoder_.ParameterText(before[n], t.columns[n]);
+    if (!text.ok()) return text.status().WithContext("column " + t.columns[n].name);
+    params.push_back(std::move(text).value());
+    match.push_back(QuoteIdentifier(t.columns[n].name) + " IS NOT DISTINCT FROM $" + std::to_string(n + 1) +
+                    "::" + t.columns[n].base_type);
+  }
+  // ctid picks one physical row, so of N identical rows exactly one goes.
+  std::string sql = "DELETE FROM " + t.qualified + " WHERE ctid = (SELECT ctid FROM " + t.qualified + " WHERE " +
+                    Join(match, " AND ") + " LIMIT 1)";
+  return ExecParams(conn_, sql, params).status();
+}
+
+Status BatchApplier::ApplyKeyless(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows) {
+  std::vector<const std::vector<Value>*> pending;  // consecutive inserts, sent together
+  for (const sink::RowChange* c : rows) {
+    if (c->op != sink::RowChange::Op::kInsert) SYNC_RETURN_IF_ERROR(Check(t, c->before, "before"));
+    if (c->op != sink::RowChange::Op::kDelete) SYNC_RETURN_IF_ERROR(Check(t, c->after, "after"));
+    if (c->op != sink::RowChange::Op::kInsert) {
+      SYNC_RETURN_IF_ERROR(InsertRows(t, pending, false));
+      pending.clear();
+      SYNC_RETURN_IF_ERROR(DeleteOne(t, c->before));
+    }
+    if (c->op != sink::RowChange::Op::kDelete) pending.push_back(&c->after);
+  }
+  return InsertRows(t, pending, false);
+}
+
+}  // namespace dbsync::postgres

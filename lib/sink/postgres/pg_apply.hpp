@@ -1,0 +1,81 @@
+#pragma once
+// Applying one batch's row changes to one destination table, inside the
+// caller's transaction.
+//
+// Keyed tables: the changes are first collapsed per key in source order (the
+// last operation per key wins; an update that changes the key deletes the
+// old key and upserts the new one), so every key appears once; then deletes
+// and upserts are applied set-wise, by one of two strategies:
+//  - kStaging: COPY the rows into session-lived temporary tables (ON COMMIT
+//    DELETE ROWS), then DELETE ... USING and INSERT ... SELECT ... ON CONFLICT
+//    (key) DO UPDATE. Faster on PostgreSQL (numbers in pg_sink_test).
+//  - kMultiRowInsert: multi-row INSERT ... VALUES ... ON CONFLICT and
+//    DELETE ... WHERE (key) IN (VALUES ...) with bound parameters. Hologres
+//    has no temporary tables, so it always uses this one.
+// Keyless tables: row by row in order. An insert inserts; a delete removes
+// exactly ONE row whose every column IS NOT DISTINCT FROM the before image
+// (duplicates stay duplicates); an update is that delete plus an insert.
+
+#include <libpq-fe.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "sink/postgres/pg_types.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::postgres {
+
+enum class ApplyStrategy { kStaging, kMultiRowInsert };
+
+// A destination table with its mapped columns.
+struct ApplyTarget {
+  const sink::TableBinding* binding = nullptr;
+  std::vector<PgColumn> columns;
+  std::vector<size_t> key;  // indexes into columns
+  std::string qualified;    // "schema"."table"
+};
+
+Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vector<PgColumn> columns);
+
+class BatchApplier {
+ public:
+  // `staged` remembers the temporary tables created on this connection.
+  BatchApplier(PGconn* conn, ValueEncoder& encoder, ApplyStrategy strategy, std::set<std::string>& staged)
+      : conn_(conn), encoder_(encoder), strategy_(strategy), staged_(staged) {}
+
+  // Creates the staging tables `target` needs (kStaging, keyed tables). Call
+  // outside the batch's transaction so a rolled-back batch cannot undo them.
+  Status PrepareStaging(const ApplyTarget& target);
+  // Applies `rows` (in source order) inside the open transaction.
+  Status Apply(const ApplyTarget& target, const std::vector<const sink::RowChange*>& rows);
+
+ private:
+  struct FinalOp {
+    bool is_delete = false;
+    const std::vector<Value>* row = nullptr;
+  };
+  Result<std::vector<FinalOp>> Collapse(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows);
+  Result<std::string> KeyText(const ApplyTarget& t, const std::vector<Value>& row);
+  Status ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops);
+  Status ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops);
+  Status ApplyKeyless(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows);
+  Status InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows, bool upsert);
+  Status DeleteOne(const ApplyTarget& t, const std::vector<Value>& before);
+  Status CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
+                  const std::vector<FinalOp>& ops, bool deletes);
+  Status Check(const ApplyTarget& t, const std::vector<Value>& row, const char* image);
+
+  PGconn* conn_;
+  ValueEncoder& encoder_;
+  ApplyStrategy strategy_;
+  std::set<std::string>& staged_;
+  std::set<std::string> used_;  // staging tables already filled in this batch
+};
+
+// Name of the staging table of `target` (deletes or upserts).
+std::string StageName(const ApplyTarget& target, bool deletes);
+
+}  // namespace dbsync::postgres

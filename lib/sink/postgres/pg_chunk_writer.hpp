@@ -1,0 +1,60 @@
+#pragma once
+// One snapshot chunk into PostgreSQL/Hologres: BEGIN; COPY table FROM STDIN
+// (text format); the rows; INSERT INTO sync_state.snapshot_chunks; COMMIT.
+// The chunk's rows and its "done" record commit together or not at all.
+// Destroying the writer without Commit aborts the COPY and rolls back.
+//
+// Uses the sink's connection (not owned): destroy the writer before the sink.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/binlog_position.hpp"
+#include "sink/postgres/pg_exec.hpp"
+#include "sink/postgres/pg_types.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::postgres {
+
+class PgChunkWriter : public sink::ChunkWriter {
+ public:
+  struct Chunk {
+    std::string task_id;
+    std::string source_table;  // db.table
+    std::string dest_display;  // schema.table, for messages
+    int index = 0;
+    BinlogPosition position;
+  };
+
+  // Begins the transaction and the COPY into `copy_target` ("schema"."table" (cols)).
+  static Result<std::unique_ptr<PgChunkWriter>> Open(PGconn* conn, ValueEncoder& encoder,
+                                                     std::vector<PgColumn> columns, std::vector<size_t> key,
+                                                     const std::string& copy_target, Chunk chunk);
+  ~PgChunkWriter() override;
+
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  PgChunkWriter(PGconn* conn, ValueEncoder& encoder, std::vector<PgColumn> columns, std::vector<size_t> key,
+                Chunk chunk)
+      : conn_(conn), encoder_(encoder), columns_(std::move(columns)), key_(std::move(key)), chunk_(std::move(chunk)) {}
+  Status Fail(Status s);
+  std::string DescribeRow(const std::vector<Value>& row) const;
+
+  PGconn* conn_;
+  ValueEncoder& encoder_;
+  std::vector<PgColumn> columns_;
+  std::vector<size_t> key_;  // key column indexes, to name a bad row
+  Chunk chunk_;
+  std::unique_ptr<Transaction> txn_;
+  std::optional<CopyIn> copy_;
+  std::string buffer_;
+  Status failed_;
+  bool committed_ = false;
+  long rows_ = 0;
+};
+
+}  // namespace dbsync::postgres

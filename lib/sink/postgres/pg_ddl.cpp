@@ -1,0 +1,134 @@
+#include "sink/postgres/pg_ddl.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/text_util.hpp"
+
+namespace dbsync::postgres {
+namespace {
+
+bool HasColumn(const std::vector<PgColumn>& columns, const std::string& name) {
+  return std::any_of(columns.begin(), columns.end(), [&](const PgColumn& c) { return c.name == name; });
+}
+
+Status CheckColumns(const sink::TableBinding& table, const std::vector<PgColumn>& columns,
+                    const std::vector<std::string>& names, const std::string& what) {
+  for (const auto& n : names)
+    if (!HasColumn(columns, n))
+      return Status::InvalidArgument(what + " names column '" + n + "', which " + table.SourceName() +
+                                     " does not have; fix tables[] in the task spec");
+  return Status::Ok();
+}
+
+// '"a","B c"' for a property value; a clustering entry may carry ":asc"/":desc".
+std::string PropertyColumns(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& n : names) quoted.push_back(QuoteIdentifier(n));
+  return Join(quoted, ",");
+}
+
+std::string Property(const std::string& qualified, const std::string& name, const std::string& value) {
+  return "CALL set_table_property(" + QuoteLiteral(qualified) + ", " + QuoteLiteral(name) + ", " +
+         QuoteLiteral(value) + ")";
+}
+
+}  // namespace
+
+std::string QualifiedName(const std::string& schema, const std::string& table) {
+  return QuoteIdentifier(schema) + "." + QuoteIdentifier(table);
+}
+
+Result<TableDdl> RenderCreateTable(const sink::TableBinding& table, const std::vector<PgColumn>& columns,
+                                   Dialect dialect) {
+  SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, table.key, "the primary key"));
+  const config::TableSpec* s = table.settings;
+  TableDdl ddl;
+  std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+  ddl.create_schema = "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.dest_schema);
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + qualified + " (";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const PgColumn& c = columns[i];
+    bool in_key = std::find(table.key.begin(), table.key.end(), c.name) != table.key.end();
+    sql += (i ? ",\n  " : "\n  ") + QuoteIdentifier(c.name) + " " + c.type + (c.not_null || in_key ? " NOT NULL" : "");
+  }
+  if (!table.key.empty()) sql += ",\n  PRIMARY KEY (" + PropertyColumns(table.key) + ")";
+  ddl.create_table = sql + "\n)";
+  if (dialect != Dialect::kHologres) return ddl;
+
+  std::string storage = s && !s->storage.empty() ? s->storage : "column";
+  if (storage != "column" && storage != "row" && storage != "row,column")
+    return Status::InvalidArgument("tables[].storage '" + storage + "' is not one of column, row, row,column");
+  ddl.properties.push_back(Property(qualified, "orientation", storage));
+  std::vector<std::string> distribution = s && !s->distribution_key.empty() ? s->distribution_key : table.key;
+  SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, distribution, "tables[].distribution_key"));
+  if (!distribution.empty())
+    ddl.properties.push_back(Property(qualified, "distribution_key", PropertyColumns(distribution)));
+  if (s && !s->clustering_key.empty()) {
+    std::vector<std::string> entries;
+    for (const auto& k : s->clustering_key) {
+      size_t colon = k.rfind(':');
+      std::string name = k, order;
+      if (colon != std::string::npos && (k.substr(colon) == ":asc" || k.substr(colon) == ":desc")) {
+        name = k.substr(0, colon);
+        order = k.substr(colon);
+      }
+      SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, {name}, "tables[].clustering_key"));
+      entries.push_back(QuoteIdentifier(name) + order);
+    }
+    ddl.properties.push_back(Property(qualified, "clustering_key", Join(entries, ",")));
+  }
+  if (s && !s->event_time_column.empty()) {
+    SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, {s->event_time_column}, "tables[].event_time_column"));
+    ddl.properties.push_back(Property(qualified, "event_time_column", QuoteIdentifier(s->event_time_column)));
+  }
+  return ddl;
+}
+
+Result<bool> TableExists(Connection& conn, const std::string& schema, const std::string& table) {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                                           "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+                                           "AND c.relkind IN ('r', 'p', 'f')",
+                                           {schema, table}));
+  return !r.rows.empty();
+}
+
+Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
+  std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+  std::string display = table.dest_schema + "." + table.dest_table;
+  SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn, table.dest_schema, table.dest_table));
+  if (!exists)
+    return Status::NotFound("destination table " + display + " (for " + table.SourceName() +
+                            ") does not exist; create it, or set mode: new in tables[] so that sync creates it");
+  SYNC_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                                              "$1::regclass AND attnum > 0 AND NOT attisdropped",
+                                              {qualified}));
+  std::set<std::string> present;
+  for (const auto& row : cols.rows) present.insert(row[0].value_or(""));
+  std::vector<std::string> missing;
+  for (const auto& c : columns)
+    if (!present.count(c.name)) missing.push_back(c.name + " " + c.type);
+  if (!missing.empty())
+    return Status::FailedPrecondition("destination table " + display + " lacks column(s) " + Join(missing, ", ") +
+                                      " of " + table.SourceName() +
+                                      "; add them (sync never alters a mode: existing table) or exclude the table");
+  if (table.key.empty()) return Status::Ok();
+  // ON CONFLICT needs a unique index on exactly the key columns (any order, not partial).
+  SYNC_ASSIGN_OR_RETURN(auto idx, conn.Query("SELECT i.indexrelid::text, a.attname FROM pg_catalog.pg_index i "
+                                             "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND "
+                                             "a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass AND "
+                                             "i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL",
+                                             {qualified}));
+  std::map<std::string, std::set<std::string>> indexes;
+  for (const auto& row : idx.rows) indexes[row[0].value_or("")].insert(row[1].value_or(""));
+  std::set<std::string> key(table.key.begin(), table.key.end());
+  for (const auto& [oid, names] : indexes)
+    if (names == key) return Status::Ok();
+  return Status::FailedPrecondition("destination table " + display + " has no primary key or unique index on (" +
+                                    Join(table.key, ", ") + "), which applying updates and deletes needs; add "
+                                    "one (ALTER TABLE " + qualified + " ADD PRIMARY KEY (" +
+                                    PropertyColumns(table.key) + ")) or set tables[].primary_key to its key");
+}
+
+}  // namespace dbsync::postgres

@@ -1,0 +1,50 @@
+#pragma once
+// Schema migration for PostgreSQL and Hologres: the DDL that creates a
+// destination table, and the validation of an existing one (mode: existing).
+//
+// Hologres dialect: table properties are set with CALL set_table_property in
+// the same transaction as CREATE TABLE, the form every Hologres version
+// accepts ("CREATE TABLE", all-versions syntax:
+// https://www.alibabacloud.com/help/en/hologres/developer-reference/create-tables
+// and https://www.alibabacloud.com/help/en/hologres/latest/set-table-property).
+// The V2.1+ `WITH (...)` form would be shorter but fails on older instances.
+// Properties: orientation = tables[].storage (default column); distribution_key
+// = tables[].distribution_key, default the key; clustering_key and
+// event_time_column when given. Every identifier is double-quoted, in SQL and
+// inside the property values, so upper case, spaces and quotes survive.
+
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_types.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::postgres {
+
+struct TableDdl {
+  std::string create_schema;             // CREATE SCHEMA IF NOT EXISTS ...
+  std::string create_table;              // CREATE TABLE IF NOT EXISTS ... (columns, PRIMARY KEY)
+  std::vector<std::string> properties;   // Hologres: CALL set_table_property(...); empty for PostgreSQL
+};
+
+// "schema"."table", quoted.
+std::string QualifiedName(const std::string& schema, const std::string& table);
+
+// The DDL for `table`. kInvalidArgument when a key, distribution, clustering or
+// event-time column is not a column of the table, or the storage is unknown.
+Result<TableDdl> RenderCreateTable(const sink::TableBinding& table, const std::vector<PgColumn>& columns,
+                                   Dialect dialect);
+
+// Checks that the destination table exists, has every mapped column, and (for
+// a keyed binding) a primary key or unique index on exactly the key columns,
+// which upserts need. Never alters anything. kFailedPrecondition with what is
+// missing and what to do; kNotFound when the table does not exist.
+Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table,
+                             const std::vector<PgColumn>& columns);
+
+// Whether the destination table exists.
+Result<bool> TableExists(Connection& conn, const std::string& schema, const std::string& table);
+
+}  // namespace dbsync::postgres

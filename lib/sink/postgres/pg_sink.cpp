@@ -1,0 +1,190 @@
+#include "sink/postgres/pg_sink.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "core/text_util.hpp"
+#include "sink/postgres/pg_chunk_writer.hpp"
+#include "sink/postgres/pg_ddl.hpp"
+#include "sink/postgres/pg_exec.hpp"
+
+namespace dbsync::postgres {
+namespace {
+
+const char* kBookkeepingDdl[] = {
+    "CREATE SCHEMA IF NOT EXISTS sync_state",
+    "CREATE TABLE IF NOT EXISTS sync_state.checkpoint (task_id text PRIMARY KEY, binlog_file text, "
+    "binlog_offset bigint, gtid_set text, updated_at timestamptz)",
+    "CREATE TABLE IF NOT EXISTS sync_state.snapshot_chunks (task_id text NOT NULL, source_table text NOT NULL, "
+    "chunk_index integer NOT NULL, binlog_file text, binlog_offset bigint, gtid_set text, rows_copied bigint, "
+    "committed_at timestamptz, PRIMARY KEY (task_id, source_table, chunk_index))",
+};
+
+// Runs idempotent DDL; two sinks racing on CREATE ... IF NOT EXISTS can get a
+// unique violation from the catalog, which a second try resolves.
+Status RunDdl(PGconn* conn, const std::string& sql) {
+  Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = ExecParams(conn, sql);
+    if (r.ok()) return Status::Ok();
+    last = r.status();
+    if (last.code() != StatusCode::kFailedPrecondition) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * (attempt + 1)));
+  }
+  return last;
+}
+
+std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
+
+bool IsExistingMode(const sink::TableBinding& t) { return t.settings && t.settings->mode == "existing"; }
+
+}  // namespace
+
+std::string CopyTarget(const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(QuoteIdentifier(c.name));
+  return QualifiedName(table.dest_schema, table.dest_table) + " (" + Join(names, ", ") + ")";
+}
+
+Result<std::unique_ptr<PgSink>> PgSink::Open(const Endpoint& endpoint, Dialect dialect, const std::string& task_id) {
+  SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(endpoint));
+  std::unique_ptr<PgSink> sink(new PgSink(std::move(conn), dialect, task_id));
+  SYNC_RETURN_IF_ERROR(sink->EnsureBookkeeping());
+  return sink;
+}
+
+Status PgSink::EnsureBookkeeping() {
+  for (const char* sql : kBookkeepingDdl) {
+    Status s = RunDdl(conn_.handle(), sql);
+    if (!s.ok())
+      return s.WithContext("creating sync's bookkeeping tables in schema sync_state (the destination user needs "
+                           "CREATE on the database)");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PgColumn>> PgSink::Columns(const sink::TableBinding& table) {
+  return MapColumns(table.source, dialect_);
+}
+
+Status PgSink::PrepareTable(const sink::TableBinding& table) {
+  SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
+  for (const auto& c : columns) {
+    if (c.charset.empty()) continue;
+    Status s = encoder_.charsets().CheckSupported(c.charset);
+    if (!s.ok()) return s.WithContext(table.SourceName() + " column " + c.name);
+  }
+  if (dialect_ == Dialect::kHologres && table.key.empty())
+    return Status::FailedPrecondition(
+        table.SourceName() + " has no primary key, and Hologres applies real-time changes only to tables with one; "
+                             "set tables[].primary_key for it in the task spec, or exclude the table");
+  SYNC_ASSIGN_OR_RETURN(TableDdl ddl, RenderCreateTable(table, columns, dialect_));
+  if (IsExistingMode(table)) return ValidateExistingTable(conn_, table, columns);
+
+  SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
+  if (exists) {
+    // Created by an earlier run (or by someone else): accept it as is if it fits.
+    Status s = ValidateExistingTable(conn_, table, columns);
+    if (!s.ok()) return s.WithContext("the destination table already exists and does not fit; drop it or fix it");
+    return Status::Ok();
+  }
+  SYNC_RETURN_IF_ERROR(RunDdl(conn_.handle(), ddl.create_schema).WithContext("creating schema " + table.dest_schema));
+  if (ddl.properties.empty()) {
+    Status s = RunDdl(conn_.handle(), ddl.create_table);
+    return s.ok() ? s : s.WithContext("creating table " + Display(table));
+  }
+  // Hologres: table properties only take effect in CREATE TABLE's own transaction.
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), ddl.create_table).status().WithContext("creating " + Display(table)));
+  for (const auto& p : ddl.properties)
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), p).status().WithContext("setting a property of " + Display(table)));
+  return txn.Commit();
+}
+
+Status PgSink::ResetTable(const sink::TableBinding& table) {
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "TRUNCATE " + qualified).status().WithContext("emptying " + Display(table)));
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
+                                  "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
+                                  {task_id_, table.SourceName()})
+                           .status());
+  return txn.Commit();
+}
+
+Result<std::map<int, BinlogPosition>> PgSink::CompletedChunks(const sink::TableBinding& table) {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT chunk_index, binlog_file, binlog_offset, gtid_set FROM "
+                                            "sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
+                                            {task_id_, table.SourceName()}));
+  std::map<int, BinlogPosition> out;
+  for (const auto& row : r.rows) {
+    BinlogPosition p;
+    p.file = row[1].value_or("");
+    p.offset = std::strtoull(row[2].value_or("0").c_str(), nullptr, 10);
+    p.gtid_set = row[3].value_or("");
+    out[std::atoi(row[0].value_or("0").c_str())] = p;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBinding& table, int chunk_index,
+                                                             const BinlogPosition& snapshot_position) {
+  SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
+  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, MakeApplyTarget(table, columns));
+  PgChunkWriter::Chunk chunk{task_id_, table.SourceName(), Display(table), chunk_index, snapshot_position};
+  std::string copy_target = CopyTarget(table, columns);
+  SYNC_ASSIGN_OR_RETURN(auto writer, PgChunkWriter::Open(conn_.handle(), encoder_, std::move(columns),
+                                                         std::move(target.key), copy_target, std::move(chunk)));
+  return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+}
+
+Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) {
+  ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
+  BatchApplier applier(conn_.handle(), encoder_, strategy, staged_);
+  // Group by table, keeping source order within each: tables are independent,
+  // so this keeps every table's order and collapses each table's keys once.
+  std::vector<ApplyTarget> targets;
+  std::vector<std::vector<const sink::RowChange*>> rows;
+  std::map<const sink::TableBinding*, size_t> where;
+  for (const auto& tc : changes) {
+    if (!tc.table) return Status::Internal("TableChanges without a table");
+    auto [it, inserted] = where.emplace(tc.table, targets.size());
+    if (inserted) {
+      SYNC_ASSIGN_OR_RETURN(auto columns, Columns(*tc.table));
+      SYNC_ASSIGN_OR_RETURN(ApplyTarget t, MakeApplyTarget(*tc.table, std::move(columns)));
+      SYNC_RETURN_IF_ERROR(applier.PrepareStaging(t));
+      targets.push_back(std::move(t));
+      rows.emplace_back();
+    }
+    for (const auto& r : tc.rows) rows[it->second].push_back(&r);
+  }
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  for (size_t i = 0; i < targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(targets[i], rows[i]));
+  auto saved = ExecParams(conn_.handle(),
+                          "INSERT INTO sync_state.checkpoint (task_id, binlog_file, binlog_offset, gtid_set, "
+                          "updated_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET "
+                          "binlog_file = EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, "
+                          "gtid_set = EXCLUDED.gtid_set, updated_at = EXCLUDED.updated_at",
+                          {task_id_, position.file, std::to_string(position.offset), position.gtid_set});
+  if (!saved.ok()) return saved.status().WithContext("saving the checkpoint");
+  return txn.Commit();
+}
+
+Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT binlog_file, binlog_offset, gtid_set FROM sync_state.checkpoint "
+                                            "WHERE task_id = $1",
+                                            {task_id_}));
+  if (r.rows.empty()) return std::optional<BinlogPosition>();
+  BinlogPosition p;
+  p.file = r.rows[0][0].value_or("");
+  p.offset = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
+  p.gtid_set = r.rows[0][2].value_or("");
+  return std::optional<BinlogPosition>(p);
+}
+
+}  // namespace dbsync::postgres

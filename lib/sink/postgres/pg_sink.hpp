@@ -1,0 +1,68 @@
+#pragma once
+// The PostgreSQL/Hologres sink: sink::Sink over one libpq connection.
+//
+// Bookkeeping lives in the destination database, schema `sync_state`, so it
+// commits in the same transaction as the data it describes:
+//   sync_state.checkpoint(task_id PK, binlog_file, binlog_offset, gtid_set, updated_at)
+//   sync_state.snapshot_chunks(task_id, source_table, chunk_index PK,
+//                              binlog_file, binlog_offset, gtid_set, committed_at)
+// snapshot_chunks also records each chunk's snapshot position, which
+// CompletedChunks() returns. Both tables are created on first use.
+//
+// Full initialization: COPY (text format) into the table plus the chunk's row
+// in one transaction. Real-time sync: per keyed table the batch is collapsed
+// per key (last operation wins; a key change is delete old + upsert new) and
+// applied set-wise; keyless tables are applied row by row, a delete removing
+// exactly one row equal to the before image. See pg_apply.hpp.
+//
+// Not thread-safe. A ChunkWriter uses the sink's connection: destroy it
+// before the sink, and do not call other sink methods while it is open.
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "config/task_spec.hpp"
+#include "sink/postgres/pg_apply.hpp"
+#include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_types.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::postgres {
+
+class PgSink : public sink::Sink {
+ public:
+  // Connects and creates the bookkeeping tables if needed.
+  static Result<std::unique_ptr<PgSink>> Open(const Endpoint& endpoint, Dialect dialect, const std::string& task_id);
+
+  Status PrepareTable(const sink::TableBinding& table) override;
+  Status ResetTable(const sink::TableBinding& table) override;
+  Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& table) override;
+  Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& table, int chunk_index,
+                                                       const BinlogPosition& snapshot_position) override;
+  Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) override;
+  Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
+
+  // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
+  // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
+  void SetApplyStrategy(ApplyStrategy s) { strategy_ = s; }
+  Connection& connection() { return conn_; }
+
+ private:
+  PgSink(Connection conn, Dialect dialect, std::string task_id)
+      : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
+  Status EnsureBookkeeping();
+  Result<std::vector<PgColumn>> Columns(const sink::TableBinding& table);
+
+  Connection conn_;
+  Dialect dialect_;
+  std::string task_id_;
+  ValueEncoder encoder_;
+  ApplyStrategy strategy_ = ApplyStrategy::kStaging;
+  std::set<std::string> staged_;  // temporary staging tables created in this session
+};
+
+// COPY's column list and target: "schema"."table" ("a", "b").
+std::string CopyTarget(const sink::TableBinding& table, const std::vector<PgColumn>& columns);
+
+}  // namespace dbsync::postgres

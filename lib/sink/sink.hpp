@@ -1,0 +1,92 @@
+#pragma once
+// The Sink interface: everything the pipeline needs from a destination. One
+// implementation per destination type (postgres/hologres now; starrocks and
+// maxcompute later), all with the same exactly-once contract:
+//
+//  - Full initialization writes a table chunk by chunk. A chunk's rows and the
+//    record that the chunk is done become durable together (one destination
+//    transaction, or the destination's equivalent), so after a crash a chunk
+//    is either wholly there or not at all, and CompletedChunks() says which.
+//  - Real-time sync applies a batch of whole source transactions and the
+//    checkpoint (the source position after the batch) together. A replayed
+//    batch is therefore never applied twice: LoadCheckpoint() tells the
+//    worker where to resume.
+//
+// Not thread-safe: one Sink object per thread (full initialization opens one
+// per parallel reader).
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/task_spec.hpp"
+#include "core/binlog_position.hpp"
+#include "core/status.hpp"
+#include "core/table_schema.hpp"
+#include "core/value.hpp"
+
+namespace dbsync::sink {
+
+// A source table and where it goes.
+struct TableBinding {
+  TableSchema source;                        // columns in source order
+  std::string dest_schema;                   // destination schema (or database)
+  std::string dest_table;
+  std::vector<std::string> key;              // key columns (source names): the PK, or tables[].primary_key
+  const config::TableSpec* settings = nullptr;  // tables[] entry that matched, if any (mode, storage, ...)
+  std::string SourceName() const { return source.FullName(); }
+};
+
+// One row change, with full row images in source column order.
+struct RowChange {
+  enum class Op { kInsert, kUpdate, kDelete };
+  Op op = Op::kInsert;
+  std::vector<Value> before;  // kUpdate, kDelete
+  std::vector<Value> after;   // kInsert, kUpdate
+};
+
+// Changes to one table within a batch, in source order.
+struct TableChanges {
+  const TableBinding* table = nullptr;
+  std::vector<RowChange> rows;
+};
+
+// Writes the rows of one snapshot chunk; Commit makes rows + "chunk done" durable together.
+class ChunkWriter {
+ public:
+  virtual ~ChunkWriter() = default;
+  virtual Status Write(const std::vector<Value>& row) = 0;
+  virtual Status Commit() = 0;  // destroying without Commit abandons the chunk
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Schema migration: creates the destination schema and table for `table`
+  // (mode new), or checks that an existing one fits (mode existing; never
+  // altered). Idempotent: an existing table created by us is accepted as is.
+  virtual Status PrepareTable(const TableBinding& table) = 0;
+  // Empties the table and forgets its completed chunks (a fresh full initialization).
+  virtual Status ResetTable(const TableBinding& table) = 0;
+  // Chunks of `table` already committed by earlier runs, with the source
+  // position of the snapshot each was read at (recorded with the chunk, so a
+  // crash between commit and any local bookkeeping loses nothing).
+  virtual Result<std::map<int, BinlogPosition>> CompletedChunks(const TableBinding& table) = 0;
+  virtual Result<std::unique_ptr<ChunkWriter>> OpenChunk(const TableBinding& table, int chunk_index,
+                                                         const BinlogPosition& snapshot_position) = 0;
+  // Applies the changes of whole source transactions and records `position`
+  // as the checkpoint, atomically.
+  virtual Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position) = 0;
+  // The checkpoint last recorded by ApplyBatch, if any.
+  virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
+};
+
+// The sink for `spec.destination`, connected. `task_id` keys the destination's
+// bookkeeping (checkpoint, chunk records) so several tasks can share a database.
+Result<std::unique_ptr<Sink>> OpenSink(const config::TaskSpec& spec, const std::string& task_id);
+
+}  // namespace dbsync::sink
