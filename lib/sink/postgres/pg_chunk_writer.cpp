@@ -27,6 +27,9 @@ PgChunkWriter::~PgChunkWriter() {
 }
 
 Status PgChunkWriter::Fail(Status s) {
+  // Roll back at once so the sink's connection is usable again while this writer lives on.
+  copy_.reset();
+  txn_.reset();
   failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
                           chunk_.dest_display);
   return failed_;

@@ -51,6 +51,8 @@ std::string CopyTarget(const sink::TableBinding& table, const std::vector<PgColu
 Result<std::unique_ptr<PgSink>> PgSink::Open(const Endpoint& endpoint, Dialect dialect, const std::string& task_id) {
   SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(endpoint));
   std::unique_ptr<PgSink> sink(new PgSink(std::move(conn), dialect, task_id));
+  // "already exists, skipping" notices of idempotent DDL are noise on the worker's stderr.
+  SYNC_RETURN_IF_ERROR(ExecParams(sink->conn_.handle(), "SET client_min_messages = warning").status());
   SYNC_RETURN_IF_ERROR(sink->EnsureBookkeeping());
   return sink;
 }
