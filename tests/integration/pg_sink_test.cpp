@@ -362,6 +362,50 @@ TEST_SUITE("postgres") {
     CHECK(s->LoadCheckpoint()->value().offset == 32);
   }
 
+  // Not a timed test: prints the numbers behind the default upsert strategy.
+  TEST_CASE("upsert strategies on 100k updated rows (SYNC_BENCH=1)") {
+    if (!std::getenv("SYNC_BENCH")) return;
+    const int n = 100000;
+    for (auto strategy : {postgres::ApplyStrategy::kStaging, postgres::ApplyStrategy::kMultiRowInsert}) {
+      auto s = Open("bench");
+      static_cast<postgres::PgSink&>(*s).SetApplyStrategy(strategy);
+      std::string table = "bench" + std::to_string(int(strategy));
+      auto b = Binding("bench", table,
+                       {Col("id", "bigint", "bigint", false), Col("i", "int", "int"), Col("bi", "bigint", "bigint"),
+                        Col("d", "double", "double"), Col("dec", "decimal", "decimal(12,2)"),
+                        Col("name", "varchar", "varchar(64)"), Col("note", "text", "text"),
+                        Col("dt", "datetime", "datetime"), Col("ts", "timestamp", "timestamp(3)"),
+                        Col("flag", "tinyint", "tinyint")},
+                       {"id"});
+      b.source.columns[4].precision = 12;
+      b.source.columns[4].scale = 2;
+      REQUIRE(s->PrepareTable(b).ok());
+      auto row = [](int id, int version) {
+        return std::vector<Value>{int64_t{id}, int64_t{id * 3 + version}, int64_t{id} * 1000003, id * 0.25 + version,
+                                  Decimal{std::to_string(id % 100000) + "." + std::to_string(10 + version % 90)},
+                                  Utf8("name-" + std::to_string(id) + "-v" + std::to_string(version)),
+                                  Utf8("a somewhat longer note for row " + std::to_string(id)),
+                                  DateTime{2024, 5, uint8_t(1 + id % 28), 12, 30, uint8_t(id % 60), 0, 0},
+                                  Timestamp{1700000000 + id, uint32_t(version * 1000), 3}, int64_t{id % 2}};
+      };
+      std::vector<std::vector<Value>> initial;
+      for (int id = 0; id < n; ++id) initial.push_back(row(id, 0));
+      auto t0 = std::chrono::steady_clock::now();
+      WriteChunk(*s, b, 0, initial);
+      auto t1 = std::chrono::steady_clock::now();
+      std::vector<RowChange> updates;
+      for (int id = 0; id < n; ++id) updates.push_back(Upd(row(id, 0), row(id, 1)));
+      auto t2 = std::chrono::steady_clock::now();
+      REQUIRE(Apply(*s, b, std::move(updates), 40).ok());
+      auto t3 = std::chrono::steady_clock::now();
+      auto ms = [](auto a, auto b) { return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count(); };
+      MESSAGE(std::string(strategy == postgres::ApplyStrategy::kStaging ? "staging" : "multi-row INSERT")
+              << ": COPY of " << n << " rows " << ms(t0, t1) << " ms; ApplyBatch of " << n << " updates "
+              << ms(t2, t3) << " ms");
+      CHECK(Q("SELECT count(*) FROM bench." + table + " WHERE name LIKE '%-v1'") == std::to_string(n));
+    }
+  }
+
   TEST_CASE("OpenSink refuses destinations that are not supported yet") {
     auto spec = Spec();
     spec.destination.type = config::DestinationType::kStarRocks;
