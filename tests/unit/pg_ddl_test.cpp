@@ -197,6 +197,21 @@ TEST_SUITE("postgres") {
     CHECK(out == "\\x610062");
   }
 
+  TEST_CASE("CharsetConverter converts through iconv and knows collation ids") {
+    CHECK(CharsetOfCollation(8) == "latin1");
+    CHECK(CharsetOfCollation(255) == "utf8mb4");
+    CHECK(CharsetOfCollation(28) == "gbk");
+    CHECK(CharsetOfCollation(1000).empty());
+    CharsetConverter conv;
+    std::string out;
+    REQUIRE(conv.AppendUtf8("gbk", "\xD6\xD0\xCE\xC4", &out).ok());
+    CHECK(out == "\xE4\xB8\xAD\xE6\x96\x87");  // 中文
+    Status bad = conv.AppendUtf8("gbk", "\xD6", &out);
+    CHECK(bad.code() == StatusCode::kFailedPrecondition);
+    CHECK(conv.CheckSupported("dec8").code() == StatusCode::kFailedPrecondition);
+    CHECK(conv.CheckSupported("cp1251").ok());
+  }
+
   TEST_CASE("COPY text escaping") {
     std::string out;
     AppendCopyEscaped("a\tb\nc\\d\re", &out);
