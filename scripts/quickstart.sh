@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's main job: builds sync, starts a throwaway MariaDB (binlog on, ROW)
 # and PostgreSQL on 127.0.0.1, loads the Sakila sample database into MariaDB,
-# creates a task, runs the configuration check and shows the task's status.
+# creates a task, starts it (schema migration, full initialization, real-time
+# sync), changes rows in MariaDB and shows them arriving in PostgreSQL and in
+# `sync status`, then stops the task.
 #   --keep   leave the servers running (their directory and ports are printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 cleanup() {
+  [ -n "${ID:-}" ] && "$SYNC" stop "$ID" >/dev/null 2>&1 || true
   if [ "$keep" = 1 ]; then
     echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, PostgreSQL 127.0.0.1:$PG_PORT, files in $work"
     return
@@ -103,5 +106,37 @@ step "sync check $ID"
 step "sync status $ID"
 "$SYNC" status "$ID"
 
-step "sync list"
+pg() { PGPASSWORD=loader-pw psql -h 127.0.0.1 -p "$PG_PORT" -U loader -d dw -Atc "$1"; }
+my() { mariadb -S "$work/mysqld.sock" -Nse "$1"; }
+
+step "sync start $ID"
+"$SYNC" start "$ID"
+
+step "waiting for the full initialization (16 tables)"
+for _ in $(seq 300); do
+  state=$("$SYNC" status "$ID" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"]["realtime_sync"]["state"])')
+  [ "$state" = running ] && break
+  sleep 0.2
+done
+"$SYNC" status "$ID"
+echo
+echo "rows in MariaDB sakila.payment:      $(my 'SELECT COUNT(*) FROM sakila.payment')"
+echo "rows in PostgreSQL ods_sakila.payment: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
+
+step "changing rows in MariaDB"
+my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
+    UPDATE sakila.film SET rental_rate = rental_rate + 1 WHERE film_id <= 10;
+    DELETE FROM sakila.payment WHERE payment_id <= 5;"
+echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
+sleep 2
+echo "PostgreSQL: actor GRACE HOPPER: $(pg "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE'"), film 1 rental_rate: $(pg 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
+
+step "sync status $ID"
+"$SYNC" status "$ID"
+
+step "sync logs $ID"
+"$SYNC" logs -n 8 "$ID"
+
+step "sync stop $ID"
+"$SYNC" stop "$ID"
 "$SYNC" list

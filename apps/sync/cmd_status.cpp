@@ -40,11 +40,36 @@ void PrintStatusText(const nlohmann::json& j) {
   const auto& d = j["destination"];
   std::cout << fmt::format("{:<13}{} (password {})\n", "destination:", d["url"].get<std::string>(),
                            d["password"].get<std::string>());
+  if (j.contains("run_id"))
+    std::cout << fmt::format("{:<13}{} (started {}, failovers {})\n", "run:", j["run_id"].get<std::string>(),
+                             j.value("started_at", ""), j.value("failovers", 0));
   for (const auto& [name, label] : std::vector<std::pair<std::string, std::string>>{
            {"schema_migration", "schema migration"},
            {"full_initialization", "full initialization"},
-           {"realtime_sync", "real-time sync"}})
-    std::cout << fmt::format("{:<13}{}: {}\n", "step:", label, j["steps"][name].value("state", "not started"));
+           {"realtime_sync", "real-time sync"}}) {
+    const auto& step = j["steps"][name];
+    std::string detail;
+    if (name == "realtime_sync" && step.contains("lag_seconds")) {
+      int64_t lag = step.value("lag_seconds", int64_t{-1});
+      detail = fmt::format(" (lag {}, {} events/s, {} rows applied, position {})",
+                           lag < 0 ? std::string("unknown") : std::to_string(lag) + " s",
+                           step.value("events_per_second", 0.0), step.value("rows_applied", uint64_t{0}),
+                           step.value("position", std::string("-")));
+    }
+    std::cout << fmt::format("{:<13}{}: {}{}\n", "step:", label, step.value("state", "not started"), detail);
+  }
+  if (j.contains("tables")) {
+    for (const auto& [name, t] : j["tables"].items())
+      std::cout << fmt::format("{:<13}{}: {} {} rows ({}%, chunk {}/{})\n", "table:", name,
+                               t.value("state", ""), t.value("rows", uint64_t{0}), t.value("percent", 0.0),
+                               t.value("chunks_done", 0), t.value("chunks_total", 0));
+  }
+  if (j.contains("last_errors"))
+    for (const auto& e : j["last_errors"])
+      std::cout << fmt::format("{:<13}{} {}\n", "error:", e.value("at", ""), e.value("message", ""));
+  if (j.contains("last_failover"))
+    std::cout << fmt::format("{:<13}{} {}\n", "failover:", j["last_failover"].value("at", ""),
+                             j["last_failover"].value("reason", ""));
   if (j.contains("last_check")) PrintCheckSummary("last check:", j["last_check"]);
   else std::cout << fmt::format("{:<13}never run (sync check {})\n", "last check:", j["id"].get<std::string>());
   if (j.contains("last_connectivity_check")) PrintCheckSummary("last login:", j["last_connectivity_check"]);

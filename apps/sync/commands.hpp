@@ -38,5 +38,8 @@ void SetupListCommand(CLI::App& app, CommandContext& ctx);
 void SetupStatusCommand(CLI::App& app, CommandContext& ctx);
 void SetupDeleteCommand(CLI::App& app, CommandContext& ctx);
 void SetupBinlogCommand(CLI::App& app, CommandContext& ctx);
+void SetupStartCommand(CLI::App& app, CommandContext& ctx);
+void SetupStopCommand(CLI::App& app, CommandContext& ctx);
+void SetupLogsCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace dbsync::app

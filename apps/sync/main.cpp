@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   SetupListCommand(app, ctx);
   SetupStatusCommand(app, ctx);
   SetupDeleteCommand(app, ctx);
+  SetupStartCommand(app, ctx);
+  SetupStopCommand(app, ctx);
+  SetupLogsCommand(app, ctx);
   SetupBinlogCommand(app, ctx);
 
   // An unknown command gets a suggestion instead of CLI11's generic message.
@@ -94,7 +97,7 @@ int main(int argc, char** argv) {
   }
   if (help->parsed()) {
     if (help_topic.empty()) {
-      std::cout << app.help();
+      std::cout << app.get_formatter()->make_help(&app, "sync", CLI::AppFormatMode::Normal);
       return kExitOk;
     }
     try {

@@ -37,6 +37,9 @@ nlohmann::json DescribeTask(const state::TaskRecord& task) {
   for (const char* step : {"schema_migration", "full_initialization", "realtime_sync"})
     if (!steps.contains(step)) steps[step] = {{"state", "not started"}};
   j["steps"] = steps;
+  for (const char* key : {"tables", "failovers", "last_failover", "last_errors", "run_id", "started_at", "stopped_at",
+                          "worker", "supervisor"})
+    if (task.state.contains(key)) j[key] = task.state[key];
   if (task.state.contains("last_check")) j["last_check"] = task.state["last_check"];
   if (task.state.contains("last_connectivity_check"))
     j["last_connectivity_check"] = task.state["last_connectivity_check"];

@@ -16,7 +16,8 @@ CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
   std::vector<SourceTable> tables;
   auto src_password = config::ResolveSecret(spec.source.password);
   if (!src_password.ok()) {
-    report.Add("source.connect", Verdict::kFail, src_password.status().message(),
+    // A local configuration problem, not a connection failure: exit 1, not 5.
+    report.Add("source.password", Verdict::kFail, src_password.status().message(),
                "make the secret reference in source.password resolvable");
   } else {
     redactor.Add(*src_password);
@@ -27,7 +28,7 @@ CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
   const std::string& dst_secret = dst.type == config::DestinationType::kMaxCompute ? dst.access_key : dst.password;
   auto dst_password = config::ResolveSecret(dst_secret);
   if (!dst_password.ok()) {
-    report.Add("destination.connect", Verdict::kFail, dst_password.status().message(),
+    report.Add("destination.password", Verdict::kFail, dst_password.status().message(),
                "make the secret reference in the destination spec resolvable");
   } else {
     redactor.Add(*dst_password);

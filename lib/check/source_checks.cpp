@@ -50,6 +50,11 @@ void CheckVersion(Connection& conn, CheckReport& report) {
 void CheckBinlogSettings(Connection& conn, CheckReport& report) {
   auto vars = GlobalVariables(conn, {"log_bin", "binlog_format", "binlog_row_image", "binlog_expire_logs_seconds",
                                      "expire_logs_days"});
+  if (vars.empty()) {
+    report.Add("source.log_bin", Verdict::kFail, "cannot read the server's variables (SHOW GLOBAL VARIABLES failed)",
+               "check that the user may run SHOW GLOBAL VARIABLES");
+    return;
+  }
   std::string log_bin = vars["log_bin"];
   if (log_bin == "ON" || log_bin == "1") {
     report.Add("source.log_bin", Verdict::kPass, "binary logging is on");
@@ -110,7 +115,10 @@ void CheckReplicationPrivileges(Connection& conn, CheckReport& report) {
     std::string g = row.empty() || !row[0] ? "" : *row[0];
     if (g.find(" ON *.* ") == std::string::npos) continue;
     bool all = g.find("ALL PRIVILEGES") != std::string::npos;
-    slave = slave || all || g.find("REPLICATION SLAVE") != std::string::npos;
+    // "REPLICATION SLAVE ADMIN" (MariaDB) is a different privilege.
+    size_t at = g.find("REPLICATION SLAVE");
+    bool plain_slave = at != std::string::npos && g.compare(at, 23, "REPLICATION SLAVE ADMIN") != 0;
+    slave = slave || all || plain_slave || g.find("REPLICATION SLAVE,") != std::string::npos;
     client = client || all || g.find("REPLICATION CLIENT") != std::string::npos ||
              g.find("BINLOG MONITOR") != std::string::npos || g.find("SUPER") != std::string::npos;
   }
@@ -135,14 +143,15 @@ void CheckServerId(Connection& conn, const config::SourceSpec& src, CheckReport&
                "choose another source.server_id, unique among the source's replicas");
     return;
   }
-  auto hosts = conn.Query("SHOW SLAVE HOSTS");
+  auto hosts = conn.Query("SHOW REPLICAS");  // MySQL 8.0.22+; 8.4 removed SHOW SLAVE HOSTS
+  if (!hosts.ok()) hosts = conn.Query("SHOW SLAVE HOSTS");
   if (!hosts.ok()) {
     report.Add("source.server_id", Verdict::kWarn,
                "cannot list the source's replicas to compare server ids: " + hosts.status().message(),
                "grant REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL) so the check can see replicas");
     return;
   }
-  int col = hosts->ColumnIndex("Server_id");
+  int col = hosts->ColumnIndex("Server_id") >= 0 ? hosts->ColumnIndex("Server_id") : hosts->ColumnIndex("Server_Id");
   for (const auto& row : hosts->rows) {
     if (col >= 0 && row[size_t(col)] && *row[size_t(col)] == ours) {
       report.Add("source.server_id", Verdict::kFail, "a replica with server_id " + ours + " is already connected",

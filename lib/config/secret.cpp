@@ -41,17 +41,4 @@ std::string DisplaySecret(const std::string& raw) {
   return IsSecretReference(raw) ? raw : "***";
 }
 
-void Redactor::Add(const std::string& secret) {
-  // Very short secrets would turn ordinary words into asterisks.
-  if (secret.size() >= 3) secrets_.push_back(secret);
-}
-
-std::string Redactor::Apply(std::string text) const {
-  for (const auto& s : secrets_) {
-    for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3))
-      text.replace(pos, s.size(), "***");
-  }
-  return text;
-}
-
 }  // namespace dbsync::config

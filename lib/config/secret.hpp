@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/redactor.hpp"
 #include "core/status.hpp"
 
 namespace dbsync::config {
@@ -17,15 +18,6 @@ Result<std::string> ResolveSecret(const std::string& raw);
 // What status, logs and errors may show for this secret.
 std::string DisplaySecret(const std::string& raw);
 
-// Replaces every occurrence of the given secret values with "***" in text that
-// came from elsewhere (server error messages can echo what was sent).
-class Redactor {
- public:
-  void Add(const std::string& secret);
-  std::string Apply(std::string text) const;
-
- private:
-  std::vector<std::string> secrets_;
-};
+using Redactor = dbsync::Redactor;
 
 }  // namespace dbsync::config

@@ -89,6 +89,7 @@ const char* DdlPolicyName(DdlPolicy p);
 struct FailoverSpec {
   int max_times = 100;
   int window_minutes = 5;
+  int max_backoff_seconds = 10;  // restart delays double from 0.5 s up to this
 };
 
 struct RuntimeSpec {

@@ -219,6 +219,7 @@ void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
       p.Error(r.Mark(), "mapping.rules[]: give either prefix + with or match + to");
       continue;
     }
+    if (has_prefix && rule.prefix.empty()) p.Error(r["prefix"].Mark(), "mapping.rules[].prefix must not be empty");
     if (has_prefix) p.String(r, "mapping.rules[]", "with", &rule.with, false);
     if (has_match) {
       p.String(r, "mapping.rules[]", "to", &rule.to, true);
@@ -339,7 +340,8 @@ void ParseRuntime(SpecParser& p, const YAML::Node& n, RuntimeSpec* r) {
   p.Integer(n, "runtime", "batch_rows", &r->batch_rows, 1, 10000000);
   p.Integer(n, "runtime", "flush_ms", &r->flush_ms, 1, 3600000);
   if (YAML::Node f = n["failover"]; f && p.ExpectMap(f, "runtime.failover")) {
-    p.CheckKeys(f, "runtime.failover", {"max_times", "window_minutes"});
+    p.CheckKeys(f, "runtime.failover", {"max_times", "window_minutes", "max_backoff_seconds"});
+    p.Integer(f, "runtime.failover", "max_backoff_seconds", &r->failover.max_backoff_seconds, 1, 3600);
     p.Integer(f, "runtime.failover", "max_times", &r->failover.max_times, 0, 1000000);
     p.Integer(f, "runtime.failover", "window_minutes", &r->failover.window_minutes, 1, 100000);
   }

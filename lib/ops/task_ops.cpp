@@ -3,6 +3,7 @@
 #include "check/check_runner.hpp"
 #include "config/task_spec_yaml.hpp"
 #include "core/atomic_file.hpp"
+#include "ops/task_lifecycle.hpp"
 
 namespace dbsync::ops {
 
@@ -37,6 +38,11 @@ Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecor
 
 Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  if (task.state.value("lifecycle", "") == "running" || IsWorkerRunning(task)) {
+    state::TaskRecord running = task;
+    Status stopped = StopTask(opts, running, 120);
+    if (!stopped.ok() && stopped.code() != StatusCode::kFailedPrecondition) return stopped;
+  }
   SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
   return store.Remove(task);
 }

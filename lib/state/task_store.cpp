@@ -98,9 +98,15 @@ Result<std::vector<TaskRecord>> TaskStore::List() const {
     if (id.empty() || id[0] == '.' || !entry.is_directory()) continue;
     auto rec = Load(id);
     if (!rec.ok()) {
-      // A task removed between listing and loading is simply gone.
+      // A task removed between listing and loading is simply gone; a damaged
+      // one is listed as such so that one bad directory does not hide the rest.
       if (!Exists(entry.path().string())) continue;
-      return rec.status();
+      TaskRecord damaged;
+      damaged.dir = TaskDir{home_, id};
+      damaged.spec.name = "?";
+      damaged.state = {{"id", id}, {"lifecycle", "damaged"}, {"error", rec.status().message()}};
+      out.push_back(std::move(damaged));
+      continue;
     }
     out.push_back(std::move(rec).value());
   }

@@ -144,6 +144,15 @@ TEST_CASE("a user without replication privileges fails the replication privilege
   CHECK(run.Reason("source.privileges.replication").find("REPLICATION SLAVE") != std::string::npos);
 }
 
+TEST_CASE("REPLICATION SLAVE ADMIN is not mistaken for REPLICATION SLAVE") {
+  E().mysql.Exec("CREATE USER IF NOT EXISTS 'admin_only'@'%' IDENTIFIED BY 'admin-pw'");
+  E().mysql.Exec("GRANT REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO 'admin_only'@'%'");
+  E().mysql.Exec("GRANT SELECT ON shop.* TO 'admin_only'@'%'");
+  auto run = Check(Spec("admin_only", "admin-pw"));
+  CHECK(run.Result("source.privileges.replication") == "fail");
+  CHECK(run.Reason("source.privileges.replication").find("lacks REPLICATION SLAVE") != std::string::npos);
+}
+
 TEST_CASE("a user without SELECT on a selected table fails the select privilege item") {
   auto run = Check(Spec("noselect", "noselect-pw", "[shop.customers]"));
   CHECK(run.exit_code == 1);
@@ -256,8 +265,9 @@ TEST_CASE("--connectivity only tests the logins") {
 
 TEST_CASE("an unset ${env:...} secret fails the connect item and names the variable") {
   auto run = Check(Spec("repl", "${env:SYNC_TEST_UNSET_PW}"));
-  CHECK(run.exit_code == 5);
-  CHECK(run.Reason("source.connect").find("SYNC_TEST_UNSET_PW is not set") != std::string::npos);
+  CHECK(run.exit_code == 1);  // a local configuration error, not a connection failure
+  CHECK(run.Result("source.password") == "fail");
+  CHECK(run.Reason("source.password").find("SYNC_TEST_UNSET_PW is not set") != std::string::npos);
 }
 
 TEST_CASE("the last check is recorded and shown by status") {

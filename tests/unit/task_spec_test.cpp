@@ -126,6 +126,8 @@ TEST_SUITE("config") {
     CHECK(ErrorOf(yaml).find("must have the form db.table") != std::string::npos);
     yaml = std::string(kMinimal) + "mapping:\n  rules:\n    - { match: \"(\", to: x }\n";
     CHECK(ErrorOf(yaml).find("invalid regular expression") != std::string::npos);
+    yaml = std::string(kMinimal) + "mapping:\n  rules:\n    - { prefix: \"\", with: x }\n";
+    CHECK(ErrorOf(yaml).find("prefix must not be empty") != std::string::npos);
   }
 
   TEST_CASE("a filter without a condition is rejected") {

@@ -154,9 +154,16 @@ Result<std::vector<SnapshotChunk>> SnapshotReader::PlanChunks(const TableSchema&
 }
 
 Result<ChunkResult> SnapshotReader::ReadChunk(const TableSchema& table, const SnapshotChunk& chunk,
-                                              const RowSink& sink) {
+                                              const RowSink& sink, const StartCallback& on_start) {
   ChunkResult result;
   SYNC_ASSIGN_OR_RETURN(result.position, BeginSnapshot(table.primary_key.empty(), &result.exact_position));
+  if (on_start) {
+    Status s = on_start(result.position, result.exact_position);
+    if (!s.ok()) {
+      (void)conn_.Execute("ROLLBACK");
+      return s;
+    }
+  }
   std::vector<std::string> columns;
   for (const auto& c : table.columns) columns.push_back(QuoteIdentifier(c.name));
   std::string sql = "SELECT " + Join(columns, ", ") + " FROM " + TableRef(table) + ChunkWhere(table, chunk);

@@ -19,6 +19,7 @@
 //
 // Thread-compatible: one reader per thread (each owns one connection).
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -55,8 +56,11 @@ class SnapshotReader {
 
   // Splits the table into chunks by walking its primary key.
   Result<std::vector<SnapshotChunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk);
-  // Reads one chunk in its own consistent snapshot, row by row.
-  Result<ChunkResult> ReadChunk(const TableSchema& table, const SnapshotChunk& chunk, const RowSink& sink);
+  // Reads one chunk in its own consistent snapshot, row by row. `on_start`
+  // learns the snapshot's position before the first row arrives.
+  using StartCallback = std::function<Status(const BinlogPosition& position, bool exact)>;
+  Result<ChunkResult> ReadChunk(const TableSchema& table, const SnapshotChunk& chunk, const RowSink& sink,
+                                const StartCallback& on_start = nullptr);
   // The current end of the binlog (SHOW MASTER STATUS).
   Result<BinlogPosition> CurrentPosition();
   bool is_mariadb() const { return mariadb_; }

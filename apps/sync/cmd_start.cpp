@@ -1,0 +1,57 @@
+// sync start TASK: the mandatory configuration check (a failure blocks), then
+// the worker in the background (or attached with --foreground).
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "ops/task_lifecycle.hpp"
+
+namespace dbsync::app {
+
+void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
+  struct Options {
+    std::string task;
+    bool foreground = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("start", "check, then start syncing a task in the background");
+  cmd->add_option("task", opts->task, "task id or name")->required();
+  cmd->add_flag("--foreground", opts->foreground, "stay attached; Ctrl-C stops the task cleanly");
+  AddOutputOption(*cmd, ctx);
+  cmd->footer(
+      "Each start gets a new run id (see sync usage). The worker runs schema migration, full\n"
+      "initialization, then real-time sync; a worker that dies is restarted (a failover).\n"
+      "EXIT STATUS: 0 started, 1 the check failed, 3 task not found, 4 already running or busy,\n"
+      "5 cannot connect.");
+  cmd->callback([&ctx, opts] {
+    auto task = ops::FindTask(ctx.global.common, opts->task);
+    if (!task.ok()) {
+      ctx.exit_code = ReportError(ctx, task.status());
+      return;
+    }
+    check::CheckReport report;
+    auto started = ops::StartTask(ctx.global.common, *task, opts->foreground, &report);
+    if (!started.ok()) {
+      if (!report.items.empty() && !report.Passed(false)) {
+        PrintCheckReport(report, ctx.global.output, std::cout);
+        std::cerr << "sync: error: " << started.status().message() << "\n";
+        ctx.exit_code = report.ConnectFailed() ? kExitCannotConnect : kExitFailed;
+        return;
+      }
+      ctx.exit_code = ReportError(ctx, started.status());
+      return;
+    }
+    if (ctx.global.output == OutputFormat::kJson) {
+      std::cout << nlohmann::json{{"id", task->dir.id}, {"run_id", started->run_id}, {"pid", started->supervisor_pid}}
+                       .dump()
+                << "\n";
+    } else if (!opts->foreground) {
+      std::cout << "started task " << task->dir.id << " (" << task->spec.name << "), run " << started->run_id
+                << "; follow it with `sync status " << task->dir.id << "` or `sync logs -f " << task->dir.id
+                << "`\n";
+    }
+  });
+}
+
+}  // namespace dbsync::app

@@ -1,0 +1,145 @@
+#include "ops/task_lifecycle.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "check/check_runner.hpp"
+#include "pipeline/state_updater.hpp"
+#include "pipeline/supervisor.hpp"
+#include "state/file_lock.hpp"
+
+namespace dbsync::ops {
+namespace {
+
+// A zombie counts as dead: where PID 1 does not reap orphans (some containers)
+// a finished supervisor would otherwise look alive forever.
+bool ProcessAlive(int pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return true;
+  char state = 0;
+  int scanned = std::fscanf(f, "%*d (%*[^)]) %c", &state);
+  std::fclose(f);
+  return !(scanned == 1 && (state == 'Z' || state == 'X'));
+}
+
+int SupervisorPid(const state::TaskRecord& task) {
+  return task.state.contains("supervisor") ? task.state["supervisor"].value("pid", 0) : 0;
+}
+
+}  // namespace
+
+bool IsWorkerRunning(const state::TaskRecord& task) {
+  int fd = ::open((task.dir.Root() + "/worker.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  ::close(fd);
+  return held;
+}
+
+Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
+                              check::CheckReport* report) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  StartResult result;
+  {
+    SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+    SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+    if (ProcessAlive(SupervisorPid(task)) || IsWorkerRunning(task))
+      return Status::FailedPrecondition("task " + task.dir.id + " is already running; `sync stop " + task.dir.id +
+                                        "` first, or see `sync status " + task.dir.id + "`");
+    *report = check::RunChecks(task.spec, check::CheckScope::kFull);
+    task.state["last_check"] = report->ToJson();
+    if (!report->Passed(false)) {
+      SYNC_RETURN_IF_ERROR(store.SaveState(task));
+      return Status::FailedPrecondition("the configuration check failed; fix the items above and run `sync start " +
+                                        task.dir.id + "` again");
+    }
+    result.run_id = pipeline::NewRunId();
+    task.state["lifecycle"] = "running";
+    task.state["run_id"] = result.run_id;
+    task.state["started_at"] = state::NowIso8601();
+    task.state["failovers"] = 0;
+    task.state.erase("last_errors");
+    SYNC_RETURN_IF_ERROR(store.SaveState(task));
+  }
+  pipeline::SuperviseOptions so{state::ResolveHome(opts.home), task.dir.id, result.run_id};
+  auto record_supervisor = [&](int pid) {
+    return pipeline::StateUpdater(so.home, so.task_id).Update([&](nlohmann::json& s) {
+      s["supervisor"] = {{"pid", pid}, {"run_id", result.run_id}};
+    });
+  };
+  if (foreground) {
+    result.supervisor_pid = ::getpid();
+    SYNC_RETURN_IF_ERROR(record_supervisor(result.supervisor_pid));
+    SYNC_RETURN_IF_ERROR(pipeline::Supervise(so));
+    return result;
+  }
+  // Double fork: the supervisor is re-parented to init and outlives this command.
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return Status::Internal("pipe failed");
+  pid_t child = ::fork();
+  if (child < 0) return Status::Internal("cannot fork the supervisor");
+  if (child == 0) {
+    ::setsid();
+    pid_t grandchild = ::fork();
+    if (grandchild != 0) ::_exit(grandchild > 0 ? 0 : 1);
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::close(ready[0]);
+    Status recorded = record_supervisor(::getpid());
+    char ok = recorded.ok() ? 1 : 0;
+    [[maybe_unused]] ssize_t n = ::write(ready[1], &ok, 1);
+    ::close(ready[1]);
+    Status s = pipeline::Supervise(so);
+    ::_exit(s.ok() ? 0 : 1);
+  }
+  ::close(ready[1]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  char ok = 0;
+  ssize_t n = ::read(ready[0], &ok, 1);
+  ::close(ready[0]);
+  if (n != 1 || !ok) return Status::Internal("the background worker did not start; see `sync logs " + task.dir.id + "`");
+  SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+  result.supervisor_pid = SupervisorPid(task);
+  return result;
+}
+
+Status StopTask(const CommonOptions& opts, state::TaskRecord& task, int timeout_seconds) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  int pid = SupervisorPid(task);
+  if (!ProcessAlive(pid) && !IsWorkerRunning(task)) {
+    SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+    SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+    if (task.state.value("lifecycle", "") == "running") {
+      task.state["lifecycle"] = "stopped";  // the supervisor died without saying so
+      task.state.erase("supervisor");
+      SYNC_RETURN_IF_ERROR(store.SaveState(task));
+      return Status::Ok();
+    }
+    return Status::FailedPrecondition("task " + task.dir.id + " is not running (state: " +
+                                      task.state.value("lifecycle", "created") + ")");
+  }
+  if (pid > 0) ::kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!ProcessAlive(pid) && !IsWorkerRunning(task)) {
+      SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+      return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Status::Unavailable("the worker of task " + task.dir.id + " did not stop within " +
+                             std::to_string(timeout_seconds) + " s; it may be flushing a large batch. Retry `sync stop`"
+                             ", or see `sync logs " + task.dir.id + "`");
+}
+
+}  // namespace dbsync::ops

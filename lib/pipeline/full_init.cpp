@@ -1,0 +1,154 @@
+#include "pipeline/full_init.hpp"
+
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "core/atomic_file.hpp"
+#include "source/mysql/snapshot_reader.hpp"
+
+namespace dbsync::pipeline {
+namespace {
+
+struct WorkItem {
+  const sink::TableBinding* table;
+  std::shared_ptr<const TableSchema> keyed;  // the source schema with the binding's key as its key
+  mysql::SnapshotChunk chunk;
+};
+
+std::shared_ptr<const TableSchema> KeyedSchema(const sink::TableBinding& t) {
+  auto keyed = std::make_shared<TableSchema>(t.source);
+  keyed->primary_key = t.key;
+  return keyed;
+}
+
+std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
+  return o.plan_dir + "/" + t.SourceName() + ".plan.json";
+}
+
+// The table's saved plan, or a new one (after emptying the destination table:
+// a plan that was never saved means no chunk of this table was ever committed
+// under it).
+Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t,
+                                                         mysql::SnapshotReader& reader, sink::Sink& sink) {
+  auto saved = ReadFile(PlanFile(o, t));
+  if (saved.ok()) {
+    auto j = nlohmann::json::parse(*saved, nullptr, false);
+    if (j.is_discarded() || !j.contains("chunks"))
+      return Status::Corruption("chunk plan " + PlanFile(o, t) + " is damaged; delete it to re-copy the table");
+    std::vector<mysql::SnapshotChunk> plan;
+    for (const auto& c : j["chunks"]) plan.push_back(mysql::SnapshotChunk::FromJson(c));
+    return plan;
+  }
+  SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
+  SYNC_ASSIGN_OR_RETURN(auto plan, reader.PlanChunks(*KeyedSchema(t), o.chunk_rows));
+  nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};
+  for (const auto& c : plan) j["chunks"].push_back(c.ToJson());
+  SYNC_RETURN_IF_ERROR(WriteFileAtomically(PlanFile(o, t), j.dump()));
+  return plan;
+}
+
+uint64_t EstimatedRows(mysql::Connection& conn, const sink::TableBinding& t) {
+  auto r = conn.Query("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
+                      mysql::QuoteString(t.source.db) + " AND TABLE_NAME=" + mysql::QuoteString(t.source.table));
+  return r.ok() ? std::strtoull(r->Scalar().c_str(), nullptr, 10) : 0;
+}
+
+}  // namespace
+
+Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config::TaskSpec& spec,
+                                                                    const std::vector<sink::TableBinding>& tables,
+                                                                    const FullInitOptions& options, Logger& log,
+                                                                    Progress& progress, const std::atomic<bool>& stop) {
+  SYNC_RETURN_IF_ERROR(MakeDirs(options.plan_dir, 0700));
+  SYNC_ASSIGN_OR_RETURN(auto planner, mysql::SnapshotReader::Open(options.source));
+  SYNC_ASSIGN_OR_RETURN(auto planning_sink, sink::OpenSink(spec, options.task_id));
+  SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
+
+  std::deque<WorkItem> queue;
+  for (const auto& t : tables) {
+    auto p = progress.Table(t.SourceName());
+    p->estimated_rows = EstimatedRows(meta, t);
+    SYNC_ASSIGN_OR_RETURN(auto plan, LoadOrMakePlan(options, t, planner, *planning_sink));
+    SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
+    p->chunks_total = int(plan.size());
+    p->chunks_done = int(done.size());
+    p->state = done.size() == plan.size() ? 2 : 0;
+    auto keyed = KeyedSchema(t);
+    for (const auto& c : plan)
+      if (!done.count(c.index)) queue.push_back({&t, keyed, c});
+    log.Info("full initialization of " + t.SourceName() + ": " + std::to_string(plan.size()) + " chunks, " +
+             std::to_string(done.size()) + " already copied");
+  }
+
+  std::mutex mu;
+  Status first_error;
+  auto worker = [&] {
+    auto reader = mysql::SnapshotReader::Open(options.source);
+    auto sink = sink::OpenSink(spec, options.task_id);
+    if (!reader.ok() || !sink.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.ok()) first_error = !reader.ok() ? reader.status() : sink.status();
+      return;
+    }
+    while (!stop) {
+      WorkItem item;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (queue.empty() || !first_error.ok()) return;
+        item = queue.front();
+        queue.pop_front();
+      }
+      auto p = progress.Table(item.table->SourceName());
+      p->state = 1;
+      std::unique_ptr<sink::ChunkWriter> writer;
+      uint64_t rows = 0;
+      auto result = reader->ReadChunk(
+          *item.keyed, item.chunk,
+          [&](mysql::Row&& row) {
+            if (stop) return Status(StatusCode::kCancelled, "stopping");
+            ++rows;
+            p->rows.fetch_add(1, std::memory_order_relaxed);
+            return writer->Write(row);
+          },
+          [&](const BinlogPosition& position, bool) -> Status {
+            auto w = (*sink)->OpenChunk(*item.table, item.chunk.index, position);
+            if (!w.ok()) return w.status();
+            writer = std::move(w).value();
+            return Status::Ok();
+          });
+      Status s = result.ok() ? writer->Commit() : result.status();
+      if (!s.ok()) {
+        p->rows.fetch_sub(rows);
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok() && s.code() != StatusCode::kCancelled)
+          first_error = s.WithContext("copying " + item.table->SourceName() + " chunk " + std::to_string(item.chunk.index));
+        return;
+      }
+      progress.bytes_read.fetch_add(result->stats.bytes, std::memory_order_relaxed);
+      if (++p->chunks_done == p->chunks_total) {
+        p->state = 2;
+        log.Info("full initialization of " + item.table->SourceName() + " done: " + std::to_string(p->rows.load()) +
+                 " rows copied in this run");
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = std::max(1, std::min<int>(options.parallelism, int(queue.size())));
+  for (int i = 0; i < n && !queue.empty(); ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+  if (stop) return Status(StatusCode::kCancelled, "stopped during full initialization");
+
+  std::map<std::string, BinlogPosition> positions;
+  for (const auto& t : tables) {
+    SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
+    BinlogPosition oldest;
+    for (const auto& [index, pos] : done)
+      if (oldest.empty() || pos.Compare(oldest) < 0) oldest = pos;
+    positions[t.SourceName()] = oldest;
+  }
+  return positions;
+}
+
+}  // namespace dbsync::pipeline

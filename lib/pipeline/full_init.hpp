@@ -1,0 +1,37 @@
+#pragma once
+// Step 2, full initialization: every bound table copied chunk by chunk, in
+// parallel, resumable. The chunk plan of a table is saved before its first
+// chunk is read, so after a crash the same boundaries are reused and the
+// sink's record of completed chunks (committed with the rows) says exactly
+// what remains.
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/binlog_position.hpp"
+#include "core/logger.hpp"
+#include "pipeline/progress.hpp"
+#include "sink/sink.hpp"
+#include "source/mysql/mysql_connection.hpp"
+
+namespace dbsync::pipeline {
+
+struct FullInitOptions {
+  mysql::Endpoint source;
+  int parallelism = 4;
+  uint64_t chunk_rows = 100000;
+  std::string plan_dir;  // <task>/snapshot
+  std::string task_id;
+};
+
+// Copies every table; returns each table's snapshot position: the binlog
+// position up to which the copied rows already contain every change (the
+// oldest chunk's position). kCancelled when `stop` was raised.
+Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config::TaskSpec& spec,
+                                                                    const std::vector<sink::TableBinding>& tables,
+                                                                    const FullInitOptions& options, Logger& log,
+                                                                    Progress& progress, const std::atomic<bool>& stop);
+
+}  // namespace dbsync::pipeline

@@ -1,0 +1,31 @@
+#include "pipeline/progress.hpp"
+
+namespace dbsync::pipeline {
+
+std::shared_ptr<TableProgress> Progress::Table(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto& p = tables[name];
+  if (!p) p = std::make_shared<TableProgress>();
+  return p;
+}
+
+nlohmann::json Progress::TablesJson() {
+  std::lock_guard<std::mutex> lock(mu);
+  nlohmann::json out = nlohmann::json::object();
+  static const char* kStates[] = {"pending", "copying", "done"};
+  for (const auto& [name, p] : tables) {
+    uint64_t rows = p->rows.load();
+    double percent = p->state.load() == 2 ? 100.0
+                     : p->estimated_rows ? std::min(99.0, 100.0 * double(rows) / double(p->estimated_rows))
+                                          : 0.0;
+    out[name] = {{"state", kStates[p->state.load()]},
+                 {"rows", rows},
+                 {"estimated_rows", p->estimated_rows},
+                 {"percent", int(percent * 10) / 10.0},
+                 {"chunks_done", p->chunks_done.load()},
+                 {"chunks_total", p->chunks_total}};
+  }
+  return out;
+}
+
+}  // namespace dbsync::pipeline

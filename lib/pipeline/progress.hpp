@@ -1,0 +1,38 @@
+#pragma once
+// Live counters the worker's steps update and the status reporter reads.
+// Atomics only: the hot paths never take a lock to report progress.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace dbsync::pipeline {
+
+struct TableProgress {
+  std::atomic<uint64_t> rows{0};
+  std::atomic<int> chunks_done{0};
+  int chunks_total = 0;
+  uint64_t estimated_rows = 0;
+  std::atomic<int> state{0};  // 0 pending, 1 copying, 2 done
+};
+
+struct Progress {
+  std::mutex mu;  // guards the map's shape, not the counters
+  std::map<std::string, std::shared_ptr<TableProgress>> tables;
+  std::atomic<uint64_t> events_applied{0};
+  std::atomic<uint64_t> rows_applied{0};
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<int64_t> last_source_commit_time{0};  // epoch seconds of the last applied transaction
+  std::atomic<int64_t> last_apply_time{0};
+  std::mutex position_mu;
+  std::string position;  // last checkpointed position, text
+
+  std::shared_ptr<TableProgress> Table(const std::string& name);
+  nlohmann::json TablesJson();
+};
+
+}  // namespace dbsync::pipeline

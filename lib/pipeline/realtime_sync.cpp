@@ -1,0 +1,133 @@
+#include "pipeline/realtime_sync.hpp"
+
+#include <chrono>
+
+namespace dbsync::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Batch {
+ public:
+  void Add(const sink::TableBinding* table, sink::RowChange change) {
+    auto [it, inserted] = index_.try_emplace(table, changes_.size());
+    if (inserted) changes_.push_back({table, {}});
+    changes_[it->second].rows.push_back(std::move(change));
+    ++rows_;
+  }
+  size_t rows() const { return rows_; }
+  const std::vector<sink::TableChanges>& changes() const { return changes_; }
+  void Clear() {
+    changes_.clear();
+    index_.clear();
+    rows_ = 0;
+  }
+
+ private:
+  std::vector<sink::TableChanges> changes_;
+  std::map<const sink::TableBinding*, size_t> index_;
+  size_t rows_ = 0;
+};
+
+}  // namespace
+
+Status RunRealtimeSync(const config::TaskSpec& spec, std::vector<sink::TableBinding>& tables,
+                       const BinlogPosition& start, const std::map<std::string, BinlogPosition>& snapshot_positions,
+                       const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop) {
+  SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, options.task_id));
+  std::map<std::string, const sink::TableBinding*> by_name;
+  for (const auto& t : tables) by_name[t.SourceName()] = &t;
+
+  mysql::SourceOptions source_options;
+  source_options.stream.server_id = options.server_id;
+  source_options.stream.heartbeat_seconds = 1;
+  source_options.stream.read_timeout_seconds = 10;
+  source_options.on_reconnect = [&log](const std::string& m) { log.Warn(m); };
+  SYNC_ASSIGN_OR_RETURN(auto source, mysql::BinlogSource::Open(options.source, source_options, start, false));
+  source->SetTableMapEnricher(
+      [&by_name](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
+        auto it = by_name.find(tm.database + "." + tm.table);
+        if (it == by_name.end()) return std::shared_ptr<const binlog::TableMap>();
+        return mysql::EnrichTableMap(tm, it->second->source);
+      });
+  log.Info("real-time sync from " + start.ToString());
+
+  Batch batch;
+  BinlogPosition batch_position = start;
+  bool position_moved = false;
+  int64_t batch_commit_time = 0;
+  auto last_flush = Clock::now();
+  auto flush = [&]() -> Status {
+    if (batch.rows() == 0 && !position_moved) return Status::Ok();
+    SYNC_RETURN_IF_ERROR(sink->ApplyBatch(batch.changes(), batch_position));
+    progress.rows_applied.fetch_add(batch.rows());
+    if (batch_commit_time) progress.last_source_commit_time = batch_commit_time;
+    progress.last_apply_time = std::time(nullptr);
+    {
+      std::lock_guard<std::mutex> lock(progress.position_mu);
+      progress.position = batch_position.ToString();
+    }
+    batch.Clear();
+    position_moved = false;
+    last_flush = Clock::now();
+    return Status::Ok();
+  };
+
+  while (!stop) {
+    auto wait = std::chrono::milliseconds(options.flush_ms) -
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_flush);
+    auto next = source->Next(std::max(wait, std::chrono::milliseconds(50)));
+    if (!next.ok()) {
+      Status flushed = flush();  // keep what is complete before reporting the error
+      if (!flushed.ok()) log.Error("flush before stopping failed: " + flushed.message());
+      return next.status();
+    }
+    if (*next) {
+      auto& txn = **next;
+      for (const auto& event : txn.events) {
+        if (auto* q = event.get_if<binlog::QueryEvent>()) {
+          if (txn.is_ddl) log.Info("DDL at " + txn.commit_position.ToString() + ": " + q->query);
+          continue;
+        }
+        auto* rows = event.get_if<binlog::RowsEvent>();
+        if (!rows || !rows->table) continue;
+        auto it = by_name.find(rows->table->database + "." + rows->table->table);
+        if (it == by_name.end()) continue;
+        auto snap = snapshot_positions.find(it->first);
+        if (snap != snapshot_positions.end() && !snap->second.empty() &&
+            txn.commit_position.Compare(snap->second) <= 0)
+          continue;  // already in the snapshot
+        if (!rows->full_image)
+          return Status::FailedPrecondition("row event for " + it->first + " at " + txn.commit_position.ToString() +
+                                            " lacks columns: binlog_row_image is not FULL on the source. Set "
+                                            "binlog_row_image=FULL and re-run the full initialization of this table");
+        for (const auto& r : rows->rows) {
+          sink::RowChange change;
+          change.op = rows->kind == binlog::RowsKind::kInsert   ? sink::RowChange::Op::kInsert
+                      : rows->kind == binlog::RowsKind::kUpdate ? sink::RowChange::Op::kUpdate
+                                                                : sink::RowChange::Op::kDelete;
+          change.before = r.before;
+          change.after = r.after;
+          batch.Add(it->second, std::move(change));
+        }
+        progress.events_applied.fetch_add(1, std::memory_order_relaxed);
+      }
+      batch_position = txn.commit_position;
+      batch_commit_time = txn.timestamp;
+      position_moved = true;
+    }
+    bool due = Clock::now() - last_flush >= std::chrono::milliseconds(options.flush_ms);
+    if (batch.rows() >= size_t(options.batch_rows) || (due && (batch.rows() > 0 || position_moved)))
+      SYNC_RETURN_IF_ERROR(flush());
+    if (due && batch.rows() == 0 && !position_moved) {
+      last_flush = Clock::now();
+      // Idle: the source is caught up as of its last heartbeat.
+      progress.last_source_commit_time = std::time(nullptr);
+    }
+  }
+  SYNC_RETURN_IF_ERROR(flush());
+  log.Info("real-time sync stopped at " + batch_position.ToString());
+  return Status::Ok();
+}
+
+}  // namespace dbsync::pipeline

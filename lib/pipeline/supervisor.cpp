@@ -1,0 +1,126 @@
+#include "pipeline/supervisor.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <random>
+#include <thread>
+
+#include "core/logger.hpp"
+#include "pipeline/state_updater.hpp"
+#include "pipeline/worker.hpp"
+#include "state/task_store.hpp"
+
+namespace dbsync::pipeline {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<pid_t> g_worker{0};
+
+void OnStopSignal(int) {
+  g_stop = true;
+  pid_t w = g_worker.load();
+  if (w > 0) ::kill(w, SIGTERM);
+}
+
+void InstallStopHandlers(void (*handler)(int)) {
+  struct sigaction sa = {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+}
+
+std::atomic<bool> g_worker_stop{false};
+void OnWorkerStopSignal(int) { g_worker_stop = true; }
+
+// Runs in the forked child: the worker proper.
+[[noreturn]] void WorkerMain(const SuperviseOptions& o) {
+  InstallStopHandlers(OnWorkerStopSignal);
+  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop);
+  ::_exit(s.ok() ? 0 : (s.code() == StatusCode::kBusy ? 75 : 1));
+}
+
+}  // namespace
+
+std::string NewRunId() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "r%Y%m%dT%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", unsigned(rd() & 0xFFFF));
+  return std::string(buf) + suffix;
+}
+
+Status Supervise(const SuperviseOptions& o) {
+  InstallStopHandlers(OnStopSignal);
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(o.home));
+  SYNC_ASSIGN_OR_RETURN(auto task, store.Find(o.task_id));
+  Logger log(task.dir.WorkerLog());
+  StateUpdater updater(o.home, o.task_id);
+  const auto& failover = task.spec.runtime.failover;
+  std::deque<std::chrono::steady_clock::time_point> recent_failures;
+  auto backoff = std::chrono::milliseconds(500);
+  Status final_status;
+  bool failed = false;
+
+  while (!g_stop) {
+    auto started = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid < 0) return Status::Internal("cannot fork the worker process");
+    if (pid == 0) WorkerMain(o);
+    g_worker = pid;
+    if (g_stop) ::kill(pid, SIGTERM);  // a stop that arrived before g_worker was set
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_worker = 0;
+    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (clean && g_stop) break;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 75) {
+      final_status = Status::Busy("another worker is already running this task");
+      failed = true;
+      break;
+    }
+    std::string why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                          : "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (g_stop) break;
+    auto now = std::chrono::steady_clock::now();
+    recent_failures.push_back(now);
+    while (!recent_failures.empty() && now - recent_failures.front() > std::chrono::minutes(failover.window_minutes))
+      recent_failures.pop_front();
+    (void)updater.Update([&](nlohmann::json& s) {
+      s["failovers"] = s.value("failovers", 0) + 1;
+      s["last_failover"] = {{"at", state::NowIso8601()}, {"reason", "worker " + why}};
+    });
+    if (int(recent_failures.size()) > failover.max_times) {
+      log.Error("worker " + why + "; " + std::to_string(recent_failures.size()) + " failovers within " +
+                std::to_string(failover.window_minutes) + " minutes exceed runtime.failover.max_times: giving up");
+      final_status = Status::FailedPrecondition("too many failovers; see `sync logs " + o.task_id + "`");
+      failed = true;
+      break;
+    }
+    // A worker that ran a while before dying earns a fresh, short backoff.
+    if (now - started > std::chrono::minutes(1)) backoff = std::chrono::milliseconds(500);
+    log.Warn("worker " + why + "; restarting in " + std::to_string(backoff.count()) + " ms (failover)");
+    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !g_stop; waited += std::chrono::milliseconds(50))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000 * failover.max_backoff_seconds));
+  }
+  (void)updater.Update([&](nlohmann::json& s) {
+    s["lifecycle"] = failed ? "failed" : "stopped";
+    s["stopped_at"] = state::NowIso8601();
+    s.erase("supervisor");
+  });
+  log.Info(failed ? "task failed" : "task stopped");
+  return final_status;
+}
+
+}  // namespace dbsync::pipeline

@@ -1,0 +1,206 @@
+#include "pipeline/worker.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+#include "config/secret.hpp"
+#include "core/atomic_file.hpp"
+#include "core/logger.hpp"
+#include "pipeline/full_init.hpp"
+#include "pipeline/realtime_sync.hpp"
+#include "pipeline/state_updater.hpp"
+#include "pipeline/table_binding.hpp"
+#include "sink/sink.hpp"
+#include "state/file_lock.hpp"
+#include "state/task_store.hpp"
+
+namespace dbsync::pipeline {
+namespace {
+
+using nlohmann::json;
+
+// Writes progress and metering once a second until destroyed.
+class Reporter {
+ public:
+  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress)
+      : ctx_(ctx), dir_(dir), progress_(progress), started_(std::time(nullptr)) {
+    // A run spans worker restarts: continue the counts of earlier workers.
+    auto previous = ReadFile(RunFile());
+    if (previous.ok()) {
+      base_ = json::parse(*previous, nullptr, false);
+      if (base_.is_discarded()) base_ = json::object();
+    }
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Reporter() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    Report();
+  }
+  void SetStep(const std::string& step, const std::string& state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    steps_[step] = state;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!done_) {
+      cv_.wait_for(lock, std::chrono::seconds(1));
+      lock.unlock();
+      Report();
+      lock.lock();
+    }
+  }
+  void Report() {
+    int64_t now = std::time(nullptr);
+    uint64_t events = progress_.events_applied.load();
+    double rate = now > last_report_ ? double(events - last_events_) / double(now - last_report_) : 0;
+    if (now > last_report_) {
+      last_events_ = events;
+      last_report_ = now;
+      rate_ = rate;
+    }
+    json steps;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [k, v] : steps_) steps[k] = {{"state", v}};
+    }
+    int64_t commit = progress_.last_source_commit_time.load();
+    std::string position;
+    {
+      std::lock_guard<std::mutex> lock(progress_.position_mu);
+      position = progress_.position;
+    }
+    if (steps.contains("realtime_sync")) {
+      steps["realtime_sync"]["lag_seconds"] = commit ? std::max<int64_t>(0, now - commit) : -1;
+      steps["realtime_sync"]["events_per_second"] = int(rate_ * 10) / 10.0;
+      steps["realtime_sync"]["rows_applied"] = progress_.rows_applied.load();
+      steps["realtime_sync"]["position"] = position;
+    }
+    json tables = progress_.TablesJson();
+    StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
+      for (auto& [k, v] : steps.items()) s["steps"][k] = v;
+      s["tables"] = tables;
+      s["worker"] = {{"pid", ::getpid()}, {"run_id", ctx_.run_id}, {"heartbeat", now}};
+    }).ok();
+    uint64_t copied = 0;
+    for (auto& [name, t] : tables.items()) copied += t.value("rows", uint64_t{0});
+    auto base = [&](const char* key) { return base_.value(key, int64_t{0}); };
+    json run = {{"run_id", ctx_.run_id},
+                {"started_at", base_.value("started_at", started_)},
+                {"updated_at", now},
+                {"running_seconds", base("running_seconds") + (now - started_)},
+                {"rows_copied", base("rows_copied") + int64_t(copied)},
+                {"rows_applied", base("rows_applied") + int64_t(progress_.rows_applied.load())},
+                {"bytes_read", base("bytes_read") + int64_t(progress_.bytes_read.load())},
+                {"workers", base("workers") + 1}};
+    (void)WriteFileAtomically(RunFile(), run.dump(2) + "\n");
+  }
+  std::string RunFile() const { return dir_.RunsDir() + "/" + ctx_.run_id + ".json"; }
+
+  const WorkerContext& ctx_;
+  state::TaskDir dir_;
+  Progress& progress_;
+  int64_t started_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::map<std::string, std::string> steps_;
+  uint64_t last_events_ = 0;
+  int64_t last_report_ = 0;
+  double rate_ = 0;
+  json base_ = json::object();
+  std::thread thread_;
+};
+
+Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log, Reporter& reporter,
+                Progress& progress, const std::atomic<bool>& stop) {
+  const auto& spec = task.spec;
+  SYNC_ASSIGN_OR_RETURN(std::string src_password, config::ResolveSecret(spec.source.password));
+  SYNC_ASSIGN_OR_RETURN(std::string dst_password, config::ResolveSecret(spec.destination.password));
+  log.AddSecret(src_password);
+  log.AddSecret(dst_password);
+  mysql::Endpoint source{spec.source.host, spec.source.port, spec.source.user, src_password,
+                         spec.source.connect_timeout_seconds, 600};
+
+  reporter.SetStep("schema_migration", "running");
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(source));
+  SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, conn));
+  SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, ctx.task_id));
+  for (const auto& t : tables) {
+    SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
+    log.Info("schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
+  }
+  reporter.SetStep("schema_migration", "done");
+
+  reporter.SetStep("full_initialization", "running");
+  FullInitOptions init;
+  init.source = source;
+  init.parallelism = spec.runtime.snapshot_parallelism;
+  init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
+  init.plan_dir = task.dir.Root() + "/snapshot";
+  init.task_id = ctx.task_id;
+  SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
+  reporter.SetStep("full_initialization", "done");
+
+  SYNC_ASSIGN_OR_RETURN(auto checkpoint, sink->LoadCheckpoint());
+  BinlogPosition start;
+  if (checkpoint) {
+    start = *checkpoint;
+  } else {
+    for (const auto& [name, pos] : positions)
+      if (start.empty() || (!pos.empty() && pos.Compare(start) < 0)) start = pos;
+  }
+  if (start.empty()) return Status::Internal("no source position to start the binlog from");
+  reporter.SetStep("realtime_sync", "running");
+  RealtimeOptions rt;
+  rt.source = source;
+  rt.server_id = spec.source.server_id;
+  rt.batch_rows = spec.runtime.batch_rows;
+  rt.flush_ms = spec.runtime.flush_ms;
+  rt.task_id = ctx.task_id;
+  Status s = RunRealtimeSync(spec, tables, start, positions, rt, log, progress, stop);
+  reporter.SetStep("realtime_sync", s.ok() ? "stopped" : "failed");
+  return s;
+}
+
+}  // namespace
+
+Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
+  SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));
+  SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.Root() + "/worker.lock", 0,
+                                                            "the worker of task " + ctx.task_id));
+  Logger log(task.dir.WorkerLog());
+  log.Info("worker " + std::to_string(::getpid()) + " starting, run " + ctx.run_id);
+  Progress progress;
+  Status s;
+  {
+    Reporter reporter(ctx, task.dir, progress);
+    s = RunSteps(ctx, task, log, reporter, progress, stop);
+  }
+  if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {
+    log.Info("worker stopped");
+    return Status::Ok();
+  }
+  if (!s.ok()) {
+    log.Error(s.message());
+    StateUpdater(ctx.home, ctx.task_id).Update([&](nlohmann::json& st) {
+      auto& errors = st["last_errors"];
+      if (!errors.is_array()) errors = nlohmann::json::array();
+      errors.push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
+      while (errors.size() > 5) errors.erase(errors.begin());
+    }).ok();
+  }
+  return s;
+}
+
+}  // namespace dbsync::pipeline

@@ -1,0 +1,28 @@
+#pragma once
+// The worker: one process per running task that runs the three steps in order
+// (schema migration, full initialization, real-time sync), reports progress
+// into state.json every second, and keeps the run's metering record.
+//
+// Crash safety comes from the destination, not from this process: chunks and
+// batches commit together with their bookkeeping, so a worker killed at any
+// moment is simply started again (by the supervisor) and resumes.
+
+#include <atomic>
+#include <string>
+
+#include "core/status.hpp"
+
+namespace dbsync::pipeline {
+
+struct WorkerContext {
+  std::string home;
+  std::string task_id;
+  std::string run_id;
+};
+
+// Runs until `stop` is raised (then returns OK after flushing) or a failure.
+// Holds the task's worker lock for its whole life: a second worker for the
+// same task gets kBusy.
+Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop);
+
+}  // namespace dbsync::pipeline

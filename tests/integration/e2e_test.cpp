@@ -1,0 +1,228 @@
+// End to end against real MariaDB and PostgreSQL: sync start, changes during
+// full initialization and real-time sync, convergence, stop/restart, SIGKILL
+// of the worker at many points, and a literal password kept out of the log.
+
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "harness/servers.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct Env {
+  MariaDbServer mysql;
+  PostgresServer pg;
+  SyncCli cli;
+  Env() {
+    mysql.Exec("CREATE DATABASE shop");
+    mysql.Exec("CREATE DATABASE seq");
+    mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
+    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
+    mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
+    pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
+    pg.Exec("CREATE DATABASE dw");
+    pg.Exec("GRANT CREATE ON DATABASE dw TO loader");
+  }
+};
+
+Env& E() {
+  static Env env;
+  return env;
+}
+
+// Comparable text of a table on both sides: one line per row, ordered.
+const char* kColumns = "id, name, amount, created";
+
+std::string SourceDigest(const std::string& table, const std::string& order = "id, name") {
+  return E().mysql.Scalar("SELECT CONCAT(COUNT(*), ':', IFNULL(MD5(GROUP_CONCAT(CONCAT_WS('|', " + std::string(kColumns) +
+                          ") ORDER BY " + order + " SEPARATOR '\\n')), '-')) FROM shop." + table);
+}
+
+std::string DestDigest(const std::string& table, const std::string& order = "id, name") {
+  return E().pg.Scalar("SELECT count(*) || ':' || coalesce(md5(string_agg(concat_ws('|', " + std::string(kColumns) +
+                           "), E'\\n' ORDER BY " + order + ")), '-') FROM shop." + table,
+                       "dw");
+}
+
+void CreateTable(const std::string& table, bool with_key = true) {
+  E().mysql.Exec("CREATE TABLE shop." + table + " (id INT " + (with_key ? "PRIMARY KEY" : "NOT NULL") +
+                 ", name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)");
+  E().mysql.Exec("SET SESSION group_concat_max_len = 1000000000");
+  E().mysql.Exec("SET GLOBAL group_concat_max_len = 1000000000");
+}
+
+void Load(const std::string& table, int from, int to) {
+  E().mysql.Exec("INSERT INTO shop." + table + " SELECT seq, CONCAT('n', seq), seq / 7, '2024-01-01 00:00:00' + "
+                 "INTERVAL seq MINUTE FROM seq.seq_" + std::to_string(from) + "_to_" + std::to_string(to));
+}
+
+// Random single-row changes, some changing the primary key.
+void Churn(const std::string& table, int n, std::mt19937& rng, int key_space) {
+  auto conn = E().mysql.Admin();
+  for (int i = 0; i < n; ++i) {
+    int id = int(rng() % unsigned(key_space)) + 1;
+    switch (rng() % 5) {
+      case 0: (void)conn.Execute("INSERT IGNORE INTO shop." + table + " VALUES (" + std::to_string(id) + ", 'ins', 1.5, NOW())"); break;
+      case 1: (void)conn.Execute("DELETE FROM shop." + table + " WHERE id = " + std::to_string(id)); break;
+      case 2: (void)conn.Execute("UPDATE IGNORE shop." + table + " SET id = id + " + std::to_string(key_space) + " WHERE id = " + std::to_string(id)); break;
+      case 3: (void)conn.Execute("UPDATE shop." + table + " SET name = NULL, amount = amount + 1 WHERE id = " + std::to_string(id)); break;
+      default: (void)conn.Execute("UPDATE shop." + table + " SET name = 'h\xC3\xA9 \xF0\x9F\x98\x80' WHERE id = " + std::to_string(id)); break;
+    }
+  }
+}
+
+std::string Spec(const std::string& name, const std::string& tables, const std::string& password = "${env:SRC_PW}") {
+  return "name: " + name + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
+         "\n  user: repl\n  password: \"" + password + "\"\n  server_id: " + std::to_string(6000 + std::hash<std::string>{}(name) % 1000) +
+         "\n  tables: " + tables + "\ndestination:\n  type: postgres\n  host: 127.0.0.1\n  port: " +
+         std::to_string(E().pg.port()) + "\n  database: dw\n  user: loader\n  password: loader-pw\n"
+         "runtime: { batch_rows: 500, flush_ms: 200, snapshot_parallelism: 2, failover: { max_backoff_seconds: 1 } }\n";
+}
+
+RunOptions Env_() { return {.env = {{"SRC_PW", "repl-pw"}}}; }
+
+std::string Create(const std::string& name, const std::string& tables) {
+  auto r = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(name + ".yaml", Spec(name, tables))});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+json TaskStatus(const std::string& id) {
+  auto r = E().cli.Run({"status", id, "-o", "json"});
+  return json::parse(r.out, nullptr, false);
+}
+
+// Waits until every listed table matches its source.
+bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limit = 60s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    for (const auto& t : tables) {
+      std::string dst;
+      try {
+        dst = DestDigest(t);
+      } catch (const std::exception&) {
+        all = false;
+        break;
+      }
+      if (dst != SourceDigest(t)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(300ms);
+  }
+  for (const auto& t : tables) MESSAGE(t << ": source " << SourceDigest(t) << " destination " << DestDigest(t));
+  return false;
+}
+
+// The current worker's pid, once it has reported (0 if none yet).
+int WorkerPid(const std::string& id, int not_this = 0) {
+  for (int i = 0; i < 400; ++i) {  // the supervisor backs off up to 10 s between restarts
+    json s = TaskStatus(id);
+    int pid = s.is_discarded() || !s.contains("worker") ? 0 : s["worker"].value("pid", 0);
+    if (pid > 0 && pid != not_this && kill(pid, 0) == 0) return pid;
+    std::this_thread::sleep_for(50ms);
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("start copies, streams changes, and stop checkpoints") {
+  CreateTable("orders");
+  Load("orders", 1, 5000);
+  std::string id = Create("e2e-basic", "[shop.orders]");
+  auto started = E().cli.Run({"start", id}, Env_());
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  std::mt19937 rng(1);
+  Churn("orders", 300, rng, 6000);  // during full initialization or just after
+  CHECK(Converges({"orders"}));
+  Churn("orders", 300, rng, 6000);
+  CHECK(Converges({"orders"}));
+  json st = TaskStatus(id);
+  CHECK(st["lifecycle"] == "running");
+  CHECK(st["steps"]["full_initialization"]["state"] == "done");
+  CHECK(st["steps"]["realtime_sync"]["state"] == "running");
+  CHECK(st["tables"]["shop.orders"]["state"] == "done");
+  auto text = E().cli.Run({"status", id});
+  CHECK(text.out.find("real-time sync: running (lag") != std::string::npos);
+
+  auto stopped = E().cli.Run({"stop", id});
+  CHECK_MESSAGE(stopped.exit_code == 0, stopped.err);
+  CHECK(TaskStatus(id)["lifecycle"] == "stopped");
+  Churn("orders", 200, rng, 6000);  // while stopped
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  CHECK(Converges({"orders"}));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  auto logs = E().cli.Run({"logs", id});
+  CHECK(logs.out.find("real-time sync from") != std::string::npos);
+  CHECK(logs.out.find("repl-pw") == std::string::npos);
+}
+
+TEST_CASE("SIGKILL of the worker during full initialization and real-time sync converges without duplicates") {
+  CreateTable("crash_pk");
+  CreateTable("crash_nokey", /*with_key=*/false);
+  Load("crash_pk", 1, 60000);
+  Load("crash_nokey", 1, 20000);
+  Load("crash_nokey", 1, 20000);  // every row twice: duplicates must stay exactly two
+  std::string id = Create("e2e-crash", "[shop.crash_pk, shop.crash_nokey]");
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  std::mt19937 rng(42);
+  int kills = 0;
+  int last = 0;
+  for (int round = 0; round < 12; ++round) {
+    int pid = WorkerPid(id, last);
+    REQUIRE_MESSAGE(pid > 0, "no worker after " << kills << " kills");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 700));
+    if (round % 2) Churn("crash_pk", 50, rng, 70000);
+    if (round % 3 == 0) {
+      auto conn = E().mysql.Admin();
+      (void)conn.Execute("INSERT INTO shop.crash_nokey VALUES (" + std::to_string(100000 + round) + ", 'dup', 1, NOW())");
+      (void)conn.Execute("DELETE FROM shop.crash_nokey WHERE id = " + std::to_string(round + 1) + " LIMIT 1");
+    }
+    REQUIRE(kill(pid, SIGKILL) == 0);
+    last = pid;
+    ++kills;
+  }
+  CHECK(kills >= 10);
+  MESSAGE(E().cli.Run({"logs", "-n", "30", id}).out);
+  CHECK(Converges({"crash_pk", "crash_nokey"}, 120s));
+  json st = TaskStatus(id);
+  CHECK(st.value("failovers", 0) >= 10);
+  // Killing the supervisor too leaves a task that `sync start` picks up again.
+  int pid = WorkerPid(id);
+  int supervisor = st["supervisor"].value("pid", 0);
+  REQUIRE(supervisor > 0);
+  kill(supervisor, SIGKILL);
+  kill(pid, SIGKILL);
+  std::this_thread::sleep_for(300ms);
+  Churn("crash_pk", 100, rng, 70000);
+  auto again = E().cli.Run({"start", id}, Env_());
+  CHECK_MESSAGE(again.exit_code == 0, again.err);
+  CHECK(Converges({"crash_pk", "crash_nokey"}, 60s));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("a failed check blocks start, and a literal password stays out of logs") {
+  std::string spec = Spec("e2e-badpw", "[shop.orders]", "Wrong-Literal-Pw");
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("badpw.yaml", spec)});
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  auto r = E().cli.Run({"start", id});
+  CHECK(r.exit_code == 5);
+  CHECK(r.out.find("FAIL  source.connect") != std::string::npos);
+  CHECK(r.out.find("Wrong-Literal-Pw") == std::string::npos);
+  CHECK(r.err.find("Wrong-Literal-Pw") == std::string::npos);
+  CHECK(TaskStatus(id)["lifecycle"] == "created");
+}
