@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in Release mode and runs them; each prints a ratio
-# against its peer measured in the same run. Usage: bench/run.sh [rows]
+# against its peer measured in the same run.
+# Usage: bench/run.sh [rows=1000000] [lag_seconds=60] [lag_rows_per_second=5000]
+#   e.g. bench/run.sh 50000 10   for a quick smoke run.
+# Set SYNC_BENCH_SKIP_DEPS=1 to skip the package installation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+rows="${1:-1000000}"
+lag_seconds="${2:-60}"
+lag_rate="${3:-5000}"
+if [ -z "${SYNC_BENCH_SKIP_DEPS:-}" ]; then
+  ./scripts/install-deps.sh
+fi
+# pgloader is a benchmark-only peer (postgres_bench), not a build or test dependency.
+if ! command -v pgloader >/dev/null; then
+  sudo_=""
+  [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader
+fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build-release sync source_bench
-./build-release/bench/source_bench "${1:-1000000}"
+ninja -C build-release sync source_bench postgres_bench
+./build-release/bench/source_bench "$rows"
+./build-release/bench/postgres_bench "$rows" "$lag_seconds" "$lag_rate"
