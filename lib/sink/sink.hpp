@@ -27,6 +27,7 @@
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
 #include "core/value.hpp"
+#include "source/mysql/schema_tracker.hpp"
 
 namespace dbsync::sink {
 
@@ -81,6 +82,15 @@ class Sink {
   // Applies the changes of whole source transactions and records `position`
   // as the checkpoint, atomically.
   virtual Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position) = 0;
+  // Applies one source DDL statement's effect on a bound table to the
+  // destination, and records `position` (the DDL's commit position) as the
+  // checkpoint in the same destination transaction where the destination
+  // allows transactional DDL. `table` is the binding after the change (for
+  // kTableDropped: before it); `old_table` is the binding before a rename or a
+  // column change (nullptr otherwise). Tables with mode: existing are never
+  // altered: a change to one is kFailedPrecondition naming the table.
+  virtual Status ApplySchemaChange(const mysql::SchemaChange& change, const TableBinding& table,
+                                   const TableBinding* old_table, const BinlogPosition& position) = 0;
   // The checkpoint last recorded by ApplyBatch, if any.
   virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
 };

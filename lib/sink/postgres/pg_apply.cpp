@@ -56,7 +56,8 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
 }
 
 std::string StageName(const ApplyTarget& t, bool deletes) {
-  // FNV-1a over the table and its column types: a schema change gets a fresh stage.
+  // FNV-1a over the table, its column types and its key: a schema change
+  // (ApplySchemaChange) gets a fresh stage, never one of the old shape.
   uint64_t h = 1469598103934665603ull;
   auto mix = [&](const std::string& s) {
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -64,6 +65,7 @@ std::string StageName(const ApplyTarget& t, bool deletes) {
   };
   mix(t.qualified);
   for (const auto& c : t.columns) mix(c.name + " " + c.type);
+  for (size_t k : t.key) mix("key " + t.columns[k].name);
   char buf[40];
   std::snprintf(buf, sizeof buf, "sync_stage_%016llx_%c", static_cast<unsigned long long>(h), deletes ? 'd' : 'u');
   return buf;
@@ -152,7 +154,8 @@ Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, co
                               const std::vector<FinalOp>& ops, bool deletes) {
   if (used_.count(stage)) SYNC_RETURN_IF_ERROR(ExecParams(conn_, "TRUNCATE " + QuoteIdentifier(stage)).status());
   used_.insert(stage);
-  SYNC_ASSIGN_OR_RETURN(CopyIn copy, CopyIn::Start(conn_, "COPY " + QuoteIdentifier(stage) + " FROM STDIN"));
+  SYNC_ASSIGN_OR_RETURN(CopyIn copy, CopyIn::Start(conn_, "COPY " + QuoteIdentifier(stage) + " (" +
+                                                              ColumnList(t, cols) + ") FROM STDIN"));
   std::string buf;
   for (const auto& op : ops) {
     if (op.is_delete != deletes) continue;

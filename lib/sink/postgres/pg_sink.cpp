@@ -9,6 +9,7 @@
 #include "sink/postgres/pg_chunk_writer.hpp"
 #include "sink/postgres/pg_ddl.hpp"
 #include "sink/postgres/pg_exec.hpp"
+#include "sink/postgres/pg_schema_change.hpp"
 
 namespace dbsync::postgres {
 namespace {
@@ -167,14 +168,80 @@ Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const 
   Transaction txn(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn.status());
   for (size_t i = 0; i < targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(targets[i], rows[i]));
+  SYNC_RETURN_IF_ERROR(SaveCheckpoint(position));
+  return txn.Commit();
+}
+
+Status PgSink::SaveCheckpoint(const BinlogPosition& position) {
   auto saved = ExecParams(conn_.handle(),
                           "INSERT INTO sync_state.checkpoint (task_id, binlog_file, binlog_offset, gtid_set, "
                           "updated_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET "
                           "binlog_file = EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, "
                           "gtid_set = EXCLUDED.gtid_set, updated_at = EXCLUDED.updated_at",
                           {task_id_, position.file, std::to_string(position.offset), position.gtid_set});
-  if (!saved.ok()) return saved.status().WithContext("saving the checkpoint");
-  return txn.Commit();
+  return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the checkpoint");
+}
+
+Status PgSink::ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
+                                 const sink::TableBinding* old_table, const BinlogPosition& position) {
+  Status s = RunSchemaChange(change, table, old_table, position);
+  if (s.ok()) return s;
+  return s.WithContext(std::string("applying source DDL (") + mysql::SchemaChangeKindName(change.kind) + ") of " +
+                       table.SourceName() + " at " + position.ToString() + " to " + Display(table));
+}
+
+Status PgSink::RunStatements(const std::vector<std::string>& statements) {
+  for (const auto& sql : statements) {
+    auto r = ExecParams(conn_.handle(), sql);
+    if (r.ok()) continue;
+    if (dialect_ != Dialect::kHologres) return r.status().WithContext("running " + sql);
+    // DROP/RENAME COLUMN and some type changes need a recent Hologres version.
+    return r.status().WithContext("Hologres refused " + sql + " (this Hologres version may not support it; make "
+                                  "the change by hand, or recreate the table, then start the task again)");
+  }
+  return Status::Ok();
+}
+
+Status PgSink::RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
+                               const sink::TableBinding* old_table, const BinlogPosition& position) {
+  if (change.kind == mysql::SchemaChangeKind::kPartitionDataChanged)
+    return Status::FailedPrecondition(
+        "a partition of " + table.SourceName() + " was dropped, truncated or exchanged, which changes rows without "
+        "writing row events, so destination table " + Display(table) + " no longer matches the source. The table "
+        "needs a new full initialization: recreate the task (or drop the destination table and copy it again)");
+  bool existing = IsExistingMode(table) || (old_table && IsExistingMode(*old_table));
+  SchemaChangePlanner planner(conn_, dialect_, encoder_.charsets());
+  auto plan = [&]() -> Result<std::vector<std::string>> {
+    SYNC_ASSIGN_OR_RETURN(auto statements, planner.Plan(change, table, old_table));
+    if (!existing || statements.empty()) return statements;
+    std::string kind = mysql::SchemaChangeKindName(change.kind);
+    std::string ignore = change.kind == mysql::SchemaChangeKind::kTableDropped ||
+                                 change.kind == mysql::SchemaChangeKind::kTableTruncated
+                             ? ", or set ddl." + kind + ": ignore in the task spec to skip such changes"
+                             : "";
+    return Status::FailedPrecondition("destination table " + Display(old_table ? *old_table : table) +
+                                      " has mode: existing, and sync never alters such a table. Apply the change "
+                                      "by hand (" + Join(statements, "; ") + ") and start the task again" + ignore);
+  };
+  if (dialect_ == Dialect::kPostgres) {
+    // PostgreSQL DDL is transactional: the change and its checkpoint commit together.
+    Transaction txn(conn_.handle());
+    SYNC_RETURN_IF_ERROR(txn.status());
+    SYNC_ASSIGN_OR_RETURN(auto statements, plan());
+    SYNC_RETURN_IF_ERROR(RunStatements(statements));
+    SYNC_RETURN_IF_ERROR(SaveCheckpoint(position));
+    return txn.Commit();
+  }
+  // Hologres: "INSERT in ddl transaction is not supported" (SQL transactions,
+  // https://www.alibabacloud.com/help/en/hologres/developer-reference/sql-transaction-capabilities).
+  SYNC_ASSIGN_OR_RETURN(auto statements, plan());
+  if (!statements.empty()) {
+    Transaction ddl(conn_.handle());
+    SYNC_RETURN_IF_ERROR(ddl.status());
+    SYNC_RETURN_IF_ERROR(RunStatements(statements));
+    SYNC_RETURN_IF_ERROR(ddl.Commit());
+  }
+  return SaveCheckpoint(position);
 }
 
 Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() {

@@ -9,6 +9,10 @@
 // snapshot_chunks also records each chunk's snapshot position, which
 // CompletedChunks() returns. Both tables are created on first use.
 //
+// Every statement names its columns (COPY, INSERT, upsert, delete), so the
+// destination's column order may differ from the source's: columns added by
+// ApplySchemaChange are appended wherever the source put them.
+//
 // Full initialization: COPY (text format) into the table plus the chunk's row
 // in one transaction. Real-time sync: per keyed table the batch is collapsed
 // per key (last operation wins; a key change is delete old + upsert new) and
@@ -41,6 +45,15 @@ class PgSink : public sink::Sink {
   Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                        const BinlogPosition& snapshot_position) override;
   Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) override;
+  // The destination DDL of pg_schema_change.hpp. PostgreSQL: the DDL and the
+  // checkpoint commit in one transaction. Hologres allows no DDL and DML in one
+  // transaction, so the DDL commits first and the checkpoint after it; a crash
+  // in between replays the change, which then finds it done and plans nothing.
+  // mode: existing tables: kFailedPrecondition with the DDL to run by hand,
+  // unless the destination already has the change. kPartitionDataChanged:
+  // always kFailedPrecondition (the table needs a new full initialization).
+  Status ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
+                           const sink::TableBinding* old_table, const BinlogPosition& position) override;
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
 
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
@@ -52,6 +65,10 @@ class PgSink : public sink::Sink {
   PgSink(Connection conn, Dialect dialect, std::string task_id)
       : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
   Status EnsureBookkeeping();
+  Status SaveCheckpoint(const BinlogPosition& position);
+  Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
+                         const sink::TableBinding* old_table, const BinlogPosition& position);
+  Status RunStatements(const std::vector<std::string>& statements);
   Result<std::vector<PgColumn>> Columns(const sink::TableBinding& table);
 
   Connection conn_;
