@@ -41,5 +41,7 @@ void SetupBinlogCommand(CLI::App& app, CommandContext& ctx);
 void SetupStartCommand(CLI::App& app, CommandContext& ctx);
 void SetupStopCommand(CLI::App& app, CommandContext& ctx);
 void SetupLogsCommand(CLI::App& app, CommandContext& ctx);
+void SetupApplyCommand(CLI::App& app, CommandContext& ctx);
+void SetupUsageCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace dbsync::app

@@ -71,12 +71,14 @@ int main(int argc, char** argv) {
 
   SetupCreateCommand(app, ctx);
   SetupCheckCommand(app, ctx);
-  SetupListCommand(app, ctx);
-  SetupStatusCommand(app, ctx);
-  SetupDeleteCommand(app, ctx);
   SetupStartCommand(app, ctx);
   SetupStopCommand(app, ctx);
+  SetupStatusCommand(app, ctx);
   SetupLogsCommand(app, ctx);
+  SetupApplyCommand(app, ctx);
+  SetupUsageCommand(app, ctx);
+  SetupListCommand(app, ctx);
+  SetupDeleteCommand(app, ctx);
   SetupBinlogCommand(app, ctx);
 
   // An unknown command gets a suggestion instead of CLI11's generic message.

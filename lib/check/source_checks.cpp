@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <set>
 
 #include "core/text_util.hpp"
@@ -143,17 +145,25 @@ void CheckServerId(Connection& conn, const config::SourceSpec& src, CheckReport&
                "choose another source.server_id, unique among the source's replicas");
     return;
   }
-  auto hosts = conn.Query("SHOW REPLICAS");  // MySQL 8.0.22+; 8.4 removed SHOW SLAVE HOSTS
-  if (!hosts.ok()) hosts = conn.Query("SHOW SLAVE HOSTS");
-  if (!hosts.ok()) {
-    report.Add("source.server_id", Verdict::kWarn,
-               "cannot list the source's replicas to compare server ids: " + hosts.status().message(),
-               "grant REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL) so the check can see replicas");
-    return;
-  }
-  int col = hosts->ColumnIndex("Server_id") >= 0 ? hosts->ColumnIndex("Server_id") : hosts->ColumnIndex("Server_Id");
-  for (const auto& row : hosts->rows) {
-    if (col >= 0 && row[size_t(col)] && *row[size_t(col)] == ours) {
+  // A replica that just disconnected (e.g. this task's own worker, stopped a
+  // moment ago) stays listed until the source's dump thread notices at its
+  // next heartbeat, so a match is re-checked for a few seconds.
+  Result<QueryResult> hosts = Status::Internal("not run");
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    hosts = conn.Query("SHOW REPLICAS");  // MySQL 8.0.22+; 8.4 removed SHOW SLAVE HOSTS
+    if (!hosts.ok()) hosts = conn.Query("SHOW SLAVE HOSTS");
+    if (!hosts.ok()) {
+      report.Add("source.server_id", Verdict::kWarn,
+                 "cannot list the source's replicas to compare server ids: " + hosts.status().message(),
+                 "grant REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL) so the check can see replicas");
+      return;
+    }
+    int col = hosts->ColumnIndex("Server_id") >= 0 ? hosts->ColumnIndex("Server_id") : hosts->ColumnIndex("Server_Id");
+    bool taken = false;
+    for (const auto& row : hosts->rows) taken = taken || (col >= 0 && row[size_t(col)] && *row[size_t(col)] == ours);
+    if (!taken) break;
+    if (attempt == 3) {
       report.Add("source.server_id", Verdict::kFail, "a replica with server_id " + ours + " is already connected",
                  "choose another source.server_id; two replicas with one id disconnect each other");
       return;
@@ -179,13 +189,25 @@ std::vector<SourceTable> CheckTables(Connection& conn, const config::SourceSpec&
   }
   for (const auto& t : *all)
     if (config::IsTableSelected(src, t.db, t.table)) selected.push_back({t.db, t.table});
-  if (!unmatched.empty()) {
+  // A named table that is missing is an error; a glob that matches nothing
+  // yet is fine as long as something is selected (tables created later are
+  // picked up from the binlog).
+  std::vector<std::string> missing_names, empty_globs;
+  for (const auto& p : unmatched) (p.find_first_of("*?") == std::string::npos ? missing_names : empty_globs).push_back(p);
+  if (!missing_names.empty()) {
     report.Add("source.tables", Verdict::kFail,
-               "no table matches " + Join(unmatched, ", ") + " (or the user has no privilege on it)",
+               "no table " + Join(missing_names, ", ") + " (or the user has no privilege on it)",
                "fix source.tables, create the table, or grant SELECT on it to the user");
   } else if (selected.empty()) {
-    report.Add("source.tables", Verdict::kFail, "source.exclude removes every table that source.tables selects",
-               "narrow source.exclude");
+    report.Add("source.tables", Verdict::kFail,
+               unmatched.empty() ? "source.exclude removes every table that source.tables selects"
+                                 : "no table matches " + Join(empty_globs, ", "),
+               unmatched.empty() ? "narrow source.exclude" : "fix source.tables or create the tables first");
+  } else if (!empty_globs.empty()) {
+    report.Add("source.tables", Verdict::kWarn,
+               fmt::format("{} tables selected; {} matches no table yet (tables created later are synced)",
+                           selected.size(), Join(empty_globs, ", ")),
+               "check the pattern for typos");
   } else {
     report.Add("source.tables", Verdict::kPass, fmt::format("{} tables selected", selected.size()));
   }

@@ -5,6 +5,7 @@
 // no column names, signedness or ENUM labels).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct TableSchema {
   std::string FullName() const { return db + "." + table; }
   bool operator==(const TableSchema&) const = default;
 };
+
+// For saving the tracked schema with the worker's state.
+nlohmann::json TableSchemaToJson(const TableSchema& schema);
+TableSchema TableSchemaFromJson(const nlohmann::json& j);
 
 // ENUM/SET members from a COLUMN_TYPE such as "enum('a','it''s')".
 std::vector<std::string> ParseEnumMembers(const std::string& column_type);

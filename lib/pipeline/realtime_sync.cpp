@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "pipeline/ddl_applier.hpp"
+
 namespace dbsync::pipeline {
 namespace {
 
@@ -31,12 +33,20 @@ class Batch {
 
 }  // namespace
 
-Status RunRealtimeSync(const config::TaskSpec& spec, std::vector<sink::TableBinding>& tables,
+Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
                        const BinlogPosition& start, const std::map<std::string, BinlogPosition>& snapshot_positions,
                        const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop) {
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, options.task_id));
-  std::map<std::string, const sink::TableBinding*> by_name;
-  for (const auto& t : tables) by_name[t.SourceName()] = &t;
+  SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
+  SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(spec, meta, options.schema_file, log));
+  Bindings by_name;
+  for (const auto& t : tables) {
+    auto b = std::make_unique<sink::TableBinding>(t);
+    // The schema as of the checkpoint (saved after the last DDL) decodes the
+    // rows that follow it; information_schema may already be further along.
+    if (const TableSchema* tracked = ddl->Find(t.source.db, t.source.table)) b->source = *tracked;
+    by_name[t.SourceName()] = std::move(b);
+  }
 
   mysql::SourceOptions source_options;
   source_options.stream.server_id = options.server_id;
@@ -86,7 +96,10 @@ Status RunRealtimeSync(const config::TaskSpec& spec, std::vector<sink::TableBind
       auto& txn = **next;
       for (const auto& event : txn.events) {
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
-          if (txn.is_ddl) log.Info("DDL at " + txn.commit_position.ToString() + ": " + q->query);
+          if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
+          // Rows before the DDL are applied with the old shape, rows after with the new.
+          SYNC_RETURN_IF_ERROR(flush());
+          SYNC_RETURN_IF_ERROR(ddl->Apply(q->database, q->query, txn.commit_position, by_name, *sink, meta));
           continue;
         }
         auto* rows = event.get_if<binlog::RowsEvent>();
@@ -108,7 +121,7 @@ Status RunRealtimeSync(const config::TaskSpec& spec, std::vector<sink::TableBind
                                                                 : sink::RowChange::Op::kDelete;
           change.before = r.before;
           change.after = r.after;
-          batch.Add(it->second, std::move(change));
+          batch.Add(it->second.get(), std::move(change));
         }
         progress.events_applied.fetch_add(1, std::memory_order_relaxed);
       }

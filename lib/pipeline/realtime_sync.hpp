@@ -28,11 +28,12 @@ struct RealtimeOptions {
   int batch_rows = 10000;
   int flush_ms = 1000;
   std::string task_id;
+  std::string schema_file;  // where the tracked schemas are saved after each DDL
 };
 
 // Runs until `stop` is raised (returns OK after a final flush) or an error
 // that needs a restart or a human.
-Status RunRealtimeSync(const config::TaskSpec& spec, std::vector<sink::TableBinding>& tables,
+Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
                        const BinlogPosition& start, const std::map<std::string, BinlogPosition>& snapshot_positions,
                        const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop);
 

@@ -19,7 +19,14 @@ namespace dbsync::pipeline {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};  // sync apply: restart the worker with the new spec
 std::atomic<pid_t> g_worker{0};
+
+void OnReloadSignal(int) {
+  g_reload = true;
+  pid_t w = g_worker.load();
+  if (w > 0) ::kill(w, SIGTERM);
+}
 
 void OnStopSignal(int) {
   g_stop = true;
@@ -61,6 +68,10 @@ std::string NewRunId() {
 
 Status Supervise(const SuperviseOptions& o) {
   InstallStopHandlers(OnStopSignal);
+  struct sigaction reload = {};
+  reload.sa_handler = OnReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  ::sigaction(SIGHUP, &reload, nullptr);
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(o.home));
   SYNC_ASSIGN_OR_RETURN(auto task, store.Find(o.task_id));
   Logger log(task.dir.WorkerLog());
@@ -73,6 +84,7 @@ Status Supervise(const SuperviseOptions& o) {
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
+    g_reload = false;
     pid_t pid = ::fork();
     if (pid < 0) return Status::Internal("cannot fork the worker process");
     if (pid == 0) WorkerMain(o);
@@ -84,6 +96,10 @@ Status Supervise(const SuperviseOptions& o) {
     g_worker = 0;
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (clean && g_stop) break;
+    if (clean && g_reload.exchange(false)) {
+      log.Info("restarting the worker with the applied spec");
+      continue;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 75) {
       final_status = Status::Busy("another worker is already running this task");
       failed = true;

@@ -9,6 +9,7 @@
 #include "config/secret.hpp"
 #include "core/atomic_file.hpp"
 #include "core/logger.hpp"
+#include "pipeline/ddl_applier.hpp"
 #include "pipeline/full_init.hpp"
 #include "pipeline/realtime_sync.hpp"
 #include "pipeline/state_updater.hpp"
@@ -131,6 +132,7 @@ Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger&
   mysql::Endpoint source{spec.source.host, spec.source.port, spec.source.user, src_password,
                          spec.source.connect_timeout_seconds, 600};
 
+  SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   reporter.SetStep("schema_migration", "running");
   SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(source));
   SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, conn));
@@ -167,6 +169,7 @@ Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger&
   rt.batch_rows = spec.runtime.batch_rows;
   rt.flush_ms = spec.runtime.flush_ms;
   rt.task_id = ctx.task_id;
+  rt.schema_file = task.dir.Root() + "/schema.json";
   Status s = RunRealtimeSync(spec, tables, start, positions, rt, log, progress, stop);
   reporter.SetStep("realtime_sync", s.ok() ? "stopped" : "failed");
   return s;

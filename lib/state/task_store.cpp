@@ -132,6 +132,12 @@ Status TaskStore::SaveState(TaskRecord& task) const {
   return WriteFileAtomically(task.dir.StateFile(), task.state.dump(2) + "\n");
 }
 
+Status TaskStore::SaveSpec(TaskRecord& task, const std::string& spec_yaml, const config::TaskSpec& spec) const {
+  SYNC_RETURN_IF_ERROR(WriteFileAtomically(task.dir.SpecFile(), spec_yaml));
+  task.spec = spec;
+  return Status::Ok();
+}
+
 Status TaskStore::Remove(const TaskRecord& task) const {
   // Rename first so the task disappears in one step even if removal is interrupted.
   std::string graveyard = TasksDir(home_) + "/.deleting-" + task.dir.id;

@@ -37,6 +37,8 @@ class TaskStore {
   Result<std::vector<TaskRecord>> List() const;
   // Writes state.json atomically, stamping updated_at.
   Status SaveState(TaskRecord& task) const;
+  // Replaces task.yaml (the caller holds the task lock and validated the spec).
+  Status SaveSpec(TaskRecord& task, const std::string& spec_yaml, const config::TaskSpec& spec) const;
   // Removes the task's directory; the caller holds the task lock.
   Status Remove(const TaskRecord& task) const;
   Result<FileLock> LockTask(const TaskRecord& task, int timeout_ms) const;

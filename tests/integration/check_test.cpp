@@ -189,11 +189,17 @@ TEST_CASE("a closed port fails fast with exit 5 and says what to check") {
   CHECK(run.Reason("source.connect").find("127.0.0.1:" + std::to_string(closed)) != std::string::npos);
 }
 
-TEST_CASE("a pattern that matches no table fails the tables item") {
-  auto run = Check(Spec("repl", "repl-pw", "[shop.orders, shop.nosuch*]"));
+TEST_CASE("a named table that does not exist fails the tables item; an empty glob only warns") {
+  auto run = Check(Spec("repl", "repl-pw", "[shop.orders, shop.nosuch]"));
   CHECK(run.exit_code == 1);
   CHECK(run.Result("source.tables") == "fail");
-  CHECK(run.Reason("source.tables").find("shop.nosuch*") != std::string::npos);
+  CHECK(run.Reason("source.tables").find("shop.nosuch") != std::string::npos);
+  auto glob = Check(Spec("repl", "repl-pw", "[shop.orders, shop.later*]"));
+  CHECK(glob.exit_code == 0);
+  CHECK(glob.Result("source.tables") == "warn");
+  auto nothing = Check(Spec("repl", "repl-pw", "[nodb.*]"));
+  CHECK(nothing.exit_code == 1);
+  CHECK(nothing.Result("source.tables") == "fail");
 }
 
 TEST_CASE("a server_id equal to the source's own fails the server_id item") {

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -225,4 +226,93 @@ TEST_CASE("a failed check blocks start, and a literal password stays out of logs
   CHECK(r.out.find("Wrong-Literal-Pw") == std::string::npos);
   CHECK(r.err.find("Wrong-Literal-Pw") == std::string::npos);
   CHECK(TaskStatus(id)["lifecycle"] == "created");
+}
+
+TEST_CASE("DDL on the source while streaming: the destination follows, rows before and after land") {
+  CreateTable("evolve");
+  Load("evolve", 1, 100);
+  std::string id = Create("e2e-ddl", "[shop.evolve, shop.born*]");
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"evolve"}));
+  auto conn = E().mysql.Admin();
+  auto exec = [&](const std::string& sql) { REQUIRE_MESSAGE(conn.Execute(sql).ok(), sql); };
+  auto dest = [&](const std::string& sql) { return E().pg.Scalar(sql, "dw"); };
+  auto wait_for = [&](const std::string& sql, const std::string& expected) {
+    for (int i = 0; i < 200; ++i) {
+      try {
+        if (dest(sql) == expected) return true;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    MESSAGE(sql << " -> " << dest(sql) << " (wanted " << expected << ")");
+    return false;
+  };
+  exec("UPDATE shop.evolve SET name = 'before-add' WHERE id = 1");
+  exec("ALTER TABLE shop.evolve ADD COLUMN note VARCHAR(30) DEFAULT 'x', ADD COLUMN qty INT UNSIGNED");
+  exec("INSERT INTO shop.evolve (id, name, amount, created, note, qty) VALUES (1001, 'after-add', 1, NOW(), 'hello', 4294967295)");
+  CHECK(wait_for("SELECT note || ':' || qty FROM shop.evolve WHERE id = 1001", "hello:4294967295"));
+  CHECK(dest("SELECT name FROM shop.evolve WHERE id = 1") == "before-add");
+  exec("ALTER TABLE shop.evolve RENAME COLUMN note TO remark");
+  exec("UPDATE shop.evolve SET remark = 'renamed' WHERE id = 1001");
+  CHECK(wait_for("SELECT remark FROM shop.evolve WHERE id = 1001", "renamed"));
+  exec("ALTER TABLE shop.evolve MODIFY COLUMN name VARCHAR(200)");
+  exec("UPDATE shop.evolve SET name = REPEAT('w', 150) WHERE id = 2");
+  CHECK(wait_for("SELECT length(name) FROM shop.evolve WHERE id = 2", "150"));
+  exec("ALTER TABLE shop.evolve DROP COLUMN qty");
+  exec("INSERT INTO shop.evolve (id, name, amount, created, remark) VALUES (1002, 'after-drop', 2, NOW(), 'r')");
+  CHECK(wait_for("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'evolve' AND column_name = 'qty'", "0"));
+  CHECK(wait_for("SELECT name FROM shop.evolve WHERE id = 1002", "after-drop"));
+  // A table created while streaming is created at the destination and filled from the binlog.
+  exec("CREATE TABLE shop.born (id INT PRIMARY KEY, v TEXT)");
+  exec("INSERT INTO shop.born VALUES (1, 'one'), (2, 'two')");
+  CHECK(wait_for("SELECT string_agg(v, ',' ORDER BY id) FROM shop.born", "one,two"));
+  exec("DROP TABLE shop.born");
+  CHECK(wait_for("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'born'", "0"));
+  // After a restart the worker decodes with the saved schema and keeps going.
+  REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
+  exec("INSERT INTO shop.evolve (id, name, amount, created, remark) VALUES (1003, 'while-stopped', 3, NOW(), 'z')");
+  auto restarted = E().cli.Run({"start", id}, Env_());
+  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  CHECK(wait_for("SELECT name FROM shop.evolve WHERE id = 1003", "while-stopped"));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("sync apply adds a table to a running task while the other keeps receiving changes") {
+  CreateTable("keep");
+  CreateTable("added");
+  Load("keep", 1, 1000);
+  Load("added", 1, 30000);
+  std::string id = Create("e2e-apply", "[shop.keep]");
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"keep"}));
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    auto conn = E().mysql.Admin();
+    for (int i = 0; writing; ++i) {
+      (void)conn.Execute("UPDATE shop.keep SET amount = amount + 1 WHERE id = " + std::to_string(i % 1000 + 1));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::string next = E().cli.WriteSpec("apply.yaml", Spec("e2e-apply", "[shop.keep, shop.added]"));
+  auto dry = E().cli.Run({"apply", id, "-f", next, "--dry-run"}, Env_());
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out.find("+ shop.added") != std::string::npos);
+  CHECK(dry.out.find("= shop.keep") != std::string::npos);
+  auto applied = E().cli.Run({"apply", id, "-f", next}, Env_());
+  CHECK_MESSAGE(applied.exit_code == 0, applied.err);
+  std::this_thread::sleep_for(2s);
+  writing = false;
+  writer.join();
+  CHECK(Converges({"keep", "added"}, 90s));
+  auto st = TaskStatus(id);
+  CHECK(st["tables"]["shop.added"]["state"] == "done");
+  CHECK(st.value("failovers", 0) == 0);  // an applied spec restarts the worker without a failover
+  // Forbidden changes are refused with exit 2.
+  std::string other = Spec("e2e-apply", "[shop.keep]");
+  other.replace(other.find("server_id: "), 11, "server_id: 1");
+  auto refused = E().cli.Run({"apply", id, "-f", E().cli.WriteSpec("bad-apply.yaml", other)}, Env_());
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("different task") != std::string::npos);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

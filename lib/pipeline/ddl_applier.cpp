@@ -1,0 +1,156 @@
+#include "pipeline/ddl_applier.hpp"
+
+#include "core/atomic_file.hpp"
+#include "core/text_util.hpp"
+#include "pipeline/table_binding.hpp"
+
+namespace dbsync::pipeline {
+namespace {
+
+using mysql::SchemaChange;
+using mysql::SchemaChangeKind;
+
+std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
+
+// Every table of a database that source.tables names is tracked, so tables
+// renamed into the selection (online schema change tools) are known.
+mysql::TableFilter DatabaseFilter(const config::TaskSpec& spec) {
+  std::vector<std::string> db_patterns;
+  for (const auto& p : spec.source.tables) db_patterns.push_back(p.substr(0, p.find('.')));
+  return [db_patterns](const std::string& db, const std::string&) {
+    for (const auto& p : db_patterns)
+      if (GlobMatch(p, db)) return true;
+    return false;
+  };
+}
+
+}  // namespace
+
+Status ValidateDdlPolicies(const config::TaskSpec& spec) {
+  for (const auto& [kind, policy] : spec.ddl) {
+    if (policy == config::DdlPolicy::kIgnore && kind != "drop_table" && kind != "truncate_table")
+      return Status::InvalidArgument("ddl." + kind + ": ignore is supported only for drop_table and truncate_table "
+                                     "in this version; use normal, alert or error");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& spec, mysql::Connection& conn,
+                                                       std::string schema_file, Logger& log) {
+  SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
+  SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, DatabaseFilter(spec)));
+  auto saved = ReadFile(schema_file);
+  if (saved.ok()) {
+    auto j = nlohmann::json::parse(*saved, nullptr, false);
+    if (j.is_discarded()) return Status::Corruption("tracked schema file " + schema_file + " is damaged");
+    for (const auto& t : j.value("tables", nlohmann::json::array())) {
+      TableSchema schema = TableSchemaFromJson(t);
+      const mysql::CharsetPair* defaults = tracker.TableDefaults(schema.db, schema.table);
+      tracker.AddTable(schema, defaults ? *defaults : mysql::CharsetPair{});
+    }
+  }
+  return std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log);
+}
+
+Status DdlApplier::Save(const BinlogPosition& position, const Bindings& bindings) const {
+  nlohmann::json j = {{"position", position.ToJson()}, {"tables", nlohmann::json::array()}};
+  for (const auto& [name, b] : bindings) j["tables"].push_back(TableSchemaToJson(b->source));
+  return WriteFileAtomically(schema_file_, j.dump());
+}
+
+Status DdlApplier::Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
+                         Bindings& bindings, sink::Sink& sink, mysql::Connection& conn) {
+  auto changes = tracker_.ApplyDdl(default_db, sql);
+  if (!changes.ok())
+    return changes.status().WithContext("DDL at " + position.ToString() + " cannot be tracked");
+  bool touched = false;
+  for (const auto& change : *changes) {
+    bool bound = bindings.count(Name(change.old_table.empty() ? change.db : change.old_db,
+                                     change.old_table.empty() ? change.table : change.old_table)) > 0;
+    bool selected = config::IsTableSelected(spec_.source, change.db, change.table);
+    if (!bound && !selected) continue;
+    touched = true;
+    SYNC_RETURN_IF_ERROR(ApplyChange(change, position, bindings, sink, conn));
+  }
+  if (touched) {
+    log_.Info("DDL applied at " + position.ToString() + ": " + sql);
+    SYNC_RETURN_IF_ERROR(Save(position, bindings));
+  }
+  return Status::Ok();
+}
+
+Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition& position, Bindings& bindings,
+                               sink::Sink& sink, mysql::Connection& conn) {
+  std::string kind = mysql::SchemaChangeKindName(change.kind);
+  auto policy_it = spec_.ddl.find(kind);
+  config::DdlPolicy policy = policy_it == spec_.ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
+  std::string name = Name(change.db, change.table);
+  if (policy == config::DdlPolicy::kError)
+    return Status::FailedPrecondition("source DDL (" + kind + ") on " + name + " at " + position.ToString() +
+                                      " and ddl." + kind + " is error: the task stops here. Change the policy or "
+                                      "the destination by hand, then start the task again");
+  if (policy == config::DdlPolicy::kAlert) log_.Warn("ALERT: source DDL (" + kind + ") on " + name);
+  if (policy == config::DdlPolicy::kIgnore) {  // drop_table / truncate_table only
+    log_.Info("ignoring " + kind + " of " + name + " (ddl." + kind + ": ignore)");
+    if (change.kind == SchemaChangeKind::kTableDropped) bindings.erase(name);
+    return Status::Ok();
+  }
+
+  switch (change.kind) {
+    case SchemaChangeKind::kTableCreated: {
+      if (change.schema_unknown) SYNC_RETURN_IF_ERROR(tracker_.Reload(conn, change.db, change.table));
+      const TableSchema* schema = tracker_.Find(change.db, change.table);
+      if (!schema) return Status::Internal("created table " + name + " is not tracked");
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, nullptr, position));
+      bindings[name] = std::move(binding);
+      return Status::Ok();
+    }
+    case SchemaChangeKind::kTableDropped: {
+      auto it = bindings.find(name);
+      if (it == bindings.end()) return Status::Ok();
+      SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *it->second, nullptr, position));
+      bindings.erase(it);
+      return Status::Ok();
+    }
+    case SchemaChangeKind::kTableRenamed: {
+      std::string old_name = Name(change.old_db, change.old_table);
+      auto it = bindings.find(old_name);
+      bool selected = config::IsTableSelected(spec_.source, change.db, change.table);
+      if (it == bindings.end()) {
+        // Its rows were never copied: it needs a full initialization, which a
+        // restart (sync stop, sync start) does for newly selected tables.
+        log_.Warn("table " + old_name + " was renamed to " + name + ", which the task selects; restart the task "
+                  "to copy it");
+        return Status::Ok();
+      }
+      if (!selected) {
+        log_.Warn("table " + old_name + " was renamed to " + name + ", outside source.tables: no longer synced");
+        bindings.erase(it);
+        return Status::Ok();
+      }
+      const TableSchema* schema = tracker_.Find(change.db, change.table);
+      if (!schema) return Status::Internal("renamed table " + name + " is not tracked");
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, it->second.get(), position));
+      bindings.erase(it);
+      bindings[name] = std::move(binding);
+      return Status::Ok();
+    }
+    default: {
+      auto it = bindings.find(name);
+      if (it == bindings.end()) return Status::Ok();
+      const TableSchema* schema = tracker_.Find(change.db, change.table);
+      if (!schema)
+        return Status::FailedPrecondition("DDL at " + position.ToString() + " changes columns of " + name +
+                                          " and renames it in one statement, which this version cannot follow; "
+                                          "re-run the full initialization of the renamed table");
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, it->second.get(), position));
+      it->second = std::move(binding);
+      return Status::Ok();
+    }
+  }
+}
+
+}  // namespace dbsync::pipeline
