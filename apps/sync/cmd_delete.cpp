@@ -34,7 +34,8 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
         return;
       }
       std::cerr << "Delete task " << task->dir.id << " (" << task->spec.name
-                << ")? Its state, checkpoints and logs are removed for good; destination data is kept.\n"
+                << ")? Its local state, logs and run records are removed for good; the destination's tables\n"
+                << "and its sync_state rows are kept.\n"
                 << "Type the task name to confirm: " << std::flush;
       std::string answer;
       std::getline(std::cin, answer);

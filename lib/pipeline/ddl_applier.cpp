@@ -40,16 +40,20 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, DatabaseFilter(spec)));
   auto saved = ReadFile(schema_file);
+  BinlogPosition saved_position;
   if (saved.ok()) {
     auto j = nlohmann::json::parse(*saved, nullptr, false);
     if (j.is_discarded()) return Status::Corruption("tracked schema file " + schema_file + " is damaged");
+    saved_position = BinlogPosition::FromJson(j.value("position", nlohmann::json::object()));
     for (const auto& t : j.value("tables", nlohmann::json::array())) {
       TableSchema schema = TableSchemaFromJson(t);
       const mysql::CharsetPair* defaults = tracker.TableDefaults(schema.db, schema.table);
       tracker.AddTable(schema, defaults ? *defaults : mysql::CharsetPair{});
     }
   }
-  return std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log);
+  auto applier = std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log);
+  applier->saved_position_ = saved_position;
+  return applier;
 }
 
 Status DdlApplier::Save(const BinlogPosition& position, const Bindings& bindings) const {
@@ -59,7 +63,9 @@ Status DdlApplier::Save(const BinlogPosition& position, const Bindings& bindings
 }
 
 Status DdlApplier::Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
-                         Bindings& bindings, sink::Sink& sink, mysql::Connection& conn) {
+                         const BinlogPosition& committed, Bindings& bindings, sink::Sink& sink,
+                         mysql::Connection& conn) {
+  if (!saved_position_.empty() && position.Compare(saved_position_) <= 0) return Status::Ok();
   auto changes = tracker_.ApplyDdl(default_db, sql);
   if (!changes.ok())
     return changes.status().WithContext("DDL at " + position.ToString() + " cannot be tracked");
@@ -70,7 +76,7 @@ Status DdlApplier::Apply(const std::string& default_db, const std::string& sql, 
     bool selected = config::IsTableSelected(spec_.source, change.db, change.table);
     if (!bound && !selected) continue;
     touched = true;
-    SYNC_RETURN_IF_ERROR(ApplyChange(change, position, bindings, sink, conn));
+    SYNC_RETURN_IF_ERROR(ApplyChange(change, committed, bindings, sink, conn));
   }
   if (touched) {
     log_.Info("DDL applied at " + position.ToString() + ": " + sql);
@@ -148,9 +154,51 @@ Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition&
       auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
       SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, it->second.get(), position));
       it->second = std::move(binding);
+      if (change.kind == SchemaChangeKind::kColumnAdded) return FillAddedColumn(change, *it->second, sink, conn);
       return Status::Ok();
     }
   }
+}
+
+Status DdlApplier::FillAddedColumn(const SchemaChange& change, const sink::TableBinding& table, sink::Sink& sink,
+                                   mysql::Connection& conn) {
+  // The default as the source has it now: right after the ADD this is what
+  // the existing rows received.
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE FROM "
+                                           "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                                           mysql::QuoteString(change.db) + " AND TABLE_NAME=" +
+                                           mysql::QuoteString(change.table) + " AND COLUMN_NAME=" +
+                                           mysql::QuoteString(change.column)));
+  if (r.rows.empty()) return Status::Ok();  // dropped again since: later DDL will follow
+  std::optional<std::string> def = r.rows[0][0];
+  bool nullable = r.rows[0][1].value_or("YES") == "YES";
+  std::string type = ToLower(r.rows[0][2].value_or(""));
+  std::string value;
+  if (def && *def != "NULL") {
+    if (def->size() >= 2 && def->front() == '\'' && def->back() == '\'') {
+      for (size_t i = 1; i + 1 < def->size(); ++i) {  // MariaDB quotes string defaults, doubling quotes
+        value += (*def)[i];
+        if ((*def)[i] == '\'' && (*def)[i + 1] == '\'') ++i;
+      }
+    } else if (def->find('(') != std::string::npos || ToLower(*def).find("current_timestamp") != std::string::npos) {
+      log_.Warn("added column " + change.db + "." + change.table + "." + change.column + " has the default " + *def +
+                ", evaluated by the source when the column was added; existing rows keep NULL at the destination");
+      return Status::Ok();
+    } else {
+      value = *def;
+    }
+  } else if (!nullable) {
+    // NOT NULL without a default: MySQL's implicit default for the type.
+    static const std::vector<std::string> kNumeric = {"tinyint", "smallint", "mediumint", "int", "bigint",
+                                                     "decimal", "float",    "double",    "year", "bit"};
+    if (std::find(kNumeric.begin(), kNumeric.end(), type) != kNumeric.end()) value = "0";
+    else if (type == "enum" && !change.after->enum_values.empty()) value = change.after->enum_values.front();
+    else if (type.find("char") != std::string::npos || type.find("text") != std::string::npos || type == "set") value = "";
+    else return Status::Ok();  // temporal and binary implicit defaults: left NULL
+  } else {
+    return Status::Ok();  // NULL is right
+  }
+  return sink.FillAddedColumn(table, change.column, value);
 }
 
 }  // namespace dbsync::pipeline

@@ -35,21 +35,32 @@ class DdlApplier {
   static Result<std::unique_ptr<DdlApplier>> Create(const config::TaskSpec& spec, mysql::Connection& conn,
                                                     std::string schema_file, Logger& log);
 
-  // Applies one DDL statement committed at `position`. `bindings` is updated
-  // (tables created, dropped, renamed or changed).
+  // Applies one DDL statement committed at `position`; `committed` is the
+  // checkpoint already durable before it. `bindings` is updated (tables
+  // created, dropped, renamed or changed).
+  //
+  // Order, for crash safety: destination DDL (checkpoint left at `committed`),
+  // then the backfill of added columns, then the tracked schemas are saved
+  // with `position`; the caller's next batch moves the checkpoint past the
+  // DDL. A restart before the save replays the DDL (every destination step is
+  // idempotent); a restart after it skips DDL at or before the saved position.
   Status Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
-               Bindings& bindings, sink::Sink& sink, mysql::Connection& conn);
+               const BinlogPosition& committed, Bindings& bindings, sink::Sink& sink, mysql::Connection& conn);
   // The tracked definition of a bound table, for decoding.
   const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
 
  private:
   Status ApplyChange(const mysql::SchemaChange& change, const BinlogPosition& position, Bindings& bindings,
                      sink::Sink& sink, mysql::Connection& conn);
+  // MySQL gives existing rows an added column's default without row events.
+  Status FillAddedColumn(const mysql::SchemaChange& change, const sink::TableBinding& table, sink::Sink& sink,
+                         mysql::Connection& conn);
   Status Save(const BinlogPosition& position, const Bindings& bindings) const;
 
   const config::TaskSpec& spec_;
   mysql::SchemaTracker tracker_;
   std::string schema_file_;
+  BinlogPosition saved_position_;  // of the saved schemas: DDL up to here is already applied
   Logger& log_;
 };
 

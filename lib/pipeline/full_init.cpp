@@ -30,7 +30,8 @@ std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
 // a plan that was never saved means no chunk of this table was ever committed
 // under it).
 Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t,
-                                                         mysql::SnapshotReader& reader, sink::Sink& sink) {
+                                                         bool shared_destination, mysql::SnapshotReader& reader,
+                                                         sink::Sink& sink) {
   auto saved = ReadFile(PlanFile(o, t));
   if (saved.ok()) {
     auto j = nlohmann::json::parse(*saved, nullptr, false);
@@ -40,7 +41,12 @@ Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& 
     for (const auto& c : j["chunks"]) plan.push_back(mysql::SnapshotChunk::FromJson(c));
     return plan;
   }
-  SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
+  // Leftovers of an earlier copy would collide with the new one, so the table
+  // is emptied first, unless it is not ours alone to empty: a mode: existing
+  // table, or one that several source tables (shards) merge into. There,
+  // stale rows make the copy fail loudly instead of deleting anyone's data.
+  bool existing = t.settings && t.settings->mode == "existing";
+  if (!existing && !shared_destination) SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
   SYNC_ASSIGN_OR_RETURN(auto plan, reader.PlanChunks(*KeyedSchema(t), o.chunk_rows));
   nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};
   for (const auto& c : plan) j["chunks"].push_back(c.ToJson());
@@ -65,11 +71,14 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   SYNC_ASSIGN_OR_RETURN(auto planning_sink, sink::OpenSink(spec, options.task_id));
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
 
+  std::map<std::string, int> per_destination;
+  for (const auto& t : tables) ++per_destination[t.dest_schema + "." + t.dest_table];
   std::deque<WorkItem> queue;
   for (const auto& t : tables) {
     auto p = progress.Table(t.SourceName());
     p->estimated_rows = EstimatedRows(meta, t);
-    SYNC_ASSIGN_OR_RETURN(auto plan, LoadOrMakePlan(options, t, planner, *planning_sink));
+    bool shared = per_destination[t.dest_schema + "." + t.dest_table] > 1;
+    SYNC_ASSIGN_OR_RETURN(auto plan, LoadOrMakePlan(options, t, shared, planner, *planning_sink));
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
     p->chunks_total = int(plan.size());
     p->chunks_done = int(done.size());

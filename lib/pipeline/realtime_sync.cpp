@@ -99,7 +99,8 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
           // Rows before the DDL are applied with the old shape, rows after with the new.
           SYNC_RETURN_IF_ERROR(flush());
-          SYNC_RETURN_IF_ERROR(ddl->Apply(q->database, q->query, txn.commit_position, by_name, *sink, meta));
+          SYNC_RETURN_IF_ERROR(
+              ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
           continue;
         }
         auto* rows = event.get_if<binlog::RowsEvent>();

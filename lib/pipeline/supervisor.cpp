@@ -42,6 +42,8 @@ void InstallStopHandlers(void (*handler)(int)) {
   ::sigaction(SIGINT, &sa, nullptr);
 }
 
+constexpr int kExitPermanent = 76;
+constexpr int kExitBusy = 75;
 std::atomic<bool> g_worker_stop{false};
 void OnWorkerStopSignal(int) { g_worker_stop = true; }
 
@@ -49,7 +51,11 @@ void OnWorkerStopSignal(int) { g_worker_stop = true; }
 [[noreturn]] void WorkerMain(const SuperviseOptions& o) {
   InstallStopHandlers(OnWorkerStopSignal);
   Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop);
-  ::_exit(s.ok() ? 0 : (s.code() == StatusCode::kBusy ? 75 : 1));
+  if (s.ok()) ::_exit(0);
+  if (s.code() == StatusCode::kBusy) ::_exit(kExitBusy);
+  // A restart cannot fix a bad spec, a refused login, a purged binlog or a
+  // policy that says stop: those end the task; the rest is retried.
+  ::_exit(s.IsRetryable() || s.code() == StatusCode::kInternal || s.code() == StatusCode::kIOError ? 1 : kExitPermanent);
 }
 
 }  // namespace
@@ -100,8 +106,15 @@ Status Supervise(const SuperviseOptions& o) {
       log.Info("restarting the worker with the applied spec");
       continue;
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 75) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBusy) {
       final_status = Status::Busy("another worker is already running this task");
+      failed = true;
+      break;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kExitPermanent) {
+      log.Error("the worker stopped on an error that a restart cannot fix; the task is failed. Fix the cause (see "
+                "the error above and `sync status`), then `sync start` again");
+      final_status = Status::FailedPrecondition("the task failed; see `sync status " + o.task_id + "`");
       failed = true;
       break;
     }

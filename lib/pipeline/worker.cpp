@@ -196,6 +196,12 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop) {
   }
   if (!s.ok()) {
     log.Error(s.message());
+    Redactor redactor;  // server messages can echo what was sent
+    for (const auto* secret : {&task.spec.source.password, &task.spec.destination.password}) {
+      auto value = config::ResolveSecret(*secret);
+      if (value.ok()) redactor.Add(*value);
+    }
+    s = Status(s.code(), redactor.Apply(s.message()));
     StateUpdater(ctx.home, ctx.task_id).Update([&](nlohmann::json& st) {
       auto& errors = st["last_errors"];
       if (!errors.is_array()) errors = nlohmann::json::array();

@@ -91,6 +91,11 @@ class Sink {
   // altered: a change to one is kFailedPrecondition naming the table.
   virtual Status ApplySchemaChange(const mysql::SchemaChange& change, const TableBinding& table,
                                    const TableBinding* old_table, const BinlogPosition& position) = 0;
+  // After a column was added: sets it to `value` (text in the source's
+  // rendering; nullopt = NULL) in every row where it is NULL. MySQL fills
+  // existing rows with the column's default without writing row events, so
+  // the destination must do the same before any later change is applied.
+  virtual Status FillAddedColumn(const TableBinding& table, const std::string& column, const std::string& value) = 0;
   // The checkpoint last recorded by ApplyBatch, if any.
   virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
 };

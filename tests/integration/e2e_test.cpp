@@ -253,6 +253,8 @@ TEST_CASE("DDL on the source while streaming: the destination follows, rows befo
   exec("INSERT INTO shop.evolve (id, name, amount, created, note, qty) VALUES (1001, 'after-add', 1, NOW(), 'hello', 4294967295)");
   CHECK(wait_for("SELECT note || ':' || qty FROM shop.evolve WHERE id = 1001", "hello:4294967295"));
   CHECK(dest("SELECT name FROM shop.evolve WHERE id = 1") == "before-add");
+  // MySQL gave the existing rows the default without row events; so must the destination.
+  CHECK(dest("SELECT count(*) FROM shop.evolve WHERE id <= 100 AND note = 'x' AND qty IS NULL") == "100");
   exec("ALTER TABLE shop.evolve RENAME COLUMN note TO remark");
   exec("UPDATE shop.evolve SET remark = 'renamed' WHERE id = 1001");
   CHECK(wait_for("SELECT remark FROM shop.evolve WHERE id = 1001", "renamed"));
@@ -315,4 +317,27 @@ TEST_CASE("sync apply adds a table to a running task while the other keeps recei
   CHECK(refused.exit_code == 2);
   CHECK(refused.err.find("different task") != std::string::npos);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("ddl policy error fails the task for good, naming the statement; a restart cannot fix it") {
+  CreateTable("strict");
+  Load("strict", 1, 10);
+  std::string spec = Spec("e2e-strict", "[shop.strict]") + "ddl: { add_column: error }\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("strict.yaml", spec)});
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"strict"}));
+  E().mysql.Exec("ALTER TABLE shop.strict ADD COLUMN extra INT");
+  json st;
+  for (int i = 0; i < 200; ++i) {
+    st = TaskStatus(id);
+    if (st.value("lifecycle", "") == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(st["lifecycle"] == "failed");
+  REQUIRE(st.contains("last_errors"));
+  CHECK(st["last_errors"].back()["message"].get<std::string>().find("ddl.add_column is error") != std::string::npos);
+  CHECK(st.value("failovers", 0) == 0);
+  auto text = E().cli.Run({"status", id});
+  CHECK(text.out.find("error:") != std::string::npos);
 }

@@ -256,4 +256,12 @@ Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() {
   return std::optional<BinlogPosition>(p);
 }
 
+Status PgSink::FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) {
+  // The text is cast by PostgreSQL to the column's type, as COPY would.
+  std::string col = QuoteIdentifier(column);
+  return conn_.Execute("UPDATE " + QualifiedName(table.dest_schema, table.dest_table) + " SET " + col + " = $1 WHERE " +
+                           col + " IS NULL",
+                       {value});
+}
+
 }  // namespace dbsync::postgres

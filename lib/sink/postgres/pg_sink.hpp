@@ -59,6 +59,7 @@ class PgSink : public sink::Sink {
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
   void SetApplyStrategy(ApplyStrategy s) { strategy_ = s; }
+  Status FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) override;
   Connection& connection() { return conn_; }
 
  private:
