@@ -127,9 +127,9 @@ step "changing rows in MariaDB"
 my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
     UPDATE sakila.film SET rental_rate = rental_rate + 1 WHERE film_id <= 10;
     DELETE FROM sakila.payment WHERE payment_id <= 5;"
-echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
+echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
 sleep 2
-echo "PostgreSQL: actor GRACE HOPPER: $(pg "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE'"), film 1 rental_rate: $(pg 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
+echo "PostgreSQL: actor GRACE HOPPER: $(pg "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(pg 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
 
 step "sync status $ID"
 "$SYNC" status "$ID"

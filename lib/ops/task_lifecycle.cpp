@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "check/check_runner.hpp"
+#include "pipeline/ddl_applier.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
 #include "state/file_lock.hpp"
@@ -46,6 +47,11 @@ bool IsWorkerRunning(const state::TaskRecord& task) {
 Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
                               check::CheckReport* report) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
+  auto type = task.spec.destination.type;
+  if (type == config::DestinationType::kStarRocks || type == config::DestinationType::kMaxCompute)
+    return Status::FailedPrecondition(std::string("synchronization into ") + config::DestinationTypeName(type) +
+                                      " is not available in this version; postgres and hologres are");
+  if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
   StartResult result;
   {
     SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));

@@ -258,3 +258,19 @@ TEST_CASE("the home comes from --home, then SYNC_HOME, then XDG_STATE_HOME") {
   CHECK(via_xdg.exit_code == 0);
   CHECK(Mode(cli.dir() + "/xdg/sync") == 0700);
 }
+
+TEST_CASE("start refuses destinations and ddl policies this version cannot run, before any check") {
+  SyncCli cli;
+  std::string yaml = Yaml("sr");
+  yaml.replace(yaml.find("type: postgres"), 14, "type: starrocks");
+  auto created = cli.Run({"create", "--no-check", "-f", cli.WriteSpec("sr.yaml", yaml)});
+  REQUIRE(created.exit_code == 0);
+  auto r = cli.Run({"start", "sr"});
+  CHECK(r.exit_code == 4);
+  CHECK(r.err.find("starrocks is not available") != std::string::npos);
+  std::string ignoring = Yaml("ign") + "ddl: { add_column: ignore }\n";
+  REQUIRE(cli.Run({"create", "--no-check", "-f", cli.WriteSpec("ign.yaml", ignoring)}).exit_code == 0);
+  auto refused = cli.Run({"start", "ign"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("ddl.add_column: ignore is supported only for drop_table") != std::string::npos);
+}
