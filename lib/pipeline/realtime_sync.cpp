@@ -54,6 +54,9 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
   source_options.stream.read_timeout_seconds = 10;
   source_options.on_reconnect = [&log](const std::string& m) { log.Warn(m); };
   SYNC_ASSIGN_OR_RETURN(auto source, mysql::BinlogSource::Open(options.source, source_options, start, false));
+  // A transaction larger than a batch is applied in pieces inside one
+  // destination transaction, so memory stays bounded by batch_rows.
+  source->set_max_transaction_rows(size_t(options.batch_rows));
   source->SetTableMapEnricher(
       [&by_name](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
         auto it = by_name.find(tm.database + "." + tm.table);
@@ -94,7 +97,8 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     }
     if (*next) {
       auto& txn = **next;
-      for (const auto& event : txn.events) {
+      if (txn.partial) SYNC_RETURN_IF_ERROR(flush());  // commit what precedes the big transaction first
+      for (auto& event : txn.events) {
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
           // Rows before the DDL are applied with the old shape, rows after with the new.
@@ -103,7 +107,7 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
               ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
           continue;
         }
-        auto* rows = event.get_if<binlog::RowsEvent>();
+        auto* rows = std::get_if<binlog::RowsEvent>(&event.body);
         if (!rows || !rows->table) continue;
         auto it = by_name.find(rows->table->database + "." + rows->table->table);
         if (it == by_name.end()) continue;
@@ -115,16 +119,22 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
           return Status::FailedPrecondition("row event for " + it->first + " at " + txn.commit_position.ToString() +
                                             " lacks columns: binlog_row_image is not FULL on the source. Set "
                                             "binlog_row_image=FULL and re-run the full initialization of this table");
-        for (const auto& r : rows->rows) {
+        for (auto& r : rows->rows) {
           sink::RowChange change;
           change.op = rows->kind == binlog::RowsKind::kInsert   ? sink::RowChange::Op::kInsert
                       : rows->kind == binlog::RowsKind::kUpdate ? sink::RowChange::Op::kUpdate
                                                                 : sink::RowChange::Op::kDelete;
-          change.before = r.before;
-          change.after = r.after;
+          change.before = std::move(r.before);
+          change.after = std::move(r.after);
           batch.Add(it->second.get(), std::move(change));
         }
         progress.events_applied.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (txn.partial) {
+        SYNC_RETURN_IF_ERROR(sink->ApplyPartial(batch.changes()));
+        progress.rows_applied.fetch_add(batch.rows());
+        batch.Clear();
+        continue;  // the rest of the transaction, and its commit, follow
       }
       batch_position = txn.commit_position;
       batch_commit_time = txn.timestamp;

@@ -82,6 +82,10 @@ class Sink {
   // Applies the changes of whole source transactions and records `position`
   // as the checkpoint, atomically.
   virtual Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position) = 0;
+  // Applies a piece of a source transaction too large to hold in memory, in
+  // a destination transaction left open: the next ApplyBatch commits it with
+  // its checkpoint; a crash or a dropped connection rolls it back.
+  virtual Status ApplyPartial(const std::vector<TableChanges>& changes) = 0;
   // Applies one source DDL statement's effect on a bound table to the
   // destination, and records `position` (the DDL's commit position) as the
   // checkpoint in the same destination transaction where the destination

@@ -341,3 +341,26 @@ TEST_CASE("ddl policy error fails the task for good, naming the statement; a res
   auto text = E().cli.Run({"status", id});
   CHECK(text.out.find("error:") != std::string::npos);
 }
+
+TEST_CASE("a transaction far larger than a batch is applied in pieces, atomically, also when the worker dies") {
+  CreateTable("bulk");
+  Load("bulk", 1, 40000);
+  std::string id = Create("e2e-bulk", "[shop.bulk]");  // batch_rows 500: 40k-row transactions come in 80 pieces
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"bulk"}));
+  E().mysql.Exec("UPDATE shop.bulk SET amount = amount + 1");
+  bool ok = Converges({"bulk"});
+  CHECK(ok);
+  if (!ok) {
+    MESSAGE(E().cli.Run({"logs", "-n", "20", id}).out);
+    MESSAGE(E().pg.Scalar("SELECT count(*) FILTER (WHERE amount = round(id / 7.0, 2) + 1) FROM shop.bulk", "dw"));
+  }
+  // Killed in the middle of one: the pieces roll back and the restarted worker applies it whole.
+  E().mysql.Exec("UPDATE shop.bulk SET name = CONCAT(name, '+')");
+  int pid = WorkerPid(id);
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(150ms);
+  kill(pid, SIGKILL);
+  CHECK(Converges({"bulk"}, 90s));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

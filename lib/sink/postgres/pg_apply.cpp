@@ -152,7 +152,9 @@ Status BatchApplier::Apply(const ApplyTarget& t, const std::vector<const sink::R
 
 Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
                               const std::vector<FinalOp>& ops, bool deletes) {
-  if (used_.count(stage)) SYNC_RETURN_IF_ERROR(ExecParams(conn_, "TRUNCATE " + QuoteIdentifier(stage)).status());
+  // Always emptied first: within one destination transaction (pieces of a
+  // large source transaction) ON COMMIT DELETE ROWS has not cleared it yet.
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_, "TRUNCATE " + QuoteIdentifier(stage)).status());
   used_.insert(stage);
   SYNC_ASSIGN_OR_RETURN(CopyIn copy, CopyIn::Start(conn_, "COPY " + QuoteIdentifier(stage) + " (" +
                                                               ColumnList(t, cols) + ") FROM STDIN"));

@@ -146,6 +146,30 @@ Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBi
 }
 
 Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) {
+  std::unique_ptr<Transaction> txn = std::move(open_txn_);
+  if (!txn) txn = std::make_unique<Transaction>(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn->status());
+  Status s = ApplyChanges(changes);
+  if (s.ok()) s = SaveCheckpoint(position);
+  if (s.ok()) s = txn->Commit();
+  // Staging tables created inside a rolled-back transaction are gone again.
+  if (!s.ok()) staged_.clear();
+  return s;
+}
+
+Status PgSink::ApplyPartial(const std::vector<sink::TableChanges>& changes) {
+  if (!open_txn_) open_txn_ = std::make_unique<Transaction>(conn_.handle());
+  SYNC_RETURN_IF_ERROR(open_txn_->status());
+  Status s = ApplyChanges(changes);
+  if (!s.ok()) {
+    open_txn_.reset();  // rolls the pieces back
+    staged_.clear();
+  }
+  return s;
+}
+
+// Runs inside the caller's transaction.
+Status PgSink::ApplyChanges(const std::vector<sink::TableChanges>& changes) {
   ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
   BatchApplier applier(conn_.handle(), encoder_, strategy, staged_);
   // Group by table, keeping source order within each: tables are independent,
@@ -165,11 +189,8 @@ Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const 
     }
     for (const auto& r : tc.rows) rows[it->second].push_back(&r);
   }
-  Transaction txn(conn_.handle());
-  SYNC_RETURN_IF_ERROR(txn.status());
   for (size_t i = 0; i < targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(targets[i], rows[i]));
-  SYNC_RETURN_IF_ERROR(SaveCheckpoint(position));
-  return txn.Commit();
+  return Status::Ok();
 }
 
 Status PgSink::SaveCheckpoint(const BinlogPosition& position) {

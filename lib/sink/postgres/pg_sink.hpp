@@ -29,6 +29,7 @@
 #include "config/task_spec.hpp"
 #include "sink/postgres/pg_apply.hpp"
 #include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_exec.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
 
@@ -59,6 +60,7 @@ class PgSink : public sink::Sink {
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
   void SetApplyStrategy(ApplyStrategy s) { strategy_ = s; }
+  Status ApplyPartial(const std::vector<sink::TableChanges>& changes) override;
   Status FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) override;
   Connection& connection() { return conn_; }
 
@@ -72,7 +74,10 @@ class PgSink : public sink::Sink {
   Status RunStatements(const std::vector<std::string>& statements);
   Result<std::vector<PgColumn>> Columns(const sink::TableBinding& table);
 
+  Status ApplyChanges(const std::vector<sink::TableChanges>& changes);
+
   Connection conn_;
+  std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
   Dialect dialect_;
   std::string task_id_;
   ValueEncoder encoder_;

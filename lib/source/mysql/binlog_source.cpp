@@ -72,6 +72,10 @@ Result<std::optional<SourceTransaction>> BinlogSource::Next(std::chrono::millise
     auto raw = stream_.NextEvent();
     if (!raw.ok()) {
       if (!raw.status().IsRetryable()) return raw.status();
+      // The consumer has applied pieces of the open transaction; resuming
+      // would send them again. Fail, so the consumer rolls them back.
+      if (piece_open_)
+        return Status::Unavailable("lost the binlog stream inside a large transaction: " + raw.status().message());
       SYNC_RETURN_IF_ERROR(Reconnect(raw.status()));
       continue;
     }
@@ -88,7 +92,10 @@ Result<std::optional<SourceTransaction>> BinlogSource::Next(std::chrono::millise
       SYNC_ASSIGN_OR_RETURN(auto enriched, enricher_(*tm->table));
       if (enriched) decoder_.PutTableMap(std::move(enriched));
     }
-    if (auto txn = assembler_.Add(std::move(event))) return std::optional<SourceTransaction>(std::move(*txn));
+    if (auto txn = assembler_.Add(std::move(event))) {
+      piece_open_ = txn->partial;
+      return std::optional<SourceTransaction>(std::move(*txn));
+    }
   }
   return std::optional<SourceTransaction>();
 }

@@ -49,6 +49,8 @@ class BinlogSource {
   // The source's current position as of the latest event or heartbeat.
   const BinlogPosition& current() const { return assembler_.current(); }
   int reconnects() const { return reconnects_; }
+  // Split transactions larger than this many row changes (0: never).
+  void set_max_transaction_rows(size_t rows) { assembler_.set_max_rows(rows); }
 
  private:
   BinlogSource(Endpoint endpoint, SourceOptions options, bool use_gtid, BinlogStream stream, TransactionAssembler a)
@@ -65,6 +67,7 @@ class BinlogSource {
   binlog::BinlogDecoder decoder_;
   TableMapEnricher enricher_;
   int reconnects_ = 0;
+  bool piece_open_ = false;  // a partial piece was handed out; the rest has not come yet
 };
 
 // The TABLE_MAP completed from `schema`: column names, signedness, ENUM/SET

@@ -51,6 +51,7 @@ std::string XidText(const binlog::XaId& xid) {
 void TransactionAssembler::Begin(const binlog::EventHeader& header) {
   open_ = SourceTransaction{};
   open_->timestamp = header.timestamp;
+  open_rows_ = 0;
   in_group_ = false;
 }
 
@@ -176,9 +177,23 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
     }
     return std::nullopt;
   }
-  if (event.get_if<binlog::RowsEvent>()) {
+  if (auto* rows = event.get_if<binlog::RowsEvent>()) {
     if (!open_) Begin(h);
+    open_rows_ += rows->rows.size();
     open_->events.push_back(std::move(event));
+    // XA transactions are held until their commit decides, so they are never split.
+    if (max_rows_ && open_rows_ >= max_rows_ && in_group_) {
+      SourceTransaction piece;
+      piece.events = std::move(open_->events);
+      piece.timestamp = open_->timestamp;
+      piece.partial = true;
+      // Not a commit position: where the piece ends. A transaction is written
+      // whole at its commit, so this orders the piece like its commit would.
+      piece.commit_position = position_;
+      open_->events.clear();
+      open_rows_ = 0;
+      return piece;
+    }
     return std::nullopt;
   }
   return std::nullopt;  // table maps (already resolved), heartbeats, checkpoints, ...

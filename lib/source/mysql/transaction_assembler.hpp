@@ -29,6 +29,11 @@ struct SourceTransaction {
   std::string gtid;                // this transaction's GTID, empty if none
   uint32_t timestamp = 0;          // commit time on the source (UTC epoch seconds)
   bool is_ddl = false;             // a single DDL statement
+  // A piece of a transaction too large to hold in memory: more pieces follow,
+  // and the last one (partial == false) carries the commit position. The
+  // consumer must apply the pieces in one destination transaction. A piece's
+  // commit_position is where it ends in the binlog, never a resume point.
+  bool partial = false;
 };
 
 class TransactionAssembler {
@@ -36,8 +41,10 @@ class TransactionAssembler {
   TransactionAssembler(BinlogPosition start, GtidState gtids)
       : position_(std::move(start)), gtids_(std::move(gtids)) {}
 
-  // Feeds one event; returns a transaction when this event commits one.
+  // Feeds one event; returns a transaction when this event commits one, or a
+  // partial piece once an open transaction holds `max_rows` row changes.
   std::optional<SourceTransaction> Add(binlog::BinlogEvent event);
+  void set_max_rows(size_t rows) { max_rows_ = rows; }
   // The position after the last committed transaction (where to resume).
   const BinlogPosition& committed() const { return committed_; }
   // The file and offset of the last event seen (for lag and heartbeats).
@@ -60,6 +67,8 @@ class TransactionAssembler {
   // end the transaction; outside, a statement (DDL) is a transaction of its own.
   bool in_group_ = false;
   std::map<std::string, SourceTransaction> prepared_xa_;  // by XID text
+  size_t max_rows_ = 0;   // 0: never split
+  size_t open_rows_ = 0;  // row changes held in open_
 };
 
 // "XA COMMIT 'a','b',1" and friends: the XID text, used as a key.
