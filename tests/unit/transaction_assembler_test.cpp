@@ -89,3 +89,32 @@ TEST_SUITE("source") {
     for (size_t i = 1; i < txns.size(); ++i) CHECK(txns[i].commit_position.Compare(txns[i - 1].commit_position) > 0);
   }
 }
+
+TEST_SUITE("source") {
+  TEST_CASE("a compressed transaction payload is never split into pieces, and loses no row") {
+    auto events = binlog::DecodeBinlogFile(std::string(SYNC_SHARED_DIR) +
+                                           "/fixtures/binlog/mariadb-test-data/std_data/mdev35643_mysql_80_binlog.000001");
+    REQUIRE(events.ok());
+    TransactionAssembler assembler(BinlogPosition{"log.bin", 4, ""}, *GtidState::Parse("", false));
+    assembler.set_max_rows(30);
+    std::vector<SourceTransaction> out;
+    for (auto& e : *events)
+      if (auto t = assembler.Add(std::move(e))) out.push_back(std::move(*t));
+    size_t pieces = 0, rows_in_big = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!out[i].partial) continue;
+      ++pieces;
+      rows_in_big += RowCount(out[i]);
+      CHECK(i + 1 < out.size());  // a piece is never the last thing handed out
+    }
+    CHECK(pieces == 0);
+    CHECK(rows_in_big == 0);
+    size_t commits = 0, biggest = 0;
+    for (const auto& t : out) {
+      commits += !t.partial;
+      biggest = std::max(biggest, RowCount(t));
+    }
+    CHECK(commits == 9);
+    CHECK(biggest == 100);
+  }
+}

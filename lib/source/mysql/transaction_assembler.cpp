@@ -1,6 +1,7 @@
 #include "source/mysql/transaction_assembler.hpp"
 
 #include <cctype>
+#include <utility>
 
 #include "core/text_util.hpp"
 
@@ -93,11 +94,15 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
   }
   if (auto* payload = std::get_if<binlog::TransactionPayloadEvent>(&event.body)) {
     std::optional<SourceTransaction> out;
+    // Already whole in memory (decompressed), so splitting would save nothing;
+    // and one call can hand out only one transaction.
+    size_t max_rows = std::exchange(max_rows_, 0);
     for (auto& inner : payload->events) {
       inner.header.next_position = 0;  // inner events have no file offset: commit at the payload's end
       auto t = Add(std::move(inner));
       if (t) out = std::move(t);
     }
+    max_rows_ = max_rows;
     if (out) {
       out->commit_position.offset = position_.offset;
       committed_.offset = position_.offset;
