@@ -71,7 +71,8 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
     task.state["run_id"] = result.run_id;
     task.state["started_at"] = state::NowIso8601();
     task.state["failovers"] = 0;
-    task.state.erase("last_errors");
+    // A new run reports its own steps and failovers; old ones would mislead.
+    for (const char* stale : {"last_errors", "last_failover", "steps", "worker"}) task.state.erase(stale);
     SYNC_RETURN_IF_ERROR(store.SaveState(task));
   }
   pipeline::SuperviseOptions so{state::ResolveHome(opts.home), task.dir.id, result.run_id};
@@ -134,11 +135,23 @@ Status StopTask(const CommonOptions& opts, state::TaskRecord& task, int timeout_
     return Status::FailedPrecondition("task " + task.dir.id + " is not running (state: " +
                                       task.state.value("lifecycle", "created") + ")");
   }
-  if (pid > 0) ::kill(pid, SIGTERM);
+  if (pid > 0 && ProcessAlive(pid)) {
+    ::kill(pid, SIGTERM);
+  } else if (task.state.contains("worker")) {
+    // The supervisor is gone (killed) but its worker still runs: stop it directly.
+    int worker = task.state["worker"].value("pid", 0);
+    if (ProcessAlive(worker)) ::kill(worker, SIGTERM);
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!ProcessAlive(pid) && !IsWorkerRunning(task)) {
+      SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
       SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
+      if (task.state.value("lifecycle", "") == "running") {  // no supervisor was left to record it
+        task.state["lifecycle"] = "stopped";
+        task.state.erase("supervisor");
+        SYNC_RETURN_IF_ERROR(store.SaveState(task));
+      }
       return Status::Ok();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

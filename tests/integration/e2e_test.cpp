@@ -364,3 +364,21 @@ TEST_CASE("a transaction far larger than a batch is applied in pieces, atomicall
   CHECK(Converges({"bulk"}, 90s));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("stop finds a worker whose supervisor was killed") {
+  CreateTable("orphan");
+  Load("orphan", 1, 100);
+  std::string id = Create("e2e-orphan", "[shop.orphan]");
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"orphan"}));
+  int worker = WorkerPid(id);
+  int supervisor = TaskStatus(id)["supervisor"].value("pid", 0);
+  REQUIRE(worker > 0);
+  REQUIRE(supervisor > 0);
+  kill(supervisor, SIGKILL);
+  std::this_thread::sleep_for(200ms);
+  auto stopped = E().cli.Run({"stop", id});
+  CHECK_MESSAGE(stopped.exit_code == 0, stopped.err);
+  CHECK(TaskStatus(id)["lifecycle"] == "stopped");
+  CHECK(kill(worker, 0) != 0);
+}
