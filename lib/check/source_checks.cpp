@@ -37,11 +37,8 @@ std::map<std::string, std::string> GlobalVariables(Connection& conn, const std::
 
 void CheckVersion(Connection& conn, CheckReport& report) {
   std::string v = conn.ServerVersion();
-  int major = 0, minor = 0;
-  std::sscanf(v.c_str(), "%d.%d", &major, &minor);
   bool mariadb = conn.IsMariaDB();
-  bool supported = mariadb ? (major > 10 || (major == 10 && minor >= 3)) : (major > 5 || (major == 5 && minor >= 7));
-  if (supported) {
+  if (IsSupportedServerVersion(v, mariadb)) {
     report.Add("source.version", Verdict::kPass, std::string(mariadb ? "MariaDB " : "MySQL ") + v);
   } else {
     report.Add("source.version", Verdict::kWarn, "server version " + v + " is older than supported",
@@ -292,6 +289,12 @@ void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, 
 }
 
 }  // namespace
+
+bool IsSupportedServerVersion(const std::string& version, bool mariadb) {
+  int major = 0, minor = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  return mariadb ? (major > 10 || (major == 10 && minor >= 3)) : (major > 5 || (major == 5 && minor >= 7));
+}
 
 std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std::string& password,
                                          CheckScope scope, CheckReport& report) {

@@ -13,6 +13,9 @@ struct SourceTable {
   std::string db, table;
 };
 
+// MySQL 5.7+ and MariaDB 10.3+ (their binlog events and snapshot features).
+bool IsSupportedServerVersion(const std::string& version, bool mariadb);
+
 // Appends source.* items to `report`. `password` is the resolved secret.
 // Returns the selected tables found (empty when the source is unreachable), so
 // destination checks can work out the destination schemas.

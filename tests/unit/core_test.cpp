@@ -124,3 +124,18 @@ TEST_SUITE("core") {
     CHECK(r.status().code() == StatusCode::kNotFound);
   }
 }
+
+#include "check/source_checks.hpp"
+
+TEST_SUITE("check") {
+  TEST_CASE("server versions: MySQL 5.7+ and MariaDB 10.3+ are supported, older ones warn") {
+    CHECK(dbsync::check::IsSupportedServerVersion("8.0.36", false));
+    CHECK(dbsync::check::IsSupportedServerVersion("5.7.44-log", false));
+    CHECK(dbsync::check::IsSupportedServerVersion("9.1.0", false));
+    CHECK_FALSE(dbsync::check::IsSupportedServerVersion("5.6.51", false));
+    CHECK(dbsync::check::IsSupportedServerVersion("10.11.19-MariaDB-0+deb12u1-log", true));
+    CHECK(dbsync::check::IsSupportedServerVersion("11.4.2-MariaDB", true));
+    CHECK_FALSE(dbsync::check::IsSupportedServerVersion("10.2.44-MariaDB", true));
+    CHECK_FALSE(dbsync::check::IsSupportedServerVersion("garbage", false));
+  }
+}
