@@ -53,8 +53,11 @@ class ImageReader {
   Status Read(const std::vector<bool>& present, bool partial_after, size_t row, std::vector<Value>* out,
               RowChange* change) {
     const size_t ncols = table_.columns.size();
-    std::vector<bool> partial_json(ncols, false);
+    // Only PARTIAL_UPDATE_ROWS after-images can carry JSON diffs: no per-row
+    // allocation for the common case.
+    std::vector<bool> partial_json;
     if (partial_after) {
+      partial_json.assign(ncols, false);
       uint64_t options = r_.ReadLengthEncoded();
       if (options & kPartialJsonUpdates) {
         std::vector<bool> bits = ReadBitmap(r_, table_.JsonColumnCount());
@@ -65,16 +68,19 @@ class ImageReader {
     }
     size_t npresent = 0;
     for (bool p : present) npresent += p;
-    std::vector<bool> nulls = ReadBitmap(r_, npresent);
+    // The NULL bitmap is read in place rather than unpacked into a vector.
+    std::span<const uint8_t> nulls = r_.ReadBytes((npresent + 7) / 8);
     if (!r_.ok()) return Error(row, -1, "row image header is truncated");
     out->assign(ncols, Value::Null());
     size_t k = 0;
     for (size_t i = 0; i < ncols; ++i) {
       if (!present[i]) continue;
-      if (nulls[k++]) continue;
+      bool is_null = (nulls[k / 8] >> (k % 8)) & 1;
+      ++k;
+      if (is_null) continue;
       const size_t at = r_.position();
-      Status st = partial_json[i] ? ReadJsonDiffs(i, change, &(*out)[i])
-                                  : DecodeColumnValue(r_, table_.columns[i], &(*out)[i]);
+      Status st = !partial_json.empty() && partial_json[i] ? ReadJsonDiffs(i, change, &(*out)[i])
+                                                           : DecodeColumnValue(r_, table_.columns[i], &(*out)[i]);
       if (!st.ok()) return Error(row, int(i), st.message(), at, st.code());
     }
     return Status::Ok();
