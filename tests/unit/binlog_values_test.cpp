@@ -211,13 +211,15 @@ TEST_SUITE("binlog") {
   }
 
   TEST_CASE("values cut short by the end of the event are corruption") {
-    ByteReader r(std::vector<uint8_t>{5, 'a'});
+    // ByteReader views its bytes: each buffer must outlive its reader.
+    const std::vector<uint8_t> short_varchar{5, 'a'}, short_decimal{0x80, 0x00}, one_byte{0};
+    ByteReader r(short_varchar);
     Value v;
     Status st = DecodeColumnValue(r, Col(ColumnType::kVarchar, 10), &v);
     CHECK(st.code() == StatusCode::kCorruption);
-    ByteReader r2(std::vector<uint8_t>{0x80, 0x00});
+    ByteReader r2(short_decimal);
     CHECK(DecodeColumnValue(r2, Col(ColumnType::kNewDecimal, (10 << 8) | 4), &v).code() == StatusCode::kCorruption);
-    ByteReader r3(std::vector<uint8_t>{0});
+    ByteReader r3(one_byte);
     CHECK(DecodeColumnValue(r3, Col(ColumnType::kTypedArray), &v).code() == StatusCode::kFailedPrecondition);
   }
 }
