@@ -53,13 +53,17 @@ TEST_CASE("a bare sync behaves like coreutils: flushes, prints nothing, exits 0"
 TEST_CASE("help is available for sync and every command") {
   CHECK(RunProcess({SYNC_BINARY, "--help"}).exit_code == 0);
   CHECK(RunProcess({SYNC_BINARY, "help"}).out.find("create") != std::string::npos);
-  for (const char* cmd : {"create", "check", "list", "status", "delete"}) {
+  for (const char* cmd : {"create", "check", "start", "stop", "status", "logs", "apply", "usage", "list", "delete"}) {
     auto r = RunProcess({SYNC_BINARY, cmd, "--help"});
     CHECK_MESSAGE(r.exit_code == 0, cmd);
     CHECK_MESSAGE(r.out.find("EXIT STATUS") != std::string::npos, cmd);
     CHECK(RunProcess({SYNC_BINARY, "help", cmd}).exit_code == 0);
     CHECK_MESSAGE(std::filesystem::exists(std::string(SYNC_SOURCE_DIR) + "/man/sync-" + cmd + ".1"), cmd);
   }
+  CHECK(std::filesystem::exists(std::string(SYNC_SOURCE_DIR) + "/man/sync-binlog.1"));
+  CHECK(std::filesystem::exists(std::string(SYNC_SOURCE_DIR) + "/man/sync-task.5"));
+  CHECK(std::filesystem::exists(std::string(SYNC_SOURCE_DIR) + "/man/sync-overview.7"));
+  CHECK_FALSE(std::filesystem::exists(std::string(SYNC_SOURCE_DIR) + "/man/sync.1"));  // coreutils owns sync(1)
   auto unknown = RunProcess({SYNC_BINARY, "chek"});
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.err.find("did you mean 'check'?") != std::string::npos);
