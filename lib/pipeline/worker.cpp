@@ -45,9 +45,14 @@ class Reporter {
     thread_.join();
     Report();
   }
+  // A step's change is reported at once, not at the next tick: scripts poll
+  // `sync status` for "done".
   void SetStep(const std::string& step, const std::string& state) {
-    std::lock_guard<std::mutex> lock(mu_);
-    steps_[step] = state;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      steps_[step] = state;
+    }
+    cv_.notify_all();
   }
 
  private:
