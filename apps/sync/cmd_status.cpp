@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "check/check_report.hpp"
 #include "commands.hpp"
@@ -79,23 +83,35 @@ void PrintStatusText(const nlohmann::json& j) {
 
 void SetupStatusCommand(CLI::App& app, CommandContext& ctx) {
   auto task_arg = std::make_shared<std::string>();
+  auto watch = std::make_shared<double>(0);
   CLI::App* cmd = app.add_subcommand("status", "show a task's spec summary, state and last check (or all tasks)");
   cmd->add_option("task", *task_arg, "task id or name; omit to list every task");
+  auto watching_flag = std::make_shared<bool>(false);
+  cmd->add_flag("-w,--watch", *watching_flag, "print again every --interval seconds until interrupted");
+  cmd->add_option("--interval", *watch, "seconds between prints with --watch (default 2)")->check(CLI::PositiveNumber);
   AddOutputOption(*cmd, ctx);
   cmd->footer("EXIT STATUS: 0 ok, 3 task not found.");
-  cmd->callback([&ctx, task_arg] {
-    if (task_arg->empty()) {
-      ctx.exit_code = PrintTaskList(ctx);
-      return;
-    }
-    auto task = ops::FindTask(ctx.global.common, *task_arg);
-    if (!task.ok()) {
-      ctx.exit_code = ReportError(ctx, task.status());
-      return;
-    }
-    nlohmann::json j = DescribeTask(*task);
-    if (ctx.global.output == OutputFormat::kJson) std::cout << j.dump() << "\n";
-    else PrintStatusText(j);
+  cmd->callback([&ctx, task_arg, watch, watching_flag] {
+    bool watching = *watching_flag;
+    double interval = *watch > 0 ? *watch : 2.0;
+    bool clear = watching && ::isatty(STDOUT_FILENO) && ctx.global.output == OutputFormat::kText;
+    do {
+      if (clear) std::cout << "\033[H\033[2J";
+      if (task_arg->empty()) {
+        ctx.exit_code = PrintTaskList(ctx);
+      } else {
+        auto task = ops::FindTask(ctx.global.common, *task_arg);
+        if (!task.ok()) {
+          ctx.exit_code = ReportError(ctx, task.status());
+          return;
+        }
+        nlohmann::json j = DescribeTask(*task);
+        if (ctx.global.output == OutputFormat::kJson) std::cout << j.dump() << "\n";
+        else PrintStatusText(j);
+      }
+      std::cout << std::flush;
+      if (watching) std::this_thread::sleep_for(std::chrono::milliseconds(int(interval * 1000)));
+    } while (watching && ctx.exit_code == 0);
   });
 }
 

@@ -278,3 +278,13 @@ TEST_CASE("start refuses destinations and ddl policies this version cannot run, 
   CHECK(refused.exit_code == 2);
   CHECK(refused.err.find("ddl.add_column: ignore is supported only for drop_table") != std::string::npos);
 }
+
+TEST_CASE("status --watch prints again until interrupted") {
+  SyncCli cli;
+  std::string id = CreateTask(cli, "watched");
+  auto r = RunProcess({"timeout", "2", SYNC_BINARY, "--home", cli.home(), "status", id, "--watch", "--interval", "0.4"});
+  CHECK(r.exit_code == 124);  // stopped by timeout(1), not by itself
+  size_t prints = 0;
+  for (size_t at = r.out.find("task:"); at != std::string::npos; at = r.out.find("task:", at + 1)) ++prints;
+  CHECK(prints >= 3);
+}
