@@ -209,6 +209,18 @@ std::string SyncCli::WriteSpec(const std::string& name, const std::string& yaml)
   return path;
 }
 
+config::TaskSpec PostgresDestinationSpec(const PostgresServer& pg, const std::string& database) {
+  config::TaskSpec spec;
+  spec.name = "t";
+  spec.destination.type = config::DestinationType::kPostgres;
+  spec.destination.host = "127.0.0.1";
+  spec.destination.port = pg.port();
+  spec.destination.database = database;
+  spec.destination.user = "postgres";
+  spec.destination.password = PostgresServer::kSuperPassword;
+  return spec;
+}
+
 std::string TaskYaml(const std::string& name, const MariaDbServer& src, const PostgresServer& dst,
                      const std::string& src_user, const std::string& src_password, const std::string& tables,
                      int server_id) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/task_spec.hpp"
 #include "harness/process.hpp"
 #include "source/mysql/mysql_connection.hpp"
 #include "sink/postgres/pg_connection.hpp"
@@ -78,6 +79,9 @@ class SyncCli {
   std::string dir_;
   std::string home_;
 };
+
+// A task spec whose destination is `pg` (database `database`, superuser): for sink tests.
+config::TaskSpec PostgresDestinationSpec(const PostgresServer& pg, const std::string& database);
 
 // A task spec for the two servers; `tables` and `extra` customise it.
 std::string TaskYaml(const std::string& name, const MariaDbServer& src, const PostgresServer& dst,

@@ -31,17 +31,7 @@ PostgresServer& Pg() {
   return server;
 }
 
-config::TaskSpec Spec() {
-  config::TaskSpec spec;
-  spec.name = "t";
-  spec.destination.type = config::DestinationType::kPostgres;
-  spec.destination.host = "127.0.0.1";
-  spec.destination.port = Pg().port();
-  spec.destination.database = "dw";
-  spec.destination.user = "postgres";
-  spec.destination.password = PostgresServer::kSuperPassword;
-  return spec;
-}
+config::TaskSpec Spec() { return PostgresDestinationSpec(Pg(), "dw"); }
 
 std::unique_ptr<sink::Sink> Open(const std::string& task = "task-1") {
   auto s = sink::OpenSink(Spec(), task);
