@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "harness/servers.hpp"
+#include "harness/sink_fixtures.hpp"
 #include "sink/postgres/pg_sink.hpp"
 #include "sink/sink.hpp"
 
@@ -67,25 +68,6 @@ ColumnSchema BitCol(std::string name, int width) {
   return c;
 }
 
-TableBinding Binding(const std::string& schema, const std::string& table, std::vector<ColumnSchema> cols,
-                     std::vector<std::string> key) {
-  TableBinding b;
-  b.source.db = "src";
-  b.source.table = table;
-  b.source.columns = std::move(cols);
-  b.source.primary_key = key;
-  b.key = std::move(key);
-  b.dest_schema = schema;
-  b.dest_table = table;
-  return b;
-}
-
-Bytes Utf8(std::string s) { return Bytes{std::move(s), 45}; }
-RowChange Ins(std::vector<Value> after) { return {RowChange::Op::kInsert, {}, std::move(after)}; }
-RowChange Upd(std::vector<Value> before, std::vector<Value> after) {
-  return {RowChange::Op::kUpdate, std::move(before), std::move(after)};
-}
-RowChange Del(std::vector<Value> before) { return {RowChange::Op::kDelete, std::move(before), {}}; }
 
 BinlogPosition Pos(uint64_t offset) { return BinlogPosition{"binlog.000003", offset, ""}; }
 

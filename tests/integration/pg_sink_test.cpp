@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "harness/servers.hpp"
+#include "harness/sink_fixtures.hpp"
 #include "sink/postgres/pg_sink.hpp"
 #include "sink/sink.hpp"
 
@@ -55,20 +56,6 @@ ColumnSchema Col(std::string name, std::string data_type, std::string column_typ
   return c;
 }
 
-TableBinding Binding(const std::string& schema, const std::string& table, std::vector<ColumnSchema> cols,
-                     std::vector<std::string> key) {
-  TableBinding b;
-  b.source.db = "src";
-  b.source.table = table;
-  b.source.columns = std::move(cols);
-  b.source.primary_key = key;
-  b.key = std::move(key);
-  b.dest_schema = schema;
-  b.dest_table = table;
-  return b;
-}
-
-Bytes Utf8(std::string s) { return Bytes{std::move(s), 45}; }
 
 void WriteChunk(sink::Sink& s, const TableBinding& b, int index, const std::vector<std::vector<Value>>& rows) {
   auto w = s.OpenChunk(b, index, BinlogPosition{"binlog.000001", uint64_t(100 + index), ""});
@@ -81,11 +68,6 @@ void WriteChunk(sink::Sink& s, const TableBinding& b, int index, const std::vect
   REQUIRE_MESSAGE(st.ok(), st.message());
 }
 
-RowChange Ins(std::vector<Value> after) { return {RowChange::Op::kInsert, {}, std::move(after)}; }
-RowChange Upd(std::vector<Value> before, std::vector<Value> after) {
-  return {RowChange::Op::kUpdate, std::move(before), std::move(after)};
-}
-RowChange Del(std::vector<Value> before) { return {RowChange::Op::kDelete, std::move(before), {}}; }
 
 Status Apply(sink::Sink& s, const TableBinding& b, std::vector<RowChange> rows, uint64_t offset) {
   std::vector<sink::TableChanges> changes(1);

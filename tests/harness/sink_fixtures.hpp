@@ -1,0 +1,32 @@
+#pragma once
+// Small builders shared by the sink tests: a table binding and row changes.
+
+#include <string>
+#include <vector>
+
+#include "sink/sink.hpp"
+
+namespace dbsync::testing {
+
+// Source table src.`table` bound to `schema`.`table` at the destination, keyed by `key`.
+inline sink::TableBinding Binding(const std::string& schema, const std::string& table, std::vector<ColumnSchema> cols,
+                                  std::vector<std::string> key) {
+  sink::TableBinding b;
+  b.source.db = "src";
+  b.source.table = table;
+  b.source.columns = std::move(cols);
+  b.source.primary_key = key;
+  b.key = std::move(key);
+  b.dest_schema = schema;
+  b.dest_table = table;
+  return b;
+}
+
+inline Bytes Utf8(std::string s) { return Bytes{std::move(s), 45}; }  // utf8mb4_general_ci
+inline sink::RowChange Ins(std::vector<Value> after) { return {sink::RowChange::Op::kInsert, {}, std::move(after)}; }
+inline sink::RowChange Upd(std::vector<Value> before, std::vector<Value> after) {
+  return {sink::RowChange::Op::kUpdate, std::move(before), std::move(after)};
+}
+inline sink::RowChange Del(std::vector<Value> before) { return {sink::RowChange::Op::kDelete, std::move(before), {}}; }
+
+}  // namespace dbsync::testing
