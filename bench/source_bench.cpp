@@ -50,9 +50,41 @@ std::pair<double, long> TimeCommand(const std::string& cmd) {
   return {s, ru.ru_maxrss};
 }
 
+// Decodes every event of a binlog file; returns the number of row images' rows, or -1.
+int64_t DecodeFile(const std::string& path) {
+  uint64_t decoded_rows = 0;
+  auto reader = binlog::BinlogFileReader::Open(path);
+  if (!reader.ok()) {
+    std::cerr << reader.status().message() << "\n";
+    return -1;
+  }
+  binlog::BinlogDecoder decoder;
+  binlog::RawEvent raw;
+  while (true) {
+    auto more = (*reader)->Next(&raw);
+    if (!more.ok() || !*more) break;
+    auto ev = decoder.Decode(raw.bytes, raw.position);
+    if (!ev.ok()) {
+      std::cerr << ev.status().message() << "\n";
+      return -1;
+    }
+    if (auto* r = ev->get_if<binlog::RowsEvent>()) decoded_rows += r->rows.size();
+  }
+  return int64_t(decoded_rows);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `source_bench --decode FILE [times]`: decoder only, for profiling with perf.
+  if (argc > 2 && std::string(argv[1]) == "--decode") {
+    const int times = argc > 3 ? std::atoi(argv[3]) : 1;
+    auto start = Clock::now();
+    int64_t decoded = 0;
+    for (int i = 0; i < times; ++i) decoded += DecodeFile(argv[2]);
+    std::printf("%lld rows in %.3f s\n", (long long)decoded, Seconds(start));
+    return decoded < 0 ? 1 : 0;
+  }
   int rows = argc > 1 ? std::atoi(argv[1]) : 1000000;
   std::cout << "starting MariaDB and loading " << rows << " rows..." << std::endl;
   MariaDbServer server({"--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0", "--sync-binlog=0"});
@@ -70,6 +102,10 @@ int main(int argc, char** argv) {
   server.Exec("FLUSH BINARY LOGS");
   std::string path = server.datadir() + "/" + file;
   std::cout << "binlog with the updates: " << path << std::endl;
+  // SYNC_BENCH_KEEP_BINLOG=FILE keeps a copy for `source_bench --decode FILE`.
+  if (const char* keep = std::getenv("SYNC_BENCH_KEEP_BINLOG")) {
+    std::system(("cp " + path + " " + keep).c_str());
+  }
 
   // 1. Decoder, in-process on one core.
   cpu_set_t one;
@@ -77,22 +113,8 @@ int main(int argc, char** argv) {
   CPU_SET(0, &one);
   sched_setaffinity(0, sizeof one, &one);
   auto start = Clock::now();
-  uint64_t decoded_rows = 0;
-  {
-    auto reader = binlog::BinlogFileReader::Open(path);
-    binlog::BinlogDecoder decoder;
-    binlog::RawEvent raw;
-    while (true) {
-      auto more = (*reader)->Next(&raw);
-      if (!more.ok() || !*more) break;
-      auto ev = decoder.Decode(raw.bytes, raw.position);
-      if (!ev.ok()) {
-        std::cerr << ev.status().message() << "\n";
-        return 1;
-      }
-      if (auto* r = ev->get_if<binlog::RowsEvent>()) decoded_rows += r->rows.size();
-    }
-  }
+  const int64_t decoded_rows = DecodeFile(path);
+  if (decoded_rows < 0) return 1;
   double ours = Seconds(start);
   long ours_rss = MaxRssKb(RUSAGE_SELF);
   auto [peer, peer_rss] = TimeCommand("mariadb-binlog -v --base64-output=decode-rows " + path + " > /dev/null");

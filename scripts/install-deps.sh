@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev doctest-dev
-  libmariadb-dev libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev
+  libmariadb-dev libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libisal-dev
   mariadb-server mariadb-client postgresql postgresql-client
   clang libclang-rt-14-dev util-linux python3
 )

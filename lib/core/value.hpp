@@ -158,6 +158,12 @@ class Value {
     return std::get<T>(v_);
   }
   const Storage& storage() const { return v_; }
+  // Builds the alternative in place: decoders fill strings without a
+  // temporary Value per cell.
+  template <typename T, typename... Args>
+  T& Emplace(Args&&... args) {
+    return v_.template emplace<T>(std::forward<Args>(args)...);
+  }
 
   // Rendering comparable with `mysqlbinlog -v` ("###   @1=..." lines):
   // NULL, 42, 'text', 'YYYY-MM-DD HH:MM:SS.ffffff', b'101', TIMESTAMP as epoch

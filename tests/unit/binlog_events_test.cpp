@@ -108,6 +108,19 @@ std::string TempFile(const Bytes8& content) {
 }  // namespace
 
 TEST_SUITE("binlog") {
+  TEST_CASE("the binlog CRC32 is zlib's CRC-32 for every length and alignment") {
+    Bytes8 data(70000);
+    uint32_t x = 12345;
+    for (auto& b : data) b = uint8_t((x = x * 1103515245 + 12345) >> 16);
+    for (size_t offset : {0, 1, 3, 7}) {
+      for (size_t len : {0, 1, 2, 15, 16, 63, 64, 65, 255, 1000, 4096, 65537}) {
+        std::span<const uint8_t> s(data.data() + offset, len);
+        const uint32_t expected = uint32_t(crc32(crc32(0L, Z_NULL, 0), s.data(), uInt(s.size())));
+        CHECK_MESSAGE(BinlogCrc32(s) == expected, "offset ", offset, " length ", len);
+      }
+    }
+  }
+
   TEST_CASE("a CRC32 mismatch is corruption naming the source and position") {
     BinlogDecoder d({.source_name = "binlog.000042"});
     MustDecode(d, Fde("8.0.40", true), 4);

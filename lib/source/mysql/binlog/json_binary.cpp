@@ -60,7 +60,7 @@ class JsonTextWriter {
         return Status::Ok();
       }
       case kString: {
-        size_t len, n;
+        size_t len = 0, n = 0;
         SYNC_RETURN_IF_ERROR(VarLength(offset, &len, &n));
         if (!Has(offset + n, len)) return Fail("truncated string");
         AppendJsonString({reinterpret_cast<const char*>(&doc_[offset + n]), len}, out);
@@ -149,7 +149,7 @@ class JsonTextWriter {
   Status Opaque(size_t offset, std::string* out) {
     if (!Has(offset, 1)) return Fail("truncated opaque value");
     const uint8_t field_type = doc_[offset];
-    size_t len, n;
+    size_t len = 0, n = 0;
     SYNC_RETURN_IF_ERROR(VarLength(offset + 1, &len, &n));
     if (!Has(offset + 1 + n, len)) return Fail("truncated opaque value");
     std::span<const uint8_t> data = doc_.subspan(offset + 1 + n, len);

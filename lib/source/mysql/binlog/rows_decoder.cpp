@@ -50,7 +50,8 @@ class ImageReader {
   ImageReader(ByteReader& r, const TableMap& table, const RowsDecodeContext& ctx, uint64_t base)
       : r_(r), table_(table), ctx_(ctx), base_(base) {}
 
-  Status Read(const std::vector<bool>& present, bool partial_after, size_t row, std::vector<Value>* out,
+  // `present` lists the indexes of the columns the image carries, in order.
+  Status Read(const std::vector<uint32_t>& present, bool partial_after, size_t row, std::vector<Value>* out,
               RowChange* change) {
     const size_t ncols = table_.columns.size();
     // Only PARTIAL_UPDATE_ROWS after-images can carry JSON diffs: no per-row
@@ -66,22 +67,20 @@ class ImageReader {
           if (table_.columns[i].real_type == ColumnType::kJson) partial_json[i] = bits[j++];
       }
     }
-    size_t npresent = 0;
-    for (bool p : present) npresent += p;
     // The NULL bitmap is read in place rather than unpacked into a vector.
-    std::span<const uint8_t> nulls = r_.ReadBytes((npresent + 7) / 8);
+    std::span<const uint8_t> nulls = r_.ReadBytes((present.size() + 7) / 8);
     if (!r_.ok()) return Error(row, -1, "row image header is truncated");
-    out->assign(ncols, Value::Null());
+    out->resize(ncols);
     size_t k = 0;
-    for (size_t i = 0; i < ncols; ++i) {
-      if (!present[i]) continue;
-      bool is_null = (nulls[k / 8] >> (k % 8)) & 1;
+    for (const uint32_t i : present) {
+      const bool is_null = (nulls[k / 8] >> (k % 8)) & 1;
       ++k;
       if (is_null) continue;
       const size_t at = r_.position();
       Status st = !partial_json.empty() && partial_json[i] ? ReadJsonDiffs(i, change, &(*out)[i])
                                                            : DecodeColumnValue(r_, table_.columns[i], &(*out)[i]);
-      if (!st.ok()) return Error(row, int(i), st.message(), at, st.code());
+      if (!st.ok()) [[unlikely]]
+        return Error(row, int(i), st.message(), at, st.code());
     }
     return Status::Ok();
   }
@@ -205,6 +204,14 @@ Result<RowsEvent> DecodeRowsEvent(std::span<const uint8_t> body, const RowsDecod
     rows = inflated;
     rows_base = 0;  // positions inside inflated data are not file positions
   }
+  auto indexes = [](const std::vector<bool>& bits) {
+    std::vector<uint32_t> present;
+    for (uint32_t i = 0; i < bits.size(); ++i)
+      if (bits[i]) present.push_back(i);
+    return present;
+  };
+  const std::vector<uint32_t> before_present = indexes(ev.before_columns);
+  const std::vector<uint32_t> after_present = indexes(ev.after_columns);
   ByteReader rr(rows);
   ImageReader images(rr, table, ctx, rows_base);
   while (!rr.AtEnd()) {
@@ -212,16 +219,18 @@ Result<RowsEvent> DecodeRowsEvent(std::span<const uint8_t> body, const RowsDecod
     RowChange change;
     const size_t n = ev.rows.size();
     if (shape.kind != RowsKind::kInsert) {
-      SYNC_RETURN_IF_ERROR(images.Read(ev.before_columns, false, n, &change.before, &change));
+      SYNC_RETURN_IF_ERROR(images.Read(before_present, false, n, &change.before, &change));
     }
     if (shape.kind != RowsKind::kDelete) {
-      SYNC_RETURN_IF_ERROR(images.Read(ev.after_columns, ev.partial_json, n, &change.after, &change));
+      SYNC_RETURN_IF_ERROR(images.Read(after_present, ev.partial_json, n, &change.after, &change));
     }
     // An image of zero present columns takes no bytes: leftover bytes then
     // would loop forever instead of being the corruption they are.
     if (rr.position() == row_start) return corrupt("has rows that take no bytes");
     if (!change.json_diffs.empty()) ApplyJsonDiffs(&change);
     ev.rows.push_back(std::move(change));
+    // Rows of one event are usually alike: size the vector once from the first.
+    if (n == 0) ev.rows.reserve(std::min<size_t>(65536, 1 + rr.remaining() / (rr.position() - row_start)));
   }
   return ev;
 }

@@ -21,9 +21,12 @@ int64_t SignExtend(uint64_t v, size_t bytes) {
   return static_cast<int64_t>(v << shift) >> shift;
 }
 
-Value Integer(uint64_t raw, size_t bytes, const ColumnDef& col) {
-  if (col.is_unsigned.value_or(false)) return Value(raw);
-  return Value(SignExtend(raw, bytes));
+void SetInteger(uint64_t raw, size_t bytes, const ColumnDef& col, Value* out) {
+  if (col.is_unsigned.value_or(false)) {
+    out->Emplace<uint64_t>(raw);
+  } else {
+    out->Emplace<int64_t>(SignExtend(raw, bytes));
+  }
 }
 
 // Fractional seconds of TIME2/DATETIME2/TIMESTAMP2: (fsp+1)/2 big-endian bytes.
@@ -36,7 +39,7 @@ uint32_t ReadMicros(ByteReader& r, uint8_t fsp) {
   }
 }
 
-Value DecodeTime2(ByteReader& r, uint8_t fsp) {
+Time DecodeTime2(ByteReader& r, uint8_t fsp) {
   // my_time_packed_from_binary: a packed value with 24 bits of fraction.
   constexpr int64_t kIntOffset = 0x800000;
   int64_t packed = 0;
@@ -77,7 +80,7 @@ Value DecodeTime2(ByteReader& r, uint8_t fsp) {
   return t;
 }
 
-Value DecodeDateTime2(ByteReader& r, uint8_t fsp) {
+DateTime DecodeDateTime2(ByteReader& r, uint8_t fsp) {
   int64_t intpart = static_cast<int64_t>(r.ReadUintBigEndian(5)) - 0x8000000000LL;
   uint32_t micros = ReadMicros(r, fsp);
   DateTime d = UnpackDateTime(intpart * (int64_t(1) << 24));
@@ -86,7 +89,7 @@ Value DecodeDateTime2(ByteReader& r, uint8_t fsp) {
   return d;
 }
 
-Value DecodeOldDateTime(uint64_t v) {
+DateTime DecodeOldDateTime(uint64_t v) {
   // YYYYMMDDhhmmss as a decimal number.
   DateTime d;
   d.second = v % 100, v /= 100;
@@ -98,7 +101,7 @@ Value DecodeOldDateTime(uint64_t v) {
   return d;
 }
 
-Value DecodeOldTime(int64_t v) {
+Time DecodeOldTime(int64_t v) {
   Time t;
   t.negative = v < 0;
   uint64_t u = t.negative ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
@@ -118,10 +121,16 @@ Status ReadPrefixed(ByteReader& r, size_t prefix, const ColumnDef& col, std::str
   return Status::Ok();
 }
 
-Value EnumValue(uint64_t index, const ColumnDef& col) {
-  Enum e{static_cast<uint32_t>(index), {}};
+Status ReadBytesValue(ByteReader& r, size_t prefix, const ColumnDef& col, uint16_t collation, Value* out) {
+  Bytes& b = out->Emplace<Bytes>();
+  b.collation = collation;
+  return ReadPrefixed(r, prefix, col, &b.data);
+}
+
+void SetEnum(uint64_t index, const ColumnDef& col, Value* out) {
+  Enum& e = out->Emplace<Enum>();
+  e.index = static_cast<uint32_t>(index);
   if (index >= 1 && index <= col.enum_values.size()) e.label = col.enum_values[index - 1];
-  return e;
 }
 
 Value SetValue(uint64_t mask, const ColumnDef& col) {
@@ -140,7 +149,7 @@ size_t DecimalBinarySize(int precision, int scale) {
          (scale / kDigitsPerGroup) * 4 + kDigitBytes[scale % kDigitsPerGroup];
 }
 
-Result<std::string> DecodeDecimal(std::span<const uint8_t> bytes, int precision, int scale) {
+Status DecodeDecimalInto(std::span<const uint8_t> bytes, int precision, int scale, std::string* out) {
   const size_t size = DecimalBinarySize(precision, scale);
   if (size == 0) {
     return Status::Corruption("invalid DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) + ")");
@@ -155,28 +164,44 @@ Result<std::string> DecodeDecimal(std::span<const uint8_t> bytes, int precision,
     for (size_t i = 0; i < size; ++i) buf[i] = ~buf[i];
   ByteReader r(std::span<const uint8_t>(buf, size));
 
-  const int intg = precision - scale;
-  std::string int_digits, frac_digits;
-  auto group = [&](int digits, bool pad, std::string* out) -> bool {
-    const uint32_t v = static_cast<uint32_t>(r.ReadUintBigEndian(kDigitBytes[digits]));
-    if (v >= kPow10[digits]) return false;
-    std::string s = std::to_string(v);
-    if (pad) s.insert(0, digits - s.size(), '0');
-    *out += s;
-    return true;
-  };
+  // Every digit group is written zero-padded into one buffer (at most 81
+  // digits, a sign and a point); leading zeros are dropped at the end. This
+  // runs once per DECIMAL cell of every row event, so no temporaries.
+  char text[96];
+  char* p = text + 2;  // room for a sign and a lone integer zero in front
   bool valid = true;
-  if (intg % kDigitsPerGroup) valid &= group(intg % kDigitsPerGroup, true, &int_digits);
-  for (int i = 0; i < intg / kDigitsPerGroup; ++i) valid &= group(kDigitsPerGroup, true, &int_digits);
-  for (int i = 0; i < scale / kDigitsPerGroup; ++i) valid &= group(kDigitsPerGroup, true, &frac_digits);
-  if (scale % kDigitsPerGroup) valid &= group(scale % kDigitsPerGroup, true, &frac_digits);
+  auto group = [&](int digits) {
+    uint32_t v = static_cast<uint32_t>(r.ReadUintBigEndian(kDigitBytes[digits]));
+    if (v >= kPow10[digits]) valid = false;
+    for (int i = digits - 1; i >= 0; --i, v /= 10) p[i] = char('0' + v % 10);
+    p += digits;
+  };
+  const int intg = precision - scale;
+  if (intg % kDigitsPerGroup) group(intg % kDigitsPerGroup);
+  for (int i = 0; i < intg / kDigitsPerGroup; ++i) group(kDigitsPerGroup);
+  char* const int_end = p;
+  for (int i = 0; i < scale / kDigitsPerGroup; ++i) group(kDigitsPerGroup);
+  if (scale % kDigitsPerGroup) group(scale % kDigitsPerGroup);
   if (!valid) return Status::Corruption("DECIMAL digit group out of range");
 
-  size_t first = int_digits.find_first_not_of('0');
-  std::string text = first == std::string::npos ? "0" : int_digits.substr(first);
-  if (scale > 0) text += "." + frac_digits;
-  const bool is_zero = first == std::string::npos && frac_digits.find_first_not_of('0') == std::string::npos;
-  if (negative && !is_zero) text.insert(0, "-");
+  char* first = text + 2;
+  while (first < int_end && *first == '0') ++first;
+  bool is_zero = first == int_end;
+  for (const char* f = int_end; is_zero && f < p; ++f) is_zero = *f == '0';
+  if (first == int_end) *--first = '0';  // at least one integer digit
+  if (scale > 0) {
+    std::memmove(int_end + 1, int_end, size_t(p - int_end));
+    *int_end = '.';
+    ++p;
+  }
+  if (negative && !is_zero) *--first = '-';
+  out->assign(first, size_t(p - first));
+  return Status::Ok();
+}
+
+Result<std::string> DecodeDecimal(std::span<const uint8_t> bytes, int precision, int scale) {
+  std::string text;
+  SYNC_RETURN_IF_ERROR(DecodeDecimalInto(bytes, precision, scale, &text));
   return text;
 }
 
@@ -213,23 +238,23 @@ Time UnpackTime(int64_t packed) {
 Status DecodeColumnValue(ByteReader& r, const ColumnDef& col, Value* out) {
   const uint16_t meta = col.meta;
   switch (col.real_type) {
-    case ColumnType::kTiny: *out = Integer(r.ReadUint(1), 1, col); break;
-    case ColumnType::kShort: *out = Integer(r.ReadUint(2), 2, col); break;
-    case ColumnType::kInt24: *out = Integer(r.ReadUint(3), 3, col); break;
-    case ColumnType::kLong: *out = Integer(r.ReadUint(4), 4, col); break;
-    case ColumnType::kLongLong: *out = Integer(r.ReadUint(8), 8, col); break;
+    case ColumnType::kTiny: SetInteger(r.ReadUint(1), 1, col, out); break;
+    case ColumnType::kShort: SetInteger(r.ReadUint(2), 2, col, out); break;
+    case ColumnType::kInt24: SetInteger(r.ReadUint(3), 3, col, out); break;
+    case ColumnType::kLong: SetInteger(r.ReadUint(4), 4, col, out); break;
+    case ColumnType::kLongLong: SetInteger(r.ReadUint(8), 8, col, out); break;
     case ColumnType::kFloat: {
       uint32_t bits = r.ReadU32();
       float f;
       std::memcpy(&f, &bits, sizeof f);
-      *out = f;
+      out->Emplace<float>(f);
       break;
     }
     case ColumnType::kDouble: {
       uint64_t bits = r.ReadU64();
       double d;
       std::memcpy(&d, &bits, sizeof d);
-      *out = d;
+      out->Emplace<double>(d);
       break;
     }
     case ColumnType::kNewDecimal: {
@@ -238,57 +263,47 @@ Status DecodeColumnValue(ByteReader& r, const ColumnDef& col, Value* out) {
       if (size == 0) return Status::Corruption("TABLE_MAP declares an invalid DECIMAL");
       auto bytes = r.ReadBytes(size);
       if (!r.ok()) return Truncated(col);
-      SYNC_ASSIGN_OR_RETURN(std::string text, DecodeDecimal(bytes, precision, scale));
-      *out = Decimal{std::move(text)};
-      break;
+      return DecodeDecimalInto(bytes, precision, scale, &out->Emplace<Decimal>().text);
     }
     case ColumnType::kYear: {
       uint8_t y = r.ReadU8();
-      *out = Year{static_cast<uint16_t>(y == 0 ? 0 : 1900 + y)};
+      out->Emplace<Year>(Year{static_cast<uint16_t>(y == 0 ? 0 : 1900 + y)});
       break;
     }
     case ColumnType::kDate:
     case ColumnType::kNewDate: {
       uint32_t v = r.ReadU24();
-      *out = Date{static_cast<int32_t>(v >> 9), static_cast<uint8_t>((v >> 5) & 15), static_cast<uint8_t>(v & 31)};
+      out->Emplace<Date>(Date{static_cast<int32_t>(v >> 9), static_cast<uint8_t>((v >> 5) & 15), static_cast<uint8_t>(v & 31)});
       break;
     }
-    case ColumnType::kTime: *out = DecodeOldTime(SignExtend(r.ReadU24(), 3)); break;
-    case ColumnType::kTime2: *out = DecodeTime2(r, static_cast<uint8_t>(meta)); break;
-    case ColumnType::kDateTime: *out = DecodeOldDateTime(r.ReadU64()); break;
-    case ColumnType::kDateTime2: *out = DecodeDateTime2(r, static_cast<uint8_t>(meta)); break;
-    case ColumnType::kTimestamp: *out = Timestamp{r.ReadU32(), 0, 0}; break;
+    case ColumnType::kTime: out->Emplace<Time>(DecodeOldTime(SignExtend(r.ReadU24(), 3))); break;
+    case ColumnType::kTime2: out->Emplace<Time>(DecodeTime2(r, static_cast<uint8_t>(meta))); break;
+    case ColumnType::kDateTime: out->Emplace<DateTime>(DecodeOldDateTime(r.ReadU64())); break;
+    case ColumnType::kDateTime2: out->Emplace<DateTime>(DecodeDateTime2(r, static_cast<uint8_t>(meta))); break;
+    case ColumnType::kTimestamp: out->Emplace<Timestamp>(Timestamp{r.ReadU32(), 0, 0}); break;
     case ColumnType::kTimestamp2: {
       int64_t secs = static_cast<int64_t>(r.ReadUintBigEndian(4));
       uint32_t micros = ReadMicros(r, static_cast<uint8_t>(meta));
-      *out = Timestamp{secs, micros, static_cast<uint8_t>(meta)};
+      out->Emplace<Timestamp>(Timestamp{secs, micros, static_cast<uint8_t>(meta)});
       break;
     }
     case ColumnType::kBit: {
       const unsigned nbits = (meta >> 8) * 8 + (meta & 0xFF);
       if (nbits == 0 || nbits > 64) return Status::Corruption("BIT width " + std::to_string(nbits));
-      *out = Bit{r.ReadUintBigEndian((nbits + 7) / 8), static_cast<uint16_t>(nbits)};
+      out->Emplace<Bit>(Bit{r.ReadUintBigEndian((nbits + 7) / 8), static_cast<uint16_t>(nbits)});
       break;
     }
     case ColumnType::kVarchar:
-    case ColumnType::kVarString: {
-      Bytes b{{}, col.collation};
-      SYNC_RETURN_IF_ERROR(ReadPrefixed(r, meta < 256 ? 1 : 2, col, &b.data));
-      *out = std::move(b);
-      break;
-    }
+    case ColumnType::kVarString: return ReadBytesValue(r, meta < 256 ? 1 : 2, col, col.collation, out);
     case ColumnType::kString: {
       // CHAR(n) longer than 255 bytes keeps two length bits in the real-type byte.
       const unsigned max_len = (((meta >> 4) & 0x300) ^ 0x300) + (meta & 0xFF);
-      Bytes b{{}, col.collation};
-      SYNC_RETURN_IF_ERROR(ReadPrefixed(r, max_len < 256 ? 1 : 2, col, &b.data));
-      *out = std::move(b);
-      break;
+      return ReadBytesValue(r, max_len < 256 ? 1 : 2, col, col.collation, out);
     }
     case ColumnType::kEnum: {
       const size_t width = meta & 0xFF;
       if (width != 1 && width != 2) return Status::Corruption("ENUM width " + std::to_string(width));
-      *out = EnumValue(r.ReadUint(width), col);
+      SetEnum(r.ReadUint(width), col, out);
       break;
     }
     case ColumnType::kSet: {
@@ -300,18 +315,8 @@ Status DecodeColumnValue(ByteReader& r, const ColumnDef& col, Value* out) {
     case ColumnType::kTinyBlob:
     case ColumnType::kMediumBlob:
     case ColumnType::kLongBlob:
-    case ColumnType::kBlob: {
-      Bytes b{{}, col.collation};
-      SYNC_RETURN_IF_ERROR(ReadPrefixed(r, meta, col, &b.data));
-      *out = std::move(b);
-      break;
-    }
-    case ColumnType::kVector: {
-      Bytes b{{}, kBinaryCollation};
-      SYNC_RETURN_IF_ERROR(ReadPrefixed(r, meta, col, &b.data));
-      *out = std::move(b);
-      break;
-    }
+    case ColumnType::kBlob: return ReadBytesValue(r, meta, col, col.collation, out);
+    case ColumnType::kVector: return ReadBytesValue(r, meta, col, kBinaryCollation, out);
     case ColumnType::kGeometry: {
       std::string raw;
       SYNC_RETURN_IF_ERROR(ReadPrefixed(r, meta, col, &raw));

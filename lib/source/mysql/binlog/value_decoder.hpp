@@ -28,6 +28,8 @@ size_t DecimalBinarySize(int precision, int scale);
 // Binary DECIMAL to canonical text ("-12.50"); `bytes` must hold exactly
 // DecimalBinarySize bytes.
 Result<std::string> DecodeDecimal(std::span<const uint8_t> bytes, int precision, int scale);
+// The same into `out`, reusing its storage (the per-cell path of row events).
+Status DecodeDecimalInto(std::span<const uint8_t> bytes, int precision, int scale, std::string* out);
 
 // MySQL's in-memory packed temporal integers (used inside binary JSON).
 DateTime UnpackDateTime(int64_t packed);
