@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "pipeline/async_applier.hpp"
 #include "pipeline/ddl_applier.hpp"
 
 namespace dbsync::pipeline {
@@ -18,11 +19,13 @@ class Batch {
     ++rows_;
   }
   size_t rows() const { return rows_; }
-  const std::vector<sink::TableChanges>& changes() const { return changes_; }
-  void Clear() {
+  // Hands the changes over (to the applier thread) and empties the batch.
+  std::shared_ptr<std::vector<sink::TableChanges>> Take() {
+    auto taken = std::make_shared<std::vector<sink::TableChanges>>(std::move(changes_));
     changes_.clear();
     index_.clear();
     rows_ = 0;
+    return taken;
   }
 
  private:
@@ -70,28 +73,41 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
   bool position_moved = false;
   int64_t batch_commit_time = 0;
   auto last_flush = Clock::now();
+  // Declared after the sink: destroyed (its tasks finished) before it.
+  AsyncApplier applier;
   auto flush = [&]() -> Status {
     if (batch.rows() == 0 && !position_moved) return Status::Ok();
-    SYNC_RETURN_IF_ERROR(sink->ApplyBatch(batch.changes(), batch_position));
-    progress.rows_applied.fetch_add(batch.rows());
-    if (batch_commit_time) progress.last_source_commit_time = batch_commit_time;
-    progress.last_apply_time = std::time(nullptr);
-    {
+    const size_t rows = batch.rows();
+    SYNC_RETURN_IF_ERROR(applier.Submit([&sink, &progress, changes = batch.Take(), position = batch_position,
+                                         commit_time = batch_commit_time, rows]() -> Status {
+      SYNC_RETURN_IF_ERROR(sink->ApplyBatch(*changes, position));
+      progress.rows_applied.fetch_add(rows);
+      if (commit_time) progress.last_source_commit_time = commit_time;
+      progress.last_apply_time = std::time(nullptr);
       std::lock_guard<std::mutex> lock(progress.position_mu);
-      progress.position = batch_position.ToString();
-    }
-    batch.Clear();
+      progress.position = position.ToString();
+      return Status::Ok();
+    }));
     position_moved = false;
     last_flush = Clock::now();
     return Status::Ok();
+  };
+  // Everything submitted is applied (or the first failure is known); the sink
+  // is then free for this thread (DDL) or the caller.
+  auto flush_and_wait = [&]() -> Status {
+    SYNC_RETURN_IF_ERROR(flush());
+    return applier.Drain();
   };
 
   while (!stop) {
     auto wait = std::chrono::milliseconds(options.flush_ms) -
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_flush);
-    auto next = source->Next(std::max(wait, std::chrono::milliseconds(50)));
+    // Rows waiting for a busy applier: look again soon, so they leave as
+    // soon as it is free even if the source stays quiet.
+    if (options.eager_flush && batch.rows() > 0) wait = std::min(wait, std::chrono::milliseconds(10));
+    auto next = source->Next(std::max(wait, std::chrono::milliseconds(batch.rows() > 0 ? 1 : 50)));
     if (!next.ok()) {
-      Status flushed = flush();  // keep what is complete before reporting the error
+      Status flushed = flush_and_wait();  // keep what is complete before reporting the error
       if (!flushed.ok()) log.Error("flush before stopping failed: " + flushed.message());
       return next.status();
     }
@@ -102,7 +118,7 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
           // Rows before the DDL are applied with the old shape, rows after with the new.
-          SYNC_RETURN_IF_ERROR(flush());
+          SYNC_RETURN_IF_ERROR(flush_and_wait());
           SYNC_RETURN_IF_ERROR(
               ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
           continue;
@@ -131,9 +147,12 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         progress.events_applied.fetch_add(1, std::memory_order_relaxed);
       }
       if (txn.partial) {
-        SYNC_RETURN_IF_ERROR(sink->ApplyPartial(batch.changes()));
-        progress.rows_applied.fetch_add(batch.rows());
-        batch.Clear();
+        const size_t rows = batch.rows();
+        SYNC_RETURN_IF_ERROR(applier.Submit([&sink, &progress, changes = batch.Take(), rows]() -> Status {
+          SYNC_RETURN_IF_ERROR(sink->ApplyPartial(*changes));
+          progress.rows_applied.fetch_add(rows);
+          return Status::Ok();
+        }));
         continue;  // the rest of the transaction, and its commit, follow
       }
       batch_position = txn.commit_position;
@@ -141,15 +160,19 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
       position_moved = true;
     }
     bool due = Clock::now() - last_flush >= std::chrono::milliseconds(options.flush_ms);
-    if (batch.rows() >= size_t(options.batch_rows) || (due && (batch.rows() > 0 || position_moved)))
+    // Rows go out as soon as the applier is free: a lone transaction is not
+    // held back for flush_ms, and under load batches grow while the previous
+    // one is applied (group commit).
+    bool eager = options.eager_flush && batch.rows() > 0 && applier.Idle();
+    if (batch.rows() >= size_t(options.batch_rows) || eager || (due && (batch.rows() > 0 || position_moved)))
       SYNC_RETURN_IF_ERROR(flush());
-    if (due && batch.rows() == 0 && !position_moved) {
+    if (due && batch.rows() == 0 && !position_moved && applier.Idle()) {
       last_flush = Clock::now();
       // Idle: the source is caught up as of its last heartbeat.
       progress.last_source_commit_time = std::time(nullptr);
     }
   }
-  SYNC_RETURN_IF_ERROR(flush());
+  SYNC_RETURN_IF_ERROR(flush_and_wait());
   log.Info("real-time sync stopped at " + batch_position.ToString());
   return Status::Ok();
 }

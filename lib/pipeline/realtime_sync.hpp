@@ -2,8 +2,10 @@
 // Step 3, real-time synchronization: committed source transactions from the
 // binlog, turned into row changes of the bound tables, applied in batches of
 // whole transactions together with the checkpoint (Sink::ApplyBatch). A batch
-// is flushed when it holds `batch_rows` rows, after `flush_ms`, before a DDL,
-// and at stop.
+// is flushed when it holds `batch_rows` rows, after `flush_ms`, when the
+// applier thread is idle (eager_flush), before a DDL, and at stop. Batches are
+// applied on a thread of their own (AsyncApplier) in order, while the next
+// one is read.
 //
 // Changes already contained in a table's snapshot are skipped: a transaction
 // that committed at or before the table's snapshot position.
@@ -27,6 +29,9 @@ struct RealtimeOptions {
   uint32_t server_id = 0;
   int batch_rows = 10000;
   int flush_ms = 1000;
+  // Flush whenever the applier is idle instead of waiting for batch_rows or
+  // flush_ms (destinations where a small write costs little, e.g. PostgreSQL).
+  bool eager_flush = true;
   std::string task_id;
   std::string schema_file;  // where the tracked schemas are saved after each DDL
 };

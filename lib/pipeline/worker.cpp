@@ -45,14 +45,14 @@ class Reporter {
     thread_.join();
     Report();
   }
-  // A step's change is reported at once, not at the next tick: scripts poll
-  // `sync status` for "done".
+  // A step's change is written before the step goes on, not at the next
+  // tick: scripts poll `sync status` for "done" and "running".
   void SetStep(const std::string& step, const std::string& state) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       steps_[step] = state;
     }
-    cv_.notify_all();
+    Report();
   }
 
  private:
@@ -66,6 +66,7 @@ class Reporter {
     }
   }
   void Report() {
+    std::lock_guard<std::mutex> reporting(report_mu_);  // the tick thread and SetStep
     int64_t now = std::time(nullptr);
     uint64_t events = progress_.events_applied.load();
     double rate = now > last_report_ ? double(events - last_events_) / double(now - last_report_) : 0;
@@ -117,6 +118,7 @@ class Reporter {
   Progress& progress_;
   int64_t started_;
   std::mutex mu_;
+  std::mutex report_mu_;
   std::condition_variable cv_;
   bool done_ = false;
   std::map<std::string, std::string> steps_;

@@ -127,6 +127,24 @@ TEST_CASE("streams inserts, updates and deletes from a position, one transaction
   CHECK(!txns[2].gtid.empty());
 }
 
+TEST_CASE("Next returns on time while the source is quiet, between heartbeats") {
+  auto src = F().Open(F().Now());
+  // Drain what the dump sends first (artificial events, the current position).
+  for (int i = 0; i < 5; ++i) REQUIRE(src->Next(50ms).ok());
+  for (int i = 0; i < 10; ++i) {
+    auto begin = std::chrono::steady_clock::now();
+    auto t = src->Next(30ms);
+    auto took = std::chrono::steady_clock::now() - begin;
+    REQUIRE_MESSAGE(t.ok(), t.status().message());
+    CHECK_FALSE(t->has_value());
+    // Heartbeats come once a second: waiting for one would take far longer.
+    CHECK(took < 300ms);
+  }
+  F().server.Exec("INSERT INTO s.t VALUES (15, 'quiet')");
+  auto txns = Read(*src, 1);
+  CHECK(RowsOf(txns[0])[0].after[0] == Value(int64_t{15}));
+}
+
 TEST_CASE("streams from a GTID and resumes exactly after the given transaction") {
   F().server.Exec("INSERT INTO s.t VALUES (10, 'g1')");
   BinlogPosition after_first = F().Now();

@@ -68,8 +68,13 @@ Status BinlogSource::Reconnect(const Status& cause) {
 
 Result<std::optional<SourceTransaction>> BinlogSource::Next(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto raw = stream_.NextEvent();
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // Returns on time when the source is quiet, instead of blocking in
+    // NextEvent until its next heartbeat.
+    Result<bool> ready = stream_.WaitForData(std::max(left, std::chrono::milliseconds(0)));
+    if (ready.ok() && !*ready) break;  // quiet until the deadline
+    auto raw = ready.ok() ? stream_.NextEvent() : Result<std::vector<uint8_t>>(ready.status());
     if (!raw.ok()) {
       if (!raw.status().IsRetryable()) return raw.status();
       // The consumer has applied pieces of the open transaction; resuming

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -193,21 +194,48 @@ Status BinlogStream::SendCommand(uint8_t command, std::span<const uint8_t> paylo
   return Status::Ok();
 }
 
-Status BinlogStream::ReadExactly(uint8_t* out, size_t n) {
-  size_t got = 0;
-  while (got < n) {
+Status BinlogStream::Fill() {
+  constexpr size_t kBufferSize = 256 * 1024;
+  if (buffer_.size() != kBufferSize) buffer_.resize(kBufferSize);
+  buffer_begin_ = buffer_end_ = 0;
+  while (true) {
     struct pollfd p = {fd_, POLLIN, 0};
     int rc = ::poll(&p, 1, read_timeout_ms_);
     if (rc < 0 && errno == EINTR) continue;
     if (rc == 0)
       return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
                                  " s, not even a heartbeat; reconnecting");
-    ssize_t r = ::read(fd_, out + got, n - got);
+    ssize_t r = ::read(fd_, buffer_.data(), buffer_.size());
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return Status::Unavailable("the source closed the replication connection");
-    got += size_t(r);
+    buffer_end_ = size_t(r);
+    last_data_ = std::chrono::steady_clock::now();
+    return Status::Ok();
+  }
+}
+
+Status BinlogStream::ReadExactly(uint8_t* out, size_t n) {
+  while (n > 0) {
+    if (buffer_begin_ == buffer_end_) SYNC_RETURN_IF_ERROR(Fill());
+    const size_t take = std::min(n, buffer_end_ - buffer_begin_);
+    std::memcpy(out, buffer_.data() + buffer_begin_, take);
+    buffer_begin_ += take;
+    out += take;
+    n -= take;
   }
   return Status::Ok();
+}
+
+Result<bool> BinlogStream::WaitForData(std::chrono::milliseconds timeout) {
+  if (buffer_begin_ < buffer_end_) return true;
+  struct pollfd p = {fd_, POLLIN, 0};
+  int rc = ::poll(&p, 1, int(std::max<int64_t>(0, timeout.count())));
+  if (rc > 0) return true;
+  if (rc < 0 && errno != EINTR) return Status::Unavailable(std::string("waiting for the source: ") + std::strerror(errno));
+  if (std::chrono::steady_clock::now() - last_data_ > std::chrono::milliseconds(read_timeout_ms_))
+    return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
+                               " s, not even a heartbeat; reconnecting");
+  return false;
 }
 
 Result<std::vector<uint8_t>> BinlogStream::ReadPacket() {

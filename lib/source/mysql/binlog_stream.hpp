@@ -11,6 +11,7 @@
 //
 // Not thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -45,6 +46,11 @@ class BinlogStream {
   // like any other event. kUnavailable when the connection drops or times out;
   // a server-side error (e.g. purged binlog) is kFailedPrecondition.
   Result<std::vector<uint8_t>> NextEvent();
+  // Whether an event has started to arrive within `timeout` (true at once
+  // when bytes are already buffered), so a caller can flush while the source
+  // is quiet instead of blocking in NextEvent until the next heartbeat.
+  // kUnavailable when nothing at all came for read_timeout_seconds.
+  Result<bool> WaitForData(std::chrono::milliseconds timeout);
   bool is_mariadb() const { return mariadb_; }
   // Whether events carry a CRC32 (binlog_checksum=CRC32). The stream's first
   // event, an artificial ROTATE, comes before any FORMAT_DESCRIPTION, so the
@@ -59,6 +65,8 @@ class BinlogStream {
   Status SendCommand(uint8_t command, std::span<const uint8_t> payload);
   Result<std::vector<uint8_t>> ReadPacket();
   Status ReadExactly(uint8_t* out, size_t n);
+  // Reads what the socket has (up to the buffer's size) into buffer_.
+  Status Fill();
 
   Connection conn_;
   int fd_ = -1;
@@ -67,6 +75,11 @@ class BinlogStream {
   bool crc32_ = false;
   BinlogPosition start_;  // for error messages
   bool use_gtid_ = false;
+  // Socket reads go through this buffer: one read() brings many small events
+  // instead of two system calls per packet.
+  std::vector<uint8_t> buffer_;
+  size_t buffer_begin_ = 0, buffer_end_ = 0;
+  std::chrono::steady_clock::time_point last_data_ = std::chrono::steady_clock::now();
 };
 
 // COM_BINLOG_DUMP_GTID's encoding of a MySQL GTID set ("uuid:1-5:7,uuid2:1").
