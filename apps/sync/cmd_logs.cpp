@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "commands.hpp"
+#include "core/log_follower.hpp"
 
 namespace dbsync::app {
 
@@ -29,24 +29,16 @@ void SetupLogsCommand(CLI::App& app, CommandContext& ctx) {
       ctx.exit_code = ReportError(ctx, task.status());
       return;
     }
-    std::ifstream in(task->dir.WorkerLog());
-    std::vector<std::string> tail;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (opts->lines > 0) {
-        tail.push_back(line);
-        if (int(tail.size()) > opts->lines) tail.erase(tail.begin());
-      } else {
-        std::cout << line << "\n";
-      }
-    }
-    for (const auto& l : tail) std::cout << l << "\n";
+    // One reader for what is there and what comes: no line falls between.
+    LogFollower follower(task->dir.WorkerLog(), /*from_start=*/true);
+    std::vector<std::string> existing = follower.ReadNewLines();
+    size_t first = opts->lines > 0 && existing.size() > size_t(opts->lines) ? existing.size() - opts->lines : 0;
+    for (size_t i = first; i < existing.size(); ++i) std::cout << existing[i] << "\n";
     std::cout << std::flush;
     while (opts->follow) {
-      in.clear();
-      while (std::getline(in, line)) std::cout << line << std::endl;
-      if (in.bad()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      for (const auto& l : follower.ReadNewLines()) std::cout << l << "\n";
+      std::cout << std::flush;
     }
   });
 }

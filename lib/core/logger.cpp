@@ -1,6 +1,7 @@
 #include "core/logger.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,15 +41,31 @@ void Logger::Write(Level level, const std::string& message) {
   const char* tag = level == Level::kInfo ? "INFO " : level == Level::kWarn ? "WARN " : "ERROR";
   std::lock_guard<std::mutex> lock(mu_);
   std::string text = redactor_.Apply(message);
+  // The supervisor and the worker append to the same file: when the other
+  // one rotated it, follow it to the new file instead of writing into `.1`.
+  if (file_ && !IsCurrentLocked()) {
+    std::fclose(file_);
+    OpenLocked();
+  }
   if (!file_) return;
   std::fprintf(file_, "%s %s %s\n", stamp, tag, text.c_str());
   std::fflush(file_);
   struct stat st;
   if (::fstat(::fileno(file_), &st) == 0 && size_t(st.st_size) >= max_bytes_) {
+    // flock on the file both writers have open: only one of them renames it,
+    // and only if nobody did already (else a fresh file would overwrite `.1`).
+    ::flock(::fileno(file_), LOCK_EX);
+    if (IsCurrentLocked()) ::rename(path_.c_str(), (path_ + ".1").c_str());
+    ::flock(::fileno(file_), LOCK_UN);
     std::fclose(file_);
-    ::rename(path_.c_str(), (path_ + ".1").c_str());
     OpenLocked();
   }
+}
+
+bool Logger::IsCurrentLocked() {
+  struct stat ours, named;
+  if (::fstat(::fileno(file_), &ours) != 0 || ::stat(path_.c_str(), &named) != 0) return false;
+  return ours.st_ino == named.st_ino && ours.st_dev == named.st_dev;
 }
 
 }  // namespace dbsync

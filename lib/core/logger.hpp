@@ -1,6 +1,7 @@
 #pragma once
 // The worker's log: timestamped lines appended to a file, rotated by size,
-// with every known secret replaced by ***. Thread-safe.
+// with every known secret replaced by ***. Thread-safe, and safe for several
+// processes appending to the same file (the supervisor and its worker).
 
 #include <cstdio>
 #include <mutex>
@@ -29,6 +30,8 @@ class Logger {
 
  private:
   void OpenLocked();
+  // Whether our open file is still the one at `path_` (not rotated away).
+  bool IsCurrentLocked();
 
   std::mutex mu_;
   std::string path_;
