@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/binlog_position.hpp"
+
 namespace dbsync::pipeline {
 
 struct TableProgress {
@@ -29,7 +31,9 @@ struct Progress {
   std::atomic<int64_t> last_source_commit_time{0};  // epoch seconds of the last applied transaction
   std::atomic<int64_t> last_apply_time{0};
   std::mutex position_mu;
-  std::string position;  // last checkpointed position, text
+  std::string position;       // last checkpointed position, text
+  BinlogPosition checkpoint;  // the same, for checkpoint.json
+  uint64_t checkpoint_version = 0;  // bumped with every new checkpoint
 
   std::shared_ptr<TableProgress> Table(const std::string& name);
   nlohmann::json TablesJson();

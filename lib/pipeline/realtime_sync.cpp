@@ -67,6 +67,12 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         return mysql::EnrichTableMap(tm, it->second->source);
       });
   log.Info("real-time sync from " + start.ToString());
+  {
+    std::lock_guard<std::mutex> lock(progress.position_mu);  // durable already: the data up to it is
+    progress.position = start.ToString();
+    progress.checkpoint = start;
+    ++progress.checkpoint_version;
+  }
 
   Batch batch;
   BinlogPosition batch_position = start;
@@ -86,6 +92,8 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
       progress.last_apply_time = std::time(nullptr);
       std::lock_guard<std::mutex> lock(progress.position_mu);
       progress.position = position.ToString();
+      progress.checkpoint = position;
+      ++progress.checkpoint_version;
       return Status::Ok();
     }));
     position_moved = false;

@@ -82,9 +82,22 @@ class Reporter {
     }
     int64_t commit = progress_.last_source_commit_time.load();
     std::string position;
+    std::optional<BinlogPosition> new_checkpoint;
     {
       std::lock_guard<std::mutex> lock(progress_.position_mu);
       position = progress_.position;
+      if (progress_.checkpoint_version != checkpoint_version_) {
+        checkpoint_version_ = progress_.checkpoint_version;
+        new_checkpoint = progress_.checkpoint;
+      }
+    }
+    // A copy for people and scripts, at most once a tick; the worker itself
+    // resumes from the destination's record, which commits with the data.
+    if (new_checkpoint) {
+      json c = {{"position", new_checkpoint->ToJson()},
+                {"recorded_at", state::NowIso8601()},
+                {"durable_in", "the destination's sync_state.checkpoint (authoritative)"}};
+      (void)WriteFileAtomically(dir_.CheckpointFile(), c.dump(2) + "\n");
     }
     if (steps.contains("realtime_sync")) {
       steps["realtime_sync"]["lag_seconds"] = commit ? std::max<int64_t>(0, now - commit) : -1;
@@ -123,6 +136,7 @@ class Reporter {
   bool done_ = false;
   std::map<std::string, std::string> steps_;
   uint64_t last_events_ = 0;
+  uint64_t checkpoint_version_ = 0;
   int64_t last_report_ = 0;
   double rate_ = 0;
   json base_ = json::object();

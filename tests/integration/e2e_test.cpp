@@ -5,9 +5,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
-#include <nlohmann/json.hpp>
 #include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -167,6 +169,19 @@ TEST_CASE("start copies, streams changes, and stop checkpoints") {
   REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
   CHECK(Converges({"orders"}));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  // checkpoint.json mirrors the destination's checkpoint once the worker stopped.
+  const std::string checkpoint_file = E().cli.home() + "/tasks/" + id + "/checkpoint.json";
+  struct stat file_stat;
+  REQUIRE(stat(checkpoint_file.c_str(), &file_stat) == 0);
+  CHECK((file_stat.st_mode & 0777) == 0600);
+  std::ifstream checkpoint_in(checkpoint_file);
+  json checkpoint = json::parse(checkpoint_in, nullptr, false);
+  REQUIRE_FALSE(checkpoint.is_discarded());
+  CHECK(checkpoint["position"]["file"].get<std::string>() + ":" +
+            std::to_string(checkpoint["position"]["offset"].get<uint64_t>()) ==
+        E().pg.Scalar("SELECT binlog_file || ':' || binlog_offset FROM sync_state.checkpoint WHERE task_id = '" + id +
+                          "'",
+                      "dw"));
   auto logs = E().cli.Run({"logs", id});
   CHECK(logs.out.find("real-time sync from") != std::string::npos);
   CHECK(logs.out.find("repl-pw") == std::string::npos);
