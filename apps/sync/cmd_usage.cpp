@@ -1,13 +1,11 @@
 // sync usage [TASK]: metering per run id (the billing analogue).
 
-#include <dirent.h>
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
-#include "core/atomic_file.hpp"
+#include "state/usage_archive.hpp"
 
 namespace dbsync::app {
 namespace {
@@ -15,22 +13,15 @@ namespace {
 // One worker counts as one compute unit while it runs.
 constexpr double kComputeUnitsPerWorker = 1.0;
 
-nlohmann::json RunsOf(const state::TaskRecord& task) {
-  nlohmann::json runs = nlohmann::json::array();
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(task.dir.RunsDir(), ec)) {
-    if (e.path().extension() != ".json") continue;
-    auto text = ReadFile(e.path().string());
-    if (!text.ok()) continue;
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded()) continue;
-    j["task"] = task.dir.id;
-    j["cu_hours"] = j.value("running_seconds", 0) / 3600.0 * kComputeUnitsPerWorker;
-    runs.push_back(j);
+// Run records with the task they belong to and their compute-unit hours.
+void AddRuns(const std::string& task_id, const std::string& deleted_at, const nlohmann::json& records,
+             nlohmann::json* runs) {
+  for (auto r : records) {
+    r["task"] = task_id;
+    if (!deleted_at.empty()) r["task_deleted_at"] = deleted_at;
+    r["cu_hours"] = r.value("running_seconds", 0) / 3600.0 * kComputeUnitsPerWorker;
+    runs->push_back(std::move(r));
   }
-  std::sort(runs.begin(), runs.end(),
-            [](const auto& a, const auto& b) { return a.value("started_at", 0) < b.value("started_at", 0); });
-  return runs;
 }
 
 }  // namespace
@@ -42,35 +33,46 @@ void SetupUsageCommand(CLI::App& app, CommandContext& ctx) {
   AddOutputOption(*cmd, ctx);
   cmd->footer("A run is one `sync start` (worker restarts within it included).\nEXIT STATUS: 0 ok, 3 task not found.");
   cmd->callback([&ctx, task_arg] {
-    std::vector<state::TaskRecord> tasks;
+    const std::string home = state::ResolveHome(ctx.global.common.home);
+    nlohmann::json runs = nlohmann::json::array();
     if (task_arg->empty()) {
       auto all = ops::ListTasks(ctx.global.common);
       if (!all.ok()) {
         ctx.exit_code = ReportError(ctx, all.status());
         return;
       }
-      tasks = std::move(all).value();
+      for (const auto& t : *all) AddRuns(t.dir.id, "", state::ReadRunRecords(t.dir.RunsDir()), &runs);
+      for (const auto& gone : state::ArchivedUsage(home)) AddRuns(gone.id, gone.deleted_at, gone.runs, &runs);
     } else {
       auto one = ops::FindTask(ctx.global.common, *task_arg);
-      if (!one.ok()) {
-        ctx.exit_code = ReportError(ctx, one.status());
-        return;
+      if (one.ok()) {
+        AddRuns(one->dir.id, "", state::ReadRunRecords(one->dir.RunsDir()), &runs);
+      } else {
+        // A deleted task is still billed: look it up in the usage archive.
+        bool found = false;
+        for (const auto& gone : state::ArchivedUsage(home)) {
+          if (gone.id != *task_arg && gone.name != *task_arg) continue;
+          AddRuns(gone.id, gone.deleted_at, gone.runs, &runs);
+          found = true;
+        }
+        if (!found) {
+          ctx.exit_code = ReportError(ctx, one.status());
+          return;
+        }
       }
-      tasks.push_back(std::move(one).value());
     }
-    nlohmann::json runs = nlohmann::json::array();
-    for (const auto& t : tasks)
-      for (auto& r : RunsOf(t)) runs.push_back(r);
     if (ctx.global.output == OutputFormat::kJson) {
       std::cout << runs.dump() << "\n";
       return;
     }
     std::cout << fmt::format("{:<9} {:<24} {:>10} {:>12} {:>12} {:>12} {:>8}\n", "TASK", "RUN", "SECONDS", "COPIED",
                              "APPLIED", "BYTES", "CU-H");
-    for (const auto& r : runs)
-      std::cout << fmt::format("{:<9} {:<24} {:>10} {:>12} {:>12} {:>12} {:>8.3f}\n", r.value("task", ""),
+    for (const auto& r : runs) {
+      std::string note = r.contains("task_deleted_at") ? "  (task deleted " + r.value("task_deleted_at", "") + ")" : "";
+      std::cout << fmt::format("{:<9} {:<24} {:>10} {:>12} {:>12} {:>12} {:>8.3f}{}\n", r.value("task", ""),
                                r.value("run_id", ""), r.value("running_seconds", 0), r.value("rows_copied", 0),
-                               r.value("rows_applied", 0), r.value("bytes_read", 0), r.value("cu_hours", 0.0));
+                               r.value("rows_applied", 0), r.value("bytes_read", 0), r.value("cu_hours", 0.0), note);
+    }
   });
 }
 

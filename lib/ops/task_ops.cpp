@@ -4,6 +4,7 @@
 #include "config/task_spec_yaml.hpp"
 #include "core/atomic_file.hpp"
 #include "ops/task_lifecycle.hpp"
+#include "state/usage_archive.hpp"
 
 namespace dbsync::ops {
 
@@ -44,6 +45,8 @@ Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task) {
     if (!stopped.ok() && stopped.code() != StatusCode::kFailedPrecondition) return stopped;
   }
   SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+  // Metering is finalized, not forgotten: the run records outlive the task.
+  SYNC_RETURN_IF_ERROR(state::ArchiveUsage(store.home(), task).WithContext("keeping the task's usage records"));
   return store.Remove(task);
 }
 

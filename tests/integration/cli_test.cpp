@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/atomic_file.hpp"
 #include "harness/servers.hpp"
 #include "state/file_lock.hpp"
 
@@ -196,6 +197,40 @@ TEST_CASE("delete needs confirmation: --yes for scripts, refused without a termi
   CHECK(cli.Run({"status", id}).exit_code == 3);
   // The name is free again.
   CreateTask(cli, "doomed");
+}
+
+TEST_CASE("usage reports every run, and keeps a deleted task's runs") {
+  SyncCli cli;
+  std::string id = CreateTask(cli, "metered");
+  // A run record as the worker writes it (runs/<run>.json).
+  dbsync::WriteFileAtomically(cli.home() + "/tasks/" + id + "/runs/r20261125T000000abcd.json",
+                      R"({"run_id": "r20261125T000000abcd", "started_at": 1764028800, "running_seconds": 7200,
+                          "rows_copied": 1000, "rows_applied": 50, "bytes_read": 4096, "workers": 1})")
+      .ok();
+  auto before = cli.Run({"usage", "-o", "json", id});
+  REQUIRE(before.exit_code == 0);
+  auto runs = json::parse(before.out);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["cu_hours"] == 2.0);
+  CHECK(runs[0]["rows_copied"] == 1000);
+  CHECK_FALSE(runs[0].contains("task_deleted_at"));
+
+  REQUIRE(cli.Run({"delete", "--yes", id}).exit_code == 0);
+  for (const std::string& by : {id, std::string("metered")}) {
+    auto after = cli.Run({"usage", "-o", "json", by});
+    REQUIRE_MESSAGE(after.exit_code == 0, after.err);
+    auto kept = json::parse(after.out);
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0]["run_id"] == "r20261125T000000abcd");
+    CHECK(kept[0]["task"] == id);
+    CHECK(kept[0]["running_seconds"] == 7200);
+    CHECK(kept[0].contains("task_deleted_at"));
+  }
+  auto all = cli.Run({"usage"});
+  CHECK(all.out.find("r20261125T000000abcd") != std::string::npos);
+  CHECK(all.out.find("(task deleted ") != std::string::npos);
+  CHECK(Mode(cli.home() + "/usage/" + id + "/task.json") == 0600);
+  CHECK(cli.Run({"usage", "never-existed"}).exit_code == 3);
 }
 
 TEST_CASE("delete on a terminal asks for the task name") {
