@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "core/fd_ostream.hpp"
 #include "source/mysql/binlog/binlog_dump.hpp"
 
 namespace dbsync::app {
@@ -39,8 +40,10 @@ void SetupBinlogCommand(CLI::App& app, CommandContext& ctx) {
     dump_opts.verify_checksum = !opts->no_verify;
     dump_opts.format =
         ctx.global.output == OutputFormat::kJson ? binlog::DumpFormat::kJson : binlog::DumpFormat::kText;
-    Status s = binlog::DumpBinlogFile(opts->file, dump_opts, std::cout);
     std::cout.flush();
+    FdOstream out(STDOUT_FILENO);
+    Status s = binlog::DumpBinlogFile(opts->file, dump_opts, out);
+    out.flush();
     // A missing file is a usage error here, not exit 3 ("task not found").
     if (s.code() == StatusCode::kNotFound) s = Status::InvalidArgument(s.message());
     if (!s.ok()) ctx.exit_code = ReportError(ctx, s);

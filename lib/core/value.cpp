@@ -52,7 +52,9 @@ std::string DateTimeText(const DateTime& d, char sep) {
 
 // mysqlbinlog's quoting: control bytes as \xNN, everything else verbatim.
 std::string Quoted(const std::string& s) {
-  std::string out = "'";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
   for (unsigned char c : s) {
     if (c > 0x1F) {
       out += static_cast<char>(c);
@@ -62,7 +64,8 @@ std::string Quoted(const std::string& s) {
       out += hex;
     }
   }
-  return out + "'";
+  out += '\'';
+  return out;
 }
 
 std::string BitString(uint64_t bits, unsigned width) {

@@ -98,6 +98,9 @@ std::string Summary(const BinlogEvent& e) {
 // applied; those columns print as mysqlbinlog does, JSON_REPLACE(@2, ...) unquoted.
 void PrintImage(const std::vector<Value>& values, const std::vector<bool>& present, const RowChange* diffs,
                 std::ostream& out) {
+  // One write per image: stream insertion per fragment dominated the dump.
+  std::string text;
+  text.reserve(64 * values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (!present[i]) continue;
     bool raw = false;
@@ -107,8 +110,13 @@ void PrintImage(const std::vector<Value>& values, const std::vector<bool>& prese
                                         column) == diffs->json_diffs_applied.end();
       }
     }
-    out << "###   @" << (i + 1) << "=" << (raw ? values[i].as<Json>().text : values[i].ToString()) << "\n";
+    text += "###   @";
+    text += std::to_string(i + 1);
+    text += '=';
+    text += raw ? values[i].as<Json>().text : values[i].ToString();
+    text += '\n';
   }
+  out.write(text.data(), std::streamsize(text.size()));
 }
 
 void PrintRows(const RowsEvent& r, std::ostream& out) {
