@@ -31,6 +31,11 @@ Status AsyncApplier::Drain() {
   return error_;
 }
 
+Status AsyncApplier::FirstError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
 bool AsyncApplier::Idle() {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.empty() && !running_;

@@ -33,6 +33,8 @@ class AsyncApplier {
   Status Drain();
   // No task running or waiting: a batch submitted now is applied at once.
   bool Idle();
+  // The first failure so far, without waiting (OK if none).
+  Status FirstError();
 
  private:
   void Loop();

@@ -174,6 +174,9 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     bool eager = options.eager_flush && batch.rows() > 0 && applier.Idle();
     if (batch.rows() >= size_t(options.batch_rows) || eager || (due && (batch.rows() > 0 || position_moved)))
       SYNC_RETURN_IF_ERROR(flush());
+    // A failed write is noticed while the source is quiet too, so the worker
+    // restarts now rather than at the next transaction.
+    if (due) SYNC_RETURN_IF_ERROR(applier.FirstError());
     if (due && batch.rows() == 0 && !position_moved && applier.Idle()) {
       last_flush = Clock::now();
       // Idle: the source is caught up as of its last heartbeat.

@@ -60,6 +60,7 @@ TEST_CASE("after a failed task nothing more runs and the failure is returned") {
   REQUIRE(applier.Submit([] { return Status::Unavailable("destination went away"); }).ok());
   Status drained = applier.Drain();
   CHECK(drained.code() == StatusCode::kUnavailable);
+  CHECK(applier.FirstError().code() == StatusCode::kUnavailable);  // known without waiting once it happened
   CHECK(drained.message() == "destination went away");
   Status submitted = applier.Submit([&] {
     ++after;
