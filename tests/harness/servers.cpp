@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <thread>
 
@@ -73,6 +74,7 @@ void MariaDbServer::Start() {
   if (::geteuid() == 0) argv.push_back("--user=root");
   for (const auto& a : extra_args_) argv.push_back(a);
   process_ = ChildProcess::Spawn(argv);
+  stopped_ = false;
   std::string sock = dir_ + "/mysqld.sock";
   bool up = WaitUntil([&] {
     if (!process_.Running()) return false;
@@ -87,6 +89,7 @@ void MariaDbServer::Start() {
 }
 
 void MariaDbServer::Stop() {
+  stopped_ = true;
   if (process_.Running()) {
     process_.Signal(SIGTERM);
     process_.Wait();
@@ -94,6 +97,14 @@ void MariaDbServer::Stop() {
 }
 
 MariaDbServer::~MariaDbServer() {
+  // A server that died under a test (a crash) takes its error log with the
+  // temporary directory: keep its end where the test output shows it.
+  if (!stopped_ && !process_.Running()) {
+    std::string log = ReadText(dir_ + "/mysqld.err");
+    if (log.size() > 8000) log = log.substr(log.size() - 8000);
+    std::fprintf(stderr, "test MariaDB on port %d died during the test; the end of its error log:\n%s\n", port_,
+                 log.c_str());
+  }
   Stop();
   RemoveTree(dir_);
 }

@@ -41,6 +41,7 @@ class MariaDbServer {
   int port_ = 0;
   std::vector<std::string> extra_args_;
   ChildProcess process_;
+  bool stopped_ = false;  // by us: a server gone without it crashed
 };
 
 class PostgresServer {
