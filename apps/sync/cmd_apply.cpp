@@ -21,8 +21,8 @@ void SetupApplyCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--dry-run", opts->dry_run, "print the plan and change nothing");
   AddOutputOption(*cmd, ctx);
   cmd->footer(
-      "Source, destination and name mapping cannot change (that is a new task). A running worker is\n"
-      "restarted with the new spec; the other tables resume from the checkpoint after the new ones are copied.\n"
+      "Source, destination and name mapping cannot change (that is a new task). A running worker applies\n"
+      "the spec without stopping: added tables are copied while the others keep streaming.\n"
       "EXIT STATUS: 0 applied (or planned), 2 invalid spec or forbidden change, 3 task not found, 4 busy,\n"
       "5 cannot connect to the source.");
   cmd->callback([&ctx, opts] {
@@ -50,8 +50,8 @@ void SetupApplyCommand(CLI::App& app, CommandContext& ctx) {
     for (const auto& t : plan->kept) std::cout << "  = " << t << "  keeps streaming\n";
     if (!plan->settings.empty()) std::cout << "  changed: " << Join(plan->settings, ", ") << "\n";
     if (plan->restart_worker)
-      std::cout << (opts->dry_run ? "the running worker would restart with the new spec\n"
-                                  : "the running worker restarts with the new spec\n");
+      std::cout << (opts->dry_run ? "the running worker would apply it without stopping\n"
+                                  : "the running worker applies it without stopping\n");
   });
 }
 

@@ -73,6 +73,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
 
   std::map<std::string, int> per_destination;
   for (const auto& t : tables) ++per_destination[t.dest_schema + "." + t.dest_table];
+  for (const auto& d : options.other_destinations) ++per_destination[d];
   std::deque<WorkItem> queue;
   for (const auto& t : tables) {
     auto p = progress.Table(t.SourceName());

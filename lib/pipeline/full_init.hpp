@@ -24,6 +24,9 @@ struct FullInitOptions {
   uint64_t chunk_rows = 100000;
   std::string plan_dir;  // <task>/snapshot
   std::string task_id;
+  // Destination tables ("schema.table") of bound tables not copied in this
+  // call: a copied table that shares one is never emptied first.
+  std::vector<std::string> other_destinations;
 };
 
 // Copies every table; returns each table's snapshot position: the binlog

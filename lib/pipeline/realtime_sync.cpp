@@ -1,9 +1,13 @@
 #include "pipeline/realtime_sync.hpp"
 
 #include <chrono>
+#include <set>
 
 #include "pipeline/async_applier.hpp"
+#include "pipeline/background_copy.hpp"
 #include "pipeline/ddl_applier.hpp"
+#include "pipeline/table_binding.hpp"
+#include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
 namespace {
@@ -37,8 +41,10 @@ class Batch {
 }  // namespace
 
 Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
-                       const BinlogPosition& start, const std::map<std::string, BinlogPosition>& snapshot_positions,
-                       const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop) {
+                       const BinlogPosition& start, const std::map<std::string, BinlogPosition>& skip_positions,
+                       const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop,
+                       bool* restart) {
+  *restart = false;
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, options.task_id));
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
   SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(spec, meta, options.schema_file, log));
@@ -81,19 +87,24 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
   auto last_flush = Clock::now();
   // Declared after the sink: destroyed (its tasks finished) before it.
   AsyncApplier applier;
+  std::unique_ptr<BackgroundCopy> copy;  // tables added by `sync apply`, being copied
+  bool piece_open = false;               // pieces of a large transaction sent, its commit not yet
+  BinlogPosition held_at;
   auto flush = [&]() -> Status {
     if (batch.rows() == 0 && !position_moved) return Status::Ok();
     const size_t rows = batch.rows();
     SYNC_RETURN_IF_ERROR(applier.Submit([&sink, &progress, changes = batch.Take(), position = batch_position,
-                                         commit_time = batch_commit_time, rows]() -> Status {
+                                         commit_time = batch_commit_time, rows, held = copy != nullptr]() -> Status {
       SYNC_RETURN_IF_ERROR(sink->ApplyBatch(*changes, position));
       progress.rows_applied.fetch_add(rows);
       if (commit_time) progress.last_source_commit_time = commit_time;
       progress.last_apply_time = std::time(nullptr);
       std::lock_guard<std::mutex> lock(progress.position_mu);
       progress.position = position.ToString();
-      progress.checkpoint = position;
-      ++progress.checkpoint_version;
+      if (!held) {  // a held checkpoint did not move
+        progress.checkpoint = position;
+        ++progress.checkpoint_version;
+      }
       return Status::Ok();
     }));
     position_moved = false;
@@ -106,8 +117,58 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     SYNC_RETURN_IF_ERROR(flush());
     return applier.Drain();
   };
+  // `sync apply`: true when real-time sync must start again (see the header).
+  auto apply_spec = [&]() -> Result<bool> {
+    SYNC_RETURN_IF_ERROR(flush_and_wait());
+    if (copy) return true;
+    SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(options.home));
+    SYNC_ASSIGN_OR_RETURN(auto task, store.Find(options.task_id));
+    SYNC_ASSIGN_OR_RETURN(auto bound, BindTables(task.spec, meta));
+    std::set<std::string> selected;
+    std::vector<sink::TableBinding> added;
+    for (const auto& b : bound) {
+      selected.insert(b.SourceName());
+      if (!by_name.count(b.SourceName())) added.push_back(b);
+    }
+    for (auto it = by_name.begin(); it != by_name.end();) {
+      if (selected.count(it->first)) {
+        ++it;
+        continue;
+      }
+      log.Info("sync apply: " + it->first + " left the task; its changes are no longer applied");
+      it = by_name.erase(it);
+    }
+    if (added.empty()) return true;  // other settings: they take effect when real-time sync starts again
+    for (const auto& t : added) {
+      SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
+      log.Info("sync apply: schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
+    }
+    position_moved = true;  // the checkpoint S0 is written before it is held
+    SYNC_RETURN_IF_ERROR(flush_and_wait());
+    std::vector<std::string> streaming;
+    for (const auto& [name, binding] : by_name) streaming.push_back(name);
+    sink->HoldCheckpoint(streaming);
+    held_at = batch_position;
+    log.Info("sync apply: copying " + std::to_string(added.size()) + " added table(s) while " +
+             std::to_string(streaming.size()) + " stream on; checkpoint held at " + held_at.ToString());
+    FullInitOptions init = options.init;
+    for (const auto& [name, binding] : by_name) init.other_destinations.push_back(binding->dest_schema + "." + binding->dest_table);
+    copy = std::make_unique<BackgroundCopy>(task.spec, std::move(added), init, log, progress);
+    return false;
+  };
 
   while (!stop) {
+    // Between transactions only: pieces of a large one commit together.
+    if (!piece_open && options.reload && options.reload->exchange(false)) {
+      SYNC_ASSIGN_OR_RETURN(bool again, apply_spec());
+      if (again) break;
+    }
+    if (!piece_open && copy && copy->done()) {
+      SYNC_RETURN_IF_ERROR(copy->status());
+      log.Info("sync apply: the added tables are copied; real-time sync starts again from the held checkpoint " +
+               held_at.ToString() + " to catch them up");
+      break;
+    }
     auto wait = std::chrono::milliseconds(options.flush_ms) -
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_flush);
     // Rows waiting for a busy applier: look again soon, so they leave as
@@ -127,6 +188,11 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
           // Rows before the DDL are applied with the old shape, rows after with the new.
           SYNC_RETURN_IF_ERROR(flush_and_wait());
+          if (copy) {  // the held checkpoint must not move: finish the copy first, in order
+            log.Info("sync apply: DDL while added tables are copied; finishing their copy before going on");
+            *restart = true;
+            return Status::Ok();
+          }
           SYNC_RETURN_IF_ERROR(
               ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
           continue;
@@ -135,8 +201,8 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         if (!rows || !rows->table) continue;
         auto it = by_name.find(rows->table->database + "." + rows->table->table);
         if (it == by_name.end()) continue;
-        auto snap = snapshot_positions.find(it->first);
-        if (snap != snapshot_positions.end() && !snap->second.empty() &&
+        auto snap = skip_positions.find(it->first);
+        if (snap != skip_positions.end() && !snap->second.empty() &&
             txn.commit_position.Compare(snap->second) <= 0)
           continue;  // already in the snapshot
         if (!rows->full_image)
@@ -154,6 +220,7 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         }
         progress.events_applied.fetch_add(1, std::memory_order_relaxed);
       }
+      piece_open = txn.partial;
       if (txn.partial) {
         const size_t rows = batch.rows();
         SYNC_RETURN_IF_ERROR(applier.Submit([&sink, &progress, changes = batch.Take(), rows]() -> Status {
@@ -184,6 +251,10 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     }
   }
   SYNC_RETURN_IF_ERROR(flush_and_wait());
+  if (!stop) {
+    *restart = true;
+    return Status::Ok();
+  }
   log.Info("real-time sync stopped at " + batch_position.ToString());
   return Status::Ok();
 }

@@ -19,13 +19,13 @@ namespace dbsync::pipeline {
 namespace {
 
 std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};  // sync apply: restart the worker with the new spec
 std::atomic<pid_t> g_worker{0};
 
+// sync apply: the running worker applies the stored spec itself, so the
+// tables that stay keep streaming; a worker started later reads it anyway.
 void OnReloadSignal(int) {
-  g_reload = true;
   pid_t w = g_worker.load();
-  if (w > 0) ::kill(w, SIGTERM);
+  if (w > 0) ::kill(w, SIGHUP);
 }
 
 void OnStopSignal(int) {
@@ -45,12 +45,18 @@ void InstallStopHandlers(void (*handler)(int)) {
 constexpr int kExitPermanent = 76;
 constexpr int kExitBusy = 75;
 std::atomic<bool> g_worker_stop{false};
+std::atomic<bool> g_worker_reload{false};
 void OnWorkerStopSignal(int) { g_worker_stop = true; }
+void OnWorkerReloadSignal(int) { g_worker_reload = true; }
 
 // Runs in the forked child: the worker proper.
 [[noreturn]] void WorkerMain(const SuperviseOptions& o) {
   InstallStopHandlers(OnWorkerStopSignal);
-  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop);
+  struct sigaction reload = {};
+  reload.sa_handler = OnWorkerReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  ::sigaction(SIGHUP, &reload, nullptr);
+  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload);
   if (s.ok()) ::_exit(0);
   if (s.code() == StatusCode::kBusy) ::_exit(kExitBusy);
   // A restart cannot fix a bad spec, a refused login, a purged binlog or a
@@ -90,7 +96,6 @@ Status Supervise(const SuperviseOptions& o) {
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
-    g_reload = false;
     pid_t pid = ::fork();
     if (pid < 0) return Status::Internal("cannot fork the worker process");
     if (pid == 0) WorkerMain(o);
@@ -102,10 +107,6 @@ Status Supervise(const SuperviseOptions& o) {
     g_worker = 0;
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (clean && g_stop) break;
-    if (clean && g_reload.exchange(false)) {
-      log.Info("restarting the worker with the applied spec");
-      continue;
-    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBusy) {
       final_status = Status::Busy("another worker is already running this task");
       failed = true;

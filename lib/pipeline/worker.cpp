@@ -143,8 +143,10 @@ class Reporter {
   std::thread thread_;
 };
 
-Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log, Reporter& reporter,
-                Progress& progress, const std::atomic<bool>& stop) {
+// One pass over the steps with the spec as stored now; *restart when real-time
+// sync asks to begin again (`sync apply`, see realtime_sync.hpp).
+Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log, Reporter& reporter,
+                    Progress& progress, const std::atomic<bool>& stop, std::atomic<bool>* reload, bool* restart) {
   const auto& spec = task.spec;
   SYNC_ASSIGN_OR_RETURN(std::string src_password, config::ResolveSecret(spec.source.password));
   SYNC_ASSIGN_OR_RETURN(std::string dst_password, config::ResolveSecret(spec.destination.password));
@@ -183,6 +185,13 @@ Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger&
       if (start.empty() || (!pos.empty() && pos.Compare(start) < 0)) start = pos;
   }
   if (start.empty()) return Status::Internal("no source position to start the binlog from");
+  // Tables that streamed on while added ones were copied are applied beyond
+  // the held checkpoint: each skips up to its own position.
+  SYNC_ASSIGN_OR_RETURN(auto applied, sink->LoadTablePositions());
+  for (auto& [name, pos] : positions) {
+    auto it = applied.find(name);
+    if (it != applied.end() && (pos.empty() || it->second.Compare(pos) > 0)) pos = it->second;
+  }
   reporter.SetStep("realtime_sync", "running");
   RealtimeOptions rt;
   rt.source = source;
@@ -191,14 +200,30 @@ Status RunSteps(const WorkerContext& ctx, const state::TaskRecord& task, Logger&
   rt.flush_ms = spec.runtime.flush_ms;
   rt.task_id = ctx.task_id;
   rt.schema_file = task.dir.Root() + "/schema.json";
-  Status s = RunRealtimeSync(spec, tables, start, positions, rt, log, progress, stop);
-  reporter.SetStep("realtime_sync", s.ok() ? "stopped" : "failed");
-  return s;
+  rt.home = ctx.home;
+  rt.init = init;
+  rt.reload = reload;
+  return RunRealtimeSync(spec, tables, start, positions, rt, log, progress, stop, restart);
+}
+
+Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progress& progress,
+                const std::atomic<bool>& stop, std::atomic<bool>* reload) {
+  SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
+  while (true) {
+    SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));  // as last applied
+    bool restart = false;
+    Status s = RunStepsOnce(ctx, task, log, reporter, progress, stop, reload, &restart);
+    if (!s.ok() || !restart || stop) {
+      reporter.SetStep("realtime_sync", s.ok() ? "stopped" : "failed");
+      return s;
+    }
+    log.Info("real-time sync starts again with the spec as applied");
+  }
 }
 
 }  // namespace
 
-Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop) {
+Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));
   SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.Root() + "/worker.lock", 0,
@@ -209,7 +234,7 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop) {
   Status s;
   {
     Reporter reporter(ctx, task.dir, progress);
-    s = RunSteps(ctx, task, log, reporter, progress, stop);
+    s = RunSteps(ctx, log, reporter, progress, stop, reload);
   }
   if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {
     log.Info("worker stopped");

@@ -22,7 +22,9 @@ struct WorkerContext {
 
 // Runs until `stop` is raised (then returns OK after flushing) or a failure.
 // Holds the task's worker lock for its whole life: a second worker for the
-// same task gets kBusy.
-Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop);
+// same task gets kBusy. `reload` (raised on SIGHUP by `sync apply`) makes it
+// apply the stored spec without stopping: added tables are copied while the
+// others stream on.
+Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
 
 }  // namespace dbsync::pipeline

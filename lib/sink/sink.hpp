@@ -102,6 +102,18 @@ class Sink {
   virtual Status FillAddedColumn(const TableBinding& table, const std::string& column, const std::string& value) = 0;
   // The checkpoint last recorded by ApplyBatch, if any.
   virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
+
+  // Tables added to a running task are copied while the others stream on;
+  // until the added ones catch up, the checkpoint (where a restart reads the
+  // binlog from) must stay behind them. While `tables` is not empty,
+  // ApplyBatch records its position as the applied-through position of each
+  // of `tables` (the tables streaming on), in the same transaction as the
+  // data, and leaves the checkpoint where it is. Empty: back to normal.
+  virtual void HoldCheckpoint(std::vector<std::string> tables) = 0;
+  // The applied-through positions recorded while the checkpoint was held, by
+  // source table ("db.table"). A restart skips each table's changes up to its
+  // position; one at or behind the checkpoint means nothing any more.
+  virtual Result<std::map<std::string, BinlogPosition>> LoadTablePositions() = 0;
 };
 
 // The sink for `spec.destination`, connected. `task_id` keys the destination's

@@ -295,36 +295,98 @@ TEST_CASE("DDL on the source while streaming: the destination follows, rows befo
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
-TEST_CASE("sync apply adds a table to a running task while the other keeps receiving changes") {
+TEST_CASE("sync apply adds tables to a running task: the others keep streaming during the copy, and kills converge") {
   CreateTable("keep");
   CreateTable("added");
+  CreateTable("added_nokey", /*with_key=*/false);
   Load("keep", 1, 1000);
   Load("added", 1, 30000);
+  Load("added_nokey", 1, 3000);
+  Load("added_nokey", 1, 3000);  // every row twice
   std::string id = Create("e2e-apply", "[shop.keep]");
   REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
   REQUIRE(Converges({"keep"}));
+  const int worker = WorkerPid(id);
+  REQUIRE(worker > 0);
   std::atomic<bool> writing{true};
   std::thread writer([&] {
     auto conn = E().mysql.Admin();
     for (int i = 0; writing; ++i) {
       (void)conn.Execute("UPDATE shop.keep SET amount = amount + 1 WHERE id = " + std::to_string(i % 1000 + 1));
+      if (i % 7 == 0) (void)conn.Execute("UPDATE shop.added SET amount = amount + 1 WHERE id = " + std::to_string(i % 30000 + 1));
+      if (i % 11 == 0) (void)conn.Execute("INSERT INTO shop.added_nokey VALUES (" + std::to_string(50000 + i) + ", 'w', 1, NOW())");
       std::this_thread::sleep_for(5ms);
     }
   });
-  std::string next = E().cli.WriteSpec("apply.yaml", Spec("e2e-apply", "[shop.keep, shop.added]"));
+  std::string next = E().cli.WriteSpec("apply.yaml", Spec("e2e-apply", "[shop.keep, shop.added, shop.added_nokey]"));
   auto dry = E().cli.Run({"apply", id, "-f", next, "--dry-run"}, Env_());
   CHECK(dry.exit_code == 0);
   CHECK(dry.out.find("+ shop.added") != std::string::npos);
   CHECK(dry.out.find("= shop.keep") != std::string::npos);
+
+  // The added tables' copy cannot finish while a session holds them locked;
+  // shop.keep must go on receiving changes all the same.
+  auto locker = E().mysql.Admin();
+  REQUIRE(locker.Execute("LOCK TABLES shop.added WRITE, shop.added_nokey WRITE").ok());
   auto applied = E().cli.Run({"apply", id, "-f", next}, Env_());
   CHECK_MESSAGE(applied.exit_code == 0, applied.err);
+  std::this_thread::sleep_for(1s);
+  {
+    auto marker = E().mysql.Admin();
+    REQUIRE(marker.Execute("INSERT INTO shop.keep VALUES (424242, 'during the copy', 1, NOW())").ok());
+  }
+  bool arrived = false;
+  for (int i = 0; i < 100 && !arrived; ++i) {
+    try {
+      arrived = E().pg.Scalar("SELECT count(*) FROM shop.keep WHERE id = 424242", "dw") == "1";
+    } catch (const std::exception&) {
+    }
+    if (!arrived) std::this_thread::sleep_for(100ms);
+  }
+  CHECK_MESSAGE(arrived, "a change to shop.keep did not arrive while shop.added was being copied");
+  json during = TaskStatus(id);
+  CHECK(during["tables"]["shop.added"]["state"] != "done");
+  CHECK(during["steps"]["realtime_sync"]["state"] == "running");
+  CHECK(WorkerPid(id) == worker);  // applied by the running worker, not by restarting it
+
+  // A worker killed during the copy resumes it; the others lose nothing.
+  REQUIRE(kill(worker, SIGKILL) == 0);
+  std::this_thread::sleep_for(500ms);
+  REQUIRE(locker.Execute("UNLOCK TABLES").ok());
+  const int second = WorkerPid(id, worker);
+  REQUIRE(second > 0);
+  CHECK(Converges({"keep", "added", "added_nokey"}, 90s));
+
+  // Another table added while streaming; the worker is killed right after
+  // the copy, while the added table catches up.
+  CreateTable("added_late");
+  Load("added_late", 1, 20000);
+  std::string later =
+      E().cli.WriteSpec("apply2.yaml", Spec("e2e-apply", "[shop.keep, shop.added, shop.added_nokey, shop.added_late]"));
+  REQUIRE(E().cli.Run({"apply", id, "-f", later}, Env_()).exit_code == 0);
+  for (int i = 0; i < 200; ++i) {
+    json st = TaskStatus(id);
+    if (st["tables"].contains("shop.added_late") && st["tables"]["shop.added_late"]["state"] == "done") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  kill(WorkerPid(id), SIGKILL);
   std::this_thread::sleep_for(2s);
   writing = false;
   writer.join();
-  CHECK(Converges({"keep", "added"}, 90s));
+  CHECK(Converges({"keep", "added", "added_nokey", "added_late"}, 90s));
   auto st = TaskStatus(id);
   CHECK(st["tables"]["shop.added"]["state"] == "done");
-  CHECK(st.value("failovers", 0) == 0);  // an applied spec restarts the worker without a failover
+  CHECK(st.value("failovers", 0) == 2);  // the two kills, nothing else
+
+  // Removing a table stops its changes; its destination table stays.
+  REQUIRE(E().cli.Run({"apply", id, "-f", E().cli.WriteSpec("apply3.yaml", Spec("e2e-apply", "[shop.keep, shop.added, shop.added_nokey]"))}, Env_()).exit_code == 0);
+  std::this_thread::sleep_for(1s);
+  const std::string late_before = DestDigest("added_late");
+  E().mysql.Exec("UPDATE shop.added_late SET amount = amount + 100 WHERE id <= 10");
+  E().mysql.Exec("UPDATE shop.keep SET amount = amount + 100 WHERE id <= 10");
+  CHECK(Converges({"keep"}));
+  CHECK(DestDigest("added_late") == late_before);
+
   // Forbidden changes are refused with exit 2.
   std::string other = Spec("e2e-apply", "[shop.keep]");
   other.replace(other.find("server_id: "), 11, "server_id: 1");

@@ -21,6 +21,9 @@ const char* kBookkeepingDdl[] = {
     "CREATE TABLE IF NOT EXISTS sync_state.snapshot_chunks (task_id text NOT NULL, source_table text NOT NULL, "
     "chunk_index integer NOT NULL, binlog_file text, binlog_offset bigint, gtid_set text, rows_copied bigint, "
     "committed_at timestamptz, PRIMARY KEY (task_id, source_table, chunk_index))",
+    "CREATE TABLE IF NOT EXISTS sync_state.table_positions (task_id text NOT NULL, source_table text NOT NULL, "
+    "binlog_file text, binlog_offset bigint, gtid_set text, updated_at timestamptz, "
+    "PRIMARY KEY (task_id, source_table))",
 };
 
 // Runs idempotent DDL; two sinks racing on CREATE ... IF NOT EXISTS can get a
@@ -116,6 +119,10 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
                                   "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
                                   {task_id_, table.SourceName()})
                            .status());
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
+                                  "DELETE FROM sync_state.table_positions WHERE task_id = $1 AND source_table = $2",
+                                  {task_id_, table.SourceName()})
+                           .status());
   return txn.Commit();
 }
 
@@ -150,7 +157,7 @@ Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const 
   if (!txn) txn = std::make_unique<Transaction>(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn->status());
   Status s = ApplyChanges(changes);
-  if (s.ok()) s = SaveCheckpoint(position);
+  if (s.ok()) s = held_for_.empty() ? SaveCheckpoint(position) : SaveTablePositions(position);
   if (s.ok()) s = txn->Commit();
   // Staging tables created inside a rolled-back transaction are gone again.
   if (!s.ok()) staged_.clear();
@@ -201,6 +208,43 @@ Status PgSink::SaveCheckpoint(const BinlogPosition& position) {
                           "gtid_set = EXCLUDED.gtid_set, updated_at = EXCLUDED.updated_at",
                           {task_id_, position.file, std::to_string(position.offset), position.gtid_set});
   return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the checkpoint");
+}
+
+Status PgSink::SaveTablePositions(const BinlogPosition& position) {
+  // One statement for every table: the array holds the source table names.
+  std::string names = "{";
+  for (size_t i = 0; i < held_for_.size(); ++i) {
+    names += i ? ",\"" : "\"";
+    for (char c : held_for_[i]) {
+      if (c == '"' || c == '\\') names += '\\';
+      names += c;
+    }
+    names += '"';
+  }
+  names += "}";
+  auto saved = ExecParams(conn_.handle(),
+                          "INSERT INTO sync_state.table_positions (task_id, source_table, binlog_file, binlog_offset, "
+                          "gtid_set, updated_at) SELECT $1, t, $3, $4, $5, now() FROM unnest($2::text[]) AS t "
+                          "ON CONFLICT (task_id, source_table) DO UPDATE SET binlog_file = EXCLUDED.binlog_file, "
+                          "binlog_offset = EXCLUDED.binlog_offset, gtid_set = EXCLUDED.gtid_set, "
+                          "updated_at = EXCLUDED.updated_at",
+                          {task_id_, names, position.file, std::to_string(position.offset), position.gtid_set});
+  return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the positions of the streaming tables");
+}
+
+Result<std::map<std::string, BinlogPosition>> PgSink::LoadTablePositions() {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT source_table, binlog_file, binlog_offset, gtid_set FROM "
+                                            "sync_state.table_positions WHERE task_id = $1",
+                                            {task_id_}));
+  std::map<std::string, BinlogPosition> out;
+  for (const auto& row : r.rows) {
+    BinlogPosition p;
+    p.file = row[1].value_or("");
+    p.offset = std::strtoull(row[2].value_or("0").c_str(), nullptr, 10);
+    p.gtid_set = row[3].value_or("");
+    out[row[0].value_or("")] = p;
+  }
+  return out;
 }
 
 Status PgSink::ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,

@@ -56,6 +56,8 @@ class PgSink : public sink::Sink {
   Status ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                            const sink::TableBinding* old_table, const BinlogPosition& position) override;
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
+  void HoldCheckpoint(std::vector<std::string> tables) override { held_for_.swap(tables); }
+  Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
 
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
@@ -69,6 +71,7 @@ class PgSink : public sink::Sink {
       : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
   Status EnsureBookkeeping();
   Status SaveCheckpoint(const BinlogPosition& position);
+  Status SaveTablePositions(const BinlogPosition& position);
   Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                          const sink::TableBinding* old_table, const BinlogPosition& position);
   Status RunStatements(const std::vector<std::string>& statements);
@@ -78,6 +81,7 @@ class PgSink : public sink::Sink {
 
   Connection conn_;
   std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
+  std::vector<std::string> held_for_;      // HoldCheckpoint: the tables whose positions move instead
   Dialect dialect_;
   std::string task_id_;
   ValueEncoder encoder_;
