@@ -1,0 +1,52 @@
+#pragma once
+// The worker's status reporter: writes state.json (steps, per-table progress,
+// lag, position), checkpoint.json and the run's metering record once a second
+// and at every step change, until destroyed.
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "pipeline/progress.hpp"
+#include "pipeline/worker.hpp"
+#include "state/task_dir.hpp"
+
+namespace dbsync::pipeline {
+
+class Reporter {
+ public:
+  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress);
+  ~Reporter();  // stops the ticks and writes a last report
+  Reporter(const Reporter&) = delete;
+  Reporter& operator=(const Reporter&) = delete;
+
+  // A step's change is written before the step goes on, not at the next
+  // tick: scripts poll `sync status` for "done" and "running".
+  void SetStep(const std::string& step, const std::string& state);
+
+ private:
+  void Loop();
+  void Report();
+  std::string RunFile() const;
+
+  const WorkerContext& ctx_;
+  state::TaskDir dir_;
+  Progress& progress_;
+  int64_t started_;
+  std::mutex mu_;
+  std::mutex report_mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::map<std::string, std::string> steps_;
+  uint64_t last_events_ = 0;
+  uint64_t checkpoint_version_ = 0;
+  int64_t last_report_ = 0;
+  double rate_ = 0;
+  nlohmann::json base_ = nlohmann::json::object();
+  std::thread thread_;
+};
+
+}  // namespace dbsync::pipeline
