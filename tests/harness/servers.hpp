@@ -81,6 +81,16 @@ class SyncCli {
   std::string home_;
 };
 
+// The end-to-end setting: a source with database `shop` and a replication
+// user repl/repl-pw (binlog privileges, SELECT on shop.*), a destination with
+// database `dw` where loader/loader-pw may create schemas, and a sync home.
+struct SyncEnvironment {
+  MariaDbServer mysql;
+  PostgresServer pg;
+  SyncCli cli;
+  SyncEnvironment();
+};
+
 // A task spec whose destination is `pg` (database `database`, superuser): for sink tests.
 config::TaskSpec PostgresDestinationSpec(const PostgresServer& pg, const std::string& database);
 

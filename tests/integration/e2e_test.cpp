@@ -22,20 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Env {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  SyncCli cli;
-  Env() {
-    mysql.Exec("CREATE DATABASE shop");
-    mysql.Exec("CREATE DATABASE seq");
-    mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
-    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
-    mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
-    pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
-    pg.Exec("CREATE DATABASE dw");
-    pg.Exec("GRANT CREATE ON DATABASE dw TO loader");
-  }
+struct Env : SyncEnvironment {
+  Env() { mysql.Exec("CREATE DATABASE seq"); }
 };
 
 Env& E() {

@@ -19,20 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Env {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  SyncCli cli;
-  Env() {
-    mysql.Exec("CREATE DATABASE shop");
-    mysql.Exec("SET GLOBAL group_concat_max_len = 1000000000");
-    mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
-    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
-    mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
-    pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
-    pg.Exec("CREATE DATABASE dw");
-    pg.Exec("GRANT CREATE ON DATABASE dw TO loader");
-  }
+struct Env : SyncEnvironment {
+  Env() { mysql.Exec("SET GLOBAL group_concat_max_len = 1000000000"); }
 };
 
 Env& E() {
