@@ -22,7 +22,8 @@ void SetupApplyCommand(CLI::App& app, CommandContext& ctx) {
   AddOutputOption(*cmd, ctx);
   cmd->footer(
       "Source, destination and name mapping cannot change (that is a new task). A running worker applies\n"
-      "the spec without stopping: added tables are copied while the others keep streaming.\n"
+      "a change of the tables without stopping: added tables are copied while the others keep streaming;\n"
+      "other changes make it start over with the new spec.\n"
       "EXIT STATUS: 0 applied (or planned), 2 invalid spec or forbidden change, 3 task not found, 4 busy,\n"
       "5 cannot connect to the source.");
   cmd->callback([&ctx, opts] {
@@ -39,7 +40,7 @@ void SetupApplyCommand(CLI::App& app, CommandContext& ctx) {
     if (ctx.global.output == OutputFormat::kJson) {
       std::cout << nlohmann::json{{"dry_run", opts->dry_run}, {"added", plan->added}, {"removed", plan->removed},
                                   {"kept", plan->kept}, {"settings", plan->settings},
-                                  {"restart_worker", plan->restart_worker}}
+                                  {"restart_worker", plan->restart_worker}, {"in_place", plan->in_place}}
                        .dump()
                 << "\n";
       return;
@@ -49,9 +50,12 @@ void SetupApplyCommand(CLI::App& app, CommandContext& ctx) {
     for (const auto& t : plan->removed) std::cout << "  - " << t << "  no longer synced (destination table kept)\n";
     for (const auto& t : plan->kept) std::cout << "  = " << t << "  keeps streaming\n";
     if (!plan->settings.empty()) std::cout << "  changed: " << Join(plan->settings, ", ") << "\n";
-    if (plan->restart_worker)
+    if (plan->restart_worker && plan->in_place)
       std::cout << (opts->dry_run ? "the running worker would apply it without stopping\n"
                                   : "the running worker applies it without stopping\n");
+    else if (plan->restart_worker)
+      std::cout << (opts->dry_run ? "the running worker would start over with it (more than the tables changes)\n"
+                                  : "the running worker starts over with it (more than the tables changes)\n");
   });
 }
 

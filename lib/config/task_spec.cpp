@@ -41,4 +41,29 @@ bool IsTableSelected(const SourceSpec& source, const std::string& db, const std:
   return true;
 }
 
+bool ChangesOnlyTables(const TaskSpec& current, const TaskSpec& next,
+                       const std::vector<std::pair<std::string, std::string>>& kept) {
+  auto rest = [](TaskSpec s) {
+    s.source.tables.clear();
+    s.source.exclude.clear();
+    s.tables.clear();
+    for (auto& r : s.mapping.rules) r.line = 0;  // where it is written does not matter
+    return s;
+  };
+  if (!(rest(current) == rest(next))) return false;
+  for (const auto& [db, table] : kept) {
+    const TableSpec* a = FindTableSpec(current, db, table);
+    const TableSpec* b = FindTableSpec(next, db, table);
+    if (!a || !b) {
+      if (a != b) return false;
+      continue;
+    }
+    TableSpec x = *a, y = *b;
+    x.line = y.line = 0;
+    x.match = y.match;  // another glob that picks the same settings is the same
+    if (!(x == y)) return false;
+  }
+  return true;
+}
+
 }  // namespace dbsync::config

@@ -23,6 +23,7 @@ struct SourceSpec {
   std::vector<std::string> tables;   // include patterns "db.table", globs allowed
   std::vector<std::string> exclude;  // exclude patterns, applied after include
   int connect_timeout_seconds = 10;
+  bool operator==(const SourceSpec&) const = default;
 };
 
 struct DestinationSpec {
@@ -39,6 +40,7 @@ struct DestinationSpec {
   std::string access_key;    // maxcompute AccessKey secret (a secret, like password)
   std::string tunnel_endpoint;  // maxcompute: optional explicit Tunnel endpoint
   int connect_timeout_seconds = 10;
+  bool operator==(const DestinationSpec&) const = default;
 };
 
 struct MappingRule {
@@ -46,27 +48,32 @@ struct MappingRule {
   std::string prefix, with;
   std::string match, to;
   int line = 0;
+  bool operator==(const MappingRule&) const = default;
 };
 
 struct MappingSpec {
   std::string schema = "${DB_NAME_SRC}";
   std::string table = "${TABLE_NAME_SRC}";
   std::vector<MappingRule> rules;
+  bool operator==(const MappingSpec&) const = default;
 };
 
 struct PartitionSpec {
   std::string field;
   std::string value;
+  bool operator==(const PartitionSpec&) const = default;
 };
 
 struct ExtraField {
   std::string name, type, value;
+  bool operator==(const ExtraField&) const = default;
 };
 
 enum class DmlAction { kNormal, kIgnore, kFilter, kLogicalDelete };
 struct DmlPolicy {
   DmlAction action = DmlAction::kNormal;
   std::string condition;  // for kFilter: keep rows matching this SQL condition
+  bool operator==(const DmlPolicy&) const = default;
 };
 
 struct TableSpec {
@@ -81,6 +88,7 @@ struct TableSpec {
   std::vector<ExtraField> extra_fields;
   std::map<std::string, DmlPolicy> dml;  // insert | update | delete
   int line = 0;
+  bool operator==(const TableSpec&) const = default;
 };
 
 enum class DdlPolicy { kNormal, kIgnore, kAlert, kError };
@@ -90,6 +98,7 @@ struct FailoverSpec {
   int max_times = 100;
   int window_minutes = 5;
   int max_backoff_seconds = 10;  // restart delays double from 0.5 s up to this
+  bool operator==(const FailoverSpec&) const = default;
 };
 
 struct RuntimeSpec {
@@ -98,12 +107,14 @@ struct RuntimeSpec {
   int batch_rows = 10000;
   int flush_ms = 1000;
   FailoverSpec failover;
+  bool operator==(const RuntimeSpec&) const = default;
 };
 
 struct AlertSpec {
   std::string on;  // status | delay | failover | unsupported_ddl | ddl_notice | dirty_data
   int over_seconds = 0;
   std::string run;
+  bool operator==(const AlertSpec&) const = default;
 };
 
 struct TaskSpec {
@@ -115,6 +126,7 @@ struct TaskSpec {
   std::map<std::string, DdlPolicy> ddl;  // every kind in kDdlKinds, defaults filled in
   RuntimeSpec runtime;
   std::vector<AlertSpec> alerts;
+  bool operator==(const TaskSpec&) const = default;
 };
 
 inline const std::vector<std::string> kDdlKinds = {
@@ -125,5 +137,11 @@ inline const std::vector<std::string> kDdlKinds = {
 const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, const std::string& table);
 // Whether the source selection (tables minus exclude) includes db.table.
 bool IsTableSelected(const SourceSpec& source, const std::string& db, const std::string& table);
+// Whether a running worker can take `next` in place of `current` without
+// starting over: the specs differ only in the table selection (source.tables,
+// source.exclude) and in tables[] entries that matter to no table of `kept`
+// (db, table), which must find equal settings (or none) in both.
+bool ChangesOnlyTables(const TaskSpec& current, const TaskSpec& next,
+                       const std::vector<std::pair<std::string, std::string>>& kept);
 
 }  // namespace dbsync::config

@@ -55,14 +55,19 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
                                        {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
   SYNC_ASSIGN_OR_RETURN(auto all, mysql::ListAllTables(conn));
   ApplyPlan plan;
+  std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& t : all) {
     bool before = config::IsTableSelected(task.spec.source, t.db, t.table);
     bool after = config::IsTableSelected(next.source, t.db, t.table);
     std::string name = t.db + "." + t.table;
     if (after && !before) plan.added.push_back(name);
     if (before && !after) plan.removed.push_back(name);
-    if (before && after) plan.kept.push_back(name);
+    if (before && after) {
+      plan.kept.push_back(name);
+      kept.push_back({t.db, t.table});
+    }
   }
+  plan.in_place = config::ChangesOnlyTables(task.spec, next, kept);
   for (const auto& p : next.source.tables) {
     bool hit = false;
     for (const auto& t : all) hit = hit || GlobMatch(p, t.db + "." + t.table);

@@ -5,7 +5,8 @@
 //
 // A running task's worker is signalled (SIGHUP through the supervisor) and
 // applies the stored spec without stopping: the new tables are copied while
-// the others keep streaming (pipeline/realtime_sync.hpp).
+// the others keep streaming (pipeline/realtime_sync.hpp). A change beyond the
+// tables makes the worker start over with the new spec instead.
 
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct ApplyPlan {
   std::vector<std::string> kept;      // keep streaming
   std::vector<std::string> settings;  // other spec sections that changed
   bool restart_worker = false;        // the task is running: its worker applies the spec (JSON name kept)
+  // Only the table selection changes (config::ChangesOnlyTables): a running
+  // worker applies it in place; otherwise its real-time sync starts over.
+  bool in_place = true;
 };
 
 // Validates `spec_path` against the stored spec (source and destination must
