@@ -8,7 +8,8 @@ BackgroundCopy::BackgroundCopy(config::TaskSpec spec, std::vector<sink::TableBin
   thread_ = std::thread([this, &log, &progress] {
     auto copied = RunFullInitialization(spec_, tables_, options_, log, progress, stop_);
     status_ = copied.ok() ? Status::Ok() : copied.status();
-    done_ = true;  // publishes status_ to the thread that reads done()
+    if (copied.ok()) positions_ = std::move(copied).value();
+    done_ = true;  // publishes status_ and positions_ to the thread that reads done()
   });
 }
 

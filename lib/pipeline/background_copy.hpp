@@ -1,7 +1,7 @@
 #pragma once
 // `sync apply` on a running task: the added tables' full initialization runs
 // on a thread of its own while real-time sync goes on for the other tables.
-// realtime_sync.hpp says how the added tables then catch up.
+// catch_up.hpp says how the added tables then catch up.
 
 #include <atomic>
 #include <map>
@@ -29,6 +29,8 @@ class BackgroundCopy {
   bool done() const { return done_; }
   // After done(): OK, or why the copy failed.
   const Status& status() const { return status_; }
+  // After done() with OK: each table's snapshot position (RunFullInitialization).
+  const std::map<std::string, BinlogPosition>& positions() const { return positions_; }
   const std::vector<sink::TableBinding>& tables() const { return tables_; }
 
  private:
@@ -38,6 +40,7 @@ class BackgroundCopy {
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
   Status status_;
+  std::map<std::string, BinlogPosition> positions_;
   std::thread thread_;
 };
 

@@ -12,12 +12,16 @@ using mysql::SchemaChangeKind;
 
 std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 
+std::vector<std::string> DatabasePatterns(const config::TaskSpec& spec) {
+  std::vector<std::string> db_patterns;
+  for (const auto& p : spec.source.tables) db_patterns.push_back(p.substr(0, p.find('.')));
+  return db_patterns;
+}
+
 // Every table of a database that source.tables names is tracked, so tables
 // renamed into the selection (online schema change tools) are known.
 mysql::TableFilter DatabaseFilter(const config::TaskSpec& spec) {
-  std::vector<std::string> db_patterns;
-  for (const auto& p : spec.source.tables) db_patterns.push_back(p.substr(0, p.find('.')));
-  return [db_patterns](const std::string& db, const std::string&) {
+  return [db_patterns = DatabasePatterns(spec)](const std::string& db, const std::string&) {
     for (const auto& p : db_patterns)
       if (GlobMatch(p, db)) return true;
     return false;
@@ -56,6 +60,26 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   return applier;
 }
 
+Status DdlApplier::Follow(const config::TaskSpec& spec, mysql::Connection& conn) {
+  if (DatabasePatterns(spec) == DatabasePatterns(*spec_)) {
+    spec_ = &spec;
+    return Status::Ok();
+  }
+  mysql::TableFilter before = DatabaseFilter(*spec_), after = DatabaseFilter(spec);
+  // Tables already tracked keep the schemas the stream has reached; those of
+  // databases tracked from now on start from information_schema.
+  SYNC_ASSIGN_OR_RETURN(auto fresh, mysql::SchemaTracker::Load(conn, [before, after](const std::string& db, const std::string& table) {
+    return after(db, table) && !before(db, table);
+  }));
+  for (const auto& [db, table] : fresh.Tables()) {
+    const mysql::CharsetPair* defaults = fresh.TableDefaults(db, table);
+    tracker_.AddTable(*fresh.Find(db, table), defaults ? *defaults : mysql::CharsetPair{});
+  }
+  tracker_.set_filter(after);
+  spec_ = &spec;
+  return Status::Ok();
+}
+
 Status DdlApplier::Save(const BinlogPosition& position, const Bindings& bindings) const {
   nlohmann::json j = {{"position", position.ToJson()}, {"tables", nlohmann::json::array()}};
   for (const auto& [name, b] : bindings) j["tables"].push_back(TableSchemaToJson(b->source));
@@ -73,7 +97,7 @@ Status DdlApplier::Apply(const std::string& default_db, const std::string& sql, 
   for (const auto& change : *changes) {
     bool bound = bindings.count(Name(change.old_table.empty() ? change.db : change.old_db,
                                      change.old_table.empty() ? change.table : change.old_table)) > 0;
-    bool selected = config::IsTableSelected(spec_.source, change.db, change.table);
+    bool selected = config::IsTableSelected(spec_->source, change.db, change.table);
     if (!bound && !selected) continue;
     touched = true;
     SYNC_RETURN_IF_ERROR(ApplyChange(change, committed, bindings, sink, conn));
@@ -88,8 +112,8 @@ Status DdlApplier::Apply(const std::string& default_db, const std::string& sql, 
 Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition& position, Bindings& bindings,
                                sink::Sink& sink, mysql::Connection& conn) {
   std::string kind = mysql::SchemaChangeKindName(change.kind);
-  auto policy_it = spec_.ddl.find(kind);
-  config::DdlPolicy policy = policy_it == spec_.ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
+  auto policy_it = spec_->ddl.find(kind);
+  config::DdlPolicy policy = policy_it == spec_->ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
   std::string name = Name(change.db, change.table);
   if (policy == config::DdlPolicy::kError)
     return Status::FailedPrecondition("source DDL (" + kind + ") on " + name + " at " + position.ToString() +
@@ -107,7 +131,7 @@ Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition&
       if (change.schema_unknown) SYNC_RETURN_IF_ERROR(tracker_.Reload(conn, change.db, change.table));
       const TableSchema* schema = tracker_.Find(change.db, change.table);
       if (!schema) return Status::Internal("created table " + name + " is not tracked");
-      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(*spec_, *schema));
       SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, nullptr, position));
       bindings[name] = std::move(binding);
       return Status::Ok();
@@ -122,7 +146,7 @@ Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition&
     case SchemaChangeKind::kTableRenamed: {
       std::string old_name = Name(change.old_db, change.old_table);
       auto it = bindings.find(old_name);
-      bool selected = config::IsTableSelected(spec_.source, change.db, change.table);
+      bool selected = config::IsTableSelected(spec_->source, change.db, change.table);
       if (it == bindings.end()) {
         // Its rows were never copied: it needs a full initialization, which a
         // restart (sync stop, sync start) does for newly selected tables.
@@ -137,7 +161,7 @@ Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition&
       }
       const TableSchema* schema = tracker_.Find(change.db, change.table);
       if (!schema) return Status::Internal("renamed table " + name + " is not tracked");
-      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(*spec_, *schema));
       SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, it->second.get(), position));
       bindings.erase(it);
       bindings[name] = std::move(binding);
@@ -151,7 +175,7 @@ Status DdlApplier::ApplyChange(const SchemaChange& change, const BinlogPosition&
         return Status::FailedPrecondition("DDL at " + position.ToString() + " changes columns of " + name +
                                           " and renames it in one statement, which this version cannot follow; "
                                           "re-run the full initialization of the renamed table");
-      auto binding = std::make_unique<sink::TableBinding>(BindTable(spec_, *schema));
+      auto binding = std::make_unique<sink::TableBinding>(BindTable(*spec_, *schema));
       SYNC_RETURN_IF_ERROR(sink.ApplySchemaChange(change, *binding, it->second.get(), position));
       it->second = std::move(binding);
       if (change.kind == SchemaChangeKind::kColumnAdded) return FillAddedColumn(change, *it->second, sink, conn);

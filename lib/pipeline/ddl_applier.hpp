@@ -28,7 +28,7 @@ Status ValidateDdlPolicies(const config::TaskSpec& spec);
 class DdlApplier {
  public:
   DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log)
-      : spec_(spec), tracker_(std::move(tracker)), schema_file_(std::move(schema_file)), log_(log) {}
+      : spec_(&spec), tracker_(std::move(tracker)), schema_file_(std::move(schema_file)), log_(log) {}
 
   // Loads the tracker from the source, then overlays the schemas saved by an
   // earlier worker, which are as of the checkpoint rather than as of now.
@@ -46,6 +46,9 @@ class DdlApplier {
   // idempotent); a restart after it skips DDL at or before the saved position.
   Status Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
                const BinlogPosition& committed, Bindings& bindings, sink::Sink& sink, mysql::Connection& conn);
+  // `sync apply`: from now on the task's spec is `spec` (which must outlive
+  // this), whose selection may reach into more databases.
+  Status Follow(const config::TaskSpec& spec, mysql::Connection& conn);
   // The tracked definition of a bound table, for decoding.
   const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
 
@@ -57,7 +60,7 @@ class DdlApplier {
                          mysql::Connection& conn);
   Status Save(const BinlogPosition& position, const Bindings& bindings) const;
 
-  const config::TaskSpec& spec_;
+  const config::TaskSpec* spec_;
   mysql::SchemaTracker tracker_;
   std::string schema_file_;
   BinlogPosition saved_position_;  // of the saved schemas: DDL up to here is already applied

@@ -62,6 +62,19 @@ uint64_t EstimatedRows(mysql::Connection& conn, const sink::TableBinding& t) {
 
 }  // namespace
 
+Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& table, sink::Sink& sink) {
+  auto saved = ReadFile(PlanFile(options, table));
+  if (!saved.ok()) return false;
+  auto j = nlohmann::json::parse(*saved, nullptr, false);
+  if (j.is_discarded() || !j.contains("chunks"))
+    return Status::Corruption("chunk plan " + PlanFile(options, table) + " is damaged; delete it to re-copy the table");
+  SYNC_ASSIGN_OR_RETURN(auto done, sink.CompletedChunks(table));
+  size_t planned = j["chunks"].size();
+  for (const auto& c : j["chunks"])
+    if (!done.count(mysql::SnapshotChunk::FromJson(c).index)) return false;
+  return planned > 0;
+}
+
 Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config::TaskSpec& spec,
                                                                     const std::vector<sink::TableBinding>& tables,
                                                                     const FullInitOptions& options, Logger& log,

@@ -37,4 +37,8 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
                                                                     const FullInitOptions& options, Logger& log,
                                                                     Progress& progress, const std::atomic<bool>& stop);
 
+// Whether `table`'s full initialization is complete: its chunk plan is saved
+// and the sink has every chunk of it.
+Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& table, sink::Sink& sink);
+
 }  // namespace dbsync::pipeline

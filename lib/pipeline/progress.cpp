@@ -9,13 +9,18 @@ std::shared_ptr<TableProgress> Progress::Table(const std::string& name) {
   return p;
 }
 
+void Progress::Remove(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu);
+  tables.erase(name);
+}
+
 nlohmann::json Progress::TablesJson() {
   std::lock_guard<std::mutex> lock(mu);
   nlohmann::json out = nlohmann::json::object();
-  static const char* kStates[] = {"pending", "copying", "done"};
+  static const char* kStates[] = {"pending", "copying", "done", "catching_up"};
   for (const auto& [name, p] : tables) {
     uint64_t rows = p->rows.load();
-    double percent = p->state.load() == 2 ? 100.0
+    double percent = p->state.load() >= 2 ? 100.0
                      : p->estimated_rows ? std::min(99.0, 100.0 * double(rows) / double(p->estimated_rows))
                                           : 0.0;
     out[name] = {{"state", kStates[p->state.load()]},

@@ -19,7 +19,7 @@ struct TableProgress {
   std::atomic<int> chunks_done{0};
   int chunks_total = 0;
   uint64_t estimated_rows = 0;
-  std::atomic<int> state{0};  // 0 pending, 1 copying, 2 done
+  std::atomic<int> state{0};  // 0 pending, 1 copying, 2 done, 3 copied and catching up (sync apply)
 };
 
 struct Progress {
@@ -36,6 +36,7 @@ struct Progress {
   uint64_t checkpoint_version = 0;  // bumped with every new checkpoint
 
   std::shared_ptr<TableProgress> Table(const std::string& name);
+  void Remove(const std::string& name);  // the table left the task
   nlohmann::json TablesJson();
 };
 

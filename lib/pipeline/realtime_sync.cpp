@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "pipeline/async_applier.hpp"
 #include "pipeline/background_copy.hpp"
 #include "pipeline/ddl_applier.hpp"
+#include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
 #include "state/task_store.hpp"
 
@@ -40,14 +42,16 @@ class Batch {
 
 }  // namespace
 
-Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
-                       const BinlogPosition& start, const std::map<std::string, BinlogPosition>& skip_positions,
-                       const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop,
-                       bool* restart) {
+Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sink::TableBinding>& tables,
+                       RealtimeStart begin, const RealtimeOptions& options, Logger& log, Progress& progress,
+                       const std::atomic<bool>& stop, bool* restart) {
   *restart = false;
-  SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, options.task_id));
+  // Specs applied while running: bindings point into them (settings).
+  std::vector<std::unique_ptr<config::TaskSpec>> applied_specs;
+  const config::TaskSpec* spec = &first_spec;
+  SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(*spec, options.task_id));
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
-  SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(spec, meta, options.schema_file, log));
+  SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(*spec, meta, options.schema_file, log));
   Bindings by_name;
   for (const auto& t : tables) {
     auto b = std::make_unique<sink::TableBinding>(t);
@@ -56,52 +60,73 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     if (const TableSchema* tracked = ddl->Find(t.source.db, t.source.table)) b->source = *tracked;
     by_name[t.SourceName()] = std::move(b);
   }
+  CatchUp catch_up = std::move(begin.catch_up);
 
-  mysql::SourceOptions source_options;
-  source_options.stream.server_id = options.server_id;
-  source_options.stream.heartbeat_seconds = 1;
-  source_options.stream.read_timeout_seconds = 10;
-  source_options.on_reconnect = [&log](const std::string& m) { log.Warn(m); };
-  SYNC_ASSIGN_OR_RETURN(auto source, mysql::BinlogSource::Open(options.source, source_options, start, false));
-  // A transaction larger than a batch is applied in pieces inside one
-  // destination transaction, so memory stays bounded by batch_rows.
-  source->set_max_transaction_rows(size_t(options.batch_rows));
-  source->SetTableMapEnricher(
-      [&by_name](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
-        auto it = by_name.find(tm.database + "." + tm.table);
-        if (it == by_name.end()) return std::shared_ptr<const binlog::TableMap>();
-        return mysql::EnrichTableMap(tm, it->second->source);
-      });
-  log.Info("real-time sync from " + start.ToString());
+  std::unique_ptr<mysql::BinlogSource> source;
+  auto open_source = [&](const BinlogPosition& from) -> Status {
+    source.reset();  // one stream per server_id
+    mysql::SourceOptions source_options;
+    source_options.stream.server_id = options.server_id;
+    source_options.stream.heartbeat_seconds = 1;
+    source_options.stream.read_timeout_seconds = 10;
+    source_options.on_reconnect = [&log](const std::string& m) { log.Warn(m); };
+    SYNC_ASSIGN_OR_RETURN(source, mysql::BinlogSource::Open(options.source, source_options, from, false));
+    // A transaction larger than a batch is applied in pieces inside one
+    // destination transaction, so memory stays bounded by batch_rows.
+    source->set_max_transaction_rows(size_t(options.batch_rows));
+    source->SetTableMapEnricher(
+        [&by_name](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
+          auto it = by_name.find(tm.database + "." + tm.table);
+          if (it == by_name.end()) return std::shared_ptr<const binlog::TableMap>();
+          return mysql::EnrichTableMap(tm, it->second->source);
+        });
+    return Status::Ok();
+  };
+  SYNC_RETURN_IF_ERROR(open_source(begin.position));
+  if (catch_up.until().empty()) {
+    log.Info("real-time sync from " + begin.position.ToString());
+  } else {
+    log.Info("real-time sync from " + begin.position.ToString() + "; " + std::to_string(catch_up.catching().size()) +
+             " table(s) catch up to the checkpoint " + catch_up.until().ToString());
+    for (const auto& name : catch_up.catching()) progress.Table(name)->state = 3;
+  }
   {
     std::lock_guard<std::mutex> lock(progress.position_mu);  // durable already: the data up to it is
-    progress.position = start.ToString();
-    progress.checkpoint = start;
+    progress.position = begin.position.ToString();
+    progress.checkpoint = Later(begin.position, catch_up.until());
     ++progress.checkpoint_version;
   }
 
   Batch batch;
-  BinlogPosition batch_position = start;
+  BinlogPosition batch_position = begin.position;
   bool position_moved = false;
   int64_t batch_commit_time = 0;
   auto last_flush = Clock::now();
   // Declared after the sink: destroyed (its tasks finished) before it.
   AsyncApplier applier;
-  std::unique_ptr<BackgroundCopy> copy;  // tables added by `sync apply`, being copied
+  std::unique_ptr<BackgroundCopy> copy;  // tables being copied while the others stream
   bool piece_open = false;               // pieces of a large transaction sent, its commit not yet
-  BinlogPosition held_at;
   auto flush = [&]() -> Status {
     if (batch.rows() == 0 && !position_moved) return Status::Ok();
     const size_t rows = batch.rows();
+    const std::set<std::string> catching = catch_up.catching();
+    sink::TablePositions positions = catch_up.ForBatch(batch_position);
+    std::vector<std::string> caught_up;
+    if (catch_up.until().empty() && !catching.empty()) {
+      caught_up.assign(catching.begin(), catching.end());
+      log.Info("sync apply: caught up at " + batch_position.ToString() + ": " + Join(caught_up, ", "));
+    }
     SYNC_RETURN_IF_ERROR(applier.Submit([&sink, &progress, changes = batch.Take(), position = batch_position,
-                                         commit_time = batch_commit_time, rows, held = copy != nullptr]() -> Status {
-      SYNC_RETURN_IF_ERROR(sink->ApplyBatch(*changes, position));
+                                         commit_time = batch_commit_time, rows, positions = std::move(positions),
+                                         caught_up = std::move(caught_up)]() -> Status {
+      SYNC_RETURN_IF_ERROR(sink->ApplyBatch(*changes, position, positions));
       progress.rows_applied.fetch_add(rows);
       if (commit_time) progress.last_source_commit_time = commit_time;
       progress.last_apply_time = std::time(nullptr);
+      for (const auto& name : caught_up) progress.Table(name)->state = 2;
       std::lock_guard<std::mutex> lock(progress.position_mu);
       progress.position = position.ToString();
-      if (!held) {  // a held checkpoint did not move
+      if (!positions.hold_checkpoint) {  // a held checkpoint did not move
         progress.checkpoint = position;
         ++progress.checkpoint_version;
       }
@@ -117,58 +142,124 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     SYNC_RETURN_IF_ERROR(flush());
     return applier.Drain();
   };
-  // `sync apply`: true when real-time sync must start again (see the header).
+  // Copies `to_copy` (migrated already) while the others stream on, in place
+  // of the copy running now. Call with the applier drained.
+  auto start_copy = [&](std::vector<sink::TableBinding> to_copy) -> Status {
+    copy.reset();  // stops it; its committed chunks stay
+    if (to_copy.empty()) {
+      if (options.set_step) options.set_step("full_initialization", "done");
+      return Status::Ok();
+    }
+    // Before any chunk: their changes count from their snapshot positions on,
+    // whatever the checkpoint does meanwhile.
+    sink::TablePositions entries;
+    std::vector<std::string> names;
+    for (const auto& t : to_copy) {
+      entries.save[t.SourceName()] = BinlogPosition();
+      names.push_back(t.SourceName());
+      catch_up.Copying(t.SourceName());
+    }
+    SYNC_RETURN_IF_ERROR(sink->SaveTablePositions(entries));
+    FullInitOptions init = options.init;
+    for (const auto& [name, binding] : by_name) init.other_destinations.push_back(binding->dest_schema + "." + binding->dest_table);
+    log.Info("copying " + Join(names, ", ") + " while " + std::to_string(by_name.size()) + " table(s) stream on");
+    if (options.set_step) options.set_step("full_initialization", "running");
+    copy = std::make_unique<BackgroundCopy>(*spec, std::move(to_copy), init, log, progress);
+    return Status::Ok();
+  };
+  // The copy is done: its tables join the stream, and those behind it catch
+  // up. True when the binlog is read again from an earlier position.
+  auto finish_copy = [&]() -> Result<bool> {
+    SYNC_RETURN_IF_ERROR(copy->status());
+    std::vector<sink::TableBinding> copied = copy->tables();
+    std::map<std::string, BinlogPosition> snapshots = copy->positions();
+    copy.reset();
+    if (options.set_step) options.set_step("full_initialization", "done");
+    SYNC_RETURN_IF_ERROR(flush_and_wait());
+    std::vector<std::string> others;
+    for (const auto& [name, binding] : by_name) others.push_back(name);
+    for (const auto& t : copied) by_name[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
+    BinlogPosition from = catch_up.Copied(snapshots, batch_position, others);
+    for (const auto& name : catch_up.catching()) progress.Table(name)->state = 3;
+    if (from.empty()) {
+      log.Info("copied tables join the stream at " + batch_position.ToString());
+      return false;
+    }
+    log.Info("copied tables catch up: the binlog is read again from " + from.ToString() + " (the others skip up to " +
+             catch_up.until().ToString() + ")");
+    SYNC_RETURN_IF_ERROR(open_source(from));
+    batch_position = from;
+    return true;
+  };
+  // `sync apply`: true when real-time sync must start over (see the header).
   auto apply_spec = [&]() -> Result<bool> {
     SYNC_RETURN_IF_ERROR(flush_and_wait());
-    if (copy) return true;
     SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(options.home));
     SYNC_ASSIGN_OR_RETURN(auto task, store.Find(options.task_id));
-    SYNC_ASSIGN_OR_RETURN(auto bound, BindTables(task.spec, meta));
-    std::set<std::string> selected;
-    std::vector<sink::TableBinding> added;
-    for (const auto& b : bound) {
-      selected.insert(b.SourceName());
-      if (!by_name.count(b.SourceName())) added.push_back(b);
+    auto next = std::make_unique<config::TaskSpec>(std::move(task.spec));
+    std::vector<sink::TableBinding> copying = copy ? copy->tables() : std::vector<sink::TableBinding>();
+    std::vector<std::pair<std::string, std::string>> kept;
+    auto keep = [&](const sink::TableBinding& b) {
+      if (config::IsTableSelected(next->source, b.source.db, b.source.table)) kept.push_back({b.source.db, b.source.table});
+    };
+    for (const auto& [name, binding] : by_name) keep(*binding);
+    for (const auto& t : copying) keep(t);
+    if (!config::ChangesOnlyTables(*spec, *next, kept)) {
+      log.Info("sync apply: the new spec changes more than the table selection; real-time sync starts over with it");
+      return true;
     }
+    SYNC_ASSIGN_OR_RETURN(auto bound, BindTables(*next, meta));
+    std::set<std::string> selected;
+    for (const auto& b : bound) selected.insert(b.SourceName());
+    std::vector<std::string> gone;
+    auto forget = [&](const std::string& name) {
+      log.Info("sync apply: " + name + " left the task; its changes are no longer applied");
+      catch_up.Remove(name);
+      gone.push_back(name);
+    };
     for (auto it = by_name.begin(); it != by_name.end();) {
       if (selected.count(it->first)) {
         ++it;
         continue;
       }
-      log.Info("sync apply: " + it->first + " left the task; its changes are no longer applied");
+      forget(it->first);
       it = by_name.erase(it);
     }
-    if (added.empty()) return true;  // other settings: they take effect when real-time sync starts again
-    for (const auto& t : added) {
-      SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
-      log.Info("sync apply: schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
+    std::vector<sink::TableBinding> to_copy;
+    std::set<std::string> copying_names;
+    for (auto& t : copying) {
+      if (!selected.count(t.SourceName())) {
+        forget(t.SourceName());
+        continue;
+      }
+      copying_names.insert(t.SourceName());
+      to_copy.push_back(std::move(t));
     }
-    position_moved = true;  // the checkpoint S0 is written before it is held
-    SYNC_RETURN_IF_ERROR(flush_and_wait());
-    std::vector<std::string> streaming;
-    for (const auto& [name, binding] : by_name) streaming.push_back(name);
-    sink->HoldCheckpoint(streaming);
-    held_at = batch_position;
-    log.Info("sync apply: copying " + std::to_string(added.size()) + " added table(s) while " +
-             std::to_string(streaming.size()) + " stream on; checkpoint held at " + held_at.ToString());
-    FullInitOptions init = options.init;
-    for (const auto& [name, binding] : by_name) init.other_destinations.push_back(binding->dest_schema + "." + binding->dest_table);
-    copy = std::make_unique<BackgroundCopy>(task.spec, std::move(added), init, log, progress);
+    bool copy_changed = to_copy.size() != copying.size();
+    for (const auto& b : bound) {
+      if (by_name.count(b.SourceName()) || copying_names.count(b.SourceName())) continue;
+      SYNC_RETURN_IF_ERROR(sink->PrepareTable(b).WithContext("schema migration of " + b.SourceName()));
+      log.Info("sync apply: schema migration: " + b.SourceName() + " -> " + b.dest_schema + "." + b.dest_table);
+      to_copy.push_back(b);
+      copy_changed = true;
+    }
+    applied_specs.push_back(std::move(next));
+    spec = applied_specs.back().get();
+    // The tracked databases and the selection for tables created by DDL follow the new spec.
+    SYNC_RETURN_IF_ERROR(ddl->Follow(*spec, meta));
+    if (copy_changed) SYNC_RETURN_IF_ERROR(start_copy(std::move(to_copy)));
+    for (const auto& name : gone) progress.Remove(name);  // after their copy stopped
     return false;
   };
 
+  if (!begin.to_copy.empty()) SYNC_RETURN_IF_ERROR(start_copy(std::move(begin.to_copy)));
   while (!stop) {
     // Between transactions only: pieces of a large one commit together.
     if (!piece_open && options.reload && options.reload->exchange(false)) {
       SYNC_ASSIGN_OR_RETURN(bool again, apply_spec());
       if (again) break;
     }
-    if (!piece_open && copy && copy->done()) {
-      SYNC_RETURN_IF_ERROR(copy->status());
-      log.Info("sync apply: the added tables are copied; real-time sync starts again from the held checkpoint " +
-               held_at.ToString() + " to catch them up");
-      break;
-    }
+    if (!piece_open && copy && copy->done()) SYNC_RETURN_IF_ERROR(finish_copy().status());
     auto wait = std::chrono::milliseconds(options.flush_ms) -
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_flush);
     // Rows waiting for a busy applier: look again soon, so they leave as
@@ -182,17 +273,37 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
     }
     if (*next) {
       auto& txn = **next;
+      if (txn.is_ddl && copy) {
+        // The replay that follows the copy must not read a DDL that was
+        // applied already, nor decode rows with the schemas after it: the
+        // DDL waits for the copy, and the other tables with it.
+        SYNC_RETURN_IF_ERROR(flush_and_wait());
+        log.Info("a DDL statement at " + txn.commit_position.ToString() +
+                 " waits for the copy of the added tables; the other tables pause until it is done");
+        while (!stop && !copy->done()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (stop) break;
+        SYNC_ASSIGN_OR_RETURN(bool rewound, finish_copy());
+        if (rewound) continue;  // the DDL comes again, after the changes before it
+      }
+      if (!catch_up.until().empty() && txn.commit_position.Compare(catch_up.until()) > 0 &&
+          batch_position.Compare(catch_up.until()) < 0) {
+        // Nothing committed between here and the held checkpoint: every
+        // table is applied through it already.
+        batch_position = catch_up.until();
+        position_moved = true;
+      }
       if (txn.partial) SYNC_RETURN_IF_ERROR(flush());  // commit what precedes the big transaction first
       for (auto& event : txn.events) {
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
+          if (!catch_up.until().empty() && txn.commit_position.Compare(catch_up.until()) <= 0) {
+            // A replay for tables catching up never holds a DDL (see above);
+            // were one here, it was applied already the first time.
+            log.Warn("DDL at " + txn.commit_position.ToString() + " skipped: applied before the replay");
+            continue;
+          }
           // Rows before the DDL are applied with the old shape, rows after with the new.
           SYNC_RETURN_IF_ERROR(flush_and_wait());
-          if (copy) {  // the held checkpoint must not move: finish the copy first, in order
-            log.Info("sync apply: DDL while added tables are copied; finishing their copy before going on");
-            *restart = true;
-            return Status::Ok();
-          }
           SYNC_RETURN_IF_ERROR(
               ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
           continue;
@@ -201,10 +312,7 @@ Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::Tab
         if (!rows || !rows->table) continue;
         auto it = by_name.find(rows->table->database + "." + rows->table->table);
         if (it == by_name.end()) continue;
-        auto snap = skip_positions.find(it->first);
-        if (snap != skip_positions.end() && !snap->second.empty() &&
-            txn.commit_position.Compare(snap->second) <= 0)
-          continue;  // already in the snapshot
+        if (catch_up.Applied(it->first, txn.commit_position)) continue;  // in its snapshot, or applied already
         if (!rows->full_image)
           return Status::FailedPrecondition("row event for " + it->first + " at " + txn.commit_position.ToString() +
                                             " lacks columns: binlog_row_image is not FULL on the source. Set "

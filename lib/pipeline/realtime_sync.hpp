@@ -7,29 +7,30 @@
 // applied on a thread of their own (AsyncApplier) in order, while the next
 // one is read.
 //
-// Changes already applied to a table are skipped: a transaction that committed
-// at or before the table's position in `skip_positions` (its snapshot
-// position, or where it was applied up to while the checkpoint was held).
+// Changes already applied to a table are skipped: a transaction committed at
+// or before the table's applied-through position (catch_up.hpp).
 //
-// `sync apply` (options.reload raised): removed tables stop at once. Added
-// tables are migrated and copied by a BackgroundCopy while the others stream
-// on; meanwhile the checkpoint stays where the copy began (S0) and each batch
-// records the streaming tables' own positions instead (Sink::HoldCheckpoint),
-// so a restart at any moment reads from S0 and skips what each table has.
-// When the copy is done, the function returns with *restart set: the caller
-// starts real-time sync again from the checkpoint S0, where the added tables
-// pick up their changes after their snapshot and the others skip up to where
-// they were (a short replay, not a pause for the whole copy). A reload that
-// adds nothing, a second reload during a copy, and DDL during a copy also
-// return with *restart (the caller then finishes an interrupted copy first).
+// `sync apply` (options.reload raised) while running: when the stored spec
+// differs only in its tables (config::ChangesOnlyTables), removed tables stop
+// at once, and added tables are migrated and copied on a thread of their own
+// (BackgroundCopy) while the others stream on; then they catch up as
+// catch_up.hpp describes: a replay of the binlog since their snapshot, a short
+// hiccup for the others instead of a pause as long as the copy. Tables whose
+// copy was not done when the worker started are copied the same way. Any
+// other change returns with *restart set: the caller starts over with the new
+// spec. A DDL statement from the source during a copy waits for the copy to
+// end (the other tables pause meanwhile), so that the replay never reads a DDL
+// that was already applied.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/binlog_position.hpp"
 #include "core/logger.hpp"
+#include "pipeline/catch_up.hpp"
 #include "pipeline/full_init.hpp"
 #include "pipeline/progress.hpp"
 #include "sink/sink.hpp"
@@ -49,14 +50,26 @@ struct RealtimeOptions {
   std::string task_id;
   std::string schema_file;  // where the tracked schemas are saved after each DDL
   std::string home;         // the state directory, to re-read the spec on reload
-  FullInitOptions init;     // for tables added while running
+  FullInitOptions init;     // for tables copied while running
   std::atomic<bool>* reload = nullptr;  // raised by `sync apply`; lowered here
+  // The status reporter: the full_initialization step runs again while tables are copied.
+  std::function<void(const std::string& step, const std::string& state)> set_step;
 };
 
-// Runs until `stop` is raised (returns OK after a final flush) or an error
-// that needs a restart or a human.
-Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
-                       const BinlogPosition& start, const std::map<std::string, BinlogPosition>& skip_positions,
+// Where real-time sync begins (the worker's plan).
+struct RealtimeStart {
+  BinlogPosition position;  // the binlog is read from here
+  CatchUp catch_up;         // what each table has applied already
+  // Bound tables whose full initialization is not done (schema migration is):
+  // copied while the others stream on. Not in `tables`.
+  std::vector<sink::TableBinding> to_copy;
+};
+
+// Runs until `stop` is raised (returns OK after a final flush), or with
+// *restart set when the caller must start over (see above), or until an error
+// that needs a restart or a human. `spec` (and the specs applied while
+// running, kept in here) must outlive the bindings' settings pointers.
+Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables, RealtimeStart start,
                        const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop,
                        bool* restart);
 

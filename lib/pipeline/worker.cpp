@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include "config/secret.hpp"
 #include "core/atomic_file.hpp"
 #include "core/logger.hpp"
@@ -20,7 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-
 // One pass over the steps with the spec as stored now; *restart when real-time
 // sync asks to begin again (`sync apply`, see realtime_sync.hpp).
 Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log, Reporter& reporter,
@@ -37,6 +38,17 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   reporter.SetStep("schema_migration", "running");
   SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(source));
   SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, conn));
+  {
+    std::set<std::string> bound;
+    for (const auto& t : tables) bound.insert(t.SourceName());
+    std::vector<std::string> gone;  // left the task in an earlier pass (sync apply)
+    {
+      std::lock_guard<std::mutex> lock(progress.mu);
+      for (const auto& [name, p] : progress.tables)
+        if (!bound.count(name)) gone.push_back(name);
+    }
+    for (const auto& name : gone) progress.Remove(name);
+  }
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, ctx.task_id));
   for (const auto& t : tables) {
     SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
@@ -44,32 +56,43 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   }
   reporter.SetStep("schema_migration", "done");
 
-  reporter.SetStep("full_initialization", "running");
   FullInitOptions init;
   init.source = source;
   init.parallelism = spec.runtime.snapshot_parallelism;
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
   init.plan_dir = task.dir.Root() + "/snapshot";
   init.task_id = ctx.task_id;
-  SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
-  reporter.SetStep("full_initialization", "done");
-
   SYNC_ASSIGN_OR_RETURN(auto checkpoint, sink->LoadCheckpoint());
-  BinlogPosition start;
-  if (checkpoint) {
-    start = *checkpoint;
+  SYNC_ASSIGN_OR_RETURN(auto entries, sink->LoadTablePositions());
+  RealtimeStart start;
+  if (!checkpoint) {
+    // A first start: every table is copied before the binlog is read, from
+    // the oldest snapshot position on.
+    reporter.SetStep("full_initialization", "running");
+    SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
+    reporter.SetStep("full_initialization", "done");
+    start.catch_up = CatchUp::Resume(std::nullopt, positions, entries, {}, &start.position);
   } else {
-    for (const auto& [name, pos] : positions)
-      if (start.empty() || (!pos.empty() && pos.Compare(start) < 0)) start = pos;
+    // Real-time sync ran before: tables whose copy is not done (added by
+    // `sync apply`, or cut short) are copied while the others stream on,
+    // and each table resumes from its own applied-through position.
+    std::vector<sink::TableBinding> copied;
+    std::set<std::string> copying;
+    for (auto& t : tables) {
+      SYNC_ASSIGN_OR_RETURN(bool done, IsCopied(init, t, *sink));
+      if (done) {
+        copied.push_back(std::move(t));
+      } else {
+        copying.insert(t.SourceName());
+        start.to_copy.push_back(std::move(t));
+      }
+    }
+    tables = std::move(copied);
+    SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
+    reporter.SetStep("full_initialization", "done");
+    start.catch_up = CatchUp::Resume(checkpoint, positions, entries, copying, &start.position);
   }
-  if (start.empty()) return Status::Internal("no source position to start the binlog from");
-  // Tables that streamed on while added ones were copied are applied beyond
-  // the held checkpoint: each skips up to its own position.
-  SYNC_ASSIGN_OR_RETURN(auto applied, sink->LoadTablePositions());
-  for (auto& [name, pos] : positions) {
-    auto it = applied.find(name);
-    if (it != applied.end() && (pos.empty() || it->second.Compare(pos) > 0)) pos = it->second;
-  }
+  if (start.position.empty()) return Status::Internal("no source position to start the binlog from");
   reporter.SetStep("realtime_sync", "running");
   RealtimeOptions rt;
   rt.source = source;
@@ -81,7 +104,8 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   rt.home = ctx.home;
   rt.init = init;
   rt.reload = reload;
-  return RunRealtimeSync(spec, tables, start, positions, rt, log, progress, stop, restart);
+  rt.set_step = [&reporter](const std::string& step, const std::string& state) { reporter.SetStep(step, state); };
+  return RunRealtimeSync(spec, tables, std::move(start), rt, log, progress, stop, restart);
 }
 
 Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progress& progress,

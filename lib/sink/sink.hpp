@@ -55,6 +55,15 @@ struct TableChanges {
   std::vector<RowChange> rows;
 };
 
+// Bookkeeping that commits with a batch while added tables catch up (see
+// Sink::LoadTablePositions).
+struct TablePositions {
+  bool hold_checkpoint = false;                // the checkpoint stays where it is
+  std::map<std::string, BinlogPosition> save;  // entries written (an empty position: "its snapshot position")
+  std::vector<std::string> erase;              // entries removed
+  bool empty() const { return !hold_checkpoint && save.empty() && erase.empty(); }
+};
+
 // Writes the rows of one snapshot chunk; Commit makes rows + "chunk done" durable together.
 class ChunkWriter {
  public:
@@ -79,9 +88,11 @@ class Sink {
   virtual Result<std::map<int, BinlogPosition>> CompletedChunks(const TableBinding& table) = 0;
   virtual Result<std::unique_ptr<ChunkWriter>> OpenChunk(const TableBinding& table, int chunk_index,
                                                          const BinlogPosition& snapshot_position) = 0;
-  // Applies the changes of whole source transactions and records `position`
-  // as the checkpoint, atomically.
-  virtual Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position) = 0;
+  // Applies the changes of whole source transactions and, in the same
+  // destination transaction, records `position` as the checkpoint (unless
+  // tables.hold_checkpoint) and saves and erases the entries in `tables`.
+  virtual Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position,
+                            const TablePositions& tables = {}) = 0;
   // Applies a piece of a source transaction too large to hold in memory, in
   // a destination transaction left open: the next ApplyBatch commits it with
   // its checkpoint; a crash or a dropped connection rolls it back.
@@ -103,17 +114,14 @@ class Sink {
   // The checkpoint last recorded by ApplyBatch, if any.
   virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
 
-  // Tables added to a running task are copied while the others stream on;
-  // until the added ones catch up, the checkpoint (where a restart reads the
-  // binlog from) must stay behind them. While `tables` is not empty,
-  // ApplyBatch records its position as the applied-through position of each
-  // of `tables` (the tables streaming on), in the same transaction as the
-  // data, and leaves the checkpoint where it is. Empty: back to normal.
-  virtual void HoldCheckpoint(std::vector<std::string> tables) = 0;
-  // The applied-through positions recorded while the checkpoint was held, by
-  // source table ("db.table"). A restart skips each table's changes up to its
-  // position; one at or behind the checkpoint means nothing any more.
+  // Per-table positions (sync_state.table_positions for PostgreSQL): tables
+  // added to a running task replay the binlog from their own snapshot while
+  // the checkpoint stays ahead of them (pipeline/catch_up.hpp). By source
+  // table ("db.table"); an empty position means "its snapshot position" (the
+  // oldest of its completed chunks).
   virtual Result<std::map<std::string, BinlogPosition>> LoadTablePositions() = 0;
+  // Saves and erases entries in a transaction of their own.
+  virtual Status SaveTablePositions(const TablePositions& positions) = 0;
 };
 
 // The sink for `spec.destination`, connected. `task_id` keys the destination's

@@ -119,10 +119,8 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
                                   "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
                                   {task_id_, table.SourceName()})
                            .status());
-  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
-                                  "DELETE FROM sync_state.table_positions WHERE task_id = $1 AND source_table = $2",
-                                  {task_id_, table.SourceName()})
-                           .status());
+  // Its table_positions entry stays: the worker set it to "its snapshot
+  // position" before the copy began, and the copy makes that true.
   return txn.Commit();
 }
 
@@ -152,12 +150,14 @@ Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBi
   return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
 }
 
-Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) {
+Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
+                          const sink::TablePositions& tables) {
   std::unique_ptr<Transaction> txn = std::move(open_txn_);
   if (!txn) txn = std::make_unique<Transaction>(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn->status());
   Status s = ApplyChanges(changes);
-  if (s.ok()) s = held_for_.empty() ? SaveCheckpoint(position) : SaveTablePositions(position);
+  if (s.ok() && !tables.hold_checkpoint) s = SaveCheckpoint(position);
+  if (s.ok()) s = WriteTablePositions(tables);
   if (s.ok()) s = txn->Commit();
   // Staging tables created inside a rolled-back transaction are gone again.
   if (!s.ok()) staged_.clear();
@@ -210,26 +210,50 @@ Status PgSink::SaveCheckpoint(const BinlogPosition& position) {
   return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the checkpoint");
 }
 
-Status PgSink::SaveTablePositions(const BinlogPosition& position) {
-  // One statement for every table: the array holds the source table names.
-  std::string names = "{";
-  for (size_t i = 0; i < held_for_.size(); ++i) {
-    names += i ? ",\"" : "\"";
-    for (char c : held_for_[i]) {
-      if (c == '"' || c == '\\') names += '\\';
-      names += c;
+namespace {
+
+// A text[] literal of `names`, for = ANY($n::text[]).
+std::string TextArray(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (size_t i = 0; i < names.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : names[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
     }
-    names += '"';
+    out += '"';
   }
-  names += "}";
-  auto saved = ExecParams(conn_.handle(),
-                          "INSERT INTO sync_state.table_positions (task_id, source_table, binlog_file, binlog_offset, "
-                          "gtid_set, updated_at) SELECT $1, t, $3, $4, $5, now() FROM unnest($2::text[]) AS t "
-                          "ON CONFLICT (task_id, source_table) DO UPDATE SET binlog_file = EXCLUDED.binlog_file, "
-                          "binlog_offset = EXCLUDED.binlog_offset, gtid_set = EXCLUDED.gtid_set, "
-                          "updated_at = EXCLUDED.updated_at",
-                          {task_id_, names, position.file, std::to_string(position.offset), position.gtid_set});
-  return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the positions of the streaming tables");
+  return out + "}";
+}
+
+}  // namespace
+
+// Runs inside the caller's transaction.
+Status PgSink::WriteTablePositions(const sink::TablePositions& positions) {
+  if (!positions.erase.empty()) {
+    auto erased = ExecParams(conn_.handle(),
+                             "DELETE FROM sync_state.table_positions WHERE task_id = $1 AND source_table = ANY($2::text[])",
+                             {task_id_, TextArray(positions.erase)});
+    if (!erased.ok()) return erased.status().WithContext("erasing table positions");
+  }
+  for (const auto& [table, position] : positions.save) {
+    auto saved = ExecParams(conn_.handle(),
+                            "INSERT INTO sync_state.table_positions (task_id, source_table, binlog_file, binlog_offset, "
+                            "gtid_set, updated_at) VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (task_id, source_table) "
+                            "DO UPDATE SET binlog_file = EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, "
+                            "gtid_set = EXCLUDED.gtid_set, updated_at = EXCLUDED.updated_at",
+                            {task_id_, table, position.file, std::to_string(position.offset), position.gtid_set});
+    if (!saved.ok()) return saved.status().WithContext("saving the position of " + table);
+  }
+  return Status::Ok();
+}
+
+Status PgSink::SaveTablePositions(const sink::TablePositions& positions) {
+  if (positions.save.empty() && positions.erase.empty()) return Status::Ok();
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  SYNC_RETURN_IF_ERROR(WriteTablePositions(positions));
+  return txn.Commit();
 }
 
 Result<std::map<std::string, BinlogPosition>> PgSink::LoadTablePositions() {

@@ -6,8 +6,12 @@
 //   sync_state.checkpoint(task_id PK, binlog_file, binlog_offset, gtid_set, updated_at)
 //   sync_state.snapshot_chunks(task_id, source_table, chunk_index PK,
 //                              binlog_file, binlog_offset, gtid_set, committed_at)
+//   sync_state.table_positions(task_id, source_table PK, binlog_file,
+//                              binlog_offset, gtid_set, updated_at)
 // snapshot_chunks also records each chunk's snapshot position, which
-// CompletedChunks() returns. Both tables are created on first use.
+// CompletedChunks() returns; table_positions holds the positions of tables
+// that catch up behind the checkpoint (an empty binlog_file: "its snapshot
+// position"). The tables are created on first use.
 //
 // Every statement names its columns (COPY, INSERT, upsert, delete), so the
 // destination's column order may differ from the source's: columns added by
@@ -45,7 +49,8 @@ class PgSink : public sink::Sink {
   Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& table) override;
   Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                        const BinlogPosition& snapshot_position) override;
-  Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position) override;
+  Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
+                    const sink::TablePositions& tables = {}) override;
   // The destination DDL of pg_schema_change.hpp. PostgreSQL: the DDL and the
   // checkpoint commit in one transaction. Hologres allows no DDL and DML in one
   // transaction, so the DDL commits first and the checkpoint after it; a crash
@@ -56,8 +61,8 @@ class PgSink : public sink::Sink {
   Status ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                            const sink::TableBinding* old_table, const BinlogPosition& position) override;
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
-  void HoldCheckpoint(std::vector<std::string> tables) override { held_for_.swap(tables); }
   Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
+  Status SaveTablePositions(const sink::TablePositions& positions) override;
 
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
@@ -71,7 +76,7 @@ class PgSink : public sink::Sink {
       : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
   Status EnsureBookkeeping();
   Status SaveCheckpoint(const BinlogPosition& position);
-  Status SaveTablePositions(const BinlogPosition& position);
+  Status WriteTablePositions(const sink::TablePositions& positions);
   Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                          const sink::TableBinding* old_table, const BinlogPosition& position);
   Status RunStatements(const std::vector<std::string>& statements);
@@ -81,7 +86,6 @@ class PgSink : public sink::Sink {
 
   Connection conn_;
   std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
-  std::vector<std::string> held_for_;      // HoldCheckpoint: the tables whose positions move instead
   Dialect dialect_;
   std::string task_id_;
   ValueEncoder encoder_;

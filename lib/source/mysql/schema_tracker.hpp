@@ -102,6 +102,8 @@ class SchemaTracker {
   // the database's default charset.
   void AddTable(TableSchema schema, CharsetPair defaults = {});
   void SetDatabaseDefault(const std::string& db, CharsetPair defaults);
+  // Which tables to track from now on (CREATE TABLE, RENAME into it).
+  void set_filter(TableFilter filter) { filter_ = std::move(filter); }
   // Re-reads one table from information_schema (after a schema_unknown
   // change); NotFound when it no longer exists, which also stops tracking it.
   Status Reload(Connection& conn, const std::string& db, const std::string& table);
