@@ -334,6 +334,46 @@ TEST_SUITE("postgres") {
     CHECK(s->LoadCheckpoint()->value().offset == 32);
   }
 
+  TEST_CASE("table positions commit with a batch, which can leave the checkpoint where it is") {
+    auto s = Open("positions");
+    auto b = Binding("rt", "positions", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
+    REQUIRE(s->PrepareTable(b).ok());
+    REQUIRE(Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 40).ok());
+    sink::TablePositions empty_entries;
+    empty_entries.save = {{"src.added", BinlogPosition()}, {"src.other\"quoted\"", BinlogPosition()}};
+    REQUIRE(s->SaveTablePositions(empty_entries).ok());
+    auto loaded = s->LoadTablePositions();
+    REQUIRE(loaded.ok());
+    CHECK(loaded->size() == 2);
+    CHECK(loaded->at("src.added").empty());
+    CHECK(Open("other-task")->LoadTablePositions()->empty());  // keyed by task
+
+    std::vector<sink::TableChanges> changes(1);
+    changes[0].table = &b;
+    changes[0].rows = {Ins({int64_t{2}, Utf8("b")})};
+    sink::TablePositions held;
+    held.hold_checkpoint = true;
+    held.save = {{"src.added", BinlogPosition{"binlog.000002", 35, "0-1-35"}}};
+    REQUIRE(s->ApplyBatch(changes, BinlogPosition{"binlog.000002", 35, ""}, held).ok());
+    CHECK(s->LoadCheckpoint()->value().offset == 40);  // held
+    CHECK(s->LoadTablePositions()->at("src.added").offset == 35);
+    CHECK(s->LoadTablePositions()->at("src.added").gtid_set == "0-1-35");
+
+    // A failed batch keeps neither its rows nor its positions.
+    changes[0].rows = {Ins({int64_t{3}, Utf8("c")}), Ins({int64_t{4}, Value()})};
+    held.save["src.added"].offset = 38;
+    CHECK(!s->ApplyBatch(changes, BinlogPosition{"binlog.000002", 38, ""}, held).ok());
+    CHECK(s->LoadTablePositions()->at("src.added").offset == 35);
+
+    sink::TablePositions done;
+    done.erase = {"src.added", "src.other\"quoted\"", "src.never"};
+    changes[0].rows = {Ins({int64_t{5}, Utf8("e")})};
+    REQUIRE(s->ApplyBatch(changes, BinlogPosition{"binlog.000002", 50, ""}, done).ok());
+    CHECK(s->LoadCheckpoint()->value().offset == 50);
+    CHECK(s->LoadTablePositions()->empty());
+    CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM rt.positions") == "1,2,5");
+  }
+
   // Not a timed test: prints the numbers behind the default upsert strategy.
   TEST_CASE("upsert strategies on 100k updated rows (SYNC_BENCH=1)") {
     if (!std::getenv("SYNC_BENCH")) return;
