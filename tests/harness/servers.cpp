@@ -1,6 +1,7 @@
 #include "harness/servers.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -42,10 +43,18 @@ MariaDbServer::MariaDbServer(std::vector<std::string> extra_args) : extra_args_(
   }
 }
 
+// Servers bootstrapping at the same moment (ctest -j) collide on the temporary
+// table names in a shared /tmp; each server gets its own.
+std::string MariaDbServer::TmpDir() const {
+  std::string tmp = dir_ + "/tmp";
+  ::mkdir(tmp.c_str(), 0700);
+  return tmp;
+}
+
 void MariaDbServer::Initialize() {
   std::vector<std::string> install = {"mariadb-install-db", "--no-defaults", "--datadir=" + datadir(),
                                       "--auth-root-authentication-method=normal", "--skip-test-db",
-                                      "--skip-name-resolve"};
+                                      "--skip-name-resolve", "--tmpdir=" + TmpDir()};
   if (::geteuid() == 0) install.push_back("--user=root");
   Require(RunProcess(install), "mariadb-install-db");
   Start();
@@ -70,7 +79,7 @@ void MariaDbServer::Start() {
                                    "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--character-set-server=utf8mb4",
                                    "--collation-server=utf8mb4_general_ci", "--max-allowed-packet=64M",
                                    "--innodb-log-file-size=48M", "--skip-log-error", "--max-connections=200",
-                                   "--log-error=" + dir_ + "/mysqld.err"};
+                                   "--log-error=" + dir_ + "/mysqld.err", "--tmpdir=" + TmpDir()};
   if (::geteuid() == 0) argv.push_back("--user=root");
   for (const auto& a : extra_args_) argv.push_back(a);
   process_ = ChildProcess::Spawn(argv);

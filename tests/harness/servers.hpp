@@ -23,6 +23,7 @@ class MariaDbServer {
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
   std::string datadir() const { return dir_ + "/data"; }
+  std::string TmpDir() const;  // its own tmpdir, inside its directory
   // A root connection over TCP (user "root", password kRootPassword).
   mysql::Connection Admin() const;
   // Runs statements as root; fails the test on error.
