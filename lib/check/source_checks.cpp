@@ -226,10 +226,21 @@ void CheckSelectPrivilege(Connection& conn, const std::vector<SourceTable>& tabl
   }
 }
 
-std::string InList(const std::vector<SourceTable>& tables) {
-  std::vector<std::string> parts;
-  for (const auto& t : tables) parts.push_back("(" + mysql::QuoteString(t.db) + "," + mysql::QuoteString(t.table) + ")");
-  return Join(parts, ",");
+// information_schema rows about `tables`, one query per database: an equality
+// on TABLE_SCHEMA lets the server open that database's tables only, where a
+// (schema, table) IN list makes it open every table and view it has.
+// `sql` is the statement up to its WHERE clause's conditions on the names.
+Result<std::vector<TextRow>> PerDatabase(Connection& conn, const std::string& sql,
+                                         const std::vector<SourceTable>& tables) {
+  std::map<std::string, std::vector<std::string>> by_db;
+  for (const auto& t : tables) by_db[t.db].push_back(mysql::QuoteString(t.table));
+  std::vector<TextRow> rows;
+  for (const auto& [db, names] : by_db) {
+    SYNC_ASSIGN_OR_RETURN(auto r, conn.Query(sql + " TABLE_SCHEMA = " + mysql::QuoteString(db) + " AND TABLE_NAME IN (" +
+                                             Join(names, ",") + ") ORDER BY TABLE_NAME"));
+    for (auto& row : r.rows) rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std::vector<SourceTable>& tables,
@@ -237,14 +248,14 @@ void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std:
   if (tables.empty()) return;
   // STATISTICS rather than TABLE_CONSTRAINTS: MariaDB hides constraints from
   // users that hold only SELECT, but shows their indexes.
-  auto r = conn.Query("SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.STATISTICS "
-                      "WHERE INDEX_NAME='PRIMARY' AND (TABLE_SCHEMA, TABLE_NAME) IN (" + InList(tables) + ")");
+  auto r = PerDatabase(conn, "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.STATISTICS "
+                      "WHERE INDEX_NAME='PRIMARY' AND", tables);
   if (!r.ok()) {
     report.Add("source.primary_keys", Verdict::kWarn, "cannot read primary keys: " + r.status().message());
     return;
   }
   std::set<std::string> with_pk;
-  for (const auto& row : r->rows) with_pk.insert(*row[0] + "." + *row[1]);
+  for (const auto& row : *r) with_pk.insert(*row[0] + "." + *row[1]);
   std::vector<std::string> without;
   for (const auto& t : tables) {
     const config::TableSpec* ts = config::FindTableSpec(spec, t.db, t.table);
@@ -269,19 +280,19 @@ void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std:
 
 void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, CheckReport& report) {
   if (tables.empty()) return;
-  auto r = conn.Query("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
-                      "WHERE (TABLE_SCHEMA, TABLE_NAME) IN (" + InList(tables) + ") ORDER BY 1, 2, ORDINAL_POSITION");
+  auto r = PerDatabase(conn, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE",
+                       tables);
   if (!r.ok()) {
     report.Add("source.column_types", Verdict::kWarn, "cannot read column types: " + r.status().message());
     return;
   }
   std::vector<std::string> unsupported;
-  for (const auto& row : r->rows) {
+  for (const auto& row : *r) {
     std::string type = ToLower(row[3].value_or(""));
     if (!kSupportedTypes.count(type)) unsupported.push_back(*row[0] + "." + *row[1] + "." + *row[2] + " (" + type + ")");
   }
   if (unsupported.empty()) {
-    report.Add("source.column_types", Verdict::kPass, fmt::format("{} columns, all of supported types", r->rows.size()));
+    report.Add("source.column_types", Verdict::kPass, fmt::format("{} columns, all of supported types", r->size()));
   } else {
     report.Add("source.column_types", Verdict::kFail, "unsupported column types: " + Join(unsupported, ", "),
                "change the column to a supported type (e.g. INET6/UUID to CHAR/BINARY) or exclude the table");

@@ -9,6 +9,7 @@
 #include "pipeline/ddl_applier.hpp"
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
+#include "source/mysql/ddl_parser.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
@@ -39,6 +40,27 @@ class Batch {
   std::map<const sink::TableBinding*, size_t> index_;
   size_t rows_ = 0;
 };
+
+// Whether a DDL statement may change a table being copied (or it cannot be
+// told): such a DDL waits for the copy, whose replay must decode that table's
+// rows with the schema they were written with. Any other DDL is applied at
+// once; the replay after the copy skips it (see the TABLE_MAP enricher).
+bool DdlConcernsCopy(const mysql::SourceTransaction& txn, const std::vector<sink::TableBinding>& copying) {
+  auto same = [](const std::string& a, const std::string& b) { return ToLower(a) == ToLower(b); };
+  for (const auto& event : txn.events) {
+    const auto* q = event.get_if<binlog::QueryEvent>();
+    if (!q) continue;
+    std::vector<mysql::DdlTableName> touched;
+    auto parsed = mysql::ParseDdl(q->database, q->query, &touched);
+    if (!parsed.ok() && touched.empty()) return true;
+    for (const auto& t : copying) {
+      if (parsed.ok() && parsed->kind == mysql::DdlKind::kDropDatabase && same(parsed->database, t.source.db)) return true;
+      for (const auto& name : touched)
+        if (same(name.db, t.source.db) && same(name.table, t.source.table)) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -74,12 +96,19 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     // A transaction larger than a batch is applied in pieces inside one
     // destination transaction, so memory stays bounded by batch_rows.
     source->set_max_transaction_rows(size_t(options.batch_rows));
-    source->SetTableMapEnricher(
-        [&by_name](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
-          auto it = by_name.find(tm.database + "." + tm.table);
-          if (it == by_name.end()) return std::shared_ptr<const binlog::TableMap>();
-          return mysql::EnrichTableMap(tm, it->second->source);
-        });
+    source->SetTableMapEnricher([&by_name, &catch_up](const binlog::TableMap& tm, const BinlogPosition& at)
+                                    -> Result<std::shared_ptr<const binlog::TableMap>> {
+      const std::string name = tm.database + "." + tm.table;
+      auto it = by_name.find(name);
+      if (it == by_name.end()) return std::shared_ptr<const binlog::TableMap>();
+      // A replay for tables catching up: the others' rows before the held
+      // checkpoint are applied already and will be skipped, and a DDL applied
+      // during the copy may have changed their schema since. They decode
+      // with the binlog's own metadata.
+      if (!catch_up.until().empty() && !catch_up.catching().count(name) && at.Compare(catch_up.until()) < 0)
+        return std::shared_ptr<const binlog::TableMap>();
+      return mysql::EnrichTableMap(tm, it->second->source);
+    });
     return Status::Ok();
   };
   SYNC_RETURN_IF_ERROR(open_source(begin.position));
@@ -273,10 +302,10 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     }
     if (*next) {
       auto& txn = **next;
-      if (txn.is_ddl && copy) {
-        // The replay that follows the copy must not read a DDL that was
-        // applied already, nor decode rows with the schemas after it: the
-        // DDL waits for the copy, and the other tables with it.
+      if (txn.is_ddl && copy && DdlConcernsCopy(txn, copy->tables())) {
+        // The replay that follows the copy decodes the copied tables' rows
+        // with their schemas as copied: a DDL on one of them waits for the
+        // copy, and the other tables with it.
         SYNC_RETURN_IF_ERROR(flush_and_wait());
         log.Info("a DDL statement at " + txn.commit_position.ToString() +
                  " waits for the copy of the added tables; the other tables pause until it is done");
@@ -297,9 +326,9 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
           if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
           if (!catch_up.until().empty() && txn.commit_position.Compare(catch_up.until()) <= 0) {
-            // A replay for tables catching up never holds a DDL (see above);
-            // were one here, it was applied already the first time.
-            log.Warn("DDL at " + txn.commit_position.ToString() + " skipped: applied before the replay");
+            // A replay for tables catching up: the DDL was applied the first
+            // time it was read, and concerns none of them (see above).
+            log.Info("DDL at " + txn.commit_position.ToString() + " was applied before the replay: skipped");
             continue;
           }
           // Rows before the DDL are applied with the old shape, rows after with the new.

@@ -18,9 +18,10 @@
 // hiccup for the others instead of a pause as long as the copy. Tables whose
 // copy was not done when the worker started are copied the same way. Any
 // other change returns with *restart set: the caller starts over with the new
-// spec. A DDL statement from the source during a copy waits for the copy to
-// end (the other tables pause meanwhile), so that the replay never reads a DDL
-// that was already applied.
+// spec. A DDL statement on a table being copied waits for the copy to end
+// (the other tables pause meanwhile), so that the replay decodes its rows with
+// the schema they were copied with; other DDL is applied at once, and the
+// replay skips it and the rows before it of the tables not catching up.
 
 #include <atomic>
 #include <functional>

@@ -69,7 +69,8 @@ struct Fixture {
     auto conn = server.Admin();
     auto schema = std::make_shared<std::map<std::string, TableSchema>>();
     for (const char* t : {"t", "types"}) (*schema)[t] = *mysql::ReadTableSchema(conn, "s", t);
-    (*src)->SetTableMapEnricher([schema](const binlog::TableMap& tm) -> Result<std::shared_ptr<const binlog::TableMap>> {
+    (*src)->SetTableMapEnricher([schema](const binlog::TableMap& tm,
+                                          const BinlogPosition&) -> Result<std::shared_ptr<const binlog::TableMap>> {
       auto it = schema->find(tm.table);
       if (tm.database != "s" || it == schema->end()) return std::shared_ptr<const binlog::TableMap>();
       return mysql::EnrichTableMap(tm, it->second);

@@ -227,6 +227,15 @@ TEST_CASE("an unsupported column type fails the column types item") {
   CHECK(run.Reason("source.column_types").find("odd.hosts.addr (inet6)") != std::string::npos);
 }
 
+TEST_CASE("keys and column types are read for tables of every selected database") {
+  auto run = Check(Spec("repl", "repl-pw", "[shop.*, odd.*]"));
+  CHECK(run.Result("source.primary_keys") == "warn");
+  CHECK(run.Reason("source.primary_keys") == Check(Spec("repl", "repl-pw", "[shop.*]")).Reason("source.primary_keys"));
+  CHECK(run.Result("source.column_types") == "fail");
+  CHECK(run.Reason("source.column_types").find("odd.hosts.addr (inet6)") != std::string::npos);
+  CHECK(run.Reason("source.column_types").find("shop.") == std::string::npos);  // shop's types are all supported
+}
+
 TEST_CASE("destination: wrong password, missing database, missing privilege") {
   std::string base = Spec();
   std::string wrong_pw = base;

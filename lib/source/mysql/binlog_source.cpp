@@ -94,7 +94,7 @@ Result<std::optional<SourceTransaction>> BinlogSource::Next(std::chrono::millise
     decoder_.set_source_name(assembler_.current().file);
     SYNC_ASSIGN_OR_RETURN(binlog::BinlogEvent event, decoder_.Decode(bytes, position));
     if (auto* tm = event.get_if<binlog::TableMapEvent>(); tm && enricher_) {
-      SYNC_ASSIGN_OR_RETURN(auto enriched, enricher_(*tm->table));
+      SYNC_ASSIGN_OR_RETURN(auto enriched, enricher_(*tm->table, BinlogPosition{assembler_.current().file, position, ""}));
       if (enriched) decoder_.PutTableMap(std::move(enriched));
     }
     if (auto txn = assembler_.Add(std::move(event))) {

@@ -28,10 +28,12 @@ struct SourceOptions {
 };
 
 // Supplies what a TABLE_MAP lacks (names, signedness, ENUM labels, charsets)
-// from the tracked schema; returns nullptr for tables the task does not read.
+// from the tracked schema; returns nullptr for tables the task does not read
+// (their rows decode with the binlog's own metadata). `at` is where the
+// TABLE_MAP event begins: before the commit of the transaction it is in.
 // An error stops the stream: never decode with a schema that does not fit.
-using TableMapEnricher =
-    std::function<Result<std::shared_ptr<const binlog::TableMap>>(const binlog::TableMap& table)>;
+using TableMapEnricher = std::function<Result<std::shared_ptr<const binlog::TableMap>>(const binlog::TableMap& table,
+                                                                                      const BinlogPosition& at)>;
 
 class BinlogSource {
  public:
