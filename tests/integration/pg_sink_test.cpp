@@ -334,6 +334,36 @@ TEST_SUITE("postgres") {
     CHECK(s->LoadCheckpoint()->value().offset == 32);
   }
 
+  TEST_CASE("pieces of one transaction commit together; a failing piece, found at the commit, rolls all back") {
+    auto s = Open("pieces");
+    auto b = Binding("rt", "pieces", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
+    REQUIRE(s->PrepareTable(b).ok());
+    REQUIRE(Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 50).ok());
+    auto changes = [&](std::vector<RowChange> rows) {
+      std::vector<sink::TableChanges> c(1);
+      c[0].table = &b;
+      c[0].rows = std::move(rows);
+      return c;
+    };
+    const BinlogPosition end{"binlog.000002", 51, ""};
+    REQUIRE(s->ApplyPartial(changes({Ins({int64_t{2}, Utf8("b")}), Ins({int64_t{3}, Utf8("c")})})).ok());
+    // The merge of this piece fails (v is NOT NULL); it may still be running
+    // when ApplyPartial returns, so the failure can come with the commit.
+    Status second = s->ApplyPartial(changes({Upd({int64_t{2}, Utf8("b")}, {int64_t{2}, Utf8("bb")}),
+                                             Ins({int64_t{4}, Value()})}));
+    Status last = second.ok() ? s->ApplyBatch(changes({Ins({int64_t{5}, Utf8("e")})}), end) : second;
+    CHECK(last.code() == StatusCode::kFailedPrecondition);
+    CHECK_MESSAGE(last.message().find("src.pieces") != std::string::npos, last.message());
+    CHECK(Q("SELECT string_agg(id || v, ',' ORDER BY id) FROM rt.pieces") == "1a");
+    CHECK(s->LoadCheckpoint()->value().offset == 50);
+    // The same sink takes the transaction again, whole.
+    REQUIRE(s->ApplyPartial(changes({Ins({int64_t{2}, Utf8("b")}), Ins({int64_t{3}, Utf8("c")})})).ok());
+    REQUIRE(s->ApplyPartial(changes({Upd({int64_t{2}, Utf8("b")}, {int64_t{2}, Utf8("bb")})})).ok());
+    REQUIRE(s->ApplyBatch(changes({Ins({int64_t{5}, Utf8("e")}), Del({int64_t{3}, Utf8("c")})}), end).ok());
+    CHECK(Q("SELECT string_agg(id || v, ',' ORDER BY id) FROM rt.pieces") == "1a,2bb,5e");
+    CHECK(s->LoadCheckpoint()->value().offset == 51);
+  }
+
   TEST_CASE("table positions commit with a batch, which can leave the checkpoint where it is") {
     auto s = Open("positions");
     auto b = Binding("rt", "positions", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});

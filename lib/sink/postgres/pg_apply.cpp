@@ -14,6 +14,9 @@ namespace {
 constexpr size_t kMaxParams = 65535;  // the protocol's limit per statement
 constexpr size_t kMaxRowsPerStatement = 1000;
 constexpr size_t kCopyFlushBytes = 1 << 20;
+// COPY text prepared while the server still merges the previous rows: enough
+// to cover that merge, bounded so that wide rows cannot multiply memory.
+constexpr size_t kEncodeAheadBytes = 32 << 20;
 
 std::string ColumnList(const ApplyTarget& t, const std::vector<size_t>& cols, const std::string& prefix = "") {
   std::vector<std::string> out;
@@ -78,6 +81,7 @@ Status BatchApplier::PrepareStaging(const ApplyTarget& t) {
     if (staged_.count(name)) continue;
     // CREATE TABLE AS copies no constraints: NOT NULL is checked when rows reach the real table.
     std::string cols = deletes ? ColumnList(t, t.key) : ColumnList(t, AllColumns(t));
+    SYNC_RETURN_IF_ERROR(deferred_.Settle());
     auto r = ExecParams(conn_, "CREATE TEMPORARY TABLE IF NOT EXISTS " + QuoteIdentifier(name) +
                                    " ON COMMIT DELETE ROWS AS SELECT " + cols + " FROM " + t.qualified +
                                    " WITH NO DATA");
@@ -150,29 +154,44 @@ Status BatchApplier::Apply(const ApplyTarget& t, const std::vector<const sink::R
   return s.ok() ? s : s.WithContext(t.binding->SourceName() + " -> " + t.qualified);
 }
 
+Status BatchApplier::Exec(const std::string& sql, const Params& params) {
+  SYNC_RETURN_IF_ERROR(deferred_.Settle());
+  return ExecParams(conn_, sql, params).status();
+}
+
+Status BatchApplier::Encode(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops,
+                            bool deletes, size_t* next, size_t limit, std::string* out) {
+  for (; *next < ops.size() && out->size() < limit; ++*next) {
+    const FinalOp& op = ops[*next];
+    if (op.is_delete != deletes) continue;
+    for (size_t n = 0; n < cols.size(); ++n) {
+      if (n) *out += '\t';
+      Status s = encoder_.AppendCopyField((*op.row)[cols[n]], t.columns[cols[n]], out);
+      if (!s.ok()) return s.WithContext("column " + t.columns[cols[n]].name);
+    }
+    *out += '\n';
+  }
+  return Status::Ok();
+}
+
 Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
                               const std::vector<FinalOp>& ops, bool deletes) {
+  // Encoded while the statement in flight (the previous merge) still runs.
+  std::string buf;
+  size_t next = 0;
+  SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, deletes, &next, kEncodeAheadBytes, &buf));
   // Always emptied first: within one destination transaction (pieces of a
   // large source transaction) ON COMMIT DELETE ROWS has not cleared it yet.
-  SYNC_RETURN_IF_ERROR(ExecParams(conn_, "TRUNCATE " + QuoteIdentifier(stage)).status());
+  SYNC_RETURN_IF_ERROR(Exec("TRUNCATE " + QuoteIdentifier(stage)));
   used_.insert(stage);
   SYNC_ASSIGN_OR_RETURN(CopyIn copy, CopyIn::Start(conn_, "COPY " + QuoteIdentifier(stage) + " (" +
                                                               ColumnList(t, cols) + ") FROM STDIN"));
-  std::string buf;
-  for (const auto& op : ops) {
-    if (op.is_delete != deletes) continue;
-    for (size_t n = 0; n < cols.size(); ++n) {
-      if (n) buf += '\t';
-      Status s = encoder_.AppendCopyField((*op.row)[cols[n]], t.columns[cols[n]], &buf);
-      if (!s.ok()) return s.WithContext("column " + t.columns[cols[n]].name);
-    }
-    buf += '\n';
-    if (buf.size() >= kCopyFlushBytes) {
-      SYNC_RETURN_IF_ERROR(copy.Put(buf));
-      buf.clear();
-    }
-  }
   SYNC_RETURN_IF_ERROR(copy.Put(buf));
+  while (next < ops.size()) {
+    buf.clear();
+    SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, deletes, &next, kCopyFlushBytes, &buf));
+    SYNC_RETURN_IF_ERROR(copy.Put(buf));
+  }
   return copy.End().status();
 }
 
@@ -187,17 +206,17 @@ Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp
       std::string c = QuoteIdentifier(t.columns[i].name);
       match.push_back("t." + c + " = s." + c);
     }
-    SYNC_RETURN_IF_ERROR(
-        ExecParams(conn_, "DELETE FROM " + t.qualified + " t USING " + stage + " s WHERE " + Join(match, " AND "))
-            .status());
+    SYNC_RETURN_IF_ERROR(Exec("DELETE FROM " + t.qualified + " t USING " + stage + " s WHERE " + Join(match, " AND ")));
   }
   if (any_upsert) {
     std::vector<size_t> all = AllColumns(t);
     SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, false), t, all, ops, false));
     std::string cols = ColumnList(t, all);
-    SYNC_RETURN_IF_ERROR(ExecParams(conn_, "INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + cols +
-                                               " FROM " + QuoteIdentifier(StageName(t, false)) + OnConflict(t))
-                             .status());
+    // Left running: the caller encodes the next rows meanwhile.
+    SYNC_RETURN_IF_ERROR(deferred_.Send(conn_,
+                                        "INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + cols + " FROM " +
+                                            QuoteIdentifier(StageName(t, false)) + OnConflict(t),
+                                        t.binding->SourceName() + " -> " + t.qualified));
   }
   return Status::Ok();
 }
@@ -221,7 +240,7 @@ Status BatchApplier::ApplyMultiRow(const ApplyTarget& t, const std::vector<Final
       }
       sql += ")";
     }
-    SYNC_RETURN_IF_ERROR(ExecParams(conn_, sql + ")", params).status());
+    SYNC_RETURN_IF_ERROR(Exec(sql + ")", params));
   }
   return InsertRows(t, upserts, true);
 }
@@ -246,7 +265,7 @@ Status BatchApplier::InsertRows(const ApplyTarget& t, const std::vector<const st
       sql += ")";
     }
     if (upsert) sql += OnConflict(t);
-    SYNC_RETURN_IF_ERROR(ExecParams(conn_, sql, params).status());
+    SYNC_RETURN_IF_ERROR(Exec(sql, params));
   }
   return Status::Ok();
 }
@@ -264,7 +283,7 @@ Status BatchApplier::DeleteOne(const ApplyTarget& t, const std::vector<Value>& b
   // ctid picks one physical row, so of N identical rows exactly one goes.
   std::string sql = "DELETE FROM " + t.qualified + " WHERE ctid = (SELECT ctid FROM " + t.qualified + " WHERE " +
                     Join(match, " AND ") + " LIMIT 1)";
-  return ExecParams(conn_, sql, params).status();
+  return Exec(sql, params);
 }
 
 Status BatchApplier::ApplyKeyless(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows) {

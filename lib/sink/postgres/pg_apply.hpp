@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "sink/postgres/pg_exec.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
 
@@ -43,8 +44,12 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
 class BatchApplier {
  public:
   // `staged` remembers the temporary tables created on this connection.
-  BatchApplier(PGconn* conn, ValueEncoder& encoder, ApplyStrategy strategy, std::set<std::string>& staged)
-      : conn_(conn), encoder_(encoder), strategy_(strategy), staged_(staged) {}
+  // `deferred` is the connection's statement in flight: the last merge of a
+  // staged apply is left running there while the caller goes on (the caller
+  // settles it before anything else uses the connection).
+  BatchApplier(PGconn* conn, ValueEncoder& encoder, ApplyStrategy strategy, std::set<std::string>& staged,
+               DeferredStatement& deferred)
+      : conn_(conn), encoder_(encoder), strategy_(strategy), staged_(staged), deferred_(deferred) {}
 
   // Creates the staging tables `target` needs (kStaging, keyed tables). Call
   // outside the batch's transaction so a rolled-back batch cannot undo them.
@@ -67,11 +72,17 @@ class BatchApplier {
   Status CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
                   const std::vector<FinalOp>& ops, bool deletes);
   Status Check(const ApplyTarget& t, const std::vector<Value>& row, const char* image);
+  // Rows of `ops` as COPY text, from *next on, until `limit` bytes.
+  Status Encode(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops, bool deletes,
+                size_t* next, size_t limit, std::string* out);
+  // ExecParams once the statement in flight is done.
+  Status Exec(const std::string& sql, const Params& params = {});
 
   PGconn* conn_;
   ValueEncoder& encoder_;
   ApplyStrategy strategy_;
   std::set<std::string>& staged_;
+  DeferredStatement& deferred_;
   std::set<std::string> used_;  // staging tables already filled in this batch
 };
 

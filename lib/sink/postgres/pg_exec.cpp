@@ -89,6 +89,21 @@ Result<long> CopyIn::End() {
   return Finish(conn);
 }
 
+Status DeferredStatement::Send(PGconn* conn, const std::string& sql, std::string what) {
+  SYNC_RETURN_IF_ERROR(Settle());
+  if (PQsendQuery(conn, sql.c_str()) != 1) return ErrorStatus(conn, nullptr).WithContext(what);
+  conn_ = conn;
+  what_ = std::move(what);
+  return Status::Ok();
+}
+
+Status DeferredStatement::Settle() {
+  if (!conn_) return Status::Ok();
+  auto done = Finish(conn_);
+  conn_ = nullptr;
+  return done.ok() ? Status::Ok() : done.status().WithContext(what_);
+}
+
 Transaction::Transaction(PGconn* conn) : conn_(conn) {
   auto r = ExecParams(conn_, "BEGIN");
   if (!r.ok()) begin_status_ = r.status();

@@ -39,6 +39,24 @@ class CopyIn {
   PGconn* conn_;  // null once finished
 };
 
+// A statement sent without waiting for its result, so that the client
+// prepares the next rows while the server runs it. Only one at a time; every
+// other use of the connection must Settle() first (libpq would otherwise drop
+// its result, and its error with it).
+class DeferredStatement {
+ public:
+  // Sends `sql` (no parameters); settles an earlier one first.
+  Status Send(PGconn* conn, const std::string& sql, std::string what);
+  // Waits for the outstanding statement, if any; its error, with `what`.
+  Status Settle();
+  // After a failure: the result no longer matters (the transaction is rolled back).
+  void Forget() { conn_ = nullptr; }
+
+ private:
+  PGconn* conn_ = nullptr;  // non-null while a statement is outstanding
+  std::string what_;
+};
+
 // BEGIN on construction (check status()); ROLLBACK on destruction unless
 // Commit() succeeded.
 class Transaction {

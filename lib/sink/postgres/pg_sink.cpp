@@ -156,11 +156,14 @@ Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const 
   if (!txn) txn = std::make_unique<Transaction>(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn->status());
   Status s = ApplyChanges(changes);
+  if (s.ok()) s = deferred_.Settle();
   if (s.ok() && !tables.hold_checkpoint) s = SaveCheckpoint(position);
   if (s.ok()) s = WriteTablePositions(tables);
   if (s.ok()) s = txn->Commit();
-  // Staging tables created inside a rolled-back transaction are gone again.
-  if (!s.ok()) staged_.clear();
+  if (!s.ok()) {
+    deferred_.Forget();
+    staged_.clear();  // staging tables created inside a rolled-back transaction are gone again
+  }
   return s;
 }
 
@@ -169,6 +172,7 @@ Status PgSink::ApplyPartial(const std::vector<sink::TableChanges>& changes) {
   SYNC_RETURN_IF_ERROR(open_txn_->status());
   Status s = ApplyChanges(changes);
   if (!s.ok()) {
+    deferred_.Forget();
     open_txn_.reset();  // rolls the pieces back
     staged_.clear();
   }
@@ -178,7 +182,7 @@ Status PgSink::ApplyPartial(const std::vector<sink::TableChanges>& changes) {
 // Runs inside the caller's transaction.
 Status PgSink::ApplyChanges(const std::vector<sink::TableChanges>& changes) {
   ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
-  BatchApplier applier(conn_.handle(), encoder_, strategy, staged_);
+  BatchApplier applier(conn_.handle(), encoder_, strategy, staged_, deferred_);
   // Group by table, keeping source order within each: tables are independent,
   // so this keeps every table's order and collapses each table's keys once.
   std::vector<ApplyTarget> targets;

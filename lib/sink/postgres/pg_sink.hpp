@@ -86,6 +86,9 @@ class PgSink : public sink::Sink {
 
   Connection conn_;
   std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
+  // The last merge of ApplyPartial runs on while the next piece is decoded
+  // and encoded; the next ApplyPartial or ApplyBatch settles it.
+  DeferredStatement deferred_;
   Dialect dialect_;
   std::string task_id_;
   ValueEncoder encoder_;
