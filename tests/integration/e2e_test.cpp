@@ -558,3 +558,35 @@ TEST_CASE("stop finds a worker whose supervisor was killed") {
   std::string stat = ReadText("/proc/" + std::to_string(worker) + "/stat");
   CHECK((stat.empty() || stat.find(") Z") != std::string::npos));
 }
+
+TEST_CASE("delete of a running task stops its worker, keeps the destination data and the task's metering") {
+  CreateTable("doomed");
+  Load("doomed", 1, 500);
+  std::string id = Create("e2e-delete", "[shop.doomed]");
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  REQUIRE(Converges({"doomed"}));
+  E().mysql.Exec("UPDATE shop.doomed SET amount = amount + 1 WHERE id <= 50");
+  REQUIRE(Converges({"doomed"}));
+  const int worker = WorkerPid(id);
+  const int supervisor = TaskStatus(id)["supervisor"].value("pid", 0);
+  REQUIRE(worker > 0);
+  REQUIRE(supervisor > 0);
+  auto deleted = E().cli.Run({"delete", "--yes", id});
+  REQUIRE_MESSAGE(deleted.exit_code == 0, deleted.err);
+  for (int pid : {worker, supervisor}) {  // gone, or a zombie left for a PID 1 that does not reap
+    std::string stat = ReadText("/proc/" + std::to_string(pid) + "/stat");
+    CHECK_MESSAGE((stat.empty() || stat.find(") Z") != std::string::npos), "process " << pid << " still runs");
+  }
+  CHECK(E().cli.Run({"status", id}).exit_code == 3);
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.doomed", "dw") == "500");  // destination data is left alone
+  auto usage = E().cli.Run({"usage", "-o", "json", id});
+  REQUIRE_MESSAGE(usage.exit_code == 0, usage.err);
+  json runs = json::parse(usage.out);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].contains("task_deleted_at"));
+  CHECK(runs[0].value("rows_copied", 0) == 500);
+  CHECK(runs[0].value("rows_applied", 0) >= 50);
+  // The same name can be used again at once.
+  std::string again = Create("e2e-delete", "[shop.doomed]");
+  CHECK(again != "");
+}
