@@ -282,6 +282,7 @@ int main(int argc, char** argv) {
     std::printf("  by committed chunks: %.2fx faster than pgloader, %.2fx the time of COPY\n", pgl_s / data_s,
                 data_s / copy_s);
     std::cout << std::flush;
+    if (std::getenv("SYNC_BENCH_TIMELINE")) std::cout << b.cli.Run({"logs", "-n", "40", b.task}).out << std::flush;
 
     // ---- stop the task (as a user would after the copy), then start it again for real-time sync: the
     // worker of phases 3 and 2 is a fresh process, so its memory is measured from scratch.

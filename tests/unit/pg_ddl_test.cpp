@@ -163,6 +163,11 @@ TEST_SUITE("postgres") {
     CHECK(Text(Value(Time{true, 0, 0, 1, 500000, 6}), Col("c", "time", "time(6)")) == "-0:00:01.500000");
     CHECK(Text(Value(Date{0, 0, 0}), Col("c", "date", "date")) == "-infinity");
     CHECK(Text(Value(Date{2020, 0, 15}), Col("c", "date", "date")) == "-infinity");
+    CHECK(Text(Value(Date{1, 2, 3}), Col("c", "date", "date")) == "0001-02-03");
+    CHECK(Text(Value(DateTime{999, 12, 31, 0, 0, 9, 1, 6}), Col("c", "datetime", "datetime(6)")) ==
+          "0999-12-31 00:00:09.000001");
+    CHECK(Text(Value(Time{false, 5, 7, 9, 0, 0}), Col("c", "time", "time")) == "5:07:09");
+    CHECK(Text(Value(Time{false, 123, 0, 0, 999999, 6}), Col("c", "time", "time(6)")) == "123:00:00.999999");
     CHECK(Text(Value(DateTime{2024, 2, 29, 13, 5, 7, 123000, 3}), Col("c", "datetime", "datetime(3)")) ==
           "2024-02-29 13:05:07.123000");
     CHECK(Text(Value(Timestamp{0, 0, 0}), Col("c", "timestamp", "timestamp")) == "-infinity");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -92,7 +93,7 @@ std::string HexAround(std::string_view bytes, size_t at) {
   return out;
 }
 
-bool IsUtf8Family(const std::string& charset) {
+bool IsUtf8Family(std::string_view charset) {
   return charset == "utf8mb4" || charset == "utf8mb3" || charset == "utf8" || charset == "ascii";
 }
 
@@ -105,12 +106,18 @@ Status NulError(size_t at) {
 
 }  // namespace
 
-std::string CharsetOfCollation(uint16_t id) {
-  // Later ranges win where they overlap (MariaDB reused 608.. for utf8mb4).
-  const char* found = nullptr;
-  for (const auto& r : kCollations)
-    if (id >= r.first && id <= r.last) found = r.charset;
-  return found ? found : "";
+std::string_view CharsetOfCollation(uint16_t id) {
+  // Looked up for every text value: the ranges are laid out once, later
+  // ranges winning where they overlap (MariaDB reused 608.. for utf8mb4).
+  static const std::vector<const char*> by_id = [] {
+    uint16_t last = 0;
+    for (const auto& r : kCollations) last = std::max<uint16_t>(last, r.last);
+    std::vector<const char*> table(size_t(last) + 1, "");
+    for (const auto& r : kCollations)
+      for (uint32_t i = r.first; i <= r.last; ++i) table[i] = r.charset;
+    return table;
+  }();
+  return id < by_id.size() ? by_id[id] : "";
 }
 
 std::string Utf8Problem(std::string_view s) {
@@ -161,14 +168,14 @@ Status CharsetConverter::CheckSupported(const std::string& charset) {
                                     "source (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4) or exclude the table");
 }
 
-Status CharsetConverter::AppendUtf8(const std::string& charset, std::string_view bytes, std::string* out) {
+Status CharsetConverter::AppendUtf8(std::string_view charset, std::string_view bytes, std::string* out) {
   if (IsUtf8Family(charset) || charset.empty()) {
     // An unknown charset (no metadata at all) is taken as UTF-8 and validated,
     // so a wrong guess fails loudly instead of storing mojibake.
     std::string problem = Utf8Problem(bytes);
     if (!problem.empty()) {
       if (problem.starts_with("a NUL")) return NulError(bytes.find('\0'));
-      return Status::FailedPrecondition("the " + (charset.empty() ? std::string("utf8mb4") : charset) +
+      return Status::FailedPrecondition("the " + (charset.empty() ? std::string("utf8mb4") : std::string(charset)) +
                                         " text has " + problem +
                                         "; fix the value at the source or declare the column's real charset");
     }
@@ -189,7 +196,7 @@ Status CharsetConverter::AppendUtf8(const std::string& charset, std::string_view
   for (const auto& [mysql_name, name] : kIconvNames)
     if (charset == mysql_name) iconv_name = name;
   void* handle = iconv_name ? Descriptor(iconv_name) : reinterpret_cast<void*>(kNoIconv);
-  if (handle == reinterpret_cast<void*>(kNoIconv)) return CheckSupported(charset);
+  if (handle == reinterpret_cast<void*>(kNoIconv)) return CheckSupported(std::string(charset));
   iconv_t cd = static_cast<iconv_t>(handle);
   iconv(cd, nullptr, nullptr, nullptr, nullptr);  // reset shift state
   size_t start = out->size();
@@ -203,7 +210,8 @@ Status CharsetConverter::AppendUtf8(const std::string& charset, std::string_view
     out->append(buf.data(), size_t(dst - buf.data()));
     if (rc == size_t(-1) && errno != E2BIG) {
       size_t at = bytes.size() - in_left;
-      return Status::FailedPrecondition("the " + charset + " text has bytes that are not valid in " + charset +
+      const std::string name(charset);
+      return Status::FailedPrecondition("the " + name + " text has bytes that are not valid in " + name +
                                         " (0x" + HexAround(bytes, at) + "...) at byte " + std::to_string(at) +
                                         "; fix the value at the source or declare the column's real charset");
     }

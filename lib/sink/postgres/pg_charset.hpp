@@ -26,7 +26,7 @@ namespace dbsync::postgres {
 
 // The MySQL charset name of a collation id ("utf8mb4", "latin1", ...), or ""
 // when the id is not known. Covers MySQL 5.x-9.x and MariaDB's classic ids.
-std::string CharsetOfCollation(uint16_t collation_id);
+std::string_view CharsetOfCollation(uint16_t collation_id);
 
 class CharsetConverter {
  public:
@@ -41,7 +41,7 @@ class CharsetConverter {
   // Appends `bytes`, in `charset`, to `out` as UTF-8. On error `out` may hold a
   // partial append; the message says what is wrong with the value (the caller
   // adds the table and column).
-  Status AppendUtf8(const std::string& charset, std::string_view bytes, std::string* out);
+  Status AppendUtf8(std::string_view charset, std::string_view bytes, std::string* out);
 
  private:
   void* Descriptor(const std::string& iconv_name);  // iconv_t, or (void*)-1
