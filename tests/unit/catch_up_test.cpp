@@ -7,7 +7,6 @@
 #include <optional>
 #include <random>
 
-#include "config/task_spec_yaml.hpp"
 #include "pipeline/catch_up.hpp"
 
 using namespace dbsync;
@@ -265,37 +264,4 @@ TEST_CASE("CatchUp model: tables added while streaming, workers killed at random
       }
     }
   }
-}
-
-TEST_CASE("ChangesOnlyTables: a new selection is applied in place; other changes are not") {
-  const std::string base = R"(name: t1
-source:
-  host: 127.0.0.1
-  user: repl
-  password: pw
-  server_id: 5401
-  tables: [shop.a]
-destination:
-  type: postgres
-  host: 127.0.0.1
-  database: dw
-  user: loader
-)";
-  auto parse = [](const std::string& yaml) {
-    auto r = config::ParseTaskSpec(yaml, "task.yaml");
-    REQUIRE_MESSAGE(r.ok(), r.status().message());
-    return *r;
-  };
-  config::TaskSpec a = parse(base);
-  std::vector<std::pair<std::string, std::string>> kept{{"shop", "a"}};
-  std::string more = base;
-  more.replace(more.find("[shop.a]"), 8, "[shop.a, shop.b]");
-  CHECK(config::ChangesOnlyTables(a, parse(more), kept));
-  CHECK(config::ChangesOnlyTables(a, parse(more + "tables:\n  - { match: shop.b, primary_key: [id] }\n"), kept));
-  CHECK_FALSE(config::ChangesOnlyTables(a, parse(more + "tables:\n  - { match: shop.a, primary_key: [id] }\n"), kept));
-  CHECK_FALSE(config::ChangesOnlyTables(a, parse(more + "runtime: { batch_rows: 7 }\n"), kept));
-  CHECK_FALSE(config::ChangesOnlyTables(a, parse(more + "ddl: { add_column: error }\n"), kept));
-  std::string other_password = more;
-  other_password.replace(other_password.find("password: pw"), 12, "password: p2");
-  CHECK_FALSE(config::ChangesOnlyTables(a, parse(other_password), kept));
 }

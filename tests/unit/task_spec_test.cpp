@@ -161,3 +161,26 @@ TEST_SUITE("config") {
     CHECK(pipeline::ExpandVariables("${created_at:%Y}-${DB_NAME_SRC}", {{"DB_NAME_SRC", "a"}}) == "${created_at:%Y}-a");
   }
 }
+
+TEST_CASE("ChangesOnlyTables: a new selection is applied in place; other changes are not") {
+  std::string base = kMinimal;
+  base.replace(base.find("[shop.*]"), 8, "[shop.a]");
+  auto parse = [](const std::string& yaml) {
+    auto r = ParseTaskSpec(yaml, "task.yaml");
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    return *r;
+  };
+  TaskSpec a = parse(base);
+  std::vector<std::pair<std::string, std::string>> kept{{"shop", "a"}};
+  std::string more = base;
+  more.replace(more.find("[shop.a]"), 8, "[shop.a, shop.b]");
+  CHECK(ChangesOnlyTables(a, parse(more), kept));
+  CHECK(ChangesOnlyTables(a, parse(more + "tables:\n  - { match: shop.b, primary_key: [id] }\n"), kept));
+  CHECK_FALSE(ChangesOnlyTables(a, parse(more + "tables:\n  - { match: shop.a, primary_key: [id] }\n"), kept));
+  CHECK_FALSE(ChangesOnlyTables(a, parse(more + "runtime: { batch_rows: 7 }\n"), kept));
+  CHECK_FALSE(ChangesOnlyTables(a, parse(more + "ddl: { add_column: error }\n"), kept));
+  std::string other_password = more;
+  const std::string password = "password: ${env:SRC_PW}";
+  other_password.replace(other_password.find(password), password.size(), "password: p2");
+  CHECK_FALSE(ChangesOnlyTables(a, parse(other_password), kept));
+}
