@@ -8,6 +8,7 @@ packages=(
   libmariadb-dev libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libisal-dev
   mariadb-server mariadb-client postgresql postgresql-client
   clang libclang-rt-14-dev util-linux python3
+  percona-toolkit mariadb-test
 )
 
 missing=()

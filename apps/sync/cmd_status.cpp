@@ -61,6 +61,12 @@ void PrintStatusText(const nlohmann::json& j) {
                            step.value("position", std::string("-")));
     }
     std::cout << fmt::format("{:<13}{}: {}{}\n", "step:", label, step.value("state", "not started"), detail);
+    if (name == "realtime_sync" && step.contains("ddl")) {
+      const auto& ddl = step["ddl"];
+      std::cout << fmt::format("{:<13}{} applied, {} ignored by policy, {} warnings (see sync logs)\n", "source ddl:",
+                               ddl.value("applied", uint64_t{0}), ddl.value("ignored", uint64_t{0}),
+                               ddl.value("warnings", uint64_t{0}));
+    }
   }
   if (j.contains("tables")) {
     for (const auto& [name, t] : j["tables"].items())

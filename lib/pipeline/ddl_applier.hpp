@@ -1,20 +1,50 @@
 #pragma once
 // Source DDL in the binlog, applied to the tracked schemas, the task's table
-// bindings and the destination, under the task's ddl policies:
+// bindings and the destination, one statement at a time, under the task's
+// ddl policies:
 //   normal  apply at the destination;
 //   alert   log a warning, then apply;
 //   error   stop the task with an error naming the statement;
 //   ignore  supported for drop_table and truncate_table (the destination keeps
-//           the table or its rows); other kinds are refused when the task
-//           starts, because skipping them would leave rows without a place.
-// The tracked schemas are saved after each applied DDL so a restarted worker
-// decodes later rows with the schema they were written with.
+//           the table or its rows; a WARN says so); other kinds are refused
+//           when the task starts, because skipping them would leave rows
+//           without a place.
+//
+// A statement's changes are applied as the server applies them: a multi-table
+// RENAME left to right, each pair seeing the names the previous ones made
+// (swaps and rotations through names that exist only inside the statement),
+// all of them in one destination transaction (Sink::ApplySchemaChanges).
+// Tables and the selection:
+//   - a table created under a selected name is created at the destination
+//     (CREATE TABLE, ... LIKE, ... SELECT whose rows follow in the same
+//     transaction, OR REPLACE, IF NOT EXISTS);
+//   - a bound table renamed to a selected name is renamed at the destination;
+//   - a bound table renamed out of the selection stops being synced; its
+//     destination table stays (WARN), unless a table that enters takes its
+//     destination name, which replaces it;
+//   - a table renamed into the selection enters the task: its destination
+//     table is created afresh and it is returned in DdlOutcome::to_copy, to be
+//     copied while the others stream (the swap of an online schema change
+//     tool on a task that does not follow the shadow table).
+// Nothing is dropped silently: a change the task cannot follow is an error
+// with the statement, its position and what to do; one a policy skips is a
+// WARN and counted in Progress (ddl_ignored).
+//
+// Crash safety: the destination records each applied statement with its
+// effects (LastAppliedDdl), then the tracked state is saved to schema.json
+// (schema_state.hpp). A restart replays statements after the saved state: one
+// the destination has already is applied to the tracker only.
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/logger.hpp"
+#include "pipeline/progress.hpp"
+#include "pipeline/schema_state.hpp"
 #include "sink/sink.hpp"
 #include "source/mysql/schema_tracker.hpp"
 
@@ -25,46 +55,57 @@ using Bindings = std::map<std::string, std::unique_ptr<sink::TableBinding>>;
 // kInvalidArgument when the spec asks for a policy this version cannot honour.
 Status ValidateDdlPolicies(const config::TaskSpec& spec);
 
+// What the caller must do after a statement.
+struct DdlOutcome {
+  // Tables that entered the task: migrated (an empty destination table, no
+  // chunk records), to be copied while the others stream, then caught up.
+  std::vector<sink::TableBinding> to_copy;
+};
+
 class DdlApplier {
  public:
-  DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log)
-      : spec_(&spec), tracker_(std::move(tracker)), schema_file_(std::move(schema_file)), log_(log) {}
-
-  // Loads the tracker from the source, then overlays the schemas saved by an
-  // earlier worker, which are as of the checkpoint rather than as of now.
+  // Loads the tracker: from `saved` (schema.json) when there is one, else
+  // from the source's information_schema.
   static Result<std::unique_ptr<DdlApplier>> Create(const config::TaskSpec& spec, mysql::Connection& conn,
-                                                    std::string schema_file, Logger& log);
+                                                    std::string schema_file, Logger& log, Progress& progress);
 
-  // Applies one DDL statement committed at `position`; `committed` is the
-  // checkpoint already durable before it. `bindings` is updated (tables
-  // created, dropped, renamed or changed).
-  //
-  // Order, for crash safety: destination DDL (checkpoint left at `committed`),
-  // then the backfill of added columns, then the tracked schemas are saved
-  // with `position`; the caller's next batch moves the checkpoint past the
-  // DDL. A restart before the save replays the DDL (every destination step is
-  // idempotent); a restart after it skips DDL at or before the saved position.
-  Status Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
-               const BinlogPosition& committed, Bindings& bindings, sink::Sink& sink, mysql::Connection& conn);
+  // Applies one DDL statement committed at `position`. `bindings` is updated
+  // (tables created, dropped, renamed, changed or gone); `copying` are the
+  // tables being copied (not in `bindings`), to which tables that enter are
+  // added. Call with every earlier change applied at the destination.
+  Result<DdlOutcome> Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
+                           Bindings& bindings, std::set<std::string>& copying, sink::Sink& sink,
+                           mysql::Connection& conn);
+  // Saves the tracked state with the current bindings and copies (after a
+  // copy starts or ends).
+  Status SaveState(const Bindings& bindings, const std::set<std::string>& copying);
   // `sync apply`: from now on the task's spec is `spec` (which must outlive
   // this), whose selection may reach into more databases.
   Status Follow(const config::TaskSpec& spec, mysql::Connection& conn);
-  // The tracked definition of a bound table, for decoding.
+  // The tracked definition of a table, for decoding.
   const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
 
+  DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log,
+             Progress& progress)
+      : spec_(&spec), tracker_(std::move(tracker)), schema_file_(std::move(schema_file)), log_(log), progress_(progress) {}
+
  private:
-  Status ApplyChange(const mysql::SchemaChange& change, const BinlogPosition& position, Bindings& bindings,
-                     sink::Sink& sink, mysql::Connection& conn);
-  // MySQL gives existing rows an added column's default without row events.
-  Status FillAddedColumn(const mysql::SchemaChange& change, const sink::TableBinding& table, sink::Sink& sink,
-                         mysql::Connection& conn);
-  Status Save(const BinlogPosition& position, const Bindings& bindings) const;
+  class StatementPlan;
+  Result<std::optional<std::string>> AddedColumnFill(const mysql::SchemaChange& change, mysql::Connection& conn);
 
   const config::TaskSpec* spec_;
   mysql::SchemaTracker tracker_;
   std::string schema_file_;
-  BinlogPosition saved_position_;  // of the saved schemas: DDL up to here is already applied
+  BinlogPosition saved_position_;  // of the saved state: DDL up to here is applied
+  std::optional<BinlogPosition> dest_applied_;  // the destination's record (LastAppliedDdl), read once
+  bool dest_applied_loaded_ = false;
   Logger& log_;
+  Progress& progress_;
 };
+
+// The database patterns of source.tables: every table of those databases is
+// tracked, so tables renamed into the selection (online schema change tools)
+// are known before they enter.
+std::vector<std::string> TrackedDatabasePatterns(const config::TaskSpec& spec);
 
 }  // namespace dbsync::pipeline

@@ -1,5 +1,9 @@
 #include "pipeline/full_init.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -61,6 +65,13 @@ uint64_t EstimatedRows(mysql::Connection& conn, const sink::TableBinding& t) {
 }
 
 }  // namespace
+
+Status ForgetCopy(const FullInitOptions& options, const sink::TableBinding& table) {
+  const std::string path = PlanFile(options, table);
+  if (std::remove(path.c_str()) != 0 && errno != ENOENT)
+    return Status::IOError("cannot remove the chunk plan " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
 
 Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& table, sink::Sink& sink) {
   auto saved = ReadFile(PlanFile(options, table));

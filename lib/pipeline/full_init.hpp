@@ -41,4 +41,8 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
 // and the sink has every chunk of it.
 Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& table, sink::Sink& sink);
 
+// Forgets `table`'s chunk plan, so that its next copy plans afresh (a table
+// that entered the task under a name an earlier table was copied under).
+Status ForgetCopy(const FullInitOptions& options, const sink::TableBinding& table);
+
 }  // namespace dbsync::pipeline

@@ -28,6 +28,11 @@ struct Progress {
   std::atomic<uint64_t> events_applied{0};
   std::atomic<uint64_t> rows_applied{0};
   std::atomic<uint64_t> bytes_read{0};
+  // Source DDL statements on the task's tables: applied at the destination,
+  // skipped by an ignore policy, and warnings (alerts, tables that left the task).
+  std::atomic<uint64_t> ddl_applied{0};
+  std::atomic<uint64_t> ddl_ignored{0};
+  std::atomic<uint64_t> ddl_warnings{0};
   std::atomic<int64_t> last_source_commit_time{0};  // epoch seconds of the last applied transaction
   std::atomic<int64_t> last_apply_time{0};
   std::mutex position_mu;

@@ -49,7 +49,7 @@ bool DdlConcernsCopy(const mysql::SourceTransaction& txn, const std::vector<sink
   auto same = [](const std::string& a, const std::string& b) { return ToLower(a) == ToLower(b); };
   for (const auto& event : txn.events) {
     const auto* q = event.get_if<binlog::QueryEvent>();
-    if (!q) continue;
+    if (!q || !(txn.is_ddl || mysql::IsDdlStatement(q->query))) continue;
     std::vector<mysql::DdlTableName> touched;
     auto parsed = mysql::ParseDdl(q->database, q->query, &touched);
     if (!parsed.ok() && touched.empty()) return true;
@@ -73,7 +73,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
   const config::TaskSpec* spec = &first_spec;
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(*spec, options.task_id));
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
-  SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(*spec, meta, options.schema_file, log));
+  SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(*spec, meta, options.schema_file, log, progress));
   Bindings by_name;
   for (const auto& t : tables) {
     auto b = std::make_unique<sink::TableBinding>(t);
@@ -134,6 +134,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
   // Declared after the sink: destroyed (its tasks finished) before it.
   AsyncApplier applier;
   std::unique_ptr<BackgroundCopy> copy;  // tables being copied while the others stream
+  std::set<std::string> copying;         // their names
   bool piece_open = false;               // pieces of a large transaction sent, its commit not yet
   auto flush = [&]() -> Status {
     if (batch.rows() == 0 && !position_moved) return Status::Ok();
@@ -175,6 +176,9 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
   // of the copy running now. Call with the applier drained.
   auto start_copy = [&](std::vector<sink::TableBinding> to_copy) -> Status {
     copy.reset();  // stops it; its committed chunks stay
+    copying.clear();
+    for (const auto& t : to_copy) copying.insert(t.SourceName());
+    SYNC_RETURN_IF_ERROR(ddl->SaveState(by_name, copying));
     if (to_copy.empty()) {
       if (options.set_step) options.set_step("full_initialization", "done");
       return Status::Ok();
@@ -208,6 +212,8 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     std::vector<std::string> others;
     for (const auto& [name, binding] : by_name) others.push_back(name);
     for (const auto& t : copied) by_name[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
+    copying.clear();
+    SYNC_RETURN_IF_ERROR(ddl->SaveState(by_name, copying));
     BinlogPosition from = catch_up.Copied(snapshots, batch_position, others);
     for (const auto& name : catch_up.catching()) progress.Table(name)->state = 3;
     if (from.empty()) {
@@ -226,13 +232,13 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(options.home));
     SYNC_ASSIGN_OR_RETURN(auto task, store.Find(options.task_id));
     auto next = std::make_unique<config::TaskSpec>(std::move(task.spec));
-    std::vector<sink::TableBinding> copying = copy ? copy->tables() : std::vector<sink::TableBinding>();
+    std::vector<sink::TableBinding> being_copied = copy ? copy->tables() : std::vector<sink::TableBinding>();
     std::vector<std::pair<std::string, std::string>> kept;
     auto keep = [&](const sink::TableBinding& b) {
       if (config::IsTableSelected(next->source, b.source.db, b.source.table)) kept.push_back({b.source.db, b.source.table});
     };
     for (const auto& [name, binding] : by_name) keep(*binding);
-    for (const auto& t : copying) keep(t);
+    for (const auto& t : being_copied) keep(t);
     if (!config::ChangesOnlyTables(*spec, *next, kept)) {
       log.Info("sync apply: the new spec changes more than the table selection; real-time sync starts over with it");
       return true;
@@ -256,7 +262,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     }
     std::vector<sink::TableBinding> to_copy;
     std::set<std::string> copying_names;
-    for (auto& t : copying) {
+    for (auto& t : being_copied) {
       if (!selected.count(t.SourceName())) {
         forget(t.SourceName());
         continue;
@@ -264,7 +270,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
       copying_names.insert(t.SourceName());
       to_copy.push_back(std::move(t));
     }
-    bool copy_changed = to_copy.size() != copying.size();
+    bool copy_changed = to_copy.size() != being_copied.size();
     for (const auto& b : bound) {
       if (by_name.count(b.SourceName()) || copying_names.count(b.SourceName())) continue;
       SYNC_RETURN_IF_ERROR(sink->PrepareTable(b).WithContext("schema migration of " + b.SourceName()));
@@ -302,7 +308,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     }
     if (*next) {
       auto& txn = **next;
-      if (txn.is_ddl && copy && DdlConcernsCopy(txn, copy->tables())) {
+      if (copy && DdlConcernsCopy(txn, copy->tables())) {
         // The replay that follows the copy decodes the copied tables' rows
         // with their schemas as copied: a DDL on one of them waits for the
         // copy, and the other tables with it.
@@ -324,7 +330,10 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
       if (txn.partial) SYNC_RETURN_IF_ERROR(flush());  // commit what precedes the big transaction first
       for (auto& event : txn.events) {
         if (auto* q = event.get_if<binlog::QueryEvent>()) {
-          if (!txn.is_ddl) continue;  // statement-format DML of non-transactional engines: rows come as events
+          // Statement-format DML of non-transactional engines: their rows come
+          // as events too. DDL inside a transaction (CREATE TABLE ... SELECT in
+          // row format: the CREATE, then its rows) is applied where it stands.
+          if (!txn.is_ddl && !mysql::IsDdlStatement(q->query)) continue;
           if (!catch_up.until().empty() && txn.commit_position.Compare(catch_up.until()) <= 0) {
             // A replay for tables catching up: the DDL was applied the first
             // time it was read, and concerns none of them (see above).
@@ -333,8 +342,18 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
           }
           // Rows before the DDL are applied with the old shape, rows after with the new.
           SYNC_RETURN_IF_ERROR(flush_and_wait());
-          SYNC_RETURN_IF_ERROR(
-              ddl->Apply(q->database, q->query, txn.commit_position, batch_position, by_name, *sink, meta));
+          SYNC_ASSIGN_OR_RETURN(auto outcome,
+                                ddl->Apply(q->database, q->query, txn.commit_position, by_name, copying, *sink, meta));
+          if (!outcome.to_copy.empty()) {
+            // Tables that entered the task: copied from now on, with the
+            // tables being copied already (a copy restarts where its chunks stand).
+            std::vector<sink::TableBinding> to_copy = copy ? copy->tables() : std::vector<sink::TableBinding>();
+            for (auto& t : outcome.to_copy) {
+              SYNC_RETURN_IF_ERROR(ForgetCopy(options.init, t));
+              to_copy.push_back(std::move(t));
+            }
+            SYNC_RETURN_IF_ERROR(start_copy(std::move(to_copy)));
+          }
           continue;
         }
         auto* rows = std::get_if<binlog::RowsEvent>(&event.body);

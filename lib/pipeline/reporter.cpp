@@ -90,6 +90,10 @@ void Reporter::Report() {
     steps["realtime_sync"]["events_per_second"] = int(rate_ * 10) / 10.0;
     steps["realtime_sync"]["rows_applied"] = progress_.rows_applied.load();
     steps["realtime_sync"]["position"] = position;
+    // Since the run began: the workers before a failover counted too.
+    steps["realtime_sync"]["ddl"] = {{"applied", base_.value("ddl_applied", int64_t{0}) + int64_t(progress_.ddl_applied.load())},
+                                     {"ignored", base_.value("ddl_ignored", int64_t{0}) + int64_t(progress_.ddl_ignored.load())},
+                                     {"warnings", base_.value("ddl_warnings", int64_t{0}) + int64_t(progress_.ddl_warnings.load())}};
   }
   json tables = progress_.TablesJson();
   StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
@@ -107,7 +111,10 @@ void Reporter::Report() {
               {"rows_copied", base("rows_copied") + int64_t(copied)},
               {"rows_applied", base("rows_applied") + int64_t(progress_.rows_applied.load())},
               {"bytes_read", base("bytes_read") + int64_t(progress_.bytes_read.load())},
-              {"workers", base("workers") + 1}};
+              {"workers", base("workers") + 1},
+              {"ddl_applied", base("ddl_applied") + int64_t(progress_.ddl_applied.load())},
+              {"ddl_ignored", base("ddl_ignored") + int64_t(progress_.ddl_ignored.load())},
+              {"ddl_warnings", base("ddl_warnings") + int64_t(progress_.ddl_warnings.load())}};
   (void)WriteFileAtomically(RunFile(), run.dump(2) + "\n");
 }
 

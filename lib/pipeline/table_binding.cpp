@@ -1,5 +1,8 @@
 #include "pipeline/table_binding.hpp"
 
+#include <set>
+
+#include "core/text_util.hpp"
 #include "pipeline/name_mapping.hpp"
 #include "source/mysql/schema_reader.hpp"
 
@@ -29,6 +32,33 @@ Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec,
         return Status::InvalidArgument("tables[].primary_key names column '" + k + "', which " + schema.FullName() +
                                        " does not have");
     out.push_back(std::move(b));
+  }
+  return out;
+}
+
+SavedTables BindSavedTables(const config::TaskSpec& spec, const SchemaState& state,
+                            const std::vector<sink::TableBinding>& in_catalog) {
+  SavedTables out;
+  std::set<std::string> known;
+  for (const auto* names : {&state.bound, &state.copying}) {
+    for (const auto& name : *names) {
+      const TrackedTable* t = state.Find(name);
+      if (!t || !config::IsTableSelected(spec.source, t->schema.db, t->schema.table)) continue;
+      known.insert(name);
+      (names == &state.copying ? out.to_copy : out.bound).push_back(BindTable(spec, t->schema));
+    }
+  }
+  for (const auto& b : in_catalog) {
+    const std::string name = b.SourceName();
+    if (known.count(name)) continue;
+    if (const TrackedTable* t = state.Find(name)) {  // tracked, not bound: selected by a new spec
+      out.to_copy.push_back(BindTable(spec, t->schema));
+      continue;
+    }
+    bool followed = false;
+    for (const auto& p : state.databases) followed = followed || GlobMatch(p, b.source.db);
+    if (!followed) out.to_copy.push_back(b);  // a database the spec selects from now on
+    // Otherwise it was created or renamed after the saved state: the binlog brings it.
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "pipeline/full_init.hpp"
 #include "pipeline/realtime_sync.hpp"
 #include "pipeline/reporter.hpp"
+#include "pipeline/schema_state.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/table_binding.hpp"
 #include "sink/sink.hpp"
@@ -50,9 +51,25 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
     for (const auto& name : gone) progress.Remove(name);
   }
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, ctx.task_id));
-  for (const auto& t : tables) {
-    SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
-    log.Info("schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
+  SYNC_ASSIGN_OR_RETURN(auto checkpoint, sink->LoadCheckpoint());
+  std::vector<sink::TableBinding> must_copy;  // known not to be copied, whatever the chunk records say
+  bool from_saved_state = false;              // the other tables are all applied: none is copied again
+  if (checkpoint) {
+    // After real-time sync ran, the tables are bound as the stream had them.
+    const std::string schema_file = task.dir.Root() + "/schema.json";
+    SYNC_ASSIGN_OR_RETURN(auto saved, SchemaState::Load(schema_file));
+    if (saved && !saved->legacy) {
+      SavedTables restored = BindSavedTables(spec, *saved, tables);
+      tables = std::move(restored.bound);
+      must_copy = std::move(restored.to_copy);
+      from_saved_state = true;
+    }
+  }
+  for (const auto* list : {&tables, &must_copy}) {
+    for (const auto& t : *list) {
+      SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
+      log.Info("schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
+    }
   }
   reporter.SetStep("schema_migration", "done");
 
@@ -62,7 +79,6 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
   init.plan_dir = task.dir.Root() + "/snapshot";
   init.task_id = ctx.task_id;
-  SYNC_ASSIGN_OR_RETURN(auto checkpoint, sink->LoadCheckpoint());
   SYNC_ASSIGN_OR_RETURN(auto entries, sink->LoadTablePositions());
   RealtimeStart start;
   if (!checkpoint) {
@@ -74,21 +90,30 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
     start.catch_up = CatchUp::Resume(std::nullopt, positions, entries, {}, &start.position);
   } else {
     // Real-time sync ran before: tables whose copy is not done (added by
-    // `sync apply`, or cut short) are copied while the others stream on,
-    // and each table resumes from its own applied-through position.
-    std::vector<sink::TableBinding> copied;
+    // `sync apply`, entered by a rename, or cut short) are copied while the
+    // others stream on, and each table resumes from its own applied-through
+    // position.
+    std::vector<sink::TableBinding> copied, created;  // created by DDL in the stream: never copied
     std::set<std::string> copying;
     for (auto& t : tables) {
       SYNC_ASSIGN_OR_RETURN(bool done, IsCopied(init, t, *sink));
       if (done) {
         copied.push_back(std::move(t));
+      } else if (from_saved_state) {
+        created.push_back(std::move(t));
       } else {
         copying.insert(t.SourceName());
         start.to_copy.push_back(std::move(t));
       }
     }
+    for (auto& t : must_copy) {
+      copying.insert(t.SourceName());
+      start.to_copy.push_back(std::move(t));
+    }
     tables = std::move(copied);
+    // For the copied tables: their snapshot positions (nothing is copied again).
     SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
+    for (auto& t : created) tables.push_back(std::move(t));
     reporter.SetStep("full_initialization", "done");
     start.catch_up = CatchUp::Resume(checkpoint, positions, entries, copying, &start.position);
   }

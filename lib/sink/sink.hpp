@@ -64,6 +64,21 @@ struct TablePositions {
   bool empty() const { return !hold_checkpoint && save.empty() && erase.empty(); }
 };
 
+// One destination step of a source DDL statement (Sink::ApplySchemaChanges).
+struct SchemaChangeStep {
+  mysql::SchemaChange change;
+  const TableBinding* table = nullptr;      // after the change (before it for kTableDropped)
+  const TableBinding* old_table = nullptr;  // before a rename or a column change; else nullptr
+  // kColumnAdded: the value MySQL gave the rows already there (text in the
+  // source's rendering), written where the column is NULL.
+  std::optional<std::string> fill;
+  // kTableCreated of a table that enters the task and is copied afresh: a
+  // destination table of that name (left behind by a table that left the
+  // selection) is replaced, and the table's chunk records are forgotten, so
+  // the copy that follows starts from nothing.
+  bool recopy = false;
+};
+
 // Writes the rows of one snapshot chunk; Commit makes rows + "chunk done" durable together.
 class ChunkWriter {
  public:
@@ -106,6 +121,15 @@ class Sink {
   // altered: a change to one is kFailedPrecondition naming the table.
   virtual Status ApplySchemaChange(const mysql::SchemaChange& change, const TableBinding& table,
                                    const TableBinding* old_table, const BinlogPosition& position) = 0;
+  // Applies the destination side of the source DDL statement committed at
+  // `ddl_position`: `steps` in order, in one destination transaction where
+  // the destination allows it, together with a record that the statement is
+  // applied (LastAppliedDdl). A statement whose effects cannot be told from
+  // the catalog (a swap of two names) is so applied exactly once, whatever
+  // crashes. The checkpoint does not move. Refusals as ApplySchemaChange.
+  virtual Status ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) = 0;
+  // The position of the last statement ApplySchemaChanges applied, if any.
+  virtual Result<std::optional<BinlogPosition>> LastAppliedDdl() = 0;
   // After a column was added: sets it to `value` (text in the source's
   // rendering; nullopt = NULL) in every row where it is NULL. MySQL fills
   // existing rows with the column's default without writing row events, so

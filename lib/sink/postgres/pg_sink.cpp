@@ -24,6 +24,8 @@ const char* kBookkeepingDdl[] = {
     "CREATE TABLE IF NOT EXISTS sync_state.table_positions (task_id text NOT NULL, source_table text NOT NULL, "
     "binlog_file text, binlog_offset bigint, gtid_set text, updated_at timestamptz, "
     "PRIMARY KEY (task_id, source_table))",
+    "CREATE TABLE IF NOT EXISTS sync_state.ddl_applied (task_id text PRIMARY KEY, binlog_file text, "
+    "binlog_offset bigint, gtid_set text, updated_at timestamptz)",
 };
 
 // Runs idempotent DDL; two sinks racing on CREATE ... IF NOT EXISTS can get a
@@ -295,39 +297,63 @@ Status PgSink::RunStatements(const std::vector<std::string>& statements) {
   return Status::Ok();
 }
 
-Status PgSink::RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
-                               const sink::TableBinding* old_table, const BinlogPosition& position) {
+Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& step) {
+  const mysql::SchemaChange& change = step.change;
+  const sink::TableBinding& table = *step.table;
   if (change.kind == mysql::SchemaChangeKind::kPartitionDataChanged)
     return Status::FailedPrecondition(
         "a partition of " + table.SourceName() + " was dropped, truncated or exchanged, which changes rows without "
         "writing row events, so destination table " + Display(table) + " no longer matches the source. The table "
         "needs a new full initialization: recreate the task (or drop the destination table and copy it again)");
-  bool existing = IsExistingMode(table) || (old_table && IsExistingMode(*old_table));
+  std::vector<std::string> replaced;
+  if (step.recopy) {
+    // A table that left the selection may have left its destination table
+    // under this name; the table that takes the name is copied into a fresh one.
+    SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
+    if (exists && !IsExistingMode(table)) {
+      SYNC_RETURN_IF_ERROR(RunStatements({"DROP TABLE " + QualifiedName(table.dest_schema, table.dest_table)}));
+    } else if (exists) {
+      replaced.push_back("TRUNCATE " + QualifiedName(table.dest_schema, table.dest_table));
+    }
+  }
+  bool existing = IsExistingMode(table) || (step.old_table && IsExistingMode(*step.old_table));
   SchemaChangePlanner planner(conn_, dialect_, encoder_.charsets());
-  auto plan = [&]() -> Result<std::vector<std::string>> {
-    SYNC_ASSIGN_OR_RETURN(auto statements, planner.Plan(change, table, old_table));
-    if (!existing || statements.empty()) return statements;
-    std::string kind = mysql::SchemaChangeKindName(change.kind);
-    std::string ignore = change.kind == mysql::SchemaChangeKind::kTableDropped ||
-                                 change.kind == mysql::SchemaChangeKind::kTableTruncated
-                             ? ", or set ddl." + kind + ": ignore in the task spec to skip such changes"
-                             : "";
-    return Status::FailedPrecondition("destination table " + Display(old_table ? *old_table : table) +
-                                      " has mode: existing, and sync never alters such a table. Apply the change "
-                                      "by hand (" + Join(statements, "; ") + ") and start the task again" + ignore);
-  };
+  SYNC_ASSIGN_OR_RETURN(auto statements, planner.Plan(change, table, step.old_table));
+  statements.insert(statements.begin(), replaced.begin(), replaced.end());
+  if (!existing || statements.empty() || (step.recopy && statements.size() == replaced.size())) return statements;
+  std::string kind = mysql::SchemaChangeKindName(change.kind);
+  std::string ignore = change.kind == mysql::SchemaChangeKind::kTableDropped ||
+                               change.kind == mysql::SchemaChangeKind::kTableTruncated
+                           ? ", or set ddl." + kind + ": ignore in the task spec to skip such changes"
+                           : "";
+  return Status::FailedPrecondition("destination table " + Display(step.old_table ? *step.old_table : table) +
+                                    " has mode: existing, and sync never alters such a table. Apply the change "
+                                    "by hand (" + Join(statements, "; ") + ") and start the task again" + ignore);
+}
+
+Status PgSink::FinishStep(const sink::SchemaChangeStep& step) {
+  if (step.fill) SYNC_RETURN_IF_ERROR(FillAddedColumn(*step.table, step.change.column, *step.fill));
+  if (!step.recopy) return Status::Ok();
+  return ExecParams(conn_.handle(), "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
+                    {task_id_, step.table->SourceName()})
+      .status();
+}
+
+Status PgSink::RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
+                               const sink::TableBinding* old_table, const BinlogPosition& position) {
+  sink::SchemaChangeStep step{change, &table, old_table, std::nullopt, false};
   if (dialect_ == Dialect::kPostgres) {
     // PostgreSQL DDL is transactional: the change and its checkpoint commit together.
     Transaction txn(conn_.handle());
     SYNC_RETURN_IF_ERROR(txn.status());
-    SYNC_ASSIGN_OR_RETURN(auto statements, plan());
+    SYNC_ASSIGN_OR_RETURN(auto statements, PlanStep(step));
     SYNC_RETURN_IF_ERROR(RunStatements(statements));
     SYNC_RETURN_IF_ERROR(SaveCheckpoint(position));
     return txn.Commit();
   }
   // Hologres: "INSERT in ddl transaction is not supported" (SQL transactions,
   // https://www.alibabacloud.com/help/en/hologres/developer-reference/sql-transaction-capabilities).
-  SYNC_ASSIGN_OR_RETURN(auto statements, plan());
+  SYNC_ASSIGN_OR_RETURN(auto statements, PlanStep(step));
   if (!statements.empty()) {
     Transaction ddl(conn_.handle());
     SYNC_RETURN_IF_ERROR(ddl.status());
@@ -335,6 +361,53 @@ Status PgSink::RunSchemaChange(const mysql::SchemaChange& change, const sink::Ta
     SYNC_RETURN_IF_ERROR(ddl.Commit());
   }
   return SaveCheckpoint(position);
+}
+
+Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps, const BinlogPosition& ddl_position) {
+  auto context = [&](const sink::SchemaChangeStep& step, const Status& s) {
+    return s.WithContext(std::string("applying source DDL (") + mysql::SchemaChangeKindName(step.change.kind) +
+                         ") of " + step.table->SourceName() + " at " + ddl_position.ToString() + " to " +
+                         Display(*step.table));
+  };
+  auto record = [&]() {
+    return ExecParams(conn_.handle(),
+                      "INSERT INTO sync_state.ddl_applied (task_id, binlog_file, binlog_offset, gtid_set, updated_at) "
+                      "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET binlog_file = "
+                      "EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, gtid_set = EXCLUDED.gtid_set, "
+                      "updated_at = EXCLUDED.updated_at",
+                      {task_id_, ddl_position.file, std::to_string(ddl_position.offset), ddl_position.gtid_set})
+        .status();
+  };
+  {
+    // Each step is planned after the previous ones ran, in the same
+    // transaction: a rename sees the names the statement made so far.
+    Transaction ddl(conn_.handle());
+    SYNC_RETURN_IF_ERROR(ddl.status());
+    for (const auto& step : steps) {
+      auto statements = PlanStep(step);
+      if (!statements.ok()) return context(step, statements.status());
+      Status ran = RunStatements(*statements);
+      if (!ran.ok()) return context(step, ran);
+      if (dialect_ == Dialect::kPostgres) SYNC_RETURN_IF_ERROR(FinishStep(step));
+    }
+    if (dialect_ == Dialect::kPostgres) SYNC_RETURN_IF_ERROR(record());
+    SYNC_RETURN_IF_ERROR(ddl.Commit());
+  }
+  if (dialect_ == Dialect::kPostgres) return Status::Ok();
+  for (const auto& step : steps) SYNC_RETURN_IF_ERROR(FinishStep(step));
+  return record();
+}
+
+Result<std::optional<BinlogPosition>> PgSink::LastAppliedDdl() {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT binlog_file, binlog_offset, gtid_set FROM sync_state.ddl_applied "
+                                            "WHERE task_id = $1",
+                                            {task_id_}));
+  if (r.rows.empty()) return std::optional<BinlogPosition>();
+  BinlogPosition p;
+  p.file = r.rows[0][0].value_or("");
+  p.offset = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
+  p.gtid_set = r.rows[0][2].value_or("");
+  return std::optional<BinlogPosition>(p);
 }
 
 Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() {

@@ -8,6 +8,7 @@
 //                              binlog_file, binlog_offset, gtid_set, committed_at)
 //   sync_state.table_positions(task_id, source_table PK, binlog_file,
 //                              binlog_offset, gtid_set, updated_at)
+//   sync_state.ddl_applied(task_id PK, binlog_file, binlog_offset, gtid_set, updated_at)
 // snapshot_chunks also records each chunk's snapshot position, which
 // CompletedChunks() returns; table_positions holds the positions of tables
 // that catch up behind the checkpoint (an empty binlog_file: "its snapshot
@@ -60,6 +61,15 @@ class PgSink : public sink::Sink {
   // always kFailedPrecondition (the table needs a new full initialization).
   Status ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                            const sink::TableBinding* old_table, const BinlogPosition& position) override;
+  // PostgreSQL: every step, the fills, the recopy resets and the record of
+  // the statement commit in one transaction. Hologres: the DDL steps in one
+  // transaction (DDL-only transactions are atomic on every version, specs/
+  // hologres.md 4.6), then the fills, resets and the record, each on its own;
+  // a crash between them replays the statement, whose steps then find their
+  // effect in the catalog (a swap is the exception, see type_mapping.md).
+  Status ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps,
+                            const BinlogPosition& ddl_position) override;
+  Result<std::optional<BinlogPosition>> LastAppliedDdl() override;
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
   Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
   Status SaveTablePositions(const sink::TablePositions& positions) override;
@@ -80,6 +90,11 @@ class PgSink : public sink::Sink {
   Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                          const sink::TableBinding* old_table, const BinlogPosition& position);
   Status RunStatements(const std::vector<std::string>& statements);
+  // The destination statements of one step, planned against the catalog as
+  // the transaction sees it now (mode: existing and partition refusals included).
+  Result<std::vector<std::string>> PlanStep(const sink::SchemaChangeStep& step);
+  // What follows a step's DDL: the fill of an added column, the reset of a recopied table.
+  Status FinishStep(const sink::SchemaChangeStep& step);
   Result<std::vector<PgColumn>> Columns(const sink::TableBinding& table);
 
   Status ApplyChanges(const std::vector<sink::TableChanges>& changes);

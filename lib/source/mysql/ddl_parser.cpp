@@ -1,6 +1,7 @@
 #include "source/mysql/ddl_parser.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <initializer_list>
 #include <span>
@@ -738,6 +739,34 @@ Status Parser::ParseColumnAttributes(DdlColumnDef& col) {
 }
 
 }  // namespace
+
+bool IsDdlStatement(std::string_view sql) {
+  size_t i = 0;
+  auto starts = [&](std::string_view p) { return sql.substr(i, p.size()) == p; };
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (starts("/*!") || starts("/*M!")) {  // executable comment: its content counts
+      i += starts("/*!") ? 3 : 4;
+      while (i < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i]))) ++i;
+    } else if (starts("/*")) {
+      size_t end = sql.find("*/", i + 2);
+      if (end == std::string_view::npos) return false;
+      i = end + 2;
+    } else if (c == '#' || starts("-- ")) {
+      size_t end = sql.find('\n', i);
+      if (end == std::string_view::npos) return false;
+      i = end + 1;
+    } else {
+      break;
+    }
+  }
+  size_t end = i;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
+  std::string word = ToLower(sql.substr(i, end - i));
+  return word == "create" || word == "alter" || word == "drop" || word == "rename" || word == "truncate";
+}
 
 Result<DdlStatement> ParseDdl(const std::string& default_db, std::string_view sql,
                               std::vector<DdlTableName>* touched) {

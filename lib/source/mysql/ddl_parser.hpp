@@ -113,6 +113,12 @@ struct DdlStatement {
   std::vector<AlterOp> ops;
 };
 
+// Whether a QUERY event's statement is DDL (CREATE, ALTER, DROP, RENAME,
+// TRUNCATE), judged by its first keyword after comments; cheap, for telling
+// DDL inside a transaction (CREATE TABLE ... SELECT in row format) from the
+// statement-format DML of non-transactional engines.
+bool IsDdlStatement(std::string_view sql);
+
 // Parses one statement. `default_db` qualifies unqualified table names.
 // Errors (kInvalidArgument) quote the statement and say what was not
 // understood. When `touched` is given it receives the tables the statement

@@ -43,6 +43,14 @@ class SchemaTracker::Edit {
   Edit(SchemaTracker& tracker, const std::string& sql) : tr_(tracker), sql_(sql) {}
 
   Status Apply(const DdlStatement& st);
+  // Gives the changes from `first` on the definitions they left behind.
+  void Stamp(size_t first) {
+    for (size_t i = first; i < changes_.size(); ++i) {
+      SchemaChange& c = changes_[i];
+      if (c.schema || c.schema_unknown || c.kind == SchemaChangeKind::kTableDropped) continue;
+      if (const Tracked* t = Get(tr_.MakeKey(c.db, c.table))) c.schema = t->schema;
+    }
+  }
   std::vector<SchemaChange> Commit() {
     for (auto& [key, t] : overlay_) {
       if (t) {
@@ -117,7 +125,11 @@ Status SchemaTracker::Edit::Apply(const DdlStatement& st) {
     case DdlKind::kAlterTable:
       return AlterTable(st);
     case DdlKind::kRenameTable:
-      for (const auto& [from, to] : st.renames) SYNC_RETURN_IF_ERROR(RenameTable(from, to));
+      for (const auto& [from, to] : st.renames) {
+        size_t first = changes_.size();
+        SYNC_RETURN_IF_ERROR(RenameTable(from, to));
+        Stamp(first);  // before the next pair may reuse the name
+      }
       return Status::Ok();
     case DdlKind::kDropTable:
       for (const auto& name : st.tables) {
@@ -258,6 +270,7 @@ Status SchemaTracker::Edit::AlterTable(const DdlStatement& st) {
   for (const auto& op : st.ops)
     if (op.kind != AlterOpKind::kRenameTable) SYNC_RETURN_IF_ERROR(AlterOp(t, op));
   overlay_[key] = std::move(t);
+  Stamp(0);  // the column changes, under the name they were made under
   if (rename) return RenameTable(st.table, rename->new_table);
   return Status::Ok();
 }
@@ -476,6 +489,7 @@ Result<std::vector<SchemaChange>> SchemaTracker::ApplyDdl(const std::string& def
   }
   Edit edit(*this, sql);
   SYNC_RETURN_IF_ERROR(edit.Apply(*parsed));
+  edit.Stamp(0);
   return edit.Commit();
 }
 

@@ -67,6 +67,12 @@ struct SchemaChange {
   // the statement (CREATE ... SELECT in statement format, LIKE or RENAME of an
   // untracked table). The table is not tracked; call Reload() to read it.
   bool schema_unknown = false;
+  // The table's definition right after this change, as the statement left it
+  // at that point: a rename sees the names that exist only inside its
+  // statement (`RENAME TABLE a TO tmp, b TO a, tmp TO b`), and the column
+  // changes of `ALTER TABLE t ..., RENAME TO u` see t before the rename.
+  // Empty for kTableDropped and schema_unknown.
+  std::optional<TableSchema> schema;
 };
 
 // Which tables to track; an empty function tracks every table.
@@ -104,6 +110,9 @@ class SchemaTracker {
   void SetDatabaseDefault(const std::string& db, CharsetPair defaults);
   // Which tables to track from now on (CREATE TABLE, RENAME into it).
   void set_filter(TableFilter filter) { filter_ = std::move(filter); }
+  // Stops tracking a table (it left the task's databases, or the tracker is
+  // being restored from a saved state).
+  void RemoveTable(const std::string& db, const std::string& table) { tables_.erase(MakeKey(db, table)); }
   // Re-reads one table from information_schema (after a schema_unknown
   // change); NotFound when it no longer exists, which also stops tracking it.
   Status Reload(Connection& conn, const std::string& db, const std::string& table);

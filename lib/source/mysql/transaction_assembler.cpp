@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/text_util.hpp"
+#include "source/mysql/ddl_parser.hpp"
 
 namespace dbsync::mysql {
 namespace {
@@ -174,6 +175,17 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
     }
     // Any other statement: DDL, or DML of a non-transactional engine in a group.
     bool in_group = open_.has_value() && in_group_;
+    if (in_group && open_->events.empty() && IsDdlStatement(q->query)) {
+      // DDL that opens a transaction (CREATE TABLE ... SELECT in row format:
+      // the CREATE, then its rows): handed over on its own, before the rows
+      // that follow are decoded, so they decode with the table it creates.
+      SourceTransaction piece;
+      piece.events.push_back(std::move(event));
+      piece.timestamp = open_->timestamp;
+      piece.partial = true;
+      piece.commit_position = position_;  // where the statement ends: orders it, never a resume point
+      return piece;
+    }
     if (!open_) Begin(h);
     open_->events.push_back(std::move(event));
     if (!in_group) {

@@ -29,7 +29,8 @@ struct SourceTransaction {
   std::string gtid;                // this transaction's GTID, empty if none
   uint32_t timestamp = 0;          // commit time on the source (UTC epoch seconds)
   bool is_ddl = false;             // a single DDL statement
-  // A piece of a transaction too large to hold in memory: more pieces follow,
+  // A piece of a transaction too large to hold in memory, or the DDL
+  // statement that opens a transaction (CREATE TABLE ... SELECT): more pieces follow,
   // and the last one (partial == false) carries the commit position. The
   // consumer must apply the pieces in one destination transaction. A piece's
   // commit_position is where it ends in the binlog, never a resume point.
