@@ -266,9 +266,16 @@ Status SchemaTracker::Edit::AlterTable(const DdlStatement& st) {
     return Status::Ok();
   }
   Tracked t = *current;
-  // The server renames last, after every column change of the statement.
-  for (const auto& op : st.ops)
-    if (op.kind != AlterOpKind::kRenameTable) SYNC_RETURN_IF_ERROR(AlterOp(t, op));
+  // The server's order, whatever the statement's: the primary key is dropped,
+  // then columns change (in statement order), then the new key is added
+  // (`DROP PRIMARY KEY, ADD PRIMARY KEY (c2), CHANGE c1 c2 INT` names the
+  // column by its new name), and the table is renamed last.
+  auto phase = [](AlterOpKind kind) {
+    return kind == AlterOpKind::kDropPrimaryKey ? 0 : kind == AlterOpKind::kAddPrimaryKey ? 2 : 1;
+  };
+  for (int p = 0; p < 3; ++p)
+    for (const auto& op : st.ops)
+      if (op.kind != AlterOpKind::kRenameTable && phase(op.kind) == p) SYNC_RETURN_IF_ERROR(AlterOp(t, op));
   overlay_[key] = std::move(t);
   Stamp(0);  // the column changes, under the name they were made under
   if (rename) return RenameTable(st.table, rename->new_table);
