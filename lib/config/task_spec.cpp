@@ -31,8 +31,9 @@ const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, cons
   return nullptr;
 }
 
-bool IsTableSelected(const SourceSpec& source, const std::string& db, const std::string& table) {
-  std::string full = db + "." + table;
+namespace {
+
+bool SelectedDirectly(const SourceSpec& source, const std::string& full) {
   bool included = false;
   for (const auto& p : source.tables) included = included || GlobMatch(p, full);
   if (!included) return false;
@@ -41,11 +42,29 @@ bool IsTableSelected(const SourceSpec& source, const std::string& db, const std:
   return true;
 }
 
+}  // namespace
+
+bool IsTableSelected(const SourceSpec& source, const std::string& db, const std::string& table) {
+  if (SelectedDirectly(source, db + "." + table)) return true;
+  for (const auto& pattern : source.shadow_tables) {
+    size_t at = pattern.find("{table}");
+    if (at == std::string::npos) continue;
+    std::string prefix = pattern.substr(0, at), suffix = pattern.substr(at + 7);
+    if (table.size() <= prefix.size() + suffix.size() || table.compare(0, prefix.size(), prefix) != 0 ||
+        table.compare(table.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    std::string shadowed = table.substr(prefix.size(), table.size() - prefix.size() - suffix.size());
+    if (SelectedDirectly(source, db + "." + shadowed)) return true;
+  }
+  return false;
+}
+
 bool ChangesOnlyTables(const TaskSpec& current, const TaskSpec& next,
                        const std::vector<std::pair<std::string, std::string>>& kept) {
   auto rest = [](TaskSpec s) {
     s.source.tables.clear();
     s.source.exclude.clear();
+    s.source.shadow_tables.clear();
     s.tables.clear();
     for (auto& r : s.mapping.rules) r.line = 0;  // where it is written does not matter
     return s;

@@ -22,6 +22,10 @@ struct SourceSpec {
   uint32_t server_id = 0;
   std::vector<std::string> tables;   // include patterns "db.table", globs allowed
   std::vector<std::string> exclude;  // exclude patterns, applied after include
+  // Shadow tables of online schema change tools followed with the tables they
+  // shadow: names with one {table}, e.g. "_{table}_new" (pt-online-schema-change),
+  // "_{table}_gho" (gh-ost). Such a table is selected when the table it names is.
+  std::vector<std::string> shadow_tables;
   int connect_timeout_seconds = 10;
   bool operator==(const SourceSpec&) const = default;
 };
@@ -136,6 +140,8 @@ inline const std::vector<std::string> kDdlKinds = {
 // The first TableSpec whose `match` glob matches "db.table", or nullptr.
 const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, const std::string& table);
 // Whether the source selection (tables minus exclude) includes db.table.
+// Whether source.tables (less source.exclude) selects db.table, directly or as
+// the shadow table (source.shadow_tables) of a table it selects.
 bool IsTableSelected(const SourceSpec& source, const std::string& db, const std::string& table);
 // Whether a running worker can take `next` in place of `current` without
 // starting over: the specs differ only in the table selection (source.tables,

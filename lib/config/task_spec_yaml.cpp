@@ -140,7 +140,7 @@ void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
   const std::string path = "source";
   if (!p.ExpectMap(n, path)) return;
   p.CheckKeys(n, path, {"type", "host", "port", "user", "password", "server_id", "tables", "exclude",
-                        "connect_timeout_seconds"});
+                        "shadow_tables", "connect_timeout_seconds"});
   if (p.String(n, path, "type", &s->type)) p.OneOf(n["type"], "source.type", s->type, {"mysql"});
   p.String(n, path, "host", &s->host, true);
   p.Integer(n, path, "port", &s->port, 1, 65535);
@@ -151,6 +151,12 @@ void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
   p.Integer(n, path, "connect_timeout_seconds", &s->connect_timeout_seconds, 1, 3600);
   p.StringList(n, path, "tables", &s->tables);
   p.StringList(n, path, "exclude", &s->exclude);
+  p.StringList(n, path, "shadow_tables", &s->shadow_tables);
+  for (const auto& pattern : s->shadow_tables)
+    if (pattern.find("{table}") == std::string::npos || pattern == "{table}")
+      p.Error(n["shadow_tables"].Mark(), "source.shadow_tables: pattern '" + pattern +
+                                             "' must name the shadowed table as {table} with a prefix or suffix, "
+                                             "e.g. \"_{table}_new\" (pt-online-schema-change) or \"_{table}_gho\" (gh-ost)");
   if (!n["tables"] || s->tables.empty())
     p.Missing(n, path, "tables", "list the tables to sync as db.table patterns, e.g. [shop.*]");
   for (const auto* list : {&s->tables, &s->exclude}) {

@@ -156,6 +156,15 @@ class DdlApplier::StatementPlan {
   std::vector<const sink::TableBinding*> entering_;
   std::deque<sink::TableBinding> owned_;
   std::vector<sink::SchemaChangeStep> steps_;
+  // Key changes of an ALTER wait for its column changes: every change carries
+  // the statement's final definition, whose key may name a column that a later
+  // change of the same statement adds or renames. One step per table suffices.
+  std::map<std::string, SchemaChange> pending_keys_;
+  void FlushKeys() {
+    for (const auto& [name, change] : pending_keys_)
+      if (auto it = working_.find(name); it != working_.end()) Step(change, it->second, it->second);
+    pending_keys_.clear();
+  }
   bool touched_ = false;
 };
 
@@ -274,7 +283,14 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
       working_.erase(name);
       return Status::Ok();
     case SchemaChangeKind::kTableRenamed:
+      FlushKeys();
       return Renamed(change, bound, old_name);
+    case SchemaChangeKind::kPrimaryKeyChanged:
+      if (!bound) return Status::Ok();
+      if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
+      working_[name] = Own(BindTable(*a_.spec_, *change.schema));
+      pending_keys_[name] = change;
+      return Status::Ok();
     default: {
       if (!bound) return Status::Ok();
       if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
@@ -290,6 +306,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
 }
 
 void DdlApplier::StatementPlan::Finish() {
+  FlushKeys();
   for (const auto& [name, m] : moved_) {
     SchemaChange back;
     back.db = m.now->source.db;

@@ -377,3 +377,17 @@ TEST_SUITE("ddl") {
     }
   }
 }
+
+TEST_CASE("IsDdlStatement tells DDL from DML by the first keyword, past comments") {
+  using dbsync::mysql::IsDdlStatement;
+  CHECK(IsDdlStatement("CREATE TABLE t (a INT)"));
+  CHECK(IsDdlStatement("  /* a comment */ create table t select 1"));
+  CHECK(IsDdlStatement("/*!40000 ALTER TABLE t DISABLE KEYS */"));
+  CHECK(IsDdlStatement("# note\nDROP TABLE t"));
+  CHECK(IsDdlStatement("rename table a to b"));
+  CHECK(IsDdlStatement("TRUNCATE t"));
+  CHECK_FALSE(IsDdlStatement("INSERT INTO t VALUES (1)"));
+  CHECK_FALSE(IsDdlStatement("UPDATE t SET a = 1"));
+  CHECK_FALSE(IsDdlStatement("/* CREATE */ DELETE FROM t"));
+  CHECK_FALSE(IsDdlStatement("/* unterminated"));
+}

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "source/mysql/schema_tracker.hpp"
 
 using namespace dbsync;
@@ -379,5 +381,47 @@ TEST_SUITE("ddl") {
     old.AddCollation("utf8_general_ci", "utf8", 33, true);
     CHECK(old.Charset("utf8mb3") == "utf8");
     CHECK(old.Collation("utf8mb3_general_ci") == "utf8_general_ci");
+  }
+
+  TEST_CASE("an ALTER drops the key, changes columns, then adds the key, whatever the statement's order") {
+    SchemaTracker t = MariaDbTracker();
+    Apply(t, "CREATE TABLE t1 (c1 INT NOT NULL, c2 INT NOT NULL, c3 CHAR(10), PRIMARY KEY (c1))");
+    auto changes = Apply(t, "ALTER TABLE t1 DROP PRIMARY KEY, ADD PRIMARY KEY(c22f, c1, c4(5)), "
+                            "CHANGE c2 c22f INT, ADD COLUMN c4 VARCHAR(6) DEFAULT 'x'");
+    CHECK(t.Find("shop", "t1")->primary_key == std::vector<std::string>{"c22f", "c1", "c4"});
+    CHECK(Names(t.Find("shop", "t1")) == std::vector<std::string>{"c1", "c22f", "c3", "c4"});
+    CHECK(changes.front().kind == K::kPrimaryKeyChanged);  // dropped first
+    auto kinds = Kinds(changes);
+    auto added = std::find(kinds.begin(), kinds.end(), K::kColumnAdded);
+    CHECK(std::find(added, kinds.end(), K::kPrimaryKeyChanged) != kinds.end());  // the new key after the columns
+  }
+
+  TEST_CASE("every change carries the definition its statement left at that point: a swap through a temporary name") {
+    SchemaTracker t = MariaDbTracker();
+    Apply(t, "CREATE TABLE a (id INT PRIMARY KEY, from_a INT)");
+    Apply(t, "CREATE TABLE b (id INT PRIMARY KEY, from_b INT)");
+    auto changes = Apply(t, "RENAME TABLE a TO tmp, b TO a, tmp TO b");
+    REQUIRE(changes.size() == 3);
+    REQUIRE(changes[0].schema);
+    CHECK(changes[0].table == "tmp");
+    CHECK(Names(&*changes[0].schema) == std::vector<std::string>{"id", "from_a"});
+    CHECK(changes[1].table == "a");
+    CHECK(Names(&*changes[1].schema) == std::vector<std::string>{"id", "from_b"});
+    CHECK(changes[2].old_table == "tmp");
+    CHECK(Names(&*changes[2].schema) == std::vector<std::string>{"id", "from_a"});
+    CHECK(Names(t.Find("shop", "b")) == std::vector<std::string>{"id", "from_a"});
+    CHECK(t.Find("shop", "tmp") == nullptr);
+    // Column changes before a rename in one ALTER carry the table under its old name.
+    auto altered = Apply(t, "ALTER TABLE a ADD COLUMN n INT, RENAME TO c");
+    REQUIRE(altered.size() == 2);
+    CHECK(altered[0].table == "a");
+    CHECK(Names(&*altered[0].schema) == std::vector<std::string>{"id", "from_b", "n"});
+    CHECK(altered[1].table == "c");
+  }
+
+  TEST_CASE("CHARACTER SET DEFAULT takes the database's") {
+    SchemaTracker t = MariaDbTracker();
+    Apply(t, "CREATE TABLE l (a VARCHAR(10)) CHARACTER SET DEFAULT, CHARACTER SET DEFAULT", "legacy");
+    CHECK(Col(t, "l", "a", "legacy").charset == "latin1");
   }
 }

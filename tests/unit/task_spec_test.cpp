@@ -150,6 +150,25 @@ TEST_SUITE("config") {
     CHECK_FALSE(IsTableSelected(s, "crm", "leads"));
   }
 
+  TEST_CASE("shadow tables of online schema change tools are selected with the table they shadow") {
+    SourceSpec s;
+    s.tables = {"shop.orders", "crm.secret"};
+    s.exclude = {"crm.secret"};
+    CHECK_FALSE(IsTableSelected(s, "shop", "_orders_new"));
+    s.shadow_tables = {"_{table}_new", "_{table}_gho"};
+    CHECK(IsTableSelected(s, "shop", "_orders_new"));
+    CHECK(IsTableSelected(s, "shop", "_orders_gho"));
+    CHECK_FALSE(IsTableSelected(s, "shop", "_orders_old"));    // the tools' old tables are not followed
+    CHECK_FALSE(IsTableSelected(s, "shop", "_customers_new"));  // shadows only selected tables
+    CHECK_FALSE(IsTableSelected(s, "crm", "_secret_new"));      // an excluded table's shadow neither
+    CHECK_FALSE(IsTableSelected(s, "shop", "__new"));
+    std::string spec = kMinimal;
+    spec.replace(spec.find("destination:"), 0, "  shadow_tables: [\"_t_new\"]\n");
+    std::string error = ErrorOf(spec);
+    CHECK(error.find("source.shadow_tables: pattern '_t_new' must name the shadowed table as {table}") != std::string::npos);
+    CHECK_MESSAGE(error.find("task.yaml:8:") != std::string::npos, error);
+  }
+
   TEST_CASE("destination names come from templates and rules") {
     auto r = LoadTaskSpecFile(std::string(SYNC_SOURCE_DIR) + "/examples/mysql-to-hologres.yaml");
     REQUIRE(r.ok());

@@ -387,6 +387,11 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
       auto statements = PlanStep(step);
       if (!statements.ok()) return context(step, statements.status());
       Status ran = RunStatements(*statements);
+      if (!ran.ok() && step.change.kind == mysql::SchemaChangeKind::kColumnModified)
+        ran = ran.WithContext("the destination cannot convert column " + step.change.column +
+                              "'s values the way the source did; convert it at the destination by hand (ALTER "
+                              "TABLE ... TYPE ... USING ...) or drop the destination table to copy it again, then "
+                              "start the task again");
       if (!ran.ok()) return context(step, ran);
       if (dialect_ == Dialect::kPostgres) SYNC_RETURN_IF_ERROR(FinishStep(step));
     }

@@ -68,6 +68,14 @@ DdlDialect DdlDialect::ForServerVersion(std::string_view version) {
 
 Result<CharsetPair> ResolveCharset(const std::string& charset, const std::string& collation,
                                    const CharsetPair& fallback, const CharsetCatalog& catalog) {
+  // `CHARACTER SET DEFAULT` / `COLLATE DEFAULT`: the level above's (the database's for a table).
+  if (charset == "default" || collation == "default") {
+    std::string cs = charset == "default" ? "" : charset, co = collation == "default" ? "" : collation;
+    if (charset == "default" && co.empty()) return fallback;
+    if (collation == "default" && cs.empty()) return fallback;
+    if (collation == "default") co = catalog.DefaultCollation(catalog.Charset(cs));
+    return ResolveCharset(cs, co, fallback, catalog);
+  }
   if (charset.empty() && collation.empty()) return fallback;
   CharsetPair p;
   if (!charset.empty()) {
