@@ -5,6 +5,8 @@
 
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
+#include "source/mysql/ddl_parser.hpp"
+#include "source/mysql/snapshot_reader.hpp"
 
 namespace dbsync::pipeline {
 namespace {
@@ -57,6 +59,10 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
       return wanted(db, table) && !before(db, table);
     };
   }
+  BinlogPosition catalog_position;
+  if (!saved || saved->legacy) {
+    SYNC_ASSIGN_OR_RETURN(catalog_position, mysql::BinlogEnd(conn));  // before reading: what it reflects at least
+  }
   SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, load_filter));
   tracker.set_filter(wanted);
   if (saved) {
@@ -64,6 +70,7 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   }
   auto applier = std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log, progress);
   if (saved) applier->saved_position_ = saved->position;
+  applier->catalog_position_ = catalog_position;
   return applier;
 }
 
@@ -104,6 +111,18 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
   state.copying = copying;
   state.databases = TrackedDatabasePatterns(*spec_);
   return state.Save(schema_file_);
+}
+
+std::vector<sink::TableBinding> DdlApplier::UnboundSelected(const Bindings& bindings,
+                                                            const std::set<std::string>& copying) const {
+  std::vector<sink::TableBinding> out;
+  if (catalog_position_.empty()) return out;
+  for (const auto& [db, table] : tracker_.Tables()) {
+    std::string name = Name(db, table);
+    if (bindings.count(name) || copying.count(name) || !config::IsTableSelected(spec_->source, db, table)) continue;
+    out.push_back(BindTable(*spec_, *tracker_.Find(db, table)));
+  }
+  return out;
 }
 
 // The destination steps of one statement, worked out on a copy of the
@@ -350,6 +369,15 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
                                      std::set<std::string>& copying, sink::Sink& sink, mysql::Connection& conn) {
   if (!saved_position_.empty() && position.Compare(saved_position_) <= 0) return DdlOutcome{};
   auto changes = tracker_.ApplyDdl(default_db, sql);
+  if (!changes.ok() && !catalog_position_.empty() && position.Compare(catalog_position_) <= 0 &&
+      changes.status().code() == StatusCode::kFailedPrecondition) {
+    auto parsed = mysql::ParseDdl(default_db, sql);
+    if (parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable || parsed->kind == mysql::DdlKind::kCreateTableLike)) {
+      log_.Info("DDL at " + position.ToString() + " created a table before the worker read the source's table "
+                "definitions, which include it: " + sql.substr(0, 300));
+      return DdlOutcome{};
+    }
+  }
   if (!changes.ok())
     return changes.status().WithContext("DDL at " + position.ToString() + " cannot be tracked");
   StatementPlan plan(*this, position, bindings, copying, conn);

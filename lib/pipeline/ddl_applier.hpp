@@ -84,6 +84,12 @@ class DdlApplier {
   Status Follow(const config::TaskSpec& spec, mysql::Connection& conn);
   // The tracked definition of a table, for decoding.
   const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
+  // Tables the definitions read from the source's catalog show selected but
+  // that neither `bindings` nor `copying` hold: created while the first full
+  // initialization ran, after the tables were listed, and before the
+  // binlog's start (their CREATE is never read). Empty when the tracker comes
+  // from a saved state, which is exact.
+  std::vector<sink::TableBinding> UnboundSelected(const Bindings& bindings, const std::set<std::string>& copying) const;
 
   DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log,
              Progress& progress)
@@ -97,6 +103,9 @@ class DdlApplier {
   mysql::SchemaTracker tracker_;
   std::string schema_file_;
   BinlogPosition saved_position_;  // of the saved state: DDL up to here is applied
+  // Where the binlog ended when the definitions were read from the catalog:
+  // a CREATE TABLE replayed from before it is already among them.
+  BinlogPosition catalog_position_;
   std::optional<BinlogPosition> dest_applied_;  // the destination's record (LastAppliedDdl), read once
   bool dest_applied_loaded_ = false;
   Logger& log_;

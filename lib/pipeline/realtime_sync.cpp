@@ -83,6 +83,16 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     by_name[t.SourceName()] = std::move(b);
   }
   CatchUp catch_up = std::move(begin.catch_up);
+  {
+    std::set<std::string> to_copy_names;
+    for (const auto& t : begin.to_copy) to_copy_names.insert(t.SourceName());
+    for (auto& t : ddl->UnboundSelected(by_name, to_copy_names)) {
+      SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
+      log.Info(t.SourceName() + " was created while the task started, after its tables were listed: it is copied "
+               "while the others stream on");
+      begin.to_copy.push_back(std::move(t));
+    }
+  }
 
   std::unique_ptr<mysql::BinlogSource> source;
   auto open_source = [&](const BinlogPosition& from) -> Status {

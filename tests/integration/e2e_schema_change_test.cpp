@@ -437,3 +437,21 @@ TEST_CASE("pt-online-schema-change under a write load: a task on the exact table
     CHECK(E().cli.Run({"stop", id}).exit_code == 0);
   }
 }
+
+TEST_CASE("tables created while the first full initialization runs are created and filled too") {
+  Exec("CREATE DATABASE early");
+  MakeTable("early.big", "b", 200000);  // a copy long enough to create tables during it
+  std::string id = Create("ddl-early", "[early.*]");
+  Start(id);
+  std::this_thread::sleep_for(200ms);
+  for (int i = 0; i < 6; ++i) {
+    std::string t = "early.new" + std::to_string(i);
+    MakeTable(t, "n", 100 + i);
+    Exec("UPDATE " + t + " SET v = 'changed' WHERE id = 1");
+    std::this_thread::sleep_for(150ms);
+  }
+  Exec("CREATE TABLE early.copied SELECT * FROM early.new0");
+  CHECK_MESSAGE(Converges("early", {}, 120s), LogOf(id));
+  CHECK(TaskStatus(id)["lifecycle"] == "running");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

@@ -72,12 +72,30 @@ Result<SnapshotReader> SnapshotReader::Open(const Endpoint& endpoint) {
   return SnapshotReader(std::move(conn), mariadb);
 }
 
-Result<BinlogPosition> SnapshotReader::CurrentPosition() {
-  auto r = conn_.Query("SHOW MASTER STATUS");
-  if (!r.ok()) r = conn_.Query("SHOW BINARY LOG STATUS");  // MySQL 8.4+
+namespace {
+
+Result<QueryResult> MasterStatus(Connection& conn) {
+  auto r = conn.Query("SHOW MASTER STATUS");
+  if (!r.ok()) r = conn.Query("SHOW BINARY LOG STATUS");  // MySQL 8.4+
   if (!r.ok()) return r.status();
   if (r->rows.empty())
     return Status::FailedPrecondition("SHOW MASTER STATUS returned nothing: binary logging is off on the source");
+  return r;
+}
+
+}  // namespace
+
+Result<BinlogPosition> BinlogEnd(Connection& conn) {
+  SYNC_ASSIGN_OR_RETURN(auto r, MasterStatus(conn));
+  BinlogPosition p;
+  p.file = r.rows[0][0].value_or("");
+  p.offset = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
+  return p;
+}
+
+Result<BinlogPosition> SnapshotReader::CurrentPosition() {
+  auto r = MasterStatus(conn_);
+  if (!r.ok()) return r.status();
   BinlogPosition p;
   p.file = r->rows[0][0].value_or("");
   p.offset = std::strtoull(r->rows[0][1].value_or("0").c_str(), nullptr, 10);

@@ -32,6 +32,10 @@
 
 namespace dbsync::mysql {
 
+// The current end of the source's binlog (SHOW MASTER STATUS), file and
+// offset only.
+Result<BinlogPosition> BinlogEnd(Connection& conn);
+
 struct SnapshotChunk {
   int index = 0;
   // Key bounds as SQL literals, one per primary-key column. `lower` is
