@@ -59,7 +59,7 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
       return wanted(db, table) && !before(db, table);
     };
   }
-  BinlogPosition catalog_position;
+  BinlogPosition catalog_position = saved ? saved->catalog_position : BinlogPosition();
   if (!saved || saved->legacy) {
     SYNC_ASSIGN_OR_RETURN(catalog_position, mysql::BinlogEnd(conn));  // before reading: what it reflects at least
   }
@@ -71,6 +71,7 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   auto applier = std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log, progress);
   if (saved) applier->saved_position_ = saved->position;
   applier->catalog_position_ = catalog_position;
+  applier->from_catalog_ = !saved || saved->legacy;
   return applier;
 }
 
@@ -98,6 +99,7 @@ Status DdlApplier::Follow(const config::TaskSpec& spec, mysql::Connection& conn)
 Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::string>& copying) {
   SchemaState state;
   state.position = saved_position_;
+  state.catalog_position = catalog_position_;
   for (const auto& [db, table] : tracker_.Tables()) {
     const mysql::CharsetPair* defaults = tracker_.TableDefaults(db, table);
     state.tracked.push_back({*tracker_.Find(db, table), defaults ? *defaults : mysql::CharsetPair{}});
@@ -116,7 +118,7 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
 std::vector<sink::TableBinding> DdlApplier::UnboundSelected(const Bindings& bindings,
                                                             const std::set<std::string>& copying) const {
   std::vector<sink::TableBinding> out;
-  if (catalog_position_.empty()) return out;
+  if (!from_catalog_) return out;
   for (const auto& [db, table] : tracker_.Tables()) {
     std::string name = Name(db, table);
     if (bindings.count(name) || copying.count(name) || !config::IsTableSelected(spec_->source, db, table)) continue;

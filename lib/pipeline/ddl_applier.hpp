@@ -89,6 +89,7 @@ class DdlApplier {
   // initialization ran, after the tables were listed, and before the
   // binlog's start (their CREATE is never read). Empty when the tracker comes
   // from a saved state, which is exact.
+
   std::vector<sink::TableBinding> UnboundSelected(const Bindings& bindings, const std::set<std::string>& copying) const;
 
   DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log,
@@ -106,6 +107,7 @@ class DdlApplier {
   // Where the binlog ended when the definitions were read from the catalog:
   // a CREATE TABLE replayed from before it is already among them.
   BinlogPosition catalog_position_;
+  bool from_catalog_ = false;  // the tracker was read from the catalog, not from a saved state
   std::optional<BinlogPosition> dest_applied_;  // the destination's record (LastAppliedDdl), read once
   bool dest_applied_loaded_ = false;
   Logger& log_;

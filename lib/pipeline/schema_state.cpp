@@ -26,6 +26,7 @@ Result<std::optional<SchemaState>> SchemaState::Load(const std::string& path) {
                               "re-run the full initialization (sync delete, sync create, sync start)");
   SchemaState state;
   state.position = BinlogPosition::FromJson(j.value("position", json::object()));
+  state.catalog_position = BinlogPosition::FromJson(j.value("catalog_position", json::object()));
   state.legacy = !j.contains("bound");
   for (const auto& t : j.value("tables", json::array())) {
     TrackedTable tracked{TableSchemaFromJson(t), {t.value("charset", ""), t.value("collation", "")}};
@@ -46,7 +47,7 @@ Status SchemaState::Save(const std::string& path) const {
     entry["collation"] = t.defaults.collation;
     tables.push_back(std::move(entry));
   }
-  json j = {{"position", position.ToJson()}, {"tables", tables}, {"bound", bound},
+  json j = {{"position", position.ToJson()}, {"catalog_position", catalog_position.ToJson()}, {"tables", tables}, {"bound", bound},
             {"copying", copying},            {"databases", databases}};
   return WriteFileAtomically(path, j.dump());
 }

@@ -36,6 +36,10 @@ struct TrackedTable {
 
 struct SchemaState {
   BinlogPosition position;
+  // Where the binlog ended when the definitions were first read from the
+  // source's catalog (empty once a restart read none): a CREATE TABLE
+  // replayed from before it is already among them.
+  BinlogPosition catalog_position;
   std::vector<TrackedTable> tracked;
   std::set<std::string> bound;    // "db.table"
   std::set<std::string> copying;  // "db.table"

@@ -207,13 +207,8 @@ Status PgSink::ApplyChanges(const std::vector<sink::TableChanges>& changes) {
 }
 
 Status PgSink::SaveCheckpoint(const BinlogPosition& position) {
-  auto saved = ExecParams(conn_.handle(),
-                          "INSERT INTO sync_state.checkpoint (task_id, binlog_file, binlog_offset, gtid_set, "
-                          "updated_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET "
-                          "binlog_file = EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, "
-                          "gtid_set = EXCLUDED.gtid_set, updated_at = EXCLUDED.updated_at",
-                          {task_id_, position.file, std::to_string(position.offset), position.gtid_set});
-  return saved.ok() ? Status::Ok() : saved.status().WithContext("saving the checkpoint");
+  Status saved = WritePosition("sync_state.checkpoint", position);
+  return saved.ok() ? saved : saved.WithContext("saving the checkpoint");
 }
 
 namespace {
@@ -369,15 +364,7 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
                          ") of " + step.table->SourceName() + " at " + ddl_position.ToString() + " to " +
                          Display(*step.table));
   };
-  auto record = [&]() {
-    return ExecParams(conn_.handle(),
-                      "INSERT INTO sync_state.ddl_applied (task_id, binlog_file, binlog_offset, gtid_set, updated_at) "
-                      "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET binlog_file = "
-                      "EXCLUDED.binlog_file, binlog_offset = EXCLUDED.binlog_offset, gtid_set = EXCLUDED.gtid_set, "
-                      "updated_at = EXCLUDED.updated_at",
-                      {task_id_, ddl_position.file, std::to_string(ddl_position.offset), ddl_position.gtid_set})
-        .status();
-  };
+  auto record = [&]() { return WritePosition("sync_state.ddl_applied", ddl_position); };
   {
     // Each step is planned after the previous ones ran, in the same
     // transaction: a rename sees the names the statement made so far.
@@ -403,9 +390,13 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
   return record();
 }
 
-Result<std::optional<BinlogPosition>> PgSink::LastAppliedDdl() {
-  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT binlog_file, binlog_offset, gtid_set FROM sync_state.ddl_applied "
-                                            "WHERE task_id = $1",
+Result<std::optional<BinlogPosition>> PgSink::LastAppliedDdl() { return ReadPosition("sync_state.ddl_applied"); }
+
+Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() { return ReadPosition("sync_state.checkpoint"); }
+
+Result<std::optional<BinlogPosition>> PgSink::ReadPosition(const std::string& table) {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT binlog_file, binlog_offset, gtid_set FROM " + table +
+                                            " WHERE task_id = $1",
                                             {task_id_}));
   if (r.rows.empty()) return std::optional<BinlogPosition>();
   BinlogPosition p;
@@ -415,16 +406,14 @@ Result<std::optional<BinlogPosition>> PgSink::LastAppliedDdl() {
   return std::optional<BinlogPosition>(p);
 }
 
-Result<std::optional<BinlogPosition>> PgSink::LoadCheckpoint() {
-  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT binlog_file, binlog_offset, gtid_set FROM sync_state.checkpoint "
-                                            "WHERE task_id = $1",
-                                            {task_id_}));
-  if (r.rows.empty()) return std::optional<BinlogPosition>();
-  BinlogPosition p;
-  p.file = r.rows[0][0].value_or("");
-  p.offset = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
-  p.gtid_set = r.rows[0][2].value_or("");
-  return std::optional<BinlogPosition>(p);
+Status PgSink::WritePosition(const std::string& table, const BinlogPosition& position) {
+  return ExecParams(conn_.handle(),
+                    "INSERT INTO " + table + " (task_id, binlog_file, binlog_offset, gtid_set, updated_at) VALUES ($1, "
+                    "$2, $3, $4, now()) ON CONFLICT (task_id) DO UPDATE SET binlog_file = EXCLUDED.binlog_file, "
+                    "binlog_offset = EXCLUDED.binlog_offset, gtid_set = EXCLUDED.gtid_set, updated_at = "
+                    "EXCLUDED.updated_at",
+                    {task_id_, position.file, std::to_string(position.offset), position.gtid_set})
+      .status();
 }
 
 Status PgSink::FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) {

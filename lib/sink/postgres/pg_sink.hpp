@@ -86,6 +86,10 @@ class PgSink : public sink::Sink {
       : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
   Status EnsureBookkeeping();
   Status SaveCheckpoint(const BinlogPosition& position);
+  // The task's row of a sync_state table keyed by task_id with a position
+  // (checkpoint, ddl_applied).
+  Result<std::optional<BinlogPosition>> ReadPosition(const std::string& table);
+  Status WritePosition(const std::string& table, const BinlogPosition& position);
   Status WriteTablePositions(const sink::TablePositions& positions);
   Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
                          const sink::TableBinding* old_table, const BinlogPosition& position);
