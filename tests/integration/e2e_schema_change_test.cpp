@@ -351,6 +351,14 @@ TEST_CASE("tables renamed into the selection are copied online; a table renamed 
   Exec("INSERT INTO rn.live2 (id, v) VALUES (5001, 'after-leave')");
   CHECK(Converges("rn", live));
   CHECK(E().pg.Scalar("SELECT count(*) FROM rn.live1", "dw") != "0");  // left behind, not dropped
+  // A hand-written swap in two statements: the old table leaves, then the new one takes its name.
+  MakeTable("rn.rebuilt", "r", 700);
+  Exec("ALTER TABLE rn.rebuilt ADD COLUMN extra INT DEFAULT 5");
+  Exec("RENAME TABLE rn.live2 TO rn.old2");
+  Exec("RENAME TABLE rn.rebuilt TO rn.live2");
+  Exec("UPDATE rn.live2 SET extra = 6 WHERE id <= 3");
+  CHECK(Converges("rn", live));
+  CHECK(DestTables("rn") == "live1,live2,live3");
   json st = TaskStatus(id);
   CHECK(st["lifecycle"] == "running");
   CHECK(DdlCount(id, "warnings", 1) >= 1);
