@@ -374,9 +374,10 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   if (!changes.ok() && !catalog_position_.empty() && position.Compare(catalog_position_) <= 0 &&
       changes.status().code() == StatusCode::kFailedPrecondition) {
     auto parsed = mysql::ParseDdl(default_db, sql);
-    if (parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable || parsed->kind == mysql::DdlKind::kCreateTableLike)) {
-      log_.Info("DDL at " + position.ToString() + " created a table before the worker read the source's table "
-                "definitions, which include it: " + sql.substr(0, 300));
+    if (parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable || parsed->kind == mysql::DdlKind::kCreateTableLike ||
+                        parsed->kind == mysql::DdlKind::kRenameTable)) {
+      log_.Info("DDL at " + position.ToString() + " created or renamed a table before the worker read the source's "
+                "table definitions, which include its effect: " + sql.substr(0, 300));
       return DdlOutcome{};
     }
   }

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/atomic_file.hpp"
@@ -99,11 +100,23 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   for (const auto& t : tables) ++per_destination[t.dest_schema + "." + t.dest_table];
   for (const auto& d : options.other_destinations) ++per_destination[d];
   std::deque<WorkItem> queue;
+  // Tables dropped or renamed at the source after they were listed: the
+  // binlog says what became of them; their copy is given up.
+  std::set<std::string> vanished;
+  auto gone = [&](const sink::TableBinding& t, const Status& s) {
+    if (s.code() != StatusCode::kNotFound) return false;
+    log.Warn("full initialization of " + t.SourceName() + " given up: the table no longer exists at the source (" +
+             s.message() + "); its DROP or RENAME follows in the binlog");
+    vanished.insert(t.SourceName());
+    return true;
+  };
   for (const auto& t : tables) {
     auto p = progress.Table(t.SourceName());
     p->estimated_rows = EstimatedRows(meta, t);
     bool shared = per_destination[t.dest_schema + "." + t.dest_table] > 1;
-    SYNC_ASSIGN_OR_RETURN(auto plan, LoadOrMakePlan(options, t, shared, planner, *planning_sink));
+    auto planned = LoadOrMakePlan(options, t, shared, planner, *planning_sink);
+    if (!planned.ok() && gone(t, planned.status())) continue;
+    SYNC_ASSIGN_OR_RETURN(auto plan, std::move(planned));
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
     p->chunks_total = int(plan.size());
     p->chunks_done = int(done.size());
@@ -155,6 +168,10 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
       if (!s.ok()) {
         p->rows.fetch_sub(rows);
         std::lock_guard<std::mutex> lock(mu);
+        if (gone(*item.table, s)) {
+          std::erase_if(queue, [&](const WorkItem& w) { return w.table == item.table; });
+          continue;
+        }
         if (first_error.ok() && s.code() != StatusCode::kCancelled)
           first_error = s.WithContext("copying " + item.table->SourceName() + " chunk " + std::to_string(item.chunk.index));
         return;
@@ -176,6 +193,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
 
   std::map<std::string, BinlogPosition> positions;
   for (const auto& t : tables) {
+    if (vanished.count(t.SourceName())) continue;
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
     BinlogPosition oldest;
     for (const auto& [index, pos] : done)

@@ -31,7 +31,10 @@ struct FullInitOptions {
 
 // Copies every table; returns each table's snapshot position: the binlog
 // position up to which the copied rows already contain every change (the
-// oldest chunk's position). kCancelled when `stop` was raised.
+// oldest chunk's position). A table that no longer exists at the source
+// (dropped or renamed after it was listed) has no position: its copy is given
+// up with a WARN, and the binlog says what became of it. kCancelled when
+// `stop` was raised.
 Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config::TaskSpec& spec,
                                                                     const std::vector<sink::TableBinding>& tables,
                                                                     const FullInitOptions& options, Logger& log,

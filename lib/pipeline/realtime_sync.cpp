@@ -88,7 +88,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     for (const auto& t : begin.to_copy) to_copy_names.insert(t.SourceName());
     for (auto& t : ddl->UnboundSelected(by_name, to_copy_names)) {
       SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
-      log.Info(t.SourceName() + " was created while the task started, after its tables were listed: it is copied "
+      log.Info(t.SourceName() + " appeared while the task started (created or renamed after its tables were listed): it is copied "
                "while the others stream on");
       begin.to_copy.push_back(std::move(t));
     }
@@ -221,7 +221,18 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     SYNC_RETURN_IF_ERROR(flush_and_wait());
     std::vector<std::string> others;
     for (const auto& [name, binding] : by_name) others.push_back(name);
-    for (const auto& t : copied) by_name[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
+    for (const auto& t : copied) {
+      if (snapshots.count(t.SourceName())) {
+        by_name[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
+        continue;
+      }
+      // Gone at the source before its copy (renamed or dropped again): the
+      // destination table made for the copy goes too, and the binlog's DDL
+      // finds the table outside the task.
+      catch_up.Remove(t.SourceName());
+      progress.Remove(t.SourceName());
+      SYNC_RETURN_IF_ERROR(sink->DropTable(t));
+    }
     copying.clear();
     SYNC_RETURN_IF_ERROR(ddl->SaveState(by_name, copying));
     BinlogPosition from = catch_up.Copied(snapshots, batch_position, others);

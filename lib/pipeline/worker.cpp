@@ -87,6 +87,14 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
     reporter.SetStep("full_initialization", "running");
     SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
     reporter.SetStep("full_initialization", "done");
+    // A table gone before its copy is not applied, and the destination table
+    // made for it goes: the binlog says what became of it.
+    for (const auto& t : tables)
+      if (!positions.count(t.SourceName())) {
+        SYNC_RETURN_IF_ERROR(sink->DropTable(t));
+        progress.Remove(t.SourceName());
+      }
+    std::erase_if(tables, [&](const sink::TableBinding& t) { return !positions.count(t.SourceName()); });
     start.catch_up = CatchUp::Resume(std::nullopt, positions, entries, {}, &start.position);
   } else {
     // Real-time sync ran before: tables whose copy is not done (added by

@@ -97,6 +97,10 @@ class Sink {
   virtual Status PrepareTable(const TableBinding& table) = 0;
   // Empties the table and forgets its completed chunks (a fresh full initialization).
   virtual Status ResetTable(const TableBinding& table) = 0;
+  // Drops the destination table made for a copy that was given up (the
+  // source table vanished before it was read) and forgets its chunks.
+  // Idempotent; a mode: existing table is only forgotten, never dropped.
+  virtual Status DropTable(const TableBinding& table) = 0;
   // Chunks of `table` already committed by earlier runs, with the source
   // position of the snapshot each was read at (recorded with the chunk, so a
   // crash between commit and any local bookkeeping loses nothing).

@@ -107,7 +107,8 @@ std::string Describe(const std::map<std::string, std::string>& shape) {
 
 TEST_CASE("a DDL corpus from MariaDB's test suite converges or is reported, never dropped silently") {
   const char* size_env = std::getenv("SYNC_CORPUS_STATEMENTS");
-  auto groups = LoadCorpus(size_env ? std::atoi(size_env) : 3000);
+  const int sample = size_env ? std::atoi(size_env) : 3000;
+  auto groups = LoadCorpus(sample);
   REQUIRE(groups.size() > 10);
   SyncEnvironment env;
   env.mysql.Exec("GRANT SELECT ON *.* TO 'repl'@'%'");
@@ -193,5 +194,5 @@ TEST_CASE("a DDL corpus from MariaDB's test suite converges or is reported, neve
   for (const auto& [message, n] : reports) MESSAGE("reported " << n << "x: " << message);
   for (const auto& s : silent) MESSAGE("SILENT: " << s);
   CHECK(silent.empty());
-  CHECK(ddl_replayed > 1000);
+  CHECK(ddl_replayed * 10 > sample * 8);  // the server accepts most of the sample: a replay, not a list of errors
 }

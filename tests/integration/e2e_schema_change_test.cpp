@@ -459,3 +459,17 @@ TEST_CASE("tables created while the first full initialization runs are created a
   CHECK(TaskStatus(id)["lifecycle"] == "running");
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("a table renamed away before its first copy reads it: the copy is given up, the new name is copied") {
+  Exec("CREATE DATABASE gone");
+  MakeTable("gone.big", "b", 200000);
+  MakeTable("gone.victim", "v", 3000);  // its chunk is queued behind big's
+  std::string id = Create("ddl-gone", "[gone.*]");
+  Start(id);
+  std::this_thread::sleep_for(300ms);
+  Exec("RENAME TABLE gone.victim TO gone.renamed");
+  Exec("UPDATE gone.renamed SET v = 'after' WHERE id <= 5");
+  CHECK_MESSAGE(Converges("gone", {}, 120s), LogOf(id));
+  CHECK(TaskStatus(id)["lifecycle"] == "running");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

@@ -126,6 +126,20 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
   return txn.Commit();
 }
 
+Status PgSink::DropTable(const sink::TableBinding& table) {
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  if (!IsExistingMode(table))
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "DROP TABLE IF EXISTS " + QualifiedName(table.dest_schema, table.dest_table))
+                             .status()
+                             .WithContext("dropping " + Display(table)));
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
+                                  "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
+                                  {task_id_, table.SourceName()})
+                           .status());
+  return txn.Commit();
+}
+
 Result<std::map<int, BinlogPosition>> PgSink::CompletedChunks(const sink::TableBinding& table) {
   SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT chunk_index, binlog_file, binlog_offset, gtid_set FROM "
                                             "sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",

@@ -47,6 +47,7 @@ class PgSink : public sink::Sink {
 
   Status PrepareTable(const sink::TableBinding& table) override;
   Status ResetTable(const sink::TableBinding& table) override;
+  Status DropTable(const sink::TableBinding& table) override;
   Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& table) override;
   Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                        const BinlogPosition& snapshot_position) override;

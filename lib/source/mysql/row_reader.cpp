@@ -1,5 +1,7 @@
 #include "source/mysql/row_reader.hpp"
 
+#include <mysqld_error.h>
+
 #include <cstring>
 
 namespace dbsync::mysql {
@@ -129,6 +131,7 @@ Status StmtError(MYSQL_STMT* stmt, const std::string& what) {
   unsigned code = mysql_stmt_errno(stmt);
   std::string msg = what + ": " + mysql_stmt_error(stmt);
   if (code == 2013 || code == 2006) return Status::Unavailable(msg);
+  if (code == ER_NO_SUCH_TABLE || code == ER_BAD_DB_ERROR) return Status::NotFound(msg);  // dropped or renamed meanwhile
   return Status::FailedPrecondition(msg);
 }
 
