@@ -30,6 +30,13 @@
 // with the statement, its position and what to do; one a policy skips is a
 // WARN and counted in Progress (ddl_ignored).
 //
+// Known limit: on a task's first start the definitions are read from the
+// catalog when real-time sync begins, after the copy; the binlog is read from
+// the oldest snapshot. A CREATE or RENAME TABLE in between is recognised as
+// already read (and the table copied if it is new), but any other DDL on a
+// copied table in that window contradicts the definitions and stops the task
+// with the statement (re-run the full initialization of that table).
+//
 // Crash safety: the destination records each applied statement with its
 // effects (LastAppliedDdl), then the tracked state is saved to schema.json
 // (schema_state.hpp). A restart replays statements after the saved state: one
