@@ -87,7 +87,7 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
   SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
   // A removed table's chunk plan goes, so that adding it back later copies it
   // afresh instead of trusting a copy that missed the changes in between.
-  for (const auto& name : plan.removed) std::filesystem::remove(task.dir.Root() + "/snapshot/" + name + ".plan.json");
+  for (const auto& name : plan.removed) std::filesystem::remove(task.dir.PlanFile(name));
   SYNC_RETURN_IF_ERROR(store.SaveSpec(task, *text, next));
   task.state["last_apply"] = {{"at", state::NowIso8601()}, {"added", plan.added}, {"removed", plan.removed}};
   SYNC_RETURN_IF_ERROR(store.SaveState(task));

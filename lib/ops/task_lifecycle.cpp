@@ -37,7 +37,7 @@ int SupervisorPid(const state::TaskRecord& task) {
 }  // namespace
 
 bool IsWorkerRunning(const state::TaskRecord& task) {
-  int fd = ::open((task.dir.Root() + "/worker.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(task.dir.WorkerLockFile().c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
   ::close(fd);

@@ -59,11 +59,14 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
       return wanted(db, table) && !before(db, table);
     };
   }
+  SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, load_filter));
   BinlogPosition catalog_position = saved ? saved->catalog_position : BinlogPosition();
   if (!saved || saved->legacy) {
-    SYNC_ASSIGN_OR_RETURN(catalog_position, mysql::BinlogEnd(conn));  // before reading: what it reflects at least
+    // After reading: a CREATE or RENAME up to here that finds its table
+    // already there was read with the catalog (one made while it was read may
+    // or may not have been, and is then simply applied).
+    SYNC_ASSIGN_OR_RETURN(catalog_position, mysql::BinlogEnd(conn));
   }
-  SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, load_filter));
   tracker.set_filter(wanted);
   if (saved) {
     for (const auto& t : saved->tracked) tracker.AddTable(t.schema, t.defaults);

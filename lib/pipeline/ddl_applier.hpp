@@ -111,8 +111,9 @@ class DdlApplier {
   mysql::SchemaTracker tracker_;
   std::string schema_file_;
   BinlogPosition saved_position_;  // of the saved state: DDL up to here is applied
-  // Where the binlog ended when the definitions were read from the catalog:
-  // a CREATE TABLE replayed from before it is already among them.
+  // Where the binlog ended once the definitions were read from the catalog: a
+  // CREATE or RENAME TABLE replayed from before it whose table is already
+  // there was read with them.
   BinlogPosition catalog_position_;
   bool from_catalog_ = false;  // the tracker was read from the catalog, not from a saved state
   std::optional<BinlogPosition> dest_applied_;  // the destination's record (LastAppliedDdl), read once

@@ -120,7 +120,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
     p->chunks_total = int(plan.size());
     p->chunks_done = int(done.size());
-    p->state = done.size() == plan.size() ? 2 : 0;
+    p->state = done.size() == plan.size() ? TableState::kDone : TableState::kPending;
     auto keyed = KeyedSchema(t);
     for (const auto& c : plan)
       if (!done.count(c.index)) queue.push_back({&t, keyed, c});
@@ -147,7 +147,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
         queue.pop_front();
       }
       auto p = progress.Table(item.table->SourceName());
-      p->state = 1;
+      p->state = TableState::kCopying;
       std::unique_ptr<sink::ChunkWriter> writer;
       uint64_t rows = 0;
       auto result = reader->ReadChunk(
@@ -178,7 +178,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
       }
       progress.bytes_read.fetch_add(result->stats.bytes, std::memory_order_relaxed);
       if (++p->chunks_done == p->chunks_total) {
-        p->state = 2;
+        p->state = TableState::kDone;
         log.Info("full initialization of " + item.table->SourceName() + " done: " + std::to_string(p->rows.load()) +
                  " rows copied in this run");
       }

@@ -14,16 +14,26 @@ void Progress::Remove(const std::string& name) {
   tables.erase(name);
 }
 
+const char* TableStateName(TableState state) {
+  switch (state) {
+    case TableState::kPending: return "pending";
+    case TableState::kCopying: return "copying";
+    case TableState::kDone: return "done";
+    case TableState::kCatchingUp: return "catching_up";
+  }
+  return "unknown";
+}
+
 nlohmann::json Progress::TablesJson() {
   std::lock_guard<std::mutex> lock(mu);
   nlohmann::json out = nlohmann::json::object();
-  static const char* kStates[] = {"pending", "copying", "done", "catching_up"};
   for (const auto& [name, p] : tables) {
     uint64_t rows = p->rows.load();
-    double percent = p->state.load() >= 2 ? 100.0
+    const TableState state = p->state.load();
+    double percent = state == TableState::kDone || state == TableState::kCatchingUp ? 100.0
                      : p->estimated_rows ? std::min(99.0, 100.0 * double(rows) / double(p->estimated_rows))
                                           : 0.0;
-    out[name] = {{"state", kStates[p->state.load()]},
+    out[name] = {{"state", TableStateName(state)},
                  {"rows", rows},
                  {"estimated_rows", p->estimated_rows},
                  {"percent", int(percent * 10) / 10.0},

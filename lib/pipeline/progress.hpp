@@ -14,12 +14,21 @@
 
 namespace dbsync::pipeline {
 
+// A table's step in `sync status`; the names are its "state" values there.
+enum class TableState {
+  kPending,     // pending: its copy has not begun
+  kCopying,     // copying
+  kDone,        // done: copied (or created by DDL), changes applied as they come
+  kCatchingUp,  // catching_up: copied while the others streamed, replaying the binlog since its snapshot
+};
+const char* TableStateName(TableState state);
+
 struct TableProgress {
   std::atomic<uint64_t> rows{0};
   std::atomic<int> chunks_done{0};
   int chunks_total = 0;
   uint64_t estimated_rows = 0;
-  std::atomic<int> state{0};  // 0 pending, 1 copying, 2 done, 3 copied and catching up (sync apply)
+  std::atomic<TableState> state{TableState::kPending};
 };
 
 struct Progress {

@@ -127,7 +127,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
   } else {
     log.Info("real-time sync from " + begin.position.ToString() + "; " + std::to_string(catch_up.catching().size()) +
              " table(s) catch up to the checkpoint " + catch_up.until().ToString());
-    for (const auto& name : catch_up.catching()) progress.Table(name)->state = 3;
+    for (const auto& name : catch_up.catching()) progress.Table(name)->state = TableState::kCatchingUp;
   }
   {
     std::lock_guard<std::mutex> lock(progress.position_mu);  // durable already: the data up to it is
@@ -163,7 +163,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
       progress.rows_applied.fetch_add(rows);
       if (commit_time) progress.last_source_commit_time = commit_time;
       progress.last_apply_time = std::time(nullptr);
-      for (const auto& name : caught_up) progress.Table(name)->state = 2;
+      for (const auto& name : caught_up) progress.Table(name)->state = TableState::kDone;
       std::lock_guard<std::mutex> lock(progress.position_mu);
       progress.position = position.ToString();
       if (!positions.hold_checkpoint) {  // a held checkpoint did not move
@@ -236,7 +236,7 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
     copying.clear();
     SYNC_RETURN_IF_ERROR(ddl->SaveState(by_name, copying));
     BinlogPosition from = catch_up.Copied(snapshots, batch_position, others);
-    for (const auto& name : catch_up.catching()) progress.Table(name)->state = 3;
+    for (const auto& name : catch_up.catching()) progress.Table(name)->state = TableState::kCatchingUp;
     if (from.empty()) {
       log.Info("copied tables join the stream at " + batch_position.ToString());
       return false;

@@ -56,8 +56,7 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   bool from_saved_state = false;              // the other tables are all applied: none is copied again
   if (checkpoint) {
     // After real-time sync ran, the tables are bound as the stream had them.
-    const std::string schema_file = task.dir.Root() + "/schema.json";
-    SYNC_ASSIGN_OR_RETURN(auto saved, SchemaState::Load(schema_file));
+    SYNC_ASSIGN_OR_RETURN(auto saved, SchemaState::Load(task.dir.SchemaFile()));
     if (saved && !saved->legacy) {
       SavedTables restored = BindSavedTables(spec, *saved, tables);
       tables = std::move(restored.bound);
@@ -77,7 +76,7 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   init.source = source;
   init.parallelism = spec.runtime.snapshot_parallelism;
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
-  init.plan_dir = task.dir.Root() + "/snapshot";
+  init.plan_dir = task.dir.SnapshotDir();
   init.task_id = ctx.task_id;
   SYNC_ASSIGN_OR_RETURN(auto entries, sink->LoadTablePositions());
   RealtimeStart start;
@@ -133,7 +132,7 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   rt.batch_rows = spec.runtime.batch_rows;
   rt.flush_ms = spec.runtime.flush_ms;
   rt.task_id = ctx.task_id;
-  rt.schema_file = task.dir.Root() + "/schema.json";
+  rt.schema_file = task.dir.SchemaFile();
   rt.home = ctx.home;
   rt.init = init;
   rt.reload = reload;
@@ -161,7 +160,7 @@ Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progr
 Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));
-  SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.Root() + "/worker.lock", 0,
+  SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.WorkerLockFile(), 0,
                                                             "the worker of task " + ctx.task_id));
   Logger log(task.dir.WorkerLog());
   log.Info("worker " + std::to_string(::getpid()) + " starting, run " + ctx.run_id);

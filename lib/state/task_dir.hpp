@@ -6,6 +6,9 @@
 //   <home>/tasks/<id>/checkpoint.json  durable source position
 //   <home>/tasks/<id>/runs/<run>.json  metering per start
 //   <home>/tasks/<id>/log/worker.log
+//   <home>/tasks/<id>/schema.json      the source's tables as the binlog stream has them (pipeline/schema_state.hpp)
+//   <home>/tasks/<id>/snapshot/<db.table>.plan.json  chunk plans of full initialization
+//   <home>/tasks/<id>/worker.lock      flock: one worker per task
 //   <home>/tasks/<id>/lock             flock: commands on one task serialise
 //   <home>/lock                        flock: serialises task creation (name uniqueness)
 
@@ -28,6 +31,11 @@ struct TaskDir {
   std::string LogDir() const { return Root() + "/log"; }
   std::string WorkerLog() const { return LogDir() + "/worker.log"; }
   std::string LockFile() const { return Root() + "/lock"; }
+  std::string WorkerLockFile() const { return Root() + "/worker.lock"; }
+  std::string SchemaFile() const { return Root() + "/schema.json"; }
+  std::string SnapshotDir() const { return Root() + "/snapshot"; }
+  // The chunk plan of one source table ("db.table").
+  std::string PlanFile(const std::string& source_table) const { return SnapshotDir() + "/" + source_table + ".plan.json"; }
 };
 
 inline std::string TasksDir(const std::string& home) { return home + "/tasks"; }

@@ -279,6 +279,8 @@ TEST_CASE("a swap of two exactly selected tables through a name outside the sele
     Exec("RENAME TABLE ex.x TO ex.swap_tmp, ex.y TO ex.x, ex.swap_tmp TO ex.y");
     std::this_thread::sleep_for(300ms);
   }
+  Exec("UPDATE ex.x SET v = 'after' WHERE id <= 10");
+  Exec("INSERT INTO ex.y (id, v) VALUES (9999, 'after')");
   CHECK(Converges("ex", both));
   CHECK(DestTables("ex") == "x,y");  // no temporary or left-behind table at the destination
   CHECK(E().mysql.Scalar("SELECT MIN(tag) FROM ex.x") == "y");
