@@ -1,5 +1,7 @@
 #include "pipeline/ddl_applier.hpp"
 
+#include "pipeline/ddl_statement_plan.hpp"
+
 #include <algorithm>
 #include <deque>
 
@@ -25,7 +27,6 @@ mysql::TableFilter DatabaseFilter(std::vector<std::string> db_patterns) {
   };
 }
 
-std::string Destination(const sink::TableBinding& b) { return b.dest_schema + "." + b.dest_table; }
 
 }  // namespace
 
@@ -75,6 +76,7 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   if (saved) applier->saved_position_ = saved->position;
   applier->catalog_position_ = catalog_position;
   applier->from_catalog_ = !saved || saved->legacy;
+  applier->legacy_state_ = saved && saved->legacy;
   return applier;
 }
 
@@ -118,6 +120,18 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
   return state.Save(schema_file_);
 }
 
+void DdlApplier::Reconcile(Bindings& bindings) {
+  for (auto& [name, b] : bindings) {
+    if (!from_catalog_ || legacy_state_) {  // a legacy schema.json: its schemas are as of the checkpoint
+      if (const TableSchema* tracked = tracker_.Find(b->source.db, b->source.table)) b->source = *tracked;
+      continue;
+    }
+    const mysql::CharsetPair* defaults = tracker_.TableDefaults(b->source.db, b->source.table);
+    tracker_.AddTable(b->source, defaults ? *defaults : mysql::CharsetPair{});
+    bound_at_catalog_.insert(name);
+  }
+}
+
 std::vector<sink::TableBinding> DdlApplier::UnboundSelected(const Bindings& bindings,
                                                             const std::set<std::string>& copying) const {
   std::vector<sink::TableBinding> out;
@@ -130,245 +144,6 @@ std::vector<sink::TableBinding> DdlApplier::UnboundSelected(const Bindings& bind
   return out;
 }
 
-// The destination steps of one statement, worked out on a copy of the
-// bindings so that nothing changes unless all of it applies.
-class DdlApplier::StatementPlan {
- public:
-  StatementPlan(DdlApplier& applier, const BinlogPosition& position, const Bindings& bindings,
-                const std::set<std::string>& copying, mysql::Connection& conn)
-      : a_(applier), position_(position), copying_(copying), conn_(conn) {
-    for (const auto& [name, b] : bindings) working_[name] = b.get();
-  }
-
-  Status Add(const SchemaChange& change);
-  // Tables moved out of the selection in this statement leave the task.
-  void Finish();
-  bool touched() const { return touched_; }
-  const std::vector<sink::SchemaChangeStep>& steps() const { return steps_; }
-  std::vector<sink::TableBinding> TakeEntering() {
-    std::vector<sink::TableBinding> out;
-    for (const auto* b : entering_) out.push_back(*b);
-    return out;
-  }
-  void CommitTo(Bindings& bindings, std::set<std::string>& copying) const;
-
- private:
-  // A bound table renamed out of the selection within the statement: it may
-  // come back in (a swap through a temporary name) before the statement ends.
-  struct Moved {
-    const sink::TableBinding* original;  // as bound before the statement
-    const sink::TableBinding* now;       // its destination under a name private to the transaction
-  };
-  const sink::TableBinding* Own(sink::TableBinding b) {
-    owned_.push_back(std::move(b));
-    return &owned_.back();
-  }
-  Result<const TableSchema*> SchemaOf(const SchemaChange& change);
-  bool DestinationHeld(const std::string& destination) const;
-  Status Created(const SchemaChange& change, bool entering);
-  Status Renamed(const SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);
-  void Step(const SchemaChange& change, const sink::TableBinding* table, const sink::TableBinding* old_table) {
-    steps_.push_back({change, table, old_table, std::nullopt, false});
-  }
-
-  DdlApplier& a_;
-  const BinlogPosition& position_;
-  const std::set<std::string>& copying_;
-  mysql::Connection& conn_;
-  std::map<std::string, const sink::TableBinding*> working_;
-  std::map<std::string, Moved> moved_;  // by the source name they have now
-  std::vector<const sink::TableBinding*> entering_;
-  std::deque<sink::TableBinding> owned_;
-  std::vector<sink::SchemaChangeStep> steps_;
-  // Key changes of an ALTER wait for its column changes: every change carries
-  // the statement's final definition, whose key may name a column that a later
-  // change of the same statement adds or renames. One step per table suffices.
-  std::map<std::string, SchemaChange> pending_keys_;
-  void FlushKeys() {
-    for (const auto& [name, change] : pending_keys_)
-      if (auto it = working_.find(name); it != working_.end()) Step(change, it->second, it->second);
-    pending_keys_.clear();
-  }
-  bool touched_ = false;
-};
-
-Result<const TableSchema*> DdlApplier::StatementPlan::SchemaOf(const SchemaChange& change) {
-  if (change.schema) return &*change.schema;
-  // CREATE ... SELECT in statement format, LIKE or RENAME of a table not tracked.
-  SYNC_RETURN_IF_ERROR(a_.tracker_.Reload(conn_, change.db, change.table)
-                           .WithContext("reading the definition of " + Name(change.db, change.table) + " at " +
-                                        position_.ToString()));
-  const TableSchema* schema = a_.tracker_.Find(change.db, change.table);
-  if (!schema) return Status::Internal("table " + Name(change.db, change.table) + " is not tracked after a reload");
-  return schema;
-}
-
-bool DdlApplier::StatementPlan::DestinationHeld(const std::string& destination) const {
-  for (const auto& [name, b] : working_)
-    if (Destination(*b) == destination) return true;
-  for (const auto* b : entering_)
-    if (Destination(*b) == destination) return true;
-  return false;
-}
-
-Status DdlApplier::StatementPlan::Created(const SchemaChange& change, bool entering) {
-  SYNC_ASSIGN_OR_RETURN(const TableSchema* schema, SchemaOf(change));
-  const sink::TableBinding* b = Own(BindTable(*a_.spec_, *schema));
-  SchemaChange created = change;
-  created.kind = SchemaChangeKind::kTableCreated;
-  created.schema = *schema;
-  // A destination table of that name that no bound table writes to was left
-  // behind by a table that left the task: the new table replaces it.
-  bool replace = !DestinationHeld(Destination(*b));
-  steps_.push_back({created, b, nullptr, std::nullopt, replace});
-  if (entering) {
-    entering_.push_back(b);
-    a_.log_.Info("table " + Name(change.db, change.table) + " entered the task (" + (change.old_table.empty() ? "created" : "renamed from " + Name(change.old_db, change.old_table)) +
-                 ") at " + position_.ToString() + ": it is copied to " + Destination(*b) + " while the others stream on");
-  } else {
-    working_[b->SourceName()] = b;
-  }
-  return Status::Ok();
-}
-
-Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink::TableBinding* from,
-                                          const std::string& old_name) {
-  const std::string name = Name(change.db, change.table);
-  const sink::TableBinding* original = from;
-  if (auto m = moved_.find(old_name); m != moved_.end()) {
-    original = m->second.original;
-    from = m->second.now;
-    moved_.erase(m);
-  }
-  bool selected = config::IsTableSelected(a_.spec_->source, change.db, change.table);
-  if (!from) {
-    if (selected) return Created(change, /*entering=*/true);
-    return Status::Ok();
-  }
-  working_.erase(old_name);
-  if (!change.schema) return Status::Internal("renamed table " + name + " has no tracked definition");
-  if (selected) {
-    const sink::TableBinding* to = Own(BindTable(*a_.spec_, *change.schema));
-    Step(change, to, from);
-    working_[name] = to;
-    return Status::Ok();
-  }
-  // Out of the selection, for now: its destination table steps aside under a
-  // name private to the transaction, so that a table renamed into its
-  // destination name in the same statement finds it free.
-  sink::TableBinding aside = *from;
-  aside.source = *change.schema;
-  aside.dest_table = original->dest_table.substr(0, 40) + "__sync_rename_" + std::to_string(owned_.size());
-  const sink::TableBinding* now = Own(std::move(aside));
-  Step(change, now, from);
-  moved_[name] = {original, now};
-  return Status::Ok();
-}
-
-Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
-  const std::string name = Name(change.db, change.table);
-  const bool renamed = change.kind == SchemaChangeKind::kTableRenamed;
-  const std::string old_name = renamed ? Name(change.old_db, change.old_table) : name;
-  auto bound_it = working_.find(old_name);
-  const sink::TableBinding* bound = bound_it == working_.end() ? nullptr : bound_it->second;
-  bool selected = config::IsTableSelected(a_.spec_->source, change.db, change.table);
-  if (!bound && !selected && !moved_.count(old_name)) return Status::Ok();  // not the task's
-  if (copying_.count(old_name))
-    return Status::Internal("DDL on " + old_name + " at " + position_.ToString() + " while it is being copied");
-  touched_ = true;
-
-  std::string kind = mysql::SchemaChangeKindName(change.kind);
-  auto policy_it = a_.spec_->ddl.find(kind);
-  config::DdlPolicy policy = policy_it == a_.spec_->ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
-  if (policy == config::DdlPolicy::kError)
-    return Status::FailedPrecondition("source DDL (" + kind + ") on " + name + " at " + position_.ToString() +
-                                      " and ddl." + kind + " is error: the task stops here. Change the policy or "
-                                      "the destination by hand, then start the task again");
-  if (policy == config::DdlPolicy::kAlert) {
-    a_.log_.Warn("ALERT: source DDL (" + kind + ") on " + name + " at " + position_.ToString());
-    a_.progress_.ddl_warnings.fetch_add(1);
-  }
-  if (policy == config::DdlPolicy::kIgnore && bound) {  // drop_table / truncate_table only
-    a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
-                 ": ignore): the destination table " + Destination(*bound) + " keeps " +
-                 (change.kind == SchemaChangeKind::kTableDropped ? "its rows and is no longer synced" : "its rows"));
-    a_.progress_.ddl_ignored.fetch_add(1);
-    if (change.kind == SchemaChangeKind::kTableDropped) working_.erase(name);
-    return Status::Ok();
-  }
-
-  switch (change.kind) {
-    case SchemaChangeKind::kTableCreated:
-      if (!selected) return Status::Ok();
-      return Created(change, /*entering=*/false);
-    case SchemaChangeKind::kTableDropped:
-      if (!bound) return Status::Ok();
-      Step(change, bound, nullptr);
-      working_.erase(name);
-      return Status::Ok();
-    case SchemaChangeKind::kTableRenamed:
-      FlushKeys();
-      return Renamed(change, bound, old_name);
-    case SchemaChangeKind::kPrimaryKeyChanged:
-      if (!bound) return Status::Ok();
-      if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
-      working_[name] = Own(BindTable(*a_.spec_, *change.schema));
-      pending_keys_[name] = change;
-      return Status::Ok();
-    default: {
-      if (!bound) return Status::Ok();
-      if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
-      const sink::TableBinding* after = Own(BindTable(*a_.spec_, *change.schema));
-      Step(change, after, bound);
-      if (change.kind == SchemaChangeKind::kColumnAdded) {
-        SYNC_ASSIGN_OR_RETURN(steps_.back().fill, a_.AddedColumnFill(change, conn_));
-      }
-      working_[name] = after;
-      return Status::Ok();
-    }
-  }
-}
-
-void DdlApplier::StatementPlan::Finish() {
-  FlushKeys();
-  for (const auto& [name, m] : moved_) {
-    SchemaChange back;
-    back.db = m.now->source.db;
-    back.table = m.now->source.table;
-    if (DestinationHeld(Destination(*m.original))) {
-      back.kind = SchemaChangeKind::kTableDropped;
-      Step(back, m.now, nullptr);
-      a_.log_.Info("table " + m.original->SourceName() + " was renamed to " + name + ", outside the task; the table "
-                   "that took its place replaces destination table " + Destination(*m.original));
-      continue;
-    }
-    // Its destination table stays where it was, no longer synced.
-    back.kind = SchemaChangeKind::kTableRenamed;
-    sink::TableBinding home = *m.now;
-    home.dest_table = m.original->dest_table;
-    Step(back, Own(std::move(home)), m.now);
-    a_.log_.Warn("table " + m.original->SourceName() + " was renamed to " + name + " at " + position_.ToString() +
-                 ", outside source.tables: it is no longer synced; destination table " + Destination(*m.original) +
-                 " keeps its rows");
-    a_.progress_.ddl_warnings.fetch_add(1);
-  }
-}
-
-void DdlApplier::StatementPlan::CommitTo(Bindings& bindings, std::set<std::string>& copying) const {
-  for (auto it = bindings.begin(); it != bindings.end();) {
-    if (working_.count(it->first)) {
-      ++it;
-    } else {
-      it = bindings.erase(it);
-    }
-  }
-  for (const auto& [name, b] : working_) {
-    auto it = bindings.find(name);
-    if (it == bindings.end() || it->second.get() != b) bindings[name] = std::make_unique<sink::TableBinding>(*b);
-  }
-  for (const auto* b : entering_) copying.insert(b->SourceName());
-}
-
 Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::string& sql,
                                      const BinlogPosition& position, Bindings& bindings,
                                      std::set<std::string>& copying, sink::Sink& sink, mysql::Connection& conn) {
@@ -376,11 +151,16 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   auto changes = tracker_.ApplyDdl(default_db, sql);
   if (!changes.ok() && !catalog_position_.empty() && position.Compare(catalog_position_) <= 0 &&
       changes.status().code() == StatusCode::kFailedPrecondition) {
-    auto parsed = mysql::ParseDdl(default_db, sql);
-    if (parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable || parsed->kind == mysql::DdlKind::kCreateTableLike ||
-                        parsed->kind == mysql::DdlKind::kRenameTable)) {
-      log_.Info("DDL at " + position.ToString() + " created or renamed a table before the worker read the source's "
-                "table definitions, which include its effect: " + sql.substr(0, 300));
+    std::vector<mysql::DdlTableName> touched;
+    auto parsed = mysql::ParseDdl(default_db, sql, &touched);
+    bool creates = parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable ||
+                                   parsed->kind == mysql::DdlKind::kCreateTableLike ||
+                                   parsed->kind == mysql::DdlKind::kRenameTable);
+    bool copied_before = false;
+    for (const auto& t : touched) copied_before = copied_before || bound_at_catalog_.count(Name(t.db, t.table)) > 0;
+    if (parsed.ok() && (creates || !copied_before)) {
+      log_.Info("DDL at " + position.ToString() + " was made before the worker read the source's table "
+                "definitions, which include its effect: " + sql.substr(0, 300));
       return DdlOutcome{};
     }
   }

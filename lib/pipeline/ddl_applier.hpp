@@ -30,12 +30,14 @@
 // with the statement, its position and what to do; one a policy skips is a
 // WARN and counted in Progress (ddl_ignored).
 //
-// Known limit: on a task's first start the definitions are read from the
-// catalog when real-time sync begins, after the copy; the binlog is read from
-// the oldest snapshot. A CREATE or RENAME TABLE in between is recognised as
-// already read (and the table copied if it is new), but any other DDL on a
-// copied table in that window contradicts the definitions and stops the task
-// with the statement (re-run the full initialization of that table).
+// First start: the definitions are read from the catalog when real-time sync
+// begins, after the copy, while the binlog is read from the oldest snapshot.
+// The copied tables keep the definitions they were copied with (Reconcile),
+// so a DDL on them in between is applied as usual; a CREATE or RENAME TABLE in
+// between, or a DDL on a table copied later, is recognised as already read
+// (and a new table copied). Known limit: a DDL on a copied table after its
+// tables were listed but before its own snapshot is in neither, and stops the
+// task when a row or a later DDL disagrees (re-run its full initialization).
 //
 // Crash safety: the destination records each applied statement with its
 // effects (LastAppliedDdl), then the tracked state is saved to schema.json
@@ -91,6 +93,13 @@ class DdlApplier {
   Status Follow(const config::TaskSpec& spec, mysql::Connection& conn);
   // The tracked definition of a table, for decoding.
   const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
+  // Makes the bound tables' definitions and the tracker's one. From a saved
+  // state, the bindings take the tracker's (as of the checkpoint). Read from
+  // the catalog (a first start), the tracker takes the bindings': they are
+  // what the destination tables were made from, before the copy, and the
+  // binlog is read from the oldest snapshot on, so a DDL since then applies
+  // to them; the catalog may already show its effect.
+  void Reconcile(Bindings& bindings);
   // Tables the definitions read from the source's catalog show selected but
   // that neither `bindings` nor `copying` hold: created while the first full
   // initialization ran, after the tables were listed, and before the
@@ -116,6 +125,11 @@ class DdlApplier {
   // there was read with them.
   BinlogPosition catalog_position_;
   bool from_catalog_ = false;  // the tracker was read from the catalog, not from a saved state
+  bool legacy_state_ = false;  // overlaid with a schema.json written before it held the whole state
+  // From the catalog: the tables bound when it was read. A DDL replayed from
+  // before catalog_position_ that contradicts the catalog on other tables
+  // (copied after it was read, or not bound) is already in their definitions.
+  std::set<std::string> bound_at_catalog_;
   std::optional<BinlogPosition> dest_applied_;  // the destination's record (LastAppliedDdl), read once
   bool dest_applied_loaded_ = false;
   Logger& log_;

@@ -75,13 +75,8 @@ Status RunRealtimeSync(const config::TaskSpec& first_spec, const std::vector<sin
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
   SYNC_ASSIGN_OR_RETURN(auto ddl, DdlApplier::Create(*spec, meta, options.schema_file, log, progress));
   Bindings by_name;
-  for (const auto& t : tables) {
-    auto b = std::make_unique<sink::TableBinding>(t);
-    // The schema as of the checkpoint (saved after the last DDL) decodes the
-    // rows that follow it; information_schema may already be further along.
-    if (const TableSchema* tracked = ddl->Find(t.source.db, t.source.table)) b->source = *tracked;
-    by_name[t.SourceName()] = std::move(b);
-  }
+  for (const auto& t : tables) by_name[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
+  ddl->Reconcile(by_name);
   CatchUp catch_up = std::move(begin.catch_up);
   {
     std::set<std::string> to_copy_names;

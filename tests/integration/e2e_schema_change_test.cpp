@@ -95,6 +95,16 @@ void KillWorker(const std::string& id) { REQUIRE(KillWorkerQuietly(id)); }
 
 void Exec(const std::string& sql) { E().mysql.Exec(sql); }
 
+// Whether real-time sync reads the binlog (it has a position) within 30 s.
+bool Streaming(const std::string& id) {
+  for (int i = 0; i < 300; ++i) {
+    json st = TaskStatus(id);
+    if (!st.is_discarded() && !st["steps"]["realtime_sync"].value("position", "").empty()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 std::vector<std::string> SourceTables(const std::string& db) {
   auto r = E().mysql.Admin().Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
                                    "' AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME");
@@ -408,6 +418,7 @@ TEST_CASE("pt-online-schema-change under a write load: a task on the exact table
   Start(follow);
   auto only_t = [](const std::string& t) { return t == "t"; };
   REQUIRE(Converges("osc", only_t));
+  for (const auto& id : {exact, whole, follow}) REQUIRE(Streaming(id));  // the tool runs while they stream
   {
     Writer writer("osc", {"t"}, 5);
     std::atomic<bool> killed{false};
@@ -446,10 +457,14 @@ TEST_CASE("pt-online-schema-change under a write load: a task on the exact table
 
 TEST_CASE("tables created while the first full initialization runs are created and filled too") {
   Exec("CREATE DATABASE early");
+  MakeTable("early.aaa", "a", 100);     // copied first: its snapshot is taken before the DDL below
   MakeTable("early.big", "b", 200000);  // a copy long enough to create tables during it
   std::string id = Create("ddl-early", "[early.*]");
   Start(id);
   std::this_thread::sleep_for(200ms);
+  // After aaa's copy, before real-time sync reads the catalog: the binlog brings it.
+  Exec("ALTER TABLE early.aaa ADD COLUMN extra INT DEFAULT 4");
+  Exec("INSERT INTO early.aaa (id, v, extra) VALUES (500, 'after-alter', 5)");
   for (int i = 0; i < 6; ++i) {
     std::string t = "early.new" + std::to_string(i);
     MakeTable(t, "n", 100 + i);

@@ -1,0 +1,193 @@
+#include "pipeline/ddl_statement_plan.hpp"
+
+#include "pipeline/table_binding.hpp"
+
+namespace dbsync::pipeline {
+namespace {
+
+using mysql::SchemaChange;
+using mysql::SchemaChangeKind;
+
+std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
+std::string Destination(const sink::TableBinding& b) { return b.dest_schema + "." + b.dest_table; }
+
+}  // namespace
+
+Result<const TableSchema*> DdlApplier::StatementPlan::SchemaOf(const SchemaChange& change) {
+  if (change.schema) return &*change.schema;
+  // CREATE ... SELECT in statement format, LIKE or RENAME of a table not tracked.
+  SYNC_RETURN_IF_ERROR(a_.tracker_.Reload(conn_, change.db, change.table)
+                           .WithContext("reading the definition of " + Name(change.db, change.table) + " at " +
+                                        position_.ToString()));
+  const TableSchema* schema = a_.tracker_.Find(change.db, change.table);
+  if (!schema) return Status::Internal("table " + Name(change.db, change.table) + " is not tracked after a reload");
+  return schema;
+}
+
+bool DdlApplier::StatementPlan::DestinationHeld(const std::string& destination) const {
+  for (const auto& [name, b] : working_)
+    if (Destination(*b) == destination) return true;
+  for (const auto* b : entering_)
+    if (Destination(*b) == destination) return true;
+  return false;
+}
+
+Status DdlApplier::StatementPlan::Created(const SchemaChange& change, bool entering) {
+  SYNC_ASSIGN_OR_RETURN(const TableSchema* schema, SchemaOf(change));
+  const sink::TableBinding* b = Own(BindTable(*a_.spec_, *schema));
+  SchemaChange created = change;
+  created.kind = SchemaChangeKind::kTableCreated;
+  created.schema = *schema;
+  // A destination table of that name that no bound table writes to was left
+  // behind by a table that left the task: the new table replaces it.
+  bool replace = !DestinationHeld(Destination(*b));
+  steps_.push_back({created, b, nullptr, std::nullopt, replace});
+  if (entering) {
+    entering_.push_back(b);
+    a_.log_.Info("table " + Name(change.db, change.table) + " entered the task (" + (change.old_table.empty() ? "created" : "renamed from " + Name(change.old_db, change.old_table)) +
+                 ") at " + position_.ToString() + ": it is copied to " + Destination(*b) + " while the others stream on");
+  } else {
+    working_[b->SourceName()] = b;
+  }
+  return Status::Ok();
+}
+
+Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink::TableBinding* from,
+                                          const std::string& old_name) {
+  const std::string name = Name(change.db, change.table);
+  const sink::TableBinding* original = from;
+  if (auto m = moved_.find(old_name); m != moved_.end()) {
+    original = m->second.original;
+    from = m->second.now;
+    moved_.erase(m);
+  }
+  bool selected = config::IsTableSelected(a_.spec_->source, change.db, change.table);
+  if (!from) {
+    if (selected) return Created(change, /*entering=*/true);
+    return Status::Ok();
+  }
+  working_.erase(old_name);
+  if (!change.schema) return Status::Internal("renamed table " + name + " has no tracked definition");
+  if (selected) {
+    const sink::TableBinding* to = Own(BindTable(*a_.spec_, *change.schema));
+    Step(change, to, from);
+    working_[name] = to;
+    return Status::Ok();
+  }
+  // Out of the selection, for now: its destination table steps aside under a
+  // name private to the transaction, so that a table renamed into its
+  // destination name in the same statement finds it free.
+  sink::TableBinding aside = *from;
+  aside.source = *change.schema;
+  aside.dest_table = original->dest_table.substr(0, 40) + "__sync_rename_" + std::to_string(owned_.size());
+  const sink::TableBinding* now = Own(std::move(aside));
+  Step(change, now, from);
+  moved_[name] = {original, now};
+  return Status::Ok();
+}
+
+Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
+  const std::string name = Name(change.db, change.table);
+  const bool renamed = change.kind == SchemaChangeKind::kTableRenamed;
+  const std::string old_name = renamed ? Name(change.old_db, change.old_table) : name;
+  auto bound_it = working_.find(old_name);
+  const sink::TableBinding* bound = bound_it == working_.end() ? nullptr : bound_it->second;
+  bool selected = config::IsTableSelected(a_.spec_->source, change.db, change.table);
+  if (!bound && !selected && !moved_.count(old_name)) return Status::Ok();  // not the task's
+  if (copying_.count(old_name))
+    return Status::Internal("DDL on " + old_name + " at " + position_.ToString() + " while it is being copied");
+  touched_ = true;
+
+  std::string kind = mysql::SchemaChangeKindName(change.kind);
+  auto policy_it = a_.spec_->ddl.find(kind);
+  config::DdlPolicy policy = policy_it == a_.spec_->ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
+  if (policy == config::DdlPolicy::kError)
+    return Status::FailedPrecondition("source DDL (" + kind + ") on " + name + " at " + position_.ToString() +
+                                      " and ddl." + kind + " is error: the task stops here. Change the policy or "
+                                      "the destination by hand, then start the task again");
+  if (policy == config::DdlPolicy::kAlert) {
+    a_.log_.Warn("ALERT: source DDL (" + kind + ") on " + name + " at " + position_.ToString());
+    a_.progress_.ddl_warnings.fetch_add(1);
+  }
+  if (policy == config::DdlPolicy::kIgnore && bound) {  // drop_table / truncate_table only
+    a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
+                 ": ignore): the destination table " + Destination(*bound) + " keeps " +
+                 (change.kind == SchemaChangeKind::kTableDropped ? "its rows and is no longer synced" : "its rows"));
+    a_.progress_.ddl_ignored.fetch_add(1);
+    if (change.kind == SchemaChangeKind::kTableDropped) working_.erase(name);
+    return Status::Ok();
+  }
+
+  switch (change.kind) {
+    case SchemaChangeKind::kTableCreated:
+      if (!selected) return Status::Ok();
+      return Created(change, /*entering=*/false);
+    case SchemaChangeKind::kTableDropped:
+      if (!bound) return Status::Ok();
+      Step(change, bound, nullptr);
+      working_.erase(name);
+      return Status::Ok();
+    case SchemaChangeKind::kTableRenamed:
+      FlushKeys();
+      return Renamed(change, bound, old_name);
+    case SchemaChangeKind::kPrimaryKeyChanged:
+      if (!bound) return Status::Ok();
+      if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
+      working_[name] = Own(BindTable(*a_.spec_, *change.schema));
+      pending_keys_[name] = change;
+      return Status::Ok();
+    default: {
+      if (!bound) return Status::Ok();
+      if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
+      const sink::TableBinding* after = Own(BindTable(*a_.spec_, *change.schema));
+      Step(change, after, bound);
+      if (change.kind == SchemaChangeKind::kColumnAdded) {
+        SYNC_ASSIGN_OR_RETURN(steps_.back().fill, a_.AddedColumnFill(change, conn_));
+      }
+      working_[name] = after;
+      return Status::Ok();
+    }
+  }
+}
+
+void DdlApplier::StatementPlan::Finish() {
+  FlushKeys();
+  for (const auto& [name, m] : moved_) {
+    SchemaChange back;
+    back.db = m.now->source.db;
+    back.table = m.now->source.table;
+    if (DestinationHeld(Destination(*m.original))) {
+      back.kind = SchemaChangeKind::kTableDropped;
+      Step(back, m.now, nullptr);
+      a_.log_.Info("table " + m.original->SourceName() + " was renamed to " + name + ", outside the task; the table "
+                   "that took its place replaces destination table " + Destination(*m.original));
+      continue;
+    }
+    // Its destination table stays where it was, no longer synced.
+    back.kind = SchemaChangeKind::kTableRenamed;
+    sink::TableBinding home = *m.now;
+    home.dest_table = m.original->dest_table;
+    Step(back, Own(std::move(home)), m.now);
+    a_.log_.Warn("table " + m.original->SourceName() + " was renamed to " + name + " at " + position_.ToString() +
+                 ", outside source.tables: it is no longer synced; destination table " + Destination(*m.original) +
+                 " keeps its rows");
+    a_.progress_.ddl_warnings.fetch_add(1);
+  }
+}
+
+void DdlApplier::StatementPlan::CommitTo(Bindings& bindings, std::set<std::string>& copying) const {
+  for (auto it = bindings.begin(); it != bindings.end();) {
+    if (working_.count(it->first)) {
+      ++it;
+    } else {
+      it = bindings.erase(it);
+    }
+  }
+  for (const auto& [name, b] : working_) {
+    auto it = bindings.find(name);
+    if (it == bindings.end() || it->second.get() != b) bindings[name] = std::make_unique<sink::TableBinding>(*b);
+  }
+  for (const auto* b : entering_) copying.insert(b->SourceName());
+}
+
+}  // namespace dbsync::pipeline

@@ -1,0 +1,79 @@
+#pragma once
+// DdlApplier's plan of one source DDL statement: its changes turned into
+// destination steps on a copy of the task's bindings, so that nothing changes
+// unless all of it applies (ddl_applier.hpp says what each change becomes).
+// Private to ddl_applier.cpp and ddl_statement_plan.cpp.
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/ddl_applier.hpp"
+
+namespace dbsync::pipeline {
+
+// The destination steps of one statement, worked out on a copy of the
+// bindings so that nothing changes unless all of it applies.
+class DdlApplier::StatementPlan {
+ public:
+  StatementPlan(DdlApplier& applier, const BinlogPosition& position, const Bindings& bindings,
+                const std::set<std::string>& copying, mysql::Connection& conn)
+      : a_(applier), position_(position), copying_(copying), conn_(conn) {
+    for (const auto& [name, b] : bindings) working_[name] = b.get();
+  }
+
+  Status Add(const mysql::SchemaChange& change);
+  // Tables moved out of the selection in this statement leave the task.
+  void Finish();
+  bool touched() const { return touched_; }
+  const std::vector<sink::SchemaChangeStep>& steps() const { return steps_; }
+  std::vector<sink::TableBinding> TakeEntering() {
+    std::vector<sink::TableBinding> out;
+    for (const auto* b : entering_) out.push_back(*b);
+    return out;
+  }
+  void CommitTo(Bindings& bindings, std::set<std::string>& copying) const;
+
+ private:
+  // A bound table renamed out of the selection within the statement: it may
+  // come back in (a swap through a temporary name) before the statement ends.
+  struct Moved {
+    const sink::TableBinding* original;  // as bound before the statement
+    const sink::TableBinding* now;       // its destination under a name private to the transaction
+  };
+  const sink::TableBinding* Own(sink::TableBinding b) {
+    owned_.push_back(std::move(b));
+    return &owned_.back();
+  }
+  Result<const TableSchema*> SchemaOf(const mysql::SchemaChange& change);
+  bool DestinationHeld(const std::string& destination) const;
+  Status Created(const mysql::SchemaChange& change, bool entering);
+  Status Renamed(const mysql::SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);
+  void Step(const mysql::SchemaChange& change, const sink::TableBinding* table, const sink::TableBinding* old_table) {
+    steps_.push_back({change, table, old_table, std::nullopt, false});
+  }
+
+  DdlApplier& a_;
+  const BinlogPosition& position_;
+  const std::set<std::string>& copying_;
+  mysql::Connection& conn_;
+  std::map<std::string, const sink::TableBinding*> working_;
+  std::map<std::string, Moved> moved_;  // by the source name they have now
+  std::vector<const sink::TableBinding*> entering_;
+  std::deque<sink::TableBinding> owned_;
+  std::vector<sink::SchemaChangeStep> steps_;
+  // Key changes of an ALTER wait for its column changes: every change carries
+  // the statement's final definition, whose key may name a column that a later
+  // change of the same statement adds or renames. One step per table suffices.
+  std::map<std::string, mysql::SchemaChange> pending_keys_;
+  void FlushKeys() {
+    for (const auto& [name, change] : pending_keys_)
+      if (auto it = working_.find(name); it != working_.end()) Step(change, it->second, it->second);
+    pending_keys_.clear();
+  }
+  bool touched_ = false;
+};
+
+}  // namespace dbsync::pipeline
