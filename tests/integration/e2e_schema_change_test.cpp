@@ -461,8 +461,16 @@ TEST_CASE("tables created while the first full initialization runs are created a
   MakeTable("early.big", "b", 200000);  // a copy long enough to create tables during it
   std::string id = Create("ddl-early", "[early.*]");
   Start(id);
-  std::this_thread::sleep_for(200ms);
-  // After aaa's copy, before real-time sync reads the catalog: the binlog brings it.
+  // After aaa's copy (its snapshot), most likely before real-time sync reads
+  // the catalog: the binlog brings it. (Before the snapshot is a known limit.)
+  bool aaa_copied = false;
+  for (int i = 0; i < 600 && !aaa_copied; ++i) {
+    json st = TaskStatus(id);
+    aaa_copied = !st.is_discarded() && st.contains("tables") && st["tables"].contains("early.aaa") &&
+                 st["tables"]["early.aaa"].value("state", "") == "done";
+    if (!aaa_copied) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(aaa_copied);
   Exec("ALTER TABLE early.aaa ADD COLUMN extra INT DEFAULT 4");
   Exec("INSERT INTO early.aaa (id, v, extra) VALUES (500, 'after-alter', 5)");
   for (int i = 0; i < 6; ++i) {
