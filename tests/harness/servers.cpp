@@ -1,5 +1,8 @@
 #include "harness/servers.hpp"
 
+#include <nlohmann/json.hpp>
+#include <thread>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -231,6 +234,17 @@ ProcessResult SyncCli::Run(const std::vector<std::string>& args, const RunOption
   std::vector<std::string> argv = {SYNC_BINARY, "--home", home_};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, opts);
+}
+
+bool SyncCli::WaitStreaming(const std::string& task) const {
+  for (int i = 0; i < 300; ++i) {
+    auto st = nlohmann::json::parse(Run({"status", task, "-o", "json"}).out, nullptr, false);
+    if (!st.is_discarded() && st.contains("steps") && st["steps"].contains("realtime_sync") &&
+        !st["steps"]["realtime_sync"].value("position", "").empty())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 std::string SyncCli::WriteSpec(const std::string& name, const std::string& yaml) const {

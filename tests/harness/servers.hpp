@@ -74,6 +74,10 @@ class SyncCli {
   const std::string& home() const { return home_; }
   const std::string& dir() const { return dir_; }
   ProcessResult Run(const std::vector<std::string>& args, const RunOptions& opts = {}) const;
+  // Waits up to 30 s until the task's real-time sync reads the binlog (its
+  // status has a position): the worker has read the source's table
+  // definitions, so a DDL from then on is met in the stream.
+  bool WaitStreaming(const std::string& task) const;
   // Writes `yaml` to a file in the temp dir and returns its path.
   std::string WriteSpec(const std::string& name, const std::string& yaml) const;
 

@@ -128,14 +128,7 @@ TEST_CASE("a DDL corpus from MariaDB's test suite converges or is reported, neve
     REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
     // The replay goes on once the task streams: tables created while its
     // first full initialization runs are another test's subject.
-    bool streaming = false;
-    for (int i = 0; i < 300 && !streaming; ++i) {
-      json st = json::parse(env.cli.Run({"status", id, "-o", "json"}).out, nullptr, false);
-      // A position: the worker has loaded its schemas and reads the binlog.
-      streaming = !st.is_discarded() && !st["steps"]["realtime_sync"].value("position", "").empty();
-      if (!streaming) std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(streaming);
+    REQUIRE(env.cli.WaitStreaming(id));
   };
   new_task();
 

@@ -95,15 +95,6 @@ void KillWorker(const std::string& id) { REQUIRE(KillWorkerQuietly(id)); }
 
 void Exec(const std::string& sql) { E().mysql.Exec(sql); }
 
-// Whether real-time sync reads the binlog (it has a position) within 30 s.
-bool Streaming(const std::string& id) {
-  for (int i = 0; i < 300; ++i) {
-    json st = TaskStatus(id);
-    if (!st.is_discarded() && !st["steps"]["realtime_sync"].value("position", "").empty()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
 
 std::vector<std::string> SourceTables(const std::string& db) {
   auto r = E().mysql.Admin().Query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db +
@@ -418,7 +409,7 @@ TEST_CASE("pt-online-schema-change under a write load: a task on the exact table
   Start(follow);
   auto only_t = [](const std::string& t) { return t == "t"; };
   REQUIRE(Converges("osc", only_t));
-  for (const auto& id : {exact, whole, follow}) REQUIRE(Streaming(id));  // the tool runs while they stream
+  for (const auto& id : {exact, whole, follow}) REQUIRE(E().cli.WaitStreaming(id));  // the tool runs while they stream
   {
     Writer writer("osc", {"t"}, 5);
     std::atomic<bool> killed{false};

@@ -121,18 +121,6 @@ bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limi
   return false;
 }
 
-// Waits until real-time sync reads the binlog (it has a position): the worker
-// has read the source's table definitions, so a DDL from now on is met in the
-// stream. (A DDL on a copied table between the snapshot and that moment stops
-// the task: see the note in ddl_applier.hpp.)
-bool Streaming(const std::string& id) {
-  for (int i = 0; i < 300; ++i) {
-    json st = TaskStatus(id);
-    if (!st.is_discarded() && !st["steps"]["realtime_sync"].value("position", "").empty()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
 
 // The current worker's pid, once it has reported (0 if none yet).
 int WorkerPid(const std::string& id, int not_this = 0) {
@@ -261,7 +249,7 @@ TEST_CASE("DDL on the source while streaming: the destination follows, rows befo
   std::string id = Create("e2e-ddl", "[shop.evolve, shop.born*]");
   REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
   REQUIRE(Converges({"evolve"}));
-  REQUIRE(Streaming(id));
+  REQUIRE(E().cli.WaitStreaming(id));
   auto conn = E().mysql.Admin();
   auto exec = [&](const std::string& sql) { REQUIRE_MESSAGE(conn.Execute(sql).ok(), sql); };
   auto dest = [&](const std::string& sql) { return E().pg.Scalar(sql, "dw"); };
@@ -515,7 +503,7 @@ TEST_CASE("ddl policy error fails the task for good, naming the statement; a res
   std::string id = created.out.substr(0, created.out.find('\n'));
   REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
   REQUIRE(Converges({"strict"}));
-  REQUIRE(Streaming(id));
+  REQUIRE(E().cli.WaitStreaming(id));
   E().mysql.Exec("ALTER TABLE shop.strict ADD COLUMN extra INT");
   json st;
   for (int i = 0; i < 200; ++i) {
