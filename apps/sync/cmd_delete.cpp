@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "sink/registry.hpp"
 
 namespace dbsync::app {
 
@@ -35,7 +36,7 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
       }
       std::cerr << "Delete task " << task->dir.id << " (" << task->spec.name
                 << ")? Its local state, logs and run records are removed for good; the destination's tables\n"
-                << "and its sync_state rows are kept.\n"
+                << "and " << sink::DestinationOf(task->spec.destination).bookkeeping << " are kept.\n"
                 << "Type the task name to confirm: " << std::flush;
       std::string answer;
       std::getline(std::cin, answer);

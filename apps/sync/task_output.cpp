@@ -2,6 +2,7 @@
 
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
+#include "sink/registry.hpp"
 
 namespace dbsync::app {
 
@@ -10,9 +11,7 @@ std::string SourceUrl(const config::SourceSpec& s) {
 }
 
 std::string DestinationUrl(const config::DestinationSpec& d) {
-  std::string type = config::DestinationTypeName(d.type);
-  if (d.type == config::DestinationType::kMaxCompute) return type + "://" + d.project + "@" + d.endpoint;
-  return type + "://" + d.user + "@" + d.host + ":" + std::to_string(d.port) + "/" + d.database;
+  return sink::DestinationOf(d).url(d);
 }
 
 nlohmann::json DescribeTask(const state::TaskRecord& task) {
@@ -30,9 +29,8 @@ nlohmann::json DescribeTask(const state::TaskRecord& task) {
                  {"exclude", spec.source.exclude}};
   const auto& d = spec.destination;
   j["destination"] = {{"url", DestinationUrl(d)},
-                      {"type", config::DestinationTypeName(d.type)},
-                      {"password", config::DisplaySecret(d.type == config::DestinationType::kMaxCompute ? d.access_key
-                                                                                                     : d.password)}};
+                      {"type", d.type},
+                      {"password", config::DisplaySecret(d.*sink::DestinationOf(d).secret)}};
   nlohmann::json steps = task.state.value("steps", nlohmann::json::object());
   for (const char* step : {"schema_migration", "full_initialization", "realtime_sync"})
     if (!steps.contains(step)) steps[step] = {{"state", "not started"}};

@@ -1,8 +1,8 @@
 #include "check/check_runner.hpp"
 
-#include "check/destination_checks.hpp"
 #include "check/source_checks.hpp"
 #include "config/secret.hpp"
+#include "sink/registry.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::check {
@@ -24,15 +24,13 @@ CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
     tables = RunSourceChecks(spec, *src_password, scope, report);
   }
 
-  const auto& dst = spec.destination;
-  const std::string& dst_secret = dst.type == config::DestinationType::kMaxCompute ? dst.access_key : dst.password;
-  auto dst_password = config::ResolveSecret(dst_secret);
+  auto dst_password = sink::ResolveDestinationSecret(spec.destination);
   if (!dst_password.ok()) {
     report.Add("destination.password", Verdict::kFail, dst_password.status().message(),
                "make the secret reference in the destination spec resolvable");
   } else {
     redactor.Add(*dst_password);
-    RunDestinationChecks(spec, *dst_password, tables, scope, report);
+    sink::DestinationOf(spec.destination).check({spec, *dst_password, tables, scope}, report);
   }
   for (auto& item : report.items) {
     item.reason = redactor.Apply(item.reason);

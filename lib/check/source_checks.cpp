@@ -9,6 +9,7 @@
 
 #include "core/text_util.hpp"
 #include "source/mysql/mysql_connection.hpp"
+#include "sink/registry.hpp"
 #include "source/mysql/schema_reader.hpp"
 
 namespace dbsync::check {
@@ -261,14 +262,13 @@ void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std:
     const config::TableSpec* ts = config::FindTableSpec(spec, t.db, t.table);
     if (!with_pk.count(t.db + "." + t.table) && !(ts && !ts->primary_key.empty())) without.push_back(t.db + "." + t.table);
   }
-  bool needs_key = spec.destination.type == config::DestinationType::kStarRocks ||
-                   spec.destination.type == config::DestinationType::kMaxCompute;
+  bool needs_key = sink::DestinationOf(spec.destination).traits.needs_primary_key;
   if (without.empty()) {
     report.Add("source.primary_keys", Verdict::kPass, "every selected table has a primary key");
   } else if (needs_key) {
     report.Add("source.primary_keys", Verdict::kFail,
                "no primary key on " + Join(without, ", ") + "; " +
-                   config::DestinationTypeName(spec.destination.type) + " needs one to apply updates and deletes",
+                   spec.destination.type + " needs one to apply updates and deletes",
                "add a primary key to the table, set tables[].primary_key for it, or exclude it");
   } else {
     report.Add("source.primary_keys", Verdict::kWarn,

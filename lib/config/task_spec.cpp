@@ -4,16 +4,6 @@
 
 namespace dbsync::config {
 
-const char* DestinationTypeName(DestinationType t) {
-  switch (t) {
-    case DestinationType::kHologres: return "hologres";
-    case DestinationType::kPostgres: return "postgres";
-    case DestinationType::kStarRocks: return "starrocks";
-    case DestinationType::kMaxCompute: return "maxcompute";
-  }
-  return "?";
-}
-
 const char* DdlPolicyName(DdlPolicy p) {
   switch (p) {
     case DdlPolicy::kNormal: return "normal";

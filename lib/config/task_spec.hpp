@@ -10,9 +10,6 @@
 
 namespace dbsync::config {
 
-enum class DestinationType { kHologres, kPostgres, kStarRocks, kMaxCompute };
-const char* DestinationTypeName(DestinationType t);
-
 struct SourceSpec {
   std::string type = "mysql";
   std::string host;
@@ -31,9 +28,11 @@ struct SourceSpec {
 };
 
 struct DestinationSpec {
-  DestinationType type = DestinationType::kPostgres;
+  // A type in the destination registry (sink/registry.hpp), which says which
+  // of the fields below it uses, their defaults, and which one is the secret.
+  std::string type = "postgres";
   std::string host;
-  int port = 0;              // default per type: 5432 (hologres 80), starrocks 9030
+  int port = 0;
   std::string database;      // hologres/postgres/starrocks database
   std::string user;
   std::string password;      // as SourceSpec::password

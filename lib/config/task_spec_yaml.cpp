@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/text_util.hpp"
+#include "sink/registry.hpp"
 
 namespace dbsync::config {
 namespace {
@@ -170,36 +171,32 @@ void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
 void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
   const std::string path = "destination";
   if (!p.ExpectMap(n, path)) return;
-  p.CheckKeys(n, path, {"type", "host", "port", "database", "user", "password", "http_port", "endpoint",
-                        "project", "access_id", "access_key", "tunnel_endpoint", "connect_timeout_seconds"});
-  std::string type;
-  if (p.String(n, path, "type", &type, true, "one of hologres, postgres, starrocks, maxcompute")) {
-    static const std::map<std::string, DestinationType> kTypes = {{"hologres", DestinationType::kHologres},
-                                                                  {"postgres", DestinationType::kPostgres},
-                                                                  {"starrocks", DestinationType::kStarRocks},
-                                                                  {"maxcompute", DestinationType::kMaxCompute}};
-    if (auto it = kTypes.find(type); it != kTypes.end()) {
-      d->type = it->second;
-    } else {
-      p.OneOf(n["type"], "destination.type", type, {"hologres", "postgres", "starrocks", "maxcompute"});
-    }
-  }
-  p.Integer(n, path, "connect_timeout_seconds", &d->connect_timeout_seconds, 1, 3600);
-  if (d->type == DestinationType::kMaxCompute) {
-    p.String(n, path, "endpoint", &d->endpoint, true, "e.g. https://service.cn-hangzhou.maxcompute.aliyun.com/api");
-    p.String(n, path, "project", &d->project, true);
-    p.String(n, path, "access_id", &d->access_id, true);
-    p.String(n, path, "access_key", &d->access_key, true, "use ${env:NAME} or ${file:PATH}");
-    p.String(n, path, "tunnel_endpoint", &d->tunnel_endpoint);
+  const std::vector<std::string> types = sink::DestinationTypes();
+  if (!p.String(n, path, "type", &d->type, true, "one of " + Join(types, ", "))) {
+    p.CheckKeys(n, path, {"type"});
     return;
   }
-  p.String(n, path, "host", &d->host, true);
-  d->port = d->type == DestinationType::kStarRocks ? 9030 : d->type == DestinationType::kHologres ? 80 : 5432;
-  p.Integer(n, path, "port", &d->port, 1, 65535);
-  p.Integer(n, path, "http_port", &d->http_port, 1, 65535);
-  p.String(n, path, "database", &d->database, true);
-  p.String(n, path, "user", &d->user, true);
-  p.String(n, path, "password", &d->password);
+  const sink::Destination* entry = sink::FindDestination(d->type);
+  if (!entry) {
+    p.OneOf(n["type"], "destination.type", d->type, types);
+    return;
+  }
+  // Keys of the other types are accepted and ignored (sync-task(5)), so a
+  // spec can switch types by its type line alone.
+  std::vector<std::string> keys = {"type", "connect_timeout_seconds"};
+  for (const auto& other : sink::Destinations())
+    for (const auto& f : other.fields)
+      if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
+  p.CheckKeys(n, path, keys);
+  p.Integer(n, path, "connect_timeout_seconds", &d->connect_timeout_seconds, 1, 3600);
+  for (const auto& f : entry->fields) {
+    if (f.number) {
+      d->*f.number = f.default_number;
+      p.Integer(n, path, f.key, &(d->*f.number), 1, 65535, f.required, f.hint);
+    } else {
+      p.String(n, path, f.key, &(d->*f.text), f.required, f.hint);
+    }
+  }
 }
 
 void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
@@ -400,7 +397,14 @@ Result<TaskSpec> ParseTaskSpec(const std::string& yaml_text, const std::string& 
   }
   if (YAML::Node s = root["source"]) ParseSource(p, s, &spec.source);
   else p.Missing(root, "task", "source", "describe the MySQL source (host, port, user, password, tables)");
-  if (YAML::Node d = root["destination"]) ParseDestination(p, d, &spec.destination);
+  if (YAML::Node d = root["destination"]) {
+    ParseDestination(p, d, &spec.destination);
+    // The destination's preferred batch size and interval, unless runtime sets them.
+    if (const sink::Destination* entry = sink::FindDestination(spec.destination.type)) {
+      spec.runtime.batch_rows = entry->traits.batch_rows;
+      spec.runtime.flush_ms = entry->traits.flush_ms;
+    }
+  }
   else p.Missing(root, "task", "destination", "describe where to write (type, host, database, ...)");
   if (YAML::Node m = root["mapping"]) ParseMapping(p, m, &spec.mapping);
   if (YAML::Node t = root["tables"]) ParseTables(p, t, &spec.tables);

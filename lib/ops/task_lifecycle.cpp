@@ -13,6 +13,7 @@
 #include "pipeline/ddl_applier.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
+#include "sink/registry.hpp"
 #include "state/file_lock.hpp"
 
 namespace dbsync::ops {
@@ -47,10 +48,7 @@ bool IsWorkerRunning(const state::TaskRecord& task) {
 Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
                               check::CheckReport* report) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
-  auto type = task.spec.destination.type;
-  if (type == config::DestinationType::kStarRocks || type == config::DestinationType::kMaxCompute)
-    return Status::FailedPrecondition(std::string("synchronization into ") + config::DestinationTypeName(type) +
-                                      " is not available in this version; postgres and hologres are");
+  SYNC_RETURN_IF_ERROR(sink::CheckSynchronizable(task.spec.destination));
   if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
   StartResult result;
   {

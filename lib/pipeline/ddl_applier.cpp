@@ -13,8 +13,7 @@
 namespace dbsync::pipeline {
 namespace {
 
-using mysql::SchemaChange;
-using mysql::SchemaChangeKind;
+
 
 std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 

@@ -5,8 +5,7 @@
 namespace dbsync::pipeline {
 namespace {
 
-using mysql::SchemaChange;
-using mysql::SchemaChangeKind;
+
 
 std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 std::string Destination(const sink::TableBinding& b) { return b.dest_schema + "." + b.dest_table; }
@@ -98,7 +97,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     return Status::Internal("DDL on " + old_name + " at " + position_.ToString() + " while it is being copied");
   touched_ = true;
 
-  std::string kind = mysql::SchemaChangeKindName(change.kind);
+  std::string kind = SchemaChangeKindName(change.kind);
   auto policy_it = a_.spec_->ddl.find(kind);
   config::DdlPolicy policy = policy_it == a_.spec_->ddl.end() ? config::DdlPolicy::kNormal : policy_it->second;
   if (policy == config::DdlPolicy::kError)

@@ -24,7 +24,7 @@ class DdlApplier::StatementPlan {
     for (const auto& [name, b] : bindings) working_[name] = b.get();
   }
 
-  Status Add(const mysql::SchemaChange& change);
+  Status Add(const SchemaChange& change);
   // Tables moved out of the selection in this statement leave the task.
   void Finish();
   bool touched() const { return touched_; }
@@ -47,11 +47,11 @@ class DdlApplier::StatementPlan {
     owned_.push_back(std::move(b));
     return &owned_.back();
   }
-  Result<const TableSchema*> SchemaOf(const mysql::SchemaChange& change);
+  Result<const TableSchema*> SchemaOf(const SchemaChange& change);
   bool DestinationHeld(const std::string& destination) const;
-  Status Created(const mysql::SchemaChange& change, bool entering);
-  Status Renamed(const mysql::SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);
-  void Step(const mysql::SchemaChange& change, const sink::TableBinding* table, const sink::TableBinding* old_table) {
+  Status Created(const SchemaChange& change, bool entering);
+  Status Renamed(const SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);
+  void Step(const SchemaChange& change, const sink::TableBinding* table, const sink::TableBinding* old_table) {
     steps_.push_back({change, table, old_table, std::nullopt, false});
   }
 
@@ -67,7 +67,7 @@ class DdlApplier::StatementPlan {
   // Key changes of an ALTER wait for its column changes: every change carries
   // the statement's final definition, whose key may name a column that a later
   // change of the same statement adds or renames. One step per table suffices.
-  std::map<std::string, mysql::SchemaChange> pending_keys_;
+  std::map<std::string, SchemaChange> pending_keys_;
   void FlushKeys() {
     for (const auto& [name, change] : pending_keys_)
       if (auto it = working_.find(name); it != working_.end()) Step(change, it->second, it->second);

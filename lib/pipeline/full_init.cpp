@@ -1,4 +1,5 @@
 #include "pipeline/full_init.hpp"
+#include "sink/registry.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -93,7 +94,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
                                                                     Progress& progress, const std::atomic<bool>& stop) {
   SYNC_RETURN_IF_ERROR(MakeDirs(options.plan_dir, 0700));
   SYNC_ASSIGN_OR_RETURN(auto planner, mysql::SnapshotReader::Open(options.source));
-  SYNC_ASSIGN_OR_RETURN(auto planning_sink, sink::OpenSink(spec, options.task_id));
+  SYNC_ASSIGN_OR_RETURN(auto planning_sink, options.open_sink(spec, options.task_id));
   SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
 
   std::map<std::string, int> per_destination;
@@ -132,7 +133,7 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   Status first_error;
   auto worker = [&] {
     auto reader = mysql::SnapshotReader::Open(options.source);
-    auto sink = sink::OpenSink(spec, options.task_id);
+    auto sink = options.open_sink(spec, options.task_id);
     if (!reader.ok() || !sink.ok()) {
       std::lock_guard<std::mutex> lock(mu);
       if (first_error.ok()) first_error = !reader.ok() ? reader.status() : sink.status();

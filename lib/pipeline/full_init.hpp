@@ -13,6 +13,7 @@
 #include "core/binlog_position.hpp"
 #include "core/logger.hpp"
 #include "pipeline/progress.hpp"
+#include "sink/registry.hpp"
 #include "sink/sink.hpp"
 #include "source/mysql/mysql_connection.hpp"
 
@@ -27,6 +28,8 @@ struct FullInitOptions {
   // Destination tables ("schema.table") of bound tables not copied in this
   // call: a copied table that shares one is never emptied first.
   std::vector<std::string> other_destinations;
+  // How the destination is opened (the registry; tests pass an in-memory sink).
+  sink::SinkFactory open_sink = sink::OpenSink;
 };
 
 // Copies every table; returns each table's snapshot position: the binlog

@@ -17,8 +17,7 @@
 // catch_up.hpp describes: a replay of the binlog since their snapshot, a short
 // hiccup for the others instead of a pause as long as the copy. Tables whose
 // copy was not done when the worker started are copied the same way. Any
-// other change returns with *restart set: the caller starts over with the new
-// spec. A DDL statement on a table being copied waits for the copy to end
+// other change returns kRestart: the caller starts over with the new spec. A DDL statement on a table being copied waits for the copy to end
 // (the other tables pause meanwhile), so that the replay decodes its rows with
 // the schema they were copied with; other DDL is applied at once, and the
 // replay skips it and the rows before it of the tables not catching up.
@@ -34,8 +33,8 @@
 #include "pipeline/catch_up.hpp"
 #include "pipeline/full_init.hpp"
 #include "pipeline/progress.hpp"
+#include "sink/registry.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/binlog_source.hpp"
 #include "source/mysql/mysql_connection.hpp"
 
 namespace dbsync::pipeline {
@@ -51,7 +50,7 @@ struct RealtimeOptions {
   std::string task_id;
   std::string schema_file;  // where the tracked schemas are saved after each DDL
   std::string home;         // the state directory, to re-read the spec on reload
-  FullInitOptions init;     // for tables copied while running
+  FullInitOptions init;     // for tables copied while running; init.open_sink opens the sinks
   std::atomic<bool>* reload = nullptr;  // raised by `sync apply`; lowered here
   // The status reporter: the full_initialization step runs again while tables are copied.
   std::function<void(const std::string& step, const std::string& state)> set_step;
@@ -66,12 +65,16 @@ struct RealtimeStart {
   std::vector<sink::TableBinding> to_copy;
 };
 
-// Runs until `stop` is raised (returns OK after a final flush), or with
-// *restart set when the caller must start over (see above), or until an error
-// that needs a restart or a human. `spec` (and the specs applied while
-// running, kept in here) must outlive the bindings' settings pointers.
-Status RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables, RealtimeStart start,
-                       const RealtimeOptions& options, Logger& log, Progress& progress, const std::atomic<bool>& stop,
-                       bool* restart);
+enum class RealtimeEnd {
+  kStopped,  // `stop` was raised; everything read is applied
+  kRestart,  // `sync apply` changed more than the tables: start over with the stored spec
+};
+
+// Runs until `stop` is raised, or the caller must start over (see above), or
+// an error that needs a restart or a human. `spec` (and the specs applied
+// while running, kept in here) must outlive the bindings' settings pointers.
+Result<RealtimeEnd> RunRealtimeSync(const config::TaskSpec& spec, const std::vector<sink::TableBinding>& tables,
+                                    RealtimeStart start, const RealtimeOptions& options, Logger& log,
+                                    Progress& progress, const std::atomic<bool>& stop);
 
 }  // namespace dbsync::pipeline

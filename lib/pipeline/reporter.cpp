@@ -12,8 +12,13 @@ namespace dbsync::pipeline {
 
 using nlohmann::json;
 
-Reporter::Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress)
-    : ctx_(ctx), dir_(dir), progress_(progress), started_(std::time(nullptr)) {
+Reporter::Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress,
+                   std::string checkpoint_record)
+    : ctx_(ctx),
+      dir_(dir),
+      progress_(progress),
+      checkpoint_record_(std::move(checkpoint_record)),
+      started_(std::time(nullptr)) {
   // A run spans worker restarts: continue the counts of earlier workers.
   auto previous = ReadFile(RunFile());
   if (previous.ok()) {
@@ -82,7 +87,7 @@ void Reporter::Report() {
   if (new_checkpoint) {
     json c = {{"position", new_checkpoint->ToJson()},
               {"recorded_at", state::NowIso8601()},
-              {"durable_in", "the destination's sync_state.checkpoint (authoritative)"}};
+              {"durable_in", checkpoint_record_ + " (authoritative)"}};
     (void)WriteFileAtomically(dir_.CheckpointFile(), c.dump(2) + "\n");
   }
   if (steps.contains("realtime_sync")) {

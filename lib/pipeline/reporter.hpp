@@ -18,7 +18,9 @@ namespace dbsync::pipeline {
 
 class Reporter {
  public:
-  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress);
+  // `checkpoint_record` says where the authoritative checkpoint lives
+  // (sink::Destination::checkpoint_record), for checkpoint.json's readers.
+  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress, std::string checkpoint_record);
   ~Reporter();  // stops the ticks and writes a last report
   Reporter(const Reporter&) = delete;
   Reporter& operator=(const Reporter&) = delete;
@@ -35,6 +37,7 @@ class Reporter {
   const WorkerContext& ctx_;
   state::TaskDir dir_;
   Progress& progress_;
+  std::string checkpoint_record_;
   int64_t started_;
   std::mutex mu_;
   std::mutex report_mu_;

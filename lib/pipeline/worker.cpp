@@ -1,4 +1,5 @@
 #include "pipeline/worker.hpp"
+#include "sink/registry.hpp"
 
 #include <unistd.h>
 
@@ -23,13 +24,14 @@ namespace {
 
 using nlohmann::json;
 
-// One pass over the steps with the spec as stored now; *restart when real-time
+// One pass over the steps with the spec as stored now; kRestart when real-time
 // sync asks to begin again (`sync apply`, see realtime_sync.hpp).
-Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log, Reporter& reporter,
-                    Progress& progress, const std::atomic<bool>& stop, std::atomic<bool>* reload, bool* restart) {
+Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log,
+                                 Reporter& reporter, Progress& progress, const std::atomic<bool>& stop,
+                                 std::atomic<bool>* reload) {
   const auto& spec = task.spec;
   SYNC_ASSIGN_OR_RETURN(std::string src_password, config::ResolveSecret(spec.source.password));
-  SYNC_ASSIGN_OR_RETURN(std::string dst_password, config::ResolveSecret(spec.destination.password));
+  SYNC_ASSIGN_OR_RETURN(std::string dst_password, sink::ResolveDestinationSecret(spec.destination));
   log.AddSecret(src_password);
   log.AddSecret(dst_password);
   mysql::Endpoint source{spec.source.host, spec.source.port, spec.source.user, src_password,
@@ -131,13 +133,14 @@ Status RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Log
   rt.server_id = spec.source.server_id;
   rt.batch_rows = spec.runtime.batch_rows;
   rt.flush_ms = spec.runtime.flush_ms;
+  rt.eager_flush = sink::DestinationOf(spec.destination).traits.eager_flush;
   rt.task_id = ctx.task_id;
   rt.schema_file = task.dir.SchemaFile();
   rt.home = ctx.home;
   rt.init = init;
   rt.reload = reload;
   rt.set_step = [&reporter](const std::string& step, const std::string& state) { reporter.SetStep(step, state); };
-  return RunRealtimeSync(spec, tables, std::move(start), rt, log, progress, stop, restart);
+  return RunRealtimeSync(spec, tables, std::move(start), rt, log, progress, stop);
 }
 
 Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progress& progress,
@@ -145,11 +148,10 @@ Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progr
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   while (true) {
     SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));  // as last applied
-    bool restart = false;
-    Status s = RunStepsOnce(ctx, task, log, reporter, progress, stop, reload, &restart);
-    if (!s.ok() || !restart || stop) {
-      reporter.SetStep("realtime_sync", s.ok() ? "stopped" : "failed");
-      return s;
+    auto end = RunStepsOnce(ctx, task, log, reporter, progress, stop, reload);
+    if (!end.ok() || *end != RealtimeEnd::kRestart || stop) {
+      reporter.SetStep("realtime_sync", end.ok() ? "stopped" : "failed");
+      return end.status();
     }
     log.Info("real-time sync starts again with the spec as applied");
   }
@@ -167,7 +169,7 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
   Progress progress;
   Status s;
   {
-    Reporter reporter(ctx, task.dir, progress);
+    Reporter reporter(ctx, task.dir, progress, sink::DestinationOf(task.spec.destination).checkpoint_record);
     s = RunSteps(ctx, log, reporter, progress, stop, reload);
   }
   if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {

@@ -1,19 +1,47 @@
 #pragma once
 // The Sink interface: everything the pipeline needs from a destination. One
-// implementation per destination type (postgres/hologres now; starrocks and
-// maxcompute later), all with the same exactly-once contract:
+// implementation per destination (lib/sink/<type>/, registered in
+// registry.hpp), each passing the conformance suite in tests/conformance/.
 //
-//  - Full initialization writes a table chunk by chunk. A chunk's rows and the
-//    record that the chunk is done become durable together (one destination
-//    transaction, or the destination's equivalent), so after a crash a chunk
-//    is either wholly there or not at all, and CompletedChunks() says which.
-//  - Real-time sync applies a batch of whole source transactions and the
-//    checkpoint (the source position after the batch) together. A replayed
-//    batch is therefore never applied twice: LoadCheckpoint() tells the
-//    worker where to resume.
+// Full initialization writes a table chunk by chunk. A chunk's rows and the
+// record that the chunk is done become durable together, so after a crash a
+// chunk is either wholly there or not at all, and CompletedChunks() says which.
 //
-// Not thread-safe: one Sink object per thread (full initialization opens one
-// per parallel reader).
+// Real-time sync hands over batches of whole source transactions with the
+// source position after them (the checkpoint). Nothing is lost and nothing is
+// applied twice in one of two ways, named by Traits::exactly_once:
+//
+// (a) kTransactional (PostgreSQL, Hologres): ApplyBatch applies the batch's
+//     rows of every table and records the checkpoint in one destination
+//     transaction. After a crash the destination holds every batch up to the
+//     checkpoint and nothing after it; the worker resumes from
+//     LoadCheckpoint(), so a replayed batch finds nothing of itself there.
+//     A transaction too large for memory is applied in pieces (ApplyPartial)
+//     inside one destination transaction left open until its ApplyBatch.
+//
+// (b) kPerTableLoads (StarRocks Stream Load, MaxCompute Tunnel sessions): a
+//     destination transaction cannot span tables, so ApplyBatch makes one
+//     load per table with an id derived from the task, the table and the
+//     batch's source range (the previous batch's position to this one's: an
+//     id names exactly one run of changes); it prepares every load, commits
+//     each, and records the
+//     checkpoint only after every load committed. A crash between commits
+//     leaves some tables ahead of the checkpoint; the replay from the
+//     checkpoint then applies changes whose effect is already there. Every
+//     table of such a destination has a key (Traits::needs_primary_key), and
+//     a batch applies per key the last full row image (upsert) or a delete,
+//     so applying a change again, or a longer run of changes ending at the same
+//     place, leaves the same rows: the replay converges. A load retried with
+//     the same id is answered "already loaded" and not applied again. Pieces
+//     of a large transaction are loads prepared and committed by the
+//     ApplyBatch that ends the transaction. Readers may see one table of a
+//     batch before another; each table only ever shows a state the source had.
+//
+// DDL (ApplySchemaChanges) is recorded with its own position (LastAppliedDdl),
+// so a statement is applied once even when the destination cannot undo it.
+//
+// Not thread-safe unless an implementation says so: one Sink object per
+// thread (full initialization opens one per parallel reader).
 
 #include <map>
 #include <memory>
@@ -22,12 +50,13 @@
 #include <string>
 #include <vector>
 
+#include "change/change_event.hpp"
+#include "change/schema_change.hpp"
 #include "config/task_spec.hpp"
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
 #include "core/value.hpp"
-#include "source/mysql/schema_tracker.hpp"
 
 namespace dbsync::sink {
 
@@ -42,12 +71,7 @@ struct TableBinding {
 };
 
 // One row change, with full row images in source column order.
-struct RowChange {
-  enum class Op { kInsert, kUpdate, kDelete };
-  Op op = Op::kInsert;
-  std::vector<Value> before;  // kUpdate, kDelete
-  std::vector<Value> after;   // kInsert, kUpdate
-};
+using RowChange = change::RowChange;
 
 // Changes to one table within a batch, in source order.
 struct TableChanges {
@@ -66,7 +90,7 @@ struct TablePositions {
 
 // One destination step of a source DDL statement (Sink::ApplySchemaChanges).
 struct SchemaChangeStep {
-  mysql::SchemaChange change;
+  SchemaChange change;
   const TableBinding* table = nullptr;      // after the change (before it for kTableDropped)
   const TableBinding* old_table = nullptr;  // before a rename or a column change; else nullptr
   // kColumnAdded: the value MySQL gave the rows already there (text in the
@@ -116,21 +140,14 @@ class Sink {
   // a destination transaction left open: the next ApplyBatch commits it with
   // its checkpoint; a crash or a dropped connection rolls it back.
   virtual Status ApplyPartial(const std::vector<TableChanges>& changes) = 0;
-  // Applies one source DDL statement's effect on a bound table to the
-  // destination, and records `position` (the DDL's commit position) as the
-  // checkpoint in the same destination transaction where the destination
-  // allows transactional DDL. `table` is the binding after the change (for
-  // kTableDropped: before it); `old_table` is the binding before a rename or a
-  // column change (nullptr otherwise). Tables with mode: existing are never
-  // altered: a change to one is kFailedPrecondition naming the table.
-  virtual Status ApplySchemaChange(const mysql::SchemaChange& change, const TableBinding& table,
-                                   const TableBinding* old_table, const BinlogPosition& position) = 0;
   // Applies the destination side of the source DDL statement committed at
   // `ddl_position`: `steps` in order, in one destination transaction where
   // the destination allows it, together with a record that the statement is
   // applied (LastAppliedDdl). A statement whose effects cannot be told from
   // the catalog (a swap of two names) is so applied exactly once, whatever
-  // crashes. The checkpoint does not move. Refusals as ApplySchemaChange.
+  // crashes. The checkpoint does not move. Tables with mode: existing are never
+  // altered: a step that would alter one is kFailedPrecondition naming the
+  // table and the change to make by hand.
   virtual Status ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) = 0;
   // The position of the last statement ApplySchemaChanges applied, if any.
   virtual Result<std::optional<BinlogPosition>> LastAppliedDdl() = 0;
@@ -151,9 +168,5 @@ class Sink {
   // Saves and erases entries in a transaction of their own.
   virtual Status SaveTablePositions(const TablePositions& positions) = 0;
 };
-
-// The sink for `spec.destination`, connected. `task_id` keys the destination's
-// bookkeeping (checkpoint, chunk records) so several tasks can share a database.
-Result<std::unique_ptr<Sink>> OpenSink(const config::TaskSpec& spec, const std::string& task_id);
 
 }  // namespace dbsync::sink

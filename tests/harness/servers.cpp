@@ -256,7 +256,7 @@ std::string SyncCli::WriteSpec(const std::string& name, const std::string& yaml)
 config::TaskSpec PostgresDestinationSpec(const PostgresServer& pg, const std::string& database) {
   config::TaskSpec spec;
   spec.name = "t";
-  spec.destination.type = config::DestinationType::kPostgres;
+  spec.destination.type = "postgres";
   spec.destination.host = "127.0.0.1";
   spec.destination.port = pg.port();
   spec.destination.database = database;

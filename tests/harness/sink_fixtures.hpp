@@ -8,6 +8,21 @@
 
 namespace dbsync::testing {
 
+// A source column as the schema reader gives it; character columns are utf8mb4.
+inline ColumnSchema Col(std::string name, std::string data_type, std::string column_type, bool nullable = true) {
+  ColumnSchema c;
+  c.name = std::move(name);
+  c.data_type = std::move(data_type);
+  c.column_type = std::move(column_type);
+  c.nullable = nullable;
+  c.is_unsigned = c.column_type.find("unsigned") != std::string::npos;
+  if (c.data_type.find("text") != std::string::npos || c.data_type.find("char") != std::string::npos) {
+    c.charset = "utf8mb4";
+    c.collation = 45;
+  }
+  return c;
+}
+
 // Source table src.`table` bound to `schema`.`table` at the destination, keyed by `key`.
 inline sink::TableBinding Binding(const std::string& schema, const std::string& table, std::vector<ColumnSchema> cols,
                                   std::vector<std::string> key) {

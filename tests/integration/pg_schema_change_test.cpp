@@ -7,6 +7,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "sink/registry.hpp"
 #include "harness/servers.hpp"
 #include "harness/sink_fixtures.hpp"
 #include "sink/postgres/pg_sink.hpp"
@@ -14,8 +15,7 @@
 
 using namespace dbsync;
 using namespace dbsync::testing;
-using mysql::SchemaChange;
-using mysql::SchemaChangeKind;
+
 using sink::RowChange;
 using sink::TableBinding;
 
@@ -40,19 +40,6 @@ std::unique_ptr<sink::Sink> Open(const std::string& task) {
 }
 
 std::string Q(const std::string& sql) { return Pg().Scalar(sql, "dw"); }
-
-ColumnSchema Col(std::string name, std::string data_type, std::string column_type, bool nullable = true) {
-  ColumnSchema c;
-  c.name = std::move(name);
-  c.data_type = std::move(data_type);
-  c.column_type = std::move(column_type);
-  c.nullable = nullable;
-  if (c.data_type.find("char") != std::string::npos || c.data_type.find("text") != std::string::npos) {
-    c.charset = "utf8mb4";
-    c.collation = 45;
-  }
-  return c;
-}
 
 ColumnSchema Dec(std::string name, int precision, int scale) {
   ColumnSchema c = Col(std::move(name), "decimal",
@@ -95,13 +82,20 @@ SchemaChange Change(SchemaChangeKind kind, const TableBinding& b, std::string co
   return c;
 }
 
+// A source DDL statement with one destination step.
+Status ApplyStatement(sink::Sink& s, const SchemaChange& c, const TableBinding& b, const TableBinding* old,
+                      uint64_t offset) {
+  return s.ApplySchemaChanges({sink::SchemaChangeStep{c, &b, old, std::nullopt, false}}, Pos(offset));
+}
+
 void Ok(sink::Sink& s, const SchemaChange& c, const TableBinding& b, const TableBinding* old, uint64_t offset) {
-  Status st = s.ApplySchemaChange(c, b, old, Pos(offset));
+  Status st = ApplyStatement(s, c, b, old, offset);
   REQUIRE_MESSAGE(st.ok(), st.message());
 }
 
-std::string Checkpoint(const std::string& task) {
-  return Q("SELECT binlog_file || ':' || binlog_offset FROM sync_state.checkpoint WHERE task_id = '" + task + "'");
+// The position of the last statement applied (sync_state.ddl_applied).
+std::string LastDdl(const std::string& task) {
+  return Q("SELECT binlog_file || ':' || binlog_offset FROM sync_state.ddl_applied WHERE task_id = '" + task + "'");
 }
 
 // "name:type:nullable" of every column, in the destination's order.
@@ -123,29 +117,29 @@ TEST_SUITE("postgres schema changes") {
     auto b = Binding("New \"Sch\"", "Crea ted", {Col("Id", "bigint", "bigint", false), Col("v", "text", "text")},
                      {"Id"});
     Ok(*s, Change(SchemaChangeKind::kTableCreated, b), b, nullptr, 10);
-    CHECK(Checkpoint("create") == "binlog.000003:10");
+    CHECK(LastDdl("create") == "binlog.000003:10");
     Ok(*s, Change(SchemaChangeKind::kTableCreated, b), b, nullptr, 11);
-    CHECK(Checkpoint("create") == "binlog.000003:11");
+    CHECK(LastDdl("create") == "binlog.000003:11");
     Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 12);
     CHECK(Rows("\"New \"\"Sch\"\"\".\"Crea ted\"", "\"Id\", v", "1") == "1|a");
 
     auto other = Binding("New \"Sch\"", "Crea ted", {Col("Id", "bigint", "bigint", false), Col("w", "int", "int")},
                          {"Id"});
-    Status st = s->ApplySchemaChange(Change(SchemaChangeKind::kTableCreated, other), other, nullptr, Pos(13));
+    Status st = ApplyStatement(*s, Change(SchemaChangeKind::kTableCreated, other), other, nullptr, 13);
     CHECK(st.code() == StatusCode::kFailedPrecondition);
     CHECK(st.message().find("already exists and does not fit") != std::string::npos);
-    CHECK(Checkpoint("create") == "binlog.000003:12");
+    CHECK(LastDdl("create") == "binlog.000003:11");
   }
 
-  TEST_CASE("drop_table drops the table with the checkpoint; a replay is harmless") {
+  TEST_CASE("drop_table drops the table with its statement record; a replay is harmless") {
     auto s = Open("drop");
     auto b = Binding("dr", "Gone \"t\"", {Col("id", "int", "int", false)}, {"id"});
     Prepare(*s, b, {Ins({int64_t{1}})});
     Ok(*s, Change(SchemaChangeKind::kTableDropped, b), b, nullptr, 20);
     CHECK(Q("SELECT to_regclass('dr.\"Gone \"\"t\"\"\"') IS NULL") == "t");
-    CHECK(Checkpoint("drop") == "binlog.000003:20");
+    CHECK(LastDdl("drop") == "binlog.000003:20");
     Ok(*s, Change(SchemaChangeKind::kTableDropped, b), b, nullptr, 21);
-    CHECK(Checkpoint("drop") == "binlog.000003:21");
+    CHECK(LastDdl("drop") == "binlog.000003:21");
   }
 
   TEST_CASE("rename_table within a schema and to another schema keeps the rows") {
@@ -161,7 +155,7 @@ TEST_SUITE("postgres schema changes") {
     Ok(*s, c, after, &before, 30);
     CHECK(Q("SELECT to_regclass('\"Ren\".\"old T\"') IS NULL") == "t");
     CHECK(Rows("\"Ren\".\"new \"\"T\"\"\"", "id, v", "id") == "1|a;2|b");
-    CHECK(Checkpoint("rename") == "binlog.000003:30");
+    CHECK(LastDdl("rename") == "binlog.000003:30");
     Ok(*s, c, after, &before, 31);  // a replay finds it renamed
     Apply(*s, after, {Ins({int64_t{3}, Utf8("c")}), Del({int64_t{1}, Utf8("a")})}, 32);
     CHECK(Rows("\"Ren\".\"new \"\"T\"\"\"", "id, v", "id") == "2|b;3|c");
@@ -175,10 +169,10 @@ TEST_SUITE("postgres schema changes") {
     auto nowhere = Binding("Ren", "never there", cols, {"id"});
     auto elsewhere = Binding("Ren", "nor here", cols, {"id"});
     Status st =
-        s->ApplySchemaChange(Change(SchemaChangeKind::kTableRenamed, elsewhere), elsewhere, &nowhere, Pos(35));
+        ApplyStatement(*s, Change(SchemaChangeKind::kTableRenamed, elsewhere), elsewhere, &nowhere, 35);
     CHECK(st.code() == StatusCode::kFailedPrecondition);
     CHECK(st.message().find("neither table exists") != std::string::npos);
-    CHECK(Checkpoint("rename") == "binlog.000003:34");
+    CHECK(LastDdl("rename") == "binlog.000003:33");
   }
 
   TEST_CASE("truncate_table empties the table and later rows land") {
@@ -219,7 +213,7 @@ TEST_SUITE("postgres schema changes") {
         c.position = 0;
         Ok(*s, c, after, &before, 50);
         CHECK(Shape("Add", table) == "Id:integer:NO,na\"me:character varying(5):YES,Größe x:integer:YES");
-        CHECK(Checkpoint("add") == "binlog.000003:50");
+        CHECK(LastDdl("add") == "binlog.000003:50");
         Ok(*s, c, after, &before, 51);  // a replay finds the column there
 
         std::string q = "\"Add\".\"" + table + "\"";
@@ -251,7 +245,7 @@ TEST_SUITE("postgres schema changes") {
     Ok(*s, ren, b2, &b1, 63);
     CHECK(Shape("Col", "T") == "id:integer:NO,new \"N\":text:YES");
     Ok(*s, ren, b2, &b1, 64);  // replay
-    CHECK(Checkpoint("columns") == "binlog.000003:64");
+    CHECK(LastDdl("columns") == "binlog.000003:64");
     Apply(*s, b2, {Ins({int64_t{3}, Utf8("z")}), Upd({int64_t{1}, Utf8("x")}, {int64_t{1}, Utf8("X")})}, 65);
     CHECK(Rows("\"Col\".\"T\"", "id, \"new \"\"N\"\"\"", "id") == "1|X;2|y;3|z");
 
@@ -293,7 +287,7 @@ TEST_SUITE("postgres schema changes") {
     CHECK(Q("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '\"Mod\".\"T\"'::regclass "
             "AND attname = 'd'") == "numeric(20,4)");
     CHECK(Rows("\"Mod\".\"T\"", "id, v, d, b, n", "id") == "1|short|12345678.9100|00000101|7");
-    CHECK(Checkpoint("modify") == "binlog.000003:79");
+    CHECK(LastDdl("modify") == "binlog.000003:79");
     Apply(*s, b5,
           {Ins({int64_t{5000000000}, Utf8(std::string(100, 'x')), Decimal{"1234567890123456.1234"}, Bit{255, 8},
                 Value()})},
@@ -302,7 +296,7 @@ TEST_SUITE("postgres schema changes") {
           "1|5|12345678.9100|00000101|7;5000000000|100|1234567890123456.1234|11111111");
   }
 
-  TEST_CASE("a change that fails leaves neither the DDL nor the checkpoint") {
+  TEST_CASE("a change that fails leaves neither the DDL nor its statement record") {
     auto s = Open("fail");
     auto b0 = Binding("Fail", "T", {Col("id", "int", "int", false), Col("v", "varchar", "varchar(10)")}, {"id"});
     Prepare(*s, b0, {Ins({int64_t{1}, Utf8("12")}), Ins({int64_t{2}, Utf8("abc")})});
@@ -314,12 +308,12 @@ TEST_SUITE("postgres schema changes") {
     SchemaChange c = Change(SchemaChangeKind::kColumnModified, b1, "v");
     c.before = b0.source.columns[1];
     c.after = b1.source.columns[1];
-    Status st = s->ApplySchemaChange(c, b1, &b0, Pos(91));
+    Status st = ApplyStatement(*s, c, b1, &b0, 91);
     CHECK(st.code() == StatusCode::kFailedPrecondition);
     CHECK(st.message().find("modify_column") != std::string::npos);
     CHECK(st.message().find("\"abc\"") != std::string::npos);
     CHECK(Shape("Fail", "T") == "id:integer:NO,v:character varying(10):YES");
-    CHECK(Checkpoint("fail") == "binlog.000003:90");
+    CHECK(LastDdl("fail") == "binlog.000003:89");
     CHECK(Rows("\"Fail\".\"T\"", "id, v", "id") == "1|12;2|abc");
   }
 
@@ -337,24 +331,24 @@ TEST_SUITE("postgres schema changes") {
     b1.source.columns.push_back(Col("w", "int", "int"));
     SchemaChange add = Change(SchemaChangeKind::kColumnAdded, b1, "w");
     add.after = b1.source.columns[2];
-    Status st = s->ApplySchemaChange(add, b1, &b0, Pos(100));
+    Status st = ApplyStatement(*s, add, b1, &b0, 100);
     CHECK(st.code() == StatusCode::kFailedPrecondition);
     CHECK(st.message().find("Ex.T has mode: existing") != std::string::npos);
     CHECK(st.message().find("ALTER TABLE \"Ex\".\"T\" ADD COLUMN IF NOT EXISTS \"w\" integer") != std::string::npos);
     CHECK(Shape("Ex", "T") == "id:integer:NO,v:text:YES,mine:integer:YES");
-    CHECK(Checkpoint("existing") == "binlog.000003:1");
+    CHECK(LastDdl("existing").empty());
 
     Pg().Exec("ALTER TABLE \"Ex\".\"T\" ADD COLUMN w integer", "dw");
     Ok(*s, add, b1, &b0, 101);
-    CHECK(Checkpoint("existing") == "binlog.000003:101");
+    CHECK(LastDdl("existing") == "binlog.000003:101");
 
-    Status drop = s->ApplySchemaChange(Change(SchemaChangeKind::kTableDropped, b1), b1, nullptr, Pos(102));
+    Status drop = ApplyStatement(*s, Change(SchemaChangeKind::kTableDropped, b1), b1, nullptr, 102);
     CHECK(drop.code() == StatusCode::kFailedPrecondition);
     CHECK(drop.message().find("ddl.drop_table: ignore") != std::string::npos);
-    Status trunc = s->ApplySchemaChange(Change(SchemaChangeKind::kTableTruncated, b1), b1, nullptr, Pos(103));
+    Status trunc = ApplyStatement(*s, Change(SchemaChangeKind::kTableTruncated, b1), b1, nullptr, 103);
     CHECK(trunc.code() == StatusCode::kFailedPrecondition);
     CHECK(Q("SELECT count(*) FROM \"Ex\".\"T\"") == "1");
-    CHECK(Checkpoint("existing") == "binlog.000003:101");
+    CHECK(LastDdl("existing") == "binlog.000003:101");
   }
 
   TEST_CASE("primary_key changes replace the constraint and upserts follow the new key") {
@@ -390,9 +384,9 @@ TEST_SUITE("postgres schema changes") {
     auto s = Open("partition");
     auto b = Binding("Part", "T", {Col("id", "int", "int", false)}, {"id"});
     Prepare(*s, b, {Ins({int64_t{1}})});
-    Status st = s->ApplySchemaChange(Change(SchemaChangeKind::kPartitionDataChanged, b), b, nullptr, Pos(120));
+    Status st = ApplyStatement(*s, Change(SchemaChangeKind::kPartitionDataChanged, b), b, nullptr, 120);
     CHECK(st.code() == StatusCode::kFailedPrecondition);
     CHECK(st.message().find("full initialization") != std::string::npos);
-    CHECK(Checkpoint("partition") == "binlog.000003:1");
+    CHECK(LastDdl("partition").empty());
   }
 }

@@ -2,27 +2,15 @@
 
 #include <doctest/doctest.h>
 
+#include "harness/sink_fixtures.hpp"
 #include "sink/postgres/pg_ddl.hpp"
 #include "sink/postgres/pg_types.hpp"
 
 using namespace dbsync;
 using namespace dbsync::postgres;
+using dbsync::testing::Col;
 
 namespace {
-
-ColumnSchema Col(std::string name, std::string data_type, std::string column_type, bool nullable = true) {
-  ColumnSchema c;
-  c.name = std::move(name);
-  c.data_type = std::move(data_type);
-  c.column_type = std::move(column_type);
-  c.nullable = nullable;
-  c.is_unsigned = c.column_type.find("unsigned") != std::string::npos;
-  if (c.data_type == "varchar" || c.data_type == "text") {
-    c.charset = "utf8mb4";
-    c.collation = 45;
-  }
-  return c;
-}
 
 sink::TableBinding TrickyBinding() {
   sink::TableBinding b;

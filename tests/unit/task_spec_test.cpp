@@ -61,7 +61,7 @@ TEST_SUITE("config") {
   TEST_CASE("the hologres example fills every section") {
     auto r = LoadTaskSpecFile(std::string(SYNC_SOURCE_DIR) + "/examples/mysql-to-hologres.yaml");
     REQUIRE(r.ok());
-    CHECK(r->destination.type == DestinationType::kHologres);
+    CHECK(r->destination.type == "hologres");
     CHECK(r->mapping.rules.size() == 2);
     REQUIRE(r->tables.size() == 1);
     CHECK(r->tables[0].storage == "column");

@@ -60,7 +60,7 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
 
 std::string StageName(const ApplyTarget& t, bool deletes) {
   // FNV-1a over the table, its column types and its key: a schema change
-  // (ApplySchemaChange) gets a fresh stage, never one of the old shape.
+  // (ApplySchemaChanges) gets a fresh stage, never one of the old shape.
   uint64_t h = 1469598103934665603ull;
   auto mix = [&](const std::string& s) {
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;

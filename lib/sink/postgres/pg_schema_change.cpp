@@ -9,7 +9,7 @@
 namespace dbsync::postgres {
 namespace {
 
-using mysql::SchemaChangeKind;
+
 
 std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
@@ -54,7 +54,7 @@ std::string CastExpression(const std::string& quoted, const PgColumn& from, cons
   return quoted + "::" + to.type;
 }
 
-Result<std::vector<std::string>> SchemaChangePlanner::Plan(const mysql::SchemaChange& change,
+Result<std::vector<std::string>> SchemaChangePlanner::Plan(const SchemaChange& change,
                                                            const sink::TableBinding& table,
                                                            const sink::TableBinding* old_table) {
   const std::string qualified = Qualified(table);
@@ -100,7 +100,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::Plan(const mysql::SchemaCh
       break;
   }
   return Status::InvalidArgument(std::string("no destination DDL for a ") +
-                                 mysql::SchemaChangeKindName(change.kind) + " change");
+                                 SchemaChangeKindName(change.kind) + " change");
 }
 
 Result<PgColumn> SchemaChangePlanner::MapChecked(const ColumnSchema& col, const sink::TableBinding& table) {
@@ -185,7 +185,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanRename(const sink::Tab
   return out;
 }
 
-Result<std::vector<std::string>> SchemaChangePlanner::PlanAddColumn(const mysql::SchemaChange& change,
+Result<std::vector<std::string>> SchemaChangePlanner::PlanAddColumn(const SchemaChange& change,
                                                                     const sink::TableBinding& table) {
   if (!change.after) return Status::InvalidArgument("an added column without its definition");
   SYNC_ASSIGN_OR_RETURN(PgColumn col, MapChecked(*change.after, table));
@@ -200,7 +200,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanAddColumn(const mysql:
                                     col.type + "; drop or fix the destination column, then start the task again");
 }
 
-Result<std::vector<std::string>> SchemaChangePlanner::PlanRenameColumn(const mysql::SchemaChange& change,
+Result<std::vector<std::string>> SchemaChangePlanner::PlanRenameColumn(const SchemaChange& change,
                                                                        const sink::TableBinding& table) {
   std::string qualified = Qualified(table);
   SYNC_ASSIGN_OR_RETURN(DestColumn old_col, FindColumn(qualified, change.old_column));
@@ -215,7 +215,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanRenameColumn(const mys
                                   QuoteIdentifier(change.old_column) + " TO " + QuoteIdentifier(change.column)};
 }
 
-Result<std::vector<std::string>> SchemaChangePlanner::PlanModifyColumn(const mysql::SchemaChange& change,
+Result<std::vector<std::string>> SchemaChangePlanner::PlanModifyColumn(const SchemaChange& change,
                                                                        const sink::TableBinding& table) {
   if (!change.after) return Status::InvalidArgument("a modified column without its new definition");
   SYNC_ASSIGN_OR_RETURN(PgColumn to, MapChecked(*change.after, table));

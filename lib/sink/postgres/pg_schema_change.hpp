@@ -1,6 +1,6 @@
 #pragma once
-// The destination DDL for one source DDL effect (mysql::SchemaChange) on a
-// bound table, for PostgreSQL and Hologres. PgSink::ApplySchemaChange runs the
+// The destination DDL for one source DDL effect (SchemaChange) on a
+// bound table, for PostgreSQL and Hologres. PgSink::ApplySchemaChanges runs the
 // statements and records the checkpoint; docs/type_mapping.md ("Schema
 // changes") is the user-facing summary.
 //
@@ -47,7 +47,7 @@
 #include "sink/postgres/pg_connection.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/schema_tracker.hpp"
+#include "change/schema_change.hpp"
 
 namespace dbsync::postgres {
 
@@ -66,7 +66,7 @@ class SchemaChangePlanner {
   // to do instead) and for a destination that contradicts the change (a
   // renamed table that is in neither place); kInvalidArgument for a missing
   // old_table of a rename or a partition change.
-  Result<std::vector<std::string>> Plan(const mysql::SchemaChange& change, const sink::TableBinding& table,
+  Result<std::vector<std::string>> Plan(const SchemaChange& change, const sink::TableBinding& table,
                                         const sink::TableBinding* old_table);
 
  private:
@@ -76,10 +76,10 @@ class SchemaChangePlanner {
   };
   Result<std::vector<std::string>> PlanCreate(const sink::TableBinding& table);
   Result<std::vector<std::string>> PlanRename(const sink::TableBinding& table, const sink::TableBinding& old_table);
-  Result<std::vector<std::string>> PlanAddColumn(const mysql::SchemaChange& change, const sink::TableBinding& table);
-  Result<std::vector<std::string>> PlanRenameColumn(const mysql::SchemaChange& change,
+  Result<std::vector<std::string>> PlanAddColumn(const SchemaChange& change, const sink::TableBinding& table);
+  Result<std::vector<std::string>> PlanRenameColumn(const SchemaChange& change,
                                                     const sink::TableBinding& table);
-  Result<std::vector<std::string>> PlanModifyColumn(const mysql::SchemaChange& change,
+  Result<std::vector<std::string>> PlanModifyColumn(const SchemaChange& change,
                                                     const sink::TableBinding& table);
   Result<std::vector<std::string>> PlanPrimaryKey(const sink::TableBinding& table);
   Result<PgColumn> MapChecked(const ColumnSchema& col, const sink::TableBinding& table);

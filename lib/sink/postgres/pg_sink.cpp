@@ -286,14 +286,6 @@ Result<std::map<std::string, BinlogPosition>> PgSink::LoadTablePositions() {
   return out;
 }
 
-Status PgSink::ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
-                                 const sink::TableBinding* old_table, const BinlogPosition& position) {
-  Status s = RunSchemaChange(change, table, old_table, position);
-  if (s.ok()) return s;
-  return s.WithContext(std::string("applying source DDL (") + mysql::SchemaChangeKindName(change.kind) + ") of " +
-                       table.SourceName() + " at " + position.ToString() + " to " + Display(table));
-}
-
 Status PgSink::RunStatements(const std::vector<std::string>& statements) {
   for (const auto& sql : statements) {
     auto r = ExecParams(conn_.handle(), sql);
@@ -307,9 +299,9 @@ Status PgSink::RunStatements(const std::vector<std::string>& statements) {
 }
 
 Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& step) {
-  const mysql::SchemaChange& change = step.change;
+  const SchemaChange& change = step.change;
   const sink::TableBinding& table = *step.table;
-  if (change.kind == mysql::SchemaChangeKind::kPartitionDataChanged)
+  if (change.kind == SchemaChangeKind::kPartitionDataChanged)
     return Status::FailedPrecondition(
         "a partition of " + table.SourceName() + " was dropped, truncated or exchanged, which changes rows without "
         "writing row events, so destination table " + Display(table) + " no longer matches the source. The table "
@@ -330,9 +322,9 @@ Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& 
   SYNC_ASSIGN_OR_RETURN(auto statements, planner.Plan(change, table, step.old_table));
   statements.insert(statements.begin(), replaced.begin(), replaced.end());
   if (!existing || statements.empty() || (step.recopy && statements.size() == replaced.size())) return statements;
-  std::string kind = mysql::SchemaChangeKindName(change.kind);
-  std::string ignore = change.kind == mysql::SchemaChangeKind::kTableDropped ||
-                               change.kind == mysql::SchemaChangeKind::kTableTruncated
+  std::string kind = SchemaChangeKindName(change.kind);
+  std::string ignore = change.kind == SchemaChangeKind::kTableDropped ||
+                               change.kind == SchemaChangeKind::kTableTruncated
                            ? ", or set ddl." + kind + ": ignore in the task spec to skip such changes"
                            : "";
   return Status::FailedPrecondition("destination table " + Display(step.old_table ? *step.old_table : table) +
@@ -348,33 +340,9 @@ Status PgSink::FinishStep(const sink::SchemaChangeStep& step) {
       .status();
 }
 
-Status PgSink::RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
-                               const sink::TableBinding* old_table, const BinlogPosition& position) {
-  sink::SchemaChangeStep step{change, &table, old_table, std::nullopt, false};
-  if (dialect_ == Dialect::kPostgres) {
-    // PostgreSQL DDL is transactional: the change and its checkpoint commit together.
-    Transaction txn(conn_.handle());
-    SYNC_RETURN_IF_ERROR(txn.status());
-    SYNC_ASSIGN_OR_RETURN(auto statements, PlanStep(step));
-    SYNC_RETURN_IF_ERROR(RunStatements(statements));
-    SYNC_RETURN_IF_ERROR(SaveCheckpoint(position));
-    return txn.Commit();
-  }
-  // Hologres: "INSERT in ddl transaction is not supported" (SQL transactions,
-  // https://www.alibabacloud.com/help/en/hologres/developer-reference/sql-transaction-capabilities).
-  SYNC_ASSIGN_OR_RETURN(auto statements, PlanStep(step));
-  if (!statements.empty()) {
-    Transaction ddl(conn_.handle());
-    SYNC_RETURN_IF_ERROR(ddl.status());
-    SYNC_RETURN_IF_ERROR(RunStatements(statements));
-    SYNC_RETURN_IF_ERROR(ddl.Commit());
-  }
-  return SaveCheckpoint(position);
-}
-
 Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps, const BinlogPosition& ddl_position) {
   auto context = [&](const sink::SchemaChangeStep& step, const Status& s) {
-    return s.WithContext(std::string("applying source DDL (") + mysql::SchemaChangeKindName(step.change.kind) +
+    return s.WithContext(std::string("applying source DDL (") + SchemaChangeKindName(step.change.kind) +
                          ") of " + step.table->SourceName() + " at " + ddl_position.ToString() + " to " +
                          Display(*step.table));
   };
@@ -388,7 +356,7 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
       auto statements = PlanStep(step);
       if (!statements.ok()) return context(step, statements.status());
       Status ran = RunStatements(*statements);
-      if (!ran.ok() && step.change.kind == mysql::SchemaChangeKind::kColumnModified)
+      if (!ran.ok() && step.change.kind == SchemaChangeKind::kColumnModified)
         ran = ran.WithContext("the destination cannot convert column " + step.change.column +
                               "'s values the way the source did; convert it at the destination by hand (ALTER "
                               "TABLE ... TYPE ... USING ...) or drop the destination table to copy it again, then "

@@ -16,7 +16,7 @@
 //
 // Every statement names its columns (COPY, INSERT, upsert, delete), so the
 // destination's column order may differ from the source's: columns added by
-// ApplySchemaChange are appended wherever the source put them.
+// ApplySchemaChanges are appended wherever the source put them.
 //
 // Full initialization: COPY (text format) into the table plus the chunk's row
 // in one transaction. Real-time sync: per keyed table the batch is collapsed
@@ -53,15 +53,6 @@ class PgSink : public sink::Sink {
                                                        const BinlogPosition& snapshot_position) override;
   Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
                     const sink::TablePositions& tables = {}) override;
-  // The destination DDL of pg_schema_change.hpp. PostgreSQL: the DDL and the
-  // checkpoint commit in one transaction. Hologres allows no DDL and DML in one
-  // transaction, so the DDL commits first and the checkpoint after it; a crash
-  // in between replays the change, which then finds it done and plans nothing.
-  // mode: existing tables: kFailedPrecondition with the DDL to run by hand,
-  // unless the destination already has the change. kPartitionDataChanged:
-  // always kFailedPrecondition (the table needs a new full initialization).
-  Status ApplySchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
-                           const sink::TableBinding* old_table, const BinlogPosition& position) override;
   // PostgreSQL: every step, the fills, the recopy resets and the record of
   // the statement commit in one transaction. Hologres: the DDL steps in one
   // transaction (DDL-only transactions are atomic on every version, specs/
@@ -92,8 +83,6 @@ class PgSink : public sink::Sink {
   Result<std::optional<BinlogPosition>> ReadPosition(const std::string& table);
   Status WritePosition(const std::string& table, const BinlogPosition& position);
   Status WriteTablePositions(const sink::TablePositions& positions);
-  Status RunSchemaChange(const mysql::SchemaChange& change, const sink::TableBinding& table,
-                         const sink::TableBinding* old_table, const BinlogPosition& position);
   Status RunStatements(const std::vector<std::string>& statements);
   // The destination statements of one step, planned against the catalog as
   // the transaction sees it now (mode: existing and partition refusals included).

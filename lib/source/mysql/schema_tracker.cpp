@@ -19,22 +19,6 @@ int FindColumn(const TableSchema& t, const std::string& name) {
 
 }  // namespace
 
-const char* SchemaChangeKindName(SchemaChangeKind kind) {
-  switch (kind) {
-    case SchemaChangeKind::kTableCreated: return "create_table";
-    case SchemaChangeKind::kTableDropped: return "drop_table";
-    case SchemaChangeKind::kTableRenamed: return "rename_table";
-    case SchemaChangeKind::kTableTruncated: return "truncate_table";
-    case SchemaChangeKind::kColumnAdded: return "add_column";
-    case SchemaChangeKind::kColumnDropped: return "drop_column";
-    case SchemaChangeKind::kColumnRenamed: return "rename_column";
-    case SchemaChangeKind::kColumnModified: return "modify_column";
-    case SchemaChangeKind::kPrimaryKeyChanged: return "primary_key";
-    case SchemaChangeKind::kPartitionDataChanged: return "partition_data";
-  }
-  return "unknown";
-}
-
 // The effect of one statement, staged on copies of the tables it touches and
 // committed only when the whole statement applied, so a failing statement
 // leaves the tracker as it was.

@@ -30,50 +30,13 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "change/schema_change.hpp"
 #include "core/table_schema.hpp"
 #include "source/mysql/charset_catalog.hpp"
 #include "source/mysql/ddl_column_types.hpp"
 #include "source/mysql/mysql_connection.hpp"
 
 namespace dbsync::mysql {
-
-enum class SchemaChangeKind {
-  kTableCreated,
-  kTableDropped,
-  kTableRenamed,
-  kTableTruncated,
-  kColumnAdded,
-  kColumnDropped,
-  kColumnRenamed,   // also reported by CHANGE old new ...; a type change there adds kColumnModified
-  kColumnModified,  // type, charset, nullability or position changed
-  kPrimaryKeyChanged,
-  kPartitionDataChanged,  // DROP/TRUNCATE/EXCHANGE PARTITION: rows changed without row events
-};
-const char* SchemaChangeKindName(SchemaChangeKind kind);
-
-// One effect of a DDL statement on a tracked table, in statement order. The
-// pipeline turns these into destination DDL under the task's ddl policies;
-// the full new definition is SchemaTracker::Find(db, table).
-struct SchemaChange {
-  SchemaChangeKind kind = SchemaChangeKind::kTableCreated;
-  std::string db, table;          // the table; after a rename its new name
-  std::string old_db, old_table;  // kTableRenamed: the previous name
-  std::string column;             // column changes: the column's (new) name
-  std::string old_column;         // kColumnRenamed: the previous name
-  std::optional<ColumnSchema> before, after;  // column definitions before / after the change
-  int position = -1;              // kColumnAdded / kColumnModified: index after the change
-  std::vector<std::string> old_primary_key, primary_key;  // kPrimaryKeyChanged
-  // kTableCreated / kTableRenamed: the definition could not be derived from
-  // the statement (CREATE ... SELECT in statement format, LIKE or RENAME of an
-  // untracked table). The table is not tracked; call Reload() to read it.
-  bool schema_unknown = false;
-  // The table's definition right after this change, as the statement left it
-  // at that point: a rename sees the names that exist only inside its
-  // statement (`RENAME TABLE a TO tmp, b TO a, tmp TO b`), and the column
-  // changes of `ALTER TABLE t ..., RENAME TO u` see t before the rename.
-  // Empty for kTableDropped and schema_unknown.
-  std::optional<TableSchema> schema;
-};
 
 // Which tables to track; an empty function tracks every table.
 using TableFilter = std::function<bool(const std::string& db, const std::string& table)>;

@@ -1,0 +1,34 @@
+#include "sink/maxcompute/maxcompute_destination.hpp"
+
+namespace dbsync::maxcompute {
+
+std::vector<sink::Destination> Destinations() {
+  using Field = sink::SpecField;
+  using config::DestinationSpec;
+  sink::Destination d;
+  d.type = "maxcompute";
+  d.summary = "Alibaba Cloud MaxCompute (Delta tables, Tunnel upserts)";
+  d.fields = {{"endpoint", Field::Kind::kText, true, "e.g. https://service.cn-hangzhou.maxcompute.aliyun.com/api",
+               &DestinationSpec::endpoint},
+              {"project", Field::Kind::kText, true, "", &DestinationSpec::project},
+              {"access_id", Field::Kind::kText, true, "", &DestinationSpec::access_id},
+              {"access_key", Field::Kind::kSecret, true, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::access_key},
+              {"tunnel_endpoint", Field::Kind::kText, false, "", &DestinationSpec::tunnel_endpoint}};
+  d.secret = &DestinationSpec::access_key;
+  // Tunnel upload sessions commit per table: session and block ids derived
+  // from the source position make a batch exactly-once (specs/maxcompute.md).
+  d.traits.exactly_once = sink::ExactlyOnce::kPerTableLoads;
+  d.traits.open_transaction_across_pieces = false;
+  d.traits.needs_primary_key = true;  // Delta tables upsert and delete by key
+  d.traits.eager_flush = false;
+  d.traits.batch_rows = 200000;
+  d.traits.flush_ms = 30000;
+  d.url = [](const DestinationSpec& s) { return "maxcompute://" + s.project + "@" + s.endpoint; };
+  d.check = sink::ChecksNotAvailable(d.type);
+  d.unavailable = "the MaxCompute sink is not built yet";
+  d.checkpoint_record = "the project's sync_state table";
+  d.bookkeeping = "its sync_state rows";
+  return {d};
+}
+
+}  // namespace dbsync::maxcompute

@@ -1,0 +1,13 @@
+#pragma once
+// The registry entry of StarRocks (sink/registry.hpp). The spec section is
+// parsed and checked; the sink itself is not in this version.
+
+#include <vector>
+
+#include "sink/registry.hpp"
+
+namespace dbsync::starrocks {
+
+std::vector<sink::Destination> Destinations();
+
+}  // namespace dbsync::starrocks

@@ -1,0 +1,15 @@
+// The sink conformance suite for the in-memory reference sink, exactly-once
+// mode kTransactional.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "conformance/memory_conformance_common.hpp"
+
+namespace dbsync::conformance {
+
+const Target& TheTarget() {
+  static const Target target = MemoryTarget(sink::ExactlyOnce::kTransactional);
+  return target;
+}
+
+}  // namespace dbsync::conformance
