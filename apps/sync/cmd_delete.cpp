@@ -14,11 +14,14 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
   struct Options {
     std::string task;
     bool yes = false;
+    bool forget_destination = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("delete", "irreversibly remove a task and its state (destination data stays)");
   cmd->add_option("task", opts->task, "task id or name")->required();
   cmd->add_flag("-y,--yes", opts->yes, "do not ask for confirmation (required when stdin is not a terminal)");
+  cmd->add_flag("--forget-destination", opts->forget_destination,
+                "also remove the task's checkpoint and chunk records at the destination (its tables stay)");
   AddOutputOption(*cmd, ctx);
   cmd->footer("EXIT STATUS: 0 deleted, 1 not confirmed, 2 no --yes without a terminal, 3 task not found, 4 busy.");
   cmd->callback([&ctx, opts] {
@@ -36,7 +39,8 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
       }
       std::cerr << "Delete task " << task->dir.id << " (" << task->spec.name
                 << ")? Its local state, logs and run records are removed for good; the destination's tables\n"
-                << "and " << sink::DestinationOf(task->spec.destination).bookkeeping << " are kept.\n"
+                << "and " << sink::DestinationOf(task->spec.destination).bookkeeping
+                << (opts->forget_destination ? " are removed.\n" : " are kept.\n")
                 << "Type the task name to confirm: " << std::flush;
       std::string answer;
       std::getline(std::cin, answer);
@@ -46,7 +50,7 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
         return;
       }
     }
-    Status s = ops::DeleteTask(ctx.global.common, *task);
+    Status s = ops::DeleteTask(ctx.global.common, *task, opts->forget_destination);
     if (!s.ok()) {
       ctx.exit_code = ReportError(ctx, s);
       return;

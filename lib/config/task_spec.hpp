@@ -79,9 +79,13 @@ struct DmlPolicy {
   bool operator==(const DmlPolicy&) const = default;
 };
 
+// new: sync creates and alters the destination table; existing: the user
+// made it, and sync only checks that it fits, never alters it.
+enum class TableMode { kNew, kExisting };
+
 struct TableSpec {
   std::string match;                 // glob on source db.table
-  std::string mode = "new";          // new | existing
+  TableMode mode = TableMode::kNew;
   std::vector<std::string> primary_key;
   std::string storage;               // hologres orientation: column | row | row,column
   std::vector<std::string> distribution_key;

@@ -285,7 +285,11 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
-    if (p.String(t, path, "mode", &spec.mode)) p.OneOf(t["mode"], "tables[].mode", spec.mode, {"new", "existing"});
+    std::string mode;
+    if (p.String(t, path, "mode", &mode)) {
+      p.OneOf(t["mode"], "tables[].mode", mode, {"new", "existing"});
+      spec.mode = mode == "existing" ? TableMode::kExisting : TableMode::kNew;
+    }
     p.StringList(t, path, "primary_key", &spec.primary_key);
     if (p.String(t, path, "storage", &spec.storage))
       p.OneOf(t["storage"], "tables[].storage", spec.storage, {"column", "row", "row,column"});

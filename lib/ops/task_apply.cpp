@@ -45,7 +45,7 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
   if (!text.ok()) return Status::InvalidArgument(text.status().message());
   SYNC_ASSIGN_OR_RETURN(config::TaskSpec next, config::ParseTaskSpec(*text, spec_path));
   SYNC_RETURN_IF_ERROR(SameEndpoints(task.spec, next));
-  if (task.state.value("lifecycle", "") == "deleted")
+  if (state::LifecycleIn(task.state) == state::Lifecycle::kDeleted)
     return Status::FailedPrecondition("task " + task.dir.id + " is deleted");
 
   // The lighter pre-check: log in and list the tables both selections pick.

@@ -65,7 +65,7 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
                                         task.dir.id + "` again");
     }
     result.run_id = pipeline::NewRunId();
-    task.state["lifecycle"] = "running";
+    state::SetLifecycle(task.state, state::Lifecycle::kRunning);
     task.state["run_id"] = result.run_id;
     task.state["started_at"] = state::NowIso8601();
     task.state["failovers"] = 0;
@@ -124,14 +124,14 @@ Status StopTask(const CommonOptions& opts, state::TaskRecord& task, int timeout_
   if (!ProcessAlive(pid) && !IsWorkerRunning(task)) {
     SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
     SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
-    if (task.state.value("lifecycle", "") == "running") {
-      task.state["lifecycle"] = "stopped";  // the supervisor died without saying so
+    if (state::LifecycleIn(task.state) == state::Lifecycle::kRunning) {
+      state::SetLifecycle(task.state, state::Lifecycle::kStopped);  // the supervisor died without saying so
       task.state.erase("supervisor");
       SYNC_RETURN_IF_ERROR(store.SaveState(task));
       return Status::Ok();
     }
     return Status::FailedPrecondition("task " + task.dir.id + " is not running (state: " +
-                                      task.state.value("lifecycle", "created") + ")");
+                                      state::LifecycleName(state::LifecycleIn(task.state)) + ")");
   }
   if (pid > 0 && ProcessAlive(pid)) {
     ::kill(pid, SIGTERM);
@@ -145,8 +145,8 @@ Status StopTask(const CommonOptions& opts, state::TaskRecord& task, int timeout_
     if (!ProcessAlive(pid) && !IsWorkerRunning(task)) {
       SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
       SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
-      if (task.state.value("lifecycle", "") == "running") {  // no supervisor was left to record it
-        task.state["lifecycle"] = "stopped";
+      if (state::LifecycleIn(task.state) == state::Lifecycle::kRunning) {  // no supervisor was left to record it
+        state::SetLifecycle(task.state, state::Lifecycle::kStopped);
         task.state.erase("supervisor");
         SYNC_RETURN_IF_ERROR(store.SaveState(task));
       }

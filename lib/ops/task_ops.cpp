@@ -4,6 +4,8 @@
 #include "config/task_spec_yaml.hpp"
 #include "core/atomic_file.hpp"
 #include "ops/task_lifecycle.hpp"
+#include "sink/registry.hpp"
+#include "sink/sink.hpp"
 #include "state/usage_archive.hpp"
 
 namespace dbsync::ops {
@@ -37,14 +39,20 @@ Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecor
   return report;
 }
 
-Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task) {
+Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task, bool forget_destination) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
-  if (task.state.value("lifecycle", "") == "running" || IsWorkerRunning(task)) {
+  if (state::LifecycleIn(task.state) == state::Lifecycle::kRunning || IsWorkerRunning(task)) {
     state::TaskRecord running = task;
     Status stopped = StopTask(opts, running, 120);
     if (!stopped.ok() && stopped.code() != StatusCode::kFailedPrecondition) return stopped;
   }
   SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
+  if (forget_destination) {
+    const std::string what = "forgetting the task's records at the destination (nothing was deleted)";
+    auto sink = sink::OpenSink(task.spec, task.dir.id);
+    if (!sink.ok()) return sink.status().WithContext(what);
+    SYNC_RETURN_IF_ERROR((*sink)->ForgetTask().WithContext(what));
+  }
   // Metering is finalized, not forgotten: the run records outlive the task.
   SYNC_RETURN_IF_ERROR(state::ArchiveUsage(store.home(), task).WithContext("keeping the task's usage records"));
   return store.Remove(task);

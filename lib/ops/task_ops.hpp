@@ -23,6 +23,9 @@ Result<std::vector<state::TaskRecord>> ListTasks(const CommonOptions& opts);
 // (the connectivity-only check is recorded as last_connectivity_check).
 Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope);
 // Irreversibly removes the task's state; destination data is left alone.
-Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task);
+// With `forget_destination`, the task's records at the destination (its
+// checkpoint and chunk records; sink::Sink::ForgetTask) go first: when the
+// destination cannot be reached, nothing is deleted.
+Status DeleteTask(const CommonOptions& opts, const state::TaskRecord& task, bool forget_destination = false);
 
 }  // namespace dbsync::ops

@@ -51,7 +51,7 @@ Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& 
   // is emptied first, unless it is not ours alone to empty: a mode: existing
   // table, or one that several source tables (shards) merge into. There,
   // stale rows make the copy fail loudly instead of deleting anyone's data.
-  bool existing = t.settings && t.settings->mode == "existing";
+  bool existing = t.existing();
   if (!existing && !shared_destination) SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
   SYNC_ASSIGN_OR_RETURN(auto plan, reader.PlanChunks(*KeyedSchema(t), o.chunk_rows));
   nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};

@@ -145,7 +145,7 @@ Status Supervise(const SuperviseOptions& o) {
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000 * failover.max_backoff_seconds));
   }
   (void)updater.Update([&](nlohmann::json& s) {
-    s["lifecycle"] = failed ? "failed" : "stopped";
+    state::SetLifecycle(s, failed ? state::Lifecycle::kFailed : state::Lifecycle::kStopped);
     s["stopped_at"] = state::NowIso8601();
     s.erase("supervisor");
   });

@@ -68,6 +68,8 @@ struct TableBinding {
   std::vector<std::string> key;              // key columns (source names): the PK, or tables[].primary_key
   const config::TableSpec* settings = nullptr;  // tables[] entry that matched, if any (mode, storage, ...)
   std::string SourceName() const { return source.FullName(); }
+  // tables[].mode existing: the destination table is the user's, never altered.
+  bool existing() const { return settings && settings->mode == config::TableMode::kExisting; }
 };
 
 // One row change, with full row images in source column order.
@@ -167,6 +169,11 @@ class Sink {
   virtual Result<std::map<std::string, BinlogPosition>> LoadTablePositions() = 0;
   // Saves and erases entries in a transaction of their own.
   virtual Status SaveTablePositions(const TablePositions& positions) = 0;
+
+  // Removes every record this task keeps at the destination (checkpoint,
+  // chunk records, table positions, DDL record) in one step; the data tables
+  // stay. `sync delete --forget-destination`.
+  virtual Status ForgetTask() = 0;
 };
 
 }  // namespace dbsync::sink

@@ -12,6 +12,27 @@
 #include "core/atomic_file.hpp"
 
 namespace dbsync::state {
+
+namespace {
+constexpr std::pair<Lifecycle, const char*> kLifecycles[] = {
+    {Lifecycle::kCreated, "created"}, {Lifecycle::kRunning, "running"}, {Lifecycle::kStopped, "stopped"},
+    {Lifecycle::kFailed, "failed"},   {Lifecycle::kDeleted, "deleted"}, {Lifecycle::kDamaged, "damaged"}};
+}  // namespace
+
+const char* LifecycleName(Lifecycle lifecycle) {
+  for (const auto& [l, name] : kLifecycles)
+    if (l == lifecycle) return name;
+  return "created";
+}
+
+Lifecycle LifecycleIn(const nlohmann::json& state) {
+  std::string name = state.is_object() ? state.value("lifecycle", "created") : "created";
+  for (const auto& [l, n] : kLifecycles)
+    if (name == n) return l;
+  return Lifecycle::kCreated;
+}
+
+void SetLifecycle(nlohmann::json& state, Lifecycle lifecycle) { state["lifecycle"] = LifecycleName(lifecycle); }
 namespace {
 
 std::string NewTaskId() {
@@ -66,7 +87,7 @@ Result<TaskRecord> TaskStore::Create(const std::string& spec_yaml, const config:
   SYNC_RETURN_IF_ERROR(MakeDirs(staging + "/log", 0700));
   SYNC_RETURN_IF_ERROR(WriteFileAtomically(staging + "/task.yaml", spec_yaml));
   std::string now = NowIso8601();
-  rec.state = {{"id", rec.dir.id}, {"name", spec.name}, {"lifecycle", "created"},
+  rec.state = {{"id", rec.dir.id}, {"name", spec.name}, {"lifecycle", LifecycleName(Lifecycle::kCreated)},
                {"created_at", now}, {"updated_at", now}};
   SYNC_RETURN_IF_ERROR(WriteFileAtomically(staging + "/state.json", rec.state.dump(2) + "\n"));
   std::error_code ec;
@@ -104,7 +125,7 @@ Result<std::vector<TaskRecord>> TaskStore::List() const {
       TaskRecord damaged;
       damaged.dir = TaskDir{home_, id};
       damaged.spec.name = "?";
-      damaged.state = {{"id", id}, {"lifecycle", "damaged"}, {"error", rec.status().message()}};
+      damaged.state = {{"id", id}, {"lifecycle", LifecycleName(Lifecycle::kDamaged)}, {"error", rec.status().message()}};
       out.push_back(std::move(damaged));
       continue;
     }

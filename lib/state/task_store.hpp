@@ -15,6 +15,13 @@
 
 namespace dbsync::state {
 
+// A task's lifecycle, kept as its name in state.json ("lifecycle").
+enum class Lifecycle { kCreated, kRunning, kStopped, kFailed, kDeleted, kDamaged };
+const char* LifecycleName(Lifecycle lifecycle);
+// The lifecycle recorded in `state` (kCreated when none is).
+Lifecycle LifecycleIn(const nlohmann::json& state);
+void SetLifecycle(nlohmann::json& state, Lifecycle lifecycle);
+
 struct TaskRecord {
   TaskDir dir;
   config::TaskSpec spec;

@@ -338,7 +338,7 @@ TEST_SUITE("sink conformance") {
 
   TEST_CASE("mode existing: a table made by hand is accepted and never altered") {
     config::TableSpec existing;
-    existing.mode = "existing";
+    existing.mode = config::TableMode::kExisting;
     auto b = Kv("by_hand");
     b.settings = &existing;
     TheTarget().create_by_hand(b);
@@ -399,6 +399,49 @@ TEST_SUITE("sink conformance") {
     CHECK(Rows(b) == Expect(b, {changed, nulls}));
   }
 
+  TEST_CASE("zero dates, bit(1), geometry, extreme times and floats round-trip; invalid text is refused by name") {
+    std::vector<ColumnSchema> cols = {Col("id", "int", "int", false),   Col("dz", "date", "date"),
+                                      Col("dtz", "datetime", "datetime"), Col("tsz", "timestamp", "timestamp"),
+                                      Col("yz", "year", "year"),        Col("b1", "bit", "bit(1)"),
+                                      Col("g", "geometry", "geometry"),  Col("tm", "time", "time"),
+                                      Col("f", "float", "float"),        Col("d", "double", "double"),
+                                      Col("dec", "decimal", "decimal(65,30)")};
+    cols[5].precision = 1;
+    cols[10].precision = 65;
+    cols[10].scale = 30;
+    auto b = Binding("conf", "zeros", cols, {"id"});
+    std::string wkb("\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\x00\x40", 21);
+    std::vector<Value> zeros = {int64_t{1}, Date{0, 0, 0}, DateTime{0, 0, 0, 0, 0, 0, 0, 0}, Timestamp{0, 0, 0},
+                                Year{0}, Bit{1, 1}, Geometry{4326, wkb}, Time{true, 838, 59, 59, 0, 0},
+                                3.4028234663852886e38f, 1.7976931348623157e308,
+                                Decimal{"99999999999999999999999999999999999.999999999999999999999999999999"}};
+    std::vector<Value> lows = {int64_t{2}, Date{1000, 1, 1}, DateTime{1000, 1, 1, 0, 0, 0, 0, 0}, Timestamp{1, 0, 0},
+                               Year{1901}, Bit{0, 1}, Value(), Time{false, 838, 59, 59, 0, 0},
+                               -1.17549435e-38f, -2.2250738585072014e-308,
+                               Decimal{"-0.000000000000000000000000000001"}};
+    auto s = Open("zeros");
+    Prepare(*s, b);
+    Chunk(*s, b, 0, {zeros});
+    ApplyOk(*s, b, {Ins(lows)}, 130);
+    CHECK(Rows(b) == Expect(b, {zeros, lows}));
+    ApplyOk(*s, b, {Del(zeros)}, 131);
+    CHECK(Rows(b) == Expect(b, {lows}));
+
+    // Text that is not valid in its charset: the destination stores it as
+    // the source has it, or refuses it naming the table and column.
+    auto t = Kv("invalid_text");
+    Prepare(*s, t);
+    Status bad = Apply(*s, t, {Ins({int64_t{1}, Utf8("ok \xFF\xFE")})}, 132);
+    if (bad.ok()) {
+      CHECK(Rows(t) == Expect(t, {{int64_t{1}, Utf8("ok \xFF\xFE")}}));
+    } else {
+      CHECK(bad.message().find("invalid_text") != std::string::npos);
+      CHECK(bad.message().find("column v") != std::string::npos);
+      CHECK(CheckpointOf(*s) == Pos(131).ToString());
+      CHECK(Rows(t).empty());
+    }
+  }
+
   TEST_CASE("a sink reopened after a kill sees chunks, checkpoint, positions and DDL record as committed") {
     auto b = Kv("reopen");
     {
@@ -423,5 +466,17 @@ TEST_SUITE("sink conformance") {
     auto other = Open("reopen-other-task");
     CHECK(CheckpointOf(*other).empty());
     CHECK(other->CompletedChunks(b)->empty());
+    REQUIRE(Ddl(*s, Kind(SchemaChangeKind::kTableTruncated), Kv("reopen"), nullptr, 123).ok());
+    Chunk(*other, b, 1, {{int64_t{9}, Utf8("other")}});
+
+    // Forgetting the task removes its records, not the rows, nor the other task's records.
+    REQUIRE(s->ForgetTask().ok());
+    s = Open("reopen");
+    CHECK(CheckpointOf(*s).empty());
+    CHECK(s->CompletedChunks(b)->empty());
+    CHECK(s->LoadTablePositions()->empty());
+    CHECK(!s->LastAppliedDdl()->has_value());
+    CHECK(Rows(b) == Expect(b, {{int64_t{9}, Utf8("other")}}));
+    CHECK(other->CompletedChunks(b)->size() == 1);
   }
 }

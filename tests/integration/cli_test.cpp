@@ -199,6 +199,17 @@ TEST_CASE("delete needs confirmation: --yes for scripts, refused without a termi
   CreateTask(cli, "doomed");
 }
 
+TEST_CASE("delete --forget-destination deletes nothing when the destination cannot be reached") {
+  SyncCli cli;
+  std::string id = CreateTask(cli, "kept");
+  auto r = cli.Run({"delete", "--yes", "--forget-destination", id}, {.env = {{"DST_PW", "secret-pw"}}});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("nothing was deleted") != std::string::npos);
+  CHECK(r.err.find("secret-pw") == std::string::npos);
+  CHECK(std::filesystem::exists(cli.home() + "/tasks/" + id));
+  CHECK(cli.Run({"status", id}).exit_code == 0);
+}
+
 TEST_CASE("usage reports every run, and keeps a deleted task's runs") {
   SyncCli cli;
   std::string id = CreateTask(cli, "metered");

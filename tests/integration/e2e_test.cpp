@@ -576,6 +576,8 @@ TEST_CASE("delete of a running task stops its worker, keeps the destination data
   REQUIRE(supervisor > 0);
   auto deleted = E().cli.Run({"delete", "--yes", id});
   REQUIRE_MESSAGE(deleted.exit_code == 0, deleted.err);
+  // Without --forget-destination the task's sync_state rows stay.
+  CHECK(E().pg.Scalar("SELECT count(*) FROM sync_state.checkpoint WHERE task_id = '" + id + "'", "dw") == "1");
   for (int pid : {worker, supervisor}) {  // gone, or a zombie left for a PID 1 that does not reap
     std::string stat = ReadText("/proc/" + std::to_string(pid) + "/stat");
     CHECK_MESSAGE((stat.empty() || stat.find(") Z") != std::string::npos), "process " << pid << " still runs");
@@ -592,4 +594,20 @@ TEST_CASE("delete of a running task stops its worker, keeps the destination data
   // The same name can be used again at once.
   std::string again = Create("e2e-delete", "[shop.doomed]");
   CHECK(again != "");
+
+  // --forget-destination removes the task's records at the destination, not its tables.
+  REQUIRE(E().cli.Run({"start", again}, Env_()).exit_code == 0);
+  E().mysql.Exec("UPDATE shop.doomed SET amount = amount + 1 WHERE id <= 10");
+  REQUIRE(Converges({"doomed"}));
+  auto records = [&](const std::string& task) {
+    return E().pg.Scalar("SELECT (SELECT count(*) FROM sync_state.checkpoint WHERE task_id = '" + task +
+                             "') + (SELECT count(*) FROM sync_state.snapshot_chunks WHERE task_id = '" + task + "')",
+                         "dw");
+  };
+  CHECK(records(again) != "0");
+  auto forgot = E().cli.Run({"delete", "--yes", "--forget-destination", again});
+  REQUIRE_MESSAGE(forgot.exit_code == 0, forgot.err);
+  CHECK(records(again) == "0");
+  CHECK(records(id) != "0");  // another task's records are its own
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.doomed", "dw") == "500");
 }

@@ -322,7 +322,7 @@ TEST_SUITE("postgres schema changes") {
     Pg().Exec("CREATE SCHEMA \"Ex\"", "dw");
     Pg().Exec("CREATE TABLE \"Ex\".\"T\" (id int PRIMARY KEY, v text, mine int)", "dw");
     config::TableSpec existing;
-    existing.mode = "existing";
+    existing.mode = config::TableMode::kExisting;
     auto b0 = Binding("Ex", "T", {Col("id", "int", "int", false), Col("v", "text", "text")}, {"id"});
     b0.settings = &existing;
     Prepare(*s, b0, {Ins({int64_t{1}, Utf8("a")})});

@@ -112,7 +112,7 @@ TEST_SUITE("postgres") {
                             "CREATE TABLE ex.nokey (id bigint, v text)", "CREATE TABLE ex.short (id bigint PRIMARY KEY)"})
       Pg().Exec(sql, "dw");
     config::TableSpec existing;
-    existing.mode = "existing";
+    existing.mode = config::TableMode::kExisting;
     auto make = [&](const std::string& table) {
       auto b = Binding("ex", table, {Col("id", "bigint", "bigint", false), Col("v", "text", "text")}, {"id"});
       b.settings = &existing;

@@ -9,7 +9,7 @@ namespace {
 
 std::string Qualified(const TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
-bool IsExisting(const TableBinding& t) { return t.settings && t.settings->mode == "existing"; }
+bool IsExisting(const TableBinding& t) { return t.existing(); }
 
 // The destination table for a binding: key and columns as a new table gets them.
 MemoryTable NewTable(const TableBinding& binding) {
@@ -430,6 +430,14 @@ Status MemorySink::SaveTablePositions(const TablePositions& positions) {
     auto& book = s.books[task_id_];
     for (const auto& name : positions.erase) book.table_positions.erase(name);
     for (const auto& [name, p] : positions.save) book.table_positions[name] = p;
+    return Status::Ok();
+  });
+}
+
+Status MemorySink::ForgetTask() {
+  return store_->Commit("ForgetTask", [&](MemoryStore::State& s) -> Status {
+    s.books.erase(task_id_);
+    std::erase_if(s.loads, [&](const std::string& id) { return id.rfind(task_id_ + "/", 0) == 0; });
     return Status::Ok();
   });
 }

@@ -110,6 +110,7 @@ class MemorySink : public Sink {
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
   Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
   Status SaveTablePositions(const TablePositions& positions) override;
+  Status ForgetTask() override;
 
  private:
   Status ApplyPerTableLoads(const std::vector<TableChanges>& changes, const BinlogPosition& position,

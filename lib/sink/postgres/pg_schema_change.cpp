@@ -15,7 +15,7 @@ std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + 
 
 std::string Qualified(const sink::TableBinding& t) { return QualifiedName(t.dest_schema, t.dest_table); }
 
-bool IsExistingMode(const sink::TableBinding& t) { return t.settings && t.settings->mode == "existing"; }
+bool IsExistingMode(const sink::TableBinding& t) { return t.existing(); }
 
 // "character varying(20)" -> 20; -1 for anything else.
 int VarcharLength(const std::string& catalog_type) {

@@ -44,7 +44,7 @@ Status RunDdl(PGconn* conn, const std::string& sql) {
 
 std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
-bool IsExistingMode(const sink::TableBinding& t) { return t.settings && t.settings->mode == "existing"; }
+bool IsExistingMode(const sink::TableBinding& t) { return t.existing(); }
 
 }  // namespace
 
@@ -404,6 +404,16 @@ Status PgSink::FillAddedColumn(const sink::TableBinding& table, const std::strin
   return conn_.Execute("UPDATE " + QualifiedName(table.dest_schema, table.dest_table) + " SET " + col + " = $1 WHERE " +
                            col + " IS NULL",
                        {value});
+}
+
+Status PgSink::ForgetTask() {
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  for (const char* table : {"checkpoint", "snapshot_chunks", "table_positions", "ddl_applied"})
+    SYNC_RETURN_IF_ERROR(
+        ExecParams(conn_.handle(), std::string("DELETE FROM sync_state.") + table + " WHERE task_id = $1", {task_id_})
+            .status());
+  return txn.Commit();
 }
 
 }  // namespace dbsync::postgres

@@ -65,6 +65,7 @@ class PgSink : public sink::Sink {
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
   Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
   Status SaveTablePositions(const sink::TablePositions& positions) override;
+  Status ForgetTask() override;
 
   // Upsert strategy for keyed tables (PostgreSQL only; Hologres has no
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
