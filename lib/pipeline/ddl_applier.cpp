@@ -7,6 +7,7 @@
 
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
+#include "source/mysql/column_default.hpp"
 #include "source/mysql/ddl_parser.hpp"
 #include "source/mysql/snapshot_reader.hpp"
 
@@ -197,45 +198,28 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   return outcome;
 }
 
-Result<std::optional<std::string>> DdlApplier::AddedColumnFill(const SchemaChange& change, mysql::Connection& conn) {
-  using Fill = std::optional<std::string>;
+Result<std::optional<Value>> DdlApplier::AddedColumnFill(const SchemaChange& change, mysql::Connection& conn) {
+  using Fill = std::optional<Value>;
+  if (!change.after) return Fill();
   // The default as the source has it now: right after the ADD this is what
   // the existing rows received.
-  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE FROM "
-                                           "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
-                                           mysql::QuoteString(change.db) + " AND TABLE_NAME=" +
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT COLUMN_DEFAULT, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+                                           "TABLE_SCHEMA=" + mysql::QuoteString(change.db) + " AND TABLE_NAME=" +
                                            mysql::QuoteString(change.table) + " AND COLUMN_NAME=" +
                                            mysql::QuoteString(change.column)));
   if (r.rows.empty()) return Fill();  // dropped again since: later DDL will follow
   std::optional<std::string> def = r.rows[0][0];
   bool nullable = r.rows[0][1].value_or("YES") == "YES";
-  std::string type = ToLower(r.rows[0][2].value_or(""));
-  std::string value;
-  if (def && *def != "NULL") {
-    if (def->size() >= 2 && def->front() == '\'' && def->back() == '\'') {
-      for (size_t i = 1; i + 1 < def->size(); ++i) {  // MariaDB quotes string defaults, doubling quotes
-        value += (*def)[i];
-        if ((*def)[i] == '\'' && (*def)[i + 1] == '\'') ++i;
-      }
-    } else if (def->find('(') != std::string::npos || ToLower(*def).find("current_timestamp") != std::string::npos) {
-      log_.Warn("added column " + change.db + "." + change.table + "." + change.column + " has the default " + *def +
-                ", evaluated by the source when the column was added; existing rows keep NULL at the destination");
-      return Fill();
-    } else {
-      value = *def;
-    }
-  } else if (!nullable) {
-    // NOT NULL without a default: MySQL's implicit default for the type.
-    static const std::vector<std::string> kNumeric = {"tinyint", "smallint", "mediumint", "int", "bigint",
-                                                     "decimal", "float",    "double",    "year", "bit"};
-    if (std::find(kNumeric.begin(), kNumeric.end(), type) != kNumeric.end()) value = "0";
-    else if (type == "enum" && !change.after->enum_values.empty()) value = change.after->enum_values.front();
-    else if (type.find("char") != std::string::npos || type.find("text") != std::string::npos || type == "set") value = "";
-    else return Fill();  // temporal and binary implicit defaults: left NULL
-  } else {
-    return Fill();  // NULL is right
+  const std::string where = "added column " + change.db + "." + change.table + "." + change.column;
+  if (!def || *def == "NULL") return nullable ? Fill() : mysql::ImplicitDefault(*change.after);
+  auto value = mysql::ParseColumnDefault(*change.after, *def);
+  if (value.status().code() == StatusCode::kFailedPrecondition) {
+    log_.Warn(where + " has the default " + *def +
+              ", evaluated by the source when the column was added; existing rows keep NULL at the destination");
+    return Fill();
   }
-  return Fill(value);
+  if (!value.ok()) return value.status().WithContext(where);
+  return *value;
 }
 
 }  // namespace dbsync::pipeline

@@ -114,7 +114,7 @@ class DdlApplier {
 
  private:
   class StatementPlan;
-  Result<std::optional<std::string>> AddedColumnFill(const SchemaChange& change, mysql::Connection& conn);
+  Result<std::optional<Value>> AddedColumnFill(const SchemaChange& change, mysql::Connection& conn);
 
   const config::TaskSpec* spec_;
   mysql::SchemaTracker tracker_;

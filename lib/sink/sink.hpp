@@ -95,9 +95,9 @@ struct SchemaChangeStep {
   SchemaChange change;
   const TableBinding* table = nullptr;      // after the change (before it for kTableDropped)
   const TableBinding* old_table = nullptr;  // before a rename or a column change; else nullptr
-  // kColumnAdded: the value MySQL gave the rows already there (text in the
-  // source's rendering), written where the column is NULL.
-  std::optional<std::string> fill;
+  // kColumnAdded: the value the source gave the rows already there (it wrote
+  // no row events for them), written where the column is NULL.
+  std::optional<Value> fill;
   // kTableCreated of a table that enters the task and is copied afresh: a
   // destination table of that name (left behind by a table that left the
   // selection) is replaced, and the table's chunk records are forgotten, so
@@ -153,11 +153,11 @@ class Sink {
   virtual Status ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) = 0;
   // The position of the last statement ApplySchemaChanges applied, if any.
   virtual Result<std::optional<BinlogPosition>> LastAppliedDdl() = 0;
-  // After a column was added: sets it to `value` (text in the source's
-  // rendering; nullopt = NULL) in every row where it is NULL. MySQL fills
-  // existing rows with the column's default without writing row events, so
-  // the destination must do the same before any later change is applied.
-  virtual Status FillAddedColumn(const TableBinding& table, const std::string& column, const std::string& value) = 0;
+  // After a column was added: sets it to `value` in every row where it is
+  // NULL. MySQL fills existing rows with the column's default without
+  // writing row events, so the destination must do the same before any later
+  // change is applied. `column` is in table.source.
+  virtual Status FillAddedColumn(const TableBinding& table, const std::string& column, const Value& value) = 0;
   // The checkpoint last recorded by ApplyBatch, if any.
   virtual Result<std::optional<BinlogPosition>> LoadCheckpoint() = 0;
 

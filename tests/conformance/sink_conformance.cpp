@@ -74,7 +74,7 @@ std::string CheckpointOf(sink::Sink& s) {
 }
 
 Status Ddl(sink::Sink& s, SchemaChange change, const TableBinding& b, const TableBinding* old, uint64_t offset,
-           std::optional<std::string> fill = std::nullopt) {
+           std::optional<Value> fill = std::nullopt) {
   change.db = b.source.db;
   change.table = b.source.table;
   change.schema = b.source;
@@ -276,7 +276,7 @@ TEST_SUITE("sink conformance") {
     SchemaChange add = Kind(SchemaChangeKind::kColumnAdded, "n");
     add.after = b1.source.columns[2];
     add.position = 2;
-    REQUIRE(Ddl(*s, add, b1, &b0, 81, std::string("dflt")).ok());
+    REQUIRE(Ddl(*s, add, b1, &b0, 81, Value(Utf8("dflt"))).ok());
     CHECK(TheTarget().columns("conf", "cols") == std::vector<std::string>{"id", "v", "n"});
     CHECK(Rows(b1) == Expect(b1, {{int64_t{1}, Utf8("a"), Utf8("dflt")}}));
     ApplyOk(*s, b1, {Ins({int64_t{2}, Utf8("b"), Utf8("x")})}, 82);

@@ -358,7 +358,7 @@ Status RunStep(MemoryStore::State& s, const std::string& task_id, const SchemaCh
       if (at >= 0 || !c.after) break;
       t->columns.push_back(*c.after);
       for (auto& row : t->rows)
-        row.push_back(step.fill ? Value(Bytes{*step.fill, kUnknownCollation}) : Value::Null());
+        row.push_back(step.fill ? *step.fill : Value::Null());
       break;
     case SchemaChangeKind::kColumnDropped:
       if (at < 0) break;
@@ -404,13 +404,13 @@ Result<std::optional<BinlogPosition>> MemorySink::LastAppliedDdl() {
   return s.books[task_id_].ddl_applied;
 }
 
-Status MemorySink::FillAddedColumn(const TableBinding& table, const std::string& column, const std::string& value) {
+Status MemorySink::FillAddedColumn(const TableBinding& table, const std::string& column, const Value& value) {
   return store_->Commit("FillAddedColumn", [&](MemoryStore::State& s) -> Status {
     SYNC_ASSIGN_OR_RETURN(MemoryTable * t, Find(s, table));
     int at = t->ColumnIndex(column);
     if (at < 0) return Status::NotFound("no column " + column + " in " + Qualified(table));
     for (auto& row : t->rows)
-      if (row[size_t(at)].is_null()) row[size_t(at)] = Bytes{value, kUnknownCollation};
+      if (row[size_t(at)].is_null()) row[size_t(at)] = value;
     return Status::Ok();
   });
 }

@@ -106,7 +106,7 @@ class MemorySink : public Sink {
   Status ApplyPartial(const std::vector<TableChanges>& changes) override;
   Status ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) override;
   Result<std::optional<BinlogPosition>> LastAppliedDdl() override;
-  Status FillAddedColumn(const TableBinding& table, const std::string& column, const std::string& value) override;
+  Status FillAddedColumn(const TableBinding& table, const std::string& column, const Value& value) override;
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override;
   Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override;
   Status SaveTablePositions(const TablePositions& positions) override;

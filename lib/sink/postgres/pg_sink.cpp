@@ -398,12 +398,17 @@ Status PgSink::WritePosition(const std::string& table, const BinlogPosition& pos
       .status();
 }
 
-Status PgSink::FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) {
-  // The text is cast by PostgreSQL to the column's type, as COPY would.
+Status PgSink::FillAddedColumn(const sink::TableBinding& table, const std::string& column, const Value& value) {
+  int at = table.source.ColumnIndex(column);
+  if (at < 0) return Status::Internal("no column " + column + " in " + table.SourceName() + " to fill");
+  SYNC_ASSIGN_OR_RETURN(PgColumn mapped, MapColumn(table.source.columns[size_t(at)], dialect_));
+  // The value's text as rows get it (ValueEncoder), cast by PostgreSQL to the column's type.
+  SYNC_ASSIGN_OR_RETURN(auto text, encoder_.ParameterText(value, mapped));
+  if (!text) return Status::Ok();
   std::string col = QuoteIdentifier(column);
   return conn_.Execute("UPDATE " + QualifiedName(table.dest_schema, table.dest_table) + " SET " + col + " = $1 WHERE " +
                            col + " IS NULL",
-                       {value});
+                       {*text});
 }
 
 Status PgSink::ForgetTask() {

@@ -71,7 +71,7 @@ class PgSink : public sink::Sink {
   // temporary tables and always uses multi-row INSERT). For benchmarks/tests.
   void SetApplyStrategy(ApplyStrategy s) { strategy_ = s; }
   Status ApplyPartial(const std::vector<sink::TableChanges>& changes) override;
-  Status FillAddedColumn(const sink::TableBinding& table, const std::string& column, const std::string& value) override;
+  Status FillAddedColumn(const sink::TableBinding& table, const std::string& column, const Value& value) override;
   Connection& connection() { return conn_; }
 
  private:
