@@ -435,6 +435,29 @@ TEST_SUITE("postgres") {
     }
   }
 
+  TEST_CASE("a Hologres engine: V2.0+ gets the transaction switch, older ones are refused with the fix") {
+    // Databases whose hg_version() says Hologres: PostgreSQL stands in for the
+    // engine's catalog, and (like any non-Hologres server) rejects the switch.
+    for (const char* version : {"1.3.55", "2.1.5"}) {
+      CAPTURE(version);
+      std::string db = std::string("holo_") + (version[0] == '1' ? "old" : "new");
+      Pg().Exec("CREATE DATABASE " + db);
+      Pg().Exec(std::string("CREATE FUNCTION hg_version() RETURNS text LANGUAGE sql AS $$ SELECT 'Hologres ") + version +
+                    " (tag: x build: Release), compatible with PostgreSQL 11.3 (Release-build@x on origin/release-x) "
+                    "on x86_64-pc-linux-gnu'::text $$",
+                db);
+      postgres::Endpoint ep{"127.0.0.1", Pg().port(), db, "postgres", PostgresServer::kSuperPassword, 10};
+      auto s = postgres::PgSink::Open(ep, postgres::Dialect::kHologres, "holo");
+      REQUIRE(!s.ok());
+      if (version[0] == '1') {
+        CHECK(s.status().code() == StatusCode::kFailedPrecondition);
+        CHECK(s.status().message().find("upgrade the instance to V2.0") != std::string::npos);
+      } else {
+        CHECK(s.status().message().find("hg_experimental_enable_transaction") != std::string::npos);
+      }
+    }
+  }
+
   TEST_CASE("OpenSink refuses destinations whose sink is not available") {
     auto spec = Spec();
     spec.destination.type = "starrocks";

@@ -4,6 +4,7 @@
 
 #include "harness/sink_fixtures.hpp"
 #include "sink/postgres/pg_ddl.hpp"
+#include "sink/postgres/pg_hologres.hpp"
 #include "sink/postgres/pg_types.hpp"
 
 using namespace dbsync;
@@ -210,4 +211,27 @@ TEST_SUITE("postgres") {
     AppendCopyEscaped("a\tb\nc\\d\re", &out);
     CHECK(out == "a\\tb\\nc\\\\d\\re");
   }
+}
+
+TEST_CASE("Hologres version detection and the session its transactions need") {
+  auto v = ParseHologresVersion(
+      "Hologres 2.1.5 (tag: 2.1.5 build: Release,Skylake,clang), compatible with PostgreSQL 11.3 (Release-build@abc "
+      "on origin/release-2.1.x) on x86_64-pc-linux-gnu, compiled by clang 10.0.0, 64-bit");
+  REQUIRE(v.has_value());
+  CHECK(v->major == 2);
+  CHECK(v->minor == 1);
+  CHECK(v->fix == 5);
+  auto old = ParseHologresVersion("PostgreSQL 11.3 (Release-build@1234 on origin/release-0.8.x) on x86_64-pc-linux-gnu");
+  REQUIRE(old.has_value());
+  CHECK(old->major == 0);
+  CHECK(old->minor == 8);
+  CHECK(!ParseHologresVersion("PostgreSQL 15.5 (Debian 15.5-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc").has_value());
+
+  auto setup = HologresSessionSetup(*v);
+  REQUIRE(setup.ok());
+  CHECK(*setup == std::vector<std::string>{"SET hg_experimental_enable_transaction = on"});
+  auto refused = HologresSessionSetup(HologresVersion{1, 3, 55});
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.status().message().find("Hologres 1.3.55") != std::string::npos);
+  CHECK(refused.status().message().find("V2.0") != std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include "core/text_util.hpp"
 #include "sink/postgres/pg_chunk_writer.hpp"
 #include "sink/postgres/pg_ddl.hpp"
+#include "sink/postgres/pg_hologres.hpp"
 #include "sink/postgres/pg_exec.hpp"
 #include "sink/postgres/pg_schema_change.hpp"
 
@@ -59,8 +60,22 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const Endpoint& endpoint, Dialect d
   std::unique_ptr<PgSink> sink(new PgSink(std::move(conn), dialect, task_id));
   // "already exists, skipping" notices of idempotent DDL are noise on the worker's stderr.
   SYNC_RETURN_IF_ERROR(ExecParams(sink->conn_.handle(), "SET client_min_messages = warning").status());
+  if (dialect == Dialect::kHologres) SYNC_RETURN_IF_ERROR(sink->SetUpHologresSession());
   SYNC_RETURN_IF_ERROR(sink->EnsureBookkeeping());
   return sink;
+}
+
+Status PgSink::SetUpHologresSession() {
+  // hg_version() exists from V0.10; before, version() names the release.
+  auto version = conn_.Query("SELECT hg_version()");
+  if (!version.ok()) version = conn_.Query("SELECT version()");
+  SYNC_RETURN_IF_ERROR(version.status());
+  std::optional<HologresVersion> hologres = ParseHologresVersion(version->Scalar());
+  if (!hologres) return Status::Ok();  // PostgreSQL speaking the dialect (sync check warns about it)
+  SYNC_ASSIGN_OR_RETURN(auto statements, HologresSessionSetup(*hologres));
+  for (const auto& sql : statements)
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), sql).status().WithContext("setting up the Hologres session"));
+  return Status::Ok();
 }
 
 Status PgSink::EnsureBookkeeping() {

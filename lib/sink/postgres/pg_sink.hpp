@@ -78,6 +78,9 @@ class PgSink : public sink::Sink {
   PgSink(Connection conn, Dialect dialect, std::string task_id)
       : conn_(std::move(conn)), dialect_(dialect), task_id_(std::move(task_id)) {}
   Status EnsureBookkeeping();
+  // Hologres: the session switches pg_hologres.hpp names, or the refusal of an
+  // engine too old for the checkpoint's transaction.
+  Status SetUpHologresSession();
   Status SaveCheckpoint(const BinlogPosition& position);
   // The task's row of a sync_state table keyed by task_id with a position
   // (checkpoint, ddl_applied).
