@@ -268,6 +268,22 @@ TEST_CASE("hologres type against plain PostgreSQL warns on the version item") {
   CHECK(run.exit_code == 0);
 }
 
+TEST_CASE("a Hologres engine older than V2.0 fails the version item with the fix") {
+  // A database whose hg_version() says Hologres 1.3: what the check reads of an old engine.
+  E().pg.Exec("CREATE DATABASE holo13");
+  E().pg.Exec("GRANT CREATE ON DATABASE holo13 TO loader");
+  E().pg.Exec("CREATE FUNCTION hg_version() RETURNS text LANGUAGE sql AS $$ SELECT 'Hologres 1.3.55 (tag: 1.3.55 "
+              "build: Release), compatible with PostgreSQL 11.3 (Release-build@x on origin/release-1.3.x) on x86_64'::text $$",
+              "holo13");
+  std::string yaml = Spec();
+  yaml.replace(yaml.find("type: postgres"), 14, "type: hologres");
+  yaml.replace(yaml.find("database: dw"), 12, "database: holo13");
+  auto run = Check(yaml);
+  CHECK(run.exit_code == 1);
+  CHECK(run.Result("destination.version") == "fail");
+  CHECK(run.Reason("destination.version").find("Hologres 1.3.55") != std::string::npos);
+}
+
 TEST_CASE("--connectivity only tests the logins") {
   auto ok = Check(Spec(), {"--connectivity"});
   CHECK(ok.exit_code == 0);

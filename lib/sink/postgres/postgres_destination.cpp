@@ -7,6 +7,7 @@
 #include "core/text_util.hpp"
 #include "pipeline/name_mapping.hpp"
 #include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_hologres.hpp"
 #include "sink/postgres/pg_sink.hpp"
 
 namespace dbsync::postgres {
@@ -33,11 +34,18 @@ void CheckPostgres(const sink::CheckInput& in, check::CheckReport& report, Diale
              "logged in to " + d.host + ":" + std::to_string(d.port) + "/" + d.database + " as " + d.user);
   if (in.scope == check::CheckScope::kConnectivity) return;
 
-  auto version = conn->Query("SELECT version()");
+  // hg_version() names a Hologres engine from V0.10; version() before.
+  auto version = conn->Query("SELECT hg_version()");
+  if (!version.ok()) version = conn->Query("SELECT version()");
   std::string text = version.ok() ? version->Scalar() : "";
-  bool is_hologres = text.find("Hologres") != std::string::npos;
+  std::optional<HologresVersion> hologres = ParseHologresVersion(text);
+  bool is_hologres = hologres.has_value();
+  auto session = hologres ? HologresSessionSetup(*hologres) : Result<std::vector<std::string>>(std::vector<std::string>{});
   int number = conn->ServerVersionNumber();
-  if (dialect == Dialect::kHologres && !is_hologres) {
+  if (!session.ok()) {
+    report.Add("destination.version", check::Verdict::kFail, session.status().message(),
+               "upgrade the Hologres instance to V2.0 or later");
+  } else if (dialect == Dialect::kHologres && !is_hologres) {
     report.Add("destination.version", check::Verdict::kWarn,
                "the server is not Hologres (" + text.substr(0, text.find(" on ")) +
                    "); Hologres table properties (orientation, distribution key) will not be set",
