@@ -5,7 +5,9 @@
 // of the stream (a batch, a piece of a large transaction, the commit of a
 // table's load) stops the loop, and a loop restarted from the sink's
 // checkpoint, as the worker restarts, converges to the source with nothing
-// lost and nothing doubled, an ALTER TABLE in the stream included.
+// lost and nothing doubled, an ALTER TABLE in the stream included. `sync
+// apply` adding a table while the others stream: the table is copied, catches
+// up from its snapshot and converges, in both modes.
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -18,6 +20,8 @@
 #include "pipeline/table_binding.hpp"
 #include "sink/memory/memory_sink.hpp"
 #include "source/mysql/snapshot_reader.hpp"
+#include "config/task_spec_yaml.hpp"
+#include "state/task_store.hpp"
 
 using namespace dbsync;
 using namespace dbsync::testing;
@@ -260,5 +264,124 @@ TEST_CASE("full initialization resumes after a failed chunk commit, keyless tabl
   for (const auto& t : *bound) {
     CAPTURE(t.SourceName());
     CHECK(DestinationRows(*store, t) == SourceRows(t.SourceName()));
+  }
+}
+
+TEST_CASE("sync apply adds a table while streaming: it is copied, catches up and converges, in both modes") {
+  for (auto mode : {sink::ExactlyOnce::kTransactional, sink::ExactlyOnce::kPerTableLoads}) {
+    CAPTURE(sink::ExactlyOnceName(mode));
+    const std::string db = mode == sink::ExactlyOnce::kTransactional ? "mem_apply_tx" : "mem_apply_loads";
+    Source().Exec("CREATE DATABASE " + db);
+    for (const char* t : {".a", ".b"}) {
+      Source().Exec("CREATE TABLE " + db + t + " (id int PRIMARY KEY, v varchar(50), n int)");
+      Source().Exec("INSERT INTO " + db + t + " SELECT seq, CONCAT('v', seq), 0 FROM mysql.seq_1_to_1500");
+    }
+    char dir[] = "/tmp/sync-memapply-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string home = std::string(dir) + "/home";
+    auto yaml = [&](const std::string& tables) {
+      return "name: apply-" + db + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(Source().port()) +
+             "\n  user: root\n  password: " + MariaDbServer::kRootPassword +
+             "\n  server_id: 7302\n  tables: [" + tables + "]\ndestination:\n  type: postgres\n  host: 127.0.0.1\n"
+             "  database: dw\n  user: nobody\n";
+    };
+    auto store = state::TaskStore::Open(home);
+    REQUIRE(store.ok());
+    auto first_spec = config::ParseTaskSpec(yaml(db + ".a"), "task.yaml");
+    REQUIRE_MESSAGE(first_spec.ok(), first_spec.status().message());
+    auto task = store->Create(yaml(db + ".a"), *first_spec, 1000);
+    REQUIRE_MESSAGE(task.ok(), task.status().message());
+    const std::string id = task->dir.id;
+    auto memory = std::make_shared<sink::memory::MemoryStore>();
+
+    pipeline::RealtimeOptions options;
+    options.source = SourceEndpoint();
+    options.server_id = 7302;
+    options.batch_rows = 200;
+    options.flush_ms = 100;
+    options.task_id = id;
+    options.home = home;
+    options.schema_file = task->dir.SchemaFile();
+    options.init.source = options.source;
+    options.init.plan_dir = task->dir.SnapshotDir();
+    options.init.task_id = id;
+    options.init.chunk_rows = 400;
+    options.init.parallelism = 2;
+    options.init.open_sink = [memory, mode](const config::TaskSpec&, const std::string& task_id)
+        -> Result<std::unique_ptr<sink::Sink>> {
+      return std::unique_ptr<sink::Sink>(std::make_unique<sink::memory::MemorySink>(memory, task_id, mode));
+    };
+    std::atomic<bool> reload{false};
+    options.reload = &reload;
+
+    // Table a is copied first, as the worker's full initialization would.
+    auto conn = Source().Admin();
+    auto bound = pipeline::BindTables(*first_spec, conn);
+    REQUIRE_MESSAGE(bound.ok(), bound.status().message());
+    REQUIRE(bound->size() == 1);
+    {
+      sink::memory::MemorySink setup(memory, id, mode);
+      REQUIRE(setup.PrepareTable((*bound)[0]).ok());
+    }
+    Logger log(std::string(dir) + "/worker.log");
+    pipeline::Progress progress;
+    std::atomic<bool> stop{false};
+    auto copied = pipeline::RunFullInitialization(*first_spec, *bound, options.init, log, progress, stop);
+    REQUIRE_MESSAGE(copied.ok(), copied.status().message());
+    pipeline::RealtimeStart begin;
+    begin.position = copied->begin()->second;
+
+    std::atomic<bool> writing{true};
+    std::thread writer([&] {
+      auto w = Source().Admin();
+      for (int i = 1; i <= 200; ++i) {
+        for (const char* t : {".a", ".b"}) {
+          (void)w.Query("UPDATE " + db + t + " SET n = n + 1 WHERE id = " + std::to_string(i * 7));
+          (void)w.Query("INSERT INTO " + db + t + " VALUES (" + std::to_string(5000 + i) + ", 'new', " +
+                        std::to_string(i) + ")");
+        }
+        if (i % 20 == 0) (void)w.Query("DELETE FROM " + db + ".b WHERE id = " + std::to_string(i));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      writing = false;
+    });
+    std::thread applier([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      auto s = state::TaskStore::Open(home);
+      auto t = s->Find(id);
+      auto next = config::ParseTaskSpec(yaml(db + ".a, " + db + ".b"), "task.yaml");
+      REQUIRE(next.ok());
+      REQUIRE(s->SaveSpec(*t, yaml(db + ".a, " + db + ".b"), *next).ok());
+      reload = true;  // what SIGHUP from `sync apply` does
+    });
+    std::thread stopper([&] {
+      applier.join();
+      while (writing) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto w = Source().Admin();
+      auto end = mysql::BinlogEnd(w);
+      sink::memory::MemorySink reader(memory, id, mode);
+      for (int i = 0; i < 600 && end.ok(); ++i) {
+        auto c = reader.LoadCheckpoint();
+        auto positions = reader.LoadTablePositions();
+        if (c.ok() && *c && (*c)->Compare(*end) >= 0 && positions.ok() && positions->empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      stop = true;
+    });
+    auto end = pipeline::RunRealtimeSync(*first_spec, *bound, begin, options, log, progress, stop);
+    stopper.join();
+    writer.join();
+    REQUIRE_MESSAGE(end.ok(), end.status().message());
+    for (const char* t : {"a", "b"}) {
+      CAPTURE(t);
+      auto table = memory->Table(db, t);
+      REQUIRE(table.has_value());
+      sink::TableBinding b;
+      b.dest_schema = db;
+      b.dest_table = t;
+      CHECK(DestinationRows(*memory, b) == SourceRows(db + "." + t));
+    }
+    sink::memory::MemorySink reader(memory, id, mode);
+    CHECK(reader.LoadTablePositions()->empty());  // the added table caught up
   }
 }
