@@ -36,13 +36,7 @@ void Prepare(sink::Sink& s, const TableBinding& b) {
 }
 
 void Chunk(sink::Sink& s, const TableBinding& b, int index, const std::vector<std::vector<Value>>& rows) {
-  auto w = s.OpenChunk(b, index, Pos(uint64_t(100 + index)));
-  REQUIRE_MESSAGE(w.ok(), w.status().message());
-  for (const auto& r : rows) {
-    Status st = (*w)->Write(r);
-    REQUIRE_MESSAGE(st.ok(), st.message());
-  }
-  Status st = (*w)->Commit();
+  Status st = WriteChunk(s, b, index, rows, Pos(0).file);
   REQUIRE_MESSAGE(st.ok(), st.message());
 }
 

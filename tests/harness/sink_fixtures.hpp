@@ -37,6 +37,16 @@ inline sink::TableBinding Binding(const std::string& schema, const std::string& 
   return b;
 }
 
+// Writes `rows` as chunk `index` of `b` (snapshot position <binlog_file>:100+index)
+// and commits it; returns the first failure.
+inline Status WriteChunk(sink::Sink& s, const sink::TableBinding& b, int index,
+                         const std::vector<std::vector<Value>>& rows, const std::string& binlog_file = "binlog.000001") {
+  auto w = s.OpenChunk(b, index, BinlogPosition{binlog_file, uint64_t(100 + index), ""});
+  if (!w.ok()) return w.status();
+  for (const auto& r : rows) SYNC_RETURN_IF_ERROR((*w)->Write(r));
+  return (*w)->Commit();
+}
+
 inline Bytes Utf8(std::string s) { return Bytes{std::move(s), 45}; }  // utf8mb4_general_ci
 inline sink::RowChange Ins(std::vector<Value> after) { return {sink::RowChange::Op::kInsert, {}, std::move(after)}; }
 inline sink::RowChange Upd(std::vector<Value> before, std::vector<Value> after) {

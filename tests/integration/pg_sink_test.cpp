@@ -44,14 +44,8 @@ std::unique_ptr<sink::Sink> Open(const std::string& task = "task-1") {
 std::string Q(const std::string& sql) { return Pg().Scalar(sql, "dw"); }
 
 
-void WriteChunk(sink::Sink& s, const TableBinding& b, int index, const std::vector<std::vector<Value>>& rows) {
-  auto w = s.OpenChunk(b, index, BinlogPosition{"binlog.000001", uint64_t(100 + index), ""});
-  REQUIRE_MESSAGE(w.ok(), w.status().message());
-  for (const auto& r : rows) {
-    Status st = (*w)->Write(r);
-    REQUIRE_MESSAGE(st.ok(), st.message());
-  }
-  Status st = (*w)->Commit();
+void Chunk(sink::Sink& s, const TableBinding& b, int index, const std::vector<std::vector<Value>>& rows) {
+  Status st = testing::WriteChunk(s, b, index, rows);
   REQUIRE_MESSAGE(st.ok(), st.message());
 }
 
@@ -102,7 +96,7 @@ TEST_SUITE("postgres") {
     CHECK(Q("SELECT string_agg(a.attname, ',') FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
             "a.attnum = ANY(i.indkey) WHERE i.indisprimary AND i.indrelid = '\"Odd \"\"Schema\"\"\".\"Ta ble ü\"'::regclass") ==
           "Id");
-    WriteChunk(*s, b, 0, {{int64_t{1}, Utf8("x"), Value()}});
+    Chunk(*s, b, 0, {{int64_t{1}, Utf8("x"), Value()}});
     CHECK(Q("SELECT count(*) FROM \"Odd \"\"Schema\"\"\".\"Ta ble ü\"") == "1");
   }
 
@@ -175,7 +169,7 @@ TEST_SUITE("postgres") {
         Utf8("h\xC3\xA9llo \xF0\x9F\x98\x80"), Bytes{"caf\xE9 \x80", 8}, Bytes{std::string("\x00\xFF\x00\x01", 4), 63},
         Utf8("tab\there\nnew line\\ back\rslash"), Bytes{blob, 63}, Enum{2, "it's big"}, Set{0b101, {"a", "c"}, true},
         Json{"{\"k\": [1, 2.5, null], \"u\": \"\\u00e9\"}"}, Geometry{4326, wkb}, Bytes{"{\"a\":1}", 46}, Value()};
-    WriteChunk(*s, b, 0, {row});
+    Chunk(*s, b, 0, {row});
     struct Expect {
       const char* expr;
       std::string text;
@@ -228,8 +222,8 @@ TEST_SUITE("postgres") {
     }  // destroyed without Commit
     CHECK(Q("SELECT count(*) FROM init.t") == "0");
     CHECK(s->CompletedChunks(b)->empty());
-    WriteChunk(*s, b, 0, {{int64_t{1}, Utf8("a")}, {int64_t{2}, Utf8("b")}});
-    WriteChunk(*s, b, 1, {{int64_t{3}, Utf8("c")}});
+    Chunk(*s, b, 0, {{int64_t{1}, Utf8("a")}, {int64_t{2}, Utf8("b")}});
+    Chunk(*s, b, 1, {{int64_t{3}, Utf8("c")}});
     auto done = s->CompletedChunks(b);
     REQUIRE(done.ok());
     REQUIRE(done->size() == 2);
@@ -258,7 +252,7 @@ TEST_SUITE("postgres") {
                                      Col("v", "text", "text")},
                        {"a", "b"});
       REQUIRE(s->PrepareTable(b).ok());
-      WriteChunk(*s, b, 0, {{int64_t{1}, Utf8("x"), Utf8("one")}, {int64_t{2}, Utf8("x"), Utf8("two")},
+      Chunk(*s, b, 0, {{int64_t{1}, Utf8("x"), Utf8("one")}, {int64_t{2}, Utf8("x"), Utf8("two")},
                             {int64_t{3}, Utf8("x"), Utf8("three")}});
       Status st = Apply(*s, b,
                         {Ins({int64_t{4}, Utf8("x"), Utf8("four")}),
@@ -295,7 +289,7 @@ TEST_SUITE("postgres") {
                      {});
     REQUIRE(s->PrepareTable(b).ok());
     std::vector<Value> dup = {int64_t{1}, Value(), 0.1f, Json{"{\"a\": 1}"}};
-    WriteChunk(*s, b, 0, {dup, dup, dup, {int64_t{2}, Utf8("z"), 1.5f, Value()}});
+    Chunk(*s, b, 0, {dup, dup, dup, {int64_t{2}, Utf8("z"), 1.5f, Value()}});
     Status st = Apply(*s, b,
                       {Del(dup), Upd(dup, {int64_t{1}, Utf8("u"), 0.1f, Value()}),
                        Ins({int64_t{3}, Value(), Value(), Value()}), Ins({int64_t{3}, Value(), Value(), Value()})},
@@ -420,7 +414,7 @@ TEST_SUITE("postgres") {
       std::vector<std::vector<Value>> initial;
       for (int id = 0; id < n; ++id) initial.push_back(row(id, 0));
       auto t0 = std::chrono::steady_clock::now();
-      WriteChunk(*s, b, 0, initial);
+      Chunk(*s, b, 0, initial);
       auto t1 = std::chrono::steady_clock::now();
       std::vector<RowChange> updates;
       for (int id = 0; id < n; ++id) updates.push_back(Upd(row(id, 0), row(id, 1)));

@@ -9,8 +9,6 @@ namespace {
 
 std::string Qualified(const TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
-bool IsExisting(const TableBinding& t) { return t.existing(); }
-
 // The destination table for a binding: key and columns as a new table gets them.
 MemoryTable NewTable(const TableBinding& binding) {
   MemoryTable t;
@@ -170,7 +168,7 @@ Status MemorySink::PrepareTable(const TableBinding& table) {
   return store_->Commit("PrepareTable", [&](MemoryStore::State& s) -> Status {
     auto it = s.tables.find(Qualified(table));
     if (it == s.tables.end()) {
-      if (IsExisting(table))
+      if (table.existing())
         return Status::FailedPrecondition("destination table " + Qualified(table) +
                                           " has mode: existing but does not exist; create it first");
       s.tables[Qualified(table)] = NewTable(table);
@@ -195,7 +193,7 @@ Status MemorySink::ResetTable(const TableBinding& table) {
 
 Status MemorySink::DropTable(const TableBinding& table) {
   return store_->Commit("DropTable", [&](MemoryStore::State& s) -> Status {
-    if (!IsExisting(table)) s.tables.erase(Qualified(table));
+    if (!table.existing()) s.tables.erase(Qualified(table));
     s.books[task_id_].chunks.erase(table.SourceName());
     return Status::Ok();
   });
@@ -313,7 +311,7 @@ namespace {
 Status RunStep(MemoryStore::State& s, const std::string& task_id, const SchemaChangeStep& step) {
   const SchemaChange& c = step.change;
   const TableBinding& table = *step.table;
-  bool existing = IsExisting(table) || (step.old_table && IsExisting(*step.old_table));
+  bool existing = table.existing() || (step.old_table && step.old_table->existing());
   if (c.kind == SchemaChangeKind::kPartitionDataChanged)
     return Status::FailedPrecondition("a partition of " + table.SourceName() +
                                       " changed rows without row events; the table needs a new full initialization");

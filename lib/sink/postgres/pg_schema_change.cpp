@@ -15,8 +15,6 @@ std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + 
 
 std::string Qualified(const sink::TableBinding& t) { return QualifiedName(t.dest_schema, t.dest_table); }
 
-bool IsExistingMode(const sink::TableBinding& t) { return t.existing(); }
-
 // "character varying(20)" -> 20; -1 for anything else.
 int VarcharLength(const std::string& catalog_type) {
   const std::string prefix = "character varying(";
@@ -76,7 +74,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::Plan(const SchemaChange& c
                                           ") does not exist, so its TRUNCATE cannot be applied; recreate the task "
                                           "to copy the table again");
       // A mode: existing table counts as truncated when it is empty.
-      if (IsExistingMode(table)) {
+      if (table.existing()) {
         SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT EXISTS (SELECT 1 FROM " + qualified + ")"));
         if (r.Scalar() == "f") return std::vector<std::string>{};
       }
@@ -145,9 +143,9 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanCreate(const sink::Tab
                              "set tables[].primary_key for it in the task spec, or exclude the table");
   SYNC_ASSIGN_OR_RETURN(TableDdl ddl, RenderCreateTable(table, columns, dialect_));
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
-  if (IsExistingMode(table) || exists) {
+  if (table.existing() || exists) {
     Status s = ValidateExistingTable(conn_, table, columns);
-    if (!s.ok() && !IsExistingMode(table))
+    if (!s.ok() && !table.existing())
       return s.WithContext("the destination table already exists and does not fit the created table; drop it or "
                            "fix it, then start the task again");
     if (!s.ok()) return s;

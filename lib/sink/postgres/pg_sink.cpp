@@ -45,8 +45,6 @@ Status RunDdl(PGconn* conn, const std::string& sql) {
 
 std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
-bool IsExistingMode(const sink::TableBinding& t) { return t.existing(); }
-
 }  // namespace
 
 std::string CopyTarget(const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
@@ -104,7 +102,7 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
         table.SourceName() + " has no primary key, and Hologres applies real-time changes only to tables with one; "
                              "set tables[].primary_key for it in the task spec, or exclude the table");
   SYNC_ASSIGN_OR_RETURN(TableDdl ddl, RenderCreateTable(table, columns, dialect_));
-  if (IsExistingMode(table)) return ValidateExistingTable(conn_, table, columns);
+  if (table.existing()) return ValidateExistingTable(conn_, table, columns);
 
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
   if (exists) {
@@ -144,7 +142,7 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
 Status PgSink::DropTable(const sink::TableBinding& table) {
   Transaction txn(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn.status());
-  if (!IsExistingMode(table))
+  if (!table.existing())
     SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "DROP TABLE IF EXISTS " + QualifiedName(table.dest_schema, table.dest_table))
                              .status()
                              .WithContext("dropping " + Display(table)));
@@ -326,13 +324,13 @@ Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& 
     // A table that left the selection may have left its destination table
     // under this name; the table that takes the name is copied into a fresh one.
     SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
-    if (exists && !IsExistingMode(table)) {
+    if (exists && !table.existing()) {
       SYNC_RETURN_IF_ERROR(RunStatements({"DROP TABLE " + QualifiedName(table.dest_schema, table.dest_table)}));
     } else if (exists) {
       replaced.push_back("TRUNCATE " + QualifiedName(table.dest_schema, table.dest_table));
     }
   }
-  bool existing = IsExistingMode(table) || (step.old_table && IsExistingMode(*step.old_table));
+  bool existing = table.existing() || (step.old_table && step.old_table->existing());
   SchemaChangePlanner planner(conn_, dialect_, encoder_.charsets());
   SYNC_ASSIGN_OR_RETURN(auto statements, planner.Plan(change, table, step.old_table));
   statements.insert(statements.begin(), replaced.begin(), replaced.end());
