@@ -48,7 +48,8 @@ void CheckPostgres(const sink::CheckInput& in, check::CheckReport& report, Diale
   } else if (dialect == Dialect::kHologres && !is_hologres) {
     report.Add("destination.version", check::Verdict::kWarn,
                "the server is not Hologres (" + text.substr(0, text.find(" on ")) +
-                   "); Hologres table properties (orientation, distribution key) will not be set",
+                   "); schema migration will fail there: it sets Hologres table properties with "
+                   "set_table_property, which PostgreSQL does not have",
                "use destination.type: postgres for a plain PostgreSQL server");
   } else if (!is_hologres && number < 110000) {
     report.Add("destination.version", check::Verdict::kFail, "PostgreSQL " + std::to_string(number) + " is too old",
