@@ -7,9 +7,6 @@
 
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
-#include "source/mysql/column_default.hpp"
-#include "source/mysql/ddl_parser.hpp"
-#include "source/mysql/snapshot_reader.hpp"
 
 namespace dbsync::pipeline {
 namespace {
@@ -19,7 +16,7 @@ namespace {
 std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 
 // Every table of a database that source.tables names is tracked.
-mysql::TableFilter DatabaseFilter(std::vector<std::string> db_patterns) {
+source::TableFilter DatabaseFilter(std::vector<std::string> db_patterns) {
   return [db_patterns = std::move(db_patterns)](const std::string& db, const std::string&) {
     for (const auto& p : db_patterns)
       if (GlobMatch(p, db)) return true;
@@ -45,34 +42,34 @@ Status ValidateDdlPolicies(const config::TaskSpec& spec) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& spec, mysql::Connection& conn,
+Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& spec, source::Source& source,
                                                        std::string schema_file, Logger& log, Progress& progress) {
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   SYNC_ASSIGN_OR_RETURN(auto saved, SchemaState::Load(schema_file));
   std::vector<std::string> patterns = TrackedDatabasePatterns(spec);
-  mysql::TableFilter wanted = DatabaseFilter(patterns);
-  mysql::TableFilter load_filter = wanted;
+  source::TableFilter wanted = DatabaseFilter(patterns);
+  source::TableFilter load_filter = wanted;
   if (saved && !saved->legacy) {
     // The saved state is as of its position; information_schema is as of now.
     // Only databases the saved state did not follow start from the catalog.
-    mysql::TableFilter before = DatabaseFilter(saved->databases);
+    source::TableFilter before = DatabaseFilter(saved->databases);
     load_filter = [wanted, before](const std::string& db, const std::string& table) {
       return wanted(db, table) && !before(db, table);
     };
   }
-  SYNC_ASSIGN_OR_RETURN(auto tracker, mysql::SchemaTracker::Load(conn, load_filter));
+  SYNC_ASSIGN_OR_RETURN(auto history, source.LoadSchemaHistory(load_filter));
   BinlogPosition catalog_position = saved ? saved->catalog_position : BinlogPosition();
   if (!saved || saved->legacy) {
     // After reading: a CREATE or RENAME up to here that finds its table
     // already there was read with the catalog (one made while it was read may
     // or may not have been, and is then simply applied).
-    SYNC_ASSIGN_OR_RETURN(catalog_position, mysql::BinlogEnd(conn));
+    SYNC_ASSIGN_OR_RETURN(catalog_position, source.CurrentPosition());
   }
-  tracker.set_filter(wanted);
+  history->SetFilter(wanted);
   if (saved) {
-    for (const auto& t : saved->tracked) tracker.AddTable(t.schema, t.defaults);
+    for (const auto& t : saved->tracked) history->Add(t);
   }
-  auto applier = std::make_unique<DdlApplier>(spec, std::move(tracker), std::move(schema_file), log, progress);
+  auto applier = std::make_unique<DdlApplier>(spec, std::move(history), std::move(schema_file), log, progress);
   if (saved) applier->saved_position_ = saved->position;
   applier->catalog_position_ = catalog_position;
   applier->from_catalog_ = !saved || saved->legacy;
@@ -80,23 +77,15 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   return applier;
 }
 
-Status DdlApplier::Follow(const config::TaskSpec& spec, mysql::Connection& conn) {
+Status DdlApplier::Follow(const config::TaskSpec& spec) {
   std::vector<std::string> before_patterns = TrackedDatabasePatterns(*spec_), after_patterns = TrackedDatabasePatterns(spec);
   if (before_patterns == after_patterns) {
     spec_ = &spec;
     return Status::Ok();
   }
-  mysql::TableFilter before = DatabaseFilter(before_patterns), after = DatabaseFilter(after_patterns);
   // Tables already tracked keep the schemas the stream has reached; those of
-  // databases tracked from now on start from information_schema.
-  SYNC_ASSIGN_OR_RETURN(auto fresh, mysql::SchemaTracker::Load(conn, [before, after](const std::string& db, const std::string& table) {
-    return after(db, table) && !before(db, table);
-  }));
-  for (const auto& [db, table] : fresh.Tables()) {
-    const mysql::CharsetPair* defaults = fresh.TableDefaults(db, table);
-    tracker_.AddTable(*fresh.Find(db, table), defaults ? *defaults : mysql::CharsetPair{});
-  }
-  tracker_.set_filter(after);
+  // databases tracked from now on start from the catalog.
+  SYNC_RETURN_IF_ERROR(history_->Extend(DatabaseFilter(before_patterns), DatabaseFilter(after_patterns)));
   spec_ = &spec;
   return Status::Ok();
 }
@@ -105,15 +94,12 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
   SchemaState state;
   state.position = saved_position_;
   state.catalog_position = catalog_position_;
-  for (const auto& [db, table] : tracker_.Tables()) {
-    const mysql::CharsetPair* defaults = tracker_.TableDefaults(db, table);
-    state.tracked.push_back({*tracker_.Find(db, table), defaults ? *defaults : mysql::CharsetPair{}});
-  }
+  state.tracked = history_->Tables();
   // A bound table's schema is the one its rows decode with (the tracker's,
   // unless a table left the tracked databases).
   for (const auto& [name, b] : bindings) {
     state.bound.insert(name);
-    if (!tracker_.IsTracked(b->source.db, b->source.table)) state.tracked.push_back({b->source, {}});
+    if (!history_->IsTracked(b->source.db, b->source.table)) state.tracked.push_back({b->source, {}});
   }
   state.copying = copying;
   state.databases = TrackedDatabasePatterns(*spec_);
@@ -123,11 +109,10 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
 void DdlApplier::Reconcile(Bindings& bindings) {
   for (auto& [name, b] : bindings) {
     if (!from_catalog_ || legacy_state_) {  // a legacy schema.json: its schemas are as of the checkpoint
-      if (const TableSchema* tracked = tracker_.Find(b->source.db, b->source.table)) b->source = *tracked;
+      if (const TableSchema* tracked = history_->Find(b->source.db, b->source.table)) b->source = *tracked;
       continue;
     }
-    const mysql::CharsetPair* defaults = tracker_.TableDefaults(b->source.db, b->source.table);
-    tracker_.AddTable(b->source, defaults ? *defaults : mysql::CharsetPair{});
+    history_->Add({b->source, history_->DefaultsOf(b->source.db, b->source.table).value_or(source::TableDefaults{})});
     bound_at_catalog_.insert(name);
   }
 }
@@ -136,29 +121,27 @@ std::vector<sink::TableBinding> DdlApplier::UnboundSelected(const Bindings& bind
                                                             const std::set<std::string>& copying) const {
   std::vector<sink::TableBinding> out;
   if (!from_catalog_) return out;
-  for (const auto& [db, table] : tracker_.Tables()) {
-    std::string name = Name(db, table);
-    if (bindings.count(name) || copying.count(name) || !config::IsTableSelected(spec_->source, db, table)) continue;
-    out.push_back(BindTable(*spec_, *tracker_.Find(db, table)));
+  for (const auto& tracked : history_->Tables()) {
+    const TableSchema& t = tracked.schema;
+    if (bindings.count(t.FullName()) || copying.count(t.FullName()) || !config::IsTableSelected(spec_->source, t.db, t.table))
+      continue;
+    out.push_back(BindTable(*spec_, t));
   }
   return out;
 }
 
 Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::string& sql,
                                      const BinlogPosition& position, Bindings& bindings,
-                                     std::set<std::string>& copying, sink::Sink& sink, mysql::Connection& conn) {
+                                     std::set<std::string>& copying, sink::Sink& sink, source::Source& source) {
   if (!saved_position_.empty() && position.Compare(saved_position_) <= 0) return DdlOutcome{};
-  auto changes = tracker_.ApplyDdl(default_db, sql);
+  auto changes = history_->Apply(default_db, sql);
   if (!changes.ok() && !catalog_position_.empty() && position.Compare(catalog_position_) <= 0 &&
       changes.status().code() == StatusCode::kFailedPrecondition) {
-    std::vector<mysql::DdlTableName> touched;
-    auto parsed = mysql::ParseDdl(default_db, sql, &touched);
-    bool creates = parsed.ok() && (parsed->kind == mysql::DdlKind::kCreateTable ||
-                                   parsed->kind == mysql::DdlKind::kCreateTableLike ||
-                                   parsed->kind == mysql::DdlKind::kRenameTable);
+    auto named = history_->Inspect(default_db, sql);
     bool copied_before = false;
-    for (const auto& t : touched) copied_before = copied_before || bound_at_catalog_.count(Name(t.db, t.table)) > 0;
-    if (parsed.ok() && (creates || !copied_before)) {
+    if (named.ok())
+      for (const auto& t : named->tables) copied_before = copied_before || bound_at_catalog_.count(Name(t.db, t.table)) > 0;
+    if (named.ok() && (named->creates_table || !copied_before)) {
       log_.Info("DDL at " + position.ToString() + " was made before the worker read the source's table "
                 "definitions, which include its effect: " + sql.substr(0, 300));
       return DdlOutcome{};
@@ -166,7 +149,7 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   }
   if (!changes.ok())
     return changes.status().WithContext("DDL at " + position.ToString() + " cannot be tracked");
-  StatementPlan plan(*this, position, bindings, copying, conn);
+  StatementPlan plan(*this, position, bindings, copying, source);
   for (const auto& change : *changes) SYNC_RETURN_IF_ERROR(plan.Add(change));
   plan.Finish();
   if (!plan.touched()) {
@@ -198,28 +181,12 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   return outcome;
 }
 
-Result<std::optional<Value>> DdlApplier::AddedColumnFill(const SchemaChange& change, mysql::Connection& conn) {
-  using Fill = std::optional<Value>;
-  if (!change.after) return Fill();
-  // The default as the source has it now: right after the ADD this is what
-  // the existing rows received.
-  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT COLUMN_DEFAULT, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
-                                           "TABLE_SCHEMA=" + mysql::QuoteString(change.db) + " AND TABLE_NAME=" +
-                                           mysql::QuoteString(change.table) + " AND COLUMN_NAME=" +
-                                           mysql::QuoteString(change.column)));
-  if (r.rows.empty()) return Fill();  // dropped again since: later DDL will follow
-  std::optional<std::string> def = r.rows[0][0];
-  bool nullable = r.rows[0][1].value_or("YES") == "YES";
+Result<std::optional<Value>> DdlApplier::AddedColumnFill(const SchemaChange& change, source::Source& source) {
   const std::string where = "added column " + change.db + "." + change.table + "." + change.column;
-  if (!def || *def == "NULL") return nullable ? Fill() : mysql::ImplicitDefault(*change.after);
-  auto value = mysql::ParseColumnDefault(*change.after, *def);
-  if (value.status().code() == StatusCode::kFailedPrecondition) {
-    log_.Warn(where + " has the default " + *def +
-              ", evaluated by the source when the column was added; existing rows keep NULL at the destination");
-    return Fill();
-  }
-  if (!value.ok()) return value.status().WithContext(where);
-  return *value;
+  auto fill = source.AddedColumnValue(change);
+  if (!fill.ok()) return fill.status().WithContext(where);
+  if (!fill->warning.empty()) log_.Warn(where + " " + fill->warning + "; existing rows keep NULL at the destination");
+  return fill->value;
 }
 
 }  // namespace dbsync::pipeline

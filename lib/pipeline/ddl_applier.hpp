@@ -55,7 +55,7 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/schema_state.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/schema_tracker.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::pipeline {
 
@@ -73,9 +73,9 @@ struct DdlOutcome {
 
 class DdlApplier {
  public:
-  // Loads the tracker: from `saved` (schema.json) when there is one, else
-  // from the source's information_schema.
-  static Result<std::unique_ptr<DdlApplier>> Create(const config::TaskSpec& spec, mysql::Connection& conn,
+  // Loads the schema history: from `saved` (schema.json) when there is one,
+  // else from the source's catalog.
+  static Result<std::unique_ptr<DdlApplier>> Create(const config::TaskSpec& spec, source::Source& source,
                                                     std::string schema_file, Logger& log, Progress& progress);
 
   // Applies one DDL statement committed at `position`. `bindings` is updated
@@ -84,15 +84,15 @@ class DdlApplier {
   // added. Call with every earlier change applied at the destination.
   Result<DdlOutcome> Apply(const std::string& default_db, const std::string& sql, const BinlogPosition& position,
                            Bindings& bindings, std::set<std::string>& copying, sink::Sink& sink,
-                           mysql::Connection& conn);
+                           source::Source& source);
   // Saves the tracked state with the current bindings and copies (after a
   // copy starts or ends).
   Status SaveState(const Bindings& bindings, const std::set<std::string>& copying);
   // `sync apply`: from now on the task's spec is `spec` (which must outlive
   // this), whose selection may reach into more databases.
-  Status Follow(const config::TaskSpec& spec, mysql::Connection& conn);
+  Status Follow(const config::TaskSpec& spec);
   // The tracked definition of a table, for decoding.
-  const TableSchema* Find(const std::string& db, const std::string& table) const { return tracker_.Find(db, table); }
+  const TableSchema* Find(const std::string& db, const std::string& table) const { return history_->Find(db, table); }
   // Makes the bound tables' definitions and the tracker's one. From a saved
   // state, the bindings take the tracker's (as of the checkpoint). Read from
   // the catalog (a first start), the tracker takes the bindings': they are
@@ -108,16 +108,16 @@ class DdlApplier {
 
   std::vector<sink::TableBinding> UnboundSelected(const Bindings& bindings, const std::set<std::string>& copying) const;
 
-  DdlApplier(const config::TaskSpec& spec, mysql::SchemaTracker tracker, std::string schema_file, Logger& log,
-             Progress& progress)
-      : spec_(&spec), tracker_(std::move(tracker)), schema_file_(std::move(schema_file)), log_(log), progress_(progress) {}
+  DdlApplier(const config::TaskSpec& spec, std::unique_ptr<source::SchemaHistory> history, std::string schema_file,
+             Logger& log, Progress& progress)
+      : spec_(&spec), history_(std::move(history)), schema_file_(std::move(schema_file)), log_(log), progress_(progress) {}
 
  private:
   class StatementPlan;
-  Result<std::optional<Value>> AddedColumnFill(const SchemaChange& change, mysql::Connection& conn);
+  Result<std::optional<Value>> AddedColumnFill(const SchemaChange& change, source::Source& source);
 
   const config::TaskSpec* spec_;
-  mysql::SchemaTracker tracker_;
+  std::unique_ptr<source::SchemaHistory> history_;
   std::string schema_file_;
   BinlogPosition saved_position_;  // of the saved state: DDL up to here is applied
   // Where the binlog ended once the definitions were read from the catalog: a

@@ -15,10 +15,10 @@ std::string Destination(const sink::TableBinding& b) { return b.dest_schema + ".
 Result<const TableSchema*> DdlApplier::StatementPlan::SchemaOf(const SchemaChange& change) {
   if (change.schema) return &*change.schema;
   // CREATE ... SELECT in statement format, LIKE or RENAME of a table not tracked.
-  SYNC_RETURN_IF_ERROR(a_.tracker_.Reload(conn_, change.db, change.table)
+  SYNC_RETURN_IF_ERROR(a_.history_->Reload(change.db, change.table)
                            .WithContext("reading the definition of " + Name(change.db, change.table) + " at " +
                                         position_.ToString()));
-  const TableSchema* schema = a_.tracker_.Find(change.db, change.table);
+  const TableSchema* schema = a_.history_->Find(change.db, change.table);
   if (!schema) return Status::Internal("table " + Name(change.db, change.table) + " is not tracked after a reload");
   return schema;
 }
@@ -141,7 +141,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
       const sink::TableBinding* after = Own(BindTable(*a_.spec_, *change.schema));
       Step(change, after, bound);
       if (change.kind == SchemaChangeKind::kColumnAdded) {
-        SYNC_ASSIGN_OR_RETURN(steps_.back().fill, a_.AddedColumnFill(change, conn_));
+        SYNC_ASSIGN_OR_RETURN(steps_.back().fill, a_.AddedColumnFill(change, source_));
       }
       working_[name] = after;
       return Status::Ok();

@@ -19,8 +19,8 @@ namespace dbsync::pipeline {
 class DdlApplier::StatementPlan {
  public:
   StatementPlan(DdlApplier& applier, const BinlogPosition& position, const Bindings& bindings,
-                const std::set<std::string>& copying, mysql::Connection& conn)
-      : a_(applier), position_(position), copying_(copying), conn_(conn) {
+                const std::set<std::string>& copying, source::Source& source)
+      : a_(applier), position_(position), copying_(copying), source_(source) {
     for (const auto& [name, b] : bindings) working_[name] = b.get();
   }
 
@@ -58,7 +58,7 @@ class DdlApplier::StatementPlan {
   DdlApplier& a_;
   const BinlogPosition& position_;
   const std::set<std::string>& copying_;
-  mysql::Connection& conn_;
+  source::Source& source_;
   std::map<std::string, const sink::TableBinding*> working_;
   std::map<std::string, Moved> moved_;  // by the source name they have now
   std::vector<const sink::TableBinding*> entering_;

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "core/atomic_file.hpp"
-#include "source/mysql/snapshot_reader.hpp"
 
 namespace dbsync::pipeline {
 namespace {
@@ -19,7 +18,7 @@ namespace {
 struct WorkItem {
   const sink::TableBinding* table;
   std::shared_ptr<const TableSchema> keyed;  // the source schema with the binding's key as its key
-  mysql::SnapshotChunk chunk;
+  source::Chunk chunk;
 };
 
 std::shared_ptr<const TableSchema> KeyedSchema(const sink::TableBinding& t) {
@@ -35,16 +34,16 @@ std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
 // The table's saved plan, or a new one (after emptying the destination table:
 // a plan that was never saved means no chunk of this table was ever committed
 // under it).
-Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t,
-                                                         bool shared_destination, mysql::SnapshotReader& reader,
+Result<std::vector<source::Chunk>> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t,
+                                                  bool shared_destination, source::SnapshotReader& reader,
                                                          sink::Sink& sink) {
   auto saved = ReadFile(PlanFile(o, t));
   if (saved.ok()) {
     auto j = nlohmann::json::parse(*saved, nullptr, false);
     if (j.is_discarded() || !j.contains("chunks"))
       return Status::Corruption("chunk plan " + PlanFile(o, t) + " is damaged; delete it to re-copy the table");
-    std::vector<mysql::SnapshotChunk> plan;
-    for (const auto& c : j["chunks"]) plan.push_back(mysql::SnapshotChunk::FromJson(c));
+    std::vector<source::Chunk> plan;
+    for (const auto& c : j["chunks"]) plan.push_back(source::Chunk::FromJson(c));
     return plan;
   }
   // Leftovers of an earlier copy would collide with the new one, so the table
@@ -58,12 +57,6 @@ Result<std::vector<mysql::SnapshotChunk>> LoadOrMakePlan(const FullInitOptions& 
   for (const auto& c : plan) j["chunks"].push_back(c.ToJson());
   SYNC_RETURN_IF_ERROR(WriteFileAtomically(PlanFile(o, t), j.dump()));
   return plan;
-}
-
-uint64_t EstimatedRows(mysql::Connection& conn, const sink::TableBinding& t) {
-  auto r = conn.Query("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
-                      mysql::QuoteString(t.source.db) + " AND TABLE_NAME=" + mysql::QuoteString(t.source.table));
-  return r.ok() ? std::strtoull(r->Scalar().c_str(), nullptr, 10) : 0;
 }
 
 }  // namespace
@@ -84,7 +77,7 @@ Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& 
   SYNC_ASSIGN_OR_RETURN(auto done, sink.CompletedChunks(table));
   size_t planned = j["chunks"].size();
   for (const auto& c : j["chunks"])
-    if (!done.count(mysql::SnapshotChunk::FromJson(c).index)) return false;
+    if (!done.count(source::Chunk::FromJson(c).index)) return false;
   return planned > 0;
 }
 
@@ -93,9 +86,9 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
                                                                     const FullInitOptions& options, Logger& log,
                                                                     Progress& progress, const std::atomic<bool>& stop) {
   SYNC_RETURN_IF_ERROR(MakeDirs(options.plan_dir, 0700));
-  SYNC_ASSIGN_OR_RETURN(auto planner, mysql::SnapshotReader::Open(options.source));
+  SYNC_ASSIGN_OR_RETURN(auto catalog, options.open_source());
+  SYNC_ASSIGN_OR_RETURN(auto planner, catalog->OpenSnapshotReader());
   SYNC_ASSIGN_OR_RETURN(auto planning_sink, options.open_sink(spec, options.task_id));
-  SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options.source));
 
   std::map<std::string, int> per_destination;
   for (const auto& t : tables) ++per_destination[t.dest_schema + "." + t.dest_table];
@@ -113,9 +106,9 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   };
   for (const auto& t : tables) {
     auto p = progress.Table(t.SourceName());
-    p->estimated_rows = EstimatedRows(meta, t);
+    p->estimated_rows = catalog->EstimatedRows(t.source.db, t.source.table);
     bool shared = per_destination[t.dest_schema + "." + t.dest_table] > 1;
-    auto planned = LoadOrMakePlan(options, t, shared, planner, *planning_sink);
+    auto planned = LoadOrMakePlan(options, t, shared, *planner, *planning_sink);
     if (!planned.ok() && gone(t, planned.status())) continue;
     SYNC_ASSIGN_OR_RETURN(auto plan, std::move(planned));
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
@@ -132,7 +125,9 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   std::mutex mu;
   Status first_error;
   auto worker = [&] {
-    auto reader = mysql::SnapshotReader::Open(options.source);
+    auto source = options.open_source();
+    Result<std::unique_ptr<source::SnapshotReader>> reader =
+        source.ok() ? (*source)->OpenSnapshotReader() : Result<std::unique_ptr<source::SnapshotReader>>(source.status());
     auto sink = options.open_sink(spec, options.task_id);
     if (!reader.ok() || !sink.ok()) {
       std::lock_guard<std::mutex> lock(mu);
@@ -151,9 +146,9 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
       p->state = TableState::kCopying;
       std::unique_ptr<sink::ChunkWriter> writer;
       uint64_t rows = 0;
-      auto result = reader->ReadChunk(
+      auto result = (*reader)->ReadChunk(
           *item.keyed, item.chunk,
-          [&](mysql::Row&& row) {
+          [&](source::Row&& row) {
             if (stop) return Status(StatusCode::kCancelled, "stopping");
             ++rows;
             p->rows.fetch_add(1, std::memory_order_relaxed);

@@ -15,12 +15,12 @@
 #include "pipeline/progress.hpp"
 #include "sink/registry.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::pipeline {
 
 struct FullInitOptions {
-  mysql::Endpoint source;
+  source::SourceFactory open_source;  // one source per copying thread
   int parallelism = 4;
   uint64_t chunk_rows = 100000;
   std::string plan_dir;  // <task>/snapshot

@@ -4,7 +4,6 @@
 
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
-#include "source/mysql/binlog_change_stream.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
@@ -64,9 +63,8 @@ RealtimeLoop::~RealtimeLoop() {
 
 Status RealtimeLoop::Open(const std::vector<sink::TableBinding>& tables) {
   SYNC_ASSIGN_OR_RETURN(sink_, options_.init.open_sink(*spec_, options_.task_id));
-  SYNC_ASSIGN_OR_RETURN(auto meta, mysql::Connection::Connect(options_.source));
-  meta_.emplace(std::move(meta));
-  SYNC_ASSIGN_OR_RETURN(ddl_, DdlApplier::Create(*spec_, *meta_, options_.schema_file, log_, progress_));
+  SYNC_ASSIGN_OR_RETURN(source_, options_.init.open_source());
+  SYNC_ASSIGN_OR_RETURN(ddl_, DdlApplier::Create(*spec_, *source_, options_.schema_file, log_, progress_));
   for (const auto& t : tables) by_name_[t.SourceName()] = std::make_unique<sink::TableBinding>(t);
   ddl_->Reconcile(by_name_);
   std::set<std::string> to_copy_names;
@@ -82,8 +80,7 @@ Status RealtimeLoop::Open(const std::vector<sink::TableBinding>& tables) {
 
 Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
   stream_.reset();  // one stream per server_id
-  mysql::ChangeStreamOptions o;
-  o.server_id = options_.server_id;
+  source::ChangeStreamOptions o;
   // A transaction larger than a batch is applied in pieces inside one
   // destination transaction, so memory stays bounded by batch_rows.
   o.max_transaction_rows = size_t(options_.batch_rows);
@@ -100,7 +97,7 @@ Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
       return nullptr;
     return &it->second->source;
   };
-  SYNC_ASSIGN_OR_RETURN(stream_, mysql::BinlogChangeStream::Open(options_.source, std::move(o), from));
+  SYNC_ASSIGN_OR_RETURN(stream_, source_->OpenChangeStream(std::move(o), from));
   return Status::Ok();
 }
 
@@ -235,7 +232,7 @@ Status RealtimeLoop::ApplyDdl(const change::StatementEvent& statement, const cha
   // Rows before the DDL are applied with the old shape, rows after with the new.
   SYNC_RETURN_IF_ERROR(FlushAndWait());
   SYNC_ASSIGN_OR_RETURN(auto outcome, ddl_->Apply(statement.default_db, statement.sql, txn.commit_position, by_name_,
-                                                  copying_, *sink_, *meta_));
+                                                  copying_, *sink_, *source_));
   if (outcome.to_copy.empty()) return Status::Ok();
   // Tables that entered the task: copied from now on, with the tables being
   // copied already (a copy restarts where its chunks stand).
@@ -397,7 +394,7 @@ Result<bool> RealtimeLoop::ApplySpec() {
     log_.Info("sync apply: the new spec changes more than the table selection; real-time sync starts over with it");
     return true;
   }
-  SYNC_ASSIGN_OR_RETURN(auto bound, BindTables(*next, *meta_));
+  SYNC_ASSIGN_OR_RETURN(auto bound, BindTables(*next, *source_));
   std::set<std::string> selected;
   for (const auto& b : bound) selected.insert(b.SourceName());
   std::vector<std::string> gone;
@@ -435,7 +432,7 @@ Result<bool> RealtimeLoop::ApplySpec() {
   applied_specs_.push_back(std::move(next));
   spec_ = applied_specs_.back().get();
   // The tracked databases and the selection for tables created by DDL follow the new spec.
-  SYNC_RETURN_IF_ERROR(ddl_->Follow(*spec_, *meta_));
+  SYNC_RETURN_IF_ERROR(ddl_->Follow(*spec_));
   if (copy_changed) SYNC_RETURN_IF_ERROR(StartCopy(std::move(to_copy)));
   for (const auto& name : gone) progress_.Remove(name);  // after their copy stopped
   return false;

@@ -77,7 +77,7 @@ class RealtimeLoop {
   const std::atomic<bool>& stop_;
 
   std::unique_ptr<sink::Sink> sink_;
-  std::optional<mysql::Connection> meta_;  // the source's catalog, for DDL and `sync apply`
+  std::unique_ptr<source::Source> source_;  // the source's catalog, for DDL and `sync apply`
   std::unique_ptr<DdlApplier> ddl_;
   Bindings by_name_;
   CatchUp catch_up_;

@@ -35,13 +35,10 @@
 #include "pipeline/progress.hpp"
 #include "sink/registry.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/mysql_connection.hpp"
 
 namespace dbsync::pipeline {
 
 struct RealtimeOptions {
-  mysql::Endpoint source;
-  uint32_t server_id = 0;
   int batch_rows = 10000;
   int flush_ms = 1000;
   // Flush whenever the applier is idle instead of waiting for batch_rows or
@@ -50,7 +47,7 @@ struct RealtimeOptions {
   std::string task_id;
   std::string schema_file;  // where the tracked schemas are saved after each DDL
   std::string home;         // the state directory, to re-read the spec on reload
-  FullInitOptions init;     // for tables copied while running; init.open_sink opens the sinks
+  FullInitOptions init;     // for tables copied while running; init.open_source and init.open_sink open the ends
   std::atomic<bool>* reload = nullptr;  // raised by `sync apply`; lowered here
   // The status reporter: the full_initialization step runs again while tables are copied.
   std::function<void(const std::string& step, const std::string& state)> set_step;

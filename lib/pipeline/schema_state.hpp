@@ -25,14 +25,11 @@
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
-#include "source/mysql/ddl_column_types.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::pipeline {
 
-struct TrackedTable {
-  TableSchema schema;
-  mysql::CharsetPair defaults;
-};
+using source::TrackedTable;
 
 struct SchemaState {
   BinlogPosition position;

@@ -4,7 +4,6 @@
 
 #include "core/text_util.hpp"
 #include "pipeline/name_mapping.hpp"
-#include "source/mysql/schema_reader.hpp"
 
 namespace dbsync::pipeline {
 
@@ -19,13 +18,12 @@ sink::TableBinding BindTable(const config::TaskSpec& spec, const TableSchema& sc
   return b;
 }
 
-Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, mysql::Connection& conn) {
-  SYNC_ASSIGN_OR_RETURN(auto tables, mysql::ListSelectedTables(conn, spec.source));
+Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, source::Source& source) {
+  SYNC_ASSIGN_OR_RETURN(auto tables, source.SelectedTables(spec.source));
   if (tables.empty())
     return Status::FailedPrecondition("no source table matches source.tables; run `sync check` for details");
   std::vector<sink::TableBinding> out;
-  for (const auto& t : tables) {
-    SYNC_ASSIGN_OR_RETURN(TableSchema schema, mysql::ReadTableSchema(conn, t.db, t.table));
+  for (const auto& schema : tables) {
     sink::TableBinding b = BindTable(spec, schema);
     for (const auto& k : b.key)
       if (schema.ColumnIndex(k) < 0)

@@ -9,11 +9,11 @@
 #include "pipeline/schema_state.hpp"
 #include "core/status.hpp"
 #include "sink/sink.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::pipeline {
 
-Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, mysql::Connection& conn);
+Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, source::Source& source);
 // Binds one table whose schema is already known (e.g. created by DDL in the stream).
 sink::TableBinding BindTable(const config::TaskSpec& spec, const TableSchema& schema);
 

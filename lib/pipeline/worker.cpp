@@ -34,13 +34,12 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   SYNC_ASSIGN_OR_RETURN(std::string dst_password, sink::ResolveDestinationSecret(spec.destination));
   log.AddSecret(src_password);
   log.AddSecret(dst_password);
-  mysql::Endpoint source{spec.source.host, spec.source.port, spec.source.user, src_password,
-                         spec.source.connect_timeout_seconds, 600};
+  source::SourceFactory open_source = source::MakeSourceFactory(spec.source, src_password);
 
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   reporter.SetStep("schema_migration", "running");
-  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(source));
-  SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, conn));
+  SYNC_ASSIGN_OR_RETURN(auto catalog, open_source());
+  SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, *catalog));
   {
     std::set<std::string> bound;
     for (const auto& t : tables) bound.insert(t.SourceName());
@@ -75,7 +74,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   reporter.SetStep("schema_migration", "done");
 
   FullInitOptions init;
-  init.source = source;
+  init.open_source = open_source;
   init.parallelism = spec.runtime.snapshot_parallelism;
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
   init.plan_dir = task.dir.SnapshotDir();
@@ -129,8 +128,6 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   if (start.position.empty()) return Status::Internal("no source position to start the binlog from");
   reporter.SetStep("realtime_sync", "running");
   RealtimeOptions rt;
-  rt.source = source;
-  rt.server_id = spec.source.server_id;
   rt.batch_rows = spec.runtime.batch_rows;
   rt.flush_ms = spec.runtime.flush_ms;
   rt.eager_flush = sink::DestinationOf(spec.destination).traits.eager_flush;

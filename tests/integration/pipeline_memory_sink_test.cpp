@@ -19,6 +19,7 @@
 #include "pipeline/realtime_sync.hpp"
 #include "pipeline/table_binding.hpp"
 #include "sink/memory/memory_sink.hpp"
+#include "source/mysql/mysql_source.hpp"
 #include "source/mysql/snapshot_reader.hpp"
 #include "config/task_spec_yaml.hpp"
 #include "state/task_store.hpp"
@@ -46,8 +47,15 @@ config::TaskSpec Spec(const std::string& db) {
   return spec;
 }
 
-mysql::Endpoint SourceEndpoint() {
-  return mysql::Endpoint{"127.0.0.1", Source().port(), "root", MariaDbServer::kRootPassword, 10, 600};
+source::SourceFactory SourceFactory(uint32_t server_id) {
+  mysql::Endpoint endpoint{"127.0.0.1", Source().port(), "root", MariaDbServer::kRootPassword, 10, 600};
+  return [endpoint, server_id] { return mysql::OpenMySqlSource(endpoint, server_id); };
+}
+
+std::unique_ptr<source::Source> Catalog() {
+  auto source = SourceFactory(0)();
+  REQUIRE(source.ok());
+  return std::move(source).value();
 }
 
 // "id|v|n" per row, sorted: what the source holds.
@@ -106,8 +114,6 @@ TEST_CASE("the real-time loop recovers from a failing sink without loss or dupli
     std::string task = "task-" + std::to_string(++round);
 
     pipeline::RealtimeOptions options;
-    options.source = SourceEndpoint();
-    options.server_id = 7301;
     options.batch_rows = 50;  // the large transaction below comes in pieces
     options.flush_ms = 100;
     options.task_id = task;
@@ -115,7 +121,7 @@ TEST_CASE("the real-time loop recovers from a failing sink without loss or dupli
     REQUIRE(::mkdtemp(dir) != nullptr);
     options.schema_file = std::string(dir) + "/schema.json";
     options.init.plan_dir = std::string(dir) + "/snapshot";
-    options.init.source = options.source;
+    options.init.open_source = SourceFactory(7301);
     options.init.task_id = task;
     options.init.open_sink = [store, mode = sc.mode](const config::TaskSpec&, const std::string& id)
         -> Result<std::unique_ptr<sink::Sink>> {
@@ -123,7 +129,7 @@ TEST_CASE("the real-time loop recovers from a failing sink without loss or dupli
     };
 
     auto conn = Source().Admin();
-    auto bound = pipeline::BindTables(spec, conn);
+    auto bound = pipeline::BindTables(spec, *Catalog());
     REQUIRE_MESSAGE(bound.ok(), bound.status().message());
     REQUIRE(bound->size() == 2);
     {
@@ -232,7 +238,7 @@ TEST_CASE("full initialization resumes after a failed chunk commit, keyless tabl
   char dir[] = "/tmp/sync-meminit-XXXXXX";
   REQUIRE(::mkdtemp(dir) != nullptr);
   pipeline::FullInitOptions options;
-  options.source = SourceEndpoint();
+  options.open_source = SourceFactory(0);
   options.parallelism = 2;
   options.chunk_rows = 300;  // about ten chunks per table
   options.plan_dir = std::string(dir) + "/snapshot";
@@ -241,7 +247,7 @@ TEST_CASE("full initialization resumes after a failed chunk commit, keyless tabl
     return std::unique_ptr<sink::Sink>(std::make_unique<sink::memory::MemorySink>(store, id));
   };
   auto conn = Source().Admin();
-  auto bound = pipeline::BindTables(spec, conn);
+  auto bound = pipeline::BindTables(spec, *Catalog());
   REQUIRE_MESSAGE(bound.ok(), bound.status().message());
   {
     sink::memory::MemorySink setup(store, "init");
@@ -295,14 +301,12 @@ TEST_CASE("sync apply adds a table while streaming: it is copied, catches up and
     auto memory = std::make_shared<sink::memory::MemoryStore>();
 
     pipeline::RealtimeOptions options;
-    options.source = SourceEndpoint();
-    options.server_id = 7302;
     options.batch_rows = 200;
     options.flush_ms = 100;
     options.task_id = id;
     options.home = home;
     options.schema_file = task->dir.SchemaFile();
-    options.init.source = options.source;
+    options.init.open_source = SourceFactory(7302);
     options.init.plan_dir = task->dir.SnapshotDir();
     options.init.task_id = id;
     options.init.chunk_rows = 400;
@@ -316,7 +320,7 @@ TEST_CASE("sync apply adds a table while streaming: it is copied, catches up and
 
     // Table a is copied first, as the worker's full initialization would.
     auto conn = Source().Admin();
-    auto bound = pipeline::BindTables(*first_spec, conn);
+    auto bound = pipeline::BindTables(*first_spec, *Catalog());
     REQUIRE_MESSAGE(bound.ok(), bound.status().message());
     REQUIRE(bound->size() == 1);
     {

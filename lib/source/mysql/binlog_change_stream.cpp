@@ -56,11 +56,11 @@ change::Transaction ToChangeTransaction(SourceTransaction&& txn) {
   return out;
 }
 
-Result<std::unique_ptr<BinlogChangeStream>> BinlogChangeStream::Open(const Endpoint& endpoint,
-                                                                     ChangeStreamOptions options,
+Result<std::unique_ptr<BinlogChangeStream>> BinlogChangeStream::Open(const Endpoint& endpoint, uint32_t server_id,
+                                                                     source::ChangeStreamOptions options,
                                                                      const BinlogPosition& from) {
   SourceOptions source_options;
-  source_options.stream.server_id = options.server_id;
+  source_options.stream.server_id = server_id;
   source_options.stream.heartbeat_seconds = 1;
   source_options.stream.read_timeout_seconds = 10;
   source_options.on_reconnect = std::move(options.on_reconnect);

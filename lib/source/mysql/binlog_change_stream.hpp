@@ -9,22 +9,16 @@
 
 #include "change/change_event.hpp"
 #include "source/mysql/binlog_source.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::mysql {
 
-struct ChangeStreamOptions {
-  uint32_t server_id = 0;
-  // Transactions with more row changes arrive in pieces (0: never split).
-  size_t max_transaction_rows = 0;
-  std::function<void(const std::string&)> on_reconnect;
-  // MariaDB and MySQL < 8 write no column names, signedness or charsets in
-  // the binlog: rows of the tables it resolves decode with these definitions.
-  change::SchemaResolver schemas;
-};
 
 class BinlogChangeStream : public change::ChangeStream {
  public:
-  static Result<std::unique_ptr<BinlogChangeStream>> Open(const Endpoint& endpoint, ChangeStreamOptions options,
+  // `server_id` names the replica connection (unique among the server's replicas).
+  static Result<std::unique_ptr<BinlogChangeStream>> Open(const Endpoint& endpoint, uint32_t server_id,
+                                                          source::ChangeStreamOptions options,
                                                           const BinlogPosition& from);
   Result<std::optional<change::Transaction>> Next(std::chrono::milliseconds wait) override;
 

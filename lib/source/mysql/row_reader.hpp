@@ -16,17 +16,13 @@
 #include "core/table_schema.hpp"
 #include "core/value.hpp"
 #include "source/mysql/mysql_connection.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::mysql {
 
-using Row = std::vector<Value>;
-// Receives each row; a non-OK Status stops the read and is returned.
-using RowSink = std::function<Status(Row&& row)>;
-
-struct ReadStats {
-  uint64_t rows = 0;
-  uint64_t bytes = 0;  // payload bytes of variable-length columns
-};
+using source::ReadStats;
+using source::Row;
+using source::RowSink;
 
 // Runs `sql`, whose select list is exactly `schema.columns` in order, and hands
 // every row to `sink`. TIMESTAMP values assume the session time_zone is '+00:00'.

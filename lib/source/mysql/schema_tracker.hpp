@@ -35,11 +35,12 @@
 #include "source/mysql/charset_catalog.hpp"
 #include "source/mysql/ddl_column_types.hpp"
 #include "source/mysql/mysql_connection.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::mysql {
 
 // Which tables to track; an empty function tracks every table.
-using TableFilter = std::function<bool(const std::string& db, const std::string& table)>;
+using source::TableFilter;
 
 class SchemaTracker {
  public:

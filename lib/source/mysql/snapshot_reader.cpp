@@ -49,15 +49,6 @@ std::string KeyCondition(const std::vector<std::string>& key, const std::vector<
   return cond;
 }
 
-nlohmann::json SnapshotChunk::ToJson() const { return {{"index", index}, {"lower", lower}, {"upper", upper}}; }
-
-SnapshotChunk SnapshotChunk::FromJson(const nlohmann::json& j) {
-  SnapshotChunk c;
-  c.index = j.value("index", 0);
-  c.lower = j.value("lower", std::vector<std::string>{});
-  c.upper = j.value("upper", std::vector<std::string>{});
-  return c;
-}
 
 Result<SnapshotReader> SnapshotReader::Open(const Endpoint& endpoint) {
   SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(endpoint));

@@ -29,6 +29,7 @@
 #include "core/table_schema.hpp"
 #include "source/mysql/mysql_connection.hpp"
 #include "source/mysql/row_reader.hpp"
+#include "source/source.hpp"
 
 namespace dbsync::mysql {
 
@@ -36,23 +37,9 @@ namespace dbsync::mysql {
 // offset only.
 Result<BinlogPosition> BinlogEnd(Connection& conn);
 
-struct SnapshotChunk {
-  int index = 0;
-  // Key bounds as SQL literals, one per primary-key column. `lower` is
-  // exclusive and empty for the first chunk; `upper` is inclusive and empty
-  // for the last one.
-  std::vector<std::string> lower;
-  std::vector<std::string> upper;
-
-  nlohmann::json ToJson() const;
-  static SnapshotChunk FromJson(const nlohmann::json& j);
-};
-
-struct ChunkResult {
-  BinlogPosition position;
-  bool exact_position = false;  // false: a low watermark (see above)
-  ReadStats stats;
-};
+// Chunk bounds are key values as SQL literals, one per key column.
+using SnapshotChunk = source::Chunk;
+using ChunkResult = source::ChunkResult;
 
 class SnapshotReader {
  public:
