@@ -1,0 +1,197 @@
+"""Catalog of the emulated StarRocks cluster: databases, tables (schema + rows keyed by
+primary key), the transaction/label registry and schema-change jobs, with atomic persistence.
+
+Persistence (brief: "every committed change ... is written atomically before the reply"):
+the whole committed state is one JSON document, written to a temp file, fsync'ed, renamed
+over state.json and the directory fsync'ed. A kill -9 therefore leaves either the previous
+or the new state, never a mix. Running (uncommitted) loads live only in memory; PREPARED
+2PC transactions are part of the state (they survive restarts in StarRocks, §1.12).
+"""
+
+import json
+import os
+import threading
+import time
+
+from values import TypeSpec
+
+STATE_FILE = "state.json"
+
+
+class Column:
+    __slots__ = ("name", "type", "nullable", "default", "comment", "is_key")
+
+    def __init__(self, name, type_, nullable=True, default=None, comment="", is_key=False):
+        self.name = name
+        self.type = type_
+        self.nullable = nullable
+        self.default = default      # None | str literal | {"expr": "CURRENT_TIMESTAMP"}
+        self.comment = comment
+        self.is_key = is_key
+
+    def to_json(self):
+        return {"name": self.name, "type": self.type.to_json(), "nullable": self.nullable,
+                "default": self.default, "comment": self.comment, "is_key": self.is_key}
+
+    @staticmethod
+    def from_json(d):
+        return Column(d["name"], TypeSpec.from_json(d["type"]), d["nullable"], d["default"],
+                      d.get("comment", ""), d.get("is_key", False))
+
+    def copy(self):
+        return Column.from_json(self.to_json())
+
+
+class Table:
+    def __init__(self, tid, name):
+        self.id = tid
+        self.name = name
+        self.columns = []
+        self.keys_type = "PRIMARY"          # PRIMARY | DUPLICATE
+        self.key_names = []
+        self.distribution = {"type": "HASH", "cols": [], "buckets": None}
+        self.partition = None               # None | {"type": "RANGE"|"EXPR", ...}
+        self.order_by = []
+        self.properties = {}
+        self.comment = ""
+        self.state = "NORMAL"               # NORMAL | SCHEMA_CHANGE (§2.4)
+        self.rows = {}                      # PK tables: json(key list) -> {col: value}
+        self.dup_rows = []                  # DUPLICATE KEY tables: list of {col: value}
+        self.create_time = time.time()
+        self.auto_partitions = []           # expression partitioning: names created on load
+
+    # column lookup is case-insensitive in StarRocks (§2.2 Names)
+    def col(self, name):
+        ln = name.lower()
+        for c in self.columns:
+            if c.name.lower() == ln:
+                return c
+        return None
+
+    def key_columns(self):
+        return [self.col(k) for k in self.key_names]
+
+    def is_pk(self):
+        return self.keys_type == "PRIMARY"
+
+    def row_key(self, row):
+        return json.dumps([row.get(k) for k in self.key_names])
+
+    def all_rows(self):
+        if self.is_pk():
+            return list(self.rows.values())
+        return list(self.dup_rows)
+
+    def to_json(self):
+        return {"id": self.id, "name": self.name, "columns": [c.to_json() for c in self.columns],
+                "keys_type": self.keys_type, "key_names": self.key_names,
+                "distribution": self.distribution, "partition": self.partition,
+                "order_by": self.order_by, "properties": self.properties, "comment": self.comment,
+                "state": self.state, "rows": list(self.rows.values()), "dup_rows": self.dup_rows,
+                "create_time": self.create_time, "auto_partitions": self.auto_partitions}
+
+    @staticmethod
+    def from_json(d):
+        t = Table(d["id"], d["name"])
+        t.columns = [Column.from_json(c) for c in d["columns"]]
+        t.keys_type = d["keys_type"]
+        t.key_names = d["key_names"]
+        t.distribution = d["distribution"]
+        t.partition = d["partition"]
+        t.order_by = d["order_by"]
+        t.properties = d["properties"]
+        t.comment = d["comment"]
+        t.state = d["state"]
+        t.create_time = d.get("create_time", time.time())
+        t.auto_partitions = d.get("auto_partitions", [])
+        for r in d["rows"]:
+            t.rows[t.row_key(r)] = r
+        t.dup_rows = d.get("dup_rows", [])
+        return t
+
+
+class Database:
+    def __init__(self, did, name):
+        self.id = did
+        self.name = name
+        self.tables = {}   # case-sensitive names (§2.2)
+
+    def to_json(self):
+        return {"id": self.id, "name": self.name, "tables": [t.to_json() for t in self.tables.values()]}
+
+    @staticmethod
+    def from_json(d):
+        db = Database(d["id"], d["name"])
+        for tj in d["tables"]:
+            t = Table.from_json(tj)
+            db.tables[t.name] = t
+        return db
+
+
+class State:
+    """All committed state + the lock that serialises every mutation of it."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        self.lock = threading.RLock()
+        self.dbs = {}
+        self.next_id = 10001
+        self.next_txn_id = 1000
+        self.txns = []          # persisted txn records (dicts), see transactions.py
+        self.jobs = []          # schema-change jobs (dicts), see alter_jobs.py
+        os.makedirs(data_dir, exist_ok=True)
+        self._load()
+
+    def new_id(self):
+        self.next_id += 1
+        return self.next_id
+
+    def new_txn_id(self):
+        self.next_txn_id += 1
+        return self.next_txn_id
+
+    def _load(self):
+        path = os.path.join(self.data_dir, STATE_FILE)
+        if not os.path.exists(path):
+            return
+        with open(path, "r", encoding="utf-8") as f:
+            d = json.load(f)
+        self.next_id = d["next_id"]
+        self.next_txn_id = d["next_txn_id"]
+        for dj in d["dbs"]:
+            db = Database.from_json(dj)
+            self.dbs[db.name] = db
+        self.txns = d["txns"]
+        self.jobs = d["jobs"]
+
+    def save(self):
+        """Atomic write: temp + fsync + rename + fsync(dir). Called with self.lock held,
+        before the reply that reports the change is sent."""
+        with self.lock:
+            doc = {"next_id": self.next_id, "next_txn_id": self.next_txn_id,
+                   "dbs": [db.to_json() for db in self.dbs.values()],
+                   "txns": self.txns, "jobs": self.jobs}
+            data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+            path = os.path.join(self.data_dir, STATE_FILE)
+            tmp = path + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, path)
+            dfd = os.open(self.data_dir, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def get_db(self, name):
+        return self.dbs.get(name)
+
+    def get_table(self, db, table):
+        d = self.dbs.get(db)
+        if d is None:
+            return None
+        return d.tables.get(table)

@@ -1,0 +1,369 @@
+"""BE HTTP server (default port 8040): executes Stream Load and the transaction interface
+(specs/starrocks.md §1.5, §1.8, §1.12; behaviours 5-9, 10-46).
+
+Every Stream Load reply is HTTP 200 with a pretty-printed JSON body whose keys follow
+StreamLoadContext::to_json (§1.8). Transaction-interface replies follow to_resp_json.
+"""
+
+import json
+import os
+import threading
+import time
+import urllib.parse
+import uuid
+
+import stream_load
+from http_common import Handler, parse_basic
+from stream_load import LoadFail
+from transactions import LabelAlreadyExists, RunningTxn, TxnError
+
+
+def _ms(t0):
+    return int((time.time() - t0) * 1000)
+
+
+def stream_load_json(ctx):
+    """Key order of StreamLoadContext::to_json (behaviour 9)."""
+    d = {"TxnId": ctx["txn_id"], "Label": ctx["label"], "Status": ctx["status"]}
+    if ctx["status"] == "Label Already Exists":
+        d["ExistingJobStatus"] = ctx["existing"]
+    d["Message"] = ctx["message"]
+    d["NumberTotalRows"] = ctx.get("total", 0)
+    d["NumberLoadedRows"] = ctx.get("loaded", 0)
+    d["NumberFilteredRows"] = ctx.get("filtered", 0)
+    d["NumberUnselectedRows"] = ctx.get("unselected", 0)
+    d["LoadBytes"] = ctx.get("bytes", 0)
+    d["LoadTimeMs"] = ctx.get("load_ms", 0)
+    d["BeginTxnTimeMs"] = ctx.get("begin_ms", 0)
+    d["StreamLoadPlanTimeMs"] = ctx.get("plan_ms", 0)
+    d["ReadDataTimeMs"] = ctx.get("read_ms", 0)
+    d["WriteDataTimeMs"] = ctx.get("write_ms", 0)
+    d["CommitAndPublishTimeMs"] = ctx.get("commit_ms", 0)
+    if ctx.get("error_url"):
+        d["ErrorURL"] = ctx["error_url"]
+    return d
+
+
+class BeHandler(Handler):
+
+    def _route(self):
+        path = urllib.parse.urlsplit(self.path).path
+        parts = [urllib.parse.unquote(p) for p in path.split("/")]
+        # ['', 'api', db, table, '_stream_load']
+        if len(parts) == 5 and parts[1] == "api" and parts[4] == "_stream_load":
+            return ("stream_load", parts[2], parts[3])
+        if len(parts) == 4 and parts[1] == "api" and parts[2] == "transaction":
+            return ("txn", parts[3], None)
+        if path == "/api/_load_error_log":
+            return ("error_log", None, None)
+        return (None, None, None)
+
+    def not_found(self):
+        # B-HTTP on_header: unknown path/method -> 404 "Not Found" (behaviour 5)
+        self.reply(404, "Not Found", ctype="text/plain", close=True)
+
+    def do_PUT(self):
+        kind, a, b = self._route()
+        if kind == "stream_load":
+            return self.stream_load(a, b)
+        if kind == "txn" and a in ("begin", "prepare", "commit", "rollback", "list", "load"):
+            return self.txn_op(a)
+        self.not_found()
+
+    def do_POST(self):
+        kind, a, b = self._route()
+        if kind == "txn" and a in ("begin", "prepare", "commit", "rollback", "list"):
+            return self.txn_op(a)
+        self.not_found()
+
+    def do_GET(self):
+        kind, a, b = self._route()
+        if kind == "error_log":
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            name = (q.get("file") or [""])[0]
+            text = self.app.read_error_log(name)
+            if text is None:
+                return self.reply(404, "Not Found", ctype="text/plain")
+            return self.reply(200, text, ctype="text/plain; charset=utf-8")
+        self.not_found()
+
+    def do_DELETE(self):
+        self.not_found()
+
+    def do_HEAD(self):
+        self.not_found()
+
+    # ------------------------------------------------------------- stream load
+
+    def _check_password(self, auth):
+        """Password check done by the FE when the txn begins (loadTxnBegin) [unverified text]."""
+        user, pw = auth
+        if user != self.app.user or pw != self.app.password:
+            raise LoadFail("Access denied for %s@%s." % (user, self.client_address[0]))
+
+    def stream_load(self, db, table):
+        app = self.app
+        t0 = time.time()
+        label = (self.header("label") or "").strip() or str(uuid.uuid4())   # behaviour 14
+        ctx = {"txn_id": -1, "label": label, "status": "Fail", "message": ""}
+        rt = None
+        plan = None
+        hdrs = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            auth = parse_basic(self.header("Authorization"))
+            if auth is None:
+                raise LoadFail("no valid Basic authorization")
+            fmt, timeout = stream_load.pre_begin_checks(hdrs, self.content_length())
+            # begin txn (FE loadTxnBegin): password, db, table, label (§1.5 step 8)
+            tb = time.time()
+            self._check_password(auth)
+            with app.state.lock:
+                if app.state.get_db(db) is None:
+                    raise LoadFail("unknown database, database=%s" % db)
+                tbl = app.state.get_table(db, table)
+                if tbl is None:
+                    raise LoadFail("unknown table, table=%s" % table)
+                rt = app.txns.begin(db, table, label, "stream", timeout)
+                ctx["txn_id"] = rt.txn_id
+                ctx["begin_ms"] = _ms(tb)
+                tp = time.time()
+                plan = stream_load.make_plan(hdrs, fmt, tbl)
+                ctx["plan_ms"] = _ms(tp)
+        except LabelAlreadyExists as e:
+            ctx.update(status="Label Already Exists", existing=e.job_status, message=str(e))
+            return self._final(ctx, t0, unread=True)
+        except (LoadFail, TxnError) as e:
+            if rt is not None:
+                app.txns.abort(rt, str(e))
+            ctx["message"] = str(e)
+            return self._final(ctx, t0, unread=True)
+        # header phase succeeded: now (and only now) 100 Continue (behaviour 7)
+        rt.busy = True
+        try:
+            self.send_continue()
+            tr = time.time()
+            body, complete = self.read_body()
+            ctx["read_ms"] = _ms(tr)
+            ctx["bytes"] = len(body)
+            if not complete:
+                app.txns.abort(rt, "receive body don't equal with body bytes")
+                ctx["message"] = "receive body don't equal with body bytes"
+                return self._final(ctx, t0)
+            tw = time.time()
+            with app.state.lock:
+                tbl = app.state.get_table(db, table)
+                if tbl is None:
+                    raise LoadFail("unknown table, table=%s" % table)
+                res = stream_load.process_rows(tbl, plan, body)
+            ctx["write_ms"] = _ms(tw)
+            ctx.update(total=res.total, loaded=res.loaded, filtered=res.filtered, unselected=res.unselected)
+            if res.errors:
+                ctx["error_url"] = app.write_error_log(res.errors)
+            if time.time() - rt.begin_time > rt.timeout_s:
+                # behaviour 40: the FE aborts txns past their timeout [message unverified]
+                raise LoadFail("Transaction [%d] is already aborted, abort reason: timeout by txn manager" % rt.txn_id)
+            if stream_load.filter_ratio_exceeded(res.total, res.filtered, res.unselected, plan.max_filter_ratio):
+                raise LoadFail(stream_load.TOO_MANY_FILTERED)
+            if res.loaded == 0:
+                raise LoadFail(stream_load.EMPTY_LOAD_MESSAGE)
+            injected = app.take_fault("fail_next_load")
+            if injected is not None:
+                raise LoadFail(injected or "injected failure")
+            tc = time.time()
+            rt.ops = res.ops
+            rt.counters = {"total": res.total, "loaded": res.loaded, "filtered": res.filtered,
+                           "unselected": res.unselected}
+            rt.load_bytes = len(body)
+            with app.state.lock:
+                tbl = app.state.get_table(db, table)
+                if tbl is not None and res.new_partitions:
+                    tbl.auto_partitions.extend(res.new_partitions)
+                pt = app.take_fault("publish_timeout_next")
+                if pt is not None:
+                    app.txns.commit(rt, publish_delay_s=app.publish_delay_s)
+                    ctx["status"] = "Publish Timeout"
+                    ctx["message"] = "transaction commit successfully, BUT data will be visible later"
+                else:
+                    app.txns.commit(rt)
+                    ctx["status"] = "Success"
+                    ctx["message"] = "OK"
+            ctx["commit_ms"] = _ms(tc)
+        except LoadFail as e:
+            if rt.state == "PREPARE":
+                app.txns.abort(rt, str(e))
+            ctx["status"] = "Fail"
+            ctx["message"] = str(e)
+        finally:
+            rt.busy = False
+        return self._final(ctx, t0)
+
+    def _final(self, ctx, t0, unread=False):
+        ctx["load_ms"] = _ms(t0)
+        # A reply sent before the body was read must close the connection (the body, if the
+        # client sends it anyway, is not a next request).
+        close = unread and (self.content_length() or "chunked" in (self.header("Transfer-Encoding") or "").lower())
+        self.reply_json(200, stream_load_json(ctx), pretty=True, close=bool(close) or self.close_connection)
+
+    # ------------------------------------------------------------- transaction interface
+
+    def _txn_reply(self, op, status, message, rt=None, extra_ok=None, existing=None, error_url=None, unread=False):
+        """BE to_resp_json key order (§1.12)."""
+        d = {"Status": status}
+        if status == "LABEL_ALREADY_EXISTS":
+            d["ExistingJobStatus"] = existing or ""
+        elif status == "TXN_IN_PROCESSING":
+            d["Label"] = rt.label if rt else ""
+        d["Message"] = message
+        if status == "OK":
+            d["Label"] = rt.label if isinstance(rt, RunningTxn) else (rt or {}).get("label", "")
+            d.update(extra_ok or {})
+        if error_url:
+            d["ErrorURL"] = error_url
+        close = unread and (self.content_length() or "chunked" in (self.header("Transfer-Encoding") or "").lower())
+        self.reply_json(200, d, pretty=True, close=bool(close) or self.close_connection)
+
+    def txn_op(self, op):
+        app = self.app
+        t0 = time.time()
+        label = (self.header("label") or "").strip()
+        db = (self.header("db") or "").strip()
+        table = (self.header("table") or "").strip()
+        auth = parse_basic(self.header("Authorization"))
+        if auth is None:
+            return self._txn_reply(op, "INVALID_ARGUMENT", "no valid Basic authorization", unread=True)
+        if op == "list":
+            with app.state.lock:
+                live = [{"label": r.label, "txn_id": r.txn_id, "db": r.db, "table": r.table}
+                        for r in app.txns.running.values() if r.kind == "txn"]
+            return self.reply_json(200, {"Status": "OK", "Message": json.dumps(live)}, pretty=True)
+        if not label:
+            return self._txn_reply(op, "INVALID_ARGUMENT", "Invalid label", unread=True)
+        if not db:
+            return self._txn_reply(op, "INVALID_ARGUMENT", "No database selected.", unread=True)
+        if (self.header("transaction_type") or "").lower() == "multi":
+            return self._txn_reply(op, "INVALID_ARGUMENT", "multi-table transaction is not supported on BE", unread=True)
+        if op == "begin":
+            return self.txn_begin(label, db, table, auth, t0)
+        with app.state.lock:
+            rt = app.txns.running.get((db, label))
+            if rt is not None and rt.kind != "txn":
+                rt = None
+            if rt is None:
+                # after prepare the BE forgets the context (§1.12)
+                return self._txn_reply(op, "TXN_NOT_EXISTS", "Transaction with label %s not exists" % label,
+                                       unread=True)
+            if rt.busy:
+                return self._txn_reply(op, "TXN_IN_PROCESSING", "Transaction in processing, please retry later",
+                                       rt=rt, unread=True)
+            if table and rt.table != table and op == "load":
+                return self._txn_reply(op, "INVALID_ARGUMENT", "Request table %s not equal transaction table %s"
+                                       % (table, rt.table), unread=True)
+            rt.busy = True
+            rt.last_activity = time.time()
+        try:
+            if op == "load":
+                return self.txn_load(rt, t0)
+            if op in ("prepare", "commit"):
+                return self.txn_finish(rt, op, t0)
+            if op == "rollback":
+                app.txns.abort(rt, "User Aborted")
+                return self._txn_reply(op, "OK", "", rt=rt)
+        finally:
+            rt.busy = False
+            rt.last_activity = time.time()
+
+    def txn_begin(self, label, db, table, auth, t0):
+        app = self.app
+        with app.state.lock:
+            live = app.txns.running.get((db, label))
+            if live is not None and live.kind == "txn":
+                return self._txn_reply("begin", "LABEL_ALREADY_EXISTS", "", existing="", unread=True)
+            try:
+                user, pw = auth
+                if user != app.user or pw != app.password:
+                    raise LoadFail("Access denied for %s@%s." % (user, self.client_address[0]))
+                if not table:
+                    raise LoadFail("No table selected.")
+                if app.state.get_db(db) is None:
+                    raise LoadFail("unknown database, database=%s" % db)
+                if app.state.get_table(db, table) is None:
+                    raise LoadFail("unknown table, table=%s" % table)
+                timeout = int(self.header("timeout") or 600)
+                idle = self.header("idle_transaction_timeout")
+                rt = app.txns.begin(db, table, label, "txn", timeout, int(idle) if idle else None)
+            except LabelAlreadyExists as e:
+                return self._txn_reply("begin", "LABEL_ALREADY_EXISTS", str(e), existing=e.job_status, unread=True)
+            except (LoadFail, TxnError, ValueError) as e:
+                return self._txn_reply("begin", "ANALYSIS_ERROR", str(e), unread=True)
+        return self._txn_reply("begin", "OK", "", rt=rt,
+                               extra_ok={"TxnId": rt.txn_id, "BeginTxnTimeMs": _ms(t0)})
+
+    def txn_load(self, rt, t0):
+        app = self.app
+        hdrs = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            if rt.failed:
+                raise LoadFail("current transaction is aborted")
+            fmt, _ = stream_load.pre_begin_checks(hdrs, self.content_length())
+            tp = time.time()
+            with app.state.lock:
+                tbl = app.state.get_table(rt.db, rt.table)
+                if tbl is None:
+                    raise LoadFail("unknown table, table=%s" % rt.table)
+                plan = stream_load.make_plan(hdrs, fmt, tbl)
+            plan_ms = _ms(tp)
+        except LoadFail as e:
+            # errors in load abort the txn (§1.12 state machine)
+            app.txns.abort(rt, str(e))
+            return self._txn_reply("load", "INVALID_ARGUMENT", str(e), unread=True)
+        self.send_continue()
+        tr = time.time()
+        body, complete = self.read_body()
+        recv_ms = _ms(tr)
+        if not complete:
+            app.txns.abort(rt, "receive body don't equal with body bytes")
+            return self._txn_reply("load", "INTERNAL_ERROR", "receive body don't equal with body bytes")
+        with app.state.lock:
+            tbl = app.state.get_table(rt.db, rt.table)
+            res = stream_load.process_rows(tbl, plan, body)
+            rt.ops.extend(res.ops)
+            for k, v in (("total", res.total), ("loaded", res.loaded), ("filtered", res.filtered),
+                         ("unselected", res.unselected)):
+                rt.counters[k] += v
+            rt.error_lines.extend(res.errors)
+            rt.load_bytes += len(body)
+            rt.data_sent = rt.data_sent or len(body) > 0
+            rt.max_filter_ratio = plan.max_filter_ratio
+            rt.new_partitions = getattr(rt, "new_partitions", []) + res.new_partitions
+        return self._txn_reply("load", "OK", "", rt=rt,
+                               extra_ok={"TxnId": rt.txn_id, "LoadBytes": len(body),
+                                         "StreamLoadPlanTimeMs": plan_ms, "ReceivedDataTimeMs": recv_ms})
+
+    def txn_finish(self, rt, op, t0):
+        app = self.app
+        c = rt.counters
+        error_url = app.write_error_log(rt.error_lines) if rt.error_lines else None
+        if not rt.data_sent:
+            app.txns.abort(rt, "no data")
+            return self._txn_reply(op, "INTERNAL_ERROR", "transaction %d hasn't send any data yet" % rt.txn_id,
+                                   unread=True)
+        if stream_load.filter_ratio_exceeded(c["total"], c["filtered"], c["unselected"], rt.max_filter_ratio):
+            app.txns.abort(rt, stream_load.TOO_MANY_FILTERED)
+            return self._txn_reply(op, "INTERNAL_ERROR", stream_load.TOO_MANY_FILTERED, error_url=error_url,
+                                   unread=True)
+        tc = time.time()
+        with app.state.lock:
+            tbl = app.state.get_table(rt.db, rt.table)
+            if tbl is not None and getattr(rt, "new_partitions", None):
+                tbl.auto_partitions.extend(p for p in rt.new_partitions if p not in tbl.auto_partitions)
+            if op == "prepare":
+                pt = self.header("prepared_timeout")
+                app.txns.prepare(rt, int(pt) if pt and pt.isdigit() else 86400)
+            else:
+                app.txns.commit(rt)
+        extra = {"TxnId": rt.txn_id, "NumberTotalRows": c["total"], "NumberLoadedRows": c["loaded"],
+                 "NumberFilteredRows": c["filtered"], "NumberUnselectedRows": c["unselected"],
+                 "LoadBytes": rt.load_bytes, "LoadTimeMs": int((time.time() - rt.begin_time) * 1000),
+                 "StreamLoadPlanTimeMs": 0, "ReceivedDataTimeMs": 0, "WriteDataTimeMs": 0,
+                 "CommitAndPublishTimeMs": _ms(tc)}
+        return self._txn_reply(op, "OK", "", rt=rt, extra_ok=extra, error_url=error_url)
