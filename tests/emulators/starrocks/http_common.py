@@ -47,6 +47,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "StarRocksEmulator"
     sys_version = ""
 
+    def version_string(self):
+        return self.server_version
+
     def handle_expect_100(self):
         # Never answer 100 Continue automatically: the BE sends it only after the header phase
         # succeeded (behaviour 7) and the FE never sends it (behaviour 4).
