@@ -122,7 +122,7 @@ class BeHandler(Handler):
                     raise LoadFail("unknown database, database=%s" % db)
                 tbl = app.state.get_table(db, table)
                 if tbl is None:
-                    raise LoadFail("unknown table, table=%s" % table)
+                    raise LoadFail('unknown table "%s.%s"' % (db, table))
                 rt = app.txns.begin(db, table, label, "stream", timeout)
                 ctx["txn_id"] = rt.txn_id
                 ctx["begin_ms"] = _ms(tb)
@@ -153,7 +153,7 @@ class BeHandler(Handler):
             with app.state.lock:
                 tbl = app.state.get_table(db, table)
                 if tbl is None:
-                    raise LoadFail("unknown table, table=%s" % table)
+                    raise LoadFail('unknown table "%s.%s"' % (db, table))
                 res = stream_load.process_rows(tbl, plan, body)
             ctx["write_ms"] = _ms(tw)
             ctx.update(total=res.total, loaded=res.loaded, filtered=res.filtered, unselected=res.unselected)
@@ -229,35 +229,39 @@ class BeHandler(Handler):
         db = (self.header("db") or "").strip()
         table = (self.header("table") or "").strip()
         auth = parse_basic(self.header("Authorization"))
-        if auth is None:
-            return self._txn_reply(op, "INVALID_ARGUMENT", "no valid Basic authorization", unread=True)
+        # Texts and status names below follow be/src/http/action/transaction_stream_load.cpp and
+        # be/src/runtime/stream_load/transaction_mgr.cpp.
         if op == "list":
-            with app.state.lock:
-                live = [{"label": r.label, "txn_id": r.txn_id, "db": r.db, "table": r.table}
-                        for r in app.txns.running.values() if r.kind == "txn"]
-            return self.reply_json(200, {"Status": "OK", "Message": json.dumps(live)}, pretty=True)
+            return self.txn_list()
         if not label:
-            return self._txn_reply(op, "INVALID_ARGUMENT", "Invalid label", unread=True)
-        if not db:
-            return self._txn_reply(op, "INVALID_ARGUMENT", "No database selected.", unread=True)
-        if (self.header("transaction_type") or "").lower() == "multi":
-            return self._txn_reply(op, "INVALID_ARGUMENT", "multi-table transaction is not supported on BE", unread=True)
+            if op == "load":
+                return self._txn_reply(op, "INVALID_ARGUMENT", "Invalid label ", unread=True)
+            return self._txn_reply(op, "INVALID_ARGUMENT", "empty label", unread=True)
+        if op != "load" and self.header("transaction_type"):
+            return self._txn_reply(op, "INVALID_ARGUMENT", "Multi-statement transaction requests can only be sent "
+                                   "to FE nodes, not BE nodes", unread=True)
         if op == "begin":
             return self.txn_begin(label, db, table, auth, t0)
         with app.state.lock:
-            rt = app.txns.running.get((db, label))
-            if rt is not None and rt.kind != "txn":
-                rt = None
+            rt = None
+            for r in app.txns.running.values():   # contexts are keyed by label on the BE
+                if r.label == label and r.kind == "txn":
+                    rt = r
             if rt is None:
                 # after prepare the BE forgets the context (§1.12)
-                return self._txn_reply(op, "TXN_NOT_EXISTS", "Transaction with label %s not exists" % label,
-                                       unread=True)
+                text = ("Transaction with label %s not exists" if op == "load"
+                        else "transaction with label %s not exists") % label
+                return self._txn_reply(op, "TXN_NOT_EXISTS", text, unread=True)
+            if rt.db != db:
+                text = ("Request database %s not equal transaction database %s" % (db, rt.db) if op == "load"
+                        else "request db %s transaction db %s not match" % (db, rt.db))
+                return self._txn_reply(op, "INVALID_ARGUMENT", text, unread=True)
+            if op == "load" and rt.table != table:
+                return self._txn_reply(op, "INVALID_ARGUMENT", "Request table %s not equal transaction table %s"
+                                       % (table, rt.table), unread=True)
             if rt.busy:
                 return self._txn_reply(op, "TXN_IN_PROCESSING", "Transaction in processing, please retry later",
                                        rt=rt, unread=True)
-            if table and rt.table != table and op == "load":
-                return self._txn_reply(op, "INVALID_ARGUMENT", "Request table %s not equal transaction table %s"
-                                       % (table, rt.table), unread=True)
             rt.busy = True
             rt.last_activity = time.time()
         try:
@@ -272,12 +276,43 @@ class BeHandler(Handler):
             rt.busy = False
             rt.last_activity = time.time()
 
+    def txn_list(self):
+        """POST /api/transaction/list: one pretty JSON object per live context (debug aid)."""
+        out = []
+        with self.app.state.lock:
+            for r in self.app.txns.running.values():
+                if r.kind != "txn":
+                    continue
+                c = r.counters
+                out.append(json.dumps({"Status": "OK", "InProcessing": r.busy, "Label": r.label, "TxnId": r.txn_id,
+                                       "NumberTotalRows": c["total"], "NumberLoadedRows": c["loaded"],
+                                       "NumberFilteredRows": c["filtered"], "NumberUnselectedRows": c["unselected"],
+                                       "LoadBytes": r.load_bytes, "StreamLoadPlanTimeMs": 0, "ReceivedDataTimeMs": 0,
+                                       "WriteDataTimeMs": 0, "BeginTimestamp": int(r.begin_time),
+                                       "LastActiveTimestamp": int(r.last_activity),
+                                       "TransactionTimeoutSec": r.timeout_s,
+                                       "IdleTransactionTimeoutSec": r.idle_timeout_s or -1}, indent=4))
+        self.reply(200, "".join(out))
+
     def txn_begin(self, label, db, table, auth, t0):
         app = self.app
         with app.state.lock:
             live = app.txns.running.get((db, label))
             if live is not None and live.kind == "txn":
+                # context still live on this BE: Status::LabelAlreadyExists("") (transaction_mgr.cpp)
                 return self._txn_reply("begin", "LABEL_ALREADY_EXISTS", "", existing="", unread=True)
+            timeout, idle = 600, None
+            for hname in ("timeout", "idle_transaction_timeout"):
+                v = self.header(hname)
+                if v:
+                    if not v.strip().isdigit():
+                        return self._txn_reply("begin", "INVALID_ARGUMENT", "Invalid timeout format", unread=True)
+                    if hname == "timeout":
+                        timeout = int(v)
+                    else:
+                        idle = int(v)
+            if auth is None:
+                return self._txn_reply("begin", "INTERNAL_ERROR", "no valid Basic authorization", unread=True)
             try:
                 user, pw = auth
                 if user != app.user or pw != app.password:
@@ -287,13 +322,12 @@ class BeHandler(Handler):
                 if app.state.get_db(db) is None:
                     raise LoadFail("unknown database, database=%s" % db)
                 if app.state.get_table(db, table) is None:
-                    raise LoadFail("unknown table, table=%s" % table)
-                timeout = int(self.header("timeout") or 600)
-                idle = self.header("idle_transaction_timeout")
-                rt = app.txns.begin(db, table, label, "txn", timeout, int(idle) if idle else None)
+                    raise LoadFail('unknown table "%s.%s"' % (db, table))
+                rt = app.txns.begin(db, table, label, "txn", timeout, idle)
             except LabelAlreadyExists as e:
                 return self._txn_reply("begin", "LABEL_ALREADY_EXISTS", str(e), existing=e.job_status, unread=True)
-            except (LoadFail, TxnError, ValueError) as e:
+            except (LoadFail, TxnError) as e:
+                # UserException from FE loadTxnBegin -> ANALYSIS_ERROR [unverified status name]
                 return self._txn_reply("begin", "ANALYSIS_ERROR", str(e), unread=True)
         return self._txn_reply("begin", "OK", "", rt=rt,
                                extra_ok={"TxnId": rt.txn_id, "BeginTxnTimeMs": _ms(t0)})
@@ -315,7 +349,7 @@ class BeHandler(Handler):
         except LoadFail as e:
             # errors in load abort the txn (§1.12 state machine)
             app.txns.abort(rt, str(e))
-            return self._txn_reply("load", "INVALID_ARGUMENT", str(e), unread=True)
+            return self._txn_reply("load", e.code, str(e), unread=True)
         self.send_continue()
         tr = time.time()
         body, complete = self.read_body()
@@ -345,7 +379,8 @@ class BeHandler(Handler):
         error_url = app.write_error_log(rt.error_lines) if rt.error_lines else None
         if not rt.data_sent:
             app.txns.abort(rt, "no data")
-            return self._txn_reply(op, "INTERNAL_ERROR", "transaction %d hasn't send any data yet" % rt.txn_id,
+            brief = "id=%s, job_id=-1, txn_id: %d, label=%s, db=%s" % (rt.load_id, rt.txn_id, rt.label, rt.db)
+            return self._txn_reply(op, "INTERNAL_ERROR", "transaction %s hasn't send any data yet" % brief,
                                    unread=True)
         if stream_load.filter_ratio_exceeded(c["total"], c["filtered"], c["unselected"], rt.max_filter_ratio):
             app.txns.abort(rt, stream_load.TOO_MANY_FILTERED)

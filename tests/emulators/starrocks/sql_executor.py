@@ -467,7 +467,12 @@ class Session:
                 if s["if_exists"]:
                     return Result.ok()
                 raise self.unknown_table(s["table"])
-            t = d.tables.pop(s["table"])
+            t = d.tables[s["table"]]
+            if t.state != "NORMAL" and not s["force"]:
+                raise ddl_error("The table [%s]'s state is %s, cannot be dropped. please cancel the operation on "
+                                "olap table firstly. If you want to forcibly drop(cannot be recovered), please use "
+                                "\"DROP table FORCE\"." % (t.name, t.state))
+            del d.tables[s["table"]]
             for j in self.app.state.jobs:
                 if j["table_id"] == t.id and j["state"] not in ("FINISHED", "CANCELLED"):
                     j["state"] = "CANCELLED"

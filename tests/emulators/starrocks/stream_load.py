@@ -24,7 +24,12 @@ MISSING = object()
 
 
 class LoadFail(Exception):
-    """Fails the whole load: Status "Fail" with this Message."""
+    """Fails the whole load: Status "Fail" with this Message. `code` is the BE status-code name
+    used by the transaction interface (to_resp_json), e.g. INTERNAL_ERROR / INVALID_ARGUMENT."""
+
+    def __init__(self, msg, code="INTERNAL_ERROR"):
+        Exception.__init__(self, msg)
+        self.code = code
 
 
 def _bool_header(h, name, what):
@@ -36,7 +41,7 @@ def _bool_header(h, name, what):
         return True
     if lv == "false":
         return False
-    raise LoadFail(what)
+    raise LoadFail(what, "INVALID_ARGUMENT")
 
 
 def decode_separator(s):
@@ -55,12 +60,12 @@ def decode_separator(s):
     return b
 
 
-def pre_begin_checks(h, content_length):
+def pre_begin_checks(h, content_length, brief=""):
     """Header checks that happen before the transaction is begun (§1.5 steps 4-7).
     Returns (format, timeout_s)."""
     if content_length is not None and content_length > BODY_MAX_BYTES:
-        raise LoadFail("body size %d exceed limit: %d, please increase streaming_load_max_mb" %
-                       (content_length, BODY_MAX_BYTES))
+        raise LoadFail("body size %d exceed limit: %d, %s. You can increase the limit by setting "
+                       "streaming_load_max_mb in be.conf." % (content_length, BODY_MAX_BYTES, brief))
     fmt = (h.get("format") or "csv").strip().lower()
     if fmt not in KNOWN_FORMATS:
         raise LoadFail("unknown data format, format=%s" % h.get("format"))
@@ -69,14 +74,15 @@ def pre_begin_checks(h, content_length):
     if fmt == "json" and content_length is not None and content_length > JSON_MAX_BYTES:
         ign = (h.get("ignore_json_size") or "").strip().lower() == "true"
         if not ign:
-            raise LoadFail("The size of this batch exceed the max size [%d] of json type data  data [%d]. "
+            # exact text of be/src/http/action/stream_load.cpp (double spaces included)
+            raise LoadFail("The size of this batch exceed the max size [%d]  of json type data  data [ %d ]. "
                            "Set ignore_json_size to skip the check, although it may lead huge memory consuming."
                            % (JSON_MAX_BYTES, content_length))
     timeout = 600
     if h.get("timeout") is not None:
         t = h.get("timeout").strip()
         if not t.isdigit():
-            raise LoadFail("Invalid timeout format")
+            raise LoadFail("Invalid timeout format", "INVALID_ARGUMENT")
         timeout = int(t)
     return fmt, timeout
 
@@ -128,7 +134,7 @@ def make_plan(h, fmt, table):
     p.partial = _bool_header(h, "partial_update", "Invalid partial update flag format. Must be bool type")
     p.trim_space = _bool_header(h, "trim_space", "Invalid trim space format. Must be bool type")
     if h.get("partitions") and h.get("temporary_partitions"):
-        raise LoadFail("Can not specify both partitions and temporary partitions")
+        raise LoadFail("Can not specify both partitions and temporary partitions", "INVALID_ARGUMENT")
     if h.get("compression") and h.get("content-encoding"):
         raise LoadFail("compression and Content-Encoding can not be set at the same time")
     if h.get("max_filter_ratio") is not None:

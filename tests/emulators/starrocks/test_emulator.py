@@ -642,7 +642,9 @@ class EmulatorTest(unittest.TestCase):
         self.assertFalse(r.got_continue)
         j = r.json()
         self.assertEqual(j["Status"], "Fail")
-        self.assertIn("exceed the max size [104857600] of json type data", j["Message"])
+        self.assertEqual(j["Message"], "The size of this batch exceed the max size [104857600]  of json type data  "
+                                       "data [ 104857601 ]. Set ignore_json_size to skip the check, although it may "
+                                       "lead huge memory consuming.")
         # with ignore_json_size the header phase passes: 100 Continue is sent
         s = socket.create_connection(("127.0.0.1", self.emu.be), timeout=10)
         s.sendall(("PUT /api/%s/t/_stream_load HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nlabel: L27b\r\n"

@@ -61,6 +61,7 @@ class RunningTxn:
         self.max_filter_ratio = 0.0
         self.format_key = None
         self.failed = None            # reason once a load inside the txn failed
+        self.load_id = uuid.uuid4().hex
 
     def record(self, state, reason=""):
         return {"txn_id": self.txn_id, "db": self.db, "table": self.table, "label": self.label,
@@ -248,9 +249,9 @@ class TxnManager:
                     continue
                 if rt.kind == "txn":
                     if now - rt.begin_time > rt.timeout_s:
-                        self.abort(rt, "timeout by txn manager")
+                        self.abort(rt, "transaction is aborted by timeout.")
                     elif rt.idle_timeout_s and now - rt.last_activity > rt.idle_timeout_s:
-                        self.abort(rt, "idle timeout")
+                        self.abort(rt, "transaction is aborted by idle timeout.")
             if self._expire():
                 self.state.save()
 
