@@ -386,6 +386,10 @@ class BeHandler(Handler):
             app.txns.abort(rt, stream_load.TOO_MANY_FILTERED)
             return self._txn_reply(op, "INTERNAL_ERROR", stream_load.TOO_MANY_FILTERED, error_url=error_url,
                                    unread=True)
+        injected = app.take_fault("fail_next_txn_" + op)      # admin hook, see README
+        if injected is not None:
+            app.txns.abort(rt, injected or "injected failure")
+            return self._txn_reply(op, "INTERNAL_ERROR", injected or "injected failure", unread=True)
         tc = time.time()
         with app.state.lock:
             tbl = app.state.get_table(rt.db, rt.table)

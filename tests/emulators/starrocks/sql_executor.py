@@ -1035,7 +1035,7 @@ def _expand_batch(t, start, end, every):
 def show_create(t):
     lines = []
     for c in t.columns:
-        s = "  `%s` %s %s" % (c.name, c.type.sql(), "NULL" if c.nullable else "NOT NULL")
+        s = "  `%s` %s %s" % (c.name, c.type.sql(ddl=True), "NULL" if c.nullable else "NOT NULL")
         if c.default is not None:
             s += " DEFAULT CURRENT_TIMESTAMP" if isinstance(c.default, dict) else " DEFAULT %s" % values.render_sql_literal(c.type, c.default)
         s += ' COMMENT "%s"' % c.comment.replace('"', '\\"')

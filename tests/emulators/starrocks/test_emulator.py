@@ -1031,6 +1031,21 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(e.code, 5502)
         self.q("DROP DATABASE %s FORCE" % db)
 
+    def test_admin_fault_hooks(self):
+        db = self.fresh_db()
+        self.pk_table(db)
+        http(self.emu.fe, "POST", "/_emulator/fault/fail_next_load", {}, json.dumps({"message": "boom"}))
+        j = self.load(db, "t", "1\ta\t1\n", label="F1")
+        self.assertEqual((j["Status"], j["Message"]), ("Fail", "boom"))
+        self.assertEqual(self.load(db, "t", "1\ta\t1\n", label="F1")["Status"], "Success")   # label reusable
+        http(self.emu.fe, "POST", "/_emulator/fault/fail_next_txn_prepare", {}, json.dumps({"message": "nope"}))
+        self.txn("begin", db, "t", "F2")
+        self.txn("load", db, "t", "F2", b"2\tb\t2\n")
+        j = self.txn("prepare", db, "t", "F2")
+        self.assertEqual((j["Status"], j["Message"]), ("INTERNAL_ERROR", "nope"))
+        self.assertEqual(self.load_state(db, "F2")["state"], "ABORTED")
+        self.assertEqual([r["id"] for r in self.rows(db, "t")], [1])
+
     def test_sql_modify_rename_and_wrong_password(self):
         db = self.fresh_db()
         self.pk_table(db)

@@ -71,13 +71,14 @@ class TypeSpec:
     def is_int(self):
         return self.base in INT_RANGES
 
-    def sql(self):
-        """Type as SHOW CREATE TABLE / information_schema.COLUMNS.COLUMN_TYPE print it."""
+    def sql(self, ddl=False):
+        """Type as information_schema.COLUMNS.COLUMN_TYPE prints it, or with ddl=True as SHOW
+        CREATE TABLE prints it (ScalarType.toSql: "decimal(18, 2)" with a space)."""
         b = self.base
         if b in INT_DISPLAY:
             return "%s(%d)" % (b.lower(), INT_DISPLAY[b])
         if b == "DECIMAL":
-            return "decimal(%d,%d)" % (self.precision, self.scale)
+            return ("decimal(%d, %d)" if ddl else "decimal(%d,%d)") % (self.precision, self.scale)
         if b in ("CHAR", "VARCHAR", "VARBINARY"):
             return "%s(%d)" % (b.lower(), self.length)
         return b.lower()
