@@ -8,6 +8,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
 
 
+def _read(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
+        return f.read()
+
+
 def _split_columns(schema):
     """'id bigint, x decimal(10,2)' -> [('id','bigint'), ('x','decimal(10,2)')];
     commas inside () or <> do not split."""
@@ -38,7 +43,7 @@ def _hex(s):
 def load_record_vectors():
     """List of dicts: title, columns [(name, type)], raw bytes, zlib bytes
     (None when the file gives none)."""
-    text = open(os.path.join(FIXTURES, "vectors.txt"), encoding="utf-8").read()
+    text = _read("vectors.txt")
     out = []
     for section in text.split("\n## ")[0:]:
         section = section.lstrip("# ").strip()
@@ -66,7 +71,7 @@ def load_record_vectors():
 
 def load_hash_vectors():
     """Upsert bucket hashing lines: (kind, key, column hash, record hash, bucket)."""
-    text = open(os.path.join(FIXTURES, "vectors.txt"), encoding="utf-8").read()
+    text = _read("vectors.txt")
     out = []
     for m in re.finditer(r"^(bigint|string) key (.+?): column hash=(-?\d+), record hash=(-?\d+), "
                          r"bucket\(mod (\d+)\)=(\d+)$", text, re.M):
@@ -83,7 +88,7 @@ def load_hash_vectors():
 
 def load_sign_vectors():
     """List of dicts: title, url, canonical (with real newlines), authorization."""
-    text = open(os.path.join(FIXTURES, "sign_vectors.txt"), encoding="utf-8").read()
+    text = _read("sign_vectors.txt")
     out = []
     for section in text.split("### ")[1:]:
         lines = section.rstrip("\n").split("\n")

@@ -1526,7 +1526,7 @@ class Executor:
             t = cat.Table(tname, [cat.Column(c.name, c.type, c.comment, c.nullable, c.default) for c in src.columns],
                           [cat.Column(c.name, c.type, c.comment, c.nullable) for c in src.partition_keys],
                           list(src.primary_key), src.transactional, ct.lifecycle, src.comment,
-                          dict(src.properties), self.principal.get("name", ""))
+                          dict(src.properties), "ALIYUN$" + self.principal.get("name", ""))
             p.tables[tname.lower()] = t
             self.save()
             return ""
@@ -1589,7 +1589,7 @@ class Executor:
         if ct.lifecycle is not None and not 1 <= ct.lifecycle <= 37231:
             raise semantic(ct.pos, "invalid lifecycle %d, it must be between 1 and 37231" % ct.lifecycle)
         t = cat.Table(tname, columns, parts, pk_cols, transactional, ct.lifecycle,
-                      ct.comment or "", props, self.principal.get("name", ""))
+                      ct.comment or "", props, "ALIYUN$" + self.principal.get("name", ""))
         if rows is not None:
             t.partitions[()] = self.coerce_rows(rows, [c.type for c in rel.cols], t, ct.pos)
         p.tables[tname.lower()] = t
@@ -2202,9 +2202,12 @@ def execute(store, project, sql_text, settings, principal, txn_id=None):
                 # safe: any partial in-memory change is discarded
                 _reload(store, project)
             return "Failed", text
-        if txn_id is not None:
-            project.txns[txn_id] = {"kind": "instance", "status": "Success"}
-        if ex.dirty or txn_id is not None:
+        if ex.dirty:
+            if txn_id is not None:
+                # the marker lets a restart adopt the outcome instead of
+                # running a non-idempotent statement twice
+                project.txns[txn_id] = {"kind": "instance", "status": "Success",
+                                        "result": result if len(result) <= 4096 else ""}
             try:
                 store.save_project(project)
             except Exception:
