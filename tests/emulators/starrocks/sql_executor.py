@@ -806,7 +806,7 @@ class Session:
             else:
                 if e[0] == "col" and e[1].lower() in by_lower:
                     c = by_lower[e[1].lower()]
-                    cols.append((alias or c.name, _type_code(c.type)))
+                    cols.append((alias or e[1], _type_code(c.type)))   # heading as written
                 else:
                     cols.append((alias or expressions.expr_text(e), T_VAR_STRING))
                 getters.append(("expr", e))
@@ -871,7 +871,7 @@ class Session:
                     c = lower.get(e[1].lower())
                     if c is None:
                         raise analysis_error("Column '%s' cannot be resolved" % e[1])
-                    proj.append((alias or c, ("col", c)))
+                    proj.append((alias or e[1], ("col", c)))   # heading as written
                 else:
                     proj.append((alias or expressions.expr_text(e), ("expr", e)))
         res = []

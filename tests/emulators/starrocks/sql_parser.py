@@ -545,7 +545,7 @@ class Parser:
             while self.accept_op(","):
                 args.append(self.integer())
             self.expect_op(")")
-        self.accept_kw("UNSIGNED", "SIGNED")
+        # StarRocks has no UNSIGNED/SIGNED: UNSIGNED is a reserved word and fails below
         col = {"name": name, "type_name": tname, "type_args": args, "nullable": None, "default": None,
                "comment": "", "is_key": False, "auto_increment": False, "line": name_tok.line,
                "col": name_tok.col}

@@ -800,6 +800,21 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(self.txn("rollback", db, "t", "L41r")["Status"], "OK")
         self.assertEqual([r["id"] for r in self.rows(db, "t")], [1, 2])
         self.assertEqual(self.load_state(db, "L41r")["state"], "ABORTED")
+        # commit of a txn never prepared: the FE redirects to the BE, which commits in one phase
+        self.txn("begin", db, "t", "L41c")
+        self.txn("load", db, "t", "L41c", b"4\td\t4\n")
+        h = {"Authorization": auth_header(), "label": "L41c", "db": db, "table": "t"}
+        r = http(self.emu.fe, "POST", "/api/transaction/commit", h, expect=True)
+        self.assertEqual((r.status, r.headers["location"]),
+                         (307, "http://127.0.0.1:%d/api/transaction/commit" % self.emu.be))
+        j = self.txn("commit", db, "t", "L41c")
+        self.assertEqual((j["Status"], j["NumberLoadedRows"]), ("OK", 1))
+        self.assertEqual([r["id"] for r in self.rows(db, "t")], [1, 2, 4])
+        # an error inside a load aborts the txn; later ops find no context
+        self.txn("begin", db, "t", "L41e")
+        j = self.txn("load", db, "t", "L41e", b"5\te\t5\n", headers={"format": "xml"})
+        self.assertEqual((j["Status"], j["Message"]), ("INTERNAL_ERROR", "unknown data format, format=xml"))
+        self.assertEqual(self.txn("load", db, "t", "L41e", b"5\te\t5\n", via_fe=False)["Status"], "TXN_NOT_EXISTS")
 
     def test_b42_begin_with_committed_label(self):
         db = self.fresh_db()
