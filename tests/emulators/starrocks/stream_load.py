@@ -272,11 +272,32 @@ def _split_fields(row, p):
 
 
 def _sep_text(b):
-    try:
-        s = b.decode("utf-8")
-    except UnicodeDecodeError:
-        s = repr(b)
-    return s.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    """string_2_asc of be/src/exec/csv_scanner.cpp: \\n and \\t spelled out, other
+    non-printable bytes as 0xNN."""
+    out = []
+    for c in b:
+        if c == 10:
+            out.append("\\n")
+        elif c == 9:
+            out.append("\\t")
+        elif 32 <= c < 127:
+            out.append(chr(c))
+        else:
+            out.append("0x%x" % c)
+    return "".join(out)
+
+
+def type_debug_string(t):
+    """TypeDescriptor::debug_string() style used in CSV conversion errors."""
+    if t.base == "DECIMAL":
+        kind = "DECIMAL32" if t.precision <= 9 else "DECIMAL64" if t.precision <= 18 else "DECIMAL128"
+        return "%s(%d, %d)" % (kind, t.precision, t.scale)
+    if t.base in ("CHAR", "VARCHAR", "VARBINARY"):
+        return "%s(%d)" % (t.base, t.length)
+    return t.base
+
+
+REPORT_ERROR_MAX_NUMBER = 50   # csv_scanner.cpp: only the first 50 rejected rows are written
 
 
 def _json_path(obj, path):
@@ -412,7 +433,9 @@ def process_rows(table, p, body, result=None):
     def reject(reason, text):
         r.filtered += 1
         r.total += 1
-        r.errors.append("Error: %s. Row: %s" % (reason, text))
+        if len(r.errors) < REPORT_ERROR_MAX_NUMBER:
+            # RuntimeState::append_error_msg_to_file line format
+            r.errors.append("Error: %s. Row: %s" % (reason, text))
 
     records = []
     if p.format == "csv":
@@ -496,8 +519,11 @@ def process_rows(table, p, body, result=None):
             except values.ConvertError:
                 if p.strict:
                     # strict mode: a non-NULL source value that fails conversion filters the row (behaviour 20)
-                    reason = "Value '%s' is out of range or invalid. The type of '%s' is %s" % (
-                        _compact(raw) if not isinstance(raw, str) else raw, c.name, c.type.sql().upper())
+                    # make_value_type_not_matched_error_message (csv_scanner.cpp)
+                    sv = _compact(raw) if not isinstance(raw, str) else raw
+                    pos = src_lower.index(ln) if ln in src_lower else -1
+                    reason = "The field (name = %s, pos = %d) is out of range. Type: %s, Value length: %d, Value: %s" % (
+                        c.name, pos, type_debug_string(c.type), len(sv.encode("utf-8")), sv)
                     break
                 row[c.name] = None
         if reason:

@@ -572,6 +572,8 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((j["Status"], j["NumberFilteredRows"]), ("Fail", 1))
         j = self.load(db, "t", "5\tabc\t1\n6\t\\N\t1\n", {"strict_mode": "true", "max_filter_ratio": "1"}, label="L20c")
         self.assertEqual((j["NumberFilteredRows"], j["NumberLoadedRows"]), (1, 1))
+        self.assertIn("Error: The field (name = a, pos = 1) is out of range. Type: TINYINT, Value length: 3, "
+                      "Value: abc. Row: 5\tabc\t1", self.error_log(j["ErrorURL"]))
         self.assertEqual([r["id"] for r in self.rows(db, "t")], [1, 2, 3, 6])
 
     def test_b21_null_in_not_null_column(self):
