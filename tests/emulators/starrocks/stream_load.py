@@ -568,9 +568,11 @@ def process_rows(table, p, body, result=None):
                 reason = "NULL value in non-nullable column '%s'" % c.name
                 break
             if v is not None and not values.check_length(c.type, v):
-                shown = v if c.type.base != "VARBINARY" else v
+                # OlapTableSink::_print_varchar_error_msg: value cut to 100 chars + "...", no row text
+                shown = v if len(v) <= 100 else v[:100] + "..."
                 reason = "String '%s'(length=%d) is too long. The max length of '%s' is %d" % (
-                    shown[:100], values.byte_length(c.type, v), c.name, c.type.length)
+                    shown, values.byte_length(c.type, v), c.name, c.type.length)
+                text = ""
                 break
         if reason is None and not p.partial:
             reason = _partition_check(table, row, r)
