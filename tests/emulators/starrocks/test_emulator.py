@@ -1048,6 +1048,40 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(e.code, 5502)
         self.q("DROP DATABASE %s FORCE" % db)
 
+    def test_value_ranges_per_type(self):
+        """Strict-mode loads: the boundary value loads, one past it is filtered."""
+        db = self.fresh_db()
+        cases = [("TINYINT", "127", "128"), ("TINYINT", "-128", "-129"), ("SMALLINT", "32767", "32768"),
+                 ("INT", "-2147483648", "-2147483649"), ("BIGINT", "9223372036854775807", "9223372036854775808"),
+                 ("LARGEINT", "-170141183460469231731687303715884105728", "-170141183460469231731687303715884105729"),
+                 ("DECIMAL(5,2)", "999.99", "1000.00"), ("DECIMAL(38,0)", "9" * 38, "9" * 39),
+                 ("DOUBLE", "1.7976931348623157e308", "1e309"), ("FLOAT", "3.4e38", "3.5e38"),
+                 ("BOOLEAN", "true", "2"), ("DATE", "9999-12-31", "2023-02-29"),
+                 ("DATETIME", "0000-01-01 00:00:00.000001", "2024-01-01 24:00:00"),
+                 ("JSON", '{"a": 1}', "{a: 1}"), ("VARBINARY(2)", "abcd", "abc")]
+        for i, (ty, ok, bad) in enumerate(cases):
+            t = "v%d" % i
+            self.q("CREATE TABLE %s.%s (id INT NOT NULL, v %s NULL) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
+                   "PROPERTIES('replication_num'='1')" % (db, t, ty))
+            j = self.load(db, t, "1\t%s\n2\t%s\n" % (ok, bad), {"strict_mode": "true", "max_filter_ratio": "1"},
+                          label="R%d" % i)
+            self.assertEqual((j["NumberLoadedRows"], j["NumberFilteredRows"]), (1, 1), (ty, ok, bad, j))
+        # byte lengths: VARCHAR/CHAR count UTF-8 bytes; STRING is VARCHAR(65533)
+        self.q("CREATE TABLE %s.s (id INT NOT NULL, c CHAR(3) NULL, s STRING NULL) PRIMARY KEY(id) "
+               "DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        body = "1\t\u00e9a\t%s\n2\t\u00e9\u00e9\tx\n3\ta\t%s\n" % ("x" * 65533, "x" * 65534)
+        j = self.load(db, "s", body, {"max_filter_ratio": "1"}, label="Rs")
+        self.assertEqual((j["NumberLoadedRows"], j["NumberFilteredRows"]), (1, 2))
+        self.assertEqual([r["id"] for r in self.rows(db, "s")], [1])
+        self.assertEqual(self.q("SELECT DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '%s' "
+                                "AND TABLE_NAME = 's' AND COLUMN_NAME = 's'" % db), [["varchar", "varchar(65533)"]])
+        e = self.q_err("CREATE TABLE %s.bad (id INT NOT NULL, d DECIMAL(39, 2)) PRIMARY KEY(id) "
+                       "DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        self.assertEqual(e.code, 1064)
+        e = self.q_err("CREATE TABLE %s.bad (id INT NOT NULL, d VARCHAR(1048577)) PRIMARY KEY(id) "
+                       "DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        self.assertEqual(e.code, 1064)
+
     def test_admin_fault_hooks(self):
         db = self.fresh_db()
         self.pk_table(db)
