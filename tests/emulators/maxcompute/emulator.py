@@ -46,6 +46,8 @@ from rest_api import InstanceManager, RestApi  # noqa: E402
 from tunnel import TunnelService  # noqa: E402
 
 MAX_SKEW_MS = 900000          # spec 1.5: 15 minutes
+RFC1123 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                     r"\d{4} \d{2}:\d{2}:\d{2} GMT$")
 MAX_BODY = 256 * 1024 * 1024  # generous; blocks are bounded by the codec anyway
 
 
@@ -75,6 +77,9 @@ def authenticate(app, req, endpoint_kind):
     date_text = req.header("Date")
     if not date_text:
         raise E.missing_auth()
+    if not RFC1123.match(date_text):
+        # spec 1.2: RFC 1123 in GMT, e.g. 'Mon, 01 Jan 2024 00:00:00 GMT'
+        raise E.invalid_auth("invalid Date header %r, expected RFC 1123 in GMT" % date_text)
     try:
         date = email.utils.parsedate_to_datetime(date_text)
         if date.tzinfo is None:
@@ -289,6 +294,18 @@ class App:
                                         {"name": "admin", "read_only": False},
                                         txn_id="admin-" + uuid.uuid4().hex)
             return Response.json({"status": status, "result": result})
+        if parts == ["sessions"] and m == "GET":
+            with cat.LOCK:
+                t = self.tunnel
+                return Response.json({
+                    "uploads": [{"id": s["id"], "project": s["project"], "table": s["table"],
+                                 "partition": s["partition_text"], "status": s["status"],
+                                 "overwrite": s["overwrite"], "blocks": sorted(s["blocks"])}
+                                for s in t.uploads.values()],
+                    "streams": [{"id": s["id"], "table": s["table"], "status": s["status"]}
+                                for s in t.streams.values()],
+                    "upserts": [{"id": s["id"], "table": s["table"], "status": s["status"],
+                                 "packs": len(s["packs"])} for s in t.upserts.values()]})
         if parts == ["sessions", "age"] and m == "POST":
             secs = float(req.param("seconds", "0"))
             n = self.tunnel.age_sessions(secs, req.param("id"))
@@ -387,6 +404,7 @@ class App:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120          # a client that stops sending mid-body gets IncompleteBody
     server_version = "MaxComputeEmulator/1.0"
     app = None
 
@@ -394,6 +412,12 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
+        try:
+            return self._read_body()
+        except OSError as e:          # socket timeout / reset while reading
+            raise IncompleteBody(str(e))
+
+    def _read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
         if "chunked" in te:
             chunks = []

@@ -14,11 +14,9 @@ and INT silently becomes BIGINT; DECIMAL(p,s) needs
 ``odps.sql.decimal.odps2``.
 """
 
-import csv
 import datetime as _dt
 import decimal
 import functools
-import io
 import math
 import re
 import time
@@ -1429,15 +1427,29 @@ def partition_value(text, t):
 # ---------------------------------------------------------------------------
 # results
 
+def _csv_quote(s):
+    return '"' + s.replace('"', '""') + '"'
+
+
+_UNQUOTED = set(dt.INTEGER_RANGES) | {"float", "double", "decimal", "boolean"}
+
+
 def render_csv(rel, tz):
-    """Task result of a SELECT: CSV with a header, NULL as \\N (pyodps
-    CsvRecordReader, spec 2.2).  At most 10 000 rows (spec 5.2)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow([c.name for c in rel.cols])
+    """Task result of a SELECT: CSV with a quoted header row, text-like
+    values quoted, numbers and booleans bare, NULL as \\N (what pyodps'
+    CsvRecordReader parses, spec 2.2).  At most 10 000 rows (spec 5.2)."""
+    lines = [",".join(_csv_quote(c.name) for c in rel.cols)]
     for r in rel.rows[:MAX_SELECT_ROWS]:
-        w.writerow(["\\N" if v is None else sv.to_text(v, c.type, tz) for v, c in zip(r, rel.cols)])
-    return buf.getvalue()
+        cells = []
+        for v, c in zip(r, rel.cols):
+            if v is None:
+                cells.append("\\N")
+            elif c.type.kind in _UNQUOTED:
+                cells.append(sv.to_text(v, c.type, tz))
+            else:
+                cells.append(_csv_quote(sv.to_text(v, c.type, tz)))
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------

@@ -406,7 +406,7 @@ class EmulatorCase(unittest.TestCase):
         self.assertEqual(seen[0], "Running")
         self.assertEqual(seen[-1], "Terminated")
         self.assertEqual(status, "Success")
-        self.assertEqual(text, "a,b\n1,x\n")
+        self.assertEqual(text, '"a","b"\n1,"x"\n')
         r = self.c.rest("GET", "/projects/p1/instances/%s" % iid)
         self.assertIsNotNone(r.header("x-odps-owner"))
         self.assertIsNotNone(r.header("x-odps-start-time"))
@@ -417,7 +417,7 @@ class EmulatorCase(unittest.TestCase):
             r = self.c.rest("GET", "/projects/p1/instances/%s" % iid, [("result", None)])
             res = ET.fromstring(r.body).find("Tasks/Task/Result")
             self.assertEqual(res.get("Transform"), "Base64")
-            self.assertEqual(base64.b64decode(res.text).decode(), "a,b\n1,x\n")
+            self.assertEqual(base64.b64decode(res.text).decode(), '"a","b"\n1,"x"\n')
         finally:
             self.c.raw("POST", "/__emulator/config?base64_results=false")
 
@@ -619,11 +619,11 @@ class EmulatorCase(unittest.TestCase):
         for i in range(3):
             self.put_block("s22", uid, i, self.block([[i, "x"]]))
         text = self.sql_ok("SELECT count(*) AS n FROM s22;")
-        self.assertEqual(text, "n\n0\n")
+        self.assertEqual(text, '"n"\n0\n')
         r = self.commit("s22", uid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(len(r.json()["UploadedBlockList"]), 3)
-        self.assertEqual(self.sql_ok("SELECT count(*) AS n FROM s22;"), "n\n3\n")
+        self.assertEqual(self.sql_ok("SELECT count(*) AS n FROM s22;"), '"n"\n3\n')
 
     def test_s23_commit_rules(self):
         self.sql_ok("CREATE TABLE s23 (id BIGINT, name STRING);")
@@ -666,7 +666,7 @@ class EmulatorCase(unittest.TestCase):
         self.assertEqual(self.commit("s26", uid).status, 200)
         self.assertEqual(self.rows("s26"), [{"id": 1, "name": None, "d": 2.5},
                                             {"id": None, "name": None, "d": None}])
-        self.assertEqual(self.sql_ok("SELECT * FROM s26 WHERE id IS NULL;"), "id,name,d\n\\N,\\N,\\N\n")
+        self.assertEqual(self.sql_ok("SELECT * FROM s26 WHERE id IS NULL;"), '"id","name","d"\n\\N,\\N,\\N\n')
 
     def test_s27_value_limits(self):
         self.sql_ok("CREATE TABLE s27 (s STRING, v VARCHAR(3), i INT, x DECIMAL(5,2));")
@@ -876,6 +876,14 @@ class EmulatorCase(unittest.TestCase):
             self.assertEqual(upsert_hash.record_hash([v["key"]], [t]), v["record_hash"])
             self.assertEqual(upsert_hash.bucket_of([v["key"]], [t], v["buckets"]), v["bucket"])
 
+    def test_date_header_format(self):
+        # spec 1.2: RFC 1123 in GMT; other spellings are invalid authentication parameters
+        for bad in (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    email.utils.formatdate(localtime=False),          # '-0000' instead of GMT
+                    email.utils.formatdate(usegmt=True).replace(",", "")):
+            r = self.c.rest("GET", "/projects/p1", date=bad)
+            self.assert_rest_error(r, 400, "InvalidAuthorization", "ODPS-0410011")
+
     def test_read_only_key(self):
         self.sql_ok("CREATE TABLE ro_t (id BIGINT, name STRING);")
         r = self.ro.tunnel("POST", "/projects/p1/tables/ro_t", [("uploads", "1")])
@@ -956,7 +964,7 @@ class PersistenceCase(unittest.TestCase):
             proc, info = start_emulator(data)
             c = oc.Client("127.0.0.1", info["port"])
             self.assertEqual(len(c.raw("GET", "/__emulator/tables/p1/pt").json()["rows"]), 4)
-            self.assertEqual(c.sql("SELECT count(*) AS n FROM pt WHERE ds = 'a';", ODPS2), ("Success", "n\n4\n"))
+            self.assertEqual(c.sql("SELECT count(*) AS n FROM pt WHERE ds = 'a';", ODPS2), ("Success", '"n"\n4\n'))
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
         finally:
