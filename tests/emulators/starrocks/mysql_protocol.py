@@ -4,7 +4,8 @@ Handshake v10 as StarRocks' MysqlHandshakePacket writes it (server version "5.1.
 charset 33, mysql_native_password with a 20-byte scramble), HandshakeResponse41 parsing,
 AuthSwitchRequest when the client proposes another plugin, text-protocol result sets with
 EOF packets (no CLIENT_DEPRECATE_EOF), OK/ERR packets with SQLSTATE. Commands: COM_QUIT,
-COM_INIT_DB, COM_QUERY, COM_FIELD_LIST, COM_PING; anything else -> ERR 1047 "Unknown command".
+COM_INIT_DB, COM_QUERY, COM_FIELD_LIST, COM_PING, COM_RESET_CONNECTION; COM_STMT_PREPARE ->
+ERR 1295; anything else -> ERR 1047 "Unknown command".
 """
 
 import hashlib
@@ -221,6 +222,10 @@ class MySQLHandler(socketserver.BaseRequestHandler):
                     continue
                 if cmd == 0x04:      # COM_FIELD_LIST
                     io.write(eof_packet())
+                    continue
+                if cmd == 0x1f:      # COM_RESET_CONNECTION (mysql_reset_connection)
+                    session.vars = {}
+                    io.write(ok_packet())
                     continue
                 if cmd == 0x16:      # COM_STMT_PREPARE
                     io.write(err_packet(1295, "HY000",

@@ -117,6 +117,24 @@ class Plan:
                 tuple(self.jsonpaths or ()))
 
 
+SUPPORTED_FUNCTIONS = ("now", "current_timestamp", "localtime", "localtimestamp", "curdate", "current_date",
+                       "ifnull", "concat", "lower", "upper")
+
+
+def _unsupported_functions(e, out=None):
+    out = [] if out is None else out
+    if isinstance(e, tuple) and e:
+        if e[0] == "func" and e[1] not in SUPPORTED_FUNCTIONS:
+            out.append(e[1])
+        for x in e[1:]:
+            if isinstance(x, tuple):
+                _unsupported_functions(x, out)
+            elif isinstance(x, list):
+                for y in x:
+                    _unsupported_functions(y, out)
+    return out
+
+
 def _parse_jsonpath(p):
     p = p.strip()
     if p == "$":
@@ -178,6 +196,9 @@ def make_plan(h, fmt, table):
         p.derived = [(n, e) for n, e in entries if e is not None]
         known = set(x.lower() for x in p.src_names)
         for n, e in p.derived:
+            bad = _unsupported_functions(e)
+            if bad:
+                raise LoadFail("EMULATOR_UNSUPPORTED: function %s in the columns header is not emulated" % bad[0])
             for ref in expressions.column_refs(e):
                 if ref.lower() not in known:
                     raise LoadFail("Unknown column '%s' in '%s'" % (ref, table.name))
