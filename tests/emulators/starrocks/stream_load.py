@@ -504,7 +504,12 @@ def process_rows(table, p, body, result=None):
                 return (None, None if v is MISSING else (v if not isinstance(v, values.RawNumber) else str(v)))
             try:
                 tv = expressions.evaluate(e, expressions.Env(lk))
-                src[name.lower()] = tv[1] if tv[0] is None else values.render(tv[0], tv[1])
+                v = tv[1] if tv[0] is None else values.render(tv[0], tv[1])
+                if isinstance(v, bool):
+                    v = "1" if v else "0"
+                elif v is not None and not isinstance(v, str):
+                    v = str(v)
+                src[name.lower()] = v
             except (expressions.EvalError, KeyError) as ex:
                 reject(str(ex), text)
                 ok = False

@@ -1082,6 +1082,30 @@ class EmulatorTest(unittest.TestCase):
                        "DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
         self.assertEqual(e.code, 1064)
 
+    def test_concurrent_loads_and_queries(self):
+        import threading
+        db = self.fresh_db()
+        self.pk_table(db)
+        results, errors = [], []
+
+        def worker(k):
+            try:
+                body = "".join("%d\tn%d\t%d\n" % (k * 100 + i, i, k) for i in range(50))
+                results.append(self.load(db, "t", body, label="C%d" % k)["Status"])
+                c = MySQL(self.emu.qport)
+                c.query("SELECT count(*) FROM %s.t" % db)
+                c.close()
+            except Exception as e:   # surfaced below
+                errors.append(e)
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        self.assertEqual(errors, [])
+        self.assertEqual(results, ["Success"] * 8)
+        self.assertEqual(self.q("SELECT count(*) FROM %s.t" % db), [["400"]])
+
     def test_admin_fault_hooks(self):
         db = self.fresh_db()
         self.pk_table(db)
