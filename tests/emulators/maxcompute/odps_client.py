@@ -76,14 +76,17 @@ class Client:
             if expect_continue:
                 conn.putheader("Expect", "100-continue")
             conn.endheaders()
+            got_continue = False
             if expect_continue:
-                # wait for the interim 100 before sending the body
+                # wait for the interim "100 Continue" before sending the body
                 conn.sock.settimeout(timeout)
-                line = conn.sock.recv(64, 0x2)  # MSG_PEEK
-                if line.startswith(b"HTTP/1.1 100"):
-                    buf = b""
-                    while not buf.endswith(b"\r\n\r\n"):
-                        buf += conn.sock.recv(1)
+                buf = b""
+                while not buf.endswith(b"\r\n\r\n"):
+                    ch = conn.sock.recv(1)
+                    if not ch:
+                        break
+                    buf += ch
+                got_continue = buf.startswith(b"HTTP/1.1 100")
             if chunked:
                 step = 7
                 for i in range(0, len(body), step):
@@ -94,7 +97,9 @@ class Client:
                 conn.send(body)
             resp = conn.getresponse()
             data = resp.read()
-            return Reply(resp.status, resp.getheaders(), data)
+            reply = Reply(resp.status, resp.getheaders(), data)
+            reply.got_continue = got_continue
+            return reply
         finally:
             conn.close()
 

@@ -706,7 +706,9 @@ class EmulatorCase(unittest.TestCase):
         body = self.block([[1, "a" * 50], [2, "b"]])
         self.assertEqual(self.put_block("s28", uid, 0, body).status, 200)
         self.assertEqual(self.put_block("s28", uid, 1, body, chunked=True).status, 200)
-        self.assertEqual(self.put_block("s28", uid, 2, body, expect_continue=True).status, 200)
+        r = self.put_block("s28", uid, 2, body, expect_continue=True)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.got_continue, "no 100 Continue before the body")
         self.assertEqual(self.put_block("s28", uid, 3, zlib.compress(body), chunked=True,
                                         headers=[("Content-Encoding", "deflate")]).status, 200)
         blocks = self.reload("s28", uid).json()["UploadedBlockList"]
@@ -934,7 +936,20 @@ class PersistenceCase(unittest.TestCase):
             self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pt",
                                       [("uploadid", s2["UploadID"]), ("blockid", "3"), ("partition", "ds=a")],
                                       body=rf.encode_block([[2, "two"], [3, "three"]], types)).status, 200)
-            self.assertEqual(c.sql("ALTER TABLE pt SET COMMENT 'kept';", ODPS2)[0], "Success")
+            r = c.submit_sql("ALTER TABLE pt SET COMMENT 'kept';", ODPS2)
+            iid = r.header("Location").rsplit("/", 1)[1]
+            self.assertEqual(c.wait_instance(iid)[1], "Success")
+            # an upsert session with one accepted pack, not committed
+            self.assertEqual(c.sql("CREATE TABLE pk (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
+                                   "TBLPROPERTIES ('transactional'='true');", ODPS2)[0], "Success")
+            up = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("slotnum", "1")]).json()
+            utypes = types + [dt.parse_type(t) for t in ("bigint", "bigint", "tinyint", "array<bigint>",
+                                                         "array<bigint>")]
+            self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pk/upserts",
+                                      [("upsertid", up["id"]), ("bucketid", "0"), ("slotid", "1")],
+                                      body=rf.encode_block([[7, "seven", None, None, 85, None, []]], utypes),
+                                      headers=[("odps-tunnel-routed-server",
+                                                up["slots"][0]["worker_addr"])]).status, 200)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
@@ -943,6 +958,17 @@ class PersistenceCase(unittest.TestCase):
             rows = c.raw("GET", "/__emulator/tables/p1/pt").json()
             self.assertEqual(rows["rows"], [{"id": 1, "name": "one", "ds": "a"}])
             self.assertEqual(rows["comment"], "kept")
+            # the instance is still there, finished
+            _, status, _ = c.wait_instance(iid)
+            self.assertEqual(status, "Success")
+            # the upsert pack survived; committing applies it
+            self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [])
+            for _ in range(3):
+                r = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("upsertid", up["id"])])
+                if r.json()["status"] == "committed":
+                    break
+            self.assertEqual(r.json()["status"], "committed")
+            self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [{"id": 7, "v": "seven"}])
             # committed session stays committed
             r = c.tunnel("POST", "/projects/p1/tables/pt", [("uploadid", s["UploadID"]), ("partition", "ds=a")])
             self.assertEqual(r.status, 409, r)

@@ -56,6 +56,7 @@ class TunnelService:
         self.uploads = {}
         self.streams = {}
         self.upserts = {}
+        self.decoded = {}     # (upload id, block id) -> (data file, rows), memory only
         self._load()
 
     # ------------------------------------------------------------------ load
@@ -344,6 +345,7 @@ class TunnelService:
             old = s["blocks"].get(bid)
             cat.atomic_write_json(self.session_path("uploads", s["id"], "block_%d.json" % bid), meta)
             s["blocks"][bid] = meta
+            self.decoded[(s["id"], bid)] = (fname, rows)   # spares a re-decode at commit
             if old is not None:
                 cat.remove_quietly(self.session_path("uploads", s["id"], old["data"]))
         metrics = json.dumps({"PanguIOCost": 0, "ServerIOCost": 0, "ServerTotalCost": 0,
@@ -361,6 +363,11 @@ class TunnelService:
             rows = []
             for bid in sorted(s["blocks"]):
                 b = s["blocks"][bid]
+                cached = self.decoded.get((s["id"], bid))
+                if cached is not None and cached[0] == b["data"]:
+                    rows.extend(cached[1])
+                    continue
+                # after a restart: the stored stream was verified when it was PUT
                 with open(self.session_path("uploads", s["id"], b["data"]), "rb") as f:
                     data = f.read()
                 rows.extend(rf.decode_block(data, types))
@@ -384,8 +391,9 @@ class TunnelService:
                 raise
             s["status"] = "closed"
             self.save_session("uploads", s)
-            for b in s["blocks"].values():
+            for bid, b in s["blocks"].items():
                 cat.remove_quietly(self.session_path("uploads", s["id"], b["data"]))
+                self.decoded.pop((s["id"], bid), None)
             return Response.json(self.upload_json(s))
 
     # =============================================================== streams
