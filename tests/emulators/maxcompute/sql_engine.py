@@ -1932,6 +1932,8 @@ class Executor:
             by_part.setdefault(key, []).append(full)
         if static_key is not None and len(static_key) == len(t.partition_keys):
             by_part.setdefault(static_key, [])
+        if not t.is_partitioned:
+            by_part.setdefault((), [])      # OVERWRITE with no rows empties the table
         new_parts = dict(t.partitions)
         for key, new_rows in by_part.items():
             old = [] if ins.overwrite else new_parts.get(key, [])

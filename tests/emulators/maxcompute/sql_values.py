@@ -313,11 +313,9 @@ def convert(v, t_from, t_to, tz=_dt.timezone.utc, strict=False):
             s = v.decode("utf-8", "surrogateescape")
         else:
             s = to_text(v, t_from, tz)
-        if kt == "varchar" and len(s) > t_to.length:
-            s = s[:t_to.length]     # CAST to VARCHAR(n) truncates
-        if kt == "char":
-            s = s[:t_to.length]
-        return s
+        if kt in ("varchar", "char") and len(s) > t_to.length and not strict:
+            s = s[:t_to.length]     # CAST to VARCHAR(n)/CHAR(n) truncates; writes are
+        return s                    # checked by datatypes.check_value instead
     if kt == "binary":
         if kf in ("string", "varchar", "char"):
             return v.encode("utf-8", "surrogateescape")

@@ -878,6 +878,63 @@ class EmulatorCase(unittest.TestCase):
             self.assertEqual(upsert_hash.record_hash([v["key"]], [t]), v["record_hash"])
             self.assertEqual(upsert_hash.bucket_of([v["key"]], [t], v["buckets"]), v["bucket"])
 
+    def test_sql_ddl_and_dml_subset(self):
+        self.sql_ok("CREATE TABLE IF NOT EXISTS `ddl_t` (`id` BIGINT NOT NULL COMMENT 'pk', `v` STRING) "
+                    "COMMENT 'base' PARTITIONED BY (`ds` STRING) LIFECYCLE 7;")
+        r = self.c.rest("GET", "/projects/p1/tables/ddl_t")
+        schema = json.loads(ET.fromstring(r.body).find("Schema").text)
+        self.assertEqual((schema["comment"], schema["lifecycle"]), ("base", 7))
+        self.assertEqual(schema["columns"][0]["comment"], "pk")
+        self.assertEqual([c["name"] for c in schema["partitionKeys"]], ["ds"])
+        self.sql_ok("INSERT INTO ddl_t PARTITION (ds='a') VALUES (1, 'x'), (2, 'y');")
+        self.sql_ok("ALTER TABLE ddl_t ADD COLUMNS (extra STRING COMMENT 'new', n INT);")
+        self.assertEqual(self.rows("ddl_t")[0], {"id": 1, "v": "x", "extra": None, "n": None, "ds": "a"})
+        for q in ("ALTER TABLE ddl_t ADD COLUMNS (v STRING);",                  # duplicate
+                  "ALTER TABLE ddl_t ADD COLUMN z STRING;",                     # not MaxCompute syntax
+                  "ALTER TABLE ddl_t CHANGE COLUMN v v BIGINT;",                # type change
+                  "ALTER TABLE ddl_t ADD COLUMNS (m STRING NOT NULL);",         # NOT NULL without default
+                  "ALTER TABLE ddl_t DROP COLUMNS ds;",                         # partition column
+                  "TRUNCATE TABLE ddl_t;",                                      # partitioned, no spec
+                  "INSERT INTO ddl_t VALUES (3, 'z', NULL, NULL);",             # no PARTITION clause
+                  "INSERT INTO ddl_t PARTITION (ds='a') VALUES (NULL, 'z', NULL, NULL);"):   # NOT NULL
+            self.sql_fail(q)
+        self.sql_ok("ALTER TABLE ddl_t CHANGE COLUMN extra RENAME TO extra2;")
+        self.sql_ok("ALTER TABLE ddl_t DROP COLUMNS n;")
+        self.sql_ok("ALTER TABLE ddl_t SET LIFECYCLE 30;")
+        self.sql_ok("ALTER TABLE ddl_t ADD IF NOT EXISTS PARTITION (ds='b');")
+        self.assertIn("already exists", self.sql_fail("ALTER TABLE ddl_t ADD PARTITION (ds='b');"))
+        self.sql_ok("INSERT OVERWRITE TABLE ddl_t PARTITION (ds='b') SELECT id, v, extra2 FROM ddl_t WHERE ds='a';")
+        self.sql_ok("INSERT OVERWRITE TABLE ddl_t PARTITION (ds='a') SELECT id, v, extra2 FROM ddl_t WHERE ds = 'a' AND id > 1;")
+        self.assertEqual(self.rows("ddl_t", partition="ds=a"), [{"id": 2, "v": "y", "extra2": None, "ds": "a"}])
+        self.assertEqual(len(self.rows("ddl_t", partition="ds=b")), 2)
+        self.sql_ok("TRUNCATE TABLE ddl_t PARTITION (ds='b');")
+        self.assertEqual(self.rows("ddl_t", partition="ds=b"), [])
+        self.sql_ok("ALTER TABLE ddl_t DROP PARTITION (ds='b');")
+        self.assertEqual(self.c.raw("GET", "/__emulator/tables/p1/ddl_t").json()["partitions"], ["ds=a"])
+        self.sql_ok("DROP TABLE ddl_t;")
+        self.sql_ok("DROP TABLE IF EXISTS ddl_t;")
+        self.assertTrue(self.sql_fail("DROP TABLE ddl_t;").startswith("ODPS-0130131"))
+        self.assert_rest_error(self.c.rest("GET", "/projects/p1/tables/ddl_t"), 404, "NoSuchTable")
+        # VARCHAR overflow is refused on write; CAST truncates
+        self.sql_ok("CREATE TABLE ddl_v (s VARCHAR(2));")
+        self.sql_fail("INSERT INTO ddl_v VALUES ('abc');")
+        self.sql_ok("INSERT INTO ddl_v SELECT CAST('abc' AS VARCHAR(2));")
+        self.assertEqual(self.rows("ddl_v"), [{"s": "ab"}])
+        # DTS-style snapshot rebuild (spec 4.3)
+        self.sql_ok("CREATE TABLE dts_base (id BIGINT, v STRING);")
+        self.sql_ok("CREATE TABLE dts_log (id BIGINT, v STRING, record_id BIGINT, operation_flag STRING, "
+                    "after_flag STRING, utc_timestamp BIGINT);")
+        self.sql_ok("INSERT INTO dts_base VALUES (1, 'a'), (2, 'b'), (3, 'c');")
+        self.sql_ok("INSERT INTO dts_log VALUES (1, 'a', 1, 'U', 'N', 10), (1, 'a1', 1, 'U', 'Y', 10), "
+                    "(2, 'b', 2, 'D', 'N', 11), (4, 'd', 3, 'I', 'Y', 12), (3, 'late', 4, 'U', 'Y', 99);")
+        self.sql_ok("INSERT OVERWRITE TABLE dts_base SELECT id, v FROM (SELECT id, v, after_flag, "
+                    "ROW_NUMBER() OVER (PARTITION BY id ORDER BY record_id DESC, after_flag DESC) AS rn FROM ("
+                    "SELECT id, v, 0 AS record_id, 'Y' AS after_flag FROM dts_base UNION ALL "
+                    "SELECT id, v, record_id, after_flag FROM dts_log WHERE utc_timestamp < 50) u) x "
+                    "WHERE rn = 1 AND after_flag = 'Y';")
+        self.assertEqual(sorted((r["id"], r["v"]) for r in self.rows("dts_base")),
+                         [(1, "a1"), (3, "c"), (4, "d")])
+
     def test_date_header_format(self):
         # spec 1.2: RFC 1123 in GMT; other spellings are invalid authentication parameters
         for bad in (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
