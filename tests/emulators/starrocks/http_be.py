@@ -208,6 +208,13 @@ class BeHandler(Handler):
 
     def _txn_reply(self, op, status, message, rt=None, extra_ok=None, existing=None, error_url=None, unread=False):
         """BE to_resp_json key order (§1.12)."""
+        mine = getattr(self, "_holding", None)
+        if mine is not None:
+            # release the context before replying, as TransactionStreamLoadAction::_finish_and_reply
+            # does, so that an immediate next request does not meet TXN_IN_PROCESSING
+            mine.busy = False
+            mine.last_activity = time.time()
+            self._holding = None
         d = {"Status": status}
         if status == "LABEL_ALREADY_EXISTS":
             d["ExistingJobStatus"] = existing or ""
@@ -264,6 +271,7 @@ class BeHandler(Handler):
                                        rt=rt, unread=True)
             rt.busy = True
             rt.last_activity = time.time()
+            self._holding = rt
         try:
             if op == "load":
                 return self.txn_load(rt, t0)
@@ -273,8 +281,10 @@ class BeHandler(Handler):
                 app.txns.abort(rt, "User Aborted")
                 return self._txn_reply(op, "OK", "", rt=rt)
         finally:
-            rt.busy = False
-            rt.last_activity = time.time()
+            if getattr(self, "_holding", None) is rt:
+                rt.busy = False
+                rt.last_activity = time.time()
+                self._holding = None
 
     def txn_list(self):
         """POST /api/transaction/list: one pretty JSON object per live context (debug aid)."""
@@ -396,8 +406,12 @@ class BeHandler(Handler):
             if tbl is not None and getattr(rt, "new_partitions", None):
                 tbl.auto_partitions.extend(p for p in rt.new_partitions if p not in tbl.auto_partitions)
             if op == "prepare":
-                pt = self.header("prepared_timeout")
-                app.txns.prepare(rt, int(pt) if pt and pt.isdigit() else 86400)
+                # prepared_timeout exists from v3.5.4 (spec §1.12); before, PREPARED txns never time out
+                pt_s = None
+                if app.version_tuple >= (3, 5, 4):
+                    pt = self.header("prepared_timeout")
+                    pt_s = int(pt) if pt and pt.strip().isdigit() else 86400
+                app.txns.prepare(rt, pt_s)
             else:
                 app.txns.commit(rt)
         extra = {"TxnId": rt.txn_id, "NumberTotalRows": c["total"], "NumberLoadedRows": c["loaded"],

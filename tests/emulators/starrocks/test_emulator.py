@@ -818,6 +818,18 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((j["Status"], j["Message"]), ("INTERNAL_ERROR", "unknown data format, format=xml"))
         self.assertEqual(self.txn("load", db, "t", "L41e", b"5\te\t5\n", via_fe=False)["Status"], "TXN_NOT_EXISTS")
 
+    def test_b41_idle_timeout_discards(self):
+        db = self.fresh_db()
+        self.pk_table(db)
+        self.txn("begin", db, "t", "L41i", headers={"idle_transaction_timeout": "1"})
+        self.txn("load", db, "t", "L41i", b"1\ta\t1\n")
+        deadline = time.time() + 5
+        while self.load_state(db, "L41i")["state"] != "ABORTED":
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        self.assertEqual(self.txn("prepare", db, "t", "L41i", via_fe=False)["Status"], "TXN_NOT_EXISTS")
+        self.assertEqual(self.rows(db, "t"), [])
+
     def test_b42_begin_with_committed_label(self):
         db = self.fresh_db()
         self.pk_table(db)
