@@ -36,7 +36,6 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import catalog as cat  # noqa: E402
-import datatypes as dt  # noqa: E402
 import errors as E  # noqa: E402
 import signing  # noqa: E402
 import sql_engine as se  # noqa: E402
@@ -494,8 +493,6 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(result, (E.RestError, E.TunnelError)):
             code = result.code
             headers = dict(result.headers)
-            if isinstance(result, E.TunnelError) and result.status == 401:
-                pass
             resp = Response(result.status, result.body(rid), result.content_type, headers)
         else:
             resp = result

@@ -935,6 +935,32 @@ class EmulatorCase(unittest.TestCase):
         self.assertEqual(sorted((r["id"], r["v"]) for r in self.rows("dts_base")),
                          [(1, "a1"), (3, "c"), (4, "d")])
 
+    def test_incomplete_body(self):
+        import socket
+        self.sql_ok("CREATE TABLE inc_t (id BIGINT, name STRING);")
+        uid = self.create_session("inc_t")["UploadID"]
+        body = self.block([[1, "a"]])
+        params = [("uploadid", uid), ("blockid", "0"), ("curr_project", "p1")]
+        hdrs, _ = self.c.sign_headers("PUT", "/projects/p1/tables/inc_t", params,
+                                      [("x-odps-tunnel-version", "6")])
+        head = "PUT /projects/p1/tables/inc_t?%s HTTP/1.1\r\nHost: x\r\n" % oc.encode_query(params)
+        head += "".join("%s: %s\r\n" % kv for kv in hdrs) + "Content-Length: %d\r\n\r\n" % (len(body) + 10)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            s.sendall(head.encode() + body)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 400"), data)
+        self.assertEqual(json.loads(data.split(b"\r\n\r\n", 1)[1])["Code"], "IncompleteBody")
+        self.assertEqual(self.reload("inc_t", uid).json()["UploadedBlockList"], [])
+
     def test_date_header_format(self):
         # spec 1.2: RFC 1123 in GMT; other spellings are invalid authentication parameters
         for bad in (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

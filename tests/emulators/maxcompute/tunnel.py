@@ -11,7 +11,6 @@ a restart, so a client can resume and commit after kill -9.
 import json
 import os
 import re
-import threading
 import time
 import uuid
 import zlib
