@@ -507,7 +507,6 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(resp.status)
             self.send_header("x-odps-request-id", rid)
-            self.send_header("Date", email.utils.formatdate(usegmt=True))
             for k, v in resp.headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
