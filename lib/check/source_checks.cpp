@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/text_util.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "sink/registry.hpp"
 #include "source/mysql/schema_reader.hpp"
 

@@ -37,6 +37,7 @@ struct DestinationSpec {
   std::string user;
   std::string password;      // as SourceSpec::password
   int http_port = 8030;      // starrocks: FE HTTP port for Stream Load
+  int replication_num = 0;   // starrocks: replicas of new tables (0: the cluster's default)
   std::string endpoint;      // maxcompute: service endpoint URL
   std::string project;       // maxcompute project
   std::string access_id;     // maxcompute AccessKey id

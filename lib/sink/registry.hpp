@@ -67,14 +67,14 @@ struct Traits {
 
 // One key of the destination section of task.yaml.
 struct SpecField {
-  enum class Kind { kText, kSecret, kPort };
+  enum class Kind { kText, kSecret, kPort, kCount };
   std::string key;
   Kind kind = Kind::kText;
   bool required = false;
   std::string hint;  // shown when the key is missing or invalid
   std::string config::DestinationSpec::*text = nullptr;
   int config::DestinationSpec::*number = nullptr;
-  int default_number = 0;  // kPort: the default port
+  int default_number = 0;  // kPort: the default port; kCount: 0 leaves the key unset
 };
 
 // What a destination's check items are given.

@@ -25,7 +25,11 @@
 //     batch's source range (the previous batch's position to this one's: an
 //     id names exactly one run of changes); it prepares every load, commits
 //     each, and records the
-//     checkpoint only after every load committed. A crash between commits
+//     checkpoint only after every load committed. (A destination whose loads
+//     can be prepared and committed later by label, StarRocks, may instead
+//     record the checkpoint with the prepared loads before committing them,
+//     LoadCheckpoint finishing the commits after a crash: sr_sink.hpp.)
+//     A crash between commits
 //     leaves some tables ahead of the checkpoint; the replay from the
 //     checkpoint then applies changes whose effect is already there. Every
 //     table of such a destination has a key (Traits::needs_primary_key), and

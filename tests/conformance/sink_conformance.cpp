@@ -164,7 +164,14 @@ TEST_SUITE("sink conformance") {
       TheTarget().fail_second_load();
       CHECK(!s->ApplyBatch(batch, Pos(30)).ok());
       s = Open("replay");
-      CHECK(CheckpointOf(*s).empty());
+      // Either the checkpoint stayed (the batch is replayed, its first table
+      // ahead), or it moved with the prepared loads, which reopening finished.
+      std::string after_crash = CheckpointOf(*s);
+      CHECK((after_crash.empty() || after_crash == Pos(30).ToString()));
+      if (!after_crash.empty()) {
+        CHECK(Rows(b) == Expect(b, {{int64_t{1}, Utf8("a")}, {int64_t{2}, Utf8("b")}}));
+        CHECK(Rows(c) == Expect(c, {{int64_t{9}, Utf8("z")}}));
+      }
     }
     REQUIRE(s->ApplyBatch(batch, Pos(30)).ok());
     s.reset();

@@ -9,7 +9,7 @@
 
 #include "config/task_spec.hpp"
 #include "harness/process.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "sink/postgres/pg_connection.hpp"
 
 namespace dbsync::testing {

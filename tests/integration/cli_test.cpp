@@ -311,13 +311,14 @@ TEST_CASE("the home comes from --home, then SYNC_HOME, then XDG_STATE_HOME") {
 
 TEST_CASE("start refuses destinations and ddl policies this version cannot run, before any check") {
   SyncCli cli;
-  std::string yaml = Yaml("sr");
-  yaml.replace(yaml.find("type: postgres"), 14, "type: starrocks");
-  auto created = cli.Run({"create", "--no-check", "-f", cli.WriteSpec("sr.yaml", yaml)});
-  REQUIRE(created.exit_code == 0);
-  auto r = cli.Run({"start", "sr"});
+  std::string yaml = Yaml("mc");
+  yaml.replace(yaml.find("type: postgres"), 14,
+               "type: maxcompute\n  endpoint: http://127.0.0.1:1/api\n  project: p\n  access_id: a\n  access_key: k");
+  auto created = cli.Run({"create", "--no-check", "-f", cli.WriteSpec("mc.yaml", yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  auto r = cli.Run({"start", "mc"});
   CHECK(r.exit_code == 4);
-  CHECK(r.err.find("starrocks is not available") != std::string::npos);
+  CHECK(r.err.find("maxcompute is not available") != std::string::npos);
   std::string ignoring = Yaml("ign") + "ddl: { add_column: ignore }\n";
   REQUIRE(cli.Run({"create", "--no-check", "-f", cli.WriteSpec("ign.yaml", ignoring)}).exit_code == 0);
   auto refused = cli.Run({"start", "ign"});

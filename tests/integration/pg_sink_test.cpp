@@ -454,7 +454,7 @@ TEST_SUITE("postgres") {
 
   TEST_CASE("OpenSink refuses destinations whose sink is not available") {
     auto spec = Spec();
-    spec.destination.type = "starrocks";
+    spec.destination.type = "maxcompute";
     auto s = sink::OpenSink(spec, "x");
     CHECK(s.status().code() == StatusCode::kFailedPrecondition);
     CHECK(s.status().message().find("not available in this version") != std::string::npos);

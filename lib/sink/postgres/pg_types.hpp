@@ -14,7 +14,7 @@
 //  - GEOMETRY is bytea holding MySQL's internal form: 4-byte little-endian
 //    SRID, then WKB (ST_GeomFromWKB(substring(g from 5)) in PostGIS).
 //  - Text that is not valid in its charset, or contains NUL, is an error
-//    (see pg_charset.hpp); binary types never are.
+//    (see core/charset_converter.hpp); binary types never are.
 
 #include <optional>
 #include <string>
@@ -24,7 +24,7 @@
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
 #include "core/value.hpp"
-#include "sink/postgres/pg_charset.hpp"
+#include "core/charset_converter.hpp"
 
 namespace dbsync::postgres {
 

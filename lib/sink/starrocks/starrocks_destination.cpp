@@ -1,5 +1,7 @@
 #include "sink/starrocks/starrocks_destination.hpp"
 
+#include "sink/starrocks/sr_sink.hpp"
+
 namespace dbsync::starrocks {
 
 std::vector<sink::Destination> Destinations() {
@@ -13,7 +15,10 @@ std::vector<sink::Destination> Destinations() {
               {"http_port", Field::Kind::kPort, false, "the FE HTTP port", nullptr, &DestinationSpec::http_port, 8030},
               {"database", Field::Kind::kText, true, "", &DestinationSpec::database},
               {"user", Field::Kind::kText, true, "", &DestinationSpec::user},
-              {"password", Field::Kind::kSecret, false, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::password}};
+              {"password", Field::Kind::kSecret, false, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::password},
+              {"replication_num", Field::Kind::kCount, false,
+               "replicas of each new table, at most the number of BEs (unset: the cluster's default, 3)", nullptr,
+               &DestinationSpec::replication_num, 0}};
   d.secret = &DestinationSpec::password;
   // Stream Load commits per table: labels derived from the source position
   // and two-phase commit make a batch exactly-once (specs/starrocks.md).
@@ -23,13 +28,15 @@ std::vector<sink::Destination> Destinations() {
   d.traits.eager_flush = false;       // each load is a new version: few large loads, not many small
   d.traits.batch_rows = 100000;
   d.traits.flush_ms = 5000;
+  // A Primary Key table's key cannot change (specs/starrocks.md 2.4).
+  d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
   d.url = [](const DestinationSpec& s) {
     return "starrocks://" + s.user + "@" + s.host + ":" + std::to_string(s.port) + "/" + s.database;
   };
   d.check = sink::ChecksNotAvailable(d.type);
-  d.unavailable = "the StarRocks sink is not built yet";
-  d.checkpoint_record = "the destination's sync_state database";
-  d.bookkeeping = "its sync_state rows";
+  d.open = OpenStarRocksSink;
+  d.checkpoint_record = "the destination's sync_state.checkpoints";
+  d.bookkeeping = "its rows in sync_state.checkpoints and sync_state.chunks";
   return {d};
 }
 

@@ -19,7 +19,7 @@
 
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 
 namespace dbsync::mysql {
 

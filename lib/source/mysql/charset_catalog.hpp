@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "core/status.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 
 namespace dbsync::mysql {
 

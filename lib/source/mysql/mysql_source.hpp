@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "source/source.hpp"
 
 namespace dbsync::mysql {

@@ -15,7 +15,7 @@
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
 #include "core/value.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "source/source.hpp"
 
 namespace dbsync::mysql {

@@ -7,7 +7,7 @@
 #include "config/task_spec.hpp"
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 
 namespace dbsync::mysql {
 

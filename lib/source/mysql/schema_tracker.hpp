@@ -34,7 +34,7 @@
 #include "core/table_schema.hpp"
 #include "source/mysql/charset_catalog.hpp"
 #include "source/mysql/ddl_column_types.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "source/source.hpp"
 
 namespace dbsync::mysql {

@@ -27,7 +27,7 @@
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 #include "source/mysql/row_reader.hpp"
 #include "source/source.hpp"
 

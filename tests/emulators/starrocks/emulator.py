@@ -94,9 +94,11 @@ class App:
             return f.read()
 
     # -------------------------------------------------------------- fault injection
-    def add_fault(self, kind, message, count=1):
+    def add_fault(self, kind, message, count=1, after=0):
+        # `after` requests of the kind pass untouched first (None entries), so a
+        # test can fail the second commit of a batch, not the first.
         with self.fault_lock:
-            self.faults.setdefault(kind, []).extend([message] * count)
+            self.faults.setdefault(kind, []).extend([None] * after + [message] * count)
 
     def take_fault(self, kind):
         with self.fault_lock:

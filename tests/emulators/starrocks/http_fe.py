@@ -123,6 +123,11 @@ class FeHandler(Handler):
             st = t["state"]
             tid = t["txn_id"]
             if op == "commit":
+                injected = app.take_fault("fail_next_fe_commit") if st == "PREPARED" else None
+                if injected is not None:
+                    # Admin hook: the FE fails before committing (a crash or an
+                    # outage between two commits); the txn stays PREPARED.
+                    return self._txn_fail(injected or "injected failure")
                 if st == "PREPARED":
                     app.txns.commit_prepared(t)
                     return self._txn_result("OK", "", {"TxnId": tid, "Label": label})
@@ -180,7 +185,7 @@ class FeHandler(Handler):
                 return self.reply_json(404, {"error": "no such table"})
             return self.reply_json(200, rows)
         if parts[0] == "fault" and len(parts) == 2 and self.command == "POST":
-            app.add_fault(parts[1], args.get("message", ""), int(args.get("count", 1)))
+            app.add_fault(parts[1], args.get("message", ""), int(args.get("count", 1)), int(args.get("after", 0)))
             return self.reply_json(200, {"ok": True})
         if parts[0] == "config" and self.command == "POST":
             app.set_config(args)

@@ -1,6 +1,6 @@
 #pragma once
-// Character data to UTF-8 for PostgreSQL/Hologres (databases created with
-// UTF8 encoding; the connection's client_encoding is UTF8).
+// Character data to UTF-8, for destinations that store text as UTF-8
+// (PostgreSQL/Hologres with client_encoding UTF8, StarRocks).
 //
 // A Bytes value holds the raw bytes of a CHAR/VARCHAR/TEXT column in the
 // column's MySQL charset. The rules (docs/type_mapping.md):
@@ -22,7 +22,7 @@
 
 #include "core/status.hpp"
 
-namespace dbsync::postgres {
+namespace dbsync {
 
 // The MySQL charset name of a collation id ("utf8mb4", "latin1", ...), or ""
 // when the id is not known. Covers MySQL 5.x-9.x and MariaDB's classic ids.
@@ -52,4 +52,4 @@ class CharsetConverter {
 // problem found (empty when fine).
 std::string Utf8Problem(std::string_view text);
 
-}  // namespace dbsync::postgres
+}  // namespace dbsync

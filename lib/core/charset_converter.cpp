@@ -1,4 +1,4 @@
-#include "sink/postgres/pg_charset.hpp"
+#include "core/charset_converter.hpp"
 
 #include <errno.h>
 #include <iconv.h>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace dbsync::postgres {
+namespace dbsync {
 namespace {
 
 const iconv_t kNoIconv = reinterpret_cast<iconv_t>(-1);
@@ -222,4 +222,4 @@ Status CharsetConverter::AppendUtf8(std::string_view charset, std::string_view b
   return Status::Ok();
 }
 
-}  // namespace dbsync::postgres
+}  // namespace dbsync

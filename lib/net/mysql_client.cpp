@@ -1,4 +1,4 @@
-#include "source/mysql/mysql_connection.hpp"
+#include "net/mysql_client.hpp"
 
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -47,7 +47,7 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
   Connection conn(m, where);
   if (!mysql_real_connect(m, ep.host.c_str(), ep.user.c_str(), ep.password.c_str(), nullptr,
                           unsigned(ep.port), nullptr, CLIENT_MULTI_RESULTS)) {
-    return conn.LastError("cannot connect to MySQL as '" + ep.user + "'");
+    return conn.LastError("cannot connect to " + ep.server_kind + " as '" + ep.user + "'");
   }
   return conn;
 }

@@ -1,5 +1,7 @@
 #pragma once
-// RAII over a MariaDB Connector/C handle. Errors come back as Status with a
+// A MySQL-protocol client: RAII over a MariaDB Connector/C handle, used for
+// the MySQL source and for destinations that speak the protocol (the
+// StarRocks FE query port). Errors come back as Status with a
 // message that says what to do: a wrong password is kUnauthenticated, an
 // unreachable server kUnavailable, a missing privilege kPermissionDenied.
 
@@ -20,6 +22,7 @@ struct Endpoint {
   std::string password;  // resolved value; never logged
   int connect_timeout_seconds = 10;
   int read_timeout_seconds = 60;
+  std::string server_kind = "MySQL";  // how messages name the server ("StarRocks FE")
 };
 
 class Connection {

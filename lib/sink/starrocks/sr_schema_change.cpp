@@ -1,0 +1,161 @@
+#include "sink/starrocks/sr_schema_change.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "sink/starrocks/sr_types.hpp"
+
+namespace dbsync::starrocks {
+namespace {
+
+bool Mentions(const Status& s, std::initializer_list<const char*> parts) {
+  for (const char* p : parts)
+    if (s.message().find(p) != std::string::npos) return true;
+  return false;
+}
+
+bool IsKey(const sink::TableBinding& t, const std::string& column) {
+  return std::find(t.key.begin(), t.key.end(), column) != t.key.end();
+}
+
+Status RefuseOnExisting(const sink::SchemaChangeStep& step) {
+  return Status::FailedPrecondition("source DDL " + std::string(SchemaChangeKindName(step.change.kind)) + " on " +
+                                    step.change.db + "." + step.change.table + " would alter " +
+                                    step.table->dest_schema + "." + step.table->dest_table +
+                                    ", which has mode: existing and is never altered; make the change there by hand, "
+                                    "then restart the task");
+}
+
+}  // namespace
+
+std::string QualifiedName(const std::string& db, const std::string& table) {
+  return QuoteIdentifier(db) + "." + QuoteIdentifier(table);
+}
+
+Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
+  SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
+  SYNC_RETURN_IF_ERROR(conn_.Execute("CREATE DATABASE IF NOT EXISTS " + QuoteIdentifier(t.dest_schema)));
+  TableOptions options;
+  options.replication_num = replication_num_;
+  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options));
+}
+
+Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& table) {
+  auto deadline = std::chrono::steady_clock::now() + alter_timeout_;
+  auto pause = std::chrono::milliseconds(100);
+  while (true) {
+    SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SHOW ALTER TABLE COLUMN FROM " + QuoteIdentifier(db) +
+                                              " WHERE TableName = " + mysql::QuoteString(table) +
+                                              " ORDER BY CreateTime DESC LIMIT 1"));
+    if (r.rows.empty()) return Status::Ok();
+    int state_at = r.ColumnIndex("State"), msg_at = r.ColumnIndex("Msg");
+    std::string state = state_at >= 0 ? r.rows[0][state_at].value_or("") : "";
+    if (state == "FINISHED") return Status::Ok();
+    if (state == "CANCELLED")
+      return Status::FailedPrecondition("StarRocks cancelled the schema change of " + db + "." + table + ": " +
+                                        (msg_at >= 0 ? r.rows[0][msg_at].value_or("") : "") +
+                                        "; make the change by hand, then restart the task");
+    if (std::chrono::steady_clock::now() > deadline)
+      return Status::Unavailable("the schema change of " + db + "." + table + " is still " + state + " after " +
+                                 std::to_string(alter_timeout_.count()) + " s; see SHOW ALTER TABLE COLUMN");
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(3000));
+  }
+}
+
+Status SchemaChanger::Alter(const std::string& db, const std::string& table, const std::string& clause) {
+  // One schema change per table at a time (2.4): one left running (by a
+  // crashed worker, or the previous step) is waited for first.
+  SYNC_RETURN_IF_ERROR(WaitForAlter(db, table));
+  SYNC_RETURN_IF_ERROR(conn_.Execute("ALTER TABLE " + QualifiedName(db, table) + " " + clause));
+  return WaitForAlter(db, table);
+}
+
+Status SchemaChanger::ModifyColumn(const sink::SchemaChangeStep& step) {
+  const auto& c = step.change;
+  if (!c.after || !c.before) return Status::Ok();
+  SYNC_ASSIGN_OR_RETURN(SrColumn after, MapColumn(*c.after, IsKey(*step.table, c.column)));
+  SYNC_ASSIGN_OR_RETURN(SrColumn before, MapColumn(*c.before, IsKey(step.old_table ? *step.old_table : *step.table, c.column)));
+  if (after.type == before.type) return Status::Ok();  // nullability, charset or position only
+  if (after.key)
+    return Status::FailedPrecondition("the type of key column " + c.column + " of " + c.db + "." + c.table +
+                                      " changed; StarRocks cannot change a primary key column: recreate " +
+                                      step.table->dest_schema + "." + step.table->dest_table +
+                                      " and re-run the task's full initialization");
+  Status s = Alter(step.table->dest_schema, step.table->dest_table,
+                   "MODIFY COLUMN " + QuoteIdentifier(c.column) + " " + after.type + " NULL");
+  if (!s.ok())
+    return Status::FailedPrecondition("StarRocks cannot change column " + c.column + " of " +
+                                      step.table->dest_schema + "." + step.table->dest_table + " from " + before.type +
+                                      " to " + after.type + " (" + s.message() +
+                                      "); change it by hand or recreate the table, then restart the task");
+  return s;
+}
+
+Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
+  const auto& c = step.change;
+  const sink::TableBinding& t = *step.table;
+  const std::string& db = t.dest_schema;
+  const std::string& table = t.dest_table;
+  bool existing = t.existing() || (step.old_table && step.old_table->existing());
+  if (existing && c.kind != SchemaChangeKind::kTableTruncated) return RefuseOnExisting(step);
+  switch (c.kind) {
+    case SchemaChangeKind::kTableCreated:
+      if (step.recopy) SYNC_RETURN_IF_ERROR(conn_.Execute("DROP TABLE IF EXISTS " + QualifiedName(db, table) + " FORCE"));
+      return CreateTable(t);
+    case SchemaChangeKind::kTableDropped:
+      return conn_.Execute("DROP TABLE IF EXISTS " + QualifiedName(db, table) + " FORCE");
+    case SchemaChangeKind::kTableTruncated:
+      SYNC_RETURN_IF_ERROR(WaitForAlter(db, table));
+      return conn_.Execute("TRUNCATE TABLE " + QualifiedName(db, table));
+    case SchemaChangeKind::kTableRenamed: {
+      const sink::TableBinding& from = step.old_table ? *step.old_table : t;
+      if (from.dest_schema != db)
+        return Status::FailedPrecondition("source table " + c.old_db + "." + c.old_table + " was renamed to " + c.db +
+                                          "." + c.table + ", which maps to another StarRocks database (" +
+                                          from.dest_schema + " -> " + db + "); StarRocks cannot move a table between "
+                                          "databases: map both names to one database, or re-run the full initialization");
+      if (from.dest_table == table) return Status::Ok();
+      Status s = conn_.Execute("ALTER TABLE " + QualifiedName(db, from.dest_table) + " RENAME " + QuoteIdentifier(table));
+      if (!s.ok() && Mentions(s, {"Unknown table", "does not exist", "not exist"})) return Status::Ok();  // a replay
+      return s;
+    }
+    case SchemaChangeKind::kColumnAdded: {
+      if (!c.after) return Status::Ok();
+      SYNC_ASSIGN_OR_RETURN(SrColumn col, MapColumn(*c.after, false));
+      Status s = Alter(db, table, "ADD COLUMN " + QuoteIdentifier(col.name) + " " + col.type + " NULL");
+      if (!s.ok() && Mentions(s, {"Duplicate column"})) return Status::Ok();  // a replay
+      return s;
+    }
+    case SchemaChangeKind::kColumnDropped: {
+      const sink::TableBinding& before = step.old_table ? *step.old_table : t;
+      if (IsKey(before, c.column))
+        return Status::FailedPrecondition("key column " + c.column + " of " + c.db + "." + c.table +
+                                          " was dropped; StarRocks cannot drop a primary key column: recreate " + db +
+                                          "." + table + " and re-run the task's full initialization");
+      Status s = Alter(db, table, "DROP COLUMN " + QuoteIdentifier(c.column));
+      if (!s.ok() && Mentions(s, {"Unknown column", "does not exist", "not exist"})) return Status::Ok();
+      return s;
+    }
+    case SchemaChangeKind::kColumnRenamed: {
+      const sink::TableBinding& before = step.old_table ? *step.old_table : t;
+      if (IsKey(before, c.old_column))
+        return Status::FailedPrecondition("key column " + c.old_column + " of " + c.db + "." + c.table +
+                                          " was renamed; StarRocks cannot rename a primary key column: recreate " +
+                                          db + "." + table + " and re-run the task's full initialization");
+      Status s = Alter(db, table, "RENAME COLUMN " + QuoteIdentifier(c.old_column) + " TO " + QuoteIdentifier(c.column));
+      if (!s.ok() && Mentions(s, {"Unknown column", "does not exist", "not exist"})) return Status::Ok();
+      return s;
+    }
+    case SchemaChangeKind::kColumnModified:
+      return ModifyColumn(step);
+    case SchemaChangeKind::kPrimaryKeyChanged:
+    case SchemaChangeKind::kPartitionDataChanged:
+      break;
+  }
+  return Status::FailedPrecondition("StarRocks cannot apply " + std::string(SchemaChangeKindName(c.kind)) + " on " +
+                                    c.db + "." + c.table + "; make the change at " + db + "." + table +
+                                    " by hand and restart the task, or set the ddl policy for it");
+}
+
+}  // namespace dbsync::starrocks

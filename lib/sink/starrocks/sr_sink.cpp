@@ -1,0 +1,418 @@
+#include "sink/starrocks/sr_sink.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "config/secret.hpp"
+#include "net/mysql_client.hpp"
+#include "sink/starrocks/sr_schema_change.hpp"
+#include "sink/starrocks/sr_state.hpp"
+#include "sink/starrocks/sr_stream_load.hpp"
+#include "sink/starrocks/sr_types.hpp"
+
+namespace dbsync::starrocks {
+namespace {
+
+// Bodies are sent in loads of about this size: memory stays bounded however
+// large a chunk or a source transaction is.
+constexpr size_t kLoadBytes = 16 << 20;
+
+struct MappedTable {
+  std::string db, table;
+  std::vector<SrColumn> columns;
+};
+
+Result<MappedTable> Map(const sink::TableBinding& t) {
+  if (t.key.empty())
+    return Status::FailedPrecondition("source table " + t.SourceName() + " has no primary key, and StarRocks Primary "
+                                      "Key tables need one to apply updates and deletes; set tables[].primary_key");
+  SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
+  return MappedTable{t.dest_schema, t.dest_table, std::move(columns)};
+}
+
+// A JSON array body filled row by row, sent whenever it is large enough.
+class BodyBuilder {
+ public:
+  bool empty() const { return rows_ == 0; }
+  size_t size() const { return text_.size(); }
+  Status Add(JsonRowEncoder& encoder, const std::vector<Value>& row, const std::vector<SrColumn>& columns, int op) {
+    text_.push_back(rows_ == 0 ? '[' : ',');
+    ++rows_;
+    return encoder.AppendRow(row, columns, op, &text_);
+  }
+  // The finished body; the builder is empty again after.
+  std::string Take() {
+    std::string out = std::move(text_);
+    out.push_back(']');
+    text_.clear();
+    rows_ = 0;
+    return out;
+  }
+
+ private:
+  std::string text_;
+  size_t rows_ = 0;
+};
+
+// The last image per key of a table's changes: (op, row) with op 0 upsert, 1 delete.
+std::vector<std::pair<int, const std::vector<Value>*>> Coalesce(const sink::TableChanges& tc) {
+  std::vector<int> key_at;
+  for (const auto& k : tc.table->key) key_at.push_back(tc.table->source.ColumnIndex(k));
+  auto key_of = [&](const std::vector<Value>& row) {
+    std::string key;
+    for (int i : key_at) key += row[i].ToString() + '\x1f';
+    return key;
+  };
+  std::vector<std::pair<int, const std::vector<Value>*>> out;
+  std::unordered_map<std::string, size_t> at;
+  auto put = [&](int op, const std::vector<Value>& row) {
+    auto [it, inserted] = at.try_emplace(key_of(row), out.size());
+    if (inserted)
+      out.push_back({op, &row});
+    else
+      out[it->second] = {op, &row};
+  };
+  for (const auto& change : tc.rows) {
+    switch (change.op) {
+      case sink::RowChange::Op::kInsert:
+        put(0, change.after);
+        break;
+      case sink::RowChange::Op::kUpdate:
+        if (key_of(change.before) != key_of(change.after)) put(1, change.before);
+        put(0, change.after);
+        break;
+      case sink::RowChange::Op::kDelete:
+        put(1, change.before);
+        break;
+    }
+  }
+  return out;
+}
+
+// One chunk: one Stream Load transaction, recorded before it begins.
+class SrChunkWriter : public sink::ChunkWriter {
+ public:
+  SrChunkWriter(StreamLoadClient& loads, StateStore& state, MappedTable table, std::string source_name,
+              ChunkRow row)
+      : loads_(loads), state_(state), table_(std::move(table)), source_name_(std::move(source_name)), row_(std::move(row)) {}
+  ~SrChunkWriter() override {
+    if (!finished_) (void)loads_.Rollback(table_.db, table_.table, row_.label);
+  }
+
+  Status Begin() {
+    SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_name_, row_));
+    SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads_.Begin(table_.db, table_.table, row_.label));
+    if (begun != TxnOutcome::kDone) return Status::Internal("a fresh label " + row_.label + " is already in use");
+    return Status::Ok();
+  }
+
+  Status Write(const std::vector<Value>& row) override {
+    SYNC_RETURN_IF_ERROR(body_.Add(encoder_, row, table_.columns, 0).WithContext(Where()));
+    return body_.size() >= kLoadBytes ? Send() : Status::Ok();
+  }
+
+  Status Commit() override {
+    if (!body_.empty()) SYNC_RETURN_IF_ERROR(Send());
+    if (!sent_) {
+      // StarRocks refuses to prepare a transaction without data (4.46).
+      SYNC_ASSIGN_OR_RETURN(auto rolled, loads_.Rollback(table_.db, table_.table, row_.label));
+      (void)rolled;
+    } else {
+      SYNC_ASSIGN_OR_RETURN(auto prepared, loads_.Prepare(table_.db, table_.table, row_.label));
+      if (prepared != TxnOutcome::kDone) return Status::Unavailable(Where() + ": its load was lost before prepare");
+      row_.state = "prepared";
+      SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_name_, row_));
+      SYNC_ASSIGN_OR_RETURN(auto committed, loads_.Commit(table_.db, table_.table, row_.label));
+      if (committed != TxnOutcome::kDone && committed != TxnOutcome::kAlreadyCommitted)
+        return Status::Unavailable(Where() + ": its prepared load was lost before commit");
+    }
+    finished_ = true;
+    row_.state = "done";
+    return state_.SaveChunk(source_name_, row_);
+  }
+
+ private:
+  std::string Where() const { return source_name_ + " chunk " + std::to_string(row_.index); }
+  Status Send() {
+    std::string body = body_.Take();
+    sent_ = true;
+    return loads_.Load(table_.db, table_.table, row_.label, body);
+  }
+
+  StreamLoadClient& loads_;
+  StateStore& state_;
+  MappedTable table_;
+  std::string source_name_;
+  ChunkRow row_;
+  JsonRowEncoder encoder_;
+  BodyBuilder body_;
+  bool sent_ = false;
+  bool finished_ = false;
+};
+
+class StarRocksSink : public sink::Sink {
+ public:
+  StarRocksSink(mysql::Connection conn, HttpEndpoint http, std::string task_id, int replication_num)
+      : conn_(std::move(conn)),
+        loads_(std::move(http)),
+        task_id_(std::move(task_id)),
+        state_(conn_, task_id_, replication_num),
+        ddl_(conn_, replication_num) {}
+
+  Status PrepareTable(const sink::TableBinding& t) override {
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
+    if (!t.existing()) return ddl_.CreateTable(t).WithContext("creating " + m.db + "." + m.table);
+    SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                                              mysql::QuoteString(m.db) + " AND TABLE_NAME = " +
+                                              mysql::QuoteString(m.table)));
+    if (r.rows.empty())
+      return Status::FailedPrecondition("table " + m.db + "." + m.table + " (mode: existing) does not exist in "
+                                        "StarRocks; create it, or use mode: new");
+    std::set<std::string> present;
+    for (const auto& row : r.rows) present.insert(row[0].value_or(""));
+    for (const auto& c : m.columns)
+      if (!present.count(c.name))
+        return Status::FailedPrecondition("table " + m.db + "." + m.table + " (mode: existing) has no column " + c.name +
+                                          " that " + t.SourceName() + " has; add it (" + c.type + ") or use mode: new");
+    return Status::Ok();
+  }
+
+  Status ResetTable(const sink::TableBinding& t) override {
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
+    SYNC_RETURN_IF_ERROR(ddl_.WaitForAlter(m.db, m.table));
+    SYNC_RETURN_IF_ERROR(conn_.Execute("TRUNCATE TABLE " + QualifiedName(m.db, m.table)));
+    return state_.EraseChunks(t.SourceName());
+  }
+
+  Status DropTable(const sink::TableBinding& t) override {
+    if (!t.existing())
+      SYNC_RETURN_IF_ERROR(conn_.Execute("DROP TABLE IF EXISTS " + QualifiedName(t.dest_schema, t.dest_table) + " FORCE"));
+    return state_.EraseChunks(t.SourceName());
+  }
+
+  Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& t) override {
+    SYNC_ASSIGN_OR_RETURN(auto rows, state_.Chunks(t.SourceName()));
+    std::map<int, BinlogPosition> done;
+    for (auto& row : rows) {
+      if (row.state == "prepared") {
+        // Prepared and recorded, then a crash: its commit finishes the chunk.
+        SYNC_ASSIGN_OR_RETURN(auto outcome, loads_.Commit(t.dest_schema, t.dest_table, row.label));
+        if (outcome == TxnOutcome::kDone || outcome == TxnOutcome::kAlreadyCommitted) {
+          row.state = "done";
+          SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
+        }
+      } else if (row.state == "loading") {
+        (void)loads_.Rollback(t.dest_schema, t.dest_table, row.label);
+      }
+      if (row.state == "done")
+        done[row.index] = row.position;
+      else
+        SYNC_RETURN_IF_ERROR(state_.EraseChunk(t.SourceName(), row.index));
+    }
+    return done;
+  }
+
+  Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& t, int chunk_index,
+                                                       const BinlogPosition& position) override {
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
+    ChunkRow row{chunk_index, "loading", NewLabel(task_id_), position};
+    auto writer = std::make_unique<SrChunkWriter>(loads_, state_, std::move(m), t.SourceName(), std::move(row));
+    SYNC_RETURN_IF_ERROR(writer->Begin());
+    return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+  }
+
+  Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
+                    const sink::TablePositions& tables) override {
+    Status s = ApplyBatchOnce(changes, position, tables);
+    if (!s.ok()) Abandon();
+    return s;
+  }
+
+  Status ApplyPartial(const std::vector<sink::TableChanges>& changes) override {
+    Status s = LoadChanges(changes);
+    if (!s.ok()) Abandon();
+    return s;
+  }
+
+  Status ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps, const BinlogPosition& ddl_position) override {
+    for (const auto& step : steps) SYNC_RETURN_IF_ERROR(ddl_.Apply(step));
+    SYNC_RETURN_IF_ERROR(EnsureRow());
+    row_.last_ddl = ddl_position;
+    return state_.SaveCheckpoint(row_);
+  }
+
+  Result<std::optional<BinlogPosition>> LastAppliedDdl() override {
+    SYNC_RETURN_IF_ERROR(EnsureRow());
+    return row_.last_ddl;
+  }
+
+  Status FillAddedColumn(const sink::TableBinding& t, const std::string& column, const Value& value) override {
+    int i = t.source.ColumnIndex(column);
+    if (i < 0) return Status::Internal("column " + column + " is not in " + t.SourceName());
+    SYNC_ASSIGN_OR_RETURN(SrColumn col, MapColumn(t.source.columns[i], false));
+    std::string literal;
+    JsonRowEncoder encoder;
+    SYNC_RETURN_IF_ERROR(encoder.AppendValue(value, col, &literal));
+    if (!literal.empty() && literal[0] == '"') literal = mysql::QuoteString(nlohmann::json::parse(literal).get<std::string>());
+    if (col.kind == SrKind::kJson) literal = "parse_json(" + mysql::QuoteString(literal) + ")";
+    SYNC_RETURN_IF_ERROR(ddl_.WaitForAlter(t.dest_schema, t.dest_table));
+    return conn_.Execute("UPDATE " + QualifiedName(t.dest_schema, t.dest_table) + " SET " + QuoteIdentifier(column) +
+                         " = " + literal + " WHERE " + QuoteIdentifier(column) + " IS NULL");
+  }
+
+  Result<std::optional<BinlogPosition>> LoadCheckpoint() override {
+    SYNC_ASSIGN_OR_RETURN(auto row, state_.LoadCheckpoint());
+    if (!row) return std::optional<BinlogPosition>();
+    row_ = std::move(*row);
+    row_loaded_ = true;
+    SYNC_RETURN_IF_ERROR(FinishInterruptedBatch());
+    if (row_.position.empty()) return std::optional<BinlogPosition>();
+    return std::optional<BinlogPosition>(row_.position);
+  }
+
+  Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override {
+    SYNC_RETURN_IF_ERROR(EnsureRow());
+    return row_.table_positions;
+  }
+
+  Status SaveTablePositions(const sink::TablePositions& positions) override {
+    SYNC_RETURN_IF_ERROR(EnsureRow());
+    Record(positions);
+    return state_.SaveCheckpoint(row_);
+  }
+
+  Status ForgetTask() override { return state_.Forget(); }
+
+ private:
+  struct OpenLoad {
+    LabelRef ref;
+    bool has_data = false;
+  };
+
+  Status EnsureRow() {
+    if (row_loaded_) return Status::Ok();
+    SYNC_ASSIGN_OR_RETURN(auto row, state_.LoadCheckpoint());
+    row_ = row ? std::move(*row) : CheckpointRow{};
+    row_loaded_ = true;
+    return Status::Ok();
+  }
+
+  void Record(const sink::TablePositions& positions) {
+    for (const auto& [name, p] : positions.save) row_.table_positions[name] = p;
+    for (const auto& name : positions.erase) row_.table_positions.erase(name);
+  }
+
+  // After a crash: the loads the checkpoint names are committed, those begun
+  // after it rolled back (sr_sink.hpp).
+  Status FinishInterruptedBatch() {
+    bool lost = false;
+    for (const auto& l : row_.commit) {
+      SYNC_ASSIGN_OR_RETURN(auto outcome, loads_.Commit(l.db, l.table, l.label));
+      lost = lost || (outcome != TxnOutcome::kDone && outcome != TxnOutcome::kAlreadyCommitted);
+    }
+    for (const auto& l : row_.pending) (void)loads_.Rollback(l.db, l.table, l.label);
+    if (!lost && row_.pending.empty()) return Status::Ok();
+    if (lost) row_.position = row_.previous;  // the batch is applied again; the tables that have it converge
+    row_.commit.clear();
+    row_.pending.clear();
+    return state_.SaveCheckpoint(row_);
+  }
+
+  // Begins a load for every table of `changes` not loading yet, recording the
+  // labels as pending first, then sends their changes.
+  Status LoadChanges(const std::vector<sink::TableChanges>& changes) {
+    SYNC_RETURN_IF_ERROR(EnsureRow());
+    std::vector<const sink::TableChanges*> fresh;
+    for (const auto& tc : changes)
+      if (!tc.rows.empty() && !open_.count(tc.table->SourceName())) fresh.push_back(&tc);
+    if (!fresh.empty()) {
+      for (const auto* tc : fresh) {
+        LabelRef ref{tc->table->dest_schema, tc->table->dest_table, NewLabel(task_id_)};
+        open_[tc->table->SourceName()] = {ref, false};
+        row_.pending.push_back(ref);
+      }
+      SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
+      for (const auto* tc : fresh) {
+        const LabelRef& ref = open_[tc->table->SourceName()].ref;
+        SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads_.Begin(ref.db, ref.table, ref.label));
+        if (begun != TxnOutcome::kDone) return Status::Internal("a fresh label " + ref.label + " is already in use");
+      }
+    }
+    for (const auto& tc : changes) {
+      if (tc.rows.empty()) continue;
+      SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
+      OpenLoad& load = open_[tc.table->SourceName()];
+      BodyBuilder body;
+      for (const auto& [op, row] : Coalesce(tc)) {
+        SYNC_RETURN_IF_ERROR(body.Add(encoder_, *row, m.columns, op).WithContext(tc.table->SourceName()));
+        if (body.size() >= kLoadBytes) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take()));
+      }
+      if (!body.empty()) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take()));
+      load.has_data = true;
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyBatchOnce(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
+                        const sink::TablePositions& tables) {
+    SYNC_RETURN_IF_ERROR(LoadChanges(changes));
+    std::vector<LabelRef> prepared;
+    for (auto& [name, load] : open_) {
+      SYNC_ASSIGN_OR_RETURN(TxnOutcome outcome, loads_.Prepare(load.ref.db, load.ref.table, load.ref.label));
+      if (outcome != TxnOutcome::kDone)
+        return Status::Unavailable("the load into " + load.ref.db + "." + load.ref.table + " (label " + load.ref.label +
+                                   ") was lost before it was prepared; the batch is applied again");
+      prepared.push_back(load.ref);
+    }
+    // The batch counts as applied once this row is written (sr_sink.hpp).
+    if (!tables.hold_checkpoint) {
+      row_.previous = row_.position;
+      row_.position = position;
+    }
+    row_.commit = prepared;
+    row_.pending.clear();
+    Record(tables);
+    SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
+    open_.clear();
+    for (const auto& l : prepared) {
+      SYNC_ASSIGN_OR_RETURN(TxnOutcome outcome, loads_.Commit(l.db, l.table, l.label));
+      if (outcome != TxnOutcome::kDone && outcome != TxnOutcome::kAlreadyCommitted)
+        return Status::Unavailable("the prepared load into " + l.db + "." + l.table + " (label " + l.label +
+                                   ") could not be committed; the task restarts from its checkpoint");
+    }
+    return Status::Ok();
+  }
+
+  // A failed batch: its open loads are rolled back (best effort; a restart
+  // rolls back the pending ones again) and the row is read afresh.
+  void Abandon() {
+    for (const auto& [name, load] : open_) (void)loads_.Rollback(load.ref.db, load.ref.table, load.ref.label);
+    open_.clear();
+    row_loaded_ = false;
+  }
+
+  mysql::Connection conn_;
+  StreamLoadClient loads_;
+  std::string task_id_;
+  StateStore state_;
+  SchemaChanger ddl_;
+  JsonRowEncoder encoder_;
+  CheckpointRow row_;
+  bool row_loaded_ = false;
+  std::map<std::string, OpenLoad> open_;  // loads begun for the batch being applied, by source table
+};
+
+}  // namespace
+
+Result<std::unique_ptr<sink::Sink>> OpenStarRocksSink(const config::TaskSpec& spec, const std::string& task_id) {
+  const auto& d = spec.destination;
+  SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
+  mysql::Endpoint fe{d.host, d.port, d.user, password, d.connect_timeout_seconds, 600, "the StarRocks FE"};
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(fe));
+  HttpEndpoint http{d.host, d.http_port, d.user, password};
+  return std::unique_ptr<sink::Sink>(new StarRocksSink(std::move(conn), std::move(http), task_id, d.replication_num));
+}
+
+}  // namespace dbsync::starrocks

@@ -1,0 +1,156 @@
+#include "sink/starrocks/sr_stream_load.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+namespace dbsync::starrocks {
+namespace {
+
+using nlohmann::json;
+
+bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+std::string Field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+std::string ErrorLogHead(const std::string& url, int lines) {
+  net::HttpRequest r;
+  r.url = url;
+  r.timeout_ms = 10000;
+  auto got = net::HttpCall(r);
+  if (!got.ok() || got->status != 200) return "";
+  std::istringstream in(got->body);
+  std::string line, out;
+  for (int i = 0; i < lines && std::getline(in, line); ++i) out += (out.empty() ? "" : "\n") + line.substr(0, 500);
+  return out;
+}
+
+Result<net::HttpResponse> StreamLoadClient::Send(const std::string& op, const std::string& db,
+                                                 const std::string& table, const std::string& label,
+                                                 std::string_view body, bool retry) {
+  net::HttpRequest r;
+  r.method = op == "load" ? "PUT" : "POST";
+  r.url = "http://" + fe_.host + ":" + std::to_string(fe_.port) + "/api/transaction/" + op;
+  r.user = fe_.user;
+  r.password = fe_.password;
+  r.expect_continue = true;  // the FE requires it (1.3) and it spares a refused body
+  r.body = body;
+  r.timeout_ms = (fe_.timeout_seconds + 30) * 1000;
+  r.headers = {{"label", label}, {"db", db}, {"table", table}};
+  if (op == "begin") r.headers.push_back({"timeout", std::to_string(fe_.timeout_seconds)});
+  if (op == "load") {
+    r.headers.push_back({"format", "json"});
+    r.headers.push_back({"strip_outer_array", "true"});
+    r.headers.push_back({"ignore_json_size", "true"});
+  }
+  const std::string what = "StarRocks " + op + " of " + db + "." + table + " (label " + label + ")";
+  Status last;
+  for (int attempt = 0; attempt < (retry ? 4 : 1); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500 << attempt));
+    auto got = net::HttpCall(r);
+    if (!got.ok()) {
+      last = got.status().WithContext(what);
+      if (got.status().code() == StatusCode::kUnavailable) continue;
+      return last;
+    }
+    if (got->status == 401)
+      return Status::Unauthenticated(what + ": StarRocks refused the user '" + fe_.user +
+                                     "' or its password (HTTP 401); check destination.user and destination.password");
+    if (got->status >= 500) {
+      last = Status::Unavailable(what + ": HTTP " + std::to_string(got->status) + " " + got->body.substr(0, 300));
+      continue;
+    }
+    if (got->status != 200)
+      return Status::FailedPrecondition(what + ": unexpected HTTP " + std::to_string(got->status) + " " +
+                                        got->body.substr(0, 300));
+    return got;
+  }
+  return last;
+}
+
+Result<TxnOutcome> StreamLoadClient::Begin(const std::string& db, const std::string& table, const std::string& label) {
+  SYNC_ASSIGN_OR_RETURN(auto reply, Send("begin", db, table, label, {}, true));
+  json j = json::parse(reply.body, nullptr, false);
+  std::string status = Field(j, "Status"), message = Field(j, "Message");
+  if (status == "OK") return TxnOutcome::kDone;
+  if (status == "LABEL_ALREADY_EXISTS" || status == "Label Already Exists")
+    return Field(j, "ExistingJobStatus") == "FINISHED" ? TxnOutcome::kAlreadyCommitted : TxnOutcome::kRunning;
+  return Status::FailedPrecondition("StarRocks refused to begin a load into " + db + "." + table + ": " + status +
+                                    " " + message);
+}
+
+Status StreamLoadClient::Load(const std::string& db, const std::string& table, const std::string& label,
+                              std::string_view body) {
+  SYNC_ASSIGN_OR_RETURN(auto reply, Send("load", db, table, label, body, false));
+  json j = json::parse(reply.body, nullptr, false);
+  std::string status = Field(j, "Status");
+  if (status == "OK" || status == "Success") return Status::Ok();
+  std::string text = "StarRocks refused rows for " + db + "." + table + ": " + status + " " + Field(j, "Message");
+  if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
+  return Status::FailedPrecondition(text);
+}
+
+Result<TxnOutcome> StreamLoadClient::Finish(const std::string& op, const std::string& db, const std::string& table,
+                                            const std::string& label) {
+  SYNC_ASSIGN_OR_RETURN(auto reply, Send(op, db, table, label, {}, true));
+  json j = json::parse(reply.body, nullptr, false);
+  std::string status = Field(j, "Status"), message = Field(j, "Message");
+  if (status == "OK") {
+    if (Contains(message, "already committed")) return TxnOutcome::kAlreadyCommitted;
+    if (Contains(message, "already aborted")) return TxnOutcome::kAlreadyAborted;
+    return TxnOutcome::kDone;
+  }
+  if (status == "TXN_NOT_EXISTS" || Contains(message, "No transaction found") || Contains(message, "not exist"))
+    return TxnOutcome::kUnknown;
+  if (Contains(message, "ABORTED") || Contains(message, "aborted")) return TxnOutcome::kAlreadyAborted;
+  if (op == "rollback" && (Contains(message, "COMMITTED") || Contains(message, "VISIBLE")))
+    return TxnOutcome::kAlreadyCommitted;
+  std::string text = "StarRocks could not " + op + " the load into " + db + "." + table + " (label " + label +
+                     "): " + status + " " + message;
+  if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
+  return Status::FailedPrecondition(text);
+}
+
+Result<TxnOutcome> StreamLoadClient::Prepare(const std::string& db, const std::string& table,
+                                             const std::string& label) {
+  return Finish("prepare", db, table, label);
+}
+
+Result<TxnOutcome> StreamLoadClient::Commit(const std::string& db, const std::string& table,
+                                            const std::string& label) {
+  return Finish("commit", db, table, label);
+}
+
+Result<TxnOutcome> StreamLoadClient::Rollback(const std::string& db, const std::string& table,
+                                              const std::string& label) {
+  return Finish("rollback", db, table, label);
+}
+
+Result<std::string> StreamLoadClient::LoadState(const std::string& db, const std::string& label) {
+  net::HttpRequest r;
+  r.url = "http://" + fe_.host + ":" + std::to_string(fe_.port) + "/api/" + db + "/get_load_state?label=" + label;
+  r.user = fe_.user;
+  r.password = fe_.password;
+  r.timeout_ms = 30000;
+  SYNC_ASSIGN_OR_RETURN(auto reply, net::HttpCall(r));
+  if (reply.status == 401)
+    return Status::Unauthenticated("StarRocks refused the user '" + fe_.user + "' (HTTP 401); check destination.user "
+                                   "and destination.password");
+  json j = json::parse(reply.body, nullptr, false);
+  std::string state = Field(j, "state");
+  if (state.empty()) return Status::FailedPrecondition("StarRocks get_load_state answered: " + reply.body.substr(0, 300));
+  return state;
+}
+
+Status StreamLoadClient::Probe(const std::string& db) {
+  auto state = LoadState(db, "sync_probe");
+  return state.ok() ? Status::Ok() : state.status();
+}
+
+}  // namespace dbsync::starrocks

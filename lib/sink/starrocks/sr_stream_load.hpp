@@ -1,0 +1,66 @@
+#pragma once
+// The StarRocks Stream Load transaction interface (specs/starrocks.md 1.12):
+// begin, load (any number of bodies), prepare, then commit or rollback,
+// each sent to the FE's HTTP port, which redirects to the BE that holds the
+// transaction. Bodies are JSON arrays of row objects with `__op` (1.7, 3.3).
+//
+// Outcomes that decide what the sink does are typed (TxnOutcome); anything
+// else is an error whose message carries StarRocks' own text and, for
+// filtered rows, the first lines of the error log behind ErrorURL (1.8).
+// Begin, commit, rollback and state queries are retried on transport errors
+// and 5xx with backoff: the label makes them idempotent. A load is never
+// retried inside a transaction (the body could land twice).
+
+#include <string>
+#include <string_view>
+
+#include "core/status.hpp"
+#include "net/http_client.hpp"
+
+namespace dbsync::starrocks {
+
+struct HttpEndpoint {
+  std::string host;
+  int port = 8030;
+  std::string user;
+  std::string password;
+  int timeout_seconds = 600;
+};
+
+enum class TxnOutcome {
+  kDone,              // begun / prepared / committed / rolled back as asked
+  kAlreadyCommitted,  // the label's transaction committed earlier
+  kAlreadyAborted,    // the label's transaction was rolled back or timed out
+  kRunning,           // begin: the label belongs to a transaction still open
+  kUnknown,           // no transaction has the label (never begun, or forgotten)
+};
+
+class StreamLoadClient {
+ public:
+  explicit StreamLoadClient(HttpEndpoint fe) : fe_(std::move(fe)) {}
+
+  Result<TxnOutcome> Begin(const std::string& db, const std::string& table, const std::string& label);
+  // Sends one body (a JSON array of row objects) into the open transaction.
+  Status Load(const std::string& db, const std::string& table, const std::string& label, std::string_view body);
+  Result<TxnOutcome> Prepare(const std::string& db, const std::string& table, const std::string& label);
+  Result<TxnOutcome> Commit(const std::string& db, const std::string& table, const std::string& label);
+  Result<TxnOutcome> Rollback(const std::string& db, const std::string& table, const std::string& label);
+  // GET /api/{db}/get_load_state: UNKNOWN, PREPARE, PREPARED, COMMITTED, VISIBLE or ABORTED.
+  Result<std::string> LoadState(const std::string& db, const std::string& label);
+
+  // Whether the HTTP port answers and takes the credentials (sync check).
+  Status Probe(const std::string& db);
+
+ private:
+  Result<net::HttpResponse> Send(const std::string& op, const std::string& db, const std::string& table,
+                                 const std::string& label, std::string_view body, bool retry);
+  Result<TxnOutcome> Finish(const std::string& op, const std::string& db, const std::string& table,
+                            const std::string& label);
+
+  HttpEndpoint fe_;
+};
+
+// The first `lines` lines of a load's error log (its ErrorURL), for messages.
+std::string ErrorLogHead(const std::string& url, int lines);
+
+}  // namespace dbsync::starrocks
