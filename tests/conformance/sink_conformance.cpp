@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "core/text_util.hpp"
 #include "harness/sink_fixtures.hpp"
 
 using namespace dbsync;
@@ -277,7 +278,8 @@ TEST_SUITE("sink conformance") {
     SchemaChange add = Kind(SchemaChangeKind::kColumnAdded, "n");
     add.after = b1.source.columns[2];
     add.position = 2;
-    REQUIRE(Ddl(*s, add, b1, &b0, 81, Value(Utf8("dflt"))).ok());
+    Status added = Ddl(*s, add, b1, &b0, 81, Value(Utf8("dflt")));
+    REQUIRE_MESSAGE(added.ok(), added.message());
     CHECK(TheTarget().columns("conf", "cols") == std::vector<std::string>{"id", "v", "n"});
     CHECK(Rows(b1) == Expect(b1, {{int64_t{1}, Utf8("a"), Utf8("dflt")}}));
     ApplyOk(*s, b1, {Ins({int64_t{2}, Utf8("b"), Utf8("x")})}, 82);
@@ -301,8 +303,10 @@ TEST_SUITE("sink conformance") {
     b4.source.columns.erase(b4.source.columns.begin() + 2);
     SchemaChange drop = Kind(SchemaChangeKind::kColumnDropped, "n");
     drop.before = b3.source.columns[2];
-    REQUIRE(Ddl(*s, drop, b4, &b3, 86).ok());
-    CHECK(TheTarget().columns("conf", "cols") == std::vector<std::string>{"id", "w"});
+    Status dropped = Ddl(*s, drop, b4, &b3, 86);
+    REQUIRE_MESSAGE(dropped.ok(), dropped.message());
+    auto after_drop = TheTarget().columns("conf", "cols");
+    CHECK_MESSAGE((after_drop == std::vector<std::string>{"id", "w"}), Join(after_drop, ","));
     CHECK(Rows(b4) == Expect(b4, {{int64_t{1}, Utf8("a")}, {int64_t{2}, Utf8("b")},
                                   {int64_t{3}, Utf8("a value longer than 20")}}));
   }

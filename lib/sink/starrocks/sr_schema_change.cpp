@@ -44,9 +44,11 @@ Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& tab
   auto deadline = std::chrono::steady_clock::now() + alter_timeout_;
   auto pause = std::chrono::milliseconds(100);
   while (true) {
+    // The newest job by JobId, as the Flink connector asks: CreateTime has
+    // one-second resolution, so two changes within a second tie on it.
     SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SHOW ALTER TABLE COLUMN FROM " + QuoteIdentifier(db) +
                                               " WHERE TableName = " + mysql::QuoteString(table) +
-                                              " ORDER BY CreateTime DESC LIMIT 1"));
+                                              " ORDER BY JobId DESC LIMIT 1"));
     if (r.rows.empty()) return Status::Ok();
     int state_at = r.ColumnIndex("State"), msg_at = r.ColumnIndex("Msg");
     std::string state = state_at >= 0 ? r.rows[0][state_at].value_or("") : "";
@@ -150,6 +152,9 @@ Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
     case SchemaChangeKind::kColumnModified:
       return ModifyColumn(step);
     case SchemaChangeKind::kPrimaryKeyChanged:
+      return Status::FailedPrecondition("the primary key of " + c.db + "." + c.table + " changed; a StarRocks Primary "
+                                        "Key table keeps its key: recreate " + db + "." + table + " with the new key "
+                                        "and re-run the task's full initialization");
     case SchemaChangeKind::kPartitionDataChanged:
       break;
   }

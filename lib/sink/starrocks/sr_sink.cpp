@@ -237,7 +237,13 @@ class StarRocksSink : public sink::Sink {
   }
 
   Status ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps, const BinlogPosition& ddl_position) override {
-    for (const auto& step : steps) SYNC_RETURN_IF_ERROR(ddl_.Apply(step));
+    for (const auto& step : steps) {
+      SYNC_RETURN_IF_ERROR(ddl_.Apply(step));
+      // The source filled the rows already there without row events; NULL
+      // only, so a replayed statement changes nothing twice.
+      if (step.change.kind == SchemaChangeKind::kColumnAdded && step.fill)
+        SYNC_RETURN_IF_ERROR(FillAddedColumn(*step.table, step.change.column, *step.fill));
+    }
     SYNC_RETURN_IF_ERROR(EnsureRow());
     row_.last_ddl = ddl_position;
     return state_.SaveCheckpoint(row_);

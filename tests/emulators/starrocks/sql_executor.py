@@ -712,6 +712,50 @@ class Session:
             app.txns.commit(rt)
         return Result.ok(len(ops), "{'label':'%s', 'status':'VISIBLE', 'txnId':'%d'}" % (label, rt.txn_id))
 
+    def x_update(self, s):
+        app = self.app
+        with app.state.lock:
+            d, t = self._table(s["db"], s["table"])
+            if not t.is_pk():
+                raise analysis_error("does not support update on non-primary-key table %s" % t.name)
+            targets = []
+            for name, e in s["set"]:
+                c = t.col(name)
+                if c is None:
+                    raise analysis_error("Unknown column '%s' in '%s'" % (name, t.name))
+                if c.name in t.key_names:
+                    raise analysis_error("primary key column %s cannot be updated" % c.name)
+                targets.append((c, e))
+            updated = []
+            for r in t.all_rows():
+                env = expressions.Env(_row_lookup(t, r), self._funcs(), self._variables())
+                if s["where"] is not None and not expressions.truthy(expressions.evaluate(s["where"], env)):
+                    continue
+                row = dict(r)
+                for c, e in targets:
+                    tv = expressions.evaluate(e, env)
+                    raw = values.render(tv[0], tv[1]) if tv[0] is not None else tv[1]
+                    if isinstance(raw, bool):
+                        raw = "1" if raw else "0"
+                    if raw is None:
+                        v = None
+                    else:
+                        try:
+                            v = values.convert_text(c.type, str(raw))
+                        except values.ConvertError:
+                            raise ddl_error("Update has filtered data in strict mode. Value '%s' can not be "
+                                            "converted to %s for column '%s'" % (raw, c.type.sql(), c.name))
+                    if v is None and not c.nullable:
+                        raise ddl_error("Update has filtered data in strict mode. NULL value in non-nullable column '%s'" % c.name)
+                    row[c.name] = v
+                updated.append(row)
+            label = "update_" + str(uuid.uuid4()).replace("-", "")
+            rt = app.txns.begin(d.name, t.name, label, "insert", 3600)
+            rt.ops = [{"op": "upsert", "row": r} for r in updated]
+            rt.counters.update(total=len(updated), loaded=len(updated))
+            app.txns.commit(rt)
+        return Result.ok(len(updated), "{'label':'%s', 'status':'VISIBLE', 'txnId':'%d'}" % (label, rt.txn_id))
+
     def x_delete(self, s):
         app = self.app
         with app.state.lock:

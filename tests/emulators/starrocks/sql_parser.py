@@ -22,7 +22,7 @@ RENAME REPLACE REVOKE RIGHT RLIKE ROW ROWS ROW_NUMBER SCHEMA SCHEMAS SELECT SET 
 SMALLINT SYSTEM TABLE TERMINATED TEXT THEN TINYINT TO TRUE UNION UNIQUE UNSIGNED UPDATE USE
 USING VALUES VARCHAR WHEN WHERE WITH""".split())
 
-STATEMENT_STARTS = "{'SELECT', 'SET', 'SHOW', 'CREATE', 'DROP', 'ALTER', 'INSERT', 'DELETE', 'USE', 'TRUNCATE', '(', ';'}"
+STATEMENT_STARTS = "{'SELECT', 'SET', 'SHOW', 'CREATE', 'DROP', 'ALTER', 'INSERT', 'DELETE', 'UPDATE', 'USE', 'TRUNCATE', '(', ';'}"
 
 
 def syntax_error(tok, expected):
@@ -301,6 +301,8 @@ class Parser:
             s = self.insert()
         elif t.is_kw("DELETE"):
             s = self.delete()
+        elif t.is_kw("UPDATE"):
+            s = self.update()
         elif t.is_kw("SET"):
             s = self.set_stmt()
         elif t.is_kw("DESC", "DESCRIBE"):
@@ -896,6 +898,24 @@ class Parser:
                 break
         return {"kind": "insert", "db": db, "table": name, "columns": cols, "rows": rows,
                 "label": label, "overwrite": overwrite}
+
+    def update(self):
+        # UPDATE [db.]t SET col = expr [, ...] [WHERE expr]: Primary Key
+        # tables only (docs sql-statements/table_bucket_part_index/UPDATE.md).
+        self.expect_kw("UPDATE")
+        db, name = self.qualified_name()
+        self.expect_kw("SET")
+        assignments = []
+        while True:
+            col = self.ident()
+            self.expect_op("=")
+            assignments.append((col, self.expr()))
+            if not self.accept_op(","):
+                break
+        where = None
+        if self.accept_kw("WHERE"):
+            where = self.expr()
+        return {"kind": "update", "db": db, "table": name, "set": assignments, "where": where}
 
     def delete(self):
         self.expect_kw("DELETE")

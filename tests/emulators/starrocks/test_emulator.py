@@ -952,6 +952,21 @@ class EmulatorTest(unittest.TestCase):
         e = self.q_err("USE nosuchdb")
         self.assertEqual((e.code, e.state), (5501, "3F000"))
 
+    def test_update_on_primary_key_tables_only(self):
+        # UPDATE ... SET ... WHERE on a Primary Key table (docs UPDATE.md): the
+        # sink fills a column added by source DDL this way.
+        db = self.fresh_db()
+        self.pk_table(db)
+        self.q("INSERT INTO %s.t VALUES (1, 'a', NULL), (2, 'b', 5)" % db)
+        self.q("UPDATE %s.t SET score = 7 WHERE score IS NULL" % db)
+        self.assertEqual(sorted((r["id"], r["score"]) for r in self.rows(db, "t")), [(1, 7), (2, 5)])
+        e = self.q_err("UPDATE %s.t SET id = 3 WHERE id = 1" % db)
+        self.assertIn("primary key column", e.msg)
+        self.q("CREATE TABLE %s.dup (id INT NULL) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) "
+               "PROPERTIES (\"replication_num\" = \"1\")" % db)
+        e = self.q_err("UPDATE %s.dup SET id = 3" % db)
+        self.assertIn("non-primary-key", e.msg)
+
     def test_b52_alter_is_async_and_exclusive(self):
         db = self.fresh_db()
         self.pk_table(db)

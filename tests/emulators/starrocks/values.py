@@ -343,8 +343,11 @@ def _float_text(v, single):
     if single:
         for p in range(1, 10):
             s = "%.*g" % (p, v)
-            if struct.unpack("<f", struct.pack("<f", float(s)))[0] == v:
-                return s
+            try:
+                if struct.unpack("<f", struct.pack("<f", float(s)))[0] == v:
+                    return s
+            except OverflowError:
+                continue  # a short form of a value near FLT_MAX rounds past it: try more digits
     return repr(v)
 
 
