@@ -1,82 +1,13 @@
 #include "sink/postgres/pg_types.hpp"
 
+#include "core/value_text.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
 namespace dbsync::postgres {
 namespace {
-
-// "varchar(255)" -> 255; -1 when the declaration has no length.
-int DeclaredLength(const std::string& column_type) {
-  size_t open = column_type.find('(');
-  if (open == std::string::npos) return -1;
-  return std::atoi(column_type.c_str() + open + 1);
-}
-
-bool IsGeometry(const std::string& t) {
-  return t == "geometry" || t == "point" || t == "linestring" || t == "polygon" || t == "multipoint" ||
-         t == "multilinestring" || t == "multipolygon" || t == "geometrycollection" || t == "geomcollection";
-}
-
-void AppendHex(std::string_view bytes, std::string* out) {
-  static const char* kDigits = "0123456789abcdef";
-  size_t at = out->size();
-  out->resize(at + bytes.size() * 2);
-  char* p = out->data() + at;
-  for (unsigned char c : bytes) {
-    *p++ = kDigits[c >> 4];
-    *p++ = kDigits[c & 15];
-  }
-}
-
-template <typename T>
-void AppendNumber(T v, std::string* out) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
-
-// `v` in at least `width` digits, zero-padded (snprintf's %0Nu without its
-// format parsing, which showed in profiles of the full initialization).
-void AppendDigits(uint32_t v, int width, std::string* out) {
-  char buf[10];
-  int n = 0;
-  do {
-    buf[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (int i = n; i < width; ++i) out->push_back('0');
-  while (n) out->push_back(buf[--n]);
-}
-
-void AppendFraction(uint32_t micros, std::string* out) {
-  if (micros == 0) return;
-  out->push_back('.');
-  AppendDigits(micros % 1000000, 6, out);
-}
-
-bool ZeroDate(int32_t year, unsigned month, unsigned day) { return year == 0 || month == 0 || day == 0; }
-
-void AppendDate(int32_t year, unsigned month, unsigned day, std::string* out) {
-  if (year < 0) out->push_back('-');
-  AppendDigits(uint32_t(year < 0 ? -int64_t(year) : year), 4, out);
-  out->push_back('-');
-  AppendDigits(month, 2, out);
-  out->push_back('-');
-  AppendDigits(day, 2, out);
-}
-
-void AppendDateTime(const DateTime& d, std::string* out) {
-  AppendDate(d.year, d.month, d.day, out);
-  out->push_back(' ');
-  AppendDigits(d.hour, 2, out);
-  out->push_back(':');
-  AppendDigits(d.minute, 2, out);
-  out->push_back(':');
-  AppendDigits(d.second, 2, out);
-  AppendFraction(d.micros, out);
-}
 
 // A MySQL integer read as signed although the column is unsigned (metadata
 // that lacked signedness): reinterpret within the column's width.
@@ -153,7 +84,7 @@ Result<PgColumn> MapColumn(const ColumnSchema& col, Dialect dialect) {
     out.type = "text";
     out.kind = PgKind::kText;
   } else if (t == "binary" || t == "varbinary" || t == "tinyblob" || t == "blob" || t == "mediumblob" ||
-             t == "longblob" || IsGeometry(t)) {
+             t == "longblob" || IsGeometryType(t)) {
     out.type = "bytea";
     out.kind = PgKind::kBytea;
   } else if (t == "json") {
@@ -219,7 +150,7 @@ Status ValueEncoder::AppendText(const Value& v, const PgColumn& col, std::string
     }
     case ValueKind::kDate: {
       const Date& d = v.as<Date>();
-      if (ZeroDate(d.year, d.month, d.day)) {
+      if (IsZeroDate(d.year, d.month, d.day)) {
         out->append("-infinity");
         return Status::Ok();
       }
@@ -239,7 +170,7 @@ Status ValueEncoder::AppendText(const Value& v, const PgColumn& col, std::string
     }
     case ValueKind::kDateTime: {
       const DateTime& d = v.as<DateTime>();
-      if (ZeroDate(d.year, d.month, d.day)) out->append("-infinity");
+      if (IsZeroDate(d.year, d.month, d.day)) out->append("-infinity");
       else AppendDateTime(d, out);
       return Status::Ok();
     }

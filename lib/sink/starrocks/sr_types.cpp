@@ -1,21 +1,14 @@
 #include "sink/starrocks/sr_types.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cstdlib>
+
+#include "core/value_text.hpp"
 
 namespace dbsync::starrocks {
 namespace {
 
 constexpr int kMaxVarchar = 1048576;
 constexpr int kMaxDecimalDigits = 38;
-
-// "varchar(255)" -> 255; -1 when the declaration has no length.
-int DeclaredLength(const std::string& column_type) {
-  size_t open = column_type.find('(');
-  if (open == std::string::npos) return -1;
-  return std::atoi(column_type.c_str() + open + 1);
-}
 
 // The most UTF-8 bytes one character of a MySQL charset can become.
 int Utf8BytesPerChar(const std::string& charset) {
@@ -33,11 +26,6 @@ int Utf8BytesPerChar(const std::string& charset) {
 
 std::string Varchar(int64_t bytes) { return "VARCHAR(" + std::to_string(std::clamp<int64_t>(bytes, 1, kMaxVarchar)) + ")"; }
 
-bool IsGeometry(const std::string& t) {
-  return t == "geometry" || t == "point" || t == "linestring" || t == "polygon" || t == "multipoint" ||
-         t == "multilinestring" || t == "multipolygon" || t == "geometrycollection" || t == "geomcollection";
-}
-
 Status KeyRefused(const ColumnSchema& col, const std::string& why) {
   return Status::FailedPrecondition("column " + col.name + " (" + col.column_type + ") is part of the key, but " + why +
                                     "; choose other key columns with tables[].primary_key");
@@ -45,59 +33,15 @@ Status KeyRefused(const ColumnSchema& col, const std::string& why) {
 
 const char* kHexDigits = "0123456789abcdef";
 
-void AppendHex(std::string_view bytes, std::string* out) {
+void AppendQuotedHex(std::string_view bytes, std::string* out) {
   out->push_back('"');
-  for (unsigned char c : bytes) {
-    out->push_back(kHexDigits[c >> 4]);
-    out->push_back(kHexDigits[c & 15]);
-  }
+  AppendHex(bytes, out);
   out->push_back('"');
 }
 
-template <typename T>
-void AppendNumber(T v, std::string* out) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
-
-void AppendDigits(uint32_t v, int width, std::string* out) {
-  char buf[10];
-  int n = 0;
-  do {
-    buf[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (int i = n; i < width; ++i) out->push_back('0');
-  while (n) out->push_back(buf[--n]);
-}
-
-void AppendFraction(uint32_t micros, std::string* out) {
-  if (micros == 0) return;
-  out->push_back('.');
-  AppendDigits(micros % 1000000, 6, out);
-}
-
-bool ZeroDate(int32_t year, unsigned month, unsigned day) { return year == 0 || month == 0 || day == 0; }
-
-void AppendDate(int32_t y, unsigned m, unsigned d, std::string* out) {
-  AppendDigits(uint32_t(y), 4, out);
-  out->push_back('-');
-  AppendDigits(m, 2, out);
-  out->push_back('-');
-  AppendDigits(d, 2, out);
-}
-
-void AppendDateTime(const DateTime& t, std::string* out) {
+void AppendQuotedDateTime(const DateTime& t, std::string* out) {
   out->push_back('"');
-  AppendDate(t.year, t.month, t.day, out);
-  out->push_back(' ');
-  AppendDigits(t.hour, 2, out);
-  out->push_back(':');
-  AppendDigits(t.minute, 2, out);
-  out->push_back(':');
-  AppendDigits(t.second, 2, out);
-  AppendFraction(t.micros, out);
+  AppendDateTime(t, out);
   out->push_back('"');
 }
 
@@ -166,7 +110,7 @@ Result<SrColumn> MapColumn(const ColumnSchema& col, bool key) {
     set(Varchar(t == "tinytext" ? 255 * Utf8BytesPerChar(col.charset) : kMaxVarchar), SrKind::kText);
   } else if (t == "binary" || t == "varbinary") {
     set(Varchar(int64_t(std::max(DeclaredLength(col.column_type), 1)) * 2), SrKind::kHex);
-  } else if (t == "tinyblob" || t == "blob" || t == "mediumblob" || t == "longblob" || IsGeometry(t)) {
+  } else if (t == "tinyblob" || t == "blob" || t == "mediumblob" || t == "longblob" || IsGeometryType(t)) {
     if (key) return KeyRefused(col, "a " + t + " is too long for a StarRocks primary key");
     set(Varchar(t == "tinyblob" ? 510 : kMaxVarchar), SrKind::kHex);
   } else if (t == "json") {
@@ -291,7 +235,7 @@ Status JsonRowEncoder::AppendValue(const Value& v, const SrColumn& col, std::str
     case ValueKind::kBytes: {
       const Bytes& b = v.as<Bytes>();
       if (col.kind == SrKind::kHex || b.is_binary()) {
-        AppendHex(b.data, out);
+        AppendQuotedHex(b.data, out);
         return Status::Ok();
       }
       scratch_.clear();
@@ -304,7 +248,7 @@ Status JsonRowEncoder::AppendValue(const Value& v, const SrColumn& col, std::str
     }
     case ValueKind::kDate: {
       const Date& d = v.as<Date>();
-      if (ZeroDate(d.year, d.month, d.day)) {
+      if (IsZeroDate(d.year, d.month, d.day)) {
         out->append("null");
         return Status::Ok();
       }
@@ -315,10 +259,10 @@ Status JsonRowEncoder::AppendValue(const Value& v, const SrColumn& col, std::str
     }
     case ValueKind::kDateTime: {
       const DateTime& t = v.as<DateTime>();
-      if (ZeroDate(t.year, t.month, t.day))
+      if (IsZeroDate(t.year, t.month, t.day))
         out->append("null");
       else
-        AppendDateTime(t, out);
+        AppendQuotedDateTime(t, out);
       return Status::Ok();
     }
     case ValueKind::kTimestamp: {
@@ -326,7 +270,7 @@ Status JsonRowEncoder::AppendValue(const Value& v, const SrColumn& col, std::str
       if (ts.epoch_seconds == 0 && ts.micros == 0)
         out->append("null");  // MySQL's zero TIMESTAMP (1970-01-01 00:00:00 UTC is outside its range)
       else
-        AppendDateTime(ts.ToUtcDateTime(), out);
+        AppendQuotedDateTime(ts.ToUtcDateTime(), out);
       return Status::Ok();
     }
     case ValueKind::kTime: {
@@ -380,7 +324,7 @@ Status JsonRowEncoder::AppendValue(const Value& v, const SrColumn& col, std::str
       const Geometry& g = v.as<Geometry>();
       std::string raw(4, '\0');
       for (int i = 0; i < 4; ++i) raw[i] = char((g.srid >> (8 * i)) & 0xff);
-      AppendHex(raw + g.wkb, out);
+      AppendQuotedHex(raw + g.wkb, out);
       return Status::Ok();
     }
   }
