@@ -6,12 +6,13 @@
 namespace dbsync::mysql {
 namespace {
 
-Status ClassifyError(unsigned code, const std::string& message, const std::string& where, const std::string& what) {
+Status ClassifyError(unsigned code, const std::string& message, const std::string& where, const std::string& what,
+                     const std::string& credentials) {
   std::string text = what + " (" + where + "): " + message;
   switch (code) {
     case ER_ACCESS_DENIED_ERROR:
     case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
-      return Status::Unauthenticated(text + "; check the user and password in the task spec");
+      return Status::Unauthenticated(text + "; check " + credentials);
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
     case CR_UNKNOWN_HOST:
@@ -44,7 +45,7 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   // Never read ~/.my.cnf: the task spec is the only configuration.
   std::string where = ep.host + ":" + std::to_string(ep.port);
-  Connection conn(m, where);
+  Connection conn(m, where, ep.credentials);
   if (!mysql_real_connect(m, ep.host.c_str(), ep.user.c_str(), ep.password.c_str(), nullptr,
                           unsigned(ep.port), nullptr, CLIENT_MULTI_RESULTS)) {
     return conn.LastError("cannot connect to " + ep.server_kind + " as '" + ep.user + "'");
@@ -53,7 +54,7 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
 }
 
 Status Connection::LastError(const std::string& what) {
-  return ClassifyError(mysql_errno(handle_.get()), mysql_error(handle_.get()), where_, what);
+  return ClassifyError(mysql_errno(handle_.get()), mysql_error(handle_.get()), where_, what, credentials_);
 }
 
 Result<QueryResult> Connection::Query(const std::string& sql) {

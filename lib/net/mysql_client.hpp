@@ -22,7 +22,8 @@ struct Endpoint {
   std::string password;  // resolved value; never logged
   int connect_timeout_seconds = 10;
   int read_timeout_seconds = 60;
-  std::string server_kind = "MySQL";  // how messages name the server ("StarRocks FE")
+  std::string server_kind = "MySQL";  // how messages name the server ("the StarRocks FE")
+  std::string credentials = "the user and password in the task spec";  // where a refused login is fixed
 };
 
 class Connection {
@@ -40,11 +41,13 @@ class Connection {
   struct Closer {
     void operator()(MYSQL* m) const { mysql_close(m); }
   };
-  explicit Connection(MYSQL* m, std::string where) : handle_(m), where_(std::move(where)) {}
+  Connection(MYSQL* m, std::string where, std::string credentials)
+      : handle_(m), where_(std::move(where)), credentials_(std::move(credentials)) {}
   Status LastError(const std::string& what);
 
   std::unique_ptr<MYSQL, Closer> handle_;
-  std::string where_;  // "host:port" for messages
+  std::string where_;        // "host:port" for messages
+  std::string credentials_;  // where a refused login is fixed
 };
 
 // Single-quoted SQL string literal with backslashes and quotes escaped.

@@ -415,7 +415,8 @@ class StarRocksSink : public sink::Sink {
 Result<std::unique_ptr<sink::Sink>> OpenStarRocksSink(const config::TaskSpec& spec, const std::string& task_id) {
   const auto& d = spec.destination;
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
-  mysql::Endpoint fe{d.host, d.port, d.user, password, d.connect_timeout_seconds, 600, "the StarRocks FE"};
+  mysql::Endpoint fe{d.host,  d.port, d.user, password, d.connect_timeout_seconds, 600, "the StarRocks FE",
+                     "destination.user and destination.password"};
   SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(fe));
   HttpEndpoint http{d.host, d.http_port, d.user, password};
   return std::unique_ptr<sink::Sink>(new StarRocksSink(std::move(conn), std::move(http), task_id, d.replication_num));
