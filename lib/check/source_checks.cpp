@@ -186,7 +186,7 @@ std::vector<SourceTable> CheckTables(Connection& conn, const config::SourceSpec&
     if (!hit) unmatched.push_back(pattern);
   }
   for (const auto& t : *all)
-    if (config::IsTableSelected(src, t.db, t.table)) selected.push_back({t.db, t.table});
+    if (config::IsTableSelected(src, t.db, t.table)) selected.push_back({t.db, t.table, {}});
   // A named table that is missing is an error; a glob that matches nothing
   // yet is fine as long as something is selected (tables created later are
   // picked up from the binlog).
@@ -330,6 +330,11 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
   if (!tables.empty()) CheckSelectPrivilege(*conn, tables, report);
   CheckPrimaryKeys(*conn, spec, tables, report);
   CheckColumnTypes(*conn, tables, report);
+  // The definitions, for destination items that ask whether each table fits.
+  for (auto& t : tables) {
+    auto schema = mysql::ReadTableSchema(*conn, t.db, t.table);
+    if (schema.ok()) t.schema = std::move(schema).value();
+  }
   return tables;
 }
 

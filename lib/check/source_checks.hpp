@@ -6,11 +6,13 @@
 
 #include "check/check_report.hpp"
 #include "config/task_spec.hpp"
+#include "core/table_schema.hpp"
 
 namespace dbsync::check {
 
 struct SourceTable {
   std::string db, table;
+  TableSchema schema;  // its definition (no columns when it could not be read)
 };
 
 // MySQL 5.7+ and MariaDB 10.3+ (their binlog events and snapshot features).

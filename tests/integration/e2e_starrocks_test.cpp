@@ -234,3 +234,35 @@ TEST_CASE("StarRocks: a keyless table fails the check with the fix, a wrong pass
   CHECK(st["lifecycle"] == "failed");  // a refused password is not retried
   CHECK(st.dump().find("Wrong-Sr-Pw") == std::string::npos);
 }
+
+TEST_CASE("StarRocks: sync check passes each destination item, and fails each one with its fix") {
+  CreateTable("checked");
+  auto check = [](const std::string& name, const std::string& yaml) {
+    auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(name + ".yaml", yaml)});
+    REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+    return E().cli.Run({"check", name}, SrEnv());
+  };
+  auto good = check("ck-good", Spec("ck-good", "[shop.checked]"));
+  REQUIRE_MESSAGE(good.exit_code == 0, good.out << good.err);
+  for (const char* item : {"PASS  destination.connect", "PASS  destination.version", "PASS  destination.http",
+                           "PASS  destination.backend", "PASS  destination.privileges", "PASS  destination.tables"})
+    CHECK_MESSAGE(good.out.find(item) != std::string::npos, item << "\n" << good.out);
+
+  auto badpw = check("ck-pw", Spec("ck-pw", "[shop.checked]", "Not-The-Pw"));
+  CHECK(badpw.exit_code == 5);
+  CHECK(badpw.out.find("FAIL  destination.connect") != std::string::npos);
+  CHECK(badpw.out.find("destination.password") != std::string::npos);
+  CHECK(badpw.out.find("Not-The-Pw") == std::string::npos);
+
+  std::string closed = Spec("ck-http", "[shop.checked]");
+  closed.replace(closed.find("http_port: ") + 11, std::to_string(E().starrocks.http_port()).size(), std::to_string(FreePort()));
+  auto http = check("ck-http", closed);
+  CHECK(http.exit_code == 1);
+  CHECK_MESSAGE(http.out.find("FAIL  destination.http") != std::string::npos, http.out);
+
+  E().mysql.Exec("CREATE TABLE shop.floaty (f DOUBLE PRIMARY KEY, v INT)");
+  auto floaty = check("ck-float", Spec("ck-float", "[shop.floaty]"));
+  CHECK(floaty.exit_code == 1);
+  CHECK_MESSAGE(floaty.out.find("FAIL  destination.tables") != std::string::npos, floaty.out);
+  CHECK(floaty.out.find("tables[].primary_key") != std::string::npos);
+}

@@ -1,5 +1,6 @@
 #include "sink/starrocks/starrocks_destination.hpp"
 
+#include "sink/starrocks/sr_checks.hpp"
 #include "sink/starrocks/sr_sink.hpp"
 
 namespace dbsync::starrocks {
@@ -33,7 +34,7 @@ std::vector<sink::Destination> Destinations() {
   d.url = [](const DestinationSpec& s) {
     return "starrocks://" + s.user + "@" + s.host + ":" + std::to_string(s.port) + "/" + s.database;
   };
-  d.check = sink::ChecksNotAvailable(d.type);
+  d.check = CheckStarRocks;
   d.open = OpenStarRocksSink;
   d.checkpoint_record = "the destination's sync_state.checkpoints";
   d.bookkeeping = "its rows in sync_state.checkpoints and sync_state.chunks";

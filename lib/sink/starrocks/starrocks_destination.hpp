@@ -1,6 +1,6 @@
 #pragma once
-// The registry entry of StarRocks (sink/registry.hpp). The spec section is
-// parsed and checked; the sink itself is not in this version.
+// The registry entry of StarRocks (sink/registry.hpp): its spec keys, traits,
+// check items (sr_checks.hpp) and sink (sr_sink.hpp).
 
 #include <vector>
 

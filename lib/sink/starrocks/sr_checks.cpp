@@ -1,0 +1,169 @@
+#include "sink/starrocks/sr_checks.hpp"
+
+#include <cstdlib>
+#include <regex>
+#include <set>
+
+#include "check/source_checks.hpp"
+#include "core/text_util.hpp"
+#include "net/http_client.hpp"
+#include "net/mysql_client.hpp"
+#include "pipeline/table_binding.hpp"
+#include "sink/starrocks/sr_types.hpp"
+
+namespace dbsync::starrocks {
+namespace {
+
+using check::Verdict;
+
+std::string HttpBase(const config::DestinationSpec& d, int port) {
+  return "http://" + d.host + ":" + std::to_string(port);
+}
+
+// The FE's HTTP port: Stream Load goes there. A redirect proves the
+// credentials were accepted (the FE authenticates before it redirects,
+// specs/starrocks.md 1.3); the BE it names must be reachable from here too,
+// which a cluster advertising internal addresses breaks.
+void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckReport& report) {
+  const auto& d = in.spec.destination;
+  net::HttpRequest r;
+  r.method = "PUT";
+  r.url = HttpBase(d, d.http_port) + "/api/" + db + "/sync_check_probe/_stream_load";
+  r.user = d.user;
+  r.password = in.secret;
+  r.follow_redirects = false;
+  r.expect_continue = true;
+  r.connect_timeout_ms = d.connect_timeout_seconds * 1000;
+  r.timeout_ms = 30000;
+  auto got = net::HttpCall(r);
+  if (!got.ok()) {
+    report.Add("destination.http", Verdict::kFail, got.status().message(),
+               "check destination.http_port (the FE's http_port, 8030 by default) and that no firewall blocks it");
+    return;
+  }
+  if (got->status == 401) {
+    report.Add("destination.http", Verdict::kFail, "the FE's HTTP port refused user " + d.user + " (HTTP 401)",
+               "fix destination.user / destination.password");
+    return;
+  }
+  if (got->status != 307 || !got->headers.count("location")) {
+    report.Add("destination.http", Verdict::kWarn,
+               "the FE answered a probe load with HTTP " + std::to_string(got->status) + ": " + got->body.substr(0, 300),
+               "check that destination.http_port is the FE's HTTP port");
+    return;
+  }
+  report.Add("destination.http", Verdict::kPass, "the FE at " + d.host + ":" + std::to_string(d.http_port) +
+                                                     " accepts " + d.user + " and redirects loads");
+  std::string location = got->headers["location"];
+  static const std::regex kBase(R"(^(https?://[^/]+))");
+  std::smatch m;
+  std::string be = std::regex_search(location, m, kBase) ? m[1].str() : location;
+  net::HttpRequest probe;
+  probe.url = be + "/api/health";
+  probe.connect_timeout_ms = d.connect_timeout_seconds * 1000;
+  probe.timeout_ms = 15000;
+  auto reached = net::HttpCall(probe);
+  if (!reached.ok()) {
+    report.Add("destination.backend", Verdict::kFail,
+               "the FE sends loads to the BE at " + be + ", which cannot be reached from here: " +
+                   reached.status().message(),
+               "make the BE's HTTP port reachable from this host, or register the BE under an address that is "
+               "(priority_networks in be.conf)");
+    return;
+  }
+  report.Add("destination.backend", Verdict::kPass, "the BE at " + be + " that loads are redirected to answers");
+}
+
+void CheckVersion(mysql::Connection& conn, check::CheckReport& report) {
+  auto v = conn.Query("SELECT current_version()");
+  std::string text = v.ok() ? v->Scalar() : "";
+  int major = std::atoi(text.c_str());
+  if (text.empty())
+    report.Add("destination.version", Verdict::kWarn, "current_version() did not answer; is this StarRocks?",
+               "point destination.host and destination.port at a StarRocks FE (query port, 9030 by default)");
+  else if (major < 3)
+    report.Add("destination.version", Verdict::kFail, "StarRocks " + text + " is older than 3.0",
+               "upgrade to StarRocks 3.0 or later (the Stream Load transaction interface, RENAME COLUMN)");
+  else
+    report.Add("destination.version", Verdict::kPass, "StarRocks " + text);
+}
+
+// Grants are roles and privileges in StarRocks 3.x' own syntax; the common
+// cases are recognised, anything else is a warning with the grants to give.
+void CheckPrivileges(mysql::Connection& conn, const config::DestinationSpec& d, check::CheckReport& report) {
+  auto r = conn.Query("SHOW GRANTS");
+  std::string grants;
+  if (r.ok())
+    for (const auto& row : r->rows)
+      for (const auto& v : row) grants += " " + ToLower(v.value_or(""));
+  bool admin = grants.find("'root'") != std::string::npos || grants.find("'db_admin'") != std::string::npos ||
+               grants.find("all privileges") != std::string::npos;
+  bool creates = grants.find("create database") != std::string::npos || grants.find("create table") != std::string::npos;
+  bool loads = grants.find("insert") != std::string::npos;
+  if (admin || (creates && loads)) {
+    report.Add("destination.privileges", Verdict::kPass, "user " + d.user + " may create tables and load into them");
+    return;
+  }
+  report.Add("destination.privileges", Verdict::kWarn,
+             "cannot tell from SHOW GRANTS that user " + d.user + " may create databases and tables and load (" +
+                 (r.ok() ? grants.substr(0, 300) : r.status().message()) + ")",
+             "GRANT CREATE DATABASE ON CATALOG default_catalog TO USER " + d.user +
+                 "; and CREATE TABLE, INSERT, UPDATE, DELETE, ALTER, DROP, SELECT on its databases");
+}
+
+// Every selected table as StarRocks would get it: database names StarRocks
+// accepts, key types it can hold.
+void CheckTables(const sink::CheckInput& in, check::CheckReport& report) {
+  static const std::regex kDbName(R"(^[a-zA-Z]\w{0,255}$|^_[a-zA-Z0-9]\w{0,254}$)");
+  std::vector<std::string> problems;
+  std::set<std::string> bad_dbs;
+  for (const auto& t : in.tables) {
+    if (t.schema.columns.empty()) continue;  // unreadable: the source items said so
+    sink::TableBinding b = pipeline::BindTable(in.spec, t.schema);
+    if (!std::regex_match(b.dest_schema, kDbName)) bad_dbs.insert(b.dest_schema);
+    if (b.key.empty()) continue;  // source.primary_keys says what to do
+    auto mapped = MapColumns(b.source, b.key);
+    if (!mapped.ok()) problems.push_back(mapped.status().message());
+  }
+  for (const auto& db : bad_dbs)
+    problems.push_back("database name '" + db + "' is not one StarRocks accepts (a letter first, then letters, "
+                       "digits and _); map it to another name with mapping.schema");
+  if (problems.empty()) {
+    report.Add("destination.tables", Verdict::kPass, "every selected table maps to a StarRocks Primary Key table");
+    return;
+  }
+  report.Add("destination.tables", Verdict::kFail, Join(problems, "; "),
+             "set tables[].primary_key or mapping.schema as each problem says");
+}
+
+}  // namespace
+
+void CheckStarRocks(const sink::CheckInput& in, check::CheckReport& report) {
+  const auto& d = in.spec.destination;
+  mysql::Endpoint ep{d.host, d.port, d.user, in.secret, d.connect_timeout_seconds, 60, "the StarRocks FE",
+                     "destination.user and destination.password"};
+  auto conn = mysql::Connection::Connect(ep);
+  if (!conn.ok()) {
+    std::string fix = conn.status().code() == StatusCode::kUnauthenticated
+                          ? "fix destination.user / destination.password"
+                          : "check destination.host and destination.port (the FE's query port, 9030 by default), "
+                            "that the FE runs, and that no firewall blocks it";
+    report.Add("destination.connect", Verdict::kFail, conn.status().message(), fix);
+    return;
+  }
+  report.Add("destination.connect", Verdict::kPass,
+             "logged in to the StarRocks FE at " + d.host + ":" + std::to_string(d.port) + " as " + d.user);
+  if (in.scope == check::CheckScope::kConnectivity) return;
+  CheckVersion(*conn, report);
+  std::string db = d.database;
+  for (const auto& t : in.tables)
+    if (!t.schema.columns.empty()) {
+      db = pipeline::BindTable(in.spec, t.schema).dest_schema;
+      break;
+    }
+  CheckHttp(in, db, report);
+  CheckPrivileges(*conn, d, report);
+  CheckTables(in, report);
+}
+
+}  // namespace dbsync::starrocks
