@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # The README's main job: builds sync, starts a throwaway MariaDB (binlog on, ROW)
-# and PostgreSQL on 127.0.0.1, loads the Sakila sample database into MariaDB,
+# and PostgreSQL (or the StarRocks emulator) on 127.0.0.1, loads the Sakila sample database into MariaDB,
 # creates a task, starts it (schema migration, full initialization, real-time
 # sync), changes rows in MariaDB and shows them arriving in PostgreSQL and in
 # `sync status`, then stops the task.
-#   --keep   leave the servers running (their directory and ports are printed)
+#   --keep            leave the servers running (their directory and ports are printed)
+#   --to starrocks    sync into StarRocks instead: the StarRocks emulator of
+#                     tests/emulators/starrocks/ (Python's standard library)
+#                     stands in for a cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 keep=0
-[ "${1:-}" = "--keep" ] && keep=1
+to=postgres
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=1 ;;
+    --to) to="${2:-}"; shift ;;
+    *) echo "usage: $0 [--keep] [--to postgres|starrocks]" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$to" in postgres|starrocks) ;; *) echo "--to takes postgres or starrocks" >&2; exit 2 ;; esac
 
 ./scripts/install-deps.sh
 if [ ! -x build/apps/sync/sync ]; then
@@ -23,6 +35,9 @@ chmod 755 "$work"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MY_PORT=$(free_port)
 PG_PORT=$(free_port)
+SR_PORT=$(free_port)
+SR_HTTP=$(free_port)
+SR_BE=$(free_port)
 as_root_flag=""
 run_pg=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -34,11 +49,16 @@ fi
 cleanup() {
   [ -n "${ID:-}" ] && "$SYNC" stop "$ID" >/dev/null 2>&1 || true
   if [ "$keep" = 1 ]; then
-    echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, PostgreSQL 127.0.0.1:$PG_PORT, files in $work"
+    if [ "$to" = starrocks ]; then
+      echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, StarRocks emulator 127.0.0.1:$SR_PORT (HTTP $SR_HTTP), files in $work"
+    else
+      echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, PostgreSQL 127.0.0.1:$PG_PORT, files in $work"
+    fi
     return
   fi
   [ -f "$work/mysqld.pid" ] && kill "$(cat "$work/mysqld.pid")" 2>/dev/null || true
-  "${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
+  [ -n "${SR_PID:-}" ] && kill "$SR_PID" 2>/dev/null || true
+  [ "$to" = postgres ] && { "${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -m fast stop >/dev/null 2>&1 || true; }
   sleep 1
   rm -rf "$work"
 }
@@ -54,13 +74,22 @@ mariadbd --no-defaults --datadir="$work/mysql" --port="$MY_PORT" --bind-address=
   --server-id=1 --binlog-format=ROW --log-error="$work/mysqld.err" $as_root_flag &
 for _ in $(seq 100); do mariadb -S "$work/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
 
-step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-echo postgres-pw > "$work/pwfile"
-chmod 644 "$work/pwfile"
-"${run_pg[@]}" /usr/lib/postgresql/15/bin/initdb -D "$work/pg" -U postgres --pwfile="$work/pwfile" \
-  --auth-local=trust --auth-host=scram-sha-256 >/dev/null
-"${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -l "$work/pg.log" -w \
-  -o "-p $PG_PORT -k $work -c listen_addresses=127.0.0.1" start >/dev/null
+if [ "$to" = postgres ]; then
+  step "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  echo postgres-pw > "$work/pwfile"
+  chmod 644 "$work/pwfile"
+  "${run_pg[@]}" /usr/lib/postgresql/15/bin/initdb -D "$work/pg" -U postgres --pwfile="$work/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  "${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -l "$work/pg.log" -w \
+    -o "-p $PG_PORT -k $work -c listen_addresses=127.0.0.1" start >/dev/null
+else
+  step "starting the StarRocks emulator on 127.0.0.1:$SR_PORT (FE HTTP $SR_HTTP)"
+  python3 tests/emulators/starrocks/emulator.py --data-dir "$work/starrocks" --query-port "$SR_PORT" \
+    --http-port "$SR_HTTP" --be-http-port "$SR_BE" --user root --password sr-pw \
+    --ports-file "$work/starrocks.ports" 2>"$work/starrocks.log" &
+  SR_PID=$!
+  for _ in $(seq 100); do [ -f "$work/starrocks.ports" ] && break; sleep 0.1; done
+fi
 
 step "loading the Sakila sample database and creating the replication user"
 mariadb -S "$work/mysqld.sock" < ../shared/data/sakila/sakila-schema.sql
@@ -69,13 +98,32 @@ mariadb -S "$work/mysqld.sock" -e "
   CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw';
   GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%';
   GRANT SELECT ON sakila.* TO 'repl'@'%';"
-PGPASSWORD=postgres-pw psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE loader LOGIN PASSWORD 'loader-pw'" \
-  -c "CREATE DATABASE dw" -c "GRANT CREATE ON DATABASE dw TO loader"
+if [ "$to" = postgres ]; then
+  PGPASSWORD=postgres-pw psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE loader LOGIN PASSWORD 'loader-pw'" \
+    -c "CREATE DATABASE dw" -c "GRANT CREATE ON DATABASE dw TO loader"
+  DST_PW=loader-pw
+  destination="type: postgres
+  host: 127.0.0.1
+  port: $PG_PORT
+  database: dw
+  user: loader
+  password: \${env:DST_PW}"
+else
+  DST_PW=sr-pw
+  destination="type: starrocks
+  host: 127.0.0.1
+  port: $SR_PORT
+  http_port: $SR_HTTP
+  database: ods_sakila
+  user: root
+  password: \${env:DST_PW}
+  replication_num: 1"
+fi
 
 export SYNC_HOME="$work/sync-home"
-export SRC_PW=repl-pw DST_PW=loader-pw
+export SRC_PW=repl-pw DST_PW
 cat > "$work/task.yaml" <<YAML
-name: sakila-to-postgres
+name: sakila-to-$to
 source:
   type: mysql
   host: 127.0.0.1
@@ -85,12 +133,7 @@ source:
   server_id: 5401
   tables: [sakila.*]
 destination:
-  type: postgres
-  host: 127.0.0.1
-  port: $PG_PORT
-  database: dw
-  user: loader
-  password: \${env:DST_PW}
+  $destination
 mapping:
   schema: "ods_\${DB_NAME_SRC}"
 YAML
@@ -106,7 +149,13 @@ step "sync check $ID"
 step "sync status $ID"
 "$SYNC" status "$ID"
 
-pg() { PGPASSWORD=loader-pw psql -h 127.0.0.1 -p "$PG_PORT" -U loader -d dw -Atc "$1"; }
+if [ "$to" = postgres ]; then
+  dst() { PGPASSWORD=loader-pw psql -h 127.0.0.1 -p "$PG_PORT" -U loader -d dw -Atc "$1"; }
+  DST_NAME=PostgreSQL
+else
+  dst() { mariadb -h 127.0.0.1 -P "$SR_PORT" -u root -psr-pw -Nse "$1"; }
+  DST_NAME=StarRocks
+fi
 my() { mariadb -S "$work/mysqld.sock" -Nse "$1"; }
 
 step "sync start $ID"
@@ -121,15 +170,19 @@ done
 "$SYNC" status "$ID"
 echo
 echo "rows in MariaDB sakila.payment:      $(my 'SELECT COUNT(*) FROM sakila.payment')"
-echo "rows in PostgreSQL ods_sakila.payment: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
+echo "rows in $DST_NAME ods_sakila.payment: $(dst 'SELECT count(*) FROM ods_sakila.payment')"
 
 step "changing rows in MariaDB"
 my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
     UPDATE sakila.film SET rental_rate = rental_rate + 1 WHERE film_id <= 10;
     DELETE FROM sakila.payment WHERE payment_id <= 5;"
 echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
-sleep 2
-echo "PostgreSQL: actor GRACE HOPPER: $(pg "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(pg 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(pg 'SELECT count(*) FROM ods_sakila.payment')"
+# StarRocks batches for flush_ms (5 s by default): few large loads keep its versions few.
+for _ in $(seq 150); do
+  [ "$(dst 'SELECT count(*) FROM ods_sakila.payment')" = "$(my 'SELECT COUNT(*) FROM sakila.payment')" ] && break
+  sleep 0.2
+done
+echo "$DST_NAME: actor GRACE HOPPER: $(dst "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(dst 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(dst 'SELECT count(*) FROM ods_sakila.payment')"
 
 step "sync status $ID"
 "$SYNC" status "$ID"
