@@ -263,3 +263,52 @@ TEST_CASE("StarRocks: sync check passes each destination item, and fails each on
   CHECK_MESSAGE(floaty.out.find("FAIL  destination.tables") != std::string::npos, floaty.out);
   CHECK(floaty.out.find("tables[].primary_key") != std::string::npos);
 }
+
+TEST_CASE("StarRocks: rows the destination refuses fail the batch whole, with the error log's lines in status") {
+  // A mode: existing table made by hand with a NOT NULL column the source
+  // lacks: StarRocks filters every row (a NULL in a non-nullable column).
+  E().mysql.Exec("CREATE TABLE shop.strict (id INT PRIMARY KEY, name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)");
+  E().mysql.Exec("INSERT INTO shop.strict VALUES (1, 'a', 1, NOW()), (2, 'b', 2, NOW())");
+  E().starrocks.Exec("CREATE DATABASE IF NOT EXISTS shop");
+  E().starrocks.Exec("CREATE TABLE shop.strict (id INT NOT NULL, name VARCHAR(160) NULL, amount DECIMAL(10,2) NULL, "
+                     "created DATETIME NULL, required INT NOT NULL) PRIMARY KEY (id) DISTRIBUTED BY HASH (id) "
+                     "PROPERTIES (\"replication_num\" = \"1\")");
+  std::string yaml = Spec("sr-strict", "[shop.strict]") + "tables:\n  - match: shop.strict\n    mode: existing\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("strict.yaml", yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  auto started = E().cli.Run({"start", id}, SrEnv());
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  std::string errors;
+  for (int i = 0; i < 150 && errors.find("NULL value in non-nullable column") == std::string::npos; ++i) {
+    json st = TaskStatus(id);
+    if (!st.is_discarded()) errors = st.value("last_errors", json::array()).dump();
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK_MESSAGE(errors.find("too many filtered rows") != std::string::npos, errors);
+  CHECK_MESSAGE(errors.find("NULL value in non-nullable column") != std::string::npos, errors);  // the error log's line
+  auto rows = DestRows("strict", "id");
+  REQUIRE(rows);
+  CHECK(rows->empty());  // nothing half-applied
+  MESSAGE(errors);
+  (void)E().cli.Run({"stop", id});
+}
+
+TEST_CASE("StarRocks: a destination table dropped by hand stops the worker with StarRocks' message") {
+  CreateTable("dropped");
+  Load("dropped", 1, 50);
+  std::string id = Create("sr-dropped", "[shop.dropped]");
+  REQUIRE(E().cli.Run({"start", id}, SrEnv()).exit_code == 0);
+  REQUIRE(Converges({"dropped"}));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().starrocks.Exec("DROP TABLE shop.dropped FORCE");
+  E().mysql.Exec("UPDATE shop.dropped SET name = 'after' WHERE id = 1");
+  std::string errors;
+  for (int i = 0; i < 150 && errors.find("dropped") == std::string::npos; ++i) {
+    json st = TaskStatus(id);
+    if (!st.is_discarded()) errors = st.value("last_errors", json::array()).dump();
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK_MESSAGE(errors.find("shop.dropped") != std::string::npos, errors);
+  (void)E().cli.Run({"stop", id});
+}
