@@ -39,8 +39,9 @@ void SetupDeleteCommand(CLI::App& app, CommandContext& ctx) {
       }
       std::cerr << "Delete task " << task->dir.id << " (" << task->spec.name
                 << ")? Its local state, logs and run records are removed for good; the destination's tables\n"
-                << "and " << sink::DestinationOf(task->spec.destination).bookkeeping
-                << (opts->forget_destination ? " are removed.\n" : " are kept.\n")
+                << (opts->forget_destination ? "are kept and " : "and ")
+                << sink::DestinationOf(task->spec.destination).bookkeeping
+                << (opts->forget_destination ? " removed.\n" : " are kept.\n")
                 << "Type the task name to confirm: " << std::flush;
       std::string answer;
       std::getline(std::cin, answer);

@@ -100,8 +100,8 @@ bool IsUtf8Family(std::string_view charset) {
 Status NulError(size_t at) {
   return Status::FailedPrecondition(
       "the text contains a NUL character (U+0000) at byte " + std::to_string(at) +
-      ", which PostgreSQL text cannot store; remove it at the source (e.g. REPLACE(col, CHAR(0), '')) "
-      "or make the column VARBINARY/BLOB so that it maps to bytea");
+      ", which text columns at the destination do not take (PostgreSQL cannot store it); remove it at the "
+      "source (e.g. REPLACE(col, CHAR(0), '')) or make the column VARBINARY/BLOB, which maps to binary");
 }
 
 }  // namespace

@@ -107,6 +107,9 @@ class DdlApplier {
   // from a saved state, which is exact.
 
   std::vector<sink::TableBinding> UnboundSelected(const Bindings& bindings, const std::set<std::string>& copying) const;
+  // Whether the definitions were read from the source's catalog (a first
+  // start) rather than from a saved state.
+  bool from_catalog() const { return from_catalog_; }
 
   DdlApplier(const config::TaskSpec& spec, std::unique_ptr<source::SchemaHistory> history, std::string schema_file,
              Logger& log, Progress& progress)

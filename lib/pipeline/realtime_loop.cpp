@@ -75,6 +75,16 @@ Status RealtimeLoop::Open(const std::vector<sink::TableBinding>& tables) {
               "while the others stream on");
     start_.to_copy.push_back(std::move(t));
   }
+  if (ddl_->from_catalog()) {
+    // A first start: the tables are bound as they were copied. Recorded now,
+    // with a checkpoint before any DDL is applied, so that a restart decodes
+    // and binds from this state rather than from a catalog that a later DDL
+    // (perhaps the one that stopped the worker) has already changed.
+    std::set<std::string> copying;
+    for (const auto& t : start_.to_copy) copying.insert(t.SourceName());
+    SYNC_RETURN_IF_ERROR(ddl_->SaveState(by_name_, copying));
+    position_moved_ = true;
+  }
   return OpenStream(start_.position);
 }
 

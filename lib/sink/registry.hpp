@@ -36,10 +36,9 @@ enum class ExactlyOnce {
   // Data and checkpoint commit in one destination transaction (PostgreSQL,
   // Hologres): a batch is wholly applied with its checkpoint or not at all.
   kTransactional,
-  // Per-table loads with ids derived from the source position, prepared, then
-  // committed; the checkpoint advances only after every load of the batch is
-  // committed, and a replayed load is answered "already loaded" (StarRocks
-  // labels with two-phase commit, MaxCompute sessions and block ids).
+  // Per-table loads, prepared, then committed; the checkpoint says which
+  // loads it includes, so a replay neither loses nor doubles one (StarRocks
+  // Stream Load transactions by label, MaxCompute sessions and block ids).
   kPerTableLoads,
 };
 const char* ExactlyOnceName(ExactlyOnce mode);

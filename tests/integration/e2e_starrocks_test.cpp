@@ -312,3 +312,40 @@ TEST_CASE("StarRocks: a destination table dropped by hand stops the worker with 
   CHECK_MESSAGE(errors.find("shop.dropped") != std::string::npos, errors);
   (void)E().cli.Run({"stop", id});
 }
+
+TEST_CASE("StarRocks: a mode existing table is never altered; the column added there by hand lets the task go on") {
+  E().mysql.Exec("CREATE TABLE shop.mine (id INT PRIMARY KEY, name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)");
+  E().mysql.Exec("INSERT INTO shop.mine VALUES (1, 'a', 1, '2024-01-01 00:00:00')");
+  E().starrocks.Exec("CREATE DATABASE IF NOT EXISTS shop");
+  E().starrocks.Exec("CREATE TABLE shop.mine (id INT NOT NULL, name VARCHAR(160) NULL, amount DECIMAL(10,2) NULL, "
+                     "created DATETIME NULL) PRIMARY KEY (id) DISTRIBUTED BY HASH (id) "
+                     "PROPERTIES (\"replication_num\" = \"1\")");
+  std::string yaml = Spec("sr-mine", "[shop.mine]") + "tables:\n  - match: shop.mine\n    mode: existing\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mine.yaml", yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}, SrEnv()).exit_code == 0);
+  REQUIRE(Converges({"mine"}));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("ALTER TABLE shop.mine ADD COLUMN note VARCHAR(10)");
+  E().mysql.Exec("INSERT INTO shop.mine VALUES (2, 'b', 2, '2024-01-02 00:00:00', 'n')");
+  std::string lifecycle;
+  for (int i = 0; i < 150 && lifecycle != "failed"; ++i) {
+    lifecycle = TaskStatus(id).value("lifecycle", "");
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(lifecycle == "failed");
+  CHECK(TaskStatus(id)["last_errors"].dump().find("mode: existing") != std::string::npos);
+  E().starrocks.Exec("ALTER TABLE shop.mine ADD COLUMN note VARCHAR(40) NULL");
+  for (int i = 0; i < 50; ++i) {  // the schema change job ends
+    auto r = E().starrocks.Admin().Query("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' "
+                                         "AND TABLE_NAME = 'mine' AND COLUMN_NAME = 'note'");
+    if (r.ok() && r->Scalar() == "1") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto again = E().cli.Run({"start", id}, SrEnv());
+  REQUIRE_MESSAGE(again.exit_code == 0, again.out << again.err);
+  bool converged = Converges({"mine"}, 60s, "id, name, amount, created, note");
+  CHECK_MESSAGE(converged, TaskStatus(id).dump() << E().cli.Run({"logs", "-n", "20", id}).out);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

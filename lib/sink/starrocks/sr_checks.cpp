@@ -92,10 +92,11 @@ void CheckVersion(mysql::Connection& conn, check::CheckReport& report) {
 // cases are recognised, anything else is a warning with the grants to give.
 void CheckPrivileges(mysql::Connection& conn, const config::DestinationSpec& d, check::CheckReport& report) {
   auto r = conn.Query("SHOW GRANTS");
-  std::string grants;
+  std::string grants;  // the Grants column only: UserIdentity names the user, who may be called root
+  int at = r.ok() ? r->ColumnIndex("Grants") : -1;
   if (r.ok())
     for (const auto& row : r->rows)
-      for (const auto& v : row) grants += " " + ToLower(v.value_or(""));
+      if (at >= 0 && size_t(at) < row.size()) grants += " " + ToLower(row[at].value_or(""));
   bool admin = grants.find("'root'") != std::string::npos || grants.find("'db_admin'") != std::string::npos ||
                grants.find("all privileges") != std::string::npos;
   bool creates = grants.find("create database") != std::string::npos || grants.find("create table") != std::string::npos;

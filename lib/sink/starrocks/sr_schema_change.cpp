@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/text_util.hpp"
 #include "sink/starrocks/sr_types.hpp"
 
 namespace dbsync::starrocks {
@@ -22,8 +23,8 @@ Status RefuseOnExisting(const sink::SchemaChangeStep& step) {
   return Status::FailedPrecondition("source DDL " + std::string(SchemaChangeKindName(step.change.kind)) + " on " +
                                     step.change.db + "." + step.change.table + " would alter " +
                                     step.table->dest_schema + "." + step.table->dest_table +
-                                    ", which has mode: existing and is never altered; make the change there by hand, "
-                                    "then restart the task");
+                                    ", which has mode: existing and is never altered; make the change there by hand "
+                                    "(an added, dropped or renamed column is then recognised), then restart the task");
 }
 
 }  // namespace
@@ -94,13 +95,35 @@ Status SchemaChanger::ModifyColumn(const sink::SchemaChangeStep& step) {
   return s;
 }
 
+Result<bool> SchemaChanger::AlreadyThere(const sink::SchemaChangeStep& step) {
+  const auto& c = step.change;
+  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                                            mysql::QuoteString(step.table->dest_schema) + " AND TABLE_NAME = " +
+                                            mysql::QuoteString(step.table->dest_table)));
+  auto has = [&](const std::string& name) {
+    for (const auto& row : r.rows)
+      if (row[0] && ToLower(*row[0]) == ToLower(name)) return true;  // StarRocks column names ignore case
+    return false;
+  };
+  switch (c.kind) {
+    case SchemaChangeKind::kColumnAdded: return has(c.column);
+    case SchemaChangeKind::kColumnDropped: return !has(c.column);
+    case SchemaChangeKind::kColumnRenamed: return has(c.column) && !has(c.old_column);
+    default: return false;
+  }
+}
+
 Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
   const auto& c = step.change;
   const sink::TableBinding& t = *step.table;
   const std::string& db = t.dest_schema;
   const std::string& table = t.dest_table;
   bool existing = t.existing() || (step.old_table && step.old_table->existing());
-  if (existing && c.kind != SchemaChangeKind::kTableTruncated) return RefuseOnExisting(step);
+  if (existing && c.kind != SchemaChangeKind::kTableTruncated) {
+    // Never altered, but a change made there by hand lets the task go on.
+    SYNC_ASSIGN_OR_RETURN(bool done, AlreadyThere(step));
+    return done ? Status::Ok() : RefuseOnExisting(step);
+  }
   switch (c.kind) {
     case SchemaChangeKind::kTableCreated:
       if (step.recopy) SYNC_RETURN_IF_ERROR(conn_.Execute("DROP TABLE IF EXISTS " + QualifiedName(db, table) + " FORCE"));

@@ -10,7 +10,7 @@
 // What StarRocks cannot do stops the task with what to do by hand: a key
 // column dropped, renamed or retyped, a table moved between databases, a
 // type change StarRocks does not allow (only widening), any change to a
-// mode: existing table.
+// mode: existing table (unless a column change was made there by hand).
 
 #include <chrono>
 
@@ -34,6 +34,8 @@ class SchemaChanger {
  private:
   Status Alter(const std::string& db, const std::string& table, const std::string& clause);
   Status ModifyColumn(const sink::SchemaChangeStep& step);
+  // Whether a column change is already in the table (made by hand).
+  Result<bool> AlreadyThere(const sink::SchemaChangeStep& step);
 
   mysql::Connection& conn_;
   int replication_num_;

@@ -163,7 +163,9 @@ class StarRocksSink : public sink::Sink {
 
   Status PrepareTable(const sink::TableBinding& t) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
-    if (!t.existing()) return ddl_.CreateTable(t).WithContext("creating " + m.db + "." + m.table);
+    if (!t.existing()) SYNC_RETURN_IF_ERROR(ddl_.CreateTable(t).WithContext("creating " + m.db + "." + m.table));
+    // A table already there (ours from an earlier run, or someone's) must have
+    // every column: StarRocks drops JSON keys that are not columns silently.
     SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
                                               mysql::QuoteString(m.db) + " AND TABLE_NAME = " +
                                               mysql::QuoteString(m.table)));
@@ -174,8 +176,10 @@ class StarRocksSink : public sink::Sink {
     for (const auto& row : r.rows) present.insert(row[0].value_or(""));
     for (const auto& c : m.columns)
       if (!present.count(c.name))
-        return Status::FailedPrecondition("table " + m.db + "." + m.table + " (mode: existing) has no column " + c.name +
-                                          " that " + t.SourceName() + " has; add it (" + c.type + ") or use mode: new");
+        return Status::FailedPrecondition(
+            "table " + m.db + "." + m.table + (t.existing() ? " (mode: existing)" : " (already in StarRocks)") +
+            " has no column " + c.name + " that " + t.SourceName() + " has; add it (" + c.type + ")" +
+            (t.existing() ? " or use mode: new" : ", or drop the table so that sync creates it"));
     return Status::Ok();
   }
 

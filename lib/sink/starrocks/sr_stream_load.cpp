@@ -12,6 +12,18 @@ using nlohmann::json;
 
 bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
+// Rows StarRocks refused are the data's problem, and a table or a grant gone
+// is a person's: retrying cannot help. Any
+// other refusal (no backend alive, too many running transactions, a
+// transaction in processing, an FE restarting) may pass: the worker fails
+// over and resumes from its checkpoint.
+Status Refused(const std::string& text) {
+  if (Contains(text, "filtered rows") || Contains(text, "Label format error") || Contains(text, "does not exist") ||
+      Contains(text, "Unknown table") || Contains(text, "Unknown database") || Contains(text, "Access denied"))
+    return Status::FailedPrecondition(text);
+  return Status::Unavailable(text);
+}
+
 std::string Field(const json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
@@ -81,8 +93,7 @@ Result<TxnOutcome> StreamLoadClient::Begin(const std::string& db, const std::str
   if (status == "OK") return TxnOutcome::kDone;
   if (status == "LABEL_ALREADY_EXISTS" || status == "Label Already Exists")
     return Field(j, "ExistingJobStatus") == "FINISHED" ? TxnOutcome::kAlreadyCommitted : TxnOutcome::kRunning;
-  return Status::FailedPrecondition("StarRocks refused to begin a load into " + db + "." + table + ": " + status +
-                                    " " + message);
+  return Refused("StarRocks refused to begin a load into " + db + "." + table + ": " + status + " " + message);
 }
 
 Status StreamLoadClient::Load(const std::string& db, const std::string& table, const std::string& label,
@@ -93,7 +104,7 @@ Status StreamLoadClient::Load(const std::string& db, const std::string& table, c
   if (status == "OK" || status == "Success") return Status::Ok();
   std::string text = "StarRocks refused rows for " + db + "." + table + ": " + status + " " + Field(j, "Message");
   if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
-  return Status::FailedPrecondition(text);
+  return Refused(text);
 }
 
 Result<TxnOutcome> StreamLoadClient::Finish(const std::string& op, const std::string& db, const std::string& table,
@@ -114,7 +125,7 @@ Result<TxnOutcome> StreamLoadClient::Finish(const std::string& op, const std::st
   std::string text = "StarRocks could not " + op + " the load into " + db + "." + table + " (label " + label +
                      "): " + status + " " + message;
   if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
-  return Status::FailedPrecondition(text);
+  return Refused(text);
 }
 
 Result<TxnOutcome> StreamLoadClient::Prepare(const std::string& db, const std::string& table,
@@ -148,9 +159,5 @@ Result<std::string> StreamLoadClient::LoadState(const std::string& db, const std
   return state;
 }
 
-Status StreamLoadClient::Probe(const std::string& db) {
-  auto state = LoadState(db, "sync_probe");
-  return state.ok() ? Status::Ok() : state.status();
-}
 
 }  // namespace dbsync::starrocks

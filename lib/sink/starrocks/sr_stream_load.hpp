@@ -24,7 +24,9 @@ struct HttpEndpoint {
   int port = 8030;
   std::string user;
   std::string password;
-  int timeout_seconds = 600;
+  // A transaction must be prepared this long after it begins (the begin
+  // `timeout` header): a chunk or a large source transaction loads in it.
+  int timeout_seconds = 3600;
 };
 
 enum class TxnOutcome {
@@ -47,9 +49,6 @@ class StreamLoadClient {
   Result<TxnOutcome> Rollback(const std::string& db, const std::string& table, const std::string& label);
   // GET /api/{db}/get_load_state: UNKNOWN, PREPARE, PREPARED, COMMITTED, VISIBLE or ABORTED.
   Result<std::string> LoadState(const std::string& db, const std::string& label);
-
-  // Whether the HTTP port answers and takes the credentials (sync check).
-  Status Probe(const std::string& db);
 
  private:
   Result<net::HttpResponse> Send(const std::string& op, const std::string& db, const std::string& table,

@@ -122,7 +122,7 @@ Result<SrColumn> MapColumn(const ColumnSchema& col, bool key) {
     set(Varchar(int64_t(bytes)), SrKind::kText);
   } else {
     return Status::FailedPrecondition("column " + col.name + " has the type " + col.column_type +
-                                      ", which sync cannot map to StarRocks; exclude the table or the column");
+                                      ", which sync cannot map to StarRocks; exclude the table with source.exclude");
   }
   if (!col.charset.empty()) out.charset = col.charset;
   return out;

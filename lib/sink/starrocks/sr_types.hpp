@@ -21,7 +21,7 @@
 //    (3.2/F-KEYS): DECIMAL keys are VARCHAR holding the exact text; FLOAT
 //    and DOUBLE keys are refused with the fix (tables[].primary_key).
 //  - BIT(1) is BOOLEAN; BIT(n) a BIGINT (LARGEINT for 64) of its bits.
-//  - TIME is VARCHAR '[-]H:MM:SS[.ffffff]' (a duration, not a time of day);
+//  - TIME is VARCHAR '[-]HH:MM:SS[.ffffff]' (hours up to 838) (a duration, not a time of day);
 //    YEAR is SMALLINT (0 is the zero year); ENUM and SET are VARCHAR of
 //    their labels; JSON is JSON.
 //  - TIMESTAMP is a DATETIME holding the UTC wall clock of the instant.

@@ -21,8 +21,8 @@ std::vector<sink::Destination> Destinations() {
                "replicas of each new table, at most the number of BEs (unset: the cluster's default, 3)", nullptr,
                &DestinationSpec::replication_num, 0}};
   d.secret = &DestinationSpec::password;
-  // Stream Load commits per table: labels derived from the source position
-  // and two-phase commit make a batch exactly-once (specs/starrocks.md).
+  // Stream Load commits per table: prepared loads whose labels the
+  // checkpoint records make a batch exactly-once (sr_sink.hpp).
   d.traits.exactly_once = sink::ExactlyOnce::kPerTableLoads;
   d.traits.open_transaction_across_pieces = false;
   d.traits.needs_primary_key = true;  // Primary Key tables apply updates and deletes by key
