@@ -1,0 +1,212 @@
+// MySQL -> StarRocks benchmarks of the whole product (the `sync` CLI and its
+// worker) on one real MariaDB and the StarRocks emulator
+// (tests/emulators/starrocks/), against the physical limit of that endpoint
+// measured in the same run: `curl` sending the same rendered bytes.
+//  1. full initialization of N rows (default 200k) of the 10-column mixed
+//     table of postgres_bench.cpp, from `sync start` until `sync status`
+//     reports the step done; against curl Stream Loads of the same JSON
+//     bodies (rendered by the same encoder, 16 MB each) into an identical
+//     empty table;
+//  2. real-time apply of one `UPDATE b.mixed SET i = i + 1` (N rows), from
+//     the source commit until the worker has applied N rows; against curl
+//     Stream Loads of the N after-images (the tail of the transaction waits
+//     for runtime.flush_ms, 5 s for StarRocks, which dominates small N);
+//  3. the encoder alone: rows rendered to JSON per second and MB/s.
+// The worker's peak memory (VmHWM) is reported. The emulator is Python: both
+// sides of each ratio pay its cost, so the ratio is sync's overhead on top
+// of the endpoint, not StarRocks' speed.
+//
+// Usage: starrocks_bench [rows=200000]
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/servers.hpp"
+#include "harness/starrocks_emulator.hpp"
+#include "sink/starrocks/sr_types.hpp"
+#include "source/mysql/row_reader.hpp"
+#include "source/mysql/schema_reader.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+double Seconds(Clock::time_point since, Clock::time_point until = Clock::now()) {
+  return std::chrono::duration<double>(until - since).count();
+}
+
+long ProcStatusKb(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+  return 0;
+}
+
+struct Bench {
+  MariaDbServer my{{"--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0", "--sync-binlog=0"}};
+  StarRocksEmulator sr;
+  SyncCli cli;
+  std::string task;
+
+  json Status() const { return json::parse(cli.Run({"status", task, "-o", "json"}).out, nullptr, false); }
+  int WorkerPid() const {
+    json s = Status();
+    return s.is_discarded() || !s.contains("worker") ? 0 : s["worker"].value("pid", 0);
+  }
+  long RowsApplied() const {
+    json s = Status();
+    return s.is_discarded() ? 0 : s["steps"]["realtime_sync"].value("rows_applied", 0L);
+  }
+};
+
+// The table's rows rendered as sync renders them, as JSON array bodies of
+// about 16 MB; returns the encoding seconds.
+double RenderBodies(Bench& b, const std::string& table, std::vector<std::string>* bodies, size_t* rows_out) {
+  auto conn = b.my.Admin();
+  auto schema = mysql::ReadTableSchema(conn, "b", table);
+  if (!schema.ok()) throw std::runtime_error(schema.status().message());
+  auto columns = starrocks::MapColumns(*schema, schema->primary_key);
+  if (!columns.ok()) throw std::runtime_error(columns.status().message());
+  std::vector<std::vector<Value>> rows;
+  std::string cols;
+  for (const auto& c : schema->columns) cols += (cols.empty() ? "" : ", ") + mysql::QuoteIdentifier(c.name);
+  (void)conn.Execute("SET time_zone = '+00:00'");
+  auto read = mysql::ReadRows(conn, *schema, "SELECT " + cols + " FROM b." + table + " ORDER BY id",
+                              [&](source::Row&& row) {
+                                rows.push_back(std::move(row));
+                                return dbsync::Status::Ok();
+                              });
+  if (!read.ok()) throw std::runtime_error(read.status().message());
+  starrocks::JsonRowEncoder encoder;
+  auto start = Clock::now();
+  std::string body;
+  for (const auto& row : rows) {
+    body.push_back(body.empty() ? '[' : ',');
+    Status s = encoder.AppendRow(row, *columns, 0, &body);
+    if (!s.ok()) throw std::runtime_error(s.message());
+    if (body.size() >= (16u << 20)) {
+      bodies->push_back(body + "]");
+      body.clear();
+    }
+  }
+  if (!body.empty()) bodies->push_back(body + "]");
+  *rows_out = rows.size();
+  return Seconds(start);
+}
+
+// Stream Loads each body with curl into `table`; returns the wall seconds.
+double CurlLoads(Bench& b, const std::string& table, const std::vector<std::string>& bodies) {
+  std::string file = b.cli.dir() + "/body.json";
+  double total = 0;
+  static int n = 0;  // labels are unique per database: never reuse one
+  for (const auto& body : bodies) {
+    std::ofstream(file, std::ios::binary) << body;
+    std::string cmd = "curl -sS --fail --location-trusted -u root:" + std::string(StarRocksEmulator::kPassword) +
+                      " -H 'Expect: 100-continue' -H 'format: json' -H 'strip_outer_array: true' "
+                      "-H 'ignore_json_size: true' -H 'label: bench-" + table + "-" + std::to_string(n++) +
+                      "' -T " + file + " http://127.0.0.1:" + std::to_string(b.sr.http_port()) + "/api/b/" + table +
+                      "/_stream_load";
+    auto start = Clock::now();
+    auto r = RunProcess({"/bin/sh", "-c", cmd});
+    total += Seconds(start);
+    if (r.exit_code != 0 || r.out.find("\"Success\"") == std::string::npos)
+      throw std::runtime_error("curl load failed: " + r.out.substr(0, 2000) + r.err.substr(0, 2000));
+  }
+  return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rows = argc > 1 ? std::atoi(argv[1]) : 200000;
+  try {
+    std::cout << "starting MariaDB and the StarRocks emulator, loading " << rows << " rows..." << std::endl;
+    Bench b;
+    b.my.Exec("CREATE DATABASE b");
+    b.my.Exec("CREATE DATABASE seq");
+    b.my.Exec(
+        "CREATE TABLE b.mixed (id BIGINT PRIMARY KEY, i INT, u INT UNSIGNED, d DECIMAL(12,2), f DOUBLE,"
+        " s VARCHAR(64), t TEXT, dt DATETIME(3), ts TIMESTAMP NULL, e ENUM('a','b','c'))");
+    b.my.Exec("INSERT INTO b.mixed SELECT seq, seq % 1000, seq * 7, seq / 3, seq / 7.0, CONCAT('name-', seq),"
+              " REPEAT('t', 40), '2024-01-01' + INTERVAL seq SECOND, '2024-01-01' + INTERVAL seq SECOND,"
+              " ELT(1 + seq % 3, 'a', 'b', 'c') FROM seq.seq_1_to_" + std::to_string(rows));
+
+    // ---- 3. the encoder, and the bodies curl sends in 1(b).
+    std::vector<std::string> bodies;
+    size_t rendered = 0;
+    double encode_s = RenderBodies(b, "mixed", &bodies, &rendered);
+    size_t bytes = 0;
+    for (const auto& body : bodies) bytes += body.size();
+    std::printf("encoder: %zu rows -> %.1f MB of JSON in %.2f s: %.0f rows/s, %.0f MB/s\n", rendered, bytes / 1e6,
+                encode_s, rendered / encode_s, bytes / 1e6 / encode_s);
+
+    // ---- 1(b) curl: the same bytes into an identical empty table.
+    auto conn = b.my.Admin();
+    auto schema = mysql::ReadTableSchema(conn, "b", "mixed");
+    auto columns = starrocks::MapColumns(*schema, schema->primary_key);
+    starrocks::TableOptions options;
+    options.replication_num = 1;
+    b.sr.Exec("CREATE DATABASE IF NOT EXISTS b");
+    b.sr.Exec(starrocks::CreateTableSql("b", "mixed_curl", *columns, options));
+    double curl_s = CurlLoads(b, "mixed_curl", bodies);
+    std::printf("1(b) curl Stream Load of the same %zu bodies: %.2f s\n", bodies.size(), curl_s);
+
+    // ---- 1(a) sync: full initialization.
+    std::string yaml = "name: bench\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(b.my.port()) +
+                       "\n  user: root\n  password: " + MariaDbServer::kRootPassword +
+                       "\n  server_id: 7777\n  tables: [b.mixed]\ndestination:\n  type: starrocks\n  host: 127.0.0.1\n"
+                       "  port: " + std::to_string(b.sr.query_port()) + "\n  http_port: " +
+                       std::to_string(b.sr.http_port()) + "\n  database: b\n  user: root\n  password: " +
+                       StarRocksEmulator::kPassword + "\n  replication_num: 1\n";
+    auto created = b.cli.Run({"create", "--no-check", "-f", b.cli.WriteSpec("bench.yaml", yaml)});
+    if (created.exit_code != 0) throw std::runtime_error(created.err);
+    b.task = "bench";
+    auto start = Clock::now();
+    auto started = b.cli.Run({"start", "bench"});
+    if (started.exit_code != 0) throw std::runtime_error(started.out + started.err);
+    while (true) {
+      json s = b.Status();
+      if (!s.is_discarded() && s["steps"]["realtime_sync"].value("state", "") == "running") break;
+      if (Seconds(start) > 3600) throw std::runtime_error("full initialization did not finish in an hour");
+      std::this_thread::sleep_for(100ms);
+    }
+    double init_s = Seconds(start);
+    std::printf("1(a) sync full initialization of %d rows: %.2f s (%.0f rows/s)\n", rows, init_s, rows / init_s);
+    std::printf("RATIO full initialization: sync / curl = %.2fx\n", init_s / curl_s);
+
+    // ---- 2. real-time apply of one large UPDATE, and curl of its after-images.
+    long before = b.RowsApplied();
+    start = Clock::now();
+    b.my.Exec("UPDATE b.mixed SET i = i + 1");
+    while (b.RowsApplied() - before < rows) {
+      if (Seconds(start) > 3600) throw std::runtime_error("the update was not applied in an hour");
+      std::this_thread::sleep_for(100ms);
+    }
+    double apply_s = Seconds(start);
+    std::vector<std::string> after;
+    size_t n = 0;
+    (void)RenderBodies(b, "mixed", &after, &n);
+    double curl_apply_s = CurlLoads(b, "mixed_curl", after);
+    std::printf("2 sync real-time apply of a %d-row UPDATE: %.2f s; curl of its after-images: %.2f s\n", rows,
+                apply_s, curl_apply_s);
+    std::printf("RATIO real-time apply: sync / curl = %.2fx\n", apply_s / curl_apply_s);
+    int pid = b.WorkerPid();
+    std::printf("worker peak memory (VmHWM): %.0f MB\n", pid ? ProcStatusKb(pid, "VmHWM") / 1024.0 : 0.0);
+    (void)b.cli.Run({"stop", "bench"});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "starrocks_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
