@@ -349,3 +349,25 @@ TEST_CASE("StarRocks: a mode existing table is never altered; the column added t
   CHECK_MESSAGE(converged, TaskStatus(id).dump() << E().cli.Run({"logs", "-n", "20", id}).out);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("StarRocks: sync apply adds a table to a running task; it is copied and catches up while the other streams") {
+  CreateTable("keep");
+  CreateTable("added");
+  Load("keep", 1, 500);
+  Load("added", 1, 2000);
+  std::string id = Create("sr-apply", "[shop.keep]");
+  REQUIRE(E().cli.Run({"start", id}, SrEnv()).exit_code == 0);
+  REQUIRE(Converges({"keep"}));
+  REQUIRE(E().cli.WaitStreaming(id));
+  std::string next = E().cli.WriteSpec("sr-apply-2.yaml", Spec("sr-apply", "[shop.keep, shop.added]"));
+  auto applied = E().cli.Run({"apply", id, "-f", next}, SrEnv());
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.out << applied.err);
+  std::mt19937 rng(7);
+  Churn("keep", 100, rng, 600);
+  Churn("added", 200, rng, 2500);  // during the added table's copy or its catch-up
+  CHECK(Converges({"keep", "added"}));
+  Churn("added", 100, rng, 2500);
+  CHECK(Converges({"keep", "added"}));
+  CHECK(TaskStatus(id)["lifecycle"] == "running");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
