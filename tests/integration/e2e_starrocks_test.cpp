@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -369,5 +371,57 @@ TEST_CASE("StarRocks: sync apply adds a table to a running task; it is copied an
   Churn("added", 100, rng, 2500);
   CHECK(Converges({"keep", "added"}));
   CHECK(TaskStatus(id)["lifecycle"] == "running");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("StarRocks: the worker killed at each named moment of a load or a DDL converges without loss or duplicates") {
+  // SYNC_TEST_CRASH_DIR: the sink kills its worker with SIGKILL where a file
+  // of that point's name exists (and removes it first), sr_state.hpp.
+  std::string crash_dir = E().cli.dir() + "/crash";
+  std::filesystem::create_directories(crash_dir);
+  auto arm = [&](const std::string& point) { std::ofstream(crash_dir + "/" + point) << ""; };
+  auto fired = [&](const std::string& point) {
+    for (int i = 0; i < 300; ++i) {
+      if (!std::filesystem::exists(crash_dir + "/" + point)) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  CreateTable("kp_a");
+  CreateTable("kp_b");
+  Load("kp_a", 1, 3000);
+  Load("kp_b", 1, 3000);
+  std::string id = Create("sr-points", "[shop.kp_a, shop.kp_b]");
+  RunOptions env = SrEnv();
+  env.env["SYNC_TEST_CRASH_DIR"] = crash_dir;
+  arm("starrocks.chunk_begun");
+  arm("starrocks.chunk_prepared");
+  REQUIRE(E().cli.Run({"start", id}, env).exit_code == 0);
+  CHECK(fired("starrocks.chunk_begun"));
+  CHECK(fired("starrocks.chunk_prepared"));
+  REQUIRE(Converges({"kp_a", "kp_b"}));
+  REQUIRE(E().cli.WaitStreaming(id));
+  std::mt19937 rng(11);
+  for (const char* point : {"starrocks.batch_prepared", "starrocks.checkpoint_written", "starrocks.between_commits"}) {
+    CAPTURE(point);
+    arm(point);
+    auto conn = E().mysql.Admin();
+    // One transaction over both tables: a batch with two loads.
+    REQUIRE(conn.Execute("BEGIN").ok());
+    REQUIRE(conn.Execute("UPDATE shop.kp_a SET name = CONCAT('x', id) WHERE id <= 50").ok());
+    REQUIRE(conn.Execute("UPDATE shop.kp_b SET amount = amount + 1 WHERE id <= 50").ok());
+    REQUIRE(conn.Execute("COMMIT").ok());
+    CHECK(fired(point));
+    Churn("kp_a", 30, rng, 3500);
+    CHECK(Converges({"kp_a", "kp_b"}));
+  }
+  // During the wait for a schema change job.
+  arm("starrocks.ddl_wait");
+  E().mysql.Exec("ALTER TABLE shop.kp_a ADD COLUMN extra INT DEFAULT 7");
+  E().mysql.Exec("UPDATE shop.kp_a SET extra = 8 WHERE id = 1");
+  CHECK(fired("starrocks.ddl_wait"));
+  bool converged = Converges({"kp_a"}, 90s, "id, name, amount, created, extra");
+  CHECK_MESSAGE(converged, E().cli.Run({"logs", "-n", "12", id}).out);
+  CHECK(TaskStatus(id).value("failovers", 0) >= 6);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

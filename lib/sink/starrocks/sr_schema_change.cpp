@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/text_util.hpp"
+#include "sink/starrocks/sr_state.hpp"
 #include "sink/starrocks/sr_types.hpp"
 
 namespace dbsync::starrocks {
@@ -58,6 +59,7 @@ Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& tab
       return Status::FailedPrecondition("StarRocks cancelled the schema change of " + db + "." + table + ": " +
                                         (msg_at >= 0 ? r.rows[0][msg_at].value_or("") : "") +
                                         "; make the change by hand, then restart the task");
+    CrashPoint("starrocks.ddl_wait");
     if (std::chrono::steady_clock::now() > deadline)
       return Status::Unavailable("the schema change of " + db + "." + table + " is still " + state + " after " +
                                  std::to_string(alter_timeout_.count()) + " s; see SHOW ALTER TABLE COLUMN");
@@ -149,7 +151,7 @@ Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
       if (!c.after) return Status::Ok();
       SYNC_ASSIGN_OR_RETURN(SrColumn col, MapColumn(*c.after, false));
       Status s = Alter(db, table, "ADD COLUMN " + QuoteIdentifier(col.name) + " " + col.type + " NULL");
-      if (!s.ok() && Mentions(s, {"Duplicate column"})) return Status::Ok();  // a replay
+      if (!s.ok() && Mentions(s, {"Duplicate column", "already exists"})) return Status::Ok();  // a replay
       return s;
     }
     case SchemaChangeKind::kColumnDropped: {

@@ -105,6 +105,7 @@ class SrChunkWriter : public sink::ChunkWriter {
     SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_name_, row_));
     SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads_.Begin(table_.db, table_.table, row_.label));
     if (begun != TxnOutcome::kDone) return Status::Internal("a fresh label " + row_.label + " is already in use");
+    CrashPoint("starrocks.chunk_begun");
     return Status::Ok();
   }
 
@@ -124,6 +125,7 @@ class SrChunkWriter : public sink::ChunkWriter {
       if (prepared != TxnOutcome::kDone) return Status::Unavailable(Where() + ": its load was lost before prepare");
       row_.state = "prepared";
       SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_name_, row_));
+      CrashPoint("starrocks.chunk_prepared");
       SYNC_ASSIGN_OR_RETURN(auto committed, loads_.Commit(table_.db, table_.table, row_.label));
       if (committed != TxnOutcome::kDone && committed != TxnOutcome::kAlreadyCommitted)
         return Status::Unavailable(Where() + ": its prepared load was lost before commit");
@@ -376,6 +378,7 @@ class StarRocksSink : public sink::Sink {
                                    ") was lost before it was prepared; the batch is applied again");
       prepared.push_back(load.ref);
     }
+    CrashPoint("starrocks.batch_prepared");
     // The batch counts as applied once this row is written (sr_sink.hpp).
     if (!tables.hold_checkpoint) {
       row_.previous = row_.position;
@@ -385,8 +388,10 @@ class StarRocksSink : public sink::Sink {
     row_.pending.clear();
     Record(tables);
     SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
+    CrashPoint("starrocks.checkpoint_written");
     open_.clear();
     for (const auto& l : prepared) {
+      if (&l != &prepared.front()) CrashPoint("starrocks.between_commits");
       SYNC_ASSIGN_OR_RETURN(TxnOutcome outcome, loads_.Commit(l.db, l.table, l.label));
       if (outcome != TxnOutcome::kDone && outcome != TxnOutcome::kAlreadyCommitted)
         return Status::Unavailable("the prepared load into " + l.db + "." + l.table + " (label " + l.label +
