@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness/servers.hpp"
+#include "harness/workload.hpp"
 
 using namespace dbsync;
 using namespace dbsync::testing;
@@ -59,17 +60,7 @@ void Load(const std::string& table, int from, int to) {
 
 // Random single-row changes, some changing the primary key.
 void Churn(const std::string& table, int n, std::mt19937& rng, int key_space) {
-  auto conn = E().mysql.Admin();
-  for (int i = 0; i < n; ++i) {
-    int id = int(rng() % unsigned(key_space)) + 1;
-    switch (rng() % 5) {
-      case 0: (void)conn.Execute("INSERT IGNORE INTO shop." + table + " VALUES (" + std::to_string(id) + ", 'ins', 1.5, NOW())"); break;
-      case 1: (void)conn.Execute("DELETE FROM shop." + table + " WHERE id = " + std::to_string(id)); break;
-      case 2: (void)conn.Execute("UPDATE IGNORE shop." + table + " SET id = id + " + std::to_string(key_space) + " WHERE id = " + std::to_string(id)); break;
-      case 3: (void)conn.Execute("UPDATE shop." + table + " SET name = NULL, amount = amount + 1 WHERE id = " + std::to_string(id)); break;
-      default: (void)conn.Execute("UPDATE shop." + table + " SET name = 'h\xC3\xA9 \xF0\x9F\x98\x80' WHERE id = " + std::to_string(id)); break;
-    }
-  }
+  testing::Churn(E().mysql, table, n, rng, key_space);
 }
 
 std::string Spec(const std::string& name, const std::string& tables, const std::string& password = "${env:SRC_PW}") {
@@ -123,15 +114,7 @@ bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limi
 
 
 // The current worker's pid, once it has reported (0 if none yet).
-int WorkerPid(const std::string& id, int not_this = 0) {
-  for (int i = 0; i < 400; ++i) {  // the supervisor backs off up to 10 s between restarts
-    json s = TaskStatus(id);
-    int pid = s.is_discarded() || !s.contains("worker") ? 0 : s["worker"].value("pid", 0);
-    if (pid > 0 && pid != not_this && kill(pid, 0) == 0) return pid;
-    std::this_thread::sleep_for(50ms);
-  }
-  return 0;
-}
+int WorkerPid(const std::string& id, int not_this = 0) { return testing::WorkerPid(E().cli, id, not_this); }
 
 }  // namespace
 
