@@ -32,28 +32,19 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_util.hpp"
 #include "harness/servers.hpp"
 
 using namespace dbsync;
 using namespace dbsync::testing;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::ProcStatusKb;
+using bench::Seconds;
 using namespace std::chrono_literals;
 
 namespace {
 
-double Seconds(Clock::time_point since, Clock::time_point until = Clock::now()) {
-  return std::chrono::duration<double>(until - since).count();
-}
-
-// "VmRSS:   12345 kB" -> 12345 (0 when the process or the field is gone).
-long ProcStatusKb(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0) return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-  return 0;
-}
 
 // Samples the worker's VmRSS every 100 ms; the pid may change (a failover).
 class RssSampler {

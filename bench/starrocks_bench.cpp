@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bench_util.hpp"
 #include "harness/servers.hpp"
 #include "harness/starrocks_emulator.hpp"
 #include "sink/starrocks/sr_types.hpp"
@@ -36,22 +37,13 @@
 using namespace dbsync;
 using namespace dbsync::testing;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::ProcStatusKb;
+using bench::Seconds;
 using namespace std::chrono_literals;
 
 namespace {
 
-double Seconds(Clock::time_point since, Clock::time_point until = Clock::now()) {
-  return std::chrono::duration<double>(until - since).count();
-}
-
-long ProcStatusKb(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0) return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-  return 0;
-}
 
 struct Bench {
   MariaDbServer my{{"--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0", "--sync-binlog=0"}};

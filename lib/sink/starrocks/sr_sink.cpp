@@ -67,8 +67,8 @@ std::vector<std::pair<int, const std::vector<Value>*>> Coalesce(const sink::Tabl
   };
   std::vector<std::pair<int, const std::vector<Value>*>> out;
   std::unordered_map<std::string, size_t> at;
-  auto put = [&](int op, const std::vector<Value>& row) {
-    auto [it, inserted] = at.try_emplace(key_of(row), out.size());
+  auto put = [&](int op, const std::vector<Value>& row, std::string key) {
+    auto [it, inserted] = at.try_emplace(std::move(key), out.size());
     if (inserted)
       out.push_back({op, &row});
     else
@@ -77,14 +77,16 @@ std::vector<std::pair<int, const std::vector<Value>*>> Coalesce(const sink::Tabl
   for (const auto& change : tc.rows) {
     switch (change.op) {
       case sink::RowChange::Op::kInsert:
-        put(0, change.after);
+        put(0, change.after, key_of(change.after));
         break;
-      case sink::RowChange::Op::kUpdate:
-        if (key_of(change.before) != key_of(change.after)) put(1, change.before);
-        put(0, change.after);
+      case sink::RowChange::Op::kUpdate: {
+        std::string before = key_of(change.before), after = key_of(change.after);
+        if (before != after) put(1, change.before, std::move(before));
+        put(0, change.after, std::move(after));
         break;
+      }
       case sink::RowChange::Op::kDelete:
-        put(1, change.before);
+        put(1, change.before, key_of(change.before));
         break;
     }
   }

@@ -171,20 +171,16 @@ Status StateStore::EraseChunk(const std::string& table, int index) {
 }
 
 Status StateStore::EraseChunks(const std::string& table) {
-  SYNC_ASSIGN_OR_RETURN(auto chunks, Chunks(table));
-  for (const auto& c : chunks) SYNC_RETURN_IF_ERROR(EraseChunk(table, c.index));
-  return Status::Ok();
+  SYNC_RETURN_IF_ERROR(Ensure());
+  // A Primary Key table takes any condition in DELETE: one statement.
+  return conn_.Execute(std::string("DELETE FROM ") + kDb + ".`chunks` WHERE `task_id` = " +
+                       mysql::QuoteString(task_id_) + " AND `table_key` = " + mysql::QuoteString(TableKey(table)));
 }
 
 Status StateStore::Forget() {
   SYNC_RETURN_IF_ERROR(Ensure());
-  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query(std::string("SELECT `table_key`, `chunk_index` FROM ") + kDb +
-                                            ".`chunks` WHERE `task_id` = " + mysql::QuoteString(task_id_)));
-  for (const auto& row : r.rows)
-    SYNC_RETURN_IF_ERROR(conn_.Execute(std::string("DELETE FROM ") + kDb + ".`chunks` WHERE `task_id` = " +
-                                       mysql::QuoteString(task_id_) + " AND `table_key` = " +
-                                       mysql::QuoteString(row[0].value_or("")) + " AND `chunk_index` = " +
-                                       row[1].value_or("0")));
+  SYNC_RETURN_IF_ERROR(conn_.Execute(std::string("DELETE FROM ") + kDb + ".`chunks` WHERE `task_id` = " +
+                                     mysql::QuoteString(task_id_)));
   return conn_.Execute(std::string("DELETE FROM ") + kDb + ".`checkpoints` WHERE `task_id` = " +
                        mysql::QuoteString(task_id_));
 }
