@@ -38,6 +38,7 @@ struct DestinationSpec {
   std::string password;      // as SourceSpec::password
   int http_port = 8030;      // starrocks: FE HTTP port for Stream Load
   int replication_num = 0;   // starrocks: replicas of new tables (0: the cluster's default)
+  int buckets = 0;           // starrocks: hash buckets of new tables (0: StarRocks chooses)
   std::string endpoint;      // maxcompute: service endpoint URL
   std::string project;       // maxcompute project
   std::string access_id;     // maxcompute AccessKey id

@@ -100,6 +100,9 @@ TEST_SUITE("starrocks_types") {
     CHECK(sql.find("PRIMARY KEY (`a`, `b`)") != std::string::npos);
     CHECK(sql.find("DISTRIBUTED BY HASH (`a`, `b`)") != std::string::npos);
     CHECK(sql.find("\"replication_num\" = \"1\"") != std::string::npos);
+    CHECK(sql.find("BUCKETS") == std::string::npos);  // unset: StarRocks chooses
+    o.buckets = 8;
+    CHECK(CreateTableSql("shop", "t", *cols, o).find("DISTRIBUTED BY HASH (`a`, `b`) BUCKETS 8\n") != std::string::npos);
   }
 
   TEST_CASE("values render as StarRocks reads them from JSON") {

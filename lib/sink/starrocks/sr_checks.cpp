@@ -97,7 +97,10 @@ void CheckPrivileges(mysql::Connection& conn, const config::DestinationSpec& d, 
   if (r.ok())
     for (const auto& row : r->rows)
       if (at >= 0 && size_t(at) < row.size()) grants += " " + ToLower(row[at].value_or(""));
-  bool admin = grants.find("'root'") != std::string::npos || grants.find("'db_admin'") != std::string::npos ||
+  // The built-in roles, granted as GRANT 'root' TO ... (not the user's name,
+  // which may be root too).
+  bool admin = grants.find("grant 'root' to") != std::string::npos ||
+               grants.find("grant 'db_admin' to") != std::string::npos ||
                grants.find("all privileges") != std::string::npos;
   bool creates = grants.find("create database") != std::string::npos || grants.find("create table") != std::string::npos;
   bool loads = grants.find("insert") != std::string::npos;

@@ -37,9 +37,7 @@ std::string QualifiedName(const std::string& db, const std::string& table) {
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
   SYNC_RETURN_IF_ERROR(conn_.Execute("CREATE DATABASE IF NOT EXISTS " + QuoteIdentifier(t.dest_schema)));
-  TableOptions options;
-  options.replication_num = replication_num_;
-  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options));
+  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options_));
 }
 
 Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& table) {

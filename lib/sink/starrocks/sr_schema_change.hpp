@@ -16,14 +16,15 @@
 
 #include "net/mysql_client.hpp"
 #include "sink/sink.hpp"
+#include "sink/starrocks/sr_types.hpp"
 
 namespace dbsync::starrocks {
 
 class SchemaChanger {
  public:
-  explicit SchemaChanger(mysql::Connection& conn, int replication_num,
+  explicit SchemaChanger(mysql::Connection& conn, TableOptions options,
                          std::chrono::seconds alter_timeout = std::chrono::hours(2))
-      : conn_(conn), replication_num_(replication_num), alter_timeout_(alter_timeout) {}
+      : conn_(conn), options_(options), alter_timeout_(alter_timeout) {}
 
   // Creates the destination table of `table` (database too) unless it exists.
   Status CreateTable(const sink::TableBinding& table);
@@ -38,7 +39,7 @@ class SchemaChanger {
   Result<bool> AlreadyThere(const sink::SchemaChangeStep& step);
 
   mysql::Connection& conn_;
-  int replication_num_;
+  TableOptions options_;  // of tables it creates
   std::chrono::seconds alter_timeout_;
 };
 

@@ -1,5 +1,6 @@
 #include "sink/starrocks/sr_sink.hpp"
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -93,20 +94,43 @@ std::vector<std::pair<int, const std::vector<Value>*>> Coalesce(const sink::Tabl
   return out;
 }
 
+// Begins a load under `label`, which this task drew at random and recorded.
+// Should StarRocks know the label already, another writer used it first (or
+// a begin of ours whose answer was lost: a transaction without data that
+// expires after its timeout). That transaction is not ours to load into or
+// roll back, so a fresh label is drawn, recorded by `record` in place of the
+// old one, and begun instead.
+Status BeginUnderOwnLabel(StreamLoadClient& loads, const std::string& db, const std::string& table,
+                          const std::string& task_id, std::string& label, const std::function<Status()>& record) {
+  for (int draw = 0; draw < 4; ++draw) {
+    SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads.Begin(db, table, label));
+    if (begun == TxnOutcome::kDone) return Status::Ok();
+    label = NewLabel(task_id);
+    SYNC_RETURN_IF_ERROR(record());
+  }
+  return Status::Unavailable("StarRocks answered 'label already exists' for four freshly drawn labels of " + db + "." +
+                             table + "; another writer may be using this task's label prefix");
+}
+
 // One chunk: one Stream Load transaction, recorded before it begins.
 class SrChunkWriter : public sink::ChunkWriter {
  public:
   SrChunkWriter(StreamLoadClient& loads, StateStore& state, MappedTable table, std::string source_name,
-              ChunkRow row)
-      : loads_(loads), state_(state), table_(std::move(table)), source_name_(std::move(source_name)), row_(std::move(row)) {}
+                std::string task_id, ChunkRow row)
+      : loads_(loads),
+        state_(state),
+        table_(std::move(table)),
+        source_name_(std::move(source_name)),
+        task_id_(std::move(task_id)),
+        row_(std::move(row)) {}
   ~SrChunkWriter() override {
     if (!finished_) (void)loads_.Rollback(table_.db, table_.table, row_.label);
   }
 
   Status Begin() {
-    SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_name_, row_));
-    SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads_.Begin(table_.db, table_.table, row_.label));
-    if (begun != TxnOutcome::kDone) return Status::Internal("a fresh label " + row_.label + " is already in use");
+    auto record = [this] { return state_.SaveChunk(source_name_, row_); };
+    SYNC_RETURN_IF_ERROR(record());
+    SYNC_RETURN_IF_ERROR(BeginUnderOwnLabel(loads_, table_.db, table_.table, task_id_, row_.label, record));
     CrashPoint("starrocks.chunk_begun");
     return Status::Ok();
   }
@@ -149,6 +173,7 @@ class SrChunkWriter : public sink::ChunkWriter {
   StateStore& state_;
   MappedTable table_;
   std::string source_name_;
+  std::string task_id_;
   ChunkRow row_;
   JsonRowEncoder encoder_;
   BodyBuilder body_;
@@ -158,16 +183,19 @@ class SrChunkWriter : public sink::ChunkWriter {
 
 class StarRocksSink : public sink::Sink {
  public:
-  StarRocksSink(mysql::Connection conn, HttpEndpoint http, std::string task_id, int replication_num)
+  StarRocksSink(mysql::Connection conn, HttpEndpoint http, std::string task_id, TableOptions tables)
       : conn_(std::move(conn)),
         loads_(std::move(http)),
         task_id_(std::move(task_id)),
-        state_(conn_, task_id_, replication_num),
-        ddl_(conn_, replication_num) {}
+        state_(conn_, task_id_, tables.replication_num),
+        ddl_(conn_, tables) {}
 
   Status PrepareTable(const sink::TableBinding& t) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
-    if (!t.existing()) SYNC_RETURN_IF_ERROR(ddl_.CreateTable(t).WithContext("creating " + m.db + "." + m.table));
+    if (!t.existing()) {
+      SYNC_RETURN_IF_ERROR(ddl_.CreateTable(t).WithContext("creating " + m.db + "." + m.table));
+      CrashPoint("starrocks.table_created");
+    }
     // A table already there (ours from an earlier run, or someone's) must have
     // every column: StarRocks drops JSON keys that are not columns silently.
     SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
@@ -226,7 +254,7 @@ class StarRocksSink : public sink::Sink {
                                                        const BinlogPosition& position) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
     ChunkRow row{chunk_index, "loading", NewLabel(task_id_), position};
-    auto writer = std::make_unique<SrChunkWriter>(loads_, state_, std::move(m), t.SourceName(), std::move(row));
+    auto writer = std::make_unique<SrChunkWriter>(loads_, state_, std::move(m), t.SourceName(), task_id_, std::move(row));
     SYNC_RETURN_IF_ERROR(writer->Begin());
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
@@ -349,9 +377,15 @@ class StarRocksSink : public sink::Sink {
       }
       SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
       for (const auto* tc : fresh) {
-        const LabelRef& ref = open_[tc->table->SourceName()].ref;
-        SYNC_ASSIGN_OR_RETURN(TxnOutcome begun, loads_.Begin(ref.db, ref.table, ref.label));
-        if (begun != TxnOutcome::kDone) return Status::Internal("a fresh label " + ref.label + " is already in use");
+        LabelRef& ref = open_[tc->table->SourceName()].ref;
+        std::string recorded = ref.label;
+        auto record = [&] {
+          for (auto& p : row_.pending)
+            if (p.label == recorded) p.label = ref.label;
+          recorded = ref.label;
+          return state_.SaveCheckpoint(row_);
+        };
+        SYNC_RETURN_IF_ERROR(BeginUnderOwnLabel(loads_, ref.db, ref.table, task_id_, ref.label, record));
       }
     }
     for (const auto& tc : changes) {
@@ -430,7 +464,10 @@ Result<std::unique_ptr<sink::Sink>> OpenStarRocksSink(const config::TaskSpec& sp
                      "destination.user and destination.password"};
   SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(fe));
   HttpEndpoint http{d.host, d.http_port, d.user, password};
-  return std::unique_ptr<sink::Sink>(new StarRocksSink(std::move(conn), std::move(http), task_id, d.replication_num));
+  TableOptions tables;
+  tables.replication_num = d.replication_num;
+  tables.buckets = d.buckets;
+  return std::unique_ptr<sink::Sink>(new StarRocksSink(std::move(conn), std::move(http), task_id, tables));
 }
 
 }  // namespace dbsync::starrocks

@@ -19,7 +19,10 @@ std::vector<sink::Destination> Destinations() {
               {"password", Field::Kind::kSecret, false, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::password},
               {"replication_num", Field::Kind::kCount, false,
                "replicas of each new table, at most the number of BEs (unset: the cluster's default, 3)", nullptr,
-               &DestinationSpec::replication_num, 0}};
+               &DestinationSpec::replication_num, 0},
+              {"buckets", Field::Kind::kCount, false,
+               "hash buckets of each new table (unset: StarRocks chooses from the data size)", nullptr,
+               &DestinationSpec::buckets, 0}};
   d.secret = &DestinationSpec::password;
   // Stream Load commits per table: prepared loads whose labels the
   // checkpoint records make a batch exactly-once (sr_sink.hpp).

@@ -62,6 +62,13 @@ class App:
         self.fault_lock = threading.Lock()
         self.start_time_text = time.strftime("%Y-%m-%d %H:%M:%S")
         self.be_port = None
+        # Where the FE's redirects send loads: a cluster whose BEs registered
+        # under an address the client cannot reach (priority_networks) is
+        # modelled by setting another one (config be_advertised_address).
+        self.be_advertised_address = None
+        # What SHOW GRANTS answers (a user with fewer privileges); privileges
+        # are not enforced, README "admin hooks".
+        self.grants = None
         self.name = "?"
         self.follower = False
 
@@ -117,11 +124,16 @@ class App:
                 self.alter.delay_s = int(v) / 1000.0
             elif k == "publish_delay_ms":
                 self.publish_delay_s = int(v) / 1000.0
+            elif k == "be_advertised_address":
+                self.be_advertised_address = v or None
+            elif k == "grants":
+                self.grants = list(v) if v else None
 
     def get_config(self):
         c = dict(self.config)
         c.update(alive_backends=self.alive_backends, alter_delay_ms=int(self.alter.delay_s * 1000),
-                 publish_delay_ms=int(self.publish_delay_s * 1000))
+                 publish_delay_ms=int(self.publish_delay_s * 1000),
+                 be_advertised_address=self.be_advertised_address, grants=self.grants)
         return c
 
 

@@ -307,6 +307,13 @@ class BeHandler(Handler):
     def txn_begin(self, label, db, table, auth, t0):
         app = self.app
         with app.state.lock:
+            taken = app.take_fault("label_taken_next")
+            if taken is not None and app.state.get_table(db, table) is not None:
+                # Admin hook: another writer used this label first, its load
+                # still running ("running") or committed (anything else).
+                foreign = app.txns.begin(db, table, label, "txn", 600)
+                if taken != "running":
+                    app.txns.commit(foreign)
             live = app.txns.running.get((db, label))
             if live is not None and live.kind == "txn":
                 # context still live on this BE: Status::LabelAlreadyExists("") (transaction_mgr.cpp)

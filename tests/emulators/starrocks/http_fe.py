@@ -36,7 +36,10 @@ class FeHandler(Handler):
         return u.path, u.query, [urllib.parse.unquote(p) for p in u.path.split("/")]
 
     def _redirect(self, port, path_and_query):
-        loc = "http://%s:%d%s" % (self.app.host, port, path_and_query)
+        address = "%s:%d" % (self.app.host, port)
+        if port == self.app.be_port and self.app.be_advertised_address:
+            address = self.app.be_advertised_address
+        loc = "http://%s%s" % (address, path_and_query)
         # F-REST redirectTo: 307, empty body, forced close; body never read (behaviour 4)
         self.reply(307, b"", ctype=None, close=True, extra={"Location": loc})
 
@@ -47,6 +50,14 @@ class FeHandler(Handler):
         path, query, parts = self._split()
         if path.startswith("/_emulator/"):
             return self.admin(path, query)
+        http_error = self.app.take_fault("fe_http_error") if path.startswith("/api/") else None
+        if http_error is not None:
+            # Admin hook: an FE that answers 5xx (restarting, overloaded,
+            # behind a proxy); the body is drained so the client sees the status.
+            if self.command in ("PUT", "POST") and not self.expects_continue():
+                self.read_body()
+            code = int(http_error) if http_error.isdigit() else 503
+            return self.reply(code, "injected HTTP %d" % code, ctype="text/plain", close=True)
         if self.app.follower:
             if path.startswith("/api/"):
                 return self._redirect(self.app.leader_port, self.path)

@@ -214,7 +214,8 @@ class Session:
     def x_show_grants(self, s):
         # StarRocks 3.x shape: UserIdentity, Catalog, Grants
         return Result.rows([("UserIdentity", T_VAR_STRING), ("Catalog", T_VAR_STRING), ("Grants", T_VAR_STRING)],
-                           [["'%s'@'%%'" % self.user, None, "GRANT 'root' TO '%s'@'%%'" % self.user]])
+                           [["'%s'@'%%'" % self.user, None, g] for g in
+                            (self.app.grants or ["GRANT 'root' TO '%s'@'%%'" % self.user])])
 
     def x_show_variables(self, s):
         v = self._variables()

@@ -1148,6 +1148,36 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(self.load_state(db, "F2")["state"], "ABORTED")
         self.assertEqual([r["id"] for r in self.rows(db, "t")], [1])
 
+    def test_admin_hooks_model_other_writers_and_cluster_states(self):
+        db = self.fresh_db()
+        self.pk_table(db)
+        # Another writer took the label first: committed, then still running.
+        http(self.emu.fe, "POST", "/_emulator/fault/label_taken_next", {}, json.dumps({"message": "done"}))
+        j = self.txn("begin", db, "t", "L1")
+        self.assertEqual((j["Status"], j["ExistingJobStatus"]), ("LABEL_ALREADY_EXISTS", "FINISHED"))
+        http(self.emu.fe, "POST", "/_emulator/fault/label_taken_next", {}, json.dumps({"message": "running"}))
+        self.assertEqual(self.txn("begin", db, "t", "L2")["Status"], "LABEL_ALREADY_EXISTS")
+        self.assertEqual(self.txn("rollback", db, "t", "L2")["Status"], "OK")
+        self.assertEqual(self.txn("begin", db, "t", "L3")["Status"], "OK")   # one-shot
+        self.assertEqual(self.txn("rollback", db, "t", "L3")["Status"], "OK")
+        # An FE answering 5xx, twice, then itself again.
+        http(self.emu.fe, "POST", "/_emulator/fault/fe_http_error", {}, json.dumps({"message": "503", "count": 2}))
+        h = {"Authorization": auth_header(), "label": "L4", "db": db, "table": "t"}
+        self.assertEqual(http(self.emu.fe, "POST", "/api/transaction/begin", h).status, 503)
+        self.assertEqual(http(self.emu.fe, "POST", "/api/transaction/begin", h).status, 503)
+        self.assertEqual(self.txn("begin", db, "t", "L4")["Status"], "OK")
+        self.assertEqual(self.txn("rollback", db, "t", "L4")["Status"], "OK")
+        # BEs registered under an address clients cannot reach; fewer grants.
+        cfg = {"be_advertised_address": "10.255.255.1:8040", "grants": ["GRANT SELECT ON ALL TABLES IN ALL DATABASES TO USER 'root'@'%'"]}
+        http(self.emu.fe, "POST", "/_emulator/config", {}, json.dumps(cfg))
+        try:
+            r = http(self.emu.fe, "PUT", "/api/%s/t/_stream_load" % db, {"Authorization": auth_header()}, b"x", expect=True)
+            self.assertEqual((r.status, r.headers["location"]), (307, "http://10.255.255.1:8040/api/%s/t/_stream_load" % db))
+            self.assertEqual(self.q("SHOW GRANTS")[0][2], cfg["grants"][0])
+        finally:
+            http(self.emu.fe, "POST", "/_emulator/config", {}, json.dumps({"be_advertised_address": "", "grants": []}))
+        self.assertIn("GRANT 'root'", self.q("SHOW GRANTS")[0][2])
+
     def test_sql_modify_rename_and_wrong_password(self):
         db = self.fresh_db()
         self.pk_table(db)
