@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "harness/servers.hpp"
+#include "harness/type_matrix.hpp"
 
 using namespace dbsync;
 using namespace dbsync::testing;
@@ -27,13 +28,6 @@ Env& E() {
   static Env env;
   return env;
 }
-
-const char* kColumnsDdl =
-    "id INT NOT NULL, ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT UNSIGNED, bi BIGINT,"
-    " biu BIGINT UNSIGNED, dec_ DECIMAL(30,10), f FLOAT, d DOUBLE, b BIT(10), y YEAR, dt DATE, tm TIME,"
-    " dtm DATETIME(6), ts TIMESTAMP(6) NULL, c CHAR(5), vc VARCHAR(100) CHARACTER SET utf8mb4,"
-    " l1 VARCHAR(20) CHARACTER SET latin1, bin VARBINARY(10), tx TEXT CHARACTER SET utf8mb4, lb LONGBLOB,"
-    " e ENUM('small','it''s big'), st SET('a','b','c'), j JSON, g GEOMETRY";
 
 // One canonical text per column: MySQL expression, PostgreSQL expression.
 const std::pair<const char*, const char*> kCanonical[] = {
@@ -105,141 +99,18 @@ bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limi
   return false;
 }
 
-class RowGenerator {
- public:
-  explicit RowGenerator(uint32_t seed) : rng_(seed) {}
-
-  // A random value of every column but id, as SQL expressions.
-  std::vector<std::string> Values() {
-    return {Nullable(std::to_string(int(Pick(256)) - 128)),
-            Nullable(std::to_string(Pick(256))),
-            Nullable(std::to_string(int(Pick(65536)) - 32768)),
-            Nullable(std::to_string(Pick(16777216))),
-            Nullable(OneOf({"-9223372036854775808", "9223372036854775807", std::to_string(int64_t(rng64()))})),
-            Nullable(OneOf({"0", "18446744073709551615", std::to_string(rng64())})),
-            Nullable(Decimal()),
-            Nullable(std::to_string(int(Pick(8000)) - 4000) + "/4"),
-            Nullable(std::to_string(int(Pick(800000)) - 400000) + "/8"),
-            Nullable("b'" + Bits(10) + "'"),
-            Nullable(std::to_string(1901 + Pick(255))),
-            Nullable("DATE_ADD('1000-01-01', INTERVAL " + std::to_string(Pick(3000000)) + " DAY)"),
-            Nullable("SEC_TO_TIME(" + std::to_string(int64_t(Pick(6040798)) - 3020399) + ")"),
-            Nullable("TIMESTAMPADD(MICROSECOND, " + std::to_string(rng64() % 250000000000000000ull) +
-                     ", '1000-01-01 00:00:00')"),
-            Nullable("FROM_UNIXTIME(" + std::to_string(1 + Pick(2000000000)) + "." + Digits(6) + ")"),
-            Nullable("'" + Ascii(Pick(6)) + "'"),
-            Nullable("'" + Unicode(Pick(30)) + "'"),
-            Nullable(OneOf({"'caf\xC3\xA9 \xE2\x82\xAC'", "'na\xC3\xAFve'", "''", "'plain'"})),
-            Nullable("UNHEX('" + HexBytes(Pick(11)) + "')"),
-            Nullable("'" + Unicode(Pick(200)) + "\\t\\n\\\\ end'"),
-            Nullable(Pick(40) == 0 ? "REPEAT(UNHEX('00ff10'), " + std::to_string(300000 + Pick(400000)) + ")"
-                                  : "UNHEX('" + HexBytes(Pick(64)) + "')"),
-            Nullable(OneOf({"'small'", "'it''s big'"})),
-            Nullable(OneOf({"''", "'a'", "'a,c'", "'b,c'", "'a,b,c'"})),
-            Nullable("'{\"k\": [" + std::to_string(Pick(1000)) + ", 2.5, null], \"s\": \"\xC3\xA9\xF0\x9F\x98\x80\"}'"),
-            Nullable("ST_GeomFromText('POINT(" + std::to_string(Pick(180)) + " " + std::to_string(Pick(90)) +
-                     ")', 4326)")};
-  }
-  uint32_t Pick(uint32_t n) { return rng_() % n; }
-
- private:
-  uint64_t rng64() { return (uint64_t(rng_()) << 32) | rng_(); }
-  std::string Nullable(std::string v) { return Pick(10) == 0 ? "NULL" : v; }
-  std::string OneOf(std::initializer_list<std::string> options) {
-    auto it = options.begin();
-    std::advance(it, Pick(uint32_t(options.size())));
-    return *it;
-  }
-  std::string Digits(int n) {
-    std::string s;
-    for (int i = 0; i < n; ++i) s += char('0' + Pick(10));
-    return s;
-  }
-  std::string Decimal() {
-    std::string s = Pick(2) ? "-" : "";
-    s += std::to_string(Pick(1000000000)) + Digits(int(Pick(12))) + "." + Digits(10);
-    return s;
-  }
-  std::string Bits(int n) {
-    std::string s;
-    for (int i = 0; i < n; ++i) s += char('0' + Pick(2));
-    return s;
-  }
-  std::string Ascii(uint32_t n) {
-    std::string s;
-    for (uint32_t i = 0; i < n; ++i) s += char('a' + Pick(26));
-    return s;
-  }
-  std::string Unicode(uint32_t n) {
-    static const char* kPieces[] = {"a", "Z", " ", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", "''", "7"};
-    std::string s;
-    for (uint32_t i = 0; i < n; ++i) s += kPieces[Pick(8)];
-    return s;
-  }
-  std::string HexBytes(uint32_t n) {
-    static const char* kHex = "0123456789abcdef";
-    std::string s;
-    for (uint32_t i = 0; i < 2 * n; ++i) s += kHex[Pick(16)];
-    return s;
-  }
-
-  std::mt19937 rng_;
-};
-
-const char* kColumnNames[] = {"ti", "tiu", "si",  "mi", "bi", "biu", "dec_", "f",  "d", "b", "y", "dt", "tm",
-                              "dtm", "ts", "c", "vc", "l1", "bin", "tx", "lb", "e", "st", "j", "g"};
-
-std::string InsertSql(const std::string& table, int id, RowGenerator& gen) {
-  std::string sql = "INSERT INTO shop." + table + " VALUES (" + std::to_string(id);
-  for (const auto& v : gen.Values()) sql += ", " + v;
-  return sql + ")";
-}
-
-// Random changes: inserts, updates of a few columns (some to NULL, some of
-// the key), deletes; single statements, and now and then several in one
-// transaction.
-void Churn(const std::string& table, int n, RowGenerator& gen, int key_space) {
-  auto conn = E().mysql.Admin();
-  for (int i = 0; i < n; ++i) {
-    const int id = int(gen.Pick(uint32_t(key_space))) + 1;
-    const bool grouped = gen.Pick(5) == 0;
-    if (grouped) (void)conn.Execute("BEGIN");
-    for (int k = 0; k < (grouped ? 3 : 1); ++k) {
-      switch (gen.Pick(6)) {
-        case 0:
-        case 1: (void)conn.Execute(InsertSql(table, id + k, gen)); break;
-        case 2: (void)conn.Execute("DELETE FROM shop." + table + " WHERE id = " + std::to_string(id) + " LIMIT 1"); break;
-        case 3:
-          (void)conn.Execute("UPDATE shop." + table + " SET id = id + " + std::to_string(key_space) +
-                             " WHERE id = " + std::to_string(id) + " LIMIT 1");
-          break;
-        default: {
-          auto values = gen.Values();
-          std::string sets;
-          for (int c = 0; c < 4; ++c) {
-            size_t col = gen.Pick(uint32_t(values.size()));
-            sets += std::string(sets.empty() ? "" : ", ") + kColumnNames[col] + " = " + values[col];
-          }
-          (void)conn.Execute("UPDATE shop." + table + " SET " + sets + " WHERE id = " + std::to_string(id) + " LIMIT 1");
-        }
-      }
-    }
-    if (grouped) (void)conn.Execute("COMMIT");
-  }
-}
-
 }  // namespace
 
 TEST_CASE("every column type converges through full initialization and real-time sync, with and without a key") {
-  E().mysql.Exec(std::string("CREATE TABLE shop.typed (") + kColumnsDdl + ", PRIMARY KEY (id))");
-  E().mysql.Exec(std::string("CREATE TABLE shop.typed_nokey (") + kColumnsDdl + ")");
-  RowGenerator gen(20261125);
+  E().mysql.Exec(std::string("CREATE TABLE shop.typed (") + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
+  E().mysql.Exec(std::string("CREATE TABLE shop.typed_nokey (") + kTypeMatrixColumnsDdl + ")");
+  TypeMatrixRows gen(20261125);
   {
     auto conn = E().mysql.Admin();
     for (int id = 1; id <= 400; ++id) {
-      REQUIRE(conn.Execute(InsertSql("typed", id, gen)).ok());
-      REQUIRE(conn.Execute(InsertSql("typed_nokey", id, gen)).ok());
-      if (id % 50 == 0) REQUIRE(conn.Execute(InsertSql("typed_nokey", id, gen)).ok());  // same id twice
+      REQUIRE(conn.Execute(TypeMatrixInsert("typed", id, gen)).ok());
+      REQUIRE(conn.Execute(TypeMatrixInsert("typed_nokey", id, gen)).ok());
+      if (id % 50 == 0) REQUIRE(conn.Execute(TypeMatrixInsert("typed_nokey", id, gen)).ok());  // same id twice
     }
   }
   const std::string spec =
@@ -253,11 +124,11 @@ TEST_CASE("every column type converges through full initialization and real-time
   const std::string id = created.out.substr(0, created.out.find('\n'));
   auto started = E().cli.Run({"start", id});
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
-  Churn("typed", 150, gen, 500);  // while the tables are copied
-  Churn("typed_nokey", 60, gen, 500);
+  TypeMatrixChurn(E().mysql, "typed", 150, gen, 500);  // while the tables are copied
+  TypeMatrixChurn(E().mysql, "typed_nokey", 60, gen, 500);
   CHECK(Converges({"typed", "typed_nokey"}, 90s));
-  Churn("typed", 300, gen, 1000);  // while streaming
-  Churn("typed_nokey", 100, gen, 1000);
+  TypeMatrixChurn(E().mysql, "typed", 300, gen, 1000);  // while streaming
+  TypeMatrixChurn(E().mysql, "typed_nokey", 100, gen, 1000);
   CHECK(Converges({"typed", "typed_nokey"}, 90s));
   auto status = nlohmann::json::parse(E().cli.Run({"status", id, "-o", "json"}).out, nullptr, false);
   CHECK(status["steps"]["realtime_sync"]["state"] == "running");
