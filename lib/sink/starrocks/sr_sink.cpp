@@ -39,6 +39,9 @@ class BodyBuilder {
   bool empty() const { return rows_ == 0; }
   size_t size() const { return text_.size(); }
   Status Add(JsonRowEncoder& encoder, const std::vector<Value>& row, const std::vector<SrColumn>& columns, int op) {
+    // Room for a whole load at once: grown by doubling, a 16 MB body would
+    // hold 32 MB and be copied on the way.
+    if (rows_ == 0) text_.reserve(kLoadBytes + (1 << 20));
     text_.push_back(rows_ == 0 ? '[' : ',');
     ++rows_;
     return encoder.AppendRow(row, columns, op, &text_);

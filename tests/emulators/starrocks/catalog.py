@@ -9,7 +9,9 @@ null for a delete): a commit appends the keys it changed and fsyncs them, then s
 records the journal's new length. Lines past that length (a crash between the two writes)
 are cut off when the state is loaded, so a kill -9 still leaves either the previous or the
 new state, never a mix; a commit costs what it changed, not the table's size. A journal
-much longer than its table is rewritten as a new generation. Running (uncommitted) loads live only in memory; PREPARED
+much longer than its table is rewritten as a new generation. The rows of a transaction
+prepared or committed but not yet published go to txn-<id>.ops.json once, when it enters
+that state, and state.json names the file. Running (uncommitted) loads live only in memory; PREPARED
 2PC transactions are part of the state (they survive restarts in StarRocks, §1.12).
 """
 
@@ -270,6 +272,10 @@ class State:
             db = Database.from_json(dj, self.data_dir)
             self.dbs[db.name] = db
         self.txns = d["txns"]
+        for r in self.txns:
+            if r.get("ops_file"):
+                with open(os.path.join(self.data_dir, r["ops_file"]), "r", encoding="utf-8") as f:
+                    r["ops"] = json.load(f)
         self.jobs = d["jobs"]
 
     def save(self):
@@ -284,9 +290,10 @@ class State:
                     old = t.persist_rows(self.data_dir, generation)
                     if old:
                         replaced.append(old)
+            txns = [self._txn_to_json(r, replaced) for r in self.txns]
             doc = {"next_id": self.next_id, "next_txn_id": self.next_txn_id,
                    "dbs": [db.to_json() for db in self.dbs.values()],
-                   "txns": self.txns, "jobs": self.jobs}
+                   "txns": txns, "jobs": self.jobs}
             data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
             path = os.path.join(self.data_dir, STATE_FILE)
             tmp = path + ".tmp"
@@ -298,6 +305,10 @@ class State:
                 os.close(fd)
             os.rename(tmp, path)
             _fsync_dir(self.data_dir)
+            for name in replaced:
+                if name.startswith("txn-"):
+                    os.unlink(os.path.join(self.data_dir, name))
+            replaced = [n for n in replaced if not n.startswith("txn-")]
             named = {t.rows_file for db in self.dbs.values() for t in db.tables.values()}
             if replaced or len(named) != self._journals:
                 # Journals of rewritten or dropped tables, no longer named by state.json.
@@ -305,6 +316,24 @@ class State:
                     if name.startswith("rows-") and name not in named:
                         os.unlink(os.path.join(self.data_dir, name))
                 self._journals = len(named)
+
+    def _txn_to_json(self, r, replaced):
+        """A transaction record as state.json holds it: rows waiting to be published are
+        written to a file of their own once (fsync'ed), not with every save."""
+        if r.get("ops"):
+            if not r.get("ops_file"):
+                r["ops_file"] = "txn-%d.ops.json" % r["txn_id"]
+                fd = os.open(os.path.join(self.data_dir, r["ops_file"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    _write_all(fd, json.dumps(r["ops"], ensure_ascii=False).encode("utf-8"))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                _fsync_dir(self.data_dir)
+            return dict(r, ops=[])
+        if r.get("ops_file"):
+            replaced.append(r.pop("ops_file"))   # published or aborted: deleted once state.json says so
+        return r
 
     def get_db(self, name):
         return self.dbs.get(name)

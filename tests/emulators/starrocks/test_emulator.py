@@ -1282,11 +1282,15 @@ class RestartTest(unittest.TestCase):
             emu.start()
             st = http(emu.fe, "GET", "/api/p/get_load_state?label=prep", {"Authorization": auth_header()}).json()
             self.assertEqual(st["state"], "PREPARED")
+            # its rows wait in a file of their own, not in every save of state.json
+            ops_files = lambda: [n for n in os.listdir(emu.data_dir) if n.startswith("txn-")]
+            self.assertEqual(len(ops_files()), 1)
             sql = MySQL(emu.qport)
             self.assertEqual(sql.query("SELECT count(*) FROM p.t"), [["0"]])
             j = http(emu.fe, "POST", "/api/transaction/commit", th).json()
             self.assertEqual(j["Status"], "OK")
             self.assertEqual(sql.query("SELECT id, v FROM p.t"), [["1", "a"]])
+            self.assertEqual(ops_files(), [])
             sql.close()
             emu.stop()
             self.assertEqual(emu.proc.returncode, 0)    # clean exit on SIGTERM
