@@ -1,0 +1,163 @@
+// Batch upload sessions of the Table Tunnel (specs/maxcompute.md 3.1-3.5):
+// the session JSON, and the Client's calls.
+
+#include "sink/maxcompute/mc_upload.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "sink/maxcompute/mc_client.hpp"
+
+namespace dbsync::maxcompute {
+namespace {
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+std::vector<SessionColumn> SessionColumns(const nlohmann::json& list) {
+  std::vector<SessionColumn> columns;
+  if (!list.is_array()) return columns;
+  for (const auto& c : list) columns.push_back({c.value("name", ""), c.value("type", ""), c.value("nullable", true)});
+  return columns;
+}
+
+std::string IdList(const std::set<int64_t>& ids) {
+  std::string out;
+  for (int64_t id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
+  return out;
+}
+
+// A session call: the table's resource, the common tunnel headers (3.1) and
+// its partition, which every call of a session repeats.
+Call TunnelCall(const ClientOptions& options, const std::string& method, const UploadTarget& target, Query query,
+                std::string what) {
+  if (!target.partition.empty()) query.emplace_back("partition", target.partition);
+  return Call{Endpoint::kTunnel,
+              method,
+              "/projects/" + options.project + "/tables/" + target.table,
+              std::move(query),
+              {},
+              {{"x-odps-tunnel-version", "6"}, {"odps-tunnel-date-transform", "v1"}},
+              true,
+              std::move(what)};
+}
+
+std::string Describe(const UploadTarget& target) {
+  return "table " + target.table + (target.partition.empty() ? "" : " partition " + target.partition);
+}
+
+Result<std::string> Deflated(std::string_view records, int level) {
+  uLongf size = compressBound(uLong(records.size()));
+  std::string out(size, '\0');
+  // compress2 writes the zlib wrapper (RFC 1950) the tunnel expects (3.4).
+  int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(records.data()),
+                     uLong(records.size()), level);
+  if (rc != Z_OK) return Status::Internal("zlib could not deflate a block (error " + std::to_string(rc) + ")");
+  out.resize(size);
+  return out;
+}
+
+}  // namespace
+
+Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTarget& target) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object() || !j.contains("UploadID"))
+    return Status::Corruption("the tunnel's description of an upload session is not the expected JSON: " +
+                              json.substr(0, 200));
+  UploadSession s;
+  s.id = j.value("UploadID", "");
+  s.target = target;
+  s.status = j.value("Status", "");
+  std::transform(s.status.begin(), s.status.end(), s.status.begin(), [](unsigned char c) { return std::tolower(c); });
+  s.overwrite = j.value("IsOverwrite", false);
+  s.max_field_size = j.value("MaxFieldSize", int64_t(0));
+  if (auto schema = j.find("Schema"); schema != j.end() && schema->is_object()) {
+    s.columns = SessionColumns(schema->value("columns", nlohmann::json()));
+    s.partition_keys = SessionColumns(schema->value("partitionKeys", nlohmann::json()));
+  }
+  if (auto blocks = j.find("UploadedBlockList"); blocks != j.end() && blocks->is_array())
+    for (const auto& b : *blocks) s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
+  std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return s;
+}
+
+std::string BlockListDifference(const UploadSession& session, const std::vector<int64_t>& expected) {
+  std::set<int64_t> missing(expected.begin(), expected.end()), extra;
+  for (const auto& block : session.blocks)
+    if (!missing.erase(block.id)) extra.insert(block.id);
+  std::string text;
+  if (!missing.empty()) text = "blocks " + IdList(missing) + " are not on the tunnel";
+  if (!extra.empty()) text += (text.empty() ? "" : "; ") + std::string("blocks ") + IdList(extra) + " were not expected";
+  return text;
+}
+
+Result<UploadSession> Client::UploadSessionCall(const UploadTarget& target, const std::string& method, Query query,
+                                                const std::string& what) const {
+  Call call = TunnelCall(options_, method, target, std::move(query), what);
+  SYNC_ASSIGN_OR_RETURN(auto reply, Send(call));
+  return ParseUploadSession(reply.body, target);
+}
+
+Result<UploadSession> Client::CreateUploadSession(const UploadTarget& target, const UploadOptions& options) const {
+  Query query = {{"uploads", ""}};
+  if (options.overwrite) query.emplace_back("overwrite", "true");
+  if (options.create_partition) query.emplace_back("create_partition", "true");
+  SYNC_ASSIGN_OR_RETURN(auto session,
+                        UploadSessionCall(target, "POST", query, "creating an upload session for " + Describe(target)));
+  // An overwrite the tunnel did not take would append instead (the C++ SDK checks it too).
+  if (options.overwrite && !session.overwrite)
+    return Status::FailedPrecondition("the tunnel created upload session " + session.id + " for " + Describe(target) +
+                                      " without the overwrite that was asked for");
+  return session;
+}
+
+Result<UploadSession> Client::GetUploadSession(const UploadTarget& target, const std::string& upload_id) const {
+  return UploadSessionCall(target, "GET", {{"uploadid", upload_id}},
+                           "reloading upload session " + upload_id + " of " + Describe(target));
+}
+
+Status Client::UploadBlock(const UploadSession& session, int64_t block_id, std::string_view records,
+                           bool deflate) const {
+  std::string compressed;
+  if (deflate) {
+    SYNC_ASSIGN_OR_RETURN(compressed, Deflated(records, options_.deflate_level));
+  }
+  Call call = TunnelCall(options_, "PUT", session.target,
+                         {{"uploadid", session.id}, {"blockid", std::to_string(block_id)}},
+                         "uploading block " + std::to_string(block_id) + " of session " + session.id + " (" +
+                             Describe(session.target) + ")");
+  call.body = deflate ? std::string_view(compressed) : records;
+  call.headers.emplace_back("Content-Type", "application/octet-stream");
+  if (deflate) call.headers.emplace_back("Content-Encoding", "deflate");
+  return Send(call).status();
+}
+
+Result<CommitOutcome> Client::CommitUploadSession(const UploadSession& session,
+                                                  const std::vector<int64_t>& block_ids) const {
+  const std::string what = "committing upload session " + session.id + " of " + Describe(session.target);
+  // The block list is checked here, as every SDK does, before the commit (3.5).
+  auto reloaded = GetUploadSession(session.target, session.id);
+  if (!reloaded.ok()) return reloaded.status().WithContext(what);
+  const UploadSession& current = *reloaded;
+  if (current.IsCommitted()) return CommitOutcome::kAlreadyCommitted;
+  if (!current.IsOpen())
+    return Status::FailedPrecondition(what + ": the session is " + current.status +
+                                      "; upload the batch again in a new session");
+  if (std::string difference = BlockListDifference(current, block_ids); !difference.empty())
+    return Status::FailedPrecondition(what + ": " + difference + "; upload the missing blocks and commit again");
+  Call call = TunnelCall(options_, "POST", session.target, {{"uploadid", session.id}}, what);
+  SYNC_ASSIGN_OR_RETURN(auto reply, Exchange(call));
+  if (reply.status < 400) return CommitOutcome::kCommitted;
+  // A commit whose answer was lost and was sent again meets its own success
+  // as StatusConflict (3.5): the session then says it is closed.
+  if (ParseServiceError(reply).code == "StatusConflict") {
+    auto after = GetUploadSession(session.target, session.id);
+    if (after.ok() && after->IsCommitted()) return CommitOutcome::kAlreadyCommitted;
+  }
+  return Refusal(call, reply);
+}
+
+}  // namespace dbsync::maxcompute

@@ -1,0 +1,90 @@
+#include "harness/maxcompute_emulator.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "net/http_client.hpp"
+
+namespace dbsync::testing {
+
+MaxComputeEmulator::MaxComputeEmulator(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  dir_ = MakeTempDir("sync-maxcompute-");
+  port_ = FreePort();
+  Start();
+}
+
+MaxComputeEmulator::~MaxComputeEmulator() {
+  if (process_.Running()) {
+    process_.Signal(SIGTERM);
+    process_.Wait();
+  }
+  RemoveTree(dir_);
+}
+
+std::string MaxComputeEmulator::endpoint() const { return tunnel_endpoint() + "/api"; }
+
+std::string MaxComputeEmulator::tunnel_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+maxcompute::ClientOptions MaxComputeEmulator::ClientOptions(const std::string& project) const {
+  maxcompute::ClientOptions o;
+  o.endpoint = endpoint();
+  o.project = project;
+  o.key = {kAccessId, kAccessKey};
+  o.poll_first = std::chrono::milliseconds(20);
+  o.poll_max = std::chrono::milliseconds(200);
+  o.retry.first_backoff = std::chrono::milliseconds(50);
+  o.retry.max_backoff = std::chrono::milliseconds(500);
+  o.request_timeout_ms = 60000;
+  return o;
+}
+
+void MaxComputeEmulator::Start() {
+  const std::string ports = dir_ + "/ports.json";
+  std::filesystem::remove(ports);
+  // The port stays the same across restarts: clients keep their endpoints
+  // (and the tunnel address discovery gave them).
+  std::vector<std::string> argv = {"python3", std::string(SYNC_SOURCE_DIR) + "/tests/emulators/maxcompute/emulator.py",
+                                   "--data-dir", dir_ + "/data", "--port", std::to_string(port_),
+                                   "--ports-file", ports};
+  for (const auto& a : extra_args_) argv.push_back(a);
+  process_ = ChildProcess::Spawn(argv, {.stdout_file = dir_ + "/emulator.log"});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!std::filesystem::exists(ports)) {
+    if (!process_.Running() || std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("the MaxCompute emulator did not start; its log:\n" + ReadText(dir_ + "/emulator.log"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void MaxComputeEmulator::Kill() {
+  process_.Signal(SIGKILL);
+  process_.Wait();
+}
+
+std::string MaxComputeEmulator::Admin(const std::string& method, const std::string& path,
+                                      const std::string& body) const {
+  net::HttpRequest r;
+  r.method = method;
+  r.url = tunnel_endpoint() + path;
+  r.body = body;
+  if (method == "POST") r.headers = {{"Content-Type", "application/json"}};
+  auto got = net::HttpCall(r);
+  if (!got.ok() || got->status != 200)
+    throw std::runtime_error("emulator " + method + " " + path + " failed: " +
+                             (got.ok() ? got->body : got.status().message()));
+  return got->body;
+}
+
+std::string MaxComputeEmulator::Post(const std::string& path, const std::string& json_body) const {
+  return Admin("POST", path, json_body);
+}
+
+std::string MaxComputeEmulator::Get(const std::string& path) const { return Admin("GET", path, ""); }
+
+std::string MaxComputeEmulator::Delete(const std::string& path) const { return Admin("DELETE", path, ""); }
+
+}  // namespace dbsync::testing
