@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in Release mode and runs them; each prints a ratio
 # against its peer measured in the same run.
-# Usage: bench/run.sh [rows=1000000] [lag_seconds=60] [lag_rows_per_second=5000] [starrocks_rows=200000]
+# Usage: bench/run.sh [rows=1000000] [lag_seconds=60] [lag_rows_per_second=5000] [starrocks_rows=1000000]
 #   e.g. bench/run.sh 50000 10   for a quick smoke run.
 # Set SYNC_BENCH_SKIP_DEPS=1 to skip the package installation.
 set -euo pipefail
@@ -9,9 +9,8 @@ cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
 lag_seconds="${2:-60}"
 lag_rate="${3:-5000}"
-# The StarRocks emulator is Python and rewrites its state file on every
-# commit: fewer rows keep that run in minutes.
-sr_rows="${4:-200000}"
+# About 8 minutes at 1M rows: the StarRocks emulator is Python.
+sr_rows="${4:-1000000}"
 if [ -z "${SYNC_BENCH_SKIP_DEPS:-}" ]; then
   ./scripts/install-deps.sh
 fi
