@@ -8,12 +8,14 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "harness/maxcompute_emulator.hpp"
 #include "sink/maxcompute/mc_client.hpp"
+#include "sink/maxcompute/mc_upsert.hpp"
 
 using namespace dbsync;
 using namespace dbsync::maxcompute;
@@ -28,8 +30,8 @@ constexpr const char* kReadOnlyKey = "roAccessKeySecret";
 
 MaxComputeEmulator& Emulator() {
   // p1 has types 2.0; legacy has 1.0, where 2.0 types need the session flags.
-  static MaxComputeEmulator emulator({"--project", "p1", "--project", "legacy:1", "--ro-access-id", kReadOnlyId,
-                                      "--ro-access-key", kReadOnlyKey});
+  static MaxComputeEmulator emulator(
+      {"--project", "p1", "--project", "legacy:1", "--ro-access-id", kReadOnlyId, "--ro-access-key", kReadOnlyKey});
   return emulator;
 }
 
@@ -56,6 +58,12 @@ std::string VectorBytes(const std::string& name) {
 // Two records (1,'abc') and (2,NULL) of a table (id BIGINT, name STRING).
 std::string TwoRows() { return VectorBytes("two rows bigint,string"); }
 
+// Of a Delta table (id BIGINT, val STRING): UPSERT(1,'a') then DELETE(1),
+// with the hidden columns of an upsert session; key 1 is in bucket 3 of 16.
+std::string UpsertThenDelete() {
+  return VectorBytes("UPSERT session block: row1 UPSERT(id=1,val='a'), row2 DELETE(id=1)");
+}
+
 std::string Sql(const Client& client, const std::string& sql) {
   auto result = client.RunSql(sql);
   REQUIRE_MESSAGE(result.ok(), result.status().message());
@@ -64,6 +72,14 @@ std::string Sql(const Client& client, const std::string& sql) {
 
 void CreateTwoColumnTable(const std::string& table, const std::string& extra = "") {
   Sql(NewClient(), "CREATE TABLE " + table + " (id BIGINT, name STRING)" + extra);
+}
+
+// A Delta table holding (1,'old') and (2,'kept').
+void CreateDeltaTable(const std::string& table) {
+  Sql(NewClient(), "CREATE TABLE " + table +
+                       " (id BIGINT NOT NULL, val STRING, PRIMARY KEY (id)) "
+                       "TBLPROPERTIES ('transactional'='true')");
+  Sql(NewClient(), "INSERT INTO " + table + " VALUES (1, 'old'), (2, 'kept')");
 }
 
 std::string Count(const std::string& table, const std::string& where = "") {
@@ -92,9 +108,9 @@ TEST_CASE("MaxCompute RunSql creates a table with 2.0 types and GetTable reads i
   REQUIRE(table.has_value());
   std::vector<std::string> types;
   for (const auto& c : table->columns) types.push_back(c.name + " " + c.type);
-  CHECK(types == std::vector<std::string>{"id bigint", "t tinyint", "s smallint", "i int", "f float",
-                                          "d decimal(10,2)", "v varchar(20)", "c char(5)", "dt datetime",
-                                          "ts timestamp", "day date", "b boolean", "bin binary", "str string"});
+  CHECK(types == std::vector<std::string>{"id bigint", "t tinyint", "s smallint", "i int", "f float", "d decimal(10,2)",
+                                          "v varchar(20)", "c char(5)", "dt datetime", "ts timestamp", "day date",
+                                          "b boolean", "bin binary", "str string"});
   CHECK_FALSE(table->columns[0].nullable);
   CHECK(table->columns[1].nullable);
   CHECK(table->columns.back().comment == "free text");
@@ -116,8 +132,9 @@ TEST_CASE("MaxCompute RunSql sends the 2.0 type flags, which a 1.0 project needs
 
 TEST_CASE("MaxCompute RunSql: a Delta table's key and properties") {
   Client client = NewClient();
-  Sql(client, "CREATE TABLE delta1 (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
-              "TBLPROPERTIES ('transactional'='true')");
+  Sql(client,
+      "CREATE TABLE delta1 (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
+      "TBLPROPERTIES ('transactional'='true')");
   auto table = Ok(client.GetTable("delta1"));
   REQUIRE(table.has_value());
   CHECK(table->transactional);
@@ -387,4 +404,79 @@ TEST_CASE("MaxCompute an expired upload session cannot be committed") {
   CHECK(r.status().message().find("committing upload session " + session.id) != std::string::npos);
   CHECK(r.status().message().find("expired") != std::string::npos);
   CHECK(r.status().message().find("new session") != std::string::npos);
+}
+
+TEST_CASE("MaxCompute upsert session: a pack is visible on commit, and a second commit by id sees it done") {
+  CreateDeltaTable("delta_up");
+  Client client = NewClient();
+  UpsertSession session = Ok(UpsertSession::Create(client, {"delta_up", ""}, 2));
+  CHECK(session.status() == "normal");
+  CHECK(session.hash_key() == std::vector<std::string>{"id"});
+  CHECK(session.hasher() == "default");
+  CHECK(session.bucket_count() == 16);
+  REQUIRE(session.columns().size() == 2);
+  CHECK(session.columns()[1].name == "val");
+  RequireOk(session.Upload(3, UpsertThenDelete(), 2, true));
+  CHECK(Count("delta_up") == "\"n\"\n2\n");
+  CHECK(Ok(session.Commit()) == CommitOutcome::kCommitted);
+  CHECK(Rows("delta_up") == json::array({{{"id", 2}, {"val", "kept"}}}));
+
+  Client other_process = NewClient();
+  UpsertSession reopened = Ok(UpsertSession::Open(other_process, {"delta_up", ""}, session.id()));
+  CHECK(reopened.status() == "committed");
+  CHECK(Ok(reopened.Commit()) == CommitOutcome::kAlreadyCommitted);
+}
+
+TEST_CASE("MaxCompute upsert session: a slot that moved answers 308 and the pack follows it") {
+  CreateDeltaTable("delta_moved");
+  ClientOptions options = Emulator().ClientOptions();
+  std::vector<std::string> lines;
+  options.log = [&](const std::string& line) { lines.push_back(line); };
+  Client client(options);
+  UpsertSession session = Ok(UpsertSession::Create(client, {"delta_moved", ""}, 2));
+  REQUIRE(session.slots().size() == 2);
+  auto owner = std::find_if(session.slots().begin(), session.slots().end(), [](const UpsertSlot& slot) {
+    return std::count(slot.buckets.begin(), slot.buckets.end(), 3) == 1;
+  });
+  REQUIRE(owner != session.slots().end());
+  Emulator().Post("/__emulator/upserts/" + session.id() + "/move-slot?slot=" + owner->id +
+                  "&worker=127.0.0.2:" + std::to_string(Emulator().port()));
+  RequireOk(session.Upload(3, UpsertThenDelete(), 2, false));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("moved") != std::string::npos);
+  CHECK(Ok(session.Commit()) == CommitOutcome::kCommitted);
+  CHECK(Count("delta_moved") == "\"n\"\n1\n");
+}
+
+TEST_CASE("MaxCompute upsert session: abort discards; an open session is committed after an emulator restart") {
+  CreateDeltaTable("delta_abort");
+  Client client = NewClient();
+  UpsertSession aborted = Ok(UpsertSession::Create(client, {"delta_abort", ""}));
+  RequireOk(aborted.Upload(3, UpsertThenDelete(), 2, false));
+  RequireOk(aborted.Abort());
+  CHECK(aborted.status() == "aborted");
+  auto refused = aborted.Commit();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("aborted") != std::string::npos);
+  CHECK(Count("delta_abort") == "\"n\"\n2\n");
+
+  UpsertSession open = Ok(UpsertSession::Create(client, {"delta_abort", ""}));
+  RequireOk(open.Upload(3, UpsertThenDelete(), 2, true));
+  Emulator().Kill();
+  Emulator().Start();
+  UpsertSession resumed = Ok(UpsertSession::Open(client, {"delta_abort", ""}, open.id()));
+  CHECK(Ok(resumed.Commit()) == CommitOutcome::kCommitted);
+  CHECK(Count("delta_abort") == "\"n\"\n1\n");
+}
+
+TEST_CASE("MaxCompute upsert session on a table without a primary key is refused with the reason") {
+  CreateTwoColumnTable("plain_for_upsert");
+  Client client = NewClient();
+  auto r = UpsertSession::Create(client, {"plain_for_upsert", ""});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(r.status().message().find("Delta table") != std::string::npos);
+  CreateDeltaTable("delta_buckets");
+  auto wrong_bucket = Ok(UpsertSession::Create(client, {"delta_buckets", ""})).Upload(16, UpsertThenDelete(), 2, false);
+  CHECK(wrong_bucket.code() == StatusCode::kInvalidArgument);
 }

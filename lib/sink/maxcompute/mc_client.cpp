@@ -1,11 +1,12 @@
 #include "sink/maxcompute/mc_client.hpp"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "sink/maxcompute/mc_xml.hpp"
 
@@ -49,8 +50,9 @@ Result<TableInfo> ParseTableInfo(const std::string& xml, const std::string& tabl
   auto schema = nlohmann::json::parse(XmlText(xml, "Schema").value_or(""), nullptr, false);
   if (!schema.is_object())
     return Status::Corruption("MaxCompute's description of table " + table + " is not the expected JSON");
-  TableInfo info{schema.value("tableName", table), ColumnsOf(schema.value("columns", nlohmann::json())),
-                 ColumnsOf(schema.value("partitionKeys", nlohmann::json())), false, {}, ""};
+  TableInfo info{.name = schema.value("tableName", table),
+                 .columns = ColumnsOf(schema.value("columns", nlohmann::json())),
+                 .partition_keys = ColumnsOf(schema.value("partitionKeys", nlohmann::json()))};
   auto reserved = nlohmann::json::parse(schema.value("Reserved", "{}"), nullptr, false);
   if (reserved.is_object()) {
     info.transactional = reserved.value("Transactional", "false") == "true";
@@ -62,6 +64,17 @@ Result<TableInfo> ParseTableInfo(const std::string& xml, const std::string& tabl
 }
 
 }  // namespace
+
+Result<std::string> Deflate(std::string_view records, int level) {
+  uLongf size = compressBound(uLong(records.size()));
+  std::string out(size, '\0');
+  // compress2 writes the zlib wrapper the tunnel expects, not raw DEFLATE.
+  int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(records.data()),
+                     uLong(records.size()), level);
+  if (rc != Z_OK) return Status::Internal("zlib could not deflate a block (error " + std::to_string(rc) + ")");
+  out.resize(size);
+  return out;
+}
 
 SqlSettings DefaultSqlSettings() {
   return {{"odps.sql.type.system.odps2", "true"},
@@ -144,8 +157,12 @@ Status Client::Refusal(const Call& call, const net::HttpResponse& reply) const {
   // The service endpoint names the region a project lives in, also for a
   // tunnel call. The local clock is read again rather than kept from the
   // signing: it has moved by a request's time, and a skew is in minutes.
-  ErrorContext context{call.what, options_.key.id, options_.project, options_.endpoint, options_.clock(),
-                       Header(reply, "date")};
+  ErrorContext context{.what = call.what,
+                       .access_id = options_.key.id,
+                       .project = options_.project,
+                       .endpoint = options_.endpoint,
+                       .signed_at = options_.clock(),
+                       .server_date = Header(reply, "date")};
   return ServiceErrorStatus(ParseServiceError(reply), context);
 }
 
@@ -155,12 +172,25 @@ Result<net::HttpResponse> Client::Send(const Call& call) const {
   return reply;
 }
 
+Call Client::TunnelCall(const std::string& method, const UploadTarget& target,
+                        std::vector<std::pair<std::string, std::string>> query, std::string what,
+                        const std::string& suffix) const {
+  if (!target.partition.empty()) query.emplace_back("partition", target.partition);
+  return Call{.endpoint = Endpoint::kTunnel,
+              .method = method,
+              .resource = "/projects/" + options_.project + "/tables/" + target.table + suffix,
+              .query = std::move(query),
+              .headers = {{"x-odps-tunnel-version", "6"}, {"odps-tunnel-date-transform", "v1"}},
+              .what = std::move(what)};
+}
+
 Result<std::string> Client::TunnelEndpoint() const {
   std::lock_guard<std::mutex> lock(tunnel_mu_);
   if (!options_.tunnel_endpoint.empty()) return options_.tunnel_endpoint;
   if (!discovered_tunnel_.empty()) return discovered_tunnel_;
-  Call call{Endpoint::kService, "GET", "/projects/" + options_.project + "/tunnel", {{"service", ""}}, {}, {},
-            true, "asking MaxCompute for the tunnel endpoint of project " + options_.project};
+  Call call{.resource = "/projects/" + options_.project + "/tunnel",
+            .query = {{"service", ""}},
+            .what = "asking MaxCompute for the tunnel endpoint of project " + options_.project};
   SYNC_ASSIGN_OR_RETURN(auto reply, Send(call));
   std::string host = reply.body;
   while (!host.empty() && std::isspace(static_cast<unsigned char>(host.back()))) host.pop_back();
@@ -173,8 +203,8 @@ Result<std::string> Client::TunnelEndpoint() const {
 }
 
 Result<std::optional<TableInfo>> Client::GetTable(const std::string& table) const {
-  Call call{Endpoint::kService, "GET", "/projects/" + options_.project + "/tables/" + table, {}, {}, {}, true,
-            "reading the schema of MaxCompute table " + options_.project + "." + table};
+  Call call{.resource = "/projects/" + options_.project + "/tables/" + table,
+            .what = "reading the schema of MaxCompute table " + options_.project + "." + table};
   SYNC_ASSIGN_OR_RETURN(auto reply, Exchange(call));
   if (reply.status == 404 && ParseServiceError(reply).code == "NoSuchTable") return std::optional<TableInfo>();
   if (reply.status >= 400) return Refusal(call, reply);

@@ -49,10 +49,11 @@ struct ClientOptions {
   std::string tunnel_endpoint;  // e.g. https://dt.cn-hangzhou.maxcompute.aliyun.com; discovered when empty (1.1)
   std::string user_agent = "sync-maxcompute/1";
   RetryPolicy retry;
-  // SQL instances are polled from the first interval, doubling up to the
-  // second, until Terminated or the timeout (2.2).
+  // SQL instances and upsert commits are polled from the first interval,
+  // doubling up to the second, until done or their timeout (2.2, 4.2 item 6).
   std::chrono::milliseconds poll_first{100}, poll_max{2000};
   std::chrono::seconds sql_timeout{3600};
+  std::chrono::seconds upsert_commit_timeout{120};
   int request_timeout_ms = 600000;
   int deflate_level = 1;  // zlib level of deflated blocks: speed first, varints compress well anyway
   // The time requests are signed with (tests skew it); system_clock::now when empty.
@@ -98,6 +99,10 @@ struct Call {
   std::string what;    // for messages: "creating an upload session for table t1"
 };
 
+// The zlib-wrapped deflate (RFC 1950) of a record stream, sent with
+// Content-Encoding: deflate (3.4).
+Result<std::string> Deflate(std::string_view records, int level);
+
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -142,6 +147,12 @@ class Client {
   Result<net::HttpResponse> Exchange(const Call& call) const;
   // The Status of a refused reply to `call`.
   Status Refusal(const Call& call, const net::HttpResponse& reply) const;
+  // A call of the tunnel on a table (`suffix` "" or "/upserts"), with the
+  // common tunnel headers and the partition, which every call of a session
+  // repeats (3.1).
+  Call TunnelCall(const std::string& method, const UploadTarget& target,
+                  std::vector<std::pair<std::string, std::string>> query, std::string what,
+                  const std::string& suffix = "") const;
 
  private:
   Result<net::HttpResponse> SendOnce(const Call& call, std::chrono::system_clock::time_point* signed_at) const;

@@ -62,8 +62,11 @@ Result<std::string> Client::RunSql(const std::string& sql, const SqlSettings& se
 
 Result<std::string> Client::SubmitInstance(const std::string& sql, const SqlSettings& settings) const {
   std::string body = InstanceXml(sql, settings);
-  Call call{Endpoint::kService, "POST", "/projects/" + options_.project + "/instances", {}, body,
-            {{"Content-Type", "application/xml"}}, true, "submitting a SQL statement to MaxCompute"};
+  Call call{.method = "POST",
+            .resource = "/projects/" + options_.project + "/instances",
+            .body = body,
+            .headers = {{"Content-Type", "application/xml"}},
+            .what = "submitting a SQL statement to MaxCompute"};
   SYNC_ASSIGN_OR_RETURN(auto reply, Send(call));
   auto location = reply.headers.find("location");
   // Every SDK takes the id from Location, after the last '/' (2.1).
@@ -74,8 +77,8 @@ Result<std::string> Client::SubmitInstance(const std::string& sql, const SqlSett
 }
 
 Status Client::WaitForInstance(const std::string& instance_id) const {
-  Call call{Endpoint::kService, "GET", "/projects/" + options_.project + "/instances/" + instance_id, {}, {}, {},
-            true, "polling MaxCompute SQL instance " + instance_id};
+  Call call{.resource = "/projects/" + options_.project + "/instances/" + instance_id,
+            .what = "polling MaxCompute SQL instance " + instance_id};
   auto deadline = std::chrono::steady_clock::now() + options_.sql_timeout;
   std::chrono::milliseconds wait = options_.poll_first;
   while (true) {
@@ -90,8 +93,9 @@ Status Client::WaitForInstance(const std::string& instance_id) const {
 }
 
 Result<std::string> Client::InstanceResult(const std::string& instance_id, bool* succeeded) const {
-  Call call{Endpoint::kService, "GET", "/projects/" + options_.project + "/instances/" + instance_id,
-            {{"taskstatus", ""}}, {}, {}, true, "reading the status of MaxCompute SQL instance " + instance_id};
+  Call call{.resource = "/projects/" + options_.project + "/instances/" + instance_id,
+            .query = {{"taskstatus", ""}},
+            .what = "reading the status of MaxCompute SQL instance " + instance_id};
   SYNC_ASSIGN_OR_RETURN(auto status_reply, Send(call));
   std::string task_status = XmlText(XmlElement(status_reply.body, "Task").value_or(""), "Status").value_or("");
   *succeeded = EqualsIgnoringCase(task_status, "Success");

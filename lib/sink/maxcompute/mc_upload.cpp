@@ -3,8 +3,6 @@
 
 #include "sink/maxcompute/mc_upload.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -30,37 +28,11 @@ std::string IdList(const std::set<int64_t>& ids) {
   return out;
 }
 
-// A session call: the table's resource, the common tunnel headers (3.1) and
-// its partition, which every call of a session repeats.
-Call TunnelCall(const ClientOptions& options, const std::string& method, const UploadTarget& target, Query query,
-                std::string what) {
-  if (!target.partition.empty()) query.emplace_back("partition", target.partition);
-  return Call{Endpoint::kTunnel,
-              method,
-              "/projects/" + options.project + "/tables/" + target.table,
-              std::move(query),
-              {},
-              {{"x-odps-tunnel-version", "6"}, {"odps-tunnel-date-transform", "v1"}},
-              true,
-              std::move(what)};
-}
+}  // namespace
 
-std::string Describe(const UploadTarget& target) {
+std::string DescribeTarget(const UploadTarget& target) {
   return "table " + target.table + (target.partition.empty() ? "" : " partition " + target.partition);
 }
-
-Result<std::string> Deflated(std::string_view records, int level) {
-  uLongf size = compressBound(uLong(records.size()));
-  std::string out(size, '\0');
-  // compress2 writes the zlib wrapper (RFC 1950) the tunnel expects (3.4).
-  int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(records.data()),
-                     uLong(records.size()), level);
-  if (rc != Z_OK) return Status::Internal("zlib could not deflate a block (error " + std::to_string(rc) + ")");
-  out.resize(size);
-  return out;
-}
-
-}  // namespace
 
 Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTarget& target) {
   auto j = nlohmann::json::parse(json, nullptr, false);
@@ -79,7 +51,8 @@ Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTa
     s.partition_keys = SessionColumns(schema->value("partitionKeys", nlohmann::json()));
   }
   if (auto blocks = j.find("UploadedBlockList"); blocks != j.end() && blocks->is_array())
-    for (const auto& b : *blocks) s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
+    for (const auto& b : *blocks)
+      s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
   std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return s;
 }
@@ -90,13 +63,14 @@ std::string BlockListDifference(const UploadSession& session, const std::vector<
     if (!missing.erase(block.id)) extra.insert(block.id);
   std::string text;
   if (!missing.empty()) text = "blocks " + IdList(missing) + " are not on the tunnel";
-  if (!extra.empty()) text += (text.empty() ? "" : "; ") + std::string("blocks ") + IdList(extra) + " were not expected";
+  if (!extra.empty())
+    text += (text.empty() ? "" : "; ") + std::string("blocks ") + IdList(extra) + " were not expected";
   return text;
 }
 
 Result<UploadSession> Client::UploadSessionCall(const UploadTarget& target, const std::string& method, Query query,
                                                 const std::string& what) const {
-  Call call = TunnelCall(options_, method, target, std::move(query), what);
+  Call call = TunnelCall(method, target, std::move(query), what);
   SYNC_ASSIGN_OR_RETURN(auto reply, Send(call));
   return ParseUploadSession(reply.body, target);
 }
@@ -105,30 +79,29 @@ Result<UploadSession> Client::CreateUploadSession(const UploadTarget& target, co
   Query query = {{"uploads", ""}};
   if (options.overwrite) query.emplace_back("overwrite", "true");
   if (options.create_partition) query.emplace_back("create_partition", "true");
-  SYNC_ASSIGN_OR_RETURN(auto session,
-                        UploadSessionCall(target, "POST", query, "creating an upload session for " + Describe(target)));
+  SYNC_ASSIGN_OR_RETURN(auto session, UploadSessionCall(target, "POST", query,
+                                                        "creating an upload session for " + DescribeTarget(target)));
   // An overwrite the tunnel did not take would append instead (the C++ SDK checks it too).
   if (options.overwrite && !session.overwrite)
-    return Status::FailedPrecondition("the tunnel created upload session " + session.id + " for " + Describe(target) +
-                                      " without the overwrite that was asked for");
+    return Status::FailedPrecondition("the tunnel created upload session " + session.id + " for " +
+                                      DescribeTarget(target) + " without the overwrite that was asked for");
   return session;
 }
 
 Result<UploadSession> Client::GetUploadSession(const UploadTarget& target, const std::string& upload_id) const {
   return UploadSessionCall(target, "GET", {{"uploadid", upload_id}},
-                           "reloading upload session " + upload_id + " of " + Describe(target));
+                           "reloading upload session " + upload_id + " of " + DescribeTarget(target));
 }
 
 Status Client::UploadBlock(const UploadSession& session, int64_t block_id, std::string_view records,
                            bool deflate) const {
   std::string compressed;
   if (deflate) {
-    SYNC_ASSIGN_OR_RETURN(compressed, Deflated(records, options_.deflate_level));
+    SYNC_ASSIGN_OR_RETURN(compressed, Deflate(records, options_.deflate_level));
   }
-  Call call = TunnelCall(options_, "PUT", session.target,
-                         {{"uploadid", session.id}, {"blockid", std::to_string(block_id)}},
+  Call call = TunnelCall("PUT", session.target, {{"uploadid", session.id}, {"blockid", std::to_string(block_id)}},
                          "uploading block " + std::to_string(block_id) + " of session " + session.id + " (" +
-                             Describe(session.target) + ")");
+                             DescribeTarget(session.target) + ")");
   call.body = deflate ? std::string_view(compressed) : records;
   call.headers.emplace_back("Content-Type", "application/octet-stream");
   if (deflate) call.headers.emplace_back("Content-Encoding", "deflate");
@@ -137,7 +110,7 @@ Status Client::UploadBlock(const UploadSession& session, int64_t block_id, std::
 
 Result<CommitOutcome> Client::CommitUploadSession(const UploadSession& session,
                                                   const std::vector<int64_t>& block_ids) const {
-  const std::string what = "committing upload session " + session.id + " of " + Describe(session.target);
+  const std::string what = "committing upload session " + session.id + " of " + DescribeTarget(session.target);
   // The block list is checked here, as every SDK does, before the commit (3.5).
   auto reloaded = GetUploadSession(session.target, session.id);
   if (!reloaded.ok()) return reloaded.status().WithContext(what);
@@ -148,7 +121,7 @@ Result<CommitOutcome> Client::CommitUploadSession(const UploadSession& session,
                                       "; upload the batch again in a new session");
   if (std::string difference = BlockListDifference(current, block_ids); !difference.empty())
     return Status::FailedPrecondition(what + ": " + difference + "; upload the missing blocks and commit again");
-  Call call = TunnelCall(options_, "POST", session.target, {{"uploadid", session.id}}, what);
+  Call call = TunnelCall("POST", session.target, {{"uploadid", session.id}}, what);
   SYNC_ASSIGN_OR_RETURN(auto reply, Exchange(call));
   if (reply.status < 400) return CommitOutcome::kCommitted;
   // A commit whose answer was lost and was sent again meets its own success

@@ -61,6 +61,9 @@ struct UploadSession {
   bool IsCommitted() const { return status == "closed"; }
 };
 
+// "table t partition ds=1", for messages.
+std::string DescribeTarget(const UploadTarget& target);
+
 // The session JSON of create/reload/commit replies (3.2, 3.3).
 Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTarget& target);
 
