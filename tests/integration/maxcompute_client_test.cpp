@@ -365,6 +365,20 @@ TEST_CASE("MaxCompute a commit whose answer was lost is retried and recognised")
   CHECK(Count("lost") == "\"n\"\n2\n");
 }
 
+TEST_CASE("MaxCompute a statement whose submission is sent twice runs once") {
+  CreateTwoColumnTable("submitted");
+  ClientOptions options = Emulator().ClientOptions();
+  // As for the lost commit: the first submission is held 2 s, then taken;
+  // the second arrives later with the same Guid and gets the same instance.
+  options.request_timeout_ms = 800;
+  options.retry.first_backoff = 6s;
+  options.retry.max_backoff = 6s;
+  Emulator().Post("/__emulator/faults", R"({"method":"POST","endpoint":"rest","path_regex":"/instances$",
+                                           "action":"delay","delay_ms":2000,"count":1})");
+  Sql(Client(options), "INSERT INTO submitted VALUES (1, 'once')");
+  CHECK(Count("submitted") == "\"n\"\n1\n");
+}
+
 TEST_CASE("MaxCompute transient refusals and dropped connections are retried") {
   CreateTwoColumnTable("flaky");
   ClientOptions options = Emulator().ClientOptions();
