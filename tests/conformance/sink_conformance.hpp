@@ -35,6 +35,11 @@ struct Target {
   std::function<std::vector<std::string>(const std::string& schema, const std::string& table)> columns;
   // Creates `b`'s destination table by hand, as a user does for mode: existing.
   std::function<void(const sink::TableBinding& b)> create_by_hand;
+  // Replaces values of `row` (columns as given) that the destination cannot
+  // hold by the nearest it can, where its types are narrower than MySQL's
+  // (the sink refuses the original with a message; the target's own tests
+  // show that). Unset: every value round-trips.
+  std::function<void(std::vector<Value>& row, const std::vector<ColumnSchema>& columns)> within_range;
   // Makes the next ApplyBatch of `sink` fail before it commits anything: the
   // destination goes away.
   std::function<void(sink::Sink& sink)> break_next_batch;

@@ -1,5 +1,7 @@
 #include "sink/maxcompute/maxcompute_destination.hpp"
 
+#include "sink/maxcompute/mc_sink.hpp"
+
 namespace dbsync::maxcompute {
 
 std::vector<sink::Destination> Destinations() {
@@ -15,8 +17,8 @@ std::vector<sink::Destination> Destinations() {
               {"access_key", Field::Kind::kSecret, true, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::access_key},
               {"tunnel_endpoint", Field::Kind::kText, false, "", &DestinationSpec::tunnel_endpoint}};
   d.secret = &DestinationSpec::access_key;
-  // Tunnel upload sessions commit per table: session and block ids derived
-  // from the source position make a batch exactly-once (specs/maxcompute.md).
+  // Tunnel sessions commit per table; the checkpoint row names a batch's
+  // sessions before they are committed (mc_sink.hpp).
   d.traits.exactly_once = sink::ExactlyOnce::kPerTableLoads;
   d.traits.open_transaction_across_pieces = false;
   d.traits.needs_primary_key = true;  // Delta tables upsert and delete by key
@@ -25,9 +27,11 @@ std::vector<sink::Destination> Destinations() {
   d.traits.flush_ms = 30000;
   d.url = [](const DestinationSpec& s) { return "maxcompute://" + s.project + "@" + s.endpoint; };
   d.check = sink::ChecksNotAvailable(d.type);
-  d.unavailable = "the MaxCompute sink is not built yet";
-  d.checkpoint_record = "the project's sync_state table";
-  d.bookkeeping = "its sync_state rows";
+  d.open = OpenMaxComputeSink;
+  // Neither the key nor a column's type of a Delta table can change.
+  d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
+  d.checkpoint_record = "the project's sync_state_checkpoints table";
+  d.bookkeeping = "its rows in sync_state_checkpoints and sync_state_chunks";
   return {d};
 }
 

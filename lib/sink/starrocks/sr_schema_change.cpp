@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/text_util.hpp"
+#include "sink/change_helpers.hpp"
 #include "sink/starrocks/sr_state.hpp"
 #include "sink/starrocks/sr_types.hpp"
 
@@ -14,18 +15,6 @@ bool Mentions(const Status& s, std::initializer_list<const char*> parts) {
   for (const char* p : parts)
     if (s.message().find(p) != std::string::npos) return true;
   return false;
-}
-
-bool IsKey(const sink::TableBinding& t, const std::string& column) {
-  return std::find(t.key.begin(), t.key.end(), column) != t.key.end();
-}
-
-Status RefuseOnExisting(const sink::SchemaChangeStep& step) {
-  return Status::FailedPrecondition("source DDL " + std::string(SchemaChangeKindName(step.change.kind)) + " on " +
-                                    step.change.db + "." + step.change.table + " would alter " +
-                                    step.table->dest_schema + "." + step.table->dest_table +
-                                    ", which has mode: existing and is never altered; make the change there by hand "
-                                    "(an added, dropped or renamed column is then recognised), then restart the task");
 }
 
 }  // namespace
@@ -77,8 +66,8 @@ Status SchemaChanger::Alter(const std::string& db, const std::string& table, con
 Status SchemaChanger::ModifyColumn(const sink::SchemaChangeStep& step) {
   const auto& c = step.change;
   if (!c.after || !c.before) return Status::Ok();
-  SYNC_ASSIGN_OR_RETURN(SrColumn after, MapColumn(*c.after, IsKey(*step.table, c.column)));
-  SYNC_ASSIGN_OR_RETURN(SrColumn before, MapColumn(*c.before, IsKey(step.old_table ? *step.old_table : *step.table, c.column)));
+  SYNC_ASSIGN_OR_RETURN(SrColumn after, MapColumn(*c.after, sink::IsKeyColumn(*step.table, c.column)));
+  SYNC_ASSIGN_OR_RETURN(SrColumn before, MapColumn(*c.before, sink::IsKeyColumn(step.old_table ? *step.old_table : *step.table, c.column)));
   if (after.type == before.type) return Status::Ok();  // nullability, charset or position only
   if (after.key)
     return Status::FailedPrecondition("the type of key column " + c.column + " of " + c.db + "." + c.table +
@@ -122,7 +111,7 @@ Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
   if (existing && c.kind != SchemaChangeKind::kTableTruncated) {
     // Never altered, but a change made there by hand lets the task go on.
     SYNC_ASSIGN_OR_RETURN(bool done, AlreadyThere(step));
-    return done ? Status::Ok() : RefuseOnExisting(step);
+    return done ? Status::Ok() : sink::RefuseOnExistingTable(step);
   }
   switch (c.kind) {
     case SchemaChangeKind::kTableCreated:
@@ -154,7 +143,7 @@ Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
     }
     case SchemaChangeKind::kColumnDropped: {
       const sink::TableBinding& before = step.old_table ? *step.old_table : t;
-      if (IsKey(before, c.column))
+      if (sink::IsKeyColumn(before, c.column))
         return Status::FailedPrecondition("key column " + c.column + " of " + c.db + "." + c.table +
                                           " was dropped; StarRocks cannot drop a primary key column: recreate " + db +
                                           "." + table + " and re-run the task's full initialization");
@@ -164,7 +153,7 @@ Status SchemaChanger::Apply(const sink::SchemaChangeStep& step) {
     }
     case SchemaChangeKind::kColumnRenamed: {
       const sink::TableBinding& before = step.old_table ? *step.old_table : t;
-      if (IsKey(before, c.old_column))
+      if (sink::IsKeyColumn(before, c.old_column))
         return Status::FailedPrecondition("key column " + c.old_column + " of " + c.db + "." + c.table +
                                           " was renamed; StarRocks cannot rename a primary key column: recreate " +
                                           db + "." + table + " and re-run the task's full initialization");

@@ -8,6 +8,8 @@
 
 #include "config/secret.hpp"
 #include "net/mysql_client.hpp"
+#include "sink/change_helpers.hpp"
+#include "sink/checkpoint_row_sink.hpp"
 #include "sink/starrocks/sr_schema_change.hpp"
 #include "sink/starrocks/sr_state.hpp"
 #include "sink/starrocks/sr_stream_load.hpp"
@@ -60,42 +62,6 @@ class BodyBuilder {
   size_t rows_ = 0;
 };
 
-// The last image per key of a table's changes: (op, row) with op 0 upsert, 1 delete.
-std::vector<std::pair<int, const std::vector<Value>*>> Coalesce(const sink::TableChanges& tc) {
-  std::vector<int> key_at;
-  for (const auto& k : tc.table->key) key_at.push_back(tc.table->source.ColumnIndex(k));
-  auto key_of = [&](const std::vector<Value>& row) {
-    std::string key;
-    for (int i : key_at) key += row[i].ToString() + '\x1f';
-    return key;
-  };
-  std::vector<std::pair<int, const std::vector<Value>*>> out;
-  std::unordered_map<std::string, size_t> at;
-  auto put = [&](int op, const std::vector<Value>& row, std::string key) {
-    auto [it, inserted] = at.try_emplace(std::move(key), out.size());
-    if (inserted)
-      out.push_back({op, &row});
-    else
-      out[it->second] = {op, &row};
-  };
-  for (const auto& change : tc.rows) {
-    switch (change.op) {
-      case sink::RowChange::Op::kInsert:
-        put(0, change.after, key_of(change.after));
-        break;
-      case sink::RowChange::Op::kUpdate: {
-        std::string before = key_of(change.before), after = key_of(change.after);
-        if (before != after) put(1, change.before, std::move(before));
-        put(0, change.after, std::move(after));
-        break;
-      }
-      case sink::RowChange::Op::kDelete:
-        put(1, change.before, key_of(change.before));
-        break;
-    }
-  }
-  return out;
-}
 
 // Begins a load under `label`, which this task drew at random and recorded.
 // Should StarRocks know the label already, another writer used it first (or
@@ -184,10 +150,11 @@ class SrChunkWriter : public sink::ChunkWriter {
   bool finished_ = false;
 };
 
-class StarRocksSink : public sink::Sink {
+class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> {
  public:
   StarRocksSink(mysql::Connection conn, HttpEndpoint http, std::string task_id, TableOptions tables)
-      : conn_(std::move(conn)),
+      : CheckpointRowSink(state_),
+        conn_(std::move(conn)),
         loads_(std::move(http)),
         task_id_(std::move(task_id)),
         state_(conn_, task_id_, tables.replication_num),
@@ -262,19 +229,6 @@ class StarRocksSink : public sink::Sink {
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
 
-  Status ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
-                    const sink::TablePositions& tables) override {
-    Status s = ApplyBatchOnce(changes, position, tables);
-    if (!s.ok()) Abandon();
-    return s;
-  }
-
-  Status ApplyPartial(const std::vector<sink::TableChanges>& changes) override {
-    Status s = LoadChanges(changes);
-    if (!s.ok()) Abandon();
-    return s;
-  }
-
   Status ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& steps, const BinlogPosition& ddl_position) override {
     for (const auto& step : steps) {
       SYNC_RETURN_IF_ERROR(ddl_.Apply(step));
@@ -283,14 +237,7 @@ class StarRocksSink : public sink::Sink {
       if (step.change.kind == SchemaChangeKind::kColumnAdded && step.fill)
         SYNC_RETURN_IF_ERROR(FillAddedColumn(*step.table, step.change.column, *step.fill));
     }
-    SYNC_RETURN_IF_ERROR(EnsureRow());
-    row_.last_ddl = ddl_position;
-    return state_.SaveCheckpoint(row_);
-  }
-
-  Result<std::optional<BinlogPosition>> LastAppliedDdl() override {
-    SYNC_RETURN_IF_ERROR(EnsureRow());
-    return row_.last_ddl;
+    return RecordDdl(ddl_position);
   }
 
   Status FillAddedColumn(const sink::TableBinding& t, const std::string& column, const Value& value) override {
@@ -310,22 +257,10 @@ class StarRocksSink : public sink::Sink {
   Result<std::optional<BinlogPosition>> LoadCheckpoint() override {
     SYNC_ASSIGN_OR_RETURN(auto row, state_.LoadCheckpoint());
     if (!row) return std::optional<BinlogPosition>();
-    row_ = std::move(*row);
-    row_loaded_ = true;
+    Adopt(std::move(*row));
     SYNC_RETURN_IF_ERROR(FinishInterruptedBatch());
     if (row_.position.empty()) return std::optional<BinlogPosition>();
     return std::optional<BinlogPosition>(row_.position);
-  }
-
-  Result<std::map<std::string, BinlogPosition>> LoadTablePositions() override {
-    SYNC_RETURN_IF_ERROR(EnsureRow());
-    return row_.table_positions;
-  }
-
-  Status SaveTablePositions(const sink::TablePositions& positions) override {
-    SYNC_RETURN_IF_ERROR(EnsureRow());
-    Record(positions);
-    return state_.SaveCheckpoint(row_);
   }
 
   Status ForgetTask() override { return state_.Forget(); }
@@ -335,19 +270,6 @@ class StarRocksSink : public sink::Sink {
     LabelRef ref;
     bool has_data = false;
   };
-
-  Status EnsureRow() {
-    if (row_loaded_) return Status::Ok();
-    SYNC_ASSIGN_OR_RETURN(auto row, state_.LoadCheckpoint());
-    row_ = row ? std::move(*row) : CheckpointRow{};
-    row_loaded_ = true;
-    return Status::Ok();
-  }
-
-  void Record(const sink::TablePositions& positions) {
-    for (const auto& [name, p] : positions.save) row_.table_positions[name] = p;
-    for (const auto& name : positions.erase) row_.table_positions.erase(name);
-  }
 
   // After a crash: the loads the checkpoint names are committed, those begun
   // after it rolled back (sr_sink.hpp).
@@ -367,7 +289,7 @@ class StarRocksSink : public sink::Sink {
 
   // Begins a load for every table of `changes` not loading yet, recording the
   // labels as pending first, then sends their changes.
-  Status LoadChanges(const std::vector<sink::TableChanges>& changes) {
+  Status LoadChanges(const std::vector<sink::TableChanges>& changes) override {
     SYNC_RETURN_IF_ERROR(EnsureRow());
     std::vector<const sink::TableChanges*> fresh;
     for (const auto& tc : changes)
@@ -396,7 +318,7 @@ class StarRocksSink : public sink::Sink {
       SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
       OpenLoad& load = open_[tc.table->SourceName()];
       BodyBuilder body;
-      for (const auto& [op, row] : Coalesce(tc)) {
+      for (const auto& [op, row] : sink::LastImagePerKey(tc)) {
         SYNC_RETURN_IF_ERROR(body.Add(encoder_, *row, m.columns, op).WithContext(tc.table->SourceName()));
         if (body.size() >= kLoadBytes) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take()));
       }
@@ -407,7 +329,7 @@ class StarRocksSink : public sink::Sink {
   }
 
   Status ApplyBatchOnce(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
-                        const sink::TablePositions& tables) {
+                        const sink::TablePositions& tables) override {
     SYNC_RETURN_IF_ERROR(LoadChanges(changes));
     std::vector<LabelRef> prepared;
     for (auto& [name, load] : open_) {
@@ -441,10 +363,9 @@ class StarRocksSink : public sink::Sink {
 
   // A failed batch: its open loads are rolled back (best effort; a restart
   // rolls back the pending ones again) and the row is read afresh.
-  void Abandon() {
+  void Abandon() override {
     for (const auto& [name, load] : open_) (void)loads_.Rollback(load.ref.db, load.ref.table, load.ref.label);
     open_.clear();
-    row_loaded_ = false;
   }
 
   mysql::Connection conn_;
@@ -453,8 +374,6 @@ class StarRocksSink : public sink::Sink {
   StateStore state_;
   SchemaChanger ddl_;
   JsonRowEncoder encoder_;
-  CheckpointRow row_;
-  bool row_loaded_ = false;
   std::map<std::string, OpenLoad> open_;  // loads begun for the batch being applied, by source table
 };
 

@@ -1,10 +1,6 @@
 #include "sink/starrocks/sr_state.hpp"
 
 #include <openssl/sha.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 #include <ctime>
@@ -64,13 +60,6 @@ std::string NowUtc() {
 }
 
 }  // namespace
-
-void CrashPoint(const char* point) {
-  static const char* dir = std::getenv("SYNC_TEST_CRASH_DIR");
-  if (!dir) return;
-  std::string flag = std::string(dir) + "/" + point;
-  if (::unlink(flag.c_str()) == 0) ::raise(SIGKILL);
-}
 
 std::string NewLabel(const std::string& task_id) {
   static thread_local std::mt19937_64 random(std::random_device{}());

@@ -24,6 +24,7 @@
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "net/mysql_client.hpp"
+#include "sink/crash_point.hpp"
 
 namespace dbsync::starrocks {
 
@@ -75,10 +76,7 @@ class StateStore {
   bool ensured_ = false;
 };
 
-// Test hook for crash tests: with SYNC_TEST_CRASH_DIR set, the worker kills
-// itself (SIGKILL) at `point` if that directory holds a file named so; the
-// file is removed first, so the restarted worker passes. Unset in production.
-void CrashPoint(const char* point);
+using sink::CrashPoint;
 
 // A new label, unique to this process and moment: "sync-<task>-<random>".
 std::string NewLabel(const std::string& task_id);

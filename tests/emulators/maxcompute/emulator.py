@@ -175,8 +175,9 @@ def json_value(v, t, tz):
 
 
 class Faults:
-    """Injected failures: each rule matches method/endpoint/path regex and
-    fires `count` times (-1 = forever)."""
+    """Injected failures: each rule matches method/endpoint/path regex, lets
+    the first `after` matching requests pass, then fires `count` times
+    (-1 = forever)."""
 
     def __init__(self):
         self.rules = []
@@ -185,7 +186,7 @@ class Faults:
     def add(self, rule):
         r = {"method": None, "endpoint": None, "path_regex": None, "query_regex": None,
              "status": 500, "code": "InternalServerError", "message": "injected fault",
-             "count": 1, "headers": {}, "action": "error", "delay_ms": 0, "body": None}
+             "count": 1, "after": 0, "headers": {}, "action": "error", "delay_ms": 0, "body": None}
         r.update(rule)
         r["id"] = uuid.uuid4().hex[:8]
         with self.lock:
@@ -208,6 +209,9 @@ class Faults:
                 if r["path_regex"] and not re.search(r["path_regex"], req.path):
                     continue
                 if r["query_regex"] and not re.search(r["query_regex"], req.raw_query or ""):
+                    continue
+                if r["after"] > 0:
+                    r["after"] -= 1
                     continue
                 if r["count"] > 0:
                     r["count"] -= 1

@@ -994,6 +994,13 @@ class EmulatorCase(unittest.TestCase):
         self.assertEqual(r.status, 409)
         self.assertEqual(r.header("Retry-After"), "1")
         self.assertEqual(self.c.submit_sql("SELECT 1;").status, 201)
+        # `after`: the first matching request passes, the second fails.
+        rule = {"method": "POST", "endpoint": "rest", "path_regex": "/instances$", "status": 409,
+                "code": "Conflict", "count": 1, "after": 1}
+        self.c.raw("POST", "/__emulator/faults", json.dumps(rule).encode())
+        self.assertEqual(self.c.submit_sql("SELECT 1;").status, 201)
+        self.assertEqual(self.c.submit_sql("SELECT 1;").status, 409)
+        self.assertEqual(self.c.submit_sql("SELECT 1;").status, 201)
 
 
 class PersistenceCase(unittest.TestCase):

@@ -1,0 +1,56 @@
+#include "sink/change_helpers.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace dbsync::sink {
+
+std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const TableChanges& tc) {
+  std::vector<int> key_at;
+  for (const auto& k : tc.table->key) key_at.push_back(tc.table->source.ColumnIndex(k));
+  auto key_of = [&](const std::vector<Value>& row) {
+    std::string key;
+    for (int i : key_at) key += row[i].ToString() + '\x1f';
+    return key;
+  };
+  std::vector<std::pair<int, const std::vector<Value>*>> out;
+  std::unordered_map<std::string, size_t> at;
+  auto put = [&](int op, const std::vector<Value>& row, std::string key) {
+    auto [it, inserted] = at.try_emplace(std::move(key), out.size());
+    if (inserted)
+      out.push_back({op, &row});
+    else
+      out[it->second] = {op, &row};
+  };
+  for (const auto& change : tc.rows) {
+    switch (change.op) {
+      case RowChange::Op::kInsert:
+        put(0, change.after, key_of(change.after));
+        break;
+      case RowChange::Op::kUpdate: {
+        std::string before = key_of(change.before), after = key_of(change.after);
+        if (before != after) put(1, change.before, std::move(before));
+        put(0, change.after, std::move(after));
+        break;
+      }
+      case RowChange::Op::kDelete:
+        put(1, change.before, key_of(change.before));
+        break;
+    }
+  }
+  return out;
+}
+
+bool IsKeyColumn(const TableBinding& t, const std::string& column) {
+  return std::find(t.key.begin(), t.key.end(), column) != t.key.end();
+}
+
+Status RefuseOnExistingTable(const SchemaChangeStep& step) {
+  return Status::FailedPrecondition("source DDL " + std::string(SchemaChangeKindName(step.change.kind)) + " on " +
+                                    step.change.db + "." + step.change.table + " would alter " +
+                                    step.table->dest_schema + "." + step.table->dest_table +
+                                    ", which has mode: existing and is never altered; make the change there by hand "
+                                    "(an added, dropped or renamed column is then recognised), then restart the task");
+}
+
+}  // namespace dbsync::sink

@@ -1,0 +1,40 @@
+#pragma once
+// MaxCompute tables made and changed by SQL instances (specs/maxcompute.md
+// 2.3): a keyed table is a Delta table (PRIMARY KEY, 'transactional' =
+// 'true'). Source DDL is applied as MaxCompute allows (ADD COLUMNS, DROP
+// COLUMNS, CHANGE COLUMN ... RENAME TO, RENAME TO, TRUNCATE); a type change
+// or a change of a key column stops the task with what to do. A statement
+// replayed after a crash finds its effect in the table's schema and is taken
+// as applied.
+
+#include <string>
+
+#include "sink/maxcompute/mc_client.hpp"
+#include "sink/maxcompute/mc_types.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::maxcompute {
+
+// CREATE TABLE IF NOT EXISTS of a Delta table with `columns` (key columns
+// NOT NULL and in the PRIMARY KEY, in key order).
+std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
+                           const std::vector<std::string>& key);
+
+class SchemaChanger {
+ public:
+  explicit SchemaChanger(const Client& client) : client_(client) {}
+
+  // Creates the destination table of `table` unless it exists.
+  Status CreateTable(const sink::TableBinding& table);
+  Status Apply(const sink::SchemaChangeStep& step);
+
+ private:
+  Status Run(const std::string& sql) { return client_.RunSql(sql).status(); }
+  // Whether a column change is already in the table (a replay, or by hand).
+  Result<bool> AlreadyThere(const sink::SchemaChangeStep& step);
+  Status ModifyColumn(const sink::SchemaChangeStep& step);
+
+  const Client& client_;
+};
+
+}  // namespace dbsync::maxcompute

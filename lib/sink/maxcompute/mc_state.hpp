@@ -1,0 +1,88 @@
+#pragma once
+// The task's bookkeeping in a MaxCompute project: two Delta tables, written
+// with SQL instances (INSERT INTO a Delta table replaces the row of its key,
+// so one statement is one atomic write of one row):
+//
+//   sync_state_checkpoints  one row per task: a JSON document with the
+//                           checkpoint, the position before it, the upsert
+//                           sessions of the batch that reached it (committed
+//                           after the row is written), table positions of
+//                           added tables catching up, the last DDL applied.
+//   sync_state_chunks       one row per snapshot chunk: its upload session
+//                           and state (loading -> done) and snapshot position.
+//
+// A SQL instance takes seconds on the service, so the sink writes the
+// checkpoint row once per batch and a chunk row twice per chunk, never per row.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/binlog_position.hpp"
+#include "core/status.hpp"
+#include "sink/crash_point.hpp"
+#include "sink/maxcompute/mc_client.hpp"
+
+namespace dbsync::maxcompute {
+
+// An upsert session of one destination table.
+struct SessionRef {
+  std::string table, id;
+  bool operator==(const SessionRef&) const = default;
+};
+
+struct CheckpointRow {
+  BinlogPosition position;  // empty: no batch applied yet
+  BinlogPosition previous;  // the checkpoint before the batch of `commit`
+  std::vector<SessionRef> commit;  // sessions the checkpoint includes, committed after it is written
+  std::map<std::string, BinlogPosition> table_positions;
+  std::optional<BinlogPosition> last_ddl;
+};
+
+struct ChunkRow {
+  int index = 0;
+  std::string state;  // loading | done
+  std::string session;  // the chunk's upload session
+  BinlogPosition position;
+};
+
+class StateStore {
+ public:
+  StateStore(const Client& client, std::string task_id) : client_(client), task_id_(std::move(task_id)) {}
+
+  // Creates the two tables when missing (once per store).
+  Status Ensure();
+
+  Result<std::optional<CheckpointRow>> LoadCheckpoint();
+  Status SaveCheckpoint(const CheckpointRow& row);
+
+  Result<std::vector<ChunkRow>> Chunks(const std::string& table);
+  Status SaveChunk(const std::string& table, const ChunkRow& row);
+  Status EraseChunk(const std::string& table, int index);
+  Status EraseChunks(const std::string& table);
+
+  // Deletes every row of the task.
+  Status Forget();
+
+ private:
+  Status Run(const std::string& sql);
+  Result<std::vector<std::vector<std::optional<std::string>>>> Select(const std::string& sql);
+
+  const Client& client_;
+  std::string task_id_;
+  bool ensured_ = false;
+};
+
+// A MaxCompute string literal: single quotes, backslash escapes.
+std::string QuoteLiteral(std::string_view text);
+// `name` in backquotes, for MaxCompute SQL.
+std::string QuoteName(std::string_view name);
+
+// The rows of a SELECT's CSV result (specs/maxcompute.md 2.2): the header
+// row dropped, quoted cells unquoted, \N as NULL.
+std::vector<std::vector<std::optional<std::string>>> ParseCsvResult(const std::string& text);
+
+using sink::CrashPoint;
+
+}  // namespace dbsync::maxcompute
