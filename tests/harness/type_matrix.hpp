@@ -24,6 +24,9 @@ class TypeMatrixRows {
   // One LONGBLOB value in 40 holds 0.6 to 1.4 times `big_blob_bytes`.
   explicit TypeMatrixRows(uint32_t seed, int big_blob_bytes = 1500000) : rng_(seed), big_blob_bytes_(big_blob_bytes) {}
 
+  // The smallest BIGINT written: MaxCompute's BIGINT stops at -2^63 + 1.
+  void set_bigint_min(std::string value) { bigint_min_ = std::move(value); }
+
   // A random value of every column but id, as SQL expressions.
   std::vector<std::string> Values() {
     return {
@@ -31,7 +34,7 @@ class TypeMatrixRows {
         Nullable(std::to_string(Pick(256))),
         Nullable(std::to_string(int(Pick(65536)) - 32768)),
         Nullable(std::to_string(Pick(16777216))),
-        Nullable(OneOf({"-9223372036854775808", "9223372036854775807", std::to_string(int64_t(rng64()))})),
+        Nullable(OneOf({bigint_min_, "9223372036854775807", std::to_string(int64_t(rng64()))})),
         Nullable(OneOf({"0", "18446744073709551615", std::to_string(rng64())})),
         Nullable(Decimal()),
         Nullable(std::to_string(int(Pick(8000)) - 4000) + "/4"),
@@ -101,6 +104,7 @@ class TypeMatrixRows {
 
   std::mt19937 rng_;
   int big_blob_bytes_;
+  std::string bigint_min_ = "-9223372036854775808";
 };
 
 // INSERT INTO shop.`table` of one random row with this id.
