@@ -1,5 +1,6 @@
 #include "sink/maxcompute/maxcompute_destination.hpp"
 
+#include "sink/maxcompute/mc_checks.hpp"
 #include "sink/maxcompute/mc_sink.hpp"
 
 namespace dbsync::maxcompute {
@@ -26,7 +27,7 @@ std::vector<sink::Destination> Destinations() {
   d.traits.batch_rows = 200000;
   d.traits.flush_ms = 30000;
   d.url = [](const DestinationSpec& s) { return "maxcompute://" + s.project + "@" + s.endpoint; };
-  d.check = sink::ChecksNotAvailable(d.type);
+  d.check = CheckMaxCompute;
   d.open = OpenMaxComputeSink;
   // Neither the key nor a column's type of a Delta table can change.
   d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
