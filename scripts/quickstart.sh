@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main job: builds sync, starts a throwaway MariaDB (binlog on, ROW)
-# and PostgreSQL (or the StarRocks emulator) on 127.0.0.1, loads the Sakila sample database into MariaDB,
+# and PostgreSQL (or the StarRocks or MaxCompute emulator) on 127.0.0.1, loads the Sakila sample database into MariaDB,
 # creates a task, starts it (schema migration, full initialization, real-time
 # sync), changes rows in MariaDB and shows them arriving in PostgreSQL and in
 # `sync status`, then stops the task.
@@ -8,6 +8,10 @@
 #   --to starrocks    sync into StarRocks instead: the StarRocks emulator of
 #                     tests/emulators/starrocks/ (Python's standard library)
 #                     stands in for a cluster
+#   --to maxcompute   sync into MaxCompute instead: the MaxCompute emulator of
+#                     tests/emulators/maxcompute/ (Python's standard library)
+#                     stands in for the service, as project p1 in Asia/Shanghai;
+#                     the rows are shown with its admin SQL hook
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,11 +21,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
     --to) to="${2:-}"; shift ;;
-    *) echo "usage: $0 [--keep] [--to postgres|starrocks]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--keep] [--to postgres|starrocks|maxcompute]" >&2; exit 2 ;;
   esac
   shift
 done
-case "$to" in postgres|starrocks) ;; *) echo "--to takes postgres or starrocks" >&2; exit 2 ;; esac
+case "$to" in postgres|starrocks|maxcompute) ;; *) echo "--to takes postgres, starrocks or maxcompute" >&2; exit 2 ;; esac
 
 ./scripts/install-deps.sh
 if [ ! -x build/apps/sync/sync ]; then
@@ -38,6 +42,7 @@ PG_PORT=$(free_port)
 SR_PORT=$(free_port)
 SR_HTTP=$(free_port)
 SR_BE=$(free_port)
+MC_PORT=$(free_port)
 as_root_flag=""
 run_pg=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -51,6 +56,8 @@ cleanup() {
   if [ "$keep" = 1 ]; then
     if [ "$to" = starrocks ]; then
       echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, StarRocks emulator 127.0.0.1:$SR_PORT (HTTP $SR_HTTP), files in $work"
+    elif [ "$to" = maxcompute ]; then
+      echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, MaxCompute emulator http://127.0.0.1:$MC_PORT/api (project p1), files in $work"
     else
       echo "servers left running: MariaDB 127.0.0.1:$MY_PORT, PostgreSQL 127.0.0.1:$PG_PORT, files in $work"
     fi
@@ -58,6 +65,7 @@ cleanup() {
   fi
   [ -f "$work/mysqld.pid" ] && kill "$(cat "$work/mysqld.pid")" 2>/dev/null || true
   [ -n "${SR_PID:-}" ] && kill "$SR_PID" 2>/dev/null || true
+  [ -n "${MC_PID:-}" ] && kill "$MC_PID" 2>/dev/null || true
   [ "$to" = postgres ] && { "${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -m fast stop >/dev/null 2>&1 || true; }
   sleep 1
   rm -rf "$work"
@@ -82,13 +90,19 @@ if [ "$to" = postgres ]; then
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   "${run_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg" -l "$work/pg.log" -w \
     -o "-p $PG_PORT -k $work -c listen_addresses=127.0.0.1" start >/dev/null
-else
+elif [ "$to" = starrocks ]; then
   step "starting the StarRocks emulator on 127.0.0.1:$SR_PORT (FE HTTP $SR_HTTP)"
   python3 tests/emulators/starrocks/emulator.py --data-dir "$work/starrocks" --query-port "$SR_PORT" \
     --http-port "$SR_HTTP" --be-http-port "$SR_BE" --user root --password sr-pw \
     --ports-file "$work/starrocks.ports" 2>"$work/starrocks.log" &
   SR_PID=$!
   for _ in $(seq 100); do [ -f "$work/starrocks.ports" ] && break; sleep 0.1; done
+else
+  step "starting the MaxCompute emulator on http://127.0.0.1:$MC_PORT/api (project p1, time zone Asia/Shanghai)"
+  python3 tests/emulators/maxcompute/emulator.py --data-dir "$work/maxcompute" --port "$MC_PORT" \
+    --ports-file "$work/maxcompute.ports" --timezone Asia/Shanghai 2>"$work/maxcompute.log" &
+  MC_PID=$!
+  for _ in $(seq 100); do [ -f "$work/maxcompute.ports" ] && break; sleep 0.1; done
 fi
 
 step "loading the Sakila sample database and creating the replication user"
@@ -108,7 +122,7 @@ if [ "$to" = postgres ]; then
   database: dw
   user: loader
   password: \${env:DST_PW}"
-else
+elif [ "$to" = starrocks ]; then
   DST_PW=sr-pw
   destination="type: starrocks
   host: 127.0.0.1
@@ -118,6 +132,22 @@ else
   user: root
   password: \${env:DST_PW}
   replication_num: 1"
+else
+  # The emulator's AccessKey pair; the tunnel endpoint is asked of the service.
+  DST_PW=testAccessKeySecret
+  destination="type: maxcompute
+  endpoint: http://127.0.0.1:$MC_PORT/api
+  project: p1
+  access_id: testAccessId
+  access_key: \${env:DST_PW}"
+fi
+# A MaxCompute project has no schemas: tables are named ods_sakila_<table> in it.
+if [ "$to" = maxcompute ]; then
+  mapping='table: "ods_${DB_NAME_SRC}_${TABLE_NAME_SRC}"'
+  T=ods_sakila_
+else
+  mapping='schema: "ods_${DB_NAME_SRC}"'
+  T=ods_sakila.
 fi
 
 export SYNC_HOME="$work/sync-home"
@@ -135,7 +165,7 @@ source:
 destination:
   $destination
 mapping:
-  schema: "ods_\${DB_NAME_SRC}"
+  $mapping
 YAML
 
 step "sync create -f task.yaml"
@@ -152,9 +182,27 @@ step "sync status $ID"
 if [ "$to" = postgres ]; then
   dst() { PGPASSWORD=loader-pw psql -h 127.0.0.1 -p "$PG_PORT" -U loader -d dw -Atc "$1"; }
   DST_NAME=PostgreSQL
-else
+elif [ "$to" = starrocks ]; then
   dst() { mariadb -h 127.0.0.1 -P "$SR_PORT" -u root -psr-pw -Nse "$1"; }
   DST_NAME=StarRocks
+else
+  # MaxCompute SQL through the emulator's admin hook (POST /__emulator/sql, no
+  # signing): the result is CSV with a header row, NULL as \N.
+  dst() {
+    python3 - "$MC_PORT" "$1" <<'PY'
+import csv, io, json, sys, urllib.request
+body = json.dumps({"project": "p1", "query": sys.argv[2] + ";",
+                   "settings": {"odps.sql.type.system.odps2": "true", "odps.sql.decimal.odps2": "true"}})
+req = urllib.request.Request("http://127.0.0.1:%s/__emulator/sql" % sys.argv[1], body.encode(),
+                             {"Content-Type": "application/json"})
+answer = json.load(urllib.request.urlopen(req))
+if answer.get("status") != "Success":
+    sys.exit("MaxCompute SQL failed: %s" % answer.get("result"))
+for row in list(csv.reader(io.StringIO(answer["result"])))[1:]:
+    print("|".join("NULL" if v == "\\N" else v for v in row))
+PY
+  }
+  DST_NAME=MaxCompute
 fi
 my() { mariadb -S "$work/mysqld.sock" -Nse "$1"; }
 
@@ -162,7 +210,7 @@ step "sync start $ID"
 "$SYNC" start "$ID"
 
 step "waiting for the full initialization (16 tables)"
-for _ in $(seq 300); do
+for _ in $(seq 600); do
   state=$("$SYNC" status "$ID" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"]["realtime_sync"]["state"])')
   [ "$state" = running ] && break
   sleep 0.2
@@ -170,7 +218,7 @@ done
 "$SYNC" status "$ID"
 echo
 echo "rows in MariaDB sakila.payment:      $(my 'SELECT COUNT(*) FROM sakila.payment')"
-echo "rows in $DST_NAME ods_sakila.payment: $(dst 'SELECT count(*) FROM ods_sakila.payment')"
+echo "rows in $DST_NAME ${T}payment: $(dst "SELECT count(*) FROM ${T}payment")"
 
 step "changing rows in MariaDB"
 my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
@@ -178,11 +226,21 @@ my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
     DELETE FROM sakila.payment WHERE payment_id <= 5;"
 echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
 # StarRocks batches for flush_ms (5 s by default): few large loads keep its versions few.
-for _ in $(seq 150); do
-  [ "$(dst 'SELECT count(*) FROM ods_sakila.payment')" = "$(my 'SELECT COUNT(*) FROM sakila.payment')" ] && break
+# MaxCompute batches for 30 s by default: each batch costs SQL instances and session commits.
+waits=150
+if [ "$to" = maxcompute ]; then
+  waits=600
+  echo "(MaxCompute writes a batch every runtime.flush_ms, 30 s by default: waiting for it)"
+fi
+for _ in $(seq $waits); do
+  [ "$(dst "SELECT count(*) FROM ${T}payment")" = "$(my 'SELECT COUNT(*) FROM sakila.payment')" ] && break
   sleep 0.2
 done
-echo "$DST_NAME: actor GRACE HOPPER: $(dst "SELECT count(*) FROM ods_sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(dst 'SELECT rental_rate FROM ods_sakila.film WHERE film_id=1'), payments: $(dst 'SELECT count(*) FROM ods_sakila.payment')"
+echo "$DST_NAME: actor GRACE HOPPER: $(dst "SELECT count(*) FROM ${T}actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(dst "SELECT rental_rate FROM ${T}film WHERE film_id=1"), payments: $(dst "SELECT count(*) FROM ${T}payment")"
+if [ "$to" = maxcompute ]; then
+  # DATETIME is read in the project's time zone, so MaxCompute SQL shows MySQL's wall clock.
+  echo "payment 6 payment_date: MariaDB $(my 'SELECT payment_date FROM sakila.payment WHERE payment_id=6'), MaxCompute $(dst "SELECT payment_date FROM ${T}payment WHERE payment_id=6")"
+fi
 
 step "sync status $ID"
 "$SYNC" status "$ID"
