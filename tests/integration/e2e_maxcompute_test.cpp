@@ -28,11 +28,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kZone = "Asia/Shanghai";
-
 struct Env {
   MariaDbServer mysql;
-  MaxComputeEmulator maxcompute{{"--project", "p1:1", "--timezone", kZone}};
+  MaxComputeEmulator maxcompute;  // as a new project: types 1.0, Asia/Shanghai
   SyncCli cli;
   Env() {
     mysql.Exec("CREATE DATABASE shop");
@@ -390,7 +388,7 @@ bool McTypedConverge(const MaxComputeEmulator& emulator, const std::vector<std::
 }  // namespace
 
 TEST_CASE("MaxCompute: every column type converges through copy and streaming, with the source's key and an override") {
-  MaxComputeEmulator utc({"--project", "p1:1", "--timezone", "UTC"});
+  MaxComputeEmulator utc({"--timezone", "UTC"});
   E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed (") + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
   E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed_uk (") + kTypeMatrixColumnsDdl + ", UNIQUE KEY (id))");
   TypeMatrixRows gen(20261207);

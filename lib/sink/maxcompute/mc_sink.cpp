@@ -145,6 +145,13 @@ class McChunkWriter : public sink::ChunkWriter {
   Status Commit() override {
     if (block_.records() > 0) SYNC_RETURN_IF_ERROR(Send());
     CrashPoint("maxcompute.chunk_uploaded");
+    // Recorded before the commit is asked for: a commit sent by a worker that
+    // then died may still land, so a restart must finish this session, never
+    // read the chunk again under another one (whose rows this one's late
+    // commit would overwrite with older ones).
+    row_.state = "committing";
+    row_.blocks = static_cast<int64_t>(blocks_.size());
+    SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_, row_));
     SYNC_ASSIGN_OR_RETURN(auto outcome, client_.CommitUploadSession(session_, blocks_));
     (void)outcome;  // committed now or by an attempt whose answer was lost: the same
     CrashPoint("maxcompute.chunk_committed");
@@ -224,13 +231,17 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     SYNC_ASSIGN_OR_RETURN(auto rows, state_.Chunks(t.SourceName()));
     std::map<int, BinlogPosition> done;
     for (auto& row : rows) {
-      if (row.state == "loading" && !row.session.empty()) {
-        // Recorded, then a crash: its session says whether it was committed.
-        auto session = client_.GetUploadSession({t.dest_table, ""}, row.session);
-        if (session.ok() && session->IsCommitted()) {
-          row.state = "done";
-          SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
+      if (row.state == "committing") {
+        // Its commit may have been sent: it is finished, never given up.
+        SYNC_ASSIGN_OR_RETURN(auto session, client_.GetUploadSession({t.dest_table, ""}, row.session));
+        if (!session.IsCommitted()) {
+          std::vector<int64_t> blocks;
+          for (int64_t b = 0; b < row.blocks; ++b) blocks.push_back(b);
+          SYNC_ASSIGN_OR_RETURN(auto outcome, client_.CommitUploadSession(session, blocks));
+          (void)outcome;
         }
+        row.state = "done";
+        SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
       }
       if (row.state == "done")
         done[row.index] = row.position;

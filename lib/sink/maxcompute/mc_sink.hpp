@@ -28,9 +28,13 @@
 // last images per key, so the tables that had it converge.
 //
 // Full initialization: a chunk is recorded (state `loading`, with its upload
-// session's id) before its first block, then its session is committed and it
-// is recorded `done`. A restart finds a `loading` chunk's session committed
-// (done) or not (the chunk is read again under a new session).
+// session's id) before its first block, recorded `committing` (with its block
+// count) once every block is there, then its session is committed and it is
+// recorded `done`. A restart commits a `committing` chunk's session (a commit
+// repeated is recognised) and reads a `loading` chunk again under a new
+// session: no commit was ever asked for the old one, so it never shows. (A
+// commit sent by a worker that then died may still land: were such a chunk
+// read again, the late commit would overwrite newer rows with older ones.)
 //
 // DDL is applied with SQL instances (ALTER TABLE ... ADD COLUMNS and the
 // other changes MaxCompute allows); what it cannot do (drop a column of a

@@ -152,14 +152,18 @@ Result<std::vector<ChunkRow>> StateStore::Chunks(const std::string& table) {
     if (r.size() < 2 || !r[0] || !r[1]) continue;
     json j = json::parse(*r[1], nullptr, false);
     if (!j.is_object()) continue;
-    out.push_back({std::stoi(*r[0]), j.value("state", ""), j.value("session", ""), PositionFromJson(j["position"])});
+    out.push_back({std::stoi(*r[0]), j.value("state", ""), j.value("session", ""), PositionFromJson(j["position"]),
+                   j.value("blocks", int64_t{0})});
   }
   return out;
 }
 
 Status StateStore::SaveChunk(const std::string& table, const ChunkRow& row) {
   SYNC_RETURN_IF_ERROR(Ensure());
-  json body = {{"state", row.state}, {"session", row.session}, {"position", PositionToJson(row.position)}};
+  json body = {{"state", row.state},
+               {"session", row.session},
+               {"position", PositionToJson(row.position)},
+               {"blocks", row.blocks}};
   SYNC_RETURN_IF_ERROR(Run(std::string("INSERT INTO ") + kChunks + " VALUES (" +
                                                   QuoteLiteral(task_id_) + ", " + QuoteLiteral(table) + ", " +
                                                   std::to_string(row.index) + ", " + QuoteLiteral(body.dump()) + ")"));

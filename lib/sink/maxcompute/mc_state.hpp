@@ -9,7 +9,8 @@
 //                           after the row is written), table positions of
 //                           added tables catching up, the last DDL applied.
 //   sync_state_chunks       one row per snapshot chunk: its upload session
-//                           and state (loading -> done) and snapshot position.
+//                           and state (loading -> committing -> done) and
+//                           snapshot position.
 //
 // A SQL instance takes seconds on the service, so the sink writes the
 // checkpoint row once per batch and a chunk row twice per chunk, never per row.
@@ -42,9 +43,13 @@ struct CheckpointRow {
 
 struct ChunkRow {
   int index = 0;
-  std::string state;  // loading | done
+  // loading: blocks are being sent, no commit was asked for, so the session
+  // can never become visible; committing: every block is there and a commit
+  // may be on its way; done.
+  std::string state;
   std::string session;  // the chunk's upload session
   BinlogPosition position;
+  int64_t blocks = 0;  // committing: the blocks 0..blocks-1 the commit names
 };
 
 class StateStore {

@@ -559,14 +559,16 @@ def parse_args(argv):
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--project", action="append", default=[],
-                    help="project name, optionally NAME:1 for a 1.0 type-system project "
-                         "(default edition 2); repeatable; default 'p1' when none is given")
+                    help="project name, optionally NAME:1 or NAME:2 for its type-system edition "
+                         "(default 1, as a new project: a client asks for 2.0 per statement); "
+                         "repeatable; default 'p1' when none is given")
     ap.add_argument("--access-id", default="testAccessId")
     ap.add_argument("--access-key", default="testAccessKeySecret")
     ap.add_argument("--ro-access-id", default=None, help="a read-only key pair (NoPermission tests)")
     ap.add_argument("--ro-access-key", default=None)
     ap.add_argument("--region", default="cn-hangzhou", help="region accepted in V4 signatures")
-    ap.add_argument("--timezone", default="UTC", help="project odps.sql.timezone default")
+    # A new project's zone is its region's (UTC+8 in the China regions), not UTC.
+    ap.add_argument("--timezone", default="Asia/Shanghai", help="project odps.sql.timezone default")
     ap.add_argument("--ports-file", default=None)
     ap.add_argument("--instance-running-polls", type=int, default=1,
                     help="polls that still see Running after an instance finished (spec 6 #10)")
@@ -602,7 +604,7 @@ def main(argv=None):
         name, _, ts = spec.partition(":")
         if ts not in ("", "1", "2"):
             sys.exit("--project %s: edition must be 1 or 2" % spec)
-        cfg.projects.append((name, ts or "2"))
+        cfg.projects.append((name, ts or "1"))
         cfg.explicit_type_system[name] = bool(ts)
 
     server = Server((args.host, args.port), Handler)
