@@ -199,7 +199,7 @@ TEST_CASE("MaxCompute: SIGKILL of the worker and a restart of the emulator mid-l
   E().maxcompute.Kill();
   testing::Churn(E().mysql, "kills", 40, rng, 7000);
   E().maxcompute.Start();
-  CHECK(Converges({"kills"}, 180s));
+  CHECK_MESSAGE(Converges({"kills"}, 180s), E().cli.Run({"logs", "-n", "40", id}).out);
   CHECK(TaskStatus(id).value("failovers", 0) >= 10);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
@@ -228,7 +228,7 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   for (const char* point : {"maxcompute.table_created", "maxcompute.chunk_uploaded", "maxcompute.chunk_committed"})
     CHECK_MESSAGE(fired(point), point);
   REQUIRE(Converges({"mp_a", "mp_b"}));
-  REQUIRE(E().cli.WaitStreaming(id));
+  REQUIRE_MESSAGE(E().cli.WaitStreaming(id), E().cli.Run({"logs", "-n", "30", id}).out);
   std::mt19937 rng(11);
   for (const char* point : {"maxcompute.batch_uploaded", "maxcompute.checkpoint_written", "maxcompute.between_commits"}) {
     CAPTURE(point);

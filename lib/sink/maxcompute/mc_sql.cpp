@@ -15,12 +15,16 @@ namespace {
 // A random UUID (version 4 form): the task's uuid property, and the job's
 // Guid, which makes a re-sent submission return the first instance (2.1).
 std::string RandomUuid() {
-  static thread_local std::mt19937_64 random(std::random_device{}());
+  // Drawn afresh each time: a generator seeded once would be copied into
+  // every worker forked after its first use (sync start checks the
+  // destination before it forks), and workers would send the same Guids, each
+  // answered with the first one's instance.
+  std::random_device random;
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
-    int digit = int(random() & 15);
+    int digit = int(random() & 15u);
     if (i == 12) digit = 4;
     if (i == 16) digit = 8 | (digit & 3);
     out += kHex[digit];

@@ -62,7 +62,10 @@ std::string NowUtc() {
 }  // namespace
 
 std::string NewLabel(const std::string& task_id) {
-  static thread_local std::mt19937_64 random(std::random_device{}());
+  // Drawn afresh: a generator seeded once would be copied into every worker
+  // forked after its first use, and they would draw the same labels.
+  std::random_device device;
+  auto random = [&device] { return (uint64_t(device()) << 32) | device(); };
   std::string task;
   for (char c : task_id)
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') task.push_back(c);
