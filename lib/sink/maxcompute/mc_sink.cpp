@@ -329,12 +329,14 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         if (session.status().code() == StatusCode::kNotFound) continue;  // committed and forgotten
         return session.status();
       }
-      if (session->status() == "expired" || session->status() == "aborted") {
-        lost = true;
-        continue;
+      if (!session->IsLost()) {
+        auto committed = session->Commit();
+        if (committed.ok()) continue;
+        // It may have expired since it was read: then it is lost, not an error.
+        auto again = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
+        if (!again.ok() || !again->IsLost()) return committed.status();
       }
-      SYNC_ASSIGN_OR_RETURN(auto outcome, session->Commit());
-      (void)outcome;
+      lost = true;
     }
     if (row_.commit.empty()) return Status::Ok();
     if (lost) row_.position = row_.previous;

@@ -50,6 +50,8 @@ class UpsertSession {
   const UploadTarget& target() const { return target_; }
   // Lower case: normal, committing, committed, expired, critical, aborted.
   const std::string& status() const { return status_; }
+  // Expired or aborted uncommitted: its rows will never show.
+  bool IsLost() const { return status_ == "expired" || status_ == "aborted"; }
   // Record fields 1..N; the hidden columns are fields N+1..N+5 (4.2 item 3).
   const std::vector<SessionColumn>& columns() const { return columns_; }
   // The columns a row's bucket is hashed over, and the hasher ("default").
