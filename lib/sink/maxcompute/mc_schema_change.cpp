@@ -9,8 +9,7 @@ namespace {
 
 std::string Refusal(const sink::SchemaChangeStep& step, const std::string& what) {
   return "the " + what + " of " + step.change.db + "." + step.change.table + " cannot be made in MaxCompute table " +
-         step.table->dest_table + "; recreate it and re-run the task's full initialization, or set the ddl policy "
-         "for this change to ignore";
+         step.table->dest_table + "; recreate it and re-run the task's full initialization";
 }
 
 }  // namespace
