@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <doctest/doctest.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -20,6 +22,54 @@ void Churn(const MariaDbServer& mysql, const std::string& table, int n, std::mt1
       default: (void)conn.Execute("UPDATE shop." + table + " SET name = 'h\xC3\xA9 \xF0\x9F\x98\x80' WHERE id = " + id); break;
     }
   }
+}
+
+void PrepareShopSource(const MariaDbServer& mysql) {
+  mysql.Exec("CREATE DATABASE shop");
+  mysql.Exec("CREATE DATABASE seq");
+  mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
+  mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
+  mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
+}
+
+std::vector<std::string> JoinedLines(const std::vector<std::vector<std::optional<std::string>>>& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (const auto& v : row) line += (line.empty() ? "" : "|") + v.value_or("NULL");
+    out.push_back(line);
+  }
+  return out;
+}
+
+bool WaitConverged(const std::vector<std::string>& tables, const RowsOf& source, const RowsOf& dest,
+                   std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    for (const auto& t : tables) {
+      auto d = dest(t);
+      if (!d || *d != source(t)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (const auto& t : tables) {
+    auto d = dest(t);
+    auto s = source(t).value_or(std::vector<std::string>{});
+    MESSAGE(t << ": source " << s.size() << " rows, destination "
+              << (d ? std::to_string(d->size()) : std::string("unreadable")) << " rows");
+    if (!d) continue;
+    for (size_t i = 0; i < std::min(s.size(), d->size()); ++i)
+      if (s[i] != (*d)[i]) {
+        MESSAGE("first difference: source '" << s[i].substr(0, 200) << "', destination '" << (*d)[i].substr(0, 200) << "'");
+        break;
+      }
+  }
+  return false;
 }
 
 int WorkerPid(const SyncCli& cli, const std::string& task, int not_this) {

@@ -3,12 +3,34 @@
 // changes on an `id INT PRIMARY KEY, name, amount, created` table, and the
 // pid of a task's current worker.
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "harness/servers.hpp"
 
 namespace dbsync::testing {
+
+// The source the destination end-to-end tests replicate: databases shop and
+// seq (MariaDB's sequence engine, for bulk loads) and a user repl/repl-pw
+// with the replication grants and SELECT on shop.
+void PrepareShopSource(const MariaDbServer& mysql);
+
+// Rows of a table as one text line each, in key order; nullopt when they
+// cannot be read (the table is not there yet).
+using RowsOf = std::function<std::optional<std::vector<std::string>>(const std::string& table)>;
+
+// Waits until `dest` gives what `source` gives for every table, up to
+// `limit`. On a timeout it says, per table, how many rows each side has and
+// the first line that differs (a doctest MESSAGE).
+bool WaitConverged(const std::vector<std::string>& tables, const RowsOf& source, const RowsOf& dest,
+                   std::chrono::seconds limit);
+
+// Query rows as lines: values joined by '|', NULL spelled out.
+std::vector<std::string> JoinedLines(const std::vector<std::vector<std::optional<std::string>>>& rows);
 
 // `n` random single-row changes on shop.`table`: inserts, deletes, key
 // changes, NULLs and 4-byte UTF-8, ids in [1, key_space].

@@ -32,13 +32,7 @@ struct Env {
   MariaDbServer mysql;
   MaxComputeEmulator maxcompute;  // as a new project: types 1.0, Asia/Shanghai
   SyncCli cli;
-  Env() {
-    mysql.Exec("CREATE DATABASE shop");
-    mysql.Exec("CREATE DATABASE seq");
-    mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
-    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
-    mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
-  }
+  Env() { PrepareShopSource(mysql); }
 };
 
 Env& E() {
@@ -75,16 +69,6 @@ void Load(const std::string& table, int from, int to) {
                  "INTERVAL seq MINUTE FROM seq.seq_" + std::to_string(from) + "_to_" + std::to_string(to));
 }
 
-std::vector<std::string> Lines(const std::vector<std::vector<std::optional<std::string>>>& rows) {
-  std::vector<std::string> out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (const auto& v : row) line += (line.empty() ? "" : "|") + v.value_or("NULL");
-    out.push_back(line);
-  }
-  return out;
-}
-
 // The source's rows as MaxCompute SQL shows the same values: DATETIME as its
 // wall clock (the project's zone is the one sync reads wall clocks in).
 std::vector<std::string> SourceRows(const std::string& table, const std::string& columns = kColumns) {
@@ -96,9 +80,7 @@ std::vector<std::string> SourceRows(const std::string& table, const std::string&
   }
   auto r = E().mysql.Admin().Query("SELECT " + select + " FROM shop." + table + " ORDER BY id");
   REQUIRE_MESSAGE(r.ok(), r.status().message());
-  std::vector<std::vector<std::optional<std::string>>> rows;
-  for (const auto& row : r->rows) rows.push_back(row);
-  return Lines(rows);
+  return JoinedLines(r->rows);
 }
 
 // The destination's rows through MaxCompute SQL (the emulator's admin SQL,
@@ -114,37 +96,14 @@ std::optional<std::vector<std::string>> DestRows(const std::string& table, const
     return std::nullopt;
   }
   if (!r.is_object() || r.value("status", "") != "Success") return std::nullopt;
-  return Lines(maxcompute::ParseCsvResult(r.value("result", "")));
+  return JoinedLines(maxcompute::ParseCsvResult(r.value("result", "")));
 }
 
 bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limit = 120s,
                const std::string& columns = kColumns) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool all = true;
-    for (const auto& t : tables) {
-      auto dest = DestRows(t, columns);
-      if (!dest || *dest != SourceRows(t, columns)) {
-        all = false;
-        break;
-      }
-    }
-    if (all) return true;
-    std::this_thread::sleep_for(500ms);
-  }
-  for (const auto& t : tables) {
-    auto dest = DestRows(t, columns);
-    auto source = SourceRows(t, columns);
-    MESSAGE(t << ": source " << source.size() << " rows, destination "
-              << (dest ? std::to_string(dest->size()) : std::string("unreadable")) << " rows");
-    if (dest)
-      for (size_t i = 0; i < std::min(source.size(), dest->size()); ++i)
-        if (source[i] != (*dest)[i]) {
-          MESSAGE("first difference: source '" << source[i] << "', destination '" << (*dest)[i] << "'");
-          break;
-        }
-  }
-  return false;
+  return WaitConverged(
+      tables, [&](const std::string& t) { return std::optional(SourceRows(t, columns)); },
+      [&](const std::string& t) { return DestRows(t, columns); }, limit);
 }
 
 int WorkerPid(const std::string& id, int not_this = 0) { return testing::WorkerPid(E().cli, id, not_this); }

@@ -29,13 +29,7 @@ struct Env {
   MariaDbServer mysql;
   StarRocksEmulator starrocks;
   SyncCli cli;
-  Env() {
-    mysql.Exec("CREATE DATABASE shop");
-    mysql.Exec("CREATE DATABASE seq");
-    mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
-    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
-    mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
-  }
+  Env() { PrepareShopSource(mysql); }
 };
 
 Env& E() {
@@ -79,20 +73,10 @@ void Churn(const std::string& table, int n, std::mt19937& rng, int key_space) {
 
 // One line per row, ordered by id, NULL spelled out: the same text on both
 // sides for these column types.
-std::vector<std::string> Lines(const QueryResult& r) {
-  std::vector<std::string> out;
-  for (const auto& row : r.rows) {
-    std::string line;
-    for (const auto& v : row) line += (line.empty() ? "" : "|") + v.value_or("NULL");
-    out.push_back(line);
-  }
-  return out;
-}
-
 std::vector<std::string> SourceRows(const std::string& table, const std::string& columns = kColumns) {
   auto r = E().mysql.Admin().Query("SELECT " + columns + " FROM shop." + table + " ORDER BY id");
   REQUIRE_MESSAGE(r.ok(), r.status().message());
-  return Lines(*r);
+  return JoinedLines(r->rows);
 }
 
 std::optional<std::vector<std::string>> DestRows(const std::string& table, const std::string& columns = kColumns) {
@@ -100,30 +84,14 @@ std::optional<std::vector<std::string>> DestRows(const std::string& table, const
   if (!conn.ok()) return std::nullopt;
   auto r = conn->Query("SELECT " + columns + " FROM shop." + table + " ORDER BY id");
   if (!r.ok()) return std::nullopt;
-  return Lines(*r);
+  return JoinedLines(r->rows);
 }
 
 bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limit = 90s,
                const std::string& columns = kColumns) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool all = true;
-    for (const auto& t : tables) {
-      auto dest = DestRows(t, columns);
-      if (!dest || *dest != SourceRows(t, columns)) {
-        all = false;
-        break;
-      }
-    }
-    if (all) return true;
-    std::this_thread::sleep_for(300ms);
-  }
-  for (const auto& t : tables) {
-    auto dest = DestRows(t, columns);
-    MESSAGE(t << ": source " << SourceRows(t, columns).size() << " rows, destination "
-              << (dest ? std::to_string(dest->size()) : std::string("unreadable")) << " rows");
-  }
-  return false;
+  return WaitConverged(
+      tables, [&](const std::string& t) { return std::optional(SourceRows(t, columns)); },
+      [&](const std::string& t) { return DestRows(t, columns); }, limit);
 }
 
 int WorkerPid(const std::string& id, int not_this = 0) { return testing::WorkerPid(E().cli, id, not_this); }
