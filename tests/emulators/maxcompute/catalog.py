@@ -3,10 +3,11 @@
 Durability rule (brief + spec 3.5 "data becomes visible atomically"): every
 committed change is written with temp file + fsync + rename (+ fsync of the
 directory) before the HTTP reply is sent.  One JSON file per project holds
-every table's schema and rows plus a set of applied transaction ids (upload
-sessions, upsert sessions, SQL instances); a commit rewrites that file in
-one rename, so a change and its "already applied" marker can never be torn
-apart by kill -9.
+every table's schema, the name of the file holding its rows, and a set of
+applied transaction ids (upload sessions, upsert sessions, SQL instances); a
+commit writes the rows files of the tables it changed under new names, then
+rewrites the project's file in one rename, so a change and its "already
+applied" marker can never be torn apart by kill -9 (Store).
 """
 
 import base64
@@ -200,14 +201,35 @@ class Table:
         self.schema_version += 1
 
     # --- persistence
-    def to_json(self):
+    def rows_to_json(self):
         types = [c.type for c in self.columns]
         parts = []
         for key, rows in self.partitions.items():
             parts.append({"key": list(key),
                           "rows": [[value_to_json(v, t) for v, t in zip(r, types)]
                                    for r in rows]})
-        return {
+        return parts
+
+    def rows_identity(self):
+        """What the rows are made of: every change of rows (SQL, commits,
+        flushes, ALTERs that rewrite rows) builds new row lists and swaps them
+        in, never changing a stored list in place; so the same lists, column
+        types and partition keys mean the rows last saved.  Holds the lists,
+        so that their ids cannot be reused while it is kept."""
+        return (tuple(str(c.type) for c in self.columns),
+                tuple((key, rows, len(rows)) for key, rows in self.partitions.items()))
+
+    @staticmethod
+    def same_rows(a, b):
+        """Whether two rows_identity() name the same lists (by identity: equal
+        values of another list may still be written differently)."""
+        return (a[0] == b[0] and len(a[1]) == len(b[1]) and
+                all(ka == kb and ra is rb and na == nb for (ka, ra, na), (kb, rb, nb) in zip(a[1], b[1])))
+
+    def to_json(self, rows_file=None):
+        """With rows_file, the rows are in that file (Store.save_project);
+        without, inline under "partitions"."""
+        j = {
             "name": self.name, "columns": [c.to_json() for c in self.columns],
             "partition_keys": [c.to_json() for c in self.partition_keys],
             "primary_key": self.primary_key, "transactional": self.transactional,
@@ -215,8 +237,13 @@ class Table:
             "properties": self.properties, "owner": self.owner,
             "table_id": self.table_id, "created": self.created,
             "last_ddl": self.last_ddl, "last_modified": self.last_modified,
-            "schema_version": self.schema_version, "partitions": parts,
+            "schema_version": self.schema_version,
         }
+        if rows_file is None:
+            j["partitions"] = self.rows_to_json()
+        else:
+            j["rows_file"] = rows_file
+        return j
 
     @classmethod
     def from_json(cls, j):
@@ -266,19 +293,28 @@ class Project:
 
 class Store:
     """The data directory layout:
-        projects/<name>.json            committed catalog + rows + txn markers
+        projects/<name>.json            committed catalog + txn markers; each
+                                        table names the file of its rows
+        rows/<name>/<table id>-<n>.json a table's rows as of some commit
         uploads/<id>/session.json       batch upload sessions (open or closed)
         uploads/<id>/block_<n>.json     uploaded block metadata -> data file
         uploads/<id>/block_<n>_<v>.bin  decoded (uncompressed) record stream
         upserts/<id>/...                upsert sessions and their packs
         streams/<id>/session.json       stream upload sessions
         instances/<id>.json             SQL instances
+
+    A save writes the rows file of each table whose rows changed since the
+    last save (durably, under a new name), then the project file in one
+    rename: that rename is the commit, as when the project file held the
+    rows; then the files no longer named are removed.  A table's rows are
+    not written again when another table changes.
     """
 
     def __init__(self, root):
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
         self.projects = {}
+        self._saved = {}    # project name -> {table_id: (rows file, Table.rows_identity())}
         self._load_projects()
 
     def path(self, *parts):
@@ -290,8 +326,24 @@ class Store:
             return
         for fn in sorted(os.listdir(d)):
             if fn.endswith(".json"):
-                p = Project.from_json(read_json(os.path.join(d, fn)))
+                p = self.load_project(fn[:-len(".json")])
                 self.projects[p.name] = p
+                self._remove_unnamed_rows(p.name)
+
+    def load_project(self, name):
+        """The project as last saved (a new object; self.projects unchanged)."""
+        j = read_json(self.path("projects", name + ".json"))
+        saved = {}
+        for tj in j["tables"]:
+            if "rows_file" in tj:
+                tj["partitions"] = read_json(self.path("rows", j["name"], tj["rows_file"]))
+        p = Project.from_json(j)
+        for tj in j["tables"]:
+            if "rows_file" in tj:
+                t = p.get_table(tj["name"])
+                saved[t.table_id] = (tj["rows_file"], t.rows_identity())
+        self._saved[p.name] = saved
+        return p
 
     def ensure_project(self, name, type_system="2"):
         with LOCK:
@@ -303,7 +355,34 @@ class Store:
             return p
 
     def save_project(self, project):
-        atomic_write_json(self.path("projects", project.name + ".json"), project.to_json())
+        with LOCK:
+            before = self._saved.get(project.name, {})
+            saved = {}
+            tables = []
+            for t in project.tables.values():
+                identity = t.rows_identity()
+                old = before.get(t.table_id)
+                if old is not None and Table.same_rows(old[1], identity):
+                    fname = old[0]
+                else:
+                    fname = "%s-%s.json" % (t.table_id, uuid.uuid4().hex[:12])
+                    atomic_write_json(self.path("rows", project.name, fname), t.rows_to_json())
+                saved[t.table_id] = (fname, identity)
+                tables.append(t.to_json(rows_file=fname))
+            atomic_write_json(self.path("projects", project.name + ".json"),
+                              {"name": project.name, "type_system": project.type_system,
+                               "tables": tables, "txns": project.txns})
+            self._saved[project.name] = saved
+            self._remove_unnamed_rows(project.name)
+
+    def _remove_unnamed_rows(self, name):
+        d = self.path("rows", name)
+        if not os.path.isdir(d):
+            return
+        named = {f for f, _ in self._saved.get(name, {}).values()}
+        for fn in os.listdir(d):
+            if fn not in named:
+                remove_quietly(os.path.join(d, fn))
 
     def get_project(self, name):
         return self.projects.get(name)

@@ -814,6 +814,6 @@ def execute(store, project, sql_text, settings, principal, txn_id=None):
 
 
 def _reload(store, project):
-    fresh = cat.Project.from_json(cat.read_json(store.path("projects", project.name + ".json")))
+    fresh = store.load_project(project.name)
     project.tables = fresh.tables
     project.txns = fresh.txns

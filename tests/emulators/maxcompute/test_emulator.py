@@ -1004,87 +1004,120 @@ class EmulatorCase(unittest.TestCase):
 
 
 class PersistenceCase(unittest.TestCase):
-    def test_kill9_restart_and_resume_open_session(self):
-        tmp = tempfile.mkdtemp(prefix="mc-emu-p-")
-        data = os.path.join(tmp, "data")
-        try:
-            proc, info = start_emulator(data)
-            c = oc.Client("127.0.0.1", info["port"])
-            self.assertEqual(c.sql("CREATE TABLE pt (id BIGINT, name STRING) PARTITIONED BY (ds STRING);",
-                                   ODPS2)[0], "Success")
-            types = [dt.parse_type("bigint"), dt.parse_type("string")]
-            # committed session
-            s = c.tunnel("POST", "/projects/p1/tables/pt", [("uploads", "1"), ("partition", "ds=a"),
-                                                            ("create_partition", "true")]).json()
-            c.tunnel("PUT", "/projects/p1/tables/pt", [("uploadid", s["UploadID"]), ("blockid", "0"),
-                                                       ("partition", "ds=a")],
-                     body=rf.encode_block([[1, "one"]], types))
-            self.assertEqual(c.tunnel("POST", "/projects/p1/tables/pt",
-                                      [("uploadid", s["UploadID"]), ("partition", "ds=a")]).status, 200)
-            # open session with one block
-            s2 = c.tunnel("POST", "/projects/p1/tables/pt", [("uploads", "1"), ("partition", "ds=a")]).json()
-            self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pt",
-                                      [("uploadid", s2["UploadID"]), ("blockid", "3"), ("partition", "ds=a")],
-                                      body=rf.encode_block([[2, "two"], [3, "three"]], types)).status, 200)
-            r = c.submit_sql("ALTER TABLE pt SET COMMENT 'kept';", ODPS2)
-            iid = r.header("Location").rsplit("/", 1)[1]
-            self.assertEqual(c.wait_instance(iid)[1], "Success")
-            # an upsert session with one accepted pack, not committed
-            self.assertEqual(c.sql("CREATE TABLE pk (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
-                                   "TBLPROPERTIES ('transactional'='true');", ODPS2)[0], "Success")
-            up = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("slotnum", "1")]).json()
-            utypes = types + [dt.parse_type(t) for t in ("bigint", "bigint", "tinyint", "array<bigint>",
-                                                         "array<bigint>")]
-            self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pk/upserts",
-                                      [("upsertid", up["id"]), ("bucketid", "0"), ("slotid", "1")],
-                                      body=rf.encode_block([[7, "seven", None, None, 85, None, []]], utypes),
-                                      headers=[("odps-tunnel-routed-server",
-                                                up["slots"][0]["worker_addr"])]).status, 200)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    """Each test has a data directory of its own, and kills and restarts its emulator."""
 
-            proc, info = start_emulator(data)
-            c = oc.Client("127.0.0.1", info["port"])
-            rows = c.raw("GET", "/__emulator/tables/p1/pt").json()
-            self.assertEqual(rows["rows"], [{"id": 1, "name": "one", "ds": "a"}])
-            self.assertEqual(rows["comment"], "kept")
-            # the instance is still there, finished
-            _, status, _ = c.wait_instance(iid)
-            self.assertEqual(status, "Success")
-            # the upsert pack survived; committing applies it
-            self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [])
-            for _ in range(3):
-                r = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("upsertid", up["id"])])
-                if r.json()["status"] == "committed":
-                    break
-            self.assertEqual(r.json()["status"], "committed")
-            self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [{"id": 7, "v": "seven"}])
-            # committed session stays committed
-            r = c.tunnel("POST", "/projects/p1/tables/pt", [("uploadid", s["UploadID"]), ("partition", "ds=a")])
-            self.assertEqual(r.status, 409, r)
-            # the open session is resumed: its block is listed, more blocks, commit
-            r = c.tunnel("GET", "/projects/p1/tables/pt", [("uploadid", s2["UploadID"]), ("partition", "ds=a")])
-            self.assertEqual(r.status, 200, r)
-            self.assertEqual([(b["BlockID"], b["RecordCount"]) for b in r.json()["UploadedBlockList"]], [(3, 2)])
-            self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pt",
-                                      [("uploadid", s2["UploadID"]), ("blockid", "4"), ("partition", "ds=a")],
-                                      body=rf.encode_block([[4, "four"]], types)).status, 200)
-            self.assertEqual(c.tunnel("POST", "/projects/p1/tables/pt",
-                                      [("uploadid", s2["UploadID"]), ("partition", "ds=a")]).status, 200)
-            rows = c.raw("GET", "/__emulator/tables/p1/pt").json()["rows"]
-            self.assertEqual(sorted(r["id"] for r in rows), [1, 2, 3, 4])
-            # SIGTERM exits cleanly
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10), 0)
-            # and a third start still sees everything
-            proc, info = start_emulator(data)
-            c = oc.Client("127.0.0.1", info["port"])
-            self.assertEqual(len(c.raw("GET", "/__emulator/tables/p1/pt").json()["rows"]), 4)
-            self.assertEqual(c.sql("SELECT count(*) AS n FROM pt WHERE ds = 'a';", ODPS2), ("Success", '"n"\n4\n'))
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix="mc-emu-p-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        self.data = os.path.join(tmp, "data")
+
+    def start(self):
+        proc, info = start_emulator(self.data)
+        return proc, oc.Client("127.0.0.1", info["port"])
+
+    def test_kill9_restart_and_resume_open_session(self):
+        proc, c = self.start()
+        self.assertEqual(c.sql("CREATE TABLE pt (id BIGINT, name STRING) PARTITIONED BY (ds STRING);",
+                               ODPS2)[0], "Success")
+        types = [dt.parse_type("bigint"), dt.parse_type("string")]
+        # committed session
+        s = c.tunnel("POST", "/projects/p1/tables/pt", [("uploads", "1"), ("partition", "ds=a"),
+                                                        ("create_partition", "true")]).json()
+        c.tunnel("PUT", "/projects/p1/tables/pt", [("uploadid", s["UploadID"]), ("blockid", "0"),
+                                                   ("partition", "ds=a")],
+                 body=rf.encode_block([[1, "one"]], types))
+        self.assertEqual(c.tunnel("POST", "/projects/p1/tables/pt",
+                                  [("uploadid", s["UploadID"]), ("partition", "ds=a")]).status, 200)
+        # open session with one block
+        s2 = c.tunnel("POST", "/projects/p1/tables/pt", [("uploads", "1"), ("partition", "ds=a")]).json()
+        self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pt",
+                                  [("uploadid", s2["UploadID"]), ("blockid", "3"), ("partition", "ds=a")],
+                                  body=rf.encode_block([[2, "two"], [3, "three"]], types)).status, 200)
+        r = c.submit_sql("ALTER TABLE pt SET COMMENT 'kept';", ODPS2)
+        iid = r.header("Location").rsplit("/", 1)[1]
+        self.assertEqual(c.wait_instance(iid)[1], "Success")
+        # an upsert session with one accepted pack, not committed
+        self.assertEqual(c.sql("CREATE TABLE pk (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
+                               "TBLPROPERTIES ('transactional'='true');", ODPS2)[0], "Success")
+        up = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("slotnum", "1")]).json()
+        utypes = types + [dt.parse_type(t) for t in ("bigint", "bigint", "tinyint", "array<bigint>",
+                                                     "array<bigint>")]
+        self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pk/upserts",
+                                  [("upsertid", up["id"]), ("bucketid", "0"), ("slotid", "1")],
+                                  body=rf.encode_block([[7, "seven", None, None, 85, None, []]], utypes),
+                                  headers=[("odps-tunnel-routed-server",
+                                            up["slots"][0]["worker_addr"])]).status, 200)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+        proc, c = self.start()
+        rows = c.raw("GET", "/__emulator/tables/p1/pt").json()
+        self.assertEqual(rows["rows"], [{"id": 1, "name": "one", "ds": "a"}])
+        self.assertEqual(rows["comment"], "kept")
+        # the instance is still there, finished
+        _, status, _ = c.wait_instance(iid)
+        self.assertEqual(status, "Success")
+        # the upsert pack survived; committing applies it
+        self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [])
+        for _ in range(3):
+            r = c.tunnel("POST", "/projects/p1/tables/pk/upserts", [("upsertid", up["id"])])
+            if r.json()["status"] == "committed":
+                break
+        self.assertEqual(r.json()["status"], "committed")
+        self.assertEqual(c.raw("GET", "/__emulator/tables/p1/pk").json()["rows"], [{"id": 7, "v": "seven"}])
+        # committed session stays committed
+        r = c.tunnel("POST", "/projects/p1/tables/pt", [("uploadid", s["UploadID"]), ("partition", "ds=a")])
+        self.assertEqual(r.status, 409, r)
+        # the open session is resumed: its block is listed, more blocks, commit
+        r = c.tunnel("GET", "/projects/p1/tables/pt", [("uploadid", s2["UploadID"]), ("partition", "ds=a")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(b["BlockID"], b["RecordCount"]) for b in r.json()["UploadedBlockList"]], [(3, 2)])
+        self.assertEqual(c.tunnel("PUT", "/projects/p1/tables/pt",
+                                  [("uploadid", s2["UploadID"]), ("blockid", "4"), ("partition", "ds=a")],
+                                  body=rf.encode_block([[4, "four"]], types)).status, 200)
+        self.assertEqual(c.tunnel("POST", "/projects/p1/tables/pt",
+                                  [("uploadid", s2["UploadID"]), ("partition", "ds=a")]).status, 200)
+        rows = c.raw("GET", "/__emulator/tables/p1/pt").json()["rows"]
+        self.assertEqual(sorted(r["id"] for r in rows), [1, 2, 3, 4])
+        # SIGTERM exits cleanly
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(10), 0)
+        # and a third start still sees everything
+        proc, c = self.start()
+        self.assertEqual(len(c.raw("GET", "/__emulator/tables/p1/pt").json()["rows"]), 4)
+        self.assertEqual(c.sql("SELECT count(*) AS n FROM pt WHERE ds = 'a';", ODPS2), ("Success", '"n"\n4\n'))
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+
+    def test_a_commit_writes_only_the_tables_it_changed(self):
+        proc, c = self.start()
+        rows_dir = os.path.join(self.data, "rows", "p1")
+        files = lambda: sorted(os.listdir(rows_dir))
+        for t in ("big", "small"):
+            self.assertEqual(c.sql("CREATE TABLE %s (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
+                                   "TBLPROPERTIES ('transactional'='true');" % t, ODPS2)[0], "Success")
+        self.assertEqual(c.sql("INSERT INTO big VALUES (1, 'a'), (2, 'b');", ODPS2)[0], "Success")
+        before = files()
+        self.assertEqual(len(before), 2)
+        # another table's statement leaves big's rows file as it was; the old small one is removed
+        self.assertEqual(c.sql("INSERT INTO small VALUES (9, 'z');", ODPS2)[0], "Success")
+        after = files()
+        self.assertEqual(len(after), 2)
+        self.assertEqual(len(set(before) & set(after)), 1)
+        # a failed statement changes nothing (the project is read again)
+        self.assertEqual(c.sql("INSERT INTO nope VALUES (1);", ODPS2)[0], "Failed")
+        self.assertEqual(c.sql("UPDATE big SET v = 'c' WHERE id = 2;", ODPS2)[0], "Success")
+        self.assertEqual(len(set(after) & set(files())), 1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        proc, c = self.start()
+        self.assertEqual(c.raw("GET", "/__emulator/tables/p1/big").json()["rows"],
+                         [{"id": 1, "v": "a"}, {"id": 2, "v": "c"}])
+        self.assertEqual(c.raw("GET", "/__emulator/tables/p1/small").json()["rows"], [{"id": 9, "v": "z"}])
+        self.assertEqual(c.sql("DROP TABLE big;", ODPS2)[0], "Success")
+        self.assertEqual(len(files()), 1)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(10), 0)
 
 
 if __name__ == "__main__":
