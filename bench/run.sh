@@ -2,6 +2,7 @@
 # Builds the benchmarks in Release mode and runs them; each prints a ratio
 # against its peer measured in the same run.
 # Usage: bench/run.sh [rows=1000000] [lag_seconds=60] [lag_rows_per_second=5000] [starrocks_rows=1000000]
+#                     [maxcompute_rows=1000000]
 #   e.g. bench/run.sh 50000 10   for a quick smoke run.
 # Set SYNC_BENCH_SKIP_DEPS=1 to skip the package installation.
 set -euo pipefail
@@ -11,6 +12,7 @@ lag_seconds="${2:-60}"
 lag_rate="${3:-5000}"
 # About 8 minutes at 1M rows: the StarRocks emulator is Python.
 sr_rows="${4:-1000000}"
+mc_rows="${5:-1000000}"
 if [ -z "${SYNC_BENCH_SKIP_DEPS:-}" ]; then
   ./scripts/install-deps.sh
 fi
@@ -21,7 +23,8 @@ if ! command -v pgloader >/dev/null; then
   $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build-release sync source_bench postgres_bench starrocks_bench
+ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench
 ./build-release/bench/source_bench "$rows"
 ./build-release/bench/postgres_bench "$rows" "$lag_seconds" "$lag_rate"
 ./build-release/bench/starrocks_bench "$sr_rows"
+./build-release/bench/maxcompute_bench "$mc_rows"

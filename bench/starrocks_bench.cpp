@@ -24,8 +24,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <thread>
 
 #include "bench_util.hpp"
 #include "harness/servers.hpp"
@@ -36,54 +34,28 @@
 
 using namespace dbsync;
 using namespace dbsync::testing;
-using nlohmann::json;
 using bench::Clock;
-using bench::ProcStatusKb;
 using bench::Seconds;
-using namespace std::chrono_literals;
 
 namespace {
-
 
 struct Bench {
   MariaDbServer my{{"--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0", "--sync-binlog=0"}};
   StarRocksEmulator sr;
   SyncCli cli;
-  std::string task;
-
-  json Status() const { return json::parse(cli.Run({"status", task, "-o", "json"}).out, nullptr, false); }
-  int WorkerPid() const {
-    json s = Status();
-    return s.is_discarded() || !s.contains("worker") ? 0 : s["worker"].value("pid", 0);
-  }
-  long RowsApplied() const {
-    json s = Status();
-    return s.is_discarded() ? 0 : s["steps"]["realtime_sync"].value("rows_applied", 0L);
-  }
+  bench::CliTask task{cli, "bench"};
 };
 
 // The table's rows rendered as sync renders them, as JSON array bodies of
 // about 16 MB; returns the encoding seconds.
 double RenderBodies(Bench& b, const std::string& table, std::vector<std::string>* bodies, size_t* rows_out) {
-  auto conn = b.my.Admin();
-  auto schema = mysql::ReadTableSchema(conn, "b", table);
-  if (!schema.ok()) throw std::runtime_error(schema.status().message());
-  auto columns = starrocks::MapColumns(*schema, schema->primary_key);
+  auto source = bench::ReadSourceTable(b.my, "b", table);
+  auto columns = starrocks::MapColumns(source.schema, source.schema.primary_key);
   if (!columns.ok()) throw std::runtime_error(columns.status().message());
-  std::vector<std::vector<Value>> rows;
-  std::string cols;
-  for (const auto& c : schema->columns) cols += (cols.empty() ? "" : ", ") + mysql::QuoteIdentifier(c.name);
-  (void)conn.Execute("SET time_zone = '+00:00'");
-  auto read = mysql::ReadRows(conn, *schema, "SELECT " + cols + " FROM b." + table + " ORDER BY id",
-                              [&](source::Row&& row) {
-                                rows.push_back(std::move(row));
-                                return dbsync::Status::Ok();
-                              });
-  if (!read.ok()) throw std::runtime_error(read.status().message());
   starrocks::JsonRowEncoder encoder;
   auto start = Clock::now();
   std::string body;
-  for (const auto& row : rows) {
+  for (const auto& row : source.rows) {
     body.push_back(body.empty() ? '[' : ',');
     Status s = encoder.AppendRow(row, *columns, 0, &body);
     if (!s.ok()) throw std::runtime_error(s.message());
@@ -93,7 +65,7 @@ double RenderBodies(Bench& b, const std::string& table, std::vector<std::string>
     }
   }
   if (!body.empty()) bodies->push_back(body + "]");
-  *rows_out = rows.size();
+  *rows_out = source.rows.size();
   return Seconds(start);
 }
 
@@ -125,14 +97,7 @@ int main(int argc, char** argv) {
   try {
     std::cout << "starting MariaDB and the StarRocks emulator, loading " << rows << " rows..." << std::endl;
     Bench b;
-    b.my.Exec("CREATE DATABASE b");
-    b.my.Exec("CREATE DATABASE seq");
-    b.my.Exec(
-        "CREATE TABLE b.mixed (id BIGINT PRIMARY KEY, i INT, u INT UNSIGNED, d DECIMAL(12,2), f DOUBLE,"
-        " s VARCHAR(64), t TEXT, dt DATETIME(3), ts TIMESTAMP NULL, e ENUM('a','b','c'))");
-    b.my.Exec("INSERT INTO b.mixed SELECT seq, seq % 1000, seq * 7, seq / 3, seq / 7.0, CONCAT('name-', seq),"
-              " REPEAT('t', 40), '2024-01-01' + INTERVAL seq SECOND, '2024-01-01' + INTERVAL seq SECOND,"
-              " ELT(1 + seq % 3, 'a', 'b', 'c') FROM seq.seq_1_to_" + std::to_string(rows));
+    bench::CreateMixedTable(b.my, rows);
 
     // ---- 3. the encoder, and the bodies curl sends in 1(b).
     std::vector<std::string> bodies;
@@ -164,33 +129,13 @@ int main(int argc, char** argv) {
                        "  port: " + std::to_string(b.sr.query_port()) + "\n  http_port: " +
                        std::to_string(b.sr.http_port()) + "\n  database: b\n  user: root\n  password: " +
                        StarRocksEmulator::kPassword + "\n  replication_num: 1\n";
-    auto created = b.cli.Run({"create", "--no-check", "-f", b.cli.WriteSpec("bench.yaml", yaml)});
-    if (created.exit_code != 0) throw std::runtime_error(created.err);
-    b.task = "bench";
-    auto start = Clock::now();
-    auto started = b.cli.Run({"start", "bench"});
-    if (started.exit_code != 0) throw std::runtime_error(started.out + started.err);
-    while (true) {
-      json s = b.Status();
-      if (!s.is_discarded() && s["steps"]["realtime_sync"].value("state", "") == "running") break;
-      if (Seconds(start) > 3600) throw std::runtime_error("full initialization did not finish in an hour");
-      std::this_thread::sleep_for(100ms);
-    }
-    double init_s = Seconds(start);
+    double init_s = b.task.CreateAndStart(yaml);
     std::printf("1(a) sync full initialization of %d rows: %.2f s (%.0f rows/s)\n", rows, init_s, rows / init_s);
     std::printf("RATIO full initialization: sync / curl = %.2fx\n", init_s / curl_s);
-    if (int pid = b.WorkerPid()) std::printf("worker peak memory after full initialization (VmHWM): %.0f MB\n",
-                                             ProcStatusKb(pid, "VmHWM") / 1024.0);
+    std::printf("worker peak memory after full initialization (VmHWM): %.0f MB\n", b.task.WorkerPeakMb());
 
     // ---- 2. real-time apply of one large UPDATE, and curl of its after-images.
-    long before = b.RowsApplied();
-    start = Clock::now();
-    b.my.Exec("UPDATE b.mixed SET i = i + 1");
-    while (b.RowsApplied() - before < rows) {
-      if (Seconds(start) > 3600) throw std::runtime_error("the update was not applied in an hour");
-      std::this_thread::sleep_for(100ms);
-    }
-    double apply_s = Seconds(start);
+    double apply_s = b.task.ApplyAndWait(b.my, "UPDATE b.mixed SET i = i + 1", rows);
     std::vector<std::string> after;
     size_t n = 0;
     (void)RenderBodies(b, "mixed", &after, &n);
@@ -199,8 +144,7 @@ int main(int argc, char** argv) {
     std::printf("2 sync real-time apply of a %d-row UPDATE: %.2f s; curl of its after-images: %.2f s\n", rows,
                 apply_s, curl_apply_s);
     std::printf("RATIO real-time apply: sync / curl = %.2fx\n", apply_s / curl_apply_s);
-    int pid = b.WorkerPid();
-    std::printf("worker peak memory (VmHWM): %.0f MB\n", pid ? ProcStatusKb(pid, "VmHWM") / 1024.0 : 0.0);
+    std::printf("worker peak memory (VmHWM): %.0f MB\n", b.task.WorkerPeakMb());
     (void)b.cli.Run({"stop", "bench"});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starrocks_bench: %s\n", e.what());
