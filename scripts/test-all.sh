@@ -14,7 +14,7 @@ ninja -C build
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${SYNC_SKIP_SANITIZE:-0}" != 1 ]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYNC_SANITIZE=ON -DSYNC_WERROR=ON
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYNC_SANITIZE=ON -DSYNC_WERROR=ON -DSYNC_BUILD_BENCH=OFF
   ninja -C build-asan
   # The DDL corpus replay runs a third of its sample here: the release pass replays it whole.
   SYNC_CORPUS_STATEMENTS=1000 \
