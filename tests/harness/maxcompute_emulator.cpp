@@ -1,5 +1,7 @@
 #include "harness/maxcompute_emulator.hpp"
 
+#include "harness/emulator_process.hpp"
+
 #include <signal.h>
 
 #include <chrono>
@@ -43,21 +45,12 @@ maxcompute::ClientOptions MaxComputeEmulator::ClientOptions(const std::string& p
 }
 
 void MaxComputeEmulator::Start() {
-  const std::string ports = dir_ + "/ports.json";
-  std::filesystem::remove(ports);
   // The port stays the same across restarts: clients keep their endpoints
   // (and the tunnel address discovery gave them).
   std::vector<std::string> argv = {"python3", std::string(SYNC_SOURCE_DIR) + "/tests/emulators/maxcompute/emulator.py",
-                                   "--data-dir", dir_ + "/data", "--port", std::to_string(port_),
-                                   "--ports-file", ports};
+                                   "--data-dir", dir_ + "/data", "--port", std::to_string(port_)};
   for (const auto& a : extra_args_) argv.push_back(a);
-  process_ = ChildProcess::Spawn(argv, {.stdout_file = dir_ + "/emulator.log"});
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!std::filesystem::exists(ports)) {
-    if (!process_.Running() || std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("the MaxCompute emulator did not start; its log:\n" + ReadText(dir_ + "/emulator.log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  process_ = StartEmulatorProcess(std::move(argv), dir_, "the MaxCompute emulator");
 }
 
 void MaxComputeEmulator::Kill() {

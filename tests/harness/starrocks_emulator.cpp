@@ -1,5 +1,7 @@
 #include "harness/starrocks_emulator.hpp"
 
+#include "harness/emulator_process.hpp"
+
 #include <signal.h>
 
 #include <chrono>
@@ -28,21 +30,12 @@ StarRocksEmulator::~StarRocksEmulator() {
 }
 
 void StarRocksEmulator::Start() {
-  const std::string ports = dir_ + "/ports.json";
-  std::filesystem::remove(ports);
   std::vector<std::string> argv = {"python3", std::string(SYNC_SOURCE_DIR) + "/tests/emulators/starrocks/emulator.py",
                                    "--data-dir", dir_ + "/data", "--query-port", std::to_string(query_port_),
                                    "--http-port", std::to_string(http_port_), "--be-http-port", std::to_string(be_port_),
-                                   "--user", "root", "--password", kPassword, "--alter-delay-ms", "100",
-                                   "--ports-file", ports};
+                                   "--user", "root", "--password", kPassword, "--alter-delay-ms", "100"};
   for (const auto& a : extra_args_) argv.push_back(a);
-  process_ = ChildProcess::Spawn(argv, {.stdout_file = dir_ + "/emulator.log"});
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!std::filesystem::exists(ports)) {
-    if (!process_.Running() || std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("the StarRocks emulator did not start; its log:\n" + ReadText(dir_ + "/emulator.log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  process_ = StartEmulatorProcess(std::move(argv), dir_, "the StarRocks emulator");
 }
 
 void StarRocksEmulator::Kill() {
