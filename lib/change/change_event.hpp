@@ -28,6 +28,7 @@ struct RowChange {
   Op op = Op::kInsert;
   std::vector<Value> before;  // kUpdate, kDelete
   std::vector<Value> after;   // kInsert, kUpdate
+  int64_t commit_time = 0;    // its transaction's, UTC epoch seconds (set when it is routed to a batch)
 };
 
 // The row changes of one source statement on one table.

@@ -262,7 +262,8 @@ void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std:
     const config::TableSpec* ts = config::FindTableSpec(spec, t.db, t.table);
     if (!with_pk.count(t.db + "." + t.table) && !(ts && !ts->primary_key.empty())) without.push_back(t.db + "." + t.table);
   }
-  bool needs_key = sink::DestinationOf(spec.destination).traits.needs_primary_key;
+  const sink::Traits& traits = sink::DestinationOf(spec.destination).traits;
+  bool needs_key = traits.needs_primary_key;
   if (without.empty()) {
     report.Add("source.primary_keys", Verdict::kPass, "every selected table has a primary key");
   } else if (needs_key) {
@@ -272,8 +273,7 @@ void CheckPrimaryKeys(Connection& conn, const config::TaskSpec& spec, const std:
                "add a primary key to the table, set tables[].primary_key for it, or exclude it");
   } else {
     report.Add("source.primary_keys", Verdict::kWarn,
-               "no primary key on " + Join(without, ", ") +
-                   "; updates and deletes are matched on every column, which is slow on large tables",
+               "no primary key on " + Join(without, ", ") + "; " + traits.keyless_tables,
                "add a primary key to the table or set tables[].primary_key for it");
   }
 }

@@ -44,6 +44,10 @@ struct DestinationSpec {
   std::string access_id;     // maxcompute AccessKey id
   std::string access_key;    // maxcompute AccessKey secret (a secret, like password)
   std::string tunnel_endpoint;  // maxcompute: optional explicit Tunnel endpoint
+  // maxcompute: upsert (Delta tables) or log (change-log tables) for every
+  // table without tables[].write_mode; empty: upsert where the table has a
+  // key, log where it has none.
+  std::string write_mode;
   int connect_timeout_seconds = 10;
   bool operator==(const DestinationSpec&) const = default;
 };
@@ -96,6 +100,7 @@ struct TableSpec {
   std::optional<PartitionSpec> partition;
   std::vector<ExtraField> extra_fields;
   std::map<std::string, DmlPolicy> dml;  // insert | update | delete
+  std::string write_mode;                // maxcompute: upsert | log (DestinationSpec::write_mode)
   int line = 0;
   bool operator==(const TableSpec&) const = default;
 };

@@ -193,8 +193,8 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
     if (f.number) {
       d->*f.number = f.default_number;
       p.Integer(n, path, f.key, &(d->*f.number), 1, 65535, f.required, f.hint);
-    } else {
-      p.String(n, path, f.key, &(d->*f.text), f.required, f.hint);
+    } else if (p.String(n, path, f.key, &(d->*f.text), f.required, f.hint) && !f.choices.empty()) {
+      p.OneOf(n[f.key], path + "." + f.key, d->*f.text, f.choices);
     }
   }
 }
@@ -281,7 +281,7 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
   for (const auto& t : n) {
     if (!p.ExpectMap(t, path)) continue;
     p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
-                          "event_time_column", "partition", "extra_fields", "dml"});
+                          "event_time_column", "partition", "extra_fields", "dml", "write_mode"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -293,6 +293,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.StringList(t, path, "primary_key", &spec.primary_key);
     if (p.String(t, path, "storage", &spec.storage))
       p.OneOf(t["storage"], "tables[].storage", spec.storage, {"column", "row", "row,column"});
+    if (p.String(t, path, "write_mode", &spec.write_mode))
+      p.OneOf(t["write_mode"], "tables[].write_mode", spec.write_mode, {"upsert", "log"});
     p.StringList(t, path, "distribution_key", &spec.distribution_key);
     p.StringList(t, path, "clustering_key", &spec.clustering_key);
     p.String(t, path, "event_time_column", &spec.event_time_column);
@@ -377,6 +379,20 @@ void ParseAlerts(SpecParser& p, const YAML::Node& n, std::vector<AlertSpec>* ale
 
 }  // namespace
 
+// tables[].write_mode chooses between a destination's ways of writing: one
+// with a single way (every type but maxcompute) has no such key to default it.
+void CheckWriteModes(SpecParser& p, const YAML::Node& root, const TaskSpec& spec) {
+  const sink::Destination* entry = sink::FindDestination(spec.destination.type);
+  if (!entry || !root["tables"] || !root["tables"].IsSequence()) return;
+  bool has_modes = false;
+  for (const auto& f : entry->fields) has_modes = has_modes || f.key == "write_mode";
+  if (has_modes) return;
+  for (const auto& t : root["tables"])
+    if (t.IsMap() && t["write_mode"])
+      p.Error(t["write_mode"].Mark(), "tables[].write_mode: " + spec.destination.type +
+                                          " destinations have one write mode; the key applies to maxcompute");
+}
+
 Result<TaskSpec> ParseTaskSpec(const std::string& yaml_text, const std::string& display_name) {
   YAML::Node root;
   try {
@@ -415,6 +431,7 @@ Result<TaskSpec> ParseTaskSpec(const std::string& yaml_text, const std::string& 
   if (YAML::Node d = root["ddl"]) ParseDdl(p, d, &spec.ddl);
   if (YAML::Node r = root["runtime"]) ParseRuntime(p, r, &spec.runtime);
   if (YAML::Node a = root["alerts"]) ParseAlerts(p, a, &spec.alerts);
+  CheckWriteModes(p, root, spec);
   if (!p.errors().empty()) return Status::InvalidArgument(Join(p.errors(), "\n"));
   return spec;
 }

@@ -37,6 +37,7 @@ CatchUp CatchUp::Resume(const std::optional<BinlogPosition>& checkpoint,
     BinlogPosition applied = Later(entry->second, snapshot);
     c.skip_[table] = applied;
     if (applied.Compare(*checkpoint) < 0) c.catching_.insert(table);
+    else if (entry->second.Compare(*checkpoint) > 0) c.ahead_[table] = applied;  // kept until a batch reaches it
     else c.erase_.push_back(table);  // caught up (the checkpoint says as much)
   }
   for (const auto& [table, position] : entries)
@@ -55,6 +56,14 @@ bool CatchUp::Applied(const std::string& table, const BinlogPosition& position) 
 sink::TablePositions CatchUp::ForBatch(const BinlogPosition& position) {
   sink::TablePositions out;
   out.erase.swap(erase_);
+  for (auto it = ahead_.begin(); it != ahead_.end();) {
+    if (position.Compare(it->second) < 0) {
+      ++it;
+      continue;
+    }
+    out.erase.push_back(it->first);  // the checkpoint passes it now
+    it = ahead_.erase(it);
+  }
   if (until_.empty()) return out;
   if (position.Compare(until_) >= 0) {  // every table is applied through `position`: the checkpoint says it all
     out.erase.insert(out.erase.end(), catching_.begin(), catching_.end());
@@ -89,12 +98,14 @@ BinlogPosition CatchUp::Copied(const std::map<std::string, BinlogPosition>& snap
 void CatchUp::Remove(const std::string& table) {
   skip_.erase(table);
   catching_.erase(table);
+  ahead_.erase(table);
   erase_.push_back(table);
 }
 
 void CatchUp::Copying(const std::string& table) {
   skip_.erase(table);
   catching_.erase(table);
+  ahead_.erase(table);
   erase_.erase(std::remove(erase_.begin(), erase_.end(), table), erase_.end());
 }
 

@@ -12,7 +12,11 @@
 //  - a table catching up has an entry in table_positions (Sink::
 //    LoadTablePositions): A_t = max(entry, P_t), an empty entry (written
 //    before its copy began) meaning P_t;
-//  - every other table: A_t = max(checkpoint, P_t).
+//  - every other table: A_t = max(checkpoint, P_t);
+//  - a table whose entry is ahead of the checkpoint (a destination of
+//    per-table loads committed its load of a batch, and lost another
+//    table's: the checkpoint went back, this table did not) skips to its
+//    entry, which stays until a batch reaches it.
 //
 // The sequence for added tables:
 //  1. they get an empty entry, then their copy runs on its own thread while
@@ -82,6 +86,7 @@ class CatchUp {
   std::set<std::string> catching_;              // tables behind until_, with entries
   BinlogPosition until_;                        // the held checkpoint; empty: not held
   std::vector<std::string> erase_;              // entries to erase with the next batch
+  std::map<std::string, BinlogPosition> ahead_;  // entries ahead of the checkpoint, erased once it passes them
 };
 
 }  // namespace dbsync::pipeline

@@ -91,9 +91,9 @@ Status RealtimeLoop::Open(const std::vector<sink::TableBinding>& tables) {
 Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
   stream_.reset();  // one stream per server_id
   source::ChangeStreamOptions o;
-  // A transaction larger than a batch is applied in pieces inside one
-  // destination transaction, so memory stays bounded by batch_rows.
-  o.max_transaction_rows = size_t(options_.batch_rows);
+  // A transaction larger than a piece is applied in pieces inside one
+  // destination transaction, so memory stays bounded by the piece size.
+  o.max_transaction_rows = size_t(options_.piece_rows > 0 ? options_.piece_rows : options_.batch_rows);
   o.on_reconnect = [this](const std::string& m) { log_.Warn(m); };
   o.schemas = [this](const std::string& db, const std::string& table, const BinlogPosition& at) -> const TableSchema* {
     const std::string name = db + "." + table;
@@ -227,7 +227,10 @@ Status RealtimeLoop::RouteRows(change::RowsEvent& rows, const change::Transactio
     return Status::FailedPrecondition("row event for " + it->first + " at " + txn.commit_position.ToString() +
                                       " lacks columns: binlog_row_image is not FULL on the source. Set "
                                       "binlog_row_image=FULL and re-run the full initialization of this table");
-  for (auto& r : rows.rows) batch_.Add(it->second.get(), std::move(r));
+  for (auto& r : rows.rows) {
+    r.commit_time = txn.commit_time;
+    batch_.Add(it->second.get(), std::move(r));
+  }
   progress_.events_applied.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -256,6 +259,7 @@ Status RealtimeLoop::ApplyDdl(const change::StatementEvent& statement, const cha
 
 Status RealtimeLoop::SubmitPiece() {
   const size_t rows = batch_.rows();
+  staged_rows_ += rows;
   return applier_.Submit([this, changes = batch_.Take(), rows]() -> Status {
     SYNC_RETURN_IF_ERROR(sink_->ApplyPartial(*changes));
     progress_.rows_applied.fetch_add(rows);
@@ -269,8 +273,14 @@ Status RealtimeLoop::FlushIfDue() {
   // held back for flush_ms, and under load batches grow while the previous
   // one is applied (group commit).
   bool eager = options_.eager_flush && batch_.rows() > 0 && applier_.Idle();
-  if (batch_.rows() >= size_t(options_.batch_rows) || eager || (due && (batch_.rows() > 0 || position_moved_)))
+  if (staged_rows_ + batch_.rows() >= size_t(options_.batch_rows) || eager ||
+      (due && (batch_.rows() > 0 || position_moved_))) {
     SYNC_RETURN_IF_ERROR(Flush());
+  } else if (options_.piece_rows > 0 && !piece_open_ && batch_.rows() >= size_t(options_.piece_rows)) {
+    // Staged now, committed with the batch: a batch's rows need not all
+    // wait in memory for its commit.
+    SYNC_RETURN_IF_ERROR(SubmitPiece());
+  }
   // A failed write is noticed while the source is quiet too, so the worker
   // restarts now rather than at the next transaction.
   if (due) SYNC_RETURN_IF_ERROR(applier_.FirstError());
@@ -285,6 +295,7 @@ Status RealtimeLoop::FlushIfDue() {
 Status RealtimeLoop::Flush() {
   if (batch_.rows() == 0 && !position_moved_) return Status::Ok();
   const size_t rows = batch_.rows();
+  staged_rows_ = 0;
   const std::set<std::string> catching = catch_up_.catching();
   sink::TablePositions positions = catch_up_.ForBatch(batch_position_);
   std::vector<std::string> caught_up;

@@ -89,6 +89,7 @@ class RealtimeLoop {
   int64_t batch_commit_time_ = 0;
   Clock::time_point last_flush_ = Clock::now();
   bool piece_open_ = false;  // pieces of a large transaction sent, its commit not yet
+  size_t staged_rows_ = 0;   // rows of the batch sent as pieces (options_.piece_rows), not yet committed
   // Declared after the sink: destroyed (its tasks finished) before it.
   AsyncApplier applier_;
   std::unique_ptr<BackgroundCopy> copy_;  // tables being copied while the others stream

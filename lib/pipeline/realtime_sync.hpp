@@ -44,6 +44,10 @@ struct RealtimeOptions {
   // Flush whenever the applier is idle instead of waiting for batch_rows or
   // flush_ms (destinations where a small write costs little, e.g. PostgreSQL).
   bool eager_flush = true;
+  // Rows handed to the sink as a piece of the batch (ApplyPartial) while the
+  // batch grows to batch_rows; 0: only transactions larger than batch_rows
+  // are cut (sink::Traits::piece_rows).
+  int piece_rows = 0;
   std::string task_id;
   std::string schema_file;  // where the tracked schemas are saved after each DDL
   std::string home;         // the state directory, to re-read the spec on reload

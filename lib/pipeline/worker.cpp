@@ -130,7 +130,9 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   RealtimeOptions rt;
   rt.batch_rows = spec.runtime.batch_rows;
   rt.flush_ms = spec.runtime.flush_ms;
-  rt.eager_flush = sink::DestinationOf(spec.destination).traits.eager_flush;
+  const sink::Traits& traits = sink::DestinationOf(spec.destination).traits;
+  rt.eager_flush = traits.eager_flush;
+  if (!traits.open_transaction_across_pieces) rt.piece_rows = std::min(traits.piece_rows, spec.runtime.batch_rows);
   rt.task_id = ctx.task_id;
   rt.schema_file = task.dir.SchemaFile();
   rt.home = ctx.home;

@@ -52,12 +52,19 @@ struct Traits {
   // Updates and deletes need a key: a source table without a primary key (and
   // without tables[].primary_key) fails the configuration check.
   bool needs_primary_key = false;
+  // How a keyless table is written when none is needed, for `sync check`.
+  std::string keyless_tables = "updates and deletes are matched on every column, which is slow on large tables";
   // Writing a small batch costs little, so a batch leaves as soon as the
   // applier is free rather than waiting for runtime.batch_rows or flush_ms.
   bool eager_flush = true;
   // runtime.batch_rows and runtime.flush_ms when the spec does not set them.
   int batch_rows = 10000;
   int flush_ms = 1000;
+  // A sink that stages loads (open_transaction_across_pieces false) may take
+  // a batch in pieces of this many rows (Sink::ApplyPartial) while it grows
+  // to batch_rows: a commit per 200,000 rows then costs memory for 20,000.
+  // 0: pieces only of a transaction larger than batch_rows.
+  int piece_rows = 0;
   // Schema changes the destination cannot make: ApplySchemaChanges refuses
   // them with kFailedPrecondition saying what to do by hand.
   std::set<SchemaChangeKind> refused_ddl = {SchemaChangeKind::kPartitionDataChanged};
@@ -74,6 +81,7 @@ struct SpecField {
   std::string config::DestinationSpec::*text = nullptr;
   int config::DestinationSpec::*number = nullptr;
   int default_number = 0;  // kPort: the default port; kCount: 0 leaves the key unset
+  std::vector<std::string> choices;  // kText: the values allowed, when they are few
 };
 
 // What a destination's check items are given.

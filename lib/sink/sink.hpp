@@ -144,7 +144,9 @@ class Sink {
                             const TablePositions& tables = {}) = 0;
   // Applies a piece of a source transaction too large to hold in memory, in
   // a destination transaction left open: the next ApplyBatch commits it with
-  // its checkpoint; a crash or a dropped connection rolls it back.
+  // its checkpoint; a crash or a dropped connection rolls it back. A sink of
+  // mode (b) stages it in the batch's loads instead, and may so be given a
+  // batch's whole transactions in pieces too (Traits::piece_rows).
   virtual Status ApplyPartial(const std::vector<TableChanges>& changes) = 0;
   // Applies the destination side of the source DDL statement committed at
   // `ddl_position`: `steps` in order, in one destination transaction where

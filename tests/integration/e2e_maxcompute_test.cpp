@@ -225,13 +225,17 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
-TEST_CASE("MaxCompute: start refuses a keyless table and a wrong AccessKey, each with its fix") {
+TEST_CASE("MaxCompute: start refuses a keyless table in write_mode upsert and a wrong AccessKey, each with its fix") {
   E().mysql.Exec("CREATE TABLE shop.keyless (a INT, b INT)");
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mc-keyless.yaml", Spec("mc-keyless", "[shop.keyless]"))});
+  auto created = E().cli.Run(
+      {"create", "--no-check", "-f",
+       E().cli.WriteSpec("mc-keyless.yaml", Spec("mc-keyless", "[shop.keyless]") +
+                                                "tables:\n  - match: shop.keyless\n    write_mode: upsert\n")});
   REQUIRE(created.exit_code == 0);
   auto keyless = E().cli.Run({"start", "mc-keyless"}, McEnv());
   CHECK(keyless.exit_code != 0);
   CHECK_MESSAGE((keyless.out + keyless.err).find("primary_key") != std::string::npos, keyless.out << keyless.err);
+  CHECK_MESSAGE((keyless.out + keyless.err).find("write_mode: log") != std::string::npos, keyless.out << keyless.err);
 
   CreateTable("badkey");
   created = E().cli.Run({"create", "--no-check", "-f",

@@ -99,6 +99,23 @@ TEST_CASE("CatchUp::Resume: entries below the checkpoint catch up, the rest is s
   CHECK(f.pending_erase() == std::vector<std::string>{"s.b"});  // stale: from a worker that never checkpointed
 }
 
+TEST_CASE("CatchUp::Resume: an entry ahead of the checkpoint skips to it and stays until a batch passes it") {
+  // A per-table-loads destination lost one table's load of the batch ending
+  // at 1500 and went back to 1000; s.kept's load of it had committed.
+  BinlogPosition start;
+  auto c = CatchUp::Resume(P(1000), {{"s.kept", P(10)}, {"s.lost", P(10)}}, {{"s.kept", P(1500)}}, {}, &start);
+  CHECK(start == P(1000));
+  CHECK(c.until().empty());
+  CHECK(c.Applied("s.kept", P(1500)));
+  CHECK_FALSE(c.Applied("s.kept", P(1501)));
+  CHECK_FALSE(c.Applied("s.lost", P(1001)));
+  CHECK(c.pending_erase().empty());
+  CHECK(c.ForBatch(P(1200)).erase.empty());  // a crash now must still skip s.kept
+  auto past = c.ForBatch(P(1500));
+  CHECK(past.erase == std::vector<std::string>{"s.kept"});
+  CHECK_FALSE(past.hold_checkpoint);
+}
+
 namespace {
 
 // The model. A binlog of single-row transactions on tables A (in the task from

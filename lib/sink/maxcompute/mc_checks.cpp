@@ -6,6 +6,7 @@
 #include "check/source_checks.hpp"
 #include "core/text_util.hpp"
 #include "pipeline/table_binding.hpp"
+#include "sink/maxcompute/mc_change_log.hpp"
 #include "sink/maxcompute/mc_client.hpp"
 #include "sink/maxcompute/mc_sink.hpp"
 #include "sink/maxcompute/mc_state.hpp"
@@ -168,12 +169,17 @@ void CheckPrivileges(const Client& client, const sink::CheckInput& in, check::Ch
                  "needs Describe, Select and Update on it");
 }
 
-// Why `b` cannot become a Delta table, or nullopt when it can.
-std::optional<std::string> TableProblem(const sink::TableBinding& b) {
-  if (b.key.empty())
-    return "source table " + b.SourceName() + " has no primary key, and a Delta table needs one to apply updates "
-           "and deletes (set tables[].primary_key)";
+// Why `b` cannot become a MaxCompute table in its write mode, or nullopt
+// when it can; *logs counts the change logs.
+std::optional<std::string> TableProblem(const sink::TableBinding& b, const config::DestinationSpec& d, int* logs) {
+  auto mode = WriteModeOf(b, d);
+  if (!mode.ok()) return mode.status().message();
   if (Status name = CheckTableName(b.dest_table); !name.ok()) return b.SourceName() + ": " + name.message();
+  if (*mode == WriteMode::kLog) {
+    ++*logs;
+    if (auto columns = MapLogColumns(b.source); !columns.ok()) return columns.status().message();
+    return std::nullopt;
+  }
   if (auto columns = MapColumns(b.source, b.key); !columns.ok()) return columns.status().message();
   return std::nullopt;
 }
@@ -184,22 +190,26 @@ void CheckTables(const sink::CheckInput& in, check::CheckReport& report) {
   std::map<std::string, std::string> taken;  // lower-case destination name -> who has it
   for (const char* name : kBookkeepingTables) taken[name] = "sync's bookkeeping";
   std::vector<std::string> problems;
+  int logs = 0, tables = 0;
   for (const auto& t : in.tables) {
     if (t.schema.columns.empty()) continue;  // unreadable: the source items said so
     sink::TableBinding b = pipeline::BindTable(in.spec, t.schema);
-    if (auto problem = TableProblem(b)) problems.push_back(*problem);
+    ++tables;
+    if (auto problem = TableProblem(b, in.spec.destination, &logs)) problems.push_back(*problem);
     auto [it, fresh] = taken.emplace(ToLower(b.dest_table), b.SourceName());
     if (!fresh)
       problems.push_back(b.SourceName() + " maps to MaxCompute table " + b.dest_table + ", as " + it->second +
                          " does; give it another name with mapping.table");
   }
   if (problems.empty()) {
-    report.Add("destination.tables", Verdict::kPass, "every selected table maps to a MaxCompute Delta table");
+    report.Add("destination.tables", Verdict::kPass,
+               "every selected table maps to a MaxCompute table: " + std::to_string(tables - logs) +
+                   " Delta table(s) (write_mode upsert), " + std::to_string(logs) + " change log(s) (write_mode log)");
     return;
   }
   report.Add("destination.tables", Verdict::kFail, Join(problems, "; "),
-             "as each problem says: set tables[].primary_key for a table without a usable key, rename with "
-             "mapping.table, exclude a table with columns MaxCompute cannot hold");
+             "as each problem says: set tables[].primary_key (or write_mode: log) for a table without a usable "
+             "key, rename with mapping.table, exclude a table with columns MaxCompute cannot hold");
 }
 
 }  // namespace

@@ -262,18 +262,19 @@ RowEncoder::RowEncoder(TimeZone project_zone, size_t max_field_bytes)
     : zone_(std::move(project_zone)), max_field_bytes_(max_field_bytes) {}
 
 Status RowEncoder::AppendRow(const std::vector<Value>& row, const std::vector<McColumn>& columns,
-                             RecordStreamWriter* block) {
-  return AppendRecord(row, columns, std::nullopt, block);
+                             RecordStreamWriter* block, std::span<const Value> extra) {
+  return AppendRecord(row, extra, columns, std::nullopt, block);
 }
 
 Status RowEncoder::AppendUpsert(const std::vector<Value>& row, const std::vector<McColumn>& columns,
                                 UpsertOperation op, RecordStreamWriter* block) {
-  return AppendRecord(row, columns, op, block);
+  return AppendRecord(row, {}, columns, op, block);
 }
 
-Status RowEncoder::AppendRecord(const std::vector<Value>& row, const std::vector<McColumn>& columns,
-                                std::optional<UpsertOperation> op, RecordStreamWriter* block) {
-  Status s = AppendFields(row, columns, block);
+Status RowEncoder::AppendRecord(const std::vector<Value>& row, std::span<const Value> extra,
+                                const std::vector<McColumn>& columns, std::optional<UpsertOperation> op,
+                                RecordStreamWriter* block) {
+  Status s = AppendFields(row, extra, columns, block);
   if (!s.ok()) {
     block->DiscardRecord();
     return s;
@@ -289,13 +290,15 @@ Status RowEncoder::AppendRecord(const std::vector<Value>& row, const std::vector
   return Status::Ok();
 }
 
-Status RowEncoder::AppendFields(const std::vector<Value>& row, const std::vector<McColumn>& columns,
-                                RecordStreamWriter* block) {
+Status RowEncoder::AppendFields(const std::vector<Value>& row, std::span<const Value> extra,
+                                const std::vector<McColumn>& columns, RecordStreamWriter* block) {
   for (size_t i = 0; i < columns.size(); ++i) {
     const McColumn& col = columns[i];
-    if (size_t(col.source_index) >= row.size())
+    if (col.source_index < 0) continue;  // not in the source: NULL
+    const size_t at = size_t(col.source_index);
+    if (at >= row.size() + extra.size())
       return Status::Internal("row has " + std::to_string(row.size()) + " values, column " + col.name + " is missing");
-    const Value& v = row[size_t(col.source_index)];
+    const Value& v = at < row.size() ? row[at] : extra[at - row.size()];
     if (IsNullAtDestination(v)) {
       if (!col.key) continue;
       return Status::FailedPrecondition(

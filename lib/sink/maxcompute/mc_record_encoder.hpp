@@ -102,7 +102,11 @@ class RowEncoder {
   // column and says what is wrong with the value (a NULL or zero date in a
   // key column, a value outside the type's range or over max_field_bytes,
   // text that does not convert to UTF-8, a value of an unexpected kind).
-  Status AppendRow(const std::vector<Value>& row, const std::vector<McColumn>& columns, RecordStreamWriter* block);
+  // A column whose source_index is row.size() + k takes extra[k] (the
+  // change-log fields, mc_change_log.hpp); one with source_index -1 is NULL
+  // (a column of the table the source does not have).
+  Status AppendRow(const std::vector<Value>& row, const std::vector<McColumn>& columns, RecordStreamWriter* block,
+                   std::span<const Value> extra = {});
 
   // The same for an upsert session: the row's fields, then the session's five
   // hidden columns numbered after them: __version and __app_version NULL,
@@ -112,9 +116,10 @@ class RowEncoder {
                       RecordStreamWriter* block);
 
  private:
-  Status AppendRecord(const std::vector<Value>& row, const std::vector<McColumn>& columns,
+  Status AppendRecord(const std::vector<Value>& row, std::span<const Value> extra, const std::vector<McColumn>& columns,
                       std::optional<UpsertOperation> op, RecordStreamWriter* block);
-  Status AppendFields(const std::vector<Value>& row, const std::vector<McColumn>& columns, RecordStreamWriter* block);
+  Status AppendFields(const std::vector<Value>& row, std::span<const Value> extra,
+                      const std::vector<McColumn>& columns, RecordStreamWriter* block);
   Status AppendValue(const Value& v, const McColumn& col, int field, RecordStreamWriter* block);
   Status AppendText(const Value& v, const McColumn& col, int field, RecordStreamWriter* block);
   Status TextOf(const Value& v, const McColumn& col);

@@ -2,6 +2,7 @@
 
 #include "core/text_util.hpp"
 #include "sink/change_helpers.hpp"
+#include "sink/maxcompute/mc_change_log.hpp"
 #include "sink/maxcompute/mc_state.hpp"
 
 namespace dbsync::maxcompute {
@@ -25,6 +26,11 @@ std::string CreateTableSql(const std::string& table, const std::vector<McColumn>
 
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
+  SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
+  if (mode == WriteMode::kLog) {
+    SYNC_ASSIGN_OR_RETURN(std::string sql, CreateLogTableSql(t));
+    return Run(sql);
+  }
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
   return Run(CreateTableSql(t.dest_table, columns, t.key));
 }

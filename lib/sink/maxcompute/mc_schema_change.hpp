@@ -1,7 +1,8 @@
 #pragma once
 // MaxCompute tables made and changed by SQL instances (specs/maxcompute.md
 // 2.3): a keyed table is a Delta table (PRIMARY KEY, 'transactional' =
-// 'true'). Source DDL is applied as MaxCompute allows (ADD COLUMNS, DROP
+// 'true'); with write_mode log a plain table with the change-log fields
+// (mc_change_log.hpp). Source DDL is applied as MaxCompute allows (ADD COLUMNS, DROP
 // COLUMNS, CHANGE COLUMN ... RENAME TO, RENAME TO, TRUNCATE); a type change
 // or a change of a key column stops the task with what to do. A statement
 // replayed after a crash finds its effect in the table's schema and is taken
@@ -9,6 +10,7 @@
 
 #include <string>
 
+#include "config/task_spec.hpp"
 #include "sink/maxcompute/mc_client.hpp"
 #include "sink/maxcompute/mc_types.hpp"
 #include "sink/sink.hpp"
@@ -22,9 +24,12 @@ std::string CreateTableSql(const std::string& table, const std::vector<McColumn>
 
 class SchemaChanger {
  public:
-  explicit SchemaChanger(const Client& client) : client_(client) {}
+  // `destination` chooses each table's write mode (mc_change_log.hpp).
+  SchemaChanger(const Client& client, config::DestinationSpec destination)
+      : client_(client), destination_(std::move(destination)) {}
 
-  // Creates the destination table of `table` unless it exists.
+  // Creates the destination table of `table` unless it exists: a Delta
+  // table, or a change log (write_mode log).
   Status CreateTable(const sink::TableBinding& table);
   Status Apply(const sink::SchemaChangeStep& step);
 
@@ -35,6 +40,7 @@ class SchemaChanger {
   Status ModifyColumn(const sink::SchemaChangeStep& step);
 
   const Client& client_;
+  config::DestinationSpec destination_;
 };
 
 }  // namespace dbsync::maxcompute

@@ -1,5 +1,6 @@
 #include "sink/maxcompute/mc_sink.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -7,117 +8,35 @@
 #include "core/text_util.hpp"
 #include "sink/change_helpers.hpp"
 #include "sink/checkpoint_row_sink.hpp"
-#include "sink/maxcompute/mc_bucket_hash.hpp"
+#include "sink/maxcompute/mc_change_log.hpp"
 #include "sink/maxcompute/mc_client.hpp"
 #include "sink/maxcompute/mc_record_encoder.hpp"
 #include "sink/maxcompute/mc_schema_change.hpp"
 #include "sink/maxcompute/mc_state.hpp"
 #include "sink/maxcompute/mc_types.hpp"
 #include "sink/maxcompute/mc_upsert.hpp"
+#include "sink/maxcompute/mc_writers.hpp"
 #include "sink/maxcompute/mc_xml.hpp"
 
 namespace dbsync::maxcompute {
 namespace {
 
-// Blocks and upsert packs are sent at about this size: memory stays bounded
-// however large a chunk or a source transaction is.
-constexpr size_t kBlockBytes = 16 << 20;
-
 struct MappedTable {
   std::string table;
-  std::vector<McColumn> columns;
+  WriteMode mode = WriteMode::kUpsert;
+  std::vector<McColumn> columns;  // source order, then the change-log fields (mode log)
 };
 
-Result<MappedTable> Map(const sink::TableBinding& t) {
-  if (t.key.empty())
-    return Status::FailedPrecondition("source table " + t.SourceName() + " has no primary key, and MaxCompute Delta "
-                                      "tables need one to apply updates and deletes; set tables[].primary_key");
+Result<MappedTable> Map(const sink::TableBinding& t, const config::DestinationSpec& destination) {
   SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
+  SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination));
+  if (mode == WriteMode::kLog) {
+    SYNC_ASSIGN_OR_RETURN(auto columns, MapLogColumns(t.source));
+    return MappedTable{t.dest_table, mode, std::move(columns)};
+  }
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  return MappedTable{t.dest_table, std::move(columns)};
+  return MappedTable{t.dest_table, mode, std::move(columns)};
 }
-
-// One block of records being filled: the bytes and their writer.
-class Block {
- public:
-  Block() { Reset(); }
-  std::string& bytes() { return bytes_; }
-  RecordStreamWriter& writer() { return *writer_; }
-  int64_t records() const { return writer_->record_count(); }
-  bool full() const { return bytes_.size() >= kBlockBytes; }
-  // The finished record stream; the block is empty again after.
-  std::string Finish() {
-    writer_->Finish();
-    std::string out = std::move(bytes_);
-    Reset();
-    return out;
-  }
-
- private:
-  void Reset() {
-    bytes_.clear();
-    bytes_.reserve(kBlockBytes + (1 << 20));
-    writer_.emplace(&bytes_);
-  }
-  std::string bytes_;
-  std::optional<RecordStreamWriter> writer_;
-};
-
-// The bucket hash of a key value (specs/maxcompute.md 4.2 item 4). Integers
-// and byte strings follow the SDKs' hasher, as its vectors pin it; a key of
-// another type is hashed over its text (a row in another bucket than the
-// SDK would choose is still written: the bucket is a write partition, not a
-// lookup, spec 4.2 [INFERRED]).
-int32_t KeyHash(const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::kInt: return HashInteger(v.as<int64_t>());
-    case ValueKind::kUint: return HashInteger(static_cast<int64_t>(v.as<uint64_t>()));
-    case ValueKind::kYear: return HashInteger(v.as<Year>().value);
-    case ValueKind::kBytes: return HashBytes(v.as<Bytes>().data);
-    default: return HashBytes(v.ToString());
-  }
-}
-
-// A table's upsert session of the batch being written, with one block per
-// bucket being filled.
-class OpenUpsert {
- public:
-  OpenUpsert(UpsertSession session, MappedTable table) : session_(std::move(session)), table_(std::move(table)) {
-    for (const auto& name : session_.hash_key())
-      for (const auto& c : table_.columns)
-        if (ToLowerAscii(c.name) == ToLowerAscii(name)) hash_at_.push_back(c.source_index);
-  }
-  UpsertSession& session() { return session_; }
-
-  Status Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op) {
-    std::vector<int32_t> hashes;
-    for (int i : hash_at_) hashes.push_back(KeyHash(row[i]));
-    int bucket = BucketOf(RecordHash(hashes), session_.bucket_count());
-    Block& block = blocks_[bucket];
-    SYNC_RETURN_IF_ERROR(encoder.AppendUpsert(row, table_.columns, op, &block.writer()));
-    return block.full() ? Send(bucket, block) : Status::Ok();
-  }
-  Status Flush() {
-    for (auto& [bucket, block] : blocks_)
-      if (block.records() > 0) SYNC_RETURN_IF_ERROR(Send(bucket, block));
-    return Status::Ok();
-  }
-
- private:
-  static std::string ToLowerAscii(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-  Status Send(int bucket, Block& block) {
-    int64_t records = block.records();
-    return session_.Upload(bucket, block.Finish(), records, true);
-  }
-
-  UpsertSession session_;
-  MappedTable table_;
-  std::vector<int> hash_at_;  // source indexes of the hash key columns, in hash_key order
-  std::map<int, Block> blocks_;
-};
 
 // One chunk: one batch upload session, recorded before its first block.
 class McChunkWriter : public sink::ChunkWriter {
@@ -129,30 +48,33 @@ class McChunkWriter : public sink::ChunkWriter {
         encoder_(zone),
         table_(std::move(table)),
         source_(std::move(source)),
-        row_(std::move(row)) {}
+        row_(std::move(row)) {
+    if (table_.mode == WriteMode::kLog) extra_ = SnapshotFields();
+  }
 
   Status Begin() {
-    SYNC_ASSIGN_OR_RETURN(session_, client_.CreateUploadSession({table_.table, ""}));
-    row_.session = session_.id;
+    SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({table_.table, ""}));
+    SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, table_.columns, table_.table));
+    row_.session = session.id;
+    upload_.emplace(client_, std::move(session), std::move(columns), source_ + " chunk " + std::to_string(row_.index));
     return state_.SaveChunk(source_, row_);
   }
 
   Status Write(const std::vector<Value>& row) override {
-    SYNC_RETURN_IF_ERROR(encoder_.AppendRow(row, table_.columns, &block_.writer()).WithContext(Where()));
-    return block_.full() ? Send() : Status::Ok();
+    return upload_->Add(encoder_, row, extra_ ? std::span<const Value>(*extra_) : std::span<const Value>());
   }
 
   Status Commit() override {
-    if (block_.records() > 0) SYNC_RETURN_IF_ERROR(Send());
+    SYNC_RETURN_IF_ERROR(upload_->Flush());
     CrashPoint("maxcompute.chunk_uploaded");
     // Recorded before the commit is asked for: a commit sent by a worker that
     // then died may still land, so a restart must finish this session, never
     // read the chunk again under another one (whose rows this one's late
     // commit would overwrite with older ones).
     row_.state = "committing";
-    row_.blocks = static_cast<int64_t>(blocks_.size());
+    row_.blocks = upload_->block_count();
     SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_, row_));
-    SYNC_ASSIGN_OR_RETURN(auto outcome, client_.CommitUploadSession(session_, blocks_));
+    SYNC_ASSIGN_OR_RETURN(auto outcome, upload_->Commit());
     (void)outcome;  // committed now or by an attempt whose answer was lost: the same
     CrashPoint("maxcompute.chunk_committed");
     row_.state = "done";
@@ -160,38 +82,30 @@ class McChunkWriter : public sink::ChunkWriter {
   }
 
  private:
-  std::string Where() const { return source_ + " chunk " + std::to_string(row_.index); }
-  Status Send() {
-    int64_t id = static_cast<int64_t>(blocks_.size());
-    SYNC_RETURN_IF_ERROR(client_.UploadBlock(session_, id, block_.Finish(), true).WithContext(Where()));
-    blocks_.push_back(id);
-    return Status::Ok();
-  }
-
   const Client& client_;
   StateStore& state_;
   RowEncoder encoder_;
   MappedTable table_;
   std::string source_;
   ChunkRow row_;
-  UploadSession session_;
-  Block block_;
-  std::vector<int64_t> blocks_;
+  std::optional<LogFields> extra_;  // mode log: the fields of a row of the full initialization
+  std::optional<UploadWriter> upload_;
 };
 
 class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> {
  public:
-  MaxComputeSink(ClientOptions options, std::string task_id, TimeZone zone)
+  MaxComputeSink(ClientOptions options, std::string task_id, TimeZone zone, config::DestinationSpec destination)
       : CheckpointRowSink(state_),
         client_(std::move(options)),
         task_id_(std::move(task_id)),
         zone_(zone),
+        destination_(std::move(destination)),
         state_(client_, task_id_),
-        ddl_(client_),
+        ddl_(client_, destination_),
         encoder_(zone_) {}
 
   Status PrepareTable(const sink::TableBinding& t) override {
-    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t, destination_));
     if (!t.existing()) {
       SYNC_RETURN_IF_ERROR(ddl_.CreateTable(t).WithContext("creating MaxCompute table " + m.table));
       CrashPoint("maxcompute.table_created");
@@ -200,16 +114,14 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     if (!info)
       return Status::FailedPrecondition("table " + m.table + " (mode: existing) does not exist in MaxCompute project " +
                                         client_.options().project + "; create it, or use mode: new");
-    if (!info->transactional || info->primary_key.empty())
-      return Status::FailedPrecondition("MaxCompute table " + m.table + " is not a Delta table (PRIMARY KEY and "
-                                        "'transactional'='true'), which sync needs to apply updates and deletes; "
-                                        "recreate it so, or let sync create it (mode: new)");
+    SYNC_RETURN_IF_ERROR(CheckKind(t, m, *info));
     for (const auto& c : m.columns) {
       bool present = false;
       for (const auto& have : info->columns) present = present || ToLower(have.name) == ToLower(c.name);
       if (!present)
         return Status::FailedPrecondition("MaxCompute table " + m.table + " has no column " + c.name + " that " +
-                                          t.SourceName() + " has; add it (" + c.type + ")" +
+                                          (IsLogColumn(c.name) ? "a change log" : t.SourceName()) + " has; add it (" +
+                                          c.type + ")" +
                                           (t.existing() ? " or use mode: new" : ", or drop the table so that sync "
                                                                                "creates it"));
     }
@@ -217,8 +129,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   }
 
   Status ResetTable(const sink::TableBinding& t) override {
-    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
-    SYNC_RETURN_IF_ERROR(client_.RunSql("TRUNCATE TABLE " + QuoteName(m.table)).status());
+    SYNC_RETURN_IF_ERROR(client_.RunSql("TRUNCATE TABLE " + QuoteName(t.dest_table)).status());
     return state_.EraseChunks(t.SourceName());
   }
 
@@ -234,12 +145,8 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
       if (row.state == "committing") {
         // Its commit may have been sent: it is finished, never given up.
         SYNC_ASSIGN_OR_RETURN(auto session, client_.GetUploadSession({t.dest_table, ""}, row.session));
-        if (!session.IsCommitted()) {
-          std::vector<int64_t> blocks;
-          for (int64_t b = 0; b < row.blocks; ++b) blocks.push_back(b);
-          SYNC_ASSIGN_OR_RETURN(auto outcome, client_.CommitUploadSession(session, blocks));
-          (void)outcome;
-        }
+        if (!session.IsCommitted())
+          SYNC_RETURN_IF_ERROR(client_.CommitUploadSession(session, BlockIds(row.blocks)).status());
         row.state = "done";
         SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
       }
@@ -253,7 +160,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
 
   Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& t, int chunk_index,
                                                        const BinlogPosition& position) override {
-    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t, destination_));
     ChunkRow row{chunk_index, "loading", "", position};
     auto writer = std::make_unique<McChunkWriter>(client_, state_, zone_, std::move(m), t.SourceName(),
                                                   std::move(row));
@@ -270,14 +177,30 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     return RecordDdl(ddl_position);
   }
 
-  // The value as a one-row upsert of every row whose column is NULL would be
-  // a read of the table; MaxCompute's UPDATE on a Delta table does it in place.
   Status FillAddedColumn(const sink::TableBinding& t, const std::string& column, const Value& value) override {
     if (value.is_null()) return Status::Ok();
     SYNC_ASSIGN_OR_RETURN(std::string literal, SqlLiteral(t, column, value));
+    SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
+    if (mode == WriteMode::kUpsert)  // in place: MaxCompute's UPDATE of a Delta table
+      return client_
+          .RunSql("UPDATE " + QuoteName(t.dest_table) + " SET " + QuoteName(column) + " = " + literal + " WHERE " +
+                  QuoteName(column) + " IS NULL")
+          .status();
+    // A plain table has no UPDATE: it is written again whole, at once. Every
+    // record has the column NULL yet (it was just added, and DDL waits for
+    // the batch before it), so the records of the past show the value the
+    // rows took in MySQL.
+    SYNC_ASSIGN_OR_RETURN(auto info, client_.GetTable(t.dest_table));
+    if (!info) return Status::NotFound("MaxCompute table " + t.dest_table + " is gone");
+    std::string select;
+    for (const auto& c : info->columns) {
+      const std::string name = QuoteName(c.name);
+      select += (select.empty() ? "" : ", ") +
+                (ToLower(c.name) == ToLower(column) ? "COALESCE(" + name + ", " + literal + ") AS " + name : name);
+    }
     return client_
-        .RunSql("UPDATE " + QuoteName(t.dest_table) + " SET " + QuoteName(column) + " = " + literal + " WHERE " +
-                QuoteName(column) + " IS NULL")
+        .RunSql("INSERT OVERWRITE TABLE " + QuoteName(t.dest_table) + " SELECT " + select + " FROM " +
+                QuoteName(t.dest_table))
         .status();
   }
 
@@ -293,6 +216,27 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   Status ForgetTask() override { return state_.Forget(); }
 
  private:
+  static std::vector<int64_t> BlockIds(int64_t count) {
+    std::vector<int64_t> ids;
+    for (int64_t b = 0; b < count; ++b) ids.push_back(b);
+    return ids;
+  }
+
+  // A Delta table for write_mode upsert, a plain one for log.
+  Status CheckKind(const sink::TableBinding& t, const MappedTable& m, const TableInfo& info) {
+    const bool delta = info.transactional && !info.primary_key.empty();
+    if (m.mode == WriteMode::kUpsert && !delta)
+      return Status::FailedPrecondition("MaxCompute table " + m.table + " is not a Delta table (PRIMARY KEY and "
+                                        "'transactional'='true'), which write_mode upsert needs to apply updates "
+                                        "and deletes; recreate it so, or let sync create it (mode: new), or write " +
+                                        t.SourceName() + " as a change log (tables[].write_mode: log)");
+    if (m.mode == WriteMode::kLog && info.transactional)
+      return Status::FailedPrecondition("MaxCompute table " + m.table + " is a transactional table, and write_mode "
+                                        "log appends to a plain one; drop it so that sync creates it, or use "
+                                        "write_mode: upsert for " + t.SourceName());
+    return Status::Ok();
+  }
+
   // A literal of `value` for the column's MaxCompute type: the value written
   // as one record and read back would need a download session; the types an
   // added column's default can have are few.
@@ -320,88 +264,160 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   }
 
   // After a crash: the sessions the checkpoint names are committed
-  // (mc_sink.hpp); should one be lost, the batch is applied again.
+  // (mc_sink.hpp). Should one be lost, the batch is applied again from the
+  // previous checkpoint, except to the tables whose sessions are committed:
+  // they skip it (a table position ahead of the checkpoint, catch_up.hpp),
+  // so that a change log gets no record twice.
   Status FinishInterruptedBatch() {
+    if (row_.commit.empty()) return Status::Ok();
+    std::vector<std::string> committed;
     bool lost = false;
     for (const auto& ref : row_.commit) {
-      auto session = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
-      if (!session.ok()) {
-        if (session.status().code() == StatusCode::kNotFound) continue;  // committed and forgotten
-        return session.status();
-      }
-      if (!session->IsLost()) {
-        auto committed = session->Commit();
-        if (committed.ok()) continue;
-        // It may have expired since it was read: then it is lost, not an error.
-        auto again = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
-        if (!again.ok() || !again->IsLost()) return committed.status();
-      }
-      lost = true;
+      SYNC_ASSIGN_OR_RETURN(bool done, ref.upload ? FinishUpload(ref) : FinishUpsert(ref));
+      if (done) committed.push_back(ref.source);
+      else lost = true;
     }
-    if (row_.commit.empty()) return Status::Ok();
-    if (lost) row_.position = row_.previous;
+    if (lost) {
+      for (const auto& source : committed)
+        if (!source.empty()) row_.table_positions[source] = row_.position;
+      row_.position = row_.previous;
+    }
     row_.commit.clear();
     return state_.SaveCheckpoint(row_);
+  }
+
+  // Whether the session is committed now (false: it expired uncommitted).
+  Result<bool> FinishUpsert(const SessionRef& ref) {
+    auto session = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
+    if (!session.ok()) {
+      if (session.status().code() == StatusCode::kNotFound) return true;  // committed and forgotten
+      return session.status();
+    }
+    if (session->IsLost()) return false;
+    auto committed = session->Commit();
+    if (committed.ok()) return true;
+    // It may have expired since it was read: then it is lost, not an error.
+    auto again = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
+    if (again.ok() && again->IsLost()) return false;
+    return committed.status();
+  }
+
+  Result<bool> FinishUpload(const SessionRef& ref) {
+    auto session = client_.GetUploadSession({ref.table, ""}, ref.id);
+    if (!session.ok()) return session.status();
+    if (session->IsCommitted()) return true;
+    if (!session->IsOpen()) return false;  // expired uncommitted
+    SYNC_RETURN_IF_ERROR(client_.CommitUploadSession(*session, BlockIds(ref.blocks)).status());
+    return true;
   }
 
   Status LoadChanges(const std::vector<sink::TableChanges>& changes) override {
     SYNC_RETURN_IF_ERROR(EnsureRow());
     for (const auto& tc : changes) {
       if (tc.rows.empty()) continue;
-      SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
-      auto it = open_.find(tc.table->SourceName());
-      if (it == open_.end()) {
+      SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table, destination_));
+      const std::string name = tc.table->SourceName();
+      if (m.mode == WriteMode::kLog) {
+        SYNC_RETURN_IF_ERROR(LogChanges(tc, m));
+        continue;
+      }
+      auto it = upserts_.find(name);
+      if (it == upserts_.end()) {
         SYNC_ASSIGN_OR_RETURN(auto session, UpsertSession::Create(client_, {m.table, ""}));
-        it = open_.emplace(tc.table->SourceName(), OpenUpsert(std::move(session), m)).first;
+        SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns(), m.columns, m.table));
+        it = upserts_.emplace(name, UpsertWriter(std::move(session), std::move(columns))).first;
       }
       for (const auto& [op, row] : sink::LastImagePerKey(tc))
-        SYNC_RETURN_IF_ERROR(it->second.Add(encoder_, *row, op ? UpsertOperation::kDelete : UpsertOperation::kUpsert)
-                                 .WithContext(tc.table->SourceName()));
-      SYNC_RETURN_IF_ERROR(it->second.Flush());
+        SYNC_RETURN_IF_ERROR(
+            it->second.Add(encoder_, *row, op ? UpsertOperation::kDelete : UpsertOperation::kUpsert).WithContext(name));
     }
+    return Status::Ok();
+  }
+
+  // Every change as it came, numbered on from the checkpoint's next_sequence.
+  Status LogChanges(const sink::TableChanges& tc, const MappedTable& m) {
+    const std::string name = tc.table->SourceName();
+    auto it = logs_.find(name);
+    if (it == logs_.end()) {
+      SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({m.table, ""}));
+      SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, m.columns, m.table));
+      it = logs_.emplace(name, UploadWriter(client_, std::move(session), std::move(columns), name)).first;
+    }
+    if (!next_sequence_) next_sequence_ = row_.next_sequence;
+    UploadWriter& log = it->second;
+    for (const auto& change : tc.rows)
+      SYNC_RETURN_IF_ERROR(ForEachLogRecord(change, &*next_sequence_, [&](const std::vector<Value>& row,
+                                                                           const LogFields& fields) {
+        return log.Add(encoder_, row, fields);
+      }));
     return Status::Ok();
   }
 
   Status ApplyBatchOnce(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
                         const sink::TablePositions& tables) override {
     SYNC_RETURN_IF_ERROR(LoadChanges(changes));
+    std::vector<SessionRef> sessions;
+    for (auto& [name, upsert] : upserts_) {
+      SYNC_RETURN_IF_ERROR(upsert.Flush().WithContext(name));
+      sessions.push_back({upsert.session().target().table, upsert.session().id(), name});
+    }
+    for (auto& [name, log] : logs_) {
+      SYNC_RETURN_IF_ERROR(log.Flush());
+      sessions.push_back({log.session().target.table, log.session().id, name, true, log.block_count()});
+    }
     CrashPoint("maxcompute.batch_uploaded");
     // The batch counts as applied once this row is written (mc_sink.hpp).
-    std::vector<SessionRef> sessions;
-    for (auto& [name, open] : open_) sessions.push_back({open.session().target().table, open.session().id()});
     if (!tables.hold_checkpoint) {
       row_.previous = row_.position;
       row_.position = position;
     }
     row_.commit = sessions;
+    if (next_sequence_) row_.next_sequence = *next_sequence_;
     Record(tables);
     SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
     CrashPoint("maxcompute.checkpoint_written");
     bool first = true;
-    for (auto& [name, open] : open_) {
+    auto between = [&first] {
       if (!first) CrashPoint("maxcompute.between_commits");
       first = false;
-      SYNC_ASSIGN_OR_RETURN(auto outcome, open.session().Commit());
-      (void)outcome;
+    };
+    for (auto& [name, upsert] : upserts_) {
+      between();
+      SYNC_RETURN_IF_ERROR(upsert.session().Commit().status());
     }
-    open_.clear();
+    for (auto& [name, log] : logs_) {
+      between();
+      SYNC_RETURN_IF_ERROR(log.Commit().status());
+    }
+    Clear();
     return Status::Ok();
   }
 
-  // A failed batch: its sessions are aborted (best effort: one not aborted
-  // expires uncommitted) and the row is read afresh.
+  // A failed batch: its upsert sessions are aborted (best effort: one not
+  // aborted expires uncommitted; an upload session has no abort and expires
+  // too) and the row is read afresh.
   void Abandon() override {
-    for (auto& [name, open] : open_) (void)open.session().Abort();
-    open_.clear();
+    for (auto& [name, upsert] : upserts_) (void)upsert.session().Abort();
+    Clear();
+  }
+
+  void Clear() {
+    upserts_.clear();
+    logs_.clear();
+    next_sequence_.reset();
   }
 
   Client client_;
   std::string task_id_;
   TimeZone zone_;
+  config::DestinationSpec destination_;
   StateStore state_;
   SchemaChanger ddl_;
   RowEncoder encoder_;
-  std::map<std::string, OpenUpsert> open_;  // sessions of the batch being applied, by source table
+  // The sessions of the batch being applied, by source table.
+  std::map<std::string, UpsertWriter> upserts_;
+  std::map<std::string, UploadWriter> logs_;
+  std::optional<int64_t> next_sequence_;  // of the batch's next change-log record
 };
 
 }  // namespace
@@ -430,7 +446,7 @@ Result<std::unique_ptr<sink::Sink>> OpenMaxComputeSink(const config::TaskSpec& s
   Client probe(options);
   SYNC_ASSIGN_OR_RETURN(std::string zone_name, ProjectTimeZone(probe));
   SYNC_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(zone_name));
-  return std::unique_ptr<sink::Sink>(new MaxComputeSink(std::move(options), task_id, zone));
+  return std::unique_ptr<sink::Sink>(new MaxComputeSink(std::move(options), task_id, zone, d));
 }
 
 }  // namespace dbsync::maxcompute

@@ -12,14 +12,20 @@ constexpr const char* kChunks = "sync_state_chunks";
 
 json SessionsToJson(const std::vector<SessionRef>& sessions) {
   json out = json::array();
-  for (const auto& s : sessions) out.push_back({{"table", s.table}, {"id", s.id}});
+  for (const auto& s : sessions) {
+    json one = {{"table", s.table}, {"id", s.id}, {"source", s.source}};
+    if (s.upload) one["blocks"] = s.blocks;  // a batch upload session (change log)
+    out.push_back(one);
+  }
   return out;
 }
 
 std::vector<SessionRef> SessionsFromJson(const json& j) {
   std::vector<SessionRef> out;
   if (j.is_array())
-    for (const auto& s : j) out.push_back({s.value("table", ""), s.value("id", "")});
+    for (const auto& s : j)
+      out.push_back({s.value("table", ""), s.value("id", ""), s.value("source", ""), s.contains("blocks"),
+                     s.value("blocks", int64_t{0})});
   return out;
 }
 
@@ -122,6 +128,7 @@ Result<std::optional<CheckpointRow>> StateStore::LoadCheckpoint() {
   out.position = PositionFromJson(j["position"]);
   out.previous = PositionFromJson(j["previous"]);
   out.commit = SessionsFromJson(j["commit"]);
+  out.next_sequence = j.value("next_sequence", int64_t{1});
   if (j.contains("table_positions") && j["table_positions"].is_object())
     for (const auto& [name, p] : j["table_positions"].items()) out.table_positions[name] = BinlogPosition::FromJson(p);
   if (j.contains("last_ddl") && j["last_ddl"].is_object()) out.last_ddl = BinlogPosition::FromJson(j["last_ddl"]);
@@ -135,6 +142,7 @@ Status StateStore::SaveCheckpoint(const CheckpointRow& row) {
   json body = {{"position", PositionToJson(row.position)},
                {"previous", PositionToJson(row.previous)},
                {"commit", SessionsToJson(row.commit)},
+               {"next_sequence", row.next_sequence},
                {"table_positions", positions},
                {"last_ddl", row.last_ddl ? row.last_ddl->ToJson() : json()}};
   SYNC_RETURN_IF_ERROR(Run(std::string("INSERT INTO ") + kCheckpoints + " VALUES (" +

@@ -27,9 +27,14 @@
 
 namespace dbsync::maxcompute {
 
-// An upsert session of one destination table.
+// A session of one destination table holding a batch's rows: an upsert
+// session (write_mode upsert) or a batch upload session of blocks
+// 0..blocks-1 (write_mode log).
 struct SessionRef {
   std::string table, id;
+  std::string source;  // the source table, db.table
+  bool upload = false;
+  int64_t blocks = 0;
   bool operator==(const SessionRef&) const = default;
 };
 
@@ -37,6 +42,9 @@ struct CheckpointRow {
   BinlogPosition position;  // empty: no batch applied yet
   BinlogPosition previous;  // the checkpoint before the batch of `commit`
   std::vector<SessionRef> commit;  // sessions the checkpoint includes, committed after it is written
+  // The _sequence_id_ of the next change-log record (mc_change_log.hpp):
+  // every record committed has a smaller one, so none is used twice.
+  int64_t next_sequence = 1;
   std::map<std::string, BinlogPosition> table_positions;
   std::optional<BinlogPosition> last_ddl;
 };

@@ -160,7 +160,8 @@ def format_float(v):
         return format_double(v)
     for digits in range(1, 18):
         s = "%.*g" % (digits, v)
-        if struct.unpack("<f", struct.pack("<f", float(s)))[0] == v:
+        # near FLT_MAX a short decimal rounds past it: not a binary32 value
+        if to_float32(float(s)) == v:
             f = float(s)
             return format_double(f)
     return format_double(v)
