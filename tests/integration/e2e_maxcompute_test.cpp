@@ -19,6 +19,7 @@
 #include "harness/servers.hpp"
 #include "harness/type_matrix.hpp"
 #include "harness/workload.hpp"
+#include "sink/maxcompute/mc_change_log.hpp"
 #include "sink/maxcompute/mc_state.hpp"
 
 using namespace dbsync;
@@ -108,6 +109,73 @@ bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limi
 
 int WorkerPid(const std::string& id, int not_this = 0) { return testing::WorkerPid(E().cli, id, not_this); }
 
+// A query through the emulator's admin SQL: its CSV rows, or nullopt.
+std::optional<std::vector<std::vector<std::optional<std::string>>>> McQuery(const std::string& query) {
+  json sql = {{"project", "p1"},
+              {"query", query + ";"},
+              {"settings", {{"odps.sql.type.system.odps2", "true"}, {"odps.sql.decimal.odps2", "true"}}}};
+  json r;
+  try {
+    r = json::parse(E().maxcompute.Post("/__emulator/sql", sql.dump()), nullptr, false);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!r.is_object() || r.value("status", "") != "Success") return std::nullopt;
+  return maxcompute::ParseCsvResult(r.value("result", ""));
+}
+
+// The table a change log holds, rebuilt as sync-types(7) tells a user to
+// (RebuildSql), as of `as_of_ms` when given: each row joined, sorted; a
+// keyless table's rows repeated as often as they are there.
+std::optional<std::vector<std::string>> LogRows(const std::string& table, const std::string& columns, bool keyed,
+                                                std::optional<int64_t> as_of_ms = std::nullopt) {
+  std::vector<std::string> names;
+  for (size_t at = 0; at < columns.size();) {
+    size_t comma = columns.find(", ", at);
+    names.push_back(columns.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    at = comma == std::string::npos ? columns.size() : comma + 2;
+  }
+  auto rows = McQuery(maxcompute::RebuildSql(table, names, keyed ? std::vector<std::string>{"id"}
+                                                                 : std::vector<std::string>{}, as_of_ms));
+  if (!rows) return std::nullopt;
+  std::vector<std::string> out;
+  for (auto& row : *rows) {
+    int64_t copies = 1;
+    if (!keyed) {
+      copies = std::stoll(row.back().value_or("0"));
+      row.pop_back();
+    }
+    auto line = JoinedLines({row});
+    for (int64_t k = 0; k < copies; ++k) out.push_back(line[0]);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> SortedSourceRows(const std::string& table, const std::string& columns = kColumns) {
+  auto rows = SourceRows(table, columns);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+bool LogConverges(const std::vector<std::string>& keyed, const std::vector<std::string>& keyless,
+                  const std::string& columns = kColumns) {
+  auto is_keyed = [&](const std::string& t) { return std::find(keyed.begin(), keyed.end(), t) != keyed.end(); };
+  std::vector<std::string> tables = keyed;
+  tables.insert(tables.end(), keyless.begin(), keyless.end());
+  return WaitConverged(
+      tables, [&](const std::string& t) { return std::optional(SortedSourceRows(t, columns)); },
+      [&](const std::string& t) { return LogRows(t, columns, is_keyed(t)); }, 150s);
+}
+
+// Sequence ids that more than one record of the change log has.
+std::vector<std::string> RepeatedSequenceIds(const std::string& table) {
+  auto rows = McQuery("SELECT _sequence_id_ FROM " + table +
+                      " WHERE _sequence_id_ > 0 GROUP BY _sequence_id_ HAVING COUNT(*) > 1");
+  REQUIRE(rows);
+  return JoinedLines(*rows);
+}
+
 }  // namespace
 
 TEST_CASE("MaxCompute: start copies, streams changes with the wall clock kept, follows DDL, and stop checkpoints") {
@@ -163,7 +231,8 @@ TEST_CASE("MaxCompute: SIGKILL of the worker and a restart of the emulator mid-l
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
-TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a batch converges") {
+TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a batch converges, a Delta table and a "
+          "change log alike") {
   std::string crash_dir = E().cli.dir() + "/mc-crash";
   std::filesystem::create_directories(crash_dir);
   auto arm = [&](const std::string& point) { std::ofstream(crash_dir + "/" + point) << ""; };
@@ -178,7 +247,14 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   CreateTable("mp_b");
   Load("mp_a", 1, 3000);
   Load("mp_b", 1, 3000);
-  std::string id = Create("mc-points", "[shop.mp_a, shop.mp_b]");
+  // mp_a a Delta table (upsert sessions), mp_b a change log (batch uploads).
+  auto created = E().cli.Run({"create", "--no-check", "-f",
+                              E().cli.WriteSpec("mc-points.yaml", Spec("mc-points", "[shop.mp_a, shop.mp_b]") +
+                                                                      "tables:\n  - match: shop.mp_b\n"
+                                                                      "    write_mode: log\n")});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  auto converge = [] { return Converges({"mp_a"}) && LogConverges({"mp_b"}, {}); };
   RunOptions env = McEnv();
   env.env["SYNC_TEST_CRASH_DIR"] = crash_dir;
   for (const char* point : {"maxcompute.table_created", "maxcompute.chunk_uploaded", "maxcompute.chunk_committed"})
@@ -186,7 +262,7 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   REQUIRE(E().cli.Run({"start", id}, env).exit_code == 0);
   for (const char* point : {"maxcompute.table_created", "maxcompute.chunk_uploaded", "maxcompute.chunk_committed"})
     CHECK_MESSAGE(fired(point), point);
-  REQUIRE(Converges({"mp_a", "mp_b"}));
+  REQUIRE(converge());
   REQUIRE_MESSAGE(E().cli.WaitStreaming(id), E().cli.Run({"logs", "-n", "30", id}).out);
   std::mt19937 rng(11);
   for (const char* point : {"maxcompute.batch_uploaded", "maxcompute.checkpoint_written", "maxcompute.between_commits"}) {
@@ -200,17 +276,25 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
     REQUIRE(conn.Execute("COMMIT").ok());
     CHECK(fired(point));
     testing::Churn(E().mysql, "mp_a", 30, rng, 3500);
-    CHECK(Converges({"mp_a", "mp_b"}));
+    CHECK(converge());
   }
-  // A session the checkpoint names expires before anyone commits it (every
-  // commit refused meanwhile): the checkpoint falls back to the position
-  // before its batch, which is applied again under new sessions.
+  // The Delta table's session of a batch expires before anyone commits it
+  // (every upsert commit refused meanwhile), the change log's commits: the
+  // checkpoint falls back to the position before the batch, which is
+  // applied again to mp_a under new sessions and not to mp_b (whose log
+  // would show its changes twice).
   arm("maxcompute.checkpoint_written");
   E().maxcompute.Post("/__emulator/faults",
                       R"({"method": "POST", "endpoint": "tunnel", "path_regex": "/upserts$", "query_regex": "upsertid=",
                           "status": 503, "code": "ServiceUnavailable", "message": "injected: commits refused",
                           "count": -1})");
-  E().mysql.Exec("UPDATE shop.mp_b SET name = 'expired once' WHERE id BETWEEN 100 AND 150");
+  {
+    auto conn = E().mysql.Admin();
+    REQUIRE(conn.Execute("BEGIN").ok());
+    REQUIRE(conn.Execute("UPDATE shop.mp_a SET name = 'expired once' WHERE id BETWEEN 100 AND 150").ok());
+    REQUIRE(conn.Execute("UPDATE shop.mp_b SET name = 'expired once' WHERE id BETWEEN 100 AND 150").ok());
+    REQUIRE(conn.Execute("COMMIT").ok());
+  }
   CHECK(fired("maxcompute.checkpoint_written"));
   bool refused = false;  // a restarted worker failed to commit it
   for (int i = 0; i < 300 && !refused; ++i) {
@@ -220,7 +304,11 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   CHECK(refused);
   E().maxcompute.Post("/__emulator/sessions/age?seconds=90000");
   E().maxcompute.Delete("/__emulator/faults");
-  CHECK_MESSAGE(Converges({"mp_a", "mp_b"}), E().cli.Run({"logs", "-n", "25", id}).out);
+  CHECK_MESSAGE(converge(), E().cli.Run({"logs", "-n", "25", id}).out);
+  auto after_images = McQuery("SELECT COUNT(*) FROM mp_b WHERE name = 'expired once'");
+  REQUIRE(after_images);
+  CHECK(JoinedLines(*after_images) == std::vector<std::string>{"51"});  // once each, not again with the replay
+  CHECK(RepeatedSequenceIds("mp_b").empty());
   CHECK(TaskStatus(id).value("failovers", 0) >= 7);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
@@ -403,5 +491,73 @@ TEST_CASE("MaxCompute: every column type converges through copy and streaming, w
   std::string sample;
   for (const auto& v : rows[rows.size() / 2]) sample += v.substr(0, 40) + " | ";
   MESSAGE("a row as both sides hold it: " << sample);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("MaxCompute write_mode log: change logs of a keyed and a keyless table converge under SIGKILLs, never "
+          "repeat a sequence id, and rebuild a past moment") {
+  CreateTable("lg_keyed");
+  E().mysql.Exec("CREATE TABLE shop.lg_bag (id INT, name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)");
+  Load("lg_keyed", 1, 1500);
+  Load("lg_bag", 1, 400);
+  Load("lg_bag", 1, 150);  // rows that are there twice
+  // The keyless table is a change log by default; the keyed one by choice.
+  std::string yaml = Spec("mc-log", "[shop.lg_keyed, shop.lg_bag]") +
+                     "tables:\n  - match: shop.lg_keyed\n    write_mode: log\n";
+  auto created = E().cli.Run({"create", "-f", E().cli.WriteSpec("mc-log.yaml", yaml)}, McEnv());
+  REQUIRE_MESSAGE(created.exit_code == 0, created.out << created.err);
+  std::string id = created.out.substr(0, created.out.find('\n'));
+  auto checked = E().cli.Run({"check", id}, McEnv());
+  CHECK_MESSAGE(checked.out.find("0 Delta table(s) (write_mode upsert), 2 change log(s)") != std::string::npos,
+                checked.out);
+  CHECK_MESSAGE(checked.out.find("shop.lg_bag; they are written as change logs") != std::string::npos, checked.out);
+  REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
+  REQUIRE(LogConverges({"lg_keyed"}, {"lg_bag"}));
+  REQUIRE(E().cli.WaitStreaming(id));
+
+  std::mt19937 rng(17);
+  auto churn_bag = [&](int statements) {
+    auto conn = E().mysql.Admin();
+    for (int i = 0; i < statements; ++i) {
+      const std::string k = std::to_string(1 + rng() % 450);
+      switch (rng() % 3) {
+        case 0: REQUIRE(conn.Execute("UPDATE shop.lg_bag SET amount = amount + 1 WHERE id = " + k + " LIMIT 1").ok()); break;
+        case 1: REQUIRE(conn.Execute("DELETE FROM shop.lg_bag WHERE id = " + k + " LIMIT 1").ok()); break;
+        default:
+          REQUIRE(conn.Execute("INSERT INTO shop.lg_bag VALUES (" + k + ", 'again', 1.50, '2024-05-01 10:00:00')").ok());
+      }
+    }
+  };
+  int pid = 0;
+  for (int i = 0; i < 6; ++i) {
+    pid = WorkerPid(id, pid);
+    REQUIRE(pid > 0);
+    testing::Churn(E().mysql, "lg_keyed", 40, rng, 1800);
+    churn_bag(40);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 900));
+    ::kill(pid, SIGKILL);
+  }
+  CHECK_MESSAGE(LogConverges({"lg_keyed"}, {"lg_bag"}), E().cli.Run({"logs", "-n", "40", id}).out);
+  CHECK(RepeatedSequenceIds("lg_keyed").empty());
+  CHECK(RepeatedSequenceIds("lg_bag").empty());
+
+  // Every change until the end of this second is applied; those after it
+  // commit in a later second, so the log rebuilds this moment.
+  const auto keyed_then = SortedSourceRows("lg_keyed");
+  const auto bag_then = SortedSourceRows("lg_bag");
+  const int64_t then_ms = int64_t(std::time(nullptr)) * 1000 + 999;
+  while (int64_t(std::time(nullptr)) * 1000 <= then_ms) std::this_thread::sleep_for(50ms);
+  testing::Churn(E().mysql, "lg_keyed", 60, rng, 1800);
+  churn_bag(60);
+  CHECK(LogConverges({"lg_keyed"}, {"lg_bag"}));
+  CHECK(LogRows("lg_keyed", kColumns, true, then_ms) == std::optional(keyed_then));
+  CHECK(LogRows("lg_bag", kColumns, false, then_ms) == std::optional(bag_then));
+  CHECK(LogRows("lg_keyed", kColumns, true, then_ms) != LogRows("lg_keyed", kColumns, true));
+
+  // A column added with a default: the records of the past show it too.
+  E().mysql.Exec("ALTER TABLE shop.lg_keyed ADD COLUMN note VARCHAR(20) DEFAULT 'none'");
+  E().mysql.Exec("UPDATE shop.lg_keyed SET note = 'changed' WHERE id <= 5");
+  CHECK(LogConverges({"lg_keyed"}, {}, "id, name, amount, created, note"));
+  CHECK(RepeatedSequenceIds("lg_keyed").empty());
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

@@ -272,11 +272,17 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     if (row_.commit.empty()) return Status::Ok();
     std::vector<std::string> committed;
     bool lost = false;
-    for (const auto& ref : row_.commit) {
-      SYNC_ASSIGN_OR_RETURN(bool done, ref.upload ? FinishUpload(ref) : FinishUpsert(ref));
-      if (done) committed.push_back(ref.source);
+    Status first_error;
+    for (const auto& ref : row_.commit) {  // each one that can be committed is, whatever the others do
+      auto done = ref.upload ? FinishUpload(ref) : FinishUpsert(ref);
+      if (!done.ok()) {
+        if (first_error.ok()) first_error = done.status();
+        continue;
+      }
+      if (*done) committed.push_back(ref.source);
       else lost = true;
     }
+    SYNC_RETURN_IF_ERROR(first_error);  // the next attempt finds the ones committed now committed
     if (lost) {
       for (const auto& source : committed)
         if (!source.empty()) row_.table_positions[source] = row_.position;
@@ -304,6 +310,12 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
 
   Result<bool> FinishUpload(const SessionRef& ref) {
     auto session = client_.GetUploadSession({ref.table, ""}, ref.id);
+    // An expired session is a StatusConflict, a forgotten one not found
+    // (its commit, had it been sent, would have come seconds after the
+    // checkpoint, a day before): lost either way.
+    if (!session.ok() && (session.status().code() == StatusCode::kFailedPrecondition ||
+                          session.status().code() == StatusCode::kNotFound))
+      return false;
     if (!session.ok()) return session.status();
     if (session->IsCommitted()) return true;
     if (!session->IsOpen()) return false;  // expired uncommitted
