@@ -42,8 +42,8 @@ void PrintStatusText(const nlohmann::json& j) {
   if (!exclude.empty()) tables += " (exclude " + Join(exclude, ", ") + ")";
   std::cout << fmt::format("{:<13}{}\n", "tables:", tables);
   const auto& d = j["destination"];
-  std::cout << fmt::format("{:<13}{} (password {})\n", "destination:", d["url"].get<std::string>(),
-                           d["password"].get<std::string>());
+  std::cout << fmt::format("{:<13}{} ({} {})\n", "destination:", d["url"].get<std::string>(),
+                           d.value("secret_key", "password"), d["password"].get<std::string>());
   if (j.contains("run_id"))
     std::cout << fmt::format("{:<13}{} (started {}, failovers {})\n", "run:", j["run_id"].get<std::string>(),
                              j.value("started_at", ""), j.value("failovers", 0));

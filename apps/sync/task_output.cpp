@@ -28,9 +28,14 @@ nlohmann::json DescribeTask(const state::TaskRecord& task) {
                  {"tables", spec.source.tables},
                  {"exclude", spec.source.exclude}};
   const auto& d = spec.destination;
+  const sink::Destination& entry = sink::DestinationOf(d);
+  std::string secret_key = "password";  // the spec key that holds the secret (MaxCompute: access_key)
+  for (const auto& f : entry.fields)
+    if (f.text == entry.secret) secret_key = f.key;
   j["destination"] = {{"url", DestinationUrl(d)},
                       {"type", d.type},
-                      {"password", config::DisplaySecret(d.*sink::DestinationOf(d).secret)}};
+                      {"password", config::DisplaySecret(d.*entry.secret)},
+                      {"secret_key", secret_key}};
   nlohmann::json steps = task.state.value("steps", nlohmann::json::object());
   for (const char* step : {"schema_migration", "full_initialization", "realtime_sync"})
     if (!steps.contains(step)) steps[step] = {{"state", "not started"}};

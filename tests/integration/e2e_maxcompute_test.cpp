@@ -13,11 +13,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <atomic>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "harness/maxcompute_emulator.hpp"
+#include "harness/process.hpp"
 #include "harness/servers.hpp"
 #include "harness/type_matrix.hpp"
 #include "harness/workload.hpp"
@@ -76,7 +78,7 @@ void Load(const std::string& table, int from, int to) {
 // wall clock (the project's zone is the one sync reads wall clocks in).
 std::vector<std::string> SourceRows(const std::string& table, const std::string& columns = kColumns) {
   std::string select = columns;
-  for (const char* c : {"created"}) {
+  for (const char* c : {"created", "since"}) {
     size_t at = select.find(c);
     if (at != std::string::npos)
       select.replace(at, std::strlen(c), std::string("DATE_FORMAT(") + c + ", '%Y-%m-%d %H:%i:%s')");
@@ -200,6 +202,10 @@ TEST_CASE("MaxCompute: start copies, streams changes with the wall clock kept, f
   E().mysql.Exec("ALTER TABLE shop.orders ADD COLUMN note VARCHAR(20) DEFAULT 'none'");
   E().mysql.Exec("UPDATE shop.orders SET note = 'changed' WHERE id <= 5");
   CHECK(Converges({"orders"}, 120s, "id, name, amount, created, note"));
+  // A default written as a DATETIME literal, read in the project's zone.
+  E().mysql.Exec("ALTER TABLE shop.orders ADD COLUMN since DATETIME DEFAULT '2024-02-29 23:30:00', "
+                 "ADD COLUMN day DATE DEFAULT '2024-03-01'");
+  CHECK(Converges({"orders"}, 120s, "id, name, since, day"));
 
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
   E().mysql.Exec("UPDATE shop.orders SET name = 'while stopped' WHERE id BETWEEN 10 AND 20");
@@ -208,6 +214,9 @@ TEST_CASE("MaxCompute: start copies, streams changes with the wall clock kept, f
   CHECK(Converges({"orders"}, 120s, "id, name, amount, created, note"));
   json st = TaskStatus(id);
   CHECK(st.value("failovers", 0) == 0);
+  // The secret is labelled by its key, and shown as written.
+  const std::string text = E().cli.Run({"status", id}).out;
+  CHECK_MESSAGE(text.find("(access_key ${env:MC_KEY})") != std::string::npos, text);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
@@ -280,6 +289,41 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
     testing::Churn(E().mysql, "mp_a", 30, rng, 3500);
     CHECK(converge());
   }
+  // A piece of a transaction larger than a batch staged in the sessions.
+  arm("maxcompute.changes_staged");
+  E().mysql.Exec("UPDATE shop.mp_a SET amount = amount + 1 WHERE id <= 1200");
+  CHECK(fired("maxcompute.changes_staged"));
+  CHECK(converge());
+  // A DDL statement applied (and its column filled), not yet recorded.
+  arm("maxcompute.ddl_applied");
+  E().mysql.Exec("ALTER TABLE shop.mp_a ADD COLUMN qty INT DEFAULT 7");
+  CHECK(fired("maxcompute.ddl_applied"));
+  CHECK(Converges({"mp_a"}, 120s, "id, name, amount, created, qty"));
+  // A pack on its way to the tunnel: the worker dies while the emulator
+  // holds the PUT, which lands after it, in a session never committed.
+  auto in_flight = [&](const std::string& path, const std::string& query) {
+    json fault = {{"method", "PUT"}, {"endpoint", "tunnel"}, {"path_regex", path}, {"query_regex", query},
+                  {"action", "delay"}, {"delay_ms", 3000}, {"count", 1}};
+    E().maxcompute.Post("/__emulator/faults", fault.dump());
+  };
+  auto kill_when_held = [&] {
+    const int pid = WorkerPid(id);
+    for (int i = 0; i < 200; ++i) {
+      json rules = json::parse(E().maxcompute.Get("/__emulator/faults"), nullptr, false);
+      bool held = rules.is_object() && !rules["rules"].empty() && rules["rules"][0].value("count", 1) == 0;
+      if (held) {
+        ::kill(pid, SIGKILL);
+        E().maxcompute.Delete("/__emulator/faults");
+        return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  in_flight("/upserts$", "bucketid=");
+  E().mysql.Exec("UPDATE shop.mp_a SET name = 'in flight' WHERE id BETWEEN 200 AND 260");
+  CHECK(kill_when_held());
+  CHECK(converge());
   // The Delta table's session of a batch expires before anyone commits it
   // (every upsert commit refused meanwhile), the change log's commits: the
   // checkpoint falls back to the position before the batch, which is
@@ -311,8 +355,31 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   REQUIRE(after_images);
   CHECK(JoinedLines(*after_images) == std::vector<std::string>{"51"});  // once each, not again with the replay
   CHECK(RepeatedSequenceIds("mp_b").empty());
-  CHECK(TaskStatus(id).value("failovers", 0) >= 7);
+  CHECK(TaskStatus(id).value("failovers", 0) >= 10);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+
+  // A chunk's block on its way: held by the emulator while the worker dies,
+  // it lands in a session that is never committed; the chunk is read again.
+  CreateTable("mp_c");
+  Load("mp_c", 1, 2000);
+  in_flight("/tables/mp_c$", "blockid=");
+  std::string copy = Create("mc-inflight", "[shop.mp_c]");
+  REQUIRE(E().cli.Run({"start", copy}, McEnv()).exit_code == 0);
+  for (int i = 0; i < 100 && WorkerPid(copy) <= 0; ++i) std::this_thread::sleep_for(100ms);
+  const int first = WorkerPid(copy);
+  for (int i = 0; i < 200; ++i) {
+    json rules = json::parse(E().maxcompute.Get("/__emulator/faults"), nullptr, false);
+    if (rules.is_object() && !rules["rules"].empty() && rules["rules"][0].value("count", 1) == 0) {
+      ::kill(first, SIGKILL);
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  E().maxcompute.Delete("/__emulator/faults");
+  CHECK(WorkerPid(copy, first) > 0);  // restarted
+  CHECK(Converges({"mp_c"}));
+  CHECK(TaskStatus(copy).value("failovers", 0) >= 1);
+  CHECK(E().cli.Run({"stop", copy}).exit_code == 0);
 }
 
 TEST_CASE("MaxCompute: start refuses a keyless table in write_mode upsert and a wrong AccessKey, each with its fix") {
@@ -637,4 +704,55 @@ TEST_CASE("MaxCompute write_mode log: every column type converges through copy a
   CHECK(McTypedConverge(utc, {"mc_typed_bag"}, McTable::kKeylessLog));
   CHECK(TaskStatus(id).value("failovers", 0) == 0);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("MaxCompute: pt-online-schema-change under a write load reaches a Delta table and a change log") {
+  CreateTable("osc");
+  Load("osc", 1, 3000);
+  std::string delta = Create("mc-osc", "[shop.osc]");
+  // The same table as a change log, under another name in the project.
+  auto created = E().cli.Run(
+      {"create", "--no-check", "-f",
+       E().cli.WriteSpec("mc-osc-log.yaml", Spec("mc-osc-log", "[shop.osc]") +
+                                                "mapping: { table: \"log_${TABLE_NAME_SRC}\" }\n"
+                                                "tables:\n  - match: shop.osc\n    write_mode: log\n")});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  std::string log = created.out.substr(0, created.out.find('\n'));
+  for (const auto& id : {delta, log}) REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
+  auto both_converge = [](const std::string& columns) {
+    return Converges({"osc"}, 150s, columns) &&
+           WaitConverged(
+               {"osc"}, [&](const std::string& t) { return std::optional(SortedSourceRows(t, columns)); },
+               [&](const std::string& t) { return LogRows("log_" + t, columns, true); }, 150s);
+  };
+  REQUIRE(both_converge(kColumns));
+  for (const auto& id : {delta, log}) REQUIRE(E().cli.WaitStreaming(id));
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread writer([&] {
+    std::mt19937 rng(23);
+    while (!stop) {
+      testing::Churn(E().mysql, "osc", 10, rng, 3500);
+      ++rounds;
+    }
+  });
+  // Percona's tool: a shadow table filled in chunks under triggers, then
+  // RENAME TABLE osc TO _osc_old, _osc_new TO osc, and the old one dropped.
+  const std::string dsn = "h=127.0.0.1,P=" + std::to_string(E().mysql.port()) + ",u=root,p=" +
+                          MariaDbServer::kRootPassword + ",D=shop,t=osc";
+  auto osc = RunProcess({"pt-online-schema-change", "--alter", "ADD COLUMN qty INT NOT NULL DEFAULT 3", "--execute",
+                         "--recursion-method=none", "--chunk-size=200", "--no-check-alter", "--set-vars",
+                         "lock_wait_timeout=10", dsn});
+  stop = true;
+  writer.join();
+  REQUIRE_MESSAGE(osc.exit_code == 0, osc.out << osc.err);
+  CHECK(osc.out.find("Successfully altered") != std::string::npos);
+  CHECK(rounds > 5);
+  E().mysql.Exec("UPDATE shop.osc SET qty = 9 WHERE id <= 5");
+  CHECK_MESSAGE(both_converge("id, name, amount, created, qty"), E().cli.Run({"logs", "-n", "40", delta}).out);
+  CHECK(RepeatedSequenceIds("log_osc").empty());
+  for (const auto& id : {delta, log}) {
+    CHECK_MESSAGE(TaskStatus(id)["lifecycle"] == "running", E().cli.Run({"logs", "-n", "40", id}).out);
+    CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  }
 }

@@ -1,6 +1,7 @@
 #include "sink/maxcompute/mc_sink.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -174,11 +175,16 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
       if (step.change.kind == SchemaChangeKind::kColumnAdded && step.fill)
         SYNC_RETURN_IF_ERROR(FillAddedColumn(*step.table, step.change.column, *step.fill));
     }
+    CrashPoint("maxcompute.ddl_applied");  // a replay finds each change made (SchemaChanger::AlreadyThere)
     return RecordDdl(ddl_position);
   }
 
   Status FillAddedColumn(const sink::TableBinding& t, const std::string& column, const Value& value) override {
     if (value.is_null()) return Status::Ok();
+    const Date* d = value.get_if<Date>();
+    const DateTime* dt = value.get_if<DateTime>();
+    if ((d && d->year == 0 && d->month == 0 && d->day == 0) || (dt && dt->year == 0 && dt->month == 0 && dt->day == 0))
+      return Status::Ok();  // a zero date: NULL in MaxCompute (sync-types(7))
     SYNC_ASSIGN_OR_RETURN(std::string literal, SqlLiteral(t, column, value));
     SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
     if (mode == WriteMode::kUpsert)  // in place: MaxCompute's UPDATE of a Delta table
@@ -255,6 +261,23 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         if (col.kind == McKind::kString) return QuoteLiteral(value.as<Bytes>().data);
         break;
       case ValueKind::kEnum: return QuoteLiteral(value.as<Enum>().label);
+      case ValueKind::kBit: return "CAST(" + std::to_string(value.as<Bit>().bits) + " AS " + col.type + ")";
+      case ValueKind::kTime:
+      case ValueKind::kSet:
+      case ValueKind::kJson: return QuoteLiteral(value.ToString());
+      case ValueKind::kDate: {
+        const Date& d = value.as<Date>();
+        char text[32];
+        std::snprintf(text, sizeof text, "%04d-%02u-%02u", d.year, unsigned(d.month), unsigned(d.day));
+        return "DATE " + QuoteLiteral(text);
+      }
+      case ValueKind::kDateTime: {  // the wall clock, which MaxCompute reads in the project's zone as sync does
+        const DateTime& t = value.as<DateTime>();
+        char text[64];
+        std::snprintf(text, sizeof text, "%04d-%02u-%02u %02u:%02u:%02u.%03u", t.year, unsigned(t.month),
+                      unsigned(t.day), unsigned(t.hour), unsigned(t.minute), unsigned(t.second), t.micros / 1000);
+        return "DATETIME " + QuoteLiteral(text);
+      }
       default: break;
     }
     return Status::FailedPrecondition("column " + column + " added to " + t.SourceName() + " has a default (" +
@@ -343,6 +366,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         SYNC_RETURN_IF_ERROR(
             it->second.Add(encoder_, *row, op ? UpsertOperation::kDelete : UpsertOperation::kUpsert).WithContext(name));
     }
+    CrashPoint("maxcompute.changes_staged");  // a piece (or a batch) in its sessions, nothing named yet
     return Status::Ok();
   }
 
