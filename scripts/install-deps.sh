@@ -7,6 +7,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev doctest-dev
   libmariadb-dev libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libisal-dev
   mariadb-server mariadb-client postgresql postgresql-client
+  postgresql-server-dev-15        # headers for the tests' Hologres fixture module (tests/harness/hologres)
   clang libclang-rt-14-dev util-linux python3
   percona-toolkit mariadb-test
 )

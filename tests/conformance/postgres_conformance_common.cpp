@@ -28,19 +28,10 @@ std::string RowOf(const sink::TableBinding& b) {
 
 Target PostgresTarget(testing::PostgresServer& server, postgres::Dialect dialect) {
   server.Exec("CREATE DATABASE dw");
-  if (dialect == postgres::Dialect::kHologres) {
-    // Hologres' set_table_property, as far as the sink can tell: it takes
-    // effect only in the transaction that created the table (specs/hologres.md
-    // section 8 item 3, with its error text),
-    // so the stand-in refuses any other call, and records the properties.
-    server.Exec("CREATE TABLE public.hologres_properties (table_name text, property text, value text)", "dw");
-    server.Exec(
-        "CREATE PROCEDURE public.set_table_property(t text, k text, v text) LANGUAGE plpgsql AS $$ BEGIN "
-        "IF (SELECT xmin::text FROM pg_class WHERE oid = t::regclass) <> (pg_current_xact_id()::text::bigint % 4294967296)::text "
-        "THEN RAISE EXCEPTION 'SET_TABLE_PROPERTY and CREATE TABLE statement are not in the same transaction for table %', t; END IF; "
-        "INSERT INTO public.hologres_properties VALUES (t, k, v); END $$",
-        "dw");
-  }
+  // Hologres where it differs from PostgreSQL (tests/harness/hologres/):
+  // DML in a transaction only with the beta setting, never after DDL;
+  // set_table_property's rules.
+  if (dialect == postgres::Dialect::kHologres) server.InstallHologresFixture("dw");
   Target t;
   t.name = dialect == postgres::Dialect::kHologres ? "hologres dialect" : "postgres";
   t.traits = sink::FindDestination(dialect == postgres::Dialect::kHologres ? "hologres" : "postgres")->traits;

@@ -148,7 +148,7 @@ std::string MariaDbServer::Scalar(const std::string& sql) const {
   return r->Scalar();
 }
 
-PostgresServer::PostgresServer() {
+PostgresServer::PostgresServer(PostgresOptions options) : options_(options) {
   dir_ = MakeTempDir("sync-postgres-");
   try {
     Initialize();
@@ -171,15 +171,41 @@ void PostgresServer::Initialize() {
                      as_postgres),
           "initdb");
   as_postgres.stdout_file = dir_ + "/postgres.log";
-  process_ = ChildProcess::Spawn({std::string(kPgBin) + "postgres", "-D", dir_ + "/data", "-p", std::to_string(port_),
-                                  "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                                  "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"},
-                                 as_postgres);
+  std::vector<std::string> argv = {std::string(kPgBin) + "postgres", "-D", dir_ + "/data", "-p", std::to_string(port_),
+                                   "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                                   "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"};
+  if (options_.hologres_settings) {
+    argv.push_back("-c");
+    argv.push_back("shared_preload_libraries=" + CompileHologresSettings());
+  }
+  process_ = ChildProcess::Spawn(argv, as_postgres);
   bool up = WaitUntil([&] {
     if (!process_.Running()) return false;
     return postgres::Connection::Connect({"127.0.0.1", port_, "postgres", "postgres", kSuperPassword, 2}).ok();
   }, 60);
   if (!up) throw std::runtime_error("test PostgreSQL did not start:\n" + ReadText(dir_ + "/postgres.log"));
+}
+
+std::string PostgresServer::CompileHologresSettings() const {
+  auto include = RunProcess({std::string(kPgBin) + "pg_config", "--includedir-server"});
+  Require(include, "pg_config --includedir-server (the postgresql-server-dev-15 package)");
+  std::string dir = include.out.substr(0, include.out.find_last_not_of("\n") + 1);
+  const std::string module = dir_ + "/hg_gucs.so";
+  Require(RunProcess({"cc", "-shared", "-fPIC", "-O2", "-I" + dir, std::string(SYNC_SOURCE_DIR) +
+                      "/tests/harness/hologres/hg_gucs.c", "-o", module}),
+          "compiling tests/harness/hologres/hg_gucs.c");
+  return module;
+}
+
+void PostgresServer::InstallHologresFixture(const std::string& database, const std::string& version) const {
+  RunOptions options;
+  options.env["PGPASSWORD"] = kSuperPassword;
+  Require(RunProcess({std::string(kPgBin) + "psql", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres",
+                      "-d", database, "-q", "-v", "ON_ERROR_STOP=1", "-v", "module=" + dir_ + "/hg_gucs.so", "-f",
+                      std::string(SYNC_SOURCE_DIR) + "/tests/harness/hologres/fixture.sql"},
+                     options),
+          "installing the Hologres fixture");
+  Exec("UPDATE hg_fixture.config SET version = '" + version + "'", database);
 }
 
 void PostgresServer::Stop() {

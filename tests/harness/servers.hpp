@@ -45,10 +45,21 @@ class MariaDbServer {
   bool stopped_ = false;  // by us: a server gone without it crashed
 };
 
+struct PostgresOptions {
+  // Preloads tests/harness/hologres/hg_gucs.c (compiled here against the
+  // server's headers), so that Hologres' hg_* settings exist: needed by
+  // InstallHologresFixture.
+  bool hologres_settings = false;
+};
+
 class PostgresServer {
  public:
-  PostgresServer();
+  explicit PostgresServer(PostgresOptions options = {});
   ~PostgresServer();
+
+  // Makes `database` behave as Hologres `version` does where PostgreSQL
+  // would not (tests/harness/hologres/fixture.sql says which rules).
+  void InstallHologresFixture(const std::string& database, const std::string& version = "2.2.22") const;
 
   int port() const { return port_; }
   // Superuser connection ("postgres", kSuperPassword) to `database`.
@@ -61,6 +72,8 @@ class PostgresServer {
 
  private:
   void Initialize();
+  std::string CompileHologresSettings() const;  // the module's path
+  PostgresOptions options_;
   std::string dir_;
   int port_ = 0;
   ChildProcess process_;

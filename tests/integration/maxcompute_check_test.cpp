@@ -223,9 +223,18 @@ TEST_CASE("MaxCompute: a read-only principal fails destination.privileges with t
 }
 
 TEST_CASE("MaxCompute: destination.tables fails for what MaxCompute cannot take, and passes once fixed") {
-  SUBCASE("a table without a key; tables[].primary_key fixes it") {
-    FailsTablesUntilFixed({.name = "mc-keyless", .tables = "[shop.keyless]"}, "shop.keyless has no primary key",
-                          "tables[].primary_key", "tables:\n  - match: shop.keyless\n    primary_key: [a]\n");
+  SUBCASE("a table without a key set to write_mode upsert; tables[].primary_key fixes it") {
+    FailsTablesUntilFixed({.name = "mc-keyless", .tables = "[shop.keyless]",
+                           .spec_tail = "tables:\n  - match: shop.keyless\n    write_mode: upsert\n"},
+                          "shop.keyless has no primary key", "tables[].primary_key",
+                          "    primary_key: [a]\n");
+  }
+  SUBCASE("a table without a key is a change log by default") {
+    auto run = Check({.name = "mc-keyless-log", .tables = "[shop.keyless]"});
+    CHECK(run.Verdict("destination.tables") == "pass");
+    CHECK(Has(run.Reason("destination.tables"), "0 Delta table(s) (write_mode upsert), 1 change log(s)"));
+    CHECK(run.Verdict("source.primary_keys") == "warn");
+    CHECK(Has(run.Reason("source.primary_keys"), "written as change logs"));
   }
   SUBCASE("a table name MaxCompute refuses; mapping.table fixes it") {
     FailsTablesUntilFixed({.name = "mc-digit", .tables = "[shop.2024_orders]"}, "refuses the table name 2024_orders",
