@@ -48,6 +48,7 @@ struct DestinationSpec {
   // table without tables[].write_mode; empty: upsert where the table has a
   // key, log where it has none.
   std::string write_mode;
+  int lifecycle = 0;         // maxcompute: days a new table's data is kept (0: for ever)
   int connect_timeout_seconds = 10;
   bool operator==(const DestinationSpec&) const = default;
 };

@@ -192,7 +192,7 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
   for (const auto& f : entry->fields) {
     if (f.number) {
       d->*f.number = f.default_number;
-      p.Integer(n, path, f.key, &(d->*f.number), 1, 65535, f.required, f.hint);
+      p.Integer(n, path, f.key, &(d->*f.number), 1, f.max_number, f.required, f.hint);
     } else if (p.String(n, path, f.key, &(d->*f.text), f.required, f.hint) && !f.choices.empty()) {
       p.OneOf(n[f.key], path + "." + f.key, d->*f.text, f.choices);
     }

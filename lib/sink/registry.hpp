@@ -82,6 +82,7 @@ struct SpecField {
   int config::DestinationSpec::*number = nullptr;
   int default_number = 0;  // kPort: the default port; kCount: 0 leaves the key unset
   std::vector<std::string> choices;  // kText: the values allowed, when they are few
+  int max_number = 65535;            // kPort, kCount: the largest value allowed
 };
 
 // What a destination's check items are given.

@@ -258,11 +258,11 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   CreateTable("mp_b");
   Load("mp_a", 1, 3000);
   Load("mp_b", 1, 3000);
-  // mp_a a Delta table (upsert sessions), mp_b a change log (batch uploads).
-  auto created = E().cli.Run({"create", "--no-check", "-f",
-                              E().cli.WriteSpec("mc-points.yaml", Spec("mc-points", "[shop.mp_a, shop.mp_b]") +
-                                                                      "tables:\n  - match: shop.mp_b\n"
-                                                                      "    write_mode: log\n")});
+  // mp_a a Delta table (upsert sessions), mp_b a change log (batch uploads),
+  // both kept 30 days after their last change.
+  std::string yaml = Spec("mc-points", "[shop.mp_a, shop.mp_b]") + "tables:\n  - match: shop.mp_b\n    write_mode: log\n";
+  yaml.replace(yaml.find("  project: p1\n"), 13, "  project: p1\n  lifecycle: 30\n");
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mc-points.yaml", yaml)});
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   std::string id = created.out.substr(0, created.out.find('\n'));
   auto converge = [] { return Converges({"mp_a"}) && LogConverges({"mp_b"}, {}); };
@@ -274,6 +274,8 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   for (const char* point : {"maxcompute.table_created", "maxcompute.chunk_uploaded", "maxcompute.chunk_committed"})
     CHECK_MESSAGE(fired(point), point);
   REQUIRE(converge());
+  for (const char* table : {"mp_a", "mp_b"})
+    CHECK(json::parse(E().maxcompute.Get(std::string("/__emulator/tables/p1/") + table)).value("lifecycle", 0) == 30);
   REQUIRE_MESSAGE(E().cli.WaitStreaming(id), E().cli.Run({"logs", "-n", "30", id}).out);
   std::mt19937 rng(11);
   for (const char* point : {"maxcompute.batch_uploaded", "maxcompute.checkpoint_written", "maxcompute.between_commits"}) {

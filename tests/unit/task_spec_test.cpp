@@ -113,6 +113,24 @@ TEST_SUITE("config") {
     CHECK(ErrorOf(yaml).find("did you mean 'ignore'?") != std::string::npos);
   }
 
+  TEST_CASE("MaxCompute's write_mode and lifecycle are checked; write_mode belongs to maxcompute only") {
+    const std::string mc = "name: t1\nsource:\n  host: 127.0.0.1\n  user: repl\n  password: x\n  server_id: 5401\n"
+                           "  tables: [shop.*]\ndestination:\n  type: maxcompute\n  endpoint: http://e/api\n"
+                           "  project: p\n  access_id: a\n  access_key: k\n";
+    auto ok = ParseTaskSpec(mc + "  write_mode: log\n  lifecycle: 30\ntables:\n  - match: shop.t\n    write_mode: upsert\n",
+                            "task.yaml");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(ok->destination.write_mode == "log");
+    CHECK(ok->destination.lifecycle == 30);
+    CHECK(ok->tables[0].write_mode == "upsert");
+    CHECK(ErrorOf(mc + "  write_mode: logs\n").find("did you mean 'log'?") != std::string::npos);
+    CHECK(ErrorOf(mc + "  lifecycle: 40000\n").find("destination.lifecycle: 40000 is out of range") != std::string::npos);
+    CHECK(ErrorOf(mc + "tables:\n  - match: shop.t\n    write_mode: append\n").find("is not one of upsert, log") != std::string::npos);
+    std::string pg = std::string(kMinimal) + "tables:\n  - match: shop.t\n    write_mode: log\n";
+    CHECK(ErrorOf(pg).find("task.yaml:15:17: tables[].write_mode: postgres destinations have one write mode") !=
+          std::string::npos);
+  }
+
   TEST_CASE("all errors are reported together") {
     std::string yaml = std::string(kMinimal) + "runtime: { batch_rowz: 1 }\nddl: { drop_tabel: ignore }\n";
     std::string msg = ErrorOf(yaml);

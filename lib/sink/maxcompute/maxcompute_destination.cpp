@@ -20,7 +20,10 @@ std::vector<sink::Destination> Destinations() {
               {"write_mode", Field::Kind::kText, false,
                "upsert (Delta tables, by key) or log (change-log tables); unset: upsert where a table has a key, "
                "log where it has none",
-               &DestinationSpec::write_mode, nullptr, 0, {"upsert", "log"}}};
+               &DestinationSpec::write_mode, nullptr, 0, {"upsert", "log"}},
+              {"lifecycle", Field::Kind::kCount, false,
+               "days MaxCompute keeps the data of each new table after its last change (1 to 37231; unset: for ever)",
+               nullptr, &DestinationSpec::lifecycle, 0, {}, 37231}};
   d.secret = &DestinationSpec::access_key;
   // Tunnel sessions commit per table; the checkpoint row names a batch's
   // sessions before they are committed (mc_sink.hpp).

@@ -24,15 +24,19 @@ std::string CreateTableSql(const std::string& table, const std::vector<McColumn>
   return sql + "PRIMARY KEY (" + keys + ")) COMMENT 'created by sync' TBLPROPERTIES ('transactional'='true')";
 }
 
+std::string LifecycleClause(const config::DestinationSpec& destination) {
+  return destination.lifecycle > 0 ? " LIFECYCLE " + std::to_string(destination.lifecycle) : "";
+}
+
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
   SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
   if (mode == WriteMode::kLog) {
     SYNC_ASSIGN_OR_RETURN(std::string sql, CreateLogTableSql(t));
-    return Run(sql);
+    return Run(sql + LifecycleClause(destination_));
   }
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  return Run(CreateTableSql(t.dest_table, columns, t.key));
+  return Run(CreateTableSql(t.dest_table, columns, t.key) + LifecycleClause(destination_));
 }
 
 Result<bool> SchemaChanger::AlreadyThere(const sink::SchemaChangeStep& step) {

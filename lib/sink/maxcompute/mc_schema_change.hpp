@@ -21,6 +21,8 @@ namespace dbsync::maxcompute {
 // NOT NULL and in the PRIMARY KEY, in key order).
 std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
                            const std::vector<std::string>& key);
+// " LIFECYCLE n" when destination.lifecycle is set, else "".
+std::string LifecycleClause(const config::DestinationSpec& destination);
 
 class SchemaChanger {
  public:
