@@ -148,3 +148,10 @@ BEGIN
 END $$;
 
 CREATE EVENT TRIGGER hg_fixture_drop ON sql_drop EXECUTE FUNCTION hg_fixture.on_drop();
+
+-- Any user: the sink logs in as an ordinary one. The procedures that keep
+-- the fixture's bookkeeping run as its owner.
+GRANT USAGE ON SCHEMA hg_fixture, hologres TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA hg_fixture, hologres TO PUBLIC;
+ALTER PROCEDURE public.set_table_property(text, text, text) SECURITY DEFINER;
+ALTER FUNCTION hg_fixture.on_drop() SECURITY DEFINER;
