@@ -117,3 +117,16 @@ TEST_CASE("set_table_property refuses what Hologres refuses (rules 5, 6, 11, 12,
   // Nothing refused was recorded.
   CHECK(Server().Scalar("SELECT count(*) FROM hologres.hg_table_properties WHERE table_name LIKE 'r%'", "holo") == "0");
 }
+
+TEST_CASE("CREATE TABLE refuses what Hologres refuses: key types, UNIQUE, CHECK, numeric without precision, indexes "
+          "(rules 7, 8, 9, 34)") {
+  CHECK(Has(Run({"CREATE TABLE public.k1 (f float8 PRIMARY KEY)"}), "cannot use in a primary key"));
+  CHECK(Has(Run({"CREATE TABLE public.k2 (d numeric(10,2) PRIMARY KEY)"}), "cannot use in a primary key"));
+  CHECK(Has(Run({"CREATE TABLE public.k3 (j jsonb PRIMARY KEY)"}), "cannot use in a primary key"));
+  CHECK(Has(Run({"CREATE TABLE public.k4 (id int PRIMARY KEY, v text UNIQUE)"}), "UNIQUE and CHECK"));
+  CHECK(Has(Run({"CREATE TABLE public.k5 (id int PRIMARY KEY, v int CHECK (v > 0))"}), "UNIQUE and CHECK"));
+  CHECK(Has(Run({"CREATE TABLE public.k6 (id int PRIMARY KEY, v numeric)"}), "invalid definition of a numeric type"));
+  CHECK(Run({"CREATE TABLE public.k7 (id int PRIMARY KEY, d date, v numeric(38,10), t text)"}) == "");
+  CHECK(Has(Run({"CREATE INDEX k7_t ON public.k7 (t)"}), "CREATE INDEX is not supported now"));
+  CHECK(Server().Scalar("SELECT count(*) FROM pg_class WHERE relname ~ '^k[0-9]$' AND relkind = 'r'", "holo") == "1");
+}

@@ -6,7 +6,8 @@
 --
 -- Enforced: hg_version() (rule 1); set_table_property's names and values
 -- (2-5, 12, 13), its creation-transaction properties (3) and the row table
--- without a key (6); DML inside a transaction block only with
+-- without a key (6); key types and count (7), UNIQUE and CHECK (8), numeric
+-- precision (9), CREATE INDEX (34); DML inside a transaction block only with
 -- hg_experimental_enable_transaction on and version 2.0 or later (24, 25);
 -- DML after DDL in one block never (26); hologres.hg_table_properties (37).
 -- Not enforced (the sink's own tests cover what it sends): the others.
@@ -123,6 +124,34 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- What CREATE TABLE may not hold (rules 7, 8, 9).
+CREATE FUNCTION hg_fixture.check_new_table(rel oid) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = rel AND contype IN ('u', 'c')) THEN
+    RAISE EXCEPTION 'UNIQUE and CHECK constraints are not supported now';
+  END IF;
+  SELECT a.attname INTO bad FROM pg_attribute a
+  WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'numeric'::regtype
+    AND (a.atttypmod < 0 OR ((a.atttypmod - 4) >> 16) > 38);
+  IF FOUND THEN
+    RAISE EXCEPTION 'invalid definition of a numeric type for column "%": give a precision of at most 38', bad;
+  END IF;
+  SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) INTO bad
+  FROM pg_constraint p JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = ANY (p.conkey)
+  WHERE p.conrelid = rel AND p.contype = 'p'
+    AND (a.atttypid IN ('float4'::regtype, 'float8'::regtype, 'numeric'::regtype, 'json'::regtype,
+                        'jsonb'::regtype) OR a.attndims > 0
+         OR (a.atttypid = 'date'::regtype AND NOT hg_fixture.version_at_least(1, 3)));
+  IF FOUND THEN
+    RAISE EXCEPTION 'primary key column % has a type Hologres cannot use in a primary key', bad;
+  END IF;
+  IF (SELECT cardinality(conkey) FROM pg_constraint WHERE conrelid = rel AND contype = 'p') > 32 THEN
+    RAISE EXCEPTION 'a primary key has at most 32 columns';
+  END IF;
+END $$;
+
 CREATE FUNCTION hg_fixture.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -130,9 +159,16 @@ BEGIN
   IF hg_fixture.in_block() THEN
     PERFORM set_config('hg_fixture.ddl_xact', pg_current_xact_id()::text, true);
   END IF;
+  -- rule 34: an index of its own (not the one behind a primary key)
+  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() d
+           WHERE d.command_tag = 'CREATE INDEX' AND d.object_type = 'index'
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = d.objid) LOOP
+    RAISE EXCEPTION 'CREATE INDEX is not supported now';
+  END LOOP;
   FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
            WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' AND schema_name NOT LIKE 'pg_temp%'
              AND schema_name NOT IN ('hg_fixture', 'hologres') LOOP
+    PERFORM hg_fixture.check_new_table(r.objid);
     EXECUTE format('CREATE TRIGGER hg_fixture_dml BEFORE INSERT OR UPDATE OR DELETE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION hg_fixture.dml_rules()', r.object_identity);
   END LOOP;
