@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <atomic>
@@ -57,11 +58,21 @@ std::string Spec(const std::string& name, const std::string& tables, const std::
 
 RunOptions McEnv() { return {.env = {{"MC_KEY", MaxComputeEmulator::kAccessKey}}}; }
 
-std::string Create(const std::string& name, const std::string& tables) {
-  auto r = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(name + ".yaml", Spec(name, tables))});
+
+// Adds `line` (e.g. "write_mode: log") to the destination section of a Spec().
+void AddDestinationKey(std::string& yaml, const std::string& line) {
+  const std::string project = "  project: p1\n";
+  yaml.replace(yaml.find(project), project.size(), project + "  " + line + "\n");
+}
+
+// `sync create` of `yaml` (no check); the task's id.
+std::string CreateFromYaml(const std::string& name, const std::string& yaml) {
+  auto r = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(name + ".yaml", yaml)});
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   return r.out.substr(0, r.out.find('\n'));
 }
+
+std::string Create(const std::string& name, const std::string& tables) { return CreateFromYaml(name, Spec(name, tables)); }
 
 json TaskStatus(const std::string& id) { return json::parse(E().cli.Run({"status", id, "-o", "json"}).out, nullptr, false); }
 
@@ -261,10 +272,8 @@ TEST_CASE("MaxCompute: the worker killed at each named moment of a copy or a bat
   // mp_a a Delta table (upsert sessions), mp_b a change log (batch uploads),
   // both kept 30 days after their last change.
   std::string yaml = Spec("mc-points", "[shop.mp_a, shop.mp_b]") + "tables:\n  - match: shop.mp_b\n    write_mode: log\n";
-  yaml.replace(yaml.find("  project: p1\n"), 13, "  project: p1\n  lifecycle: 30\n");
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mc-points.yaml", yaml)});
-  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  std::string id = created.out.substr(0, created.out.find('\n'));
+  AddDestinationKey(yaml, "lifecycle: 30");
+  std::string id = CreateFromYaml("mc-points", yaml);
   auto converge = [] { return Converges({"mp_a"}) && LogConverges({"mp_b"}, {}); };
   RunOptions env = McEnv();
   env.env["SYNC_TEST_CRASH_DIR"] = crash_dir;
@@ -567,29 +576,40 @@ bool McTypedConverge(const MaxComputeEmulator& emulator, const std::vector<std::
   }
 }
 
+// Two type-matrix tables (`keys`: each one's key clause) of 300 rows, and a
+// started task `name` on them into `emulator`; `edit` adjusts its spec.
+std::string StartTypeMatrixTask(const MaxComputeEmulator& emulator, const std::string& name,
+                                const std::vector<std::pair<std::string, std::string>>& tables, TypeMatrixRows& gen,
+                                const std::function<void(std::string&)>& edit) {
+  gen.set_bigint_min("-9223372036854775807");  // MaxCompute's BIGINT minimum (specs/maxcompute.md 5.1)
+  std::string list;
+  for (const auto& [table, key] : tables) {
+    E().mysql.Exec("CREATE TABLE shop." + table + " (" + kTypeMatrixColumnsDdl + key + ")");
+    list += (list.empty() ? "shop." : ", shop.") + table;
+  }
+  {
+    auto conn = E().mysql.Admin();
+    for (int id = 1; id <= 300; ++id)
+      for (const auto& [table, key] : tables) REQUIRE(conn.Execute(TypeMatrixInsert(table, id, gen)).ok());
+  }
+  std::string yaml = Spec(name, "[" + list + "]");
+  yaml.replace(yaml.find(E().maxcompute.endpoint()), E().maxcompute.endpoint().size(), emulator.endpoint());
+  edit(yaml);
+  std::string id = CreateFromYaml(name, yaml);
+  auto started = E().cli.Run({"start", id}, McEnv());
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  return id;
+}
+
 }  // namespace
 
 TEST_CASE("MaxCompute: every column type converges through copy and streaming, with the source's key and an override") {
   MaxComputeEmulator utc({"--timezone", "UTC"});
-  E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed (") + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
-  E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed_uk (") + kTypeMatrixColumnsDdl + ", UNIQUE KEY (id))");
   TypeMatrixRows gen(20261207);
-  gen.set_bigint_min("-9223372036854775807");  // MaxCompute's BIGINT minimum (specs/maxcompute.md 5.1)
-  {
-    auto conn = E().mysql.Admin();
-    for (int id = 1; id <= 300; ++id) {
-      REQUIRE(conn.Execute(TypeMatrixInsert("mc_typed", id, gen)).ok());
-      REQUIRE(conn.Execute(TypeMatrixInsert("mc_typed_uk", id, gen)).ok());
-    }
-  }
-  std::string yaml = Spec("mc-types", "[shop.mc_typed, shop.mc_typed_uk]");
-  yaml.replace(yaml.find(E().maxcompute.endpoint()), E().maxcompute.endpoint().size(), utc.endpoint());
-  yaml += "tables:\n  - match: shop.mc_typed_uk\n    primary_key: [id]\n";
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mc-types.yaml", yaml)});
-  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  std::string id = created.out.substr(0, created.out.find('\n'));
-  auto started = E().cli.Run({"start", id}, McEnv());
-  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  std::string id = StartTypeMatrixTask(utc, "mc-types", {{"mc_typed", ", PRIMARY KEY (id)"}, {"mc_typed_uk", ", UNIQUE KEY (id)"}},
+                                       gen, [](std::string& yaml) {
+                                         yaml += "tables:\n  - match: shop.mc_typed_uk\n    primary_key: [id]\n";
+                                       });
   TypeMatrixChurn(E().mysql, "mc_typed", 120, gen, 400);  // while the tables are copied
   TypeMatrixChurn(E().mysql, "mc_typed_uk", 60, gen, 400);
   CHECK(McTypedConverge(utc, {"mc_typed", "mc_typed_uk"}));
@@ -676,25 +696,11 @@ TEST_CASE("MaxCompute write_mode log: change logs of a keyed and a keyless table
 
 TEST_CASE("MaxCompute write_mode log: every column type converges through copy and streaming, keyed and keyless") {
   MaxComputeEmulator utc({"--timezone", "UTC"});
-  E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed_log (") + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
-  E().mysql.Exec(std::string("CREATE TABLE shop.mc_typed_bag (") + kTypeMatrixColumnsDdl + ")");
   TypeMatrixRows gen(20261208);
-  gen.set_bigint_min("-9223372036854775807");  // MaxCompute's BIGINT minimum (specs/maxcompute.md 5.1)
-  {
-    auto conn = E().mysql.Admin();
-    for (int id = 1; id <= 300; ++id) {
-      REQUIRE(conn.Execute(TypeMatrixInsert("mc_typed_log", id, gen)).ok());
-      REQUIRE(conn.Execute(TypeMatrixInsert("mc_typed_bag", id, gen)).ok());
-    }
-  }
-  std::string yaml = Spec("mc-types-log", "[shop.mc_typed_log, shop.mc_typed_bag]");
-  yaml.replace(yaml.find(E().maxcompute.endpoint()), E().maxcompute.endpoint().size(), utc.endpoint());
-  yaml.replace(yaml.find("  project: p1\n"), 13, "  project: p1\n  write_mode: log\n");
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mc-types-log.yaml", yaml)});
-  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  std::string id = created.out.substr(0, created.out.find('\n'));
-  auto started = E().cli.Run({"start", id}, McEnv());
-  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  std::string id = StartTypeMatrixTask(utc, "mc-types-log", {{"mc_typed_log", ", PRIMARY KEY (id)"}, {"mc_typed_bag", ""}},
+                                       gen, [](std::string& yaml) {
+                                         AddDestinationKey(yaml, "write_mode: log");
+                                       });
   TypeMatrixChurn(E().mysql, "mc_typed_log", 120, gen, 400);  // while the tables are copied
   TypeMatrixChurn(E().mysql, "mc_typed_bag", 60, gen, 400);
   CHECK(McTypedConverge(utc, {"mc_typed_log"}, McTable::kKeyedLog));
@@ -713,13 +719,9 @@ TEST_CASE("MaxCompute: pt-online-schema-change under a write load reaches a Delt
   Load("osc", 1, 3000);
   std::string delta = Create("mc-osc", "[shop.osc]");
   // The same table as a change log, under another name in the project.
-  auto created = E().cli.Run(
-      {"create", "--no-check", "-f",
-       E().cli.WriteSpec("mc-osc-log.yaml", Spec("mc-osc-log", "[shop.osc]") +
-                                                "mapping: { table: \"log_${TABLE_NAME_SRC}\" }\n"
-                                                "tables:\n  - match: shop.osc\n    write_mode: log\n")});
-  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  std::string log = created.out.substr(0, created.out.find('\n'));
+  std::string log = CreateFromYaml("mc-osc-log", Spec("mc-osc-log", "[shop.osc]") +
+                                                     "mapping: { table: \"log_${TABLE_NAME_SRC}\" }\n"
+                                                     "tables:\n  - match: shop.osc\n    write_mode: log\n");
   for (const auto& id : {delta, log}) REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
   auto both_converge = [](const std::string& columns) {
     return Converges({"osc"}, 150s, columns) &&

@@ -7,6 +7,7 @@
 
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
+#include "core/value_text.hpp"
 #include "sink/change_helpers.hpp"
 #include "sink/checkpoint_row_sink.hpp"
 #include "sink/maxcompute/mc_change_log.hpp"
@@ -183,8 +184,8 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     if (value.is_null()) return Status::Ok();
     const Date* d = value.get_if<Date>();
     const DateTime* dt = value.get_if<DateTime>();
-    if ((d && d->year == 0 && d->month == 0 && d->day == 0) || (dt && dt->year == 0 && dt->month == 0 && dt->day == 0))
-      return Status::Ok();  // a zero date: NULL in MaxCompute (sync-types(7))
+    if ((d && IsZeroDate(d->year, d->month, d->day)) || (dt && IsZeroDate(dt->year, dt->month, dt->day)))
+      return Status::Ok();  // NULL in MaxCompute, as the encoder writes it (sync-types(7))
     SYNC_ASSIGN_OR_RETURN(std::string literal, SqlLiteral(t, column, value));
     SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
     if (mode == WriteMode::kUpsert)  // in place: MaxCompute's UPDATE of a Delta table

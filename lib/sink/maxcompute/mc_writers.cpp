@@ -87,9 +87,9 @@ UpsertWriter::UpsertWriter(UpsertSession session, std::vector<McColumn> columns)
 }
 
 Status UpsertWriter::Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op) {
-  std::vector<int32_t> hashes;
-  for (int i : hash_at_) hashes.push_back(KeyHash(row[size_t(i)]));
-  const int bucket = BucketOf(RecordHash(hashes), session_.bucket_count());
+  hashes_.clear();  // a member: no allocation per row
+  for (int i : hash_at_) hashes_.push_back(KeyHash(row[size_t(i)]));
+  const int bucket = BucketOf(RecordHash(hashes_), session_.bucket_count());
   Block& block = blocks_.try_emplace(bucket, pack_bytes_).first->second;
   SYNC_RETURN_IF_ERROR(encoder.AppendUpsert(row, columns_, op, &block.writer()));
   return block.full() ? Send(bucket, block) : Status::Ok();

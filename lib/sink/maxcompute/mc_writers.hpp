@@ -96,6 +96,7 @@ class UpsertWriter {
   std::vector<McColumn> columns_;
   size_t pack_bytes_;
   std::vector<int> hash_at_;  // source indexes of the hash key columns, in hash_key order
+  std::vector<int32_t> hashes_;
   std::map<int, Block> blocks_;
 };
 
