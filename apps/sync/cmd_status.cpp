@@ -69,10 +69,18 @@ void PrintStatusText(const nlohmann::json& j) {
     }
   }
   if (j.contains("tables")) {
-    for (const auto& [name, t] : j["tables"].items())
+    for (const auto& [name, t] : j["tables"].items()) {
       std::cout << fmt::format("{:<13}{}: {} {} rows ({}%, chunk {}/{})\n", "table:", name,
                                t.value("state", ""), t.value("rows", uint64_t{0}), t.value("percent", 0.0),
                                t.value("chunks_done", 0), t.value("chunks_total", 0));
+      if (t.contains("dml")) {
+        const auto& d = t["dml"];
+        std::cout << fmt::format("{:<13}{}: {} changes applied, {} ignored, {} filtered; {} rows not copied "
+                                 "(tables[].dml)\n", "", name, d.value("applied", uint64_t{0}),
+                                 d.value("ignored", uint64_t{0}), d.value("filtered", uint64_t{0}),
+                                 d.value("copy_filtered", uint64_t{0}));
+      }
+    }
   }
   if (j.contains("last_errors"))
     for (const auto& e : j["last_errors"])

@@ -29,6 +29,7 @@ struct RowChange {
   std::vector<Value> before;  // kUpdate, kDelete
   std::vector<Value> after;   // kInsert, kUpdate
   int64_t commit_time = 0;    // its transaction's, UTC epoch seconds (set when it is routed to a batch)
+  int64_t sequence = 0;       // its transaction's commit position, BinlogPosition::Sequence() (set then too)
 };
 
 // The row changes of one source statement on one table.

@@ -82,7 +82,13 @@ struct ExtraField {
 enum class DmlAction { kNormal, kIgnore, kFilter, kLogicalDelete };
 struct DmlPolicy {
   DmlAction action = DmlAction::kNormal;
-  std::string condition;  // for kFilter: keep rows matching this SQL condition
+  std::string condition;  // kFilter: apply the changes whose row matches this condition (expr/row_condition.hpp)
+  // kLogicalDelete (delete only): the row stays, `column` says it is deleted
+  // (`value`; live rows hold `live_value`), `time_column` (optional) when.
+  std::string column = "_deleted";
+  std::string value = "1";
+  std::string live_value = "0";
+  std::string time_column;
   bool operator==(const DmlPolicy&) const = default;
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/text_util.hpp"
+#include "expr/row_condition.hpp"
 #include "sink/registry.hpp"
 
 namespace dbsync::config {
@@ -236,6 +237,19 @@ void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
   }
 }
 
+// A filter condition parses when the spec is read; its columns are checked
+// against each table when the worker binds it (sync check does too).
+void CheckCondition(SpecParser& p, const YAML::Node& node, const std::string& path, const std::string& text) {
+  size_t offset = 0;
+  auto parsed = expr::RowCondition::Parse(text, &offset);
+  if (parsed.ok()) return;
+  YAML::Mark mark = node.Mark();
+  // A quoted one-line scalar's mark is its opening quote.
+  if (text.find('\n') == std::string::npos && mark.line >= 0)
+    mark.column += int(offset) + (node.Tag() == "!" ? 1 : 0);
+  p.Error(mark, path + ": " + parsed.status().message());
+}
+
 void ParseDml(SpecParser& p, const YAML::Node& n, TableSpec* t) {
   const std::string path = "tables[].dml";
   if (!p.ExpectMap(n, path)) return;
@@ -247,27 +261,40 @@ void ParseDml(SpecParser& p, const YAML::Node& n, TableSpec* t) {
   for (const auto& kv : n) {
     std::string op = kv.first.Scalar();
     const YAML::Node& v = kv.second;
+    const std::string at = path + "." + op;
     DmlPolicy policy;
     std::string action;
     if (v.IsScalar()) {
       action = v.Scalar();
-    } else if (p.ExpectMap(v, path + "." + op)) {
-      p.CheckKeys(v, path + "." + op, {"action", "condition"});
-      p.String(v, path + "." + op, "action", &action, true, "one of normal, ignore, filter, logical_delete");
-      p.String(v, path + "." + op, "condition", &policy.condition);
+    } else if (p.ExpectMap(v, at)) {
+      p.CheckKeys(v, at, {"action", "condition", "column", "value", "live_value", "time_column"});
+      p.String(v, at, "action", &action, true, "one of normal, ignore, filter, logical_delete");
+      if (p.String(v, at, "condition", &policy.condition)) CheckCondition(p, v["condition"], at + ".condition", policy.condition);
+      p.String(v, at, "column", &policy.column, bool(v["column"]));
+      p.String(v, at, "value", &policy.value);
+      p.String(v, at, "live_value", &policy.live_value);
+      p.String(v, at, "time_column", &policy.time_column);
     }
     if (action.empty()) continue;
     auto it = kActions.find(action);
     if (it == kActions.end()) {
-      p.OneOf(v.IsScalar() ? v : v["action"], path + "." + op + ".action", action,
-              {"normal", "ignore", "filter", "logical_delete"});
+      p.OneOf(v.IsScalar() ? v : v["action"], at + ".action", action, {"normal", "ignore", "filter", "logical_delete"});
       continue;
     }
     policy.action = it->second;
     if (policy.action == DmlAction::kFilter && policy.condition.empty())
-      p.Error(v.Mark(), path + "." + op + ": action filter needs a condition, e.g. condition: \"status <> 'x'\"");
+      p.Error(v.Mark(), at + ": action filter needs a condition, e.g. condition: \"status <> 'x'\"");
+    if (policy.action != DmlAction::kFilter && !policy.condition.empty())
+      p.Error(v["condition"].Mark(), at + ".condition: only action filter takes a condition");
     if (policy.action == DmlAction::kLogicalDelete && op != "delete")
-      p.Error(v.Mark(), path + "." + op + ": logical_delete applies only to delete");
+      p.Error(v.Mark(), at + ": logical_delete applies only to delete; inserts and updates of a logically deleted "
+                             "table mark their rows live by themselves");
+    bool marker_keys = v.IsMap() && (v["column"] || v["value"] || v["live_value"] || v["time_column"]);
+    if (policy.action != DmlAction::kLogicalDelete && marker_keys)
+      p.Error(v.Mark(), at + ": column, value, live_value and time_column belong to action logical_delete");
+    if (policy.action == DmlAction::kLogicalDelete && policy.value == policy.live_value)
+      p.Error(v.Mark(), at + ": value and live_value are both '" + policy.value + "'; deleted rows could not be told "
+                             "from live ones");
     t->dml[op] = policy;
   }
 }

@@ -19,6 +19,8 @@ int BinlogPosition::Compare(const BinlogPosition& other) const {
   return 0;
 }
 
+int64_t BinlogPosition::Sequence() const { return int64_t(FileSequence(file) * 10000000000ULL + offset); }
+
 nlohmann::json BinlogPosition::ToJson() const {
   return {{"file", file}, {"offset", offset}, {"gtid_set", gtid_set}};
 }

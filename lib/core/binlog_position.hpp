@@ -17,6 +17,9 @@ struct BinlogPosition {
   // Orders by the file's numeric suffix, then the offset. The GTID set is not compared.
   int Compare(const BinlogPosition& other) const;
   std::string ToString() const { return file + ":" + std::to_string(offset); }
+  // A number that grows with the position: the file's numeric suffix times
+  // 10^10 plus the offset (an offset is below 2^32).
+  int64_t Sequence() const;
   nlohmann::json ToJson() const;
   static BinlogPosition FromJson(const nlohmann::json& j);
 };

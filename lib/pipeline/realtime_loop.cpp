@@ -227,8 +227,10 @@ Status RealtimeLoop::RouteRows(change::RowsEvent& rows, const change::Transactio
     return Status::FailedPrecondition("row event for " + it->first + " at " + txn.commit_position.ToString() +
                                       " lacks columns: binlog_row_image is not FULL on the source. Set "
                                       "binlog_row_image=FULL and re-run the full initialization of this table");
+  const int64_t sequence = txn.commit_position.Sequence();
   for (auto& r : rows.rows) {
     r.commit_time = txn.commit_time;
+    r.sequence = sequence;
     batch_.Add(it->second.get(), std::move(r));
   }
   progress_.events_applied.fetch_add(1, std::memory_order_relaxed);

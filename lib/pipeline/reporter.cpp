@@ -1,4 +1,5 @@
 #include "pipeline/reporter.hpp"
+#include "sink/shaping/shaping_sink.hpp"
 
 #include <unistd.h>
 
@@ -101,6 +102,9 @@ void Reporter::Report() {
                                      {"warnings", base_.value("ddl_warnings", int64_t{0}) + int64_t(progress_.ddl_warnings.load())}};
   }
   json tables = progress_.TablesJson();
+  json dml = DmlCountsJson();
+  for (auto& [name, counts] : dml.items())
+    if (tables.contains(name)) tables[name]["dml"] = counts;
   StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
     for (auto& [k, v] : steps.items()) s["steps"][k] = v;
     s["tables"] = tables;
@@ -119,8 +123,23 @@ void Reporter::Report() {
               {"workers", base("workers") + 1},
               {"ddl_applied", base("ddl_applied") + int64_t(progress_.ddl_applied.load())},
               {"ddl_ignored", base("ddl_ignored") + int64_t(progress_.ddl_ignored.load())},
-              {"ddl_warnings", base("ddl_warnings") + int64_t(progress_.ddl_warnings.load())}};
+              {"ddl_warnings", base("ddl_warnings") + int64_t(progress_.ddl_warnings.load())},
+              {"dml", dml}};
   (void)WriteFileAtomically(RunFile(), run.dump(2) + "\n");
+}
+
+json Reporter::DmlCountsJson() const {
+  // Since the run began: what the workers before a failover counted, plus this one's.
+  json out = base_.value("dml", json::object());
+  for (const auto& [table, c] : sink::DmlCountsRegistry::Instance().Snapshot()) {
+    json& t = out[table];
+    auto add = [&](const char* key, uint64_t n) { t[key] = t.value(key, uint64_t{0}) + n; };
+    add("applied", c.applied);
+    add("ignored", c.ignored);
+    add("filtered", c.filtered);
+    add("copy_filtered", c.copy_filtered);
+  }
+  return out;
 }
 
 std::string Reporter::RunFile() const { return dir_.RunsDir() + "/" + ctx_.run_id + ".json"; }

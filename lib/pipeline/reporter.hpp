@@ -33,6 +33,8 @@ class Reporter {
   void Loop();
   void Report();
   std::string RunFile() const;
+  // Per table: changes applied, ignored and filtered by tables[].dml.
+  nlohmann::json DmlCountsJson() const;
 
   const WorkerContext& ctx_;
   state::TaskDir dir_;

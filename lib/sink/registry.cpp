@@ -1,4 +1,5 @@
 #include "sink/registry.hpp"
+#include "sink/shaping/shaping_sink.hpp"
 
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
@@ -67,7 +68,9 @@ Status CheckSynchronizable(const config::DestinationSpec& spec) {
 
 Result<std::unique_ptr<Sink>> OpenSink(const config::TaskSpec& spec, const std::string& task_id) {
   SYNC_RETURN_IF_ERROR(CheckSynchronizable(spec.destination));
-  return DestinationOf(spec.destination).open(spec, task_id);
+  SYNC_ASSIGN_OR_RETURN(auto sink, DestinationOf(spec.destination).open(spec, task_id));
+  if (!SpecShapesRows(spec)) return sink;
+  return std::unique_ptr<Sink>(std::make_unique<ShapingSink>(std::move(sink), spec));
 }
 
 }  // namespace dbsync::sink

@@ -1,0 +1,197 @@
+#include "sink/shaping/shaping_sink.hpp"
+
+#include <chrono>
+
+namespace dbsync::sink {
+namespace {
+
+Timestamp Now() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  // Milliseconds, as DataWorks' EXECUTE_TIME.
+  return Timestamp{us / 1000000, uint32_t(us % 1000000 / 1000 * 1000), 3};
+}
+
+bool SameBinding(const TableBinding& a, const TableBinding& b) {
+  return a.source == b.source && a.dest_schema == b.dest_schema && a.dest_table == b.dest_table && a.key == b.key &&
+         a.settings == b.settings;
+}
+
+// Rows of full initialization through the table's shape.
+class ShapingChunkWriter : public ChunkWriter {
+ public:
+  ShapingChunkWriter(std::unique_ptr<ChunkWriter> inner, const TableShape* shape, std::string table)
+      : inner_(std::move(inner)), shape_(shape), table_(std::move(table)) {
+    context_.execute_time = Now();
+    context_.commit_time = context_.execute_time.epoch_seconds;
+  }
+  Status Write(const std::vector<Value>& row) override {
+    SYNC_ASSIGN_OR_RETURN(bool keep, shape_->ShapeCopiedRow(row, context_, &shaped_));
+    if (!keep) {
+      ++left_out_;
+      return Status::Ok();
+    }
+    return inner_->Write(shaped_);
+  }
+  Status Commit() override {
+    SYNC_RETURN_IF_ERROR(inner_->Commit());
+    DmlCounts counts;
+    counts.copy_filtered = left_out_;
+    if (!counts.empty()) DmlCountsRegistry::Instance().Add(table_, counts);
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<ChunkWriter> inner_;
+  const TableShape* shape_;
+  std::string table_;
+  RowContext context_;
+  std::vector<Value> shaped_;
+  uint64_t left_out_ = 0;
+};
+
+}  // namespace
+
+DmlCountsRegistry& DmlCountsRegistry::Instance() {
+  static DmlCountsRegistry registry;
+  return registry;
+}
+
+void DmlCountsRegistry::Add(const std::string& table, const DmlCounts& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DmlCounts& total = counts_[table];
+  total.applied += c.applied;
+  total.ignored += c.ignored;
+  total.filtered += c.filtered;
+  total.copy_filtered += c.copy_filtered;
+}
+
+std::map<std::string, DmlCounts> DmlCountsRegistry::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counts_;
+}
+
+bool SpecShapesRows(const config::TaskSpec& spec) {
+  for (const auto& t : spec.tables)
+    if (!t.dml.empty() || !t.extra_fields.empty()) return true;
+  return false;
+}
+
+ShapingSink::ShapingSink(std::unique_ptr<Sink> inner, const config::TaskSpec& spec) : inner_(std::move(inner)) {
+  names_.datasource_src = spec.source.host;
+  names_.db_dest = !spec.destination.database.empty() ? spec.destination.database : spec.destination.project;
+}
+
+Result<const TableShape*> ShapingSink::ShapeOf(const TableBinding& outer) {
+  auto it = known_.find(&outer);
+  if (it != known_.end() && SameBinding(it->second.outer, outer)) return it->second.shape.get();
+  ShapeNames names = names_;
+  names.db_src = outer.source.db;
+  names.table_src = outer.source.table;
+  names.table_dest = outer.dest_table;
+  SYNC_ASSIGN_OR_RETURN(auto shape, TableShape::Make(outer, names));
+  kept_.push_back(shape);
+  known_[&outer] = Known{outer, shape};
+  return shape.get();
+}
+
+#define SYNC_INNER_BINDING(var, outer)                    \
+  const TableShape* var##_shape = nullptr;                \
+  SYNC_ASSIGN_OR_RETURN(var##_shape, ShapeOf(outer));     \
+  const TableBinding& var = var##_shape->passthrough() ? (outer) : var##_shape->inner()
+
+Status ShapingSink::PrepareTable(const TableBinding& table) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->PrepareTable(inner);
+}
+
+Status ShapingSink::ResetTable(const TableBinding& table) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->ResetTable(inner);
+}
+
+Status ShapingSink::DropTable(const TableBinding& table) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->DropTable(inner);
+}
+
+Result<std::map<int, BinlogPosition>> ShapingSink::CompletedChunks(const TableBinding& table) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->CompletedChunks(inner);
+}
+
+Result<std::unique_ptr<ChunkWriter>> ShapingSink::OpenChunk(const TableBinding& table, int chunk_index,
+                                                            const BinlogPosition& snapshot_position) {
+  SYNC_INNER_BINDING(inner, table);
+  SYNC_ASSIGN_OR_RETURN(auto writer, inner_->OpenChunk(inner, chunk_index, snapshot_position));
+  if (inner_shape->passthrough()) return writer;
+  return std::unique_ptr<ChunkWriter>(
+      std::make_unique<ShapingChunkWriter>(std::move(writer), inner_shape, table.SourceName()));
+}
+
+Status ShapingSink::Shape(const std::vector<TableChanges>& in, std::vector<TableChanges>* out,
+                          std::map<std::string, DmlCounts>* counts) {
+  const Timestamp now = Now();
+  out->reserve(in.size());
+  for (const auto& tc : in) {
+    SYNC_ASSIGN_OR_RETURN(const TableShape* shape, ShapeOf(*tc.table));
+    if (shape->passthrough()) {
+      out->push_back(tc);
+      continue;
+    }
+    TableChanges shaped;
+    shaped.table = &shape->inner();
+    SYNC_RETURN_IF_ERROR(shape->ShapeChanges(tc.rows, now, &shaped.rows, &(*counts)[tc.table->SourceName()]));
+    // A table whose every change was dropped still takes part (its load may
+    // carry the batch's range for an exactly-once destination).
+    out->push_back(std::move(shaped));
+  }
+  return Status::Ok();
+}
+
+Status ShapingSink::ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position,
+                               const TablePositions& tables) {
+  bool any = false;
+  for (const auto& tc : changes) {
+    SYNC_ASSIGN_OR_RETURN(const TableShape* shape, ShapeOf(*tc.table));
+    any = any || !shape->passthrough();
+  }
+  if (!any) return inner_->ApplyBatch(changes, position, tables);
+  std::vector<TableChanges> shaped;
+  std::map<std::string, DmlCounts> counts = std::move(staged_counts_);
+  staged_counts_.clear();
+  SYNC_RETURN_IF_ERROR(Shape(changes, &shaped, &counts));
+  SYNC_RETURN_IF_ERROR(inner_->ApplyBatch(shaped, position, tables));
+  for (const auto& [table, c] : counts) DmlCountsRegistry::Instance().Add(table, c);
+  return Status::Ok();
+}
+
+Status ShapingSink::ApplyPartial(const std::vector<TableChanges>& changes) {
+  std::vector<TableChanges> shaped;
+  SYNC_RETURN_IF_ERROR(Shape(changes, &shaped, &staged_counts_));
+  return inner_->ApplyPartial(shaped);
+}
+
+Status ShapingSink::ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) {
+  std::vector<SchemaChangeStep> inner_steps = steps;
+  for (auto& step : inner_steps) {
+    if (step.table) {
+      SYNC_INNER_BINDING(inner, *step.table);
+      step.table = &inner;
+    }
+    if (step.old_table) {
+      SYNC_INNER_BINDING(old_inner, *step.old_table);
+      step.old_table = &old_inner;
+    }
+  }
+  return inner_->ApplySchemaChanges(inner_steps, ddl_position);
+}
+
+Status ShapingSink::FillAddedColumn(const TableBinding& table, const std::string& column, const Value& value) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->FillAddedColumn(inner, column, value);
+}
+
+#undef SYNC_INNER_BINDING
+
+}  // namespace dbsync::sink

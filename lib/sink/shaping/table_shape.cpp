@@ -1,0 +1,199 @@
+#include "sink/shaping/table_shape.hpp"
+
+#include "core/text_util.hpp"
+
+namespace dbsync::sink {
+namespace {
+
+using config::DmlAction;
+
+bool IsInteger(const std::string& s) {
+  if (s.empty()) return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size() || s.size() > 18) return false;
+  for (; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& outer, const ShapeNames& names) {
+  auto shape = std::make_shared<TableShape>();
+  shape->inner_ = outer;
+  const config::TableSpec* settings = outer.settings;
+  if (!settings || (settings->dml.empty() && settings->extra_fields.empty())) return std::shared_ptr<const TableShape>(shape);
+  const TableSchema& source = outer.source;
+  const std::string table = source.FullName();
+
+  for (auto [op, policy] : {std::pair{"insert", &shape->insert_}, {"update", &shape->update_}, {"delete", &shape->delete_}}) {
+    auto it = settings->dml.find(op);
+    if (it == settings->dml.end()) continue;
+    policy->action = it->second.action;
+    if (it->second.action == DmlAction::kFilter) {
+      SYNC_ASSIGN_OR_RETURN(auto parsed, expr::RowCondition::Parse(it->second.condition));
+      auto bound = parsed.Bind(source);
+      if (!bound.ok()) return bound.status().WithContext(std::string("tables[].dml.") + op + " of " + table);
+      policy->condition = std::move(bound).value();
+    }
+  }
+
+  auto add = [&](ColumnSchema column, AddedColumn added) -> Status {
+    for (const auto& c : shape->inner_.source.columns)
+      if (ToLower(c.name) == ToLower(column.name))
+        return Status::InvalidArgument("the column '" + column.name + "' that tables[] adds to " + table +
+                                       (source.ColumnIndex(c.name) >= 0 ? " is a column of the source table"
+                                                                        : " is added twice") +
+                                       "; give it another name");
+    shape->inner_.source.columns.push_back(std::move(column));
+    shape->added_.push_back(std::move(added));
+    return Status::Ok();
+  };
+  for (const auto& field : settings->extra_fields) {
+    auto made = AddedColumn::Make(field.name, field.type, field.value, source, names);
+    if (!made.ok()) return made.status();
+    if (made->depends_on_change() && outer.key.empty())
+      return Status::InvalidArgument("tables[].extra_fields '" + field.name + "' of " + table + " takes a value from "
+                                     "the change (" + field.value + "), but the table has no key, so its rows "
+                                     "could not be found again to update or delete; set tables[].primary_key or "
+                                     "use a value that depends only on the row");
+    ColumnSchema column = made->column();
+    SYNC_RETURN_IF_ERROR(add(std::move(column), std::move(made).value()));
+  }
+  if (auto it = settings->dml.find("delete"); it != settings->dml.end() && it->second.action == DmlAction::kLogicalDelete) {
+    const config::DmlPolicy& p = it->second;
+    bool numeric = IsInteger(p.value) && IsInteger(p.live_value);
+    SYNC_ASSIGN_OR_RETURN(ColumnSchema marker, AddedColumnType(p.column, numeric ? "bigint" : "varchar(255)"));
+    auto typed = [&](const std::string& v) -> Result<Value> {
+      return ConvertTo(Value(Bytes{v, 46}), marker);
+    };
+    SYNC_ASSIGN_OR_RETURN(shape->live_, typed(p.live_value));
+    SYNC_ASSIGN_OR_RETURN(shape->deleted_, typed(p.value));
+    shape->logical_delete_ = true;
+    SYNC_RETURN_IF_ERROR(add(marker, AddedColumn::Fixed(marker, shape->live_)));
+    if (!p.time_column.empty()) {
+      SYNC_ASSIGN_OR_RETURN(ColumnSchema when, AddedColumnType(p.time_column, "timestamp"));
+      shape->time_column_ = true;
+      SYNC_RETURN_IF_ERROR(add(when, AddedColumn::Fixed(when, Value())));
+    }
+  }
+  shape->passthrough_ = false;
+  return std::shared_ptr<const TableShape>(shape);
+}
+
+std::string TableShape::KeyOf(const std::vector<Value>& row) const {
+  std::vector<std::string> names, values;
+  const auto& key = inner_.key.empty() ? std::vector<std::string>() : inner_.key;
+  for (const auto& k : key) {
+    int i = inner_.source.ColumnIndex(k);
+    names.push_back(k);
+    values.push_back(i >= 0 && size_t(i) < row.size() ? row[size_t(i)].ToString() : "?");
+  }
+  if (names.empty()) return "a row of the keyless table";
+  return "the row with key (" + Join(names, ", ") + ")=(" + Join(values, ", ") + ")";
+}
+
+Result<std::vector<Value>> TableShape::Image(const std::vector<Value>& row, const RowContext& context,
+                                             bool deleted) const {
+  std::vector<Value> out;
+  out.reserve(row.size() + added_.size());
+  out = row;
+  size_t n = added_.size() - (logical_delete_ ? 1 + (time_column_ ? 1 : 0) : 0);
+  for (size_t i = 0; i < n; ++i) {
+    auto v = added_[i].Compute(row, context);
+    if (!v.ok())
+      return Status::InvalidArgument("tables[].extra_fields '" + added_[i].column().name + "' of " +
+                                     inner_.SourceName() + " cannot be computed for " + KeyOf(row) + ": " +
+                                     v.status().message() + "; fix the field's value or type, then start the task "
+                                     "again (the change is applied then)");
+    out.push_back(std::move(v).value());
+  }
+  if (logical_delete_) {
+    out.push_back(deleted ? deleted_ : live_);
+    if (time_column_) out.push_back(deleted ? Value(Timestamp{context.commit_time, 0, 0}) : Value());
+  }
+  return out;
+}
+
+Result<bool> TableShape::ShapeCopiedRow(const std::vector<Value>& row, const RowContext& context,
+                                        std::vector<Value>* out) const {
+  if (insert_.action == DmlAction::kIgnore) return false;
+  if (insert_.condition && !insert_.condition->Matches(row)) return false;
+  SYNC_ASSIGN_OR_RETURN(*out, Image(row, context, false));
+  return true;
+}
+
+Status TableShape::Emit(const RowChange& change, RowChange::Op op, const Timestamp& now,
+                        std::vector<RowChange>* out) const {
+  RowContext context;
+  context.commit_time = change.commit_time;
+  context.sequence = change.sequence;
+  context.execute_time = now;
+  RowChange shaped;
+  shaped.op = op;
+  shaped.commit_time = change.commit_time;
+  shaped.sequence = change.sequence;
+  bool logical = op == RowChange::Op::kDelete && delete_.action == DmlAction::kLogicalDelete;
+  if (logical) {
+    // The row stays, marked: an update from the live row to the marked one.
+    context.op = 'D';
+    context.after_image = false;
+    shaped.op = RowChange::Op::kUpdate;
+    SYNC_ASSIGN_OR_RETURN(shaped.after, Image(change.before, context, true));
+    context.after_image = true;
+    SYNC_ASSIGN_OR_RETURN(shaped.before, Image(change.before, context, false));
+    out->push_back(std::move(shaped));
+    return Status::Ok();
+  }
+  context.op = op == RowChange::Op::kInsert ? 'I' : op == RowChange::Op::kUpdate ? 'U' : 'D';
+  if (op != RowChange::Op::kInsert) {
+    context.after_image = op != RowChange::Op::kDelete;
+    SYNC_ASSIGN_OR_RETURN(shaped.before, Image(change.before, context, false));
+  }
+  if (op != RowChange::Op::kDelete) {
+    context.after_image = true;
+    // An update that starts to match is an insert of its new row.
+    SYNC_ASSIGN_OR_RETURN(shaped.after, Image(change.after.empty() ? change.before : change.after, context, false));
+  }
+  out->push_back(std::move(shaped));
+  return Status::Ok();
+}
+
+Status TableShape::ShapeChanges(const std::vector<RowChange>& in, const Timestamp& now, std::vector<RowChange>* out,
+                                DmlCounts* counts) const {
+  out->reserve(out->size() + in.size());
+  for (const auto& change : in) {
+    Outcome outcome = Outcome::kApply;
+    RowChange::Op op = change.op;
+    switch (change.op) {
+      case RowChange::Op::kInsert:
+        if (insert_.action == DmlAction::kIgnore) outcome = Outcome::kIgnore;
+        else if (insert_.condition && !insert_.condition->Matches(change.after)) outcome = Outcome::kFilter;
+        break;
+      case RowChange::Op::kUpdate:
+        if (update_.action == DmlAction::kIgnore) {
+          outcome = Outcome::kIgnore;
+        } else if (update_.condition && !update_.condition->Matches(change.after)) {
+          // The row stops matching: it leaves the destination if it was there.
+          if (update_.condition->Matches(change.before)) op = RowChange::Op::kDelete;
+          else outcome = Outcome::kFilter;
+        }
+        break;
+      case RowChange::Op::kDelete:
+        if (delete_.action == DmlAction::kIgnore) outcome = Outcome::kIgnore;
+        else if (delete_.condition && !delete_.condition->Matches(change.before)) outcome = Outcome::kFilter;
+        break;
+    }
+    if (outcome == Outcome::kIgnore) {
+      ++counts->ignored;
+    } else if (outcome == Outcome::kFilter) {
+      ++counts->filtered;
+    } else {
+      ++counts->applied;
+      SYNC_RETURN_IF_ERROR(Emit(change, op, now, out));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace dbsync::sink

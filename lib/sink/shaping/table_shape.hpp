@@ -1,0 +1,84 @@
+#pragma once
+// How one source table's rows become the rows its destination table is
+// given: the tables[].dml policies (normal, ignore, filter, logical_delete)
+// and the columns added to it (tables[].extra_fields, then a logical
+// delete's marker and time columns, appended after the source's columns).
+//
+// The policies, as sync-task(5) "DML policies" documents them:
+//  - insert: filter keeps the rows whose after image matches; full
+//    initialization copies only such rows too (a copied row is an insert).
+//  - update: filter looks at both images. The new row matches: the update is
+//    applied (an upsert, so a row that starts to match appears). Only the old
+//    row matched: the row leaves the destination, as a delete (which a
+//    logical_delete policy marks instead). Neither: nothing happens.
+//  - delete: filter deletes only rows whose before image matches;
+//    logical_delete turns the delete into an update of the row that sets the
+//    marker to `value` (and the time column to the commit time); inserted,
+//    updated and copied rows carry `live_value` (and NULL).
+// Counts of applied, ignored and filtered changes go to DmlCounts.
+//
+// Immutable once made; thread-safe.
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/task_spec.hpp"
+#include "expr/row_condition.hpp"
+#include "sink/shaping/added_column.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::sink {
+
+struct DmlCounts {
+  uint64_t applied = 0;        // row changes handed to the destination
+  uint64_t ignored = 0;        // dropped by an ignore policy
+  uint64_t filtered = 0;       // dropped by a filter
+  uint64_t copy_filtered = 0;  // rows full initialization left out (insert filter)
+  bool empty() const { return !applied && !ignored && !filtered && !copy_filtered; }
+};
+
+class TableShape {
+ public:
+  // kInvalidArgument naming the table and the setting: a condition or an
+  // added field that names a column the table lacks, an added column whose
+  // name the table already has, a value that depends on the change for a
+  // table without a key (its rows could not be matched again).
+  static Result<std::shared_ptr<const TableShape>> Make(const TableBinding& outer, const ShapeNames& names);
+
+  // Nothing to change: the outer binding and its rows go through as they are.
+  bool passthrough() const { return passthrough_; }
+  // The binding the destination sees: the source schema with the added columns.
+  const TableBinding& inner() const { return inner_; }
+
+  // A row read by full initialization: false when the insert filter leaves
+  // it out; else *out is the destination's row.
+  Result<bool> ShapeCopiedRow(const std::vector<Value>& row, const RowContext& context,
+                              std::vector<Value>* out) const;
+  // A batch's changes to the table, in source order, as the destination is
+  // to apply them; `now` is EXECUTE_TIME.
+  Status ShapeChanges(const std::vector<RowChange>& in, const Timestamp& now, std::vector<RowChange>* out,
+                      DmlCounts* counts) const;
+
+ private:
+  struct Policy {
+    config::DmlAction action = config::DmlAction::kNormal;
+    std::optional<expr::RowCondition> condition;
+  };
+  enum class Outcome { kApply, kIgnore, kFilter };
+
+  // `row` with the added columns' values; `deleted` marks a logical delete.
+  Result<std::vector<Value>> Image(const std::vector<Value>& row, const RowContext& context, bool deleted) const;
+  Status Emit(const RowChange& change, RowChange::Op op, const Timestamp& now, std::vector<RowChange>* out) const;
+  std::string KeyOf(const std::vector<Value>& row) const;
+
+  bool passthrough_ = true;
+  TableBinding inner_;
+  std::vector<AddedColumn> added_;
+  bool logical_delete_ = false;
+  Value live_, deleted_;
+  bool time_column_ = false;
+  Policy insert_, update_, delete_;
+};
+
+}  // namespace dbsync::sink
