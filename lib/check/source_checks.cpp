@@ -1,4 +1,6 @@
 #include "check/source_checks.hpp"
+#include "pipeline/name_mapping.hpp"
+#include "sink/shaping/shaping_sink.hpp"
 
 #include <fmt/format.h>
 
@@ -299,6 +301,38 @@ void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, 
   }
 }
 
+// tables[].dml conditions and tables[].extra_fields against each table they
+// apply to: a misspelt column or variable fails here, before anything runs.
+void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
+  if (!sink::SpecShapesRows(spec)) return;
+  std::vector<std::string> problems;
+  size_t shaped = 0;
+  for (const auto& t : tables) {
+    const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
+    if (!settings || (settings->dml.empty() && settings->extra_fields.empty()) || t.schema.columns.empty()) continue;
+    ++shaped;
+    sink::TableBinding binding;
+    binding.source = t.schema;
+    pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
+    binding.dest_schema = name.schema;
+    binding.dest_table = name.table;
+    binding.settings = settings;
+    binding.key = !settings->primary_key.empty() ? settings->primary_key : t.schema.primary_key;
+    sink::ShapeNames names{t.db, t.table, spec.source.host,
+                           !spec.destination.database.empty() ? spec.destination.database : spec.destination.project,
+                           name.table};
+    auto shape = sink::TableShape::Make(binding, names);
+    if (!shape.ok()) problems.push_back(shape.status().message());
+  }
+  if (problems.empty()) {
+    report.Add("tables.dml_and_fields", Verdict::kPass,
+               fmt::format("the DML policies and added fields of {} tables fit their columns", shaped));
+  } else {
+    report.Add("tables.dml_and_fields", Verdict::kFail, Join(problems, "; "),
+               "fix tables[].dml and tables[].extra_fields in the spec (sync-task(5)), then sync apply it");
+  }
+}
+
 }  // namespace
 
 bool IsSupportedServerVersion(const std::string& version, bool mariadb) {
@@ -335,6 +369,7 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
     auto schema = mysql::ReadTableSchema(*conn, t.db, t.table);
     if (schema.ok()) t.schema = std::move(schema).value();
   }
+  CheckRowShaping(spec, tables, report);
   return tables;
 }
 

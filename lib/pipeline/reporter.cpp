@@ -130,9 +130,10 @@ void Reporter::Report() {
 
 json Reporter::DmlCountsJson() const {
   // Since the run began: what the workers before a failover counted, plus this one's.
-  json out = base_.value("dml", json::object());
+  json out = base_.contains("dml") && base_["dml"].is_object() ? base_["dml"] : json::object();
   for (const auto& [table, c] : sink::DmlCountsRegistry::Instance().Snapshot()) {
     json& t = out[table];
+    if (!t.is_object()) t = json::object();
     auto add = [&](const char* key, uint64_t n) { t[key] = t.value(key, uint64_t{0}) + n; };
     add("applied", c.applied);
     add("ignored", c.ignored);

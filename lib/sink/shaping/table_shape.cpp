@@ -159,6 +159,14 @@ Status TableShape::Emit(const RowChange& change, RowChange::Op op, const Timesta
   return Status::Ok();
 }
 
+bool TableShape::MayBeAtDestination(const std::vector<Value>& row) const {
+  // A row is written by an insert or an update whose filter it matched, as
+  // it is now: a row that matches neither filter was kept out.
+  bool by_insert = insert_.action != DmlAction::kIgnore && (!insert_.condition || insert_.condition->Matches(row));
+  bool by_update = update_.action != DmlAction::kIgnore && (!update_.condition || update_.condition->Matches(row));
+  return by_insert || by_update;
+}
+
 Status TableShape::ShapeChanges(const std::vector<RowChange>& in, const Timestamp& now, std::vector<RowChange>* out,
                                 DmlCounts* counts) const {
   out->reserve(out->size() + in.size());
@@ -182,6 +190,7 @@ Status TableShape::ShapeChanges(const std::vector<RowChange>& in, const Timestam
       case RowChange::Op::kDelete:
         if (delete_.action == DmlAction::kIgnore) outcome = Outcome::kIgnore;
         else if (delete_.condition && !delete_.condition->Matches(change.before)) outcome = Outcome::kFilter;
+        else if (!MayBeAtDestination(change.before)) outcome = Outcome::kFilter;
         break;
     }
     if (outcome == Outcome::kIgnore) {

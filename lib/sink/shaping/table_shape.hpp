@@ -11,7 +11,8 @@
 //    applied (an upsert, so a row that starts to match appears). Only the old
 //    row matched: the row leaves the destination, as a delete (which a
 //    logical_delete policy marks instead). Neither: nothing happens.
-//  - delete: filter deletes only rows whose before image matches;
+//  - delete: filter deletes only rows whose before image matches; a row that
+//    the insert and update filters both keep out is not there to delete;
 //    logical_delete turns the delete into an update of the row that sets the
 //    marker to `value` (and the time column to the commit time); inserted,
 //    updated and copied rows carry `live_value` (and NULL).
@@ -71,6 +72,9 @@ class TableShape {
   Result<std::vector<Value>> Image(const std::vector<Value>& row, const RowContext& context, bool deleted) const;
   Status Emit(const RowChange& change, RowChange::Op op, const Timestamp& now, std::vector<RowChange>* out) const;
   std::string KeyOf(const std::vector<Value>& row) const;
+  // Whether the destination can hold `row`: false when the insert and update
+  // policies kept it out, so a delete of it has nothing to delete (or mark).
+  bool MayBeAtDestination(const std::vector<Value>& row) const;
 
   bool passthrough_ = true;
   TableBinding inner_;
