@@ -50,7 +50,7 @@ class ShapingSink : public Sink {
   Result<std::unique_ptr<ChunkWriter>> OpenChunk(const TableBinding& table, int chunk_index,
                                                  const BinlogPosition& snapshot_position) override;
   Status ApplyBatch(const std::vector<TableChanges>& changes, const BinlogPosition& position,
-                    const TablePositions& tables) override;
+                    const TablePositions& tables = {}) override;
   Status ApplyPartial(const std::vector<TableChanges>& changes) override;
   Status ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) override;
   Result<std::optional<BinlogPosition>> LastAppliedDdl() override { return inner_->LastAppliedDdl(); }
