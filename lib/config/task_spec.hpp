@@ -104,6 +104,13 @@ struct TableSpec {
   std::vector<std::string> distribution_key;
   std::vector<std::string> clustering_key;
   std::string event_time_column;
+  // More Hologres table properties: "col" or "col:on|off" entries; binlog
+  // "replica" or "none" with its TTL; the rows' TTL (0: not set).
+  std::vector<std::string> bitmap_columns;
+  std::vector<std::string> dictionary_encoding_columns;
+  std::string binlog_level;
+  int64_t binlog_ttl = 0;
+  int64_t time_to_live_in_seconds = 0;
   std::optional<PartitionSpec> partition;
   std::vector<ExtraField> extra_fields;
   std::map<std::string, DmlPolicy> dml;  // insert | update | delete

@@ -308,7 +308,9 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
   for (const auto& t : n) {
     if (!p.ExpectMap(t, path)) continue;
     p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
-                          "event_time_column", "partition", "extra_fields", "dml", "write_mode"});
+                          "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
+                          "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
+                          "write_mode"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -325,6 +327,13 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.StringList(t, path, "distribution_key", &spec.distribution_key);
     p.StringList(t, path, "clustering_key", &spec.clustering_key);
     p.String(t, path, "event_time_column", &spec.event_time_column);
+    p.StringList(t, path, "bitmap_columns", &spec.bitmap_columns);
+    p.StringList(t, path, "dictionary_encoding_columns", &spec.dictionary_encoding_columns);
+    if (p.String(t, path, "binlog_level", &spec.binlog_level))
+      p.OneOf(t["binlog_level"], "tables[].binlog_level", spec.binlog_level, {"replica", "none"});
+    p.Integer(t, path, "binlog_ttl", &spec.binlog_ttl, 1, 3153600000LL);
+    // Hologres refuses less than a day (from V1.3.24).
+    p.Integer(t, path, "time_to_live_in_seconds", &spec.time_to_live_in_seconds, 86400, 3153600000LL);
     if (YAML::Node part = t["partition"]; part && p.ExpectMap(part, "tables[].partition")) {
       p.CheckKeys(part, "tables[].partition", {"field", "value"});
       PartitionSpec ps;

@@ -106,3 +106,34 @@ TEST_CASE("Hologres: a task copies, streams changes and DDL, survives a SIGKILL 
   CHECK_MESSAGE(log.find("not supported now") == std::string::npos, log);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("Hologres: bitmap and dictionary columns, binlog level and TTL, and row TTL are set when a table is created") {
+  E().mysql.Exec("CREATE TABLE shop.props (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, kind VARCHAR(10))");
+  E().mysql.Exec("INSERT INTO shop.props SELECT seq, CONCAT('p', seq), 'k' FROM seq.seq_1_to_50");
+  auto yaml = [](const std::string& settings) {
+    return "name: holo-props\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
+           "\n  user: repl\n  password: repl-pw\n  server_id: 7302\n  tables: [shop.props]\ndestination:\n"
+           "  type: hologres\n  host: 127.0.0.1\n  port: " + std::to_string(E().holo.port()) +
+           "\n  database: dw\n  user: loader\n  password: loader-pw\ntables:\n  - match: shop.props\n" + settings;
+  };
+  // Values Hologres refuses are refused when the spec is read.
+  auto bad = E().cli.Run({"create", "--no-check", "-f",
+                          E().cli.WriteSpec("props-bad.yaml", yaml("    binlog_level: full\n    time_to_live_in_seconds: 600\n"))});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("props-bad.yaml:18:19: tables[].binlog_level: 'full' is not one of") != std::string::npos, bad.err);
+  CHECK_MESSAGE(bad.err.find("tables[].time_to_live_in_seconds: 600 is out of range [86400") != std::string::npos, bad.err);
+  const std::string good = "    bitmap_columns: [kind, 'name:off']\n    dictionary_encoding_columns: ['kind:on']\n"
+                           "    binlog_level: replica\n    binlog_ttl: 86400\n    time_to_live_in_seconds: 31536000\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("props.yaml", yaml(good))});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  REQUIRE_MESSAGE(Converges("props", "id, name, kind"), E().cli.Run({"logs", "-n", "30", id}).out);
+  CHECK(E().holo.Scalar("SELECT string_agg(property_key || '=' || property_value, ';' ORDER BY property_key) FROM "
+                        "hologres.hg_table_properties WHERE table_name = 'props' AND property_key IN "
+                        "('bitmap_columns', 'dictionary_encoding_columns', 'binlog.level', 'binlog.ttl', "
+                        "'time_to_live_in_seconds')",
+                        "dw") == "binlog.level=replica;binlog.ttl=86400;bitmap_columns=\"kind\",\"name\":off;"
+                                 "dictionary_encoding_columns=\"kind\":on;time_to_live_in_seconds=31536000");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

@@ -83,6 +83,27 @@ Result<TableDdl> RenderCreateTable(const sink::TableBinding& table, const std::v
     SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, {s->event_time_column}, "tables[].event_time_column"));
     ddl.properties.push_back(Property(qualified, "event_time_column", QuoteIdentifier(s->event_time_column)));
   }
+  if (!s) return ddl;
+  for (const auto& [key, entries] : {std::pair{"bitmap_columns", &s->bitmap_columns},
+                                     {"dictionary_encoding_columns", &s->dictionary_encoding_columns}}) {
+    if (entries->empty()) continue;
+    std::vector<std::string> rendered;
+    for (const auto& e : *entries) {
+      size_t colon = e.rfind(':');
+      std::string name = e, state;
+      if (colon != std::string::npos && (e.substr(colon) == ":on" || e.substr(colon) == ":off")) {
+        name = e.substr(0, colon);
+        state = e.substr(colon);
+      }
+      SYNC_RETURN_IF_ERROR(CheckColumns(table, columns, {name}, std::string("tables[].") + key));
+      rendered.push_back(QuoteIdentifier(name) + state);
+    }
+    ddl.properties.push_back(Property(qualified, key, Join(rendered, ",")));
+  }
+  if (!s->binlog_level.empty()) ddl.properties.push_back(Property(qualified, "binlog.level", s->binlog_level));
+  if (s->binlog_ttl > 0) ddl.properties.push_back(Property(qualified, "binlog.ttl", std::to_string(s->binlog_ttl)));
+  if (s->time_to_live_in_seconds > 0)
+    ddl.properties.push_back(Property(qualified, "time_to_live_in_seconds", std::to_string(s->time_to_live_in_seconds)));
   return ddl;
 }
 
