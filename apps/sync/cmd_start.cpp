@@ -13,11 +13,15 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
   struct Options {
     std::string task;
     bool foreground = false;
+    std::string from_position;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("start", "check, then start syncing a task in the background");
   cmd->add_option("task", opts->task, "task id or name")->required();
   cmd->add_flag("--foreground", opts->foreground, "stay attached; Ctrl-C stops the task cleanly");
+  cmd->add_option("--from-position", opts->from_position,
+                  "FILE:POS where tables that are not copied (sync_mode: realtime_only, tables[].full_initialization:\n"
+                  "false) start following the binlog, on the task's first start; checked against SHOW BINARY LOGS");
   AddOutputOption(*cmd, ctx);
   cmd->footer(
       "Each start gets a new run id (see sync usage). The worker runs schema migration, full\n"
@@ -31,7 +35,7 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
       return;
     }
     check::CheckReport report;
-    auto started = ops::StartTask(ctx.global.common, *task, opts->foreground, &report);
+    auto started = ops::StartTask(ctx.global.common, *task, opts->foreground, &report, opts->from_position);
     if (!started.ok()) {
       if (!report.items.empty() && !report.Passed(false)) {
         PrintCheckReport(report, ctx.global.output, std::cout);

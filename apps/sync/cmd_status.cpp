@@ -32,7 +32,10 @@ void PrintCheckSummary(const char* label, const nlohmann::json& j) {
 
 void PrintStatusText(const nlohmann::json& j) {
   std::cout << fmt::format("{:<13}{} ({})\n", "task:", j["id"].get<std::string>(), j["name"].get<std::string>());
-  std::cout << fmt::format("{:<13}{}\n", "state:", j["lifecycle"].get<std::string>());
+  std::cout << fmt::format("{:<13}{}{}\n", "state:", j["lifecycle"].get<std::string>(),
+                           j.contains("completed_at") && j["lifecycle"] == "stopped"
+                               ? " (completed " + j["completed_at"].get<std::string>() + ": sync_mode full_only)"
+                               : "");
   std::cout << fmt::format("{:<13}{}\n", "created:", j["created_at"].get<std::string>());
   const auto& s = j["source"];
   std::cout << fmt::format("{:<13}{} (password {}, server_id {})\n", "source:", s["url"].get<std::string>(),

@@ -14,6 +14,10 @@ const char* DdlPolicyName(DdlPolicy p) {
   return "?";
 }
 
+bool IsCopiedTable(const TaskSpec& spec, const TableSpec* settings) {
+  return spec.sync_mode != SyncMode::kRealtimeOnly && (!settings || settings->full_initialization);
+}
+
 const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, const std::string& table) {
   std::string full = db + "." + table;
   for (const auto& t : spec.tables)

@@ -115,6 +115,7 @@ struct TableSpec {
   std::vector<ExtraField> extra_fields;
   std::map<std::string, DmlPolicy> dml;  // insert | update | delete
   std::string write_mode;                // maxcompute: upsert | log (DestinationSpec::write_mode)
+  bool full_initialization = true;       // false: not copied; its changes are followed from the start position
   int line = 0;
   bool operator==(const TableSpec&) const = default;
 };
@@ -145,8 +146,14 @@ struct AlertSpec {
   bool operator==(const AlertSpec&) const = default;
 };
 
+// What a task does: copy the tables then follow the binlog (the default),
+// only follow the binlog from now (or `sync start --from-position`), or only
+// copy and stop.
+enum class SyncMode { kFullAndRealtime, kRealtimeOnly, kFullOnly };
+
 struct TaskSpec {
   std::string name;
+  SyncMode sync_mode = SyncMode::kFullAndRealtime;
   SourceSpec source;
   DestinationSpec destination;
   MappingSpec mapping;
@@ -160,6 +167,10 @@ struct TaskSpec {
 inline const std::vector<std::string> kDdlKinds = {
     "create_table", "drop_table",    "rename_table",  "add_column",
     "drop_column",  "rename_column", "modify_column", "truncate_table"};
+
+// Whether the table is copied by full initialization (sync_mode and
+// tables[].full_initialization).
+bool IsCopiedTable(const TaskSpec& spec, const TableSpec* settings);
 
 // The first TableSpec whose `match` glob matches "db.table", or nullptr.
 const TableSpec* FindTableSpec(const TaskSpec& spec, const std::string& db, const std::string& table);

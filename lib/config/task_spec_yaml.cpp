@@ -310,7 +310,7 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
                           "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
-                          "write_mode"});
+                          "write_mode", "full_initialization"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -327,6 +327,12 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.StringList(t, path, "distribution_key", &spec.distribution_key);
     p.StringList(t, path, "clustering_key", &spec.clustering_key);
     p.String(t, path, "event_time_column", &spec.event_time_column);
+    if (YAML::Node full = t["full_initialization"]) {
+      if (full.IsScalar() && (full.Scalar() == "true" || full.Scalar() == "false"))
+        spec.full_initialization = full.Scalar() == "true";
+      else
+        p.Error(full.Mark(), "tables[].full_initialization: expected true or false");
+    }
     p.StringList(t, path, "bitmap_columns", &spec.bitmap_columns);
     p.StringList(t, path, "dictionary_encoding_columns", &spec.dictionary_encoding_columns);
     if (p.String(t, path, "binlog_level", &spec.binlog_level))
@@ -444,12 +450,19 @@ Result<TaskSpec> ParseTaskSpec(const std::string& yaml_text, const std::string& 
     return Status::InvalidArgument(display_name + ": expected a task spec (a mapping with name, source, "
                                    "destination); see sync-task(5)");
   }
-  p.CheckKeys(root, "", {"name", "source", "destination", "mapping", "tables", "ddl", "runtime", "alerts"});
+  p.CheckKeys(root, "", {"name", "sync_mode", "source", "destination", "mapping", "tables", "ddl", "runtime",
+                         "alerts"});
   if (p.String(root, "task", "name", &spec.name, true, "a unique name such as shop-to-holo")) {
     static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     if (!std::regex_match(spec.name, kName))
       p.Error(root["name"].Mark(), "name: '" + spec.name +
                                        "' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+  }
+  if (std::string mode; p.String(root, "task", "sync_mode", &mode)) {
+    p.OneOf(root["sync_mode"], "sync_mode", mode, {"full_and_realtime", "realtime_only", "full_only"});
+    spec.sync_mode = mode == "realtime_only" ? SyncMode::kRealtimeOnly
+                     : mode == "full_only"   ? SyncMode::kFullOnly
+                                             : SyncMode::kFullAndRealtime;
   }
   if (YAML::Node s = root["source"]) ParseSource(p, s, &spec.source);
   else p.Missing(root, "task", "source", "describe the MySQL source (host, port, user, password, tables)");

@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "check/check_runner.hpp"
+#include "config/secret.hpp"
+#include "core/atomic_file.hpp"
+#include "net/mysql_client.hpp"
 #include "pipeline/ddl_applier.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
@@ -35,7 +38,62 @@ int SupervisorPid(const state::TaskRecord& task) {
   return task.state.contains("supervisor") ? task.state["supervisor"].value("pid", 0) : 0;
 }
 
+bool HasUncopiedTables(const config::TaskSpec& spec) {
+  if (spec.sync_mode == config::SyncMode::kRealtimeOnly) return true;
+  for (const auto& t : spec.tables)
+    if (!t.full_initialization) return true;
+  return false;
+}
+
 }  // namespace
+
+Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text) {
+  size_t colon = text.rfind(':');
+  BinlogPosition pos;
+  if (colon != std::string::npos && colon > 0) {
+    pos.file = text.substr(0, colon);
+    const std::string offset = text.substr(colon + 1);
+    if (!offset.empty() && offset.find_first_not_of("0123456789") == std::string::npos && offset.size() < 12)
+      pos.offset = std::stoull(offset);
+    else
+      pos.file.clear();
+  }
+  if (pos.file.empty() || pos.offset < 4)
+    return Status::InvalidArgument("--from-position '" + text + "': expected FILE:POS, e.g. binlog.000042:1234 "
+                                   "(SHOW BINARY LOGS lists the files; an event starts at 4 or later)");
+  if (!HasUncopiedTables(task.spec))
+    return Status::InvalidArgument("--from-position is where tables that are not copied start; this task copies "
+                                   "every table (their changes follow from their copies). Set sync_mode: "
+                                   "realtime_only or tables[].full_initialization: false");
+  if (ReadFile(task.dir.CheckpointFile()).ok() || task.state.contains("start_from"))
+    return Status::FailedPrecondition("task " + task.dir.id + " has started before: its tables follow the binlog "
+                                      "from where they stand, and --from-position applies only to a first start. "
+                                      "Create a new task to start elsewhere");
+  SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(task.spec.source.password));
+  const auto& src = task.spec.source;
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(
+                                       {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
+  SYNC_ASSIGN_OR_RETURN(auto logs, conn.Query("SHOW BINARY LOGS"));
+  std::vector<std::string> files;
+  for (const auto& row : logs.rows) {
+    const std::string name = row[0].value_or("");
+    files.push_back(name);
+    if (name != pos.file) continue;
+    uint64_t size = std::stoull(row.size() > 1 && row[1] ? *row[1] : "0");
+    if (pos.offset > size)
+      return Status::InvalidArgument("--from-position " + text + " is past the end of " + name + " (" +
+                                     std::to_string(size) + " bytes)");
+    return pos;
+  }
+  if (files.empty()) return Status::FailedPrecondition("the source lists no binary logs (is log_bin on?)");
+  BinlogPosition oldest{files.front(), 4, ""};
+  if (pos.Compare(oldest) < 0)
+    return Status::FailedPrecondition("--from-position " + text + ": " + pos.file + " is purged from the source; "
+                                      "the oldest binary log it has is " + files.front() + ". Start from there or "
+                                      "later, or copy the tables (full initialization)");
+  return Status::FailedPrecondition("--from-position " + text + ": the source has no binary log " + pos.file +
+                                    " (it has " + files.front() + " to " + files.back() + ")");
+}
 
 bool IsWorkerRunning(const state::TaskRecord& task) {
   int fd = ::open(task.dir.WorkerLockFile().c_str(), O_RDONLY | O_CLOEXEC);
@@ -46,7 +104,7 @@ bool IsWorkerRunning(const state::TaskRecord& task) {
 }
 
 Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
-                              check::CheckReport* report) {
+                              check::CheckReport* report, const std::string& from_position) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
   SYNC_RETURN_IF_ERROR(sink::CheckSynchronizable(task.spec.destination));
   if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
@@ -64,13 +122,17 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
       return Status::FailedPrecondition("the configuration check failed; fix the items above and run `sync start " +
                                         task.dir.id + "` again");
     }
+    if (!from_position.empty()) {
+      SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartPosition(task, from_position));
+      task.state["start_from"] = from.ToJson();
+    }
     result.run_id = pipeline::NewRunId();
     state::SetLifecycle(task.state, state::Lifecycle::kRunning);
     task.state["run_id"] = result.run_id;
     task.state["started_at"] = state::NowIso8601();
     task.state["failovers"] = 0;
     // A new run reports its own steps and failovers; old ones would mislead.
-    for (const char* stale : {"last_errors", "last_failover", "steps", "worker"}) task.state.erase(stale);
+    for (const char* stale : {"last_errors", "last_failover", "steps", "worker", "completed_at"}) task.state.erase(stale);
     SYNC_RETURN_IF_ERROR(store.SaveState(task));
   }
   pipeline::SuperviseOptions so{state::ResolveHome(opts.home), task.dir.id, result.run_id};

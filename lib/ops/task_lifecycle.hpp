@@ -4,6 +4,7 @@
 #include <string>
 
 #include "check/check_report.hpp"
+#include "core/binlog_position.hpp"
 #include "ops/task_ops.hpp"
 
 namespace dbsync::ops {
@@ -17,8 +18,13 @@ struct StartResult {
 // Runs the mandatory check (a failed item blocks: kFailedPrecondition, with
 // the report in `result->check`), then starts the supervisor in the
 // background (or, with `foreground`, runs it in this process until stopped).
+// `from_position` ("FILE:POS", or empty): where tables that are not copied
+// start following the binlog on the task's first start; checked against the
+// source's binary logs first (a purged or unknown one is kFailedPrecondition).
 Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
-                              check::CheckReport* report);
+                              check::CheckReport* report, const std::string& from_position = "");
+// `text` ("binlog.000042:1234") as a position the source still has, for `task`.
+Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text);
 // Asks the worker to flush, checkpoint and exit; waits up to `timeout_seconds`.
 Status StopTask(const CommonOptions& opts, state::TaskRecord& task, int timeout_seconds);
 // Whether a worker holds the task's worker lock right now.

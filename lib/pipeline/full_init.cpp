@@ -59,6 +59,28 @@ Result<std::vector<source::Chunk>> LoadOrMakePlan(const FullInitOptions& o, cons
   return plan;
 }
 
+// A table not copied: where its changes are followed from, recorded in its
+// plan the first time so that every later start agrees.
+Result<std::optional<BinlogPosition>> SkippedAt(const FullInitOptions& o, const sink::TableBinding& t) {
+  auto saved = ReadFile(PlanFile(o, t));
+  if (!saved.ok()) return std::optional<BinlogPosition>();
+  auto j = nlohmann::json::parse(*saved, nullptr, false);
+  if (j.is_discarded() || !j.contains("skipped_at")) return std::optional<BinlogPosition>();
+  return std::optional<BinlogPosition>(BinlogPosition::FromJson(j["skipped_at"]));
+}
+
+Result<BinlogPosition> SkipCopy(const FullInitOptions& o, const sink::TableBinding& t, source::Source& catalog) {
+  SYNC_ASSIGN_OR_RETURN(auto at, SkippedAt(o, t));
+  if (at) return *at;
+  BinlogPosition from = o.start_from;
+  if (from.empty()) {
+    SYNC_ASSIGN_OR_RETURN(from, catalog.CurrentPosition());
+  }
+  nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}, {"skipped_at", from.ToJson()}};
+  SYNC_RETURN_IF_ERROR(WriteFileAtomically(PlanFile(o, t), j.dump()));
+  return from;
+}
+
 }  // namespace
 
 Status ForgetCopy(const FullInitOptions& options, const sink::TableBinding& table) {
@@ -74,6 +96,7 @@ Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& 
   auto j = nlohmann::json::parse(*saved, nullptr, false);
   if (j.is_discarded() || !j.contains("chunks"))
     return Status::Corruption("chunk plan " + PlanFile(options, table) + " is damaged; delete it to re-copy the table");
+  if (j.contains("skipped_at")) return true;
   SYNC_ASSIGN_OR_RETURN(auto done, sink.CompletedChunks(table));
   size_t planned = j["chunks"].size();
   for (const auto& c : j["chunks"])
@@ -104,8 +127,20 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
     vanished.insert(t.SourceName());
     return true;
   };
+  std::map<std::string, BinlogPosition> skipped;
   for (const auto& t : tables) {
     auto p = progress.Table(t.SourceName());
+    SYNC_ASSIGN_OR_RETURN(auto skipped_before, SkippedAt(options, t));
+    bool copied = config::IsCopiedTable(spec, t.settings);
+    if (skipped_before || (!copied && !ReadFile(PlanFile(options, t)).ok())) {
+      SYNC_ASSIGN_OR_RETURN(skipped[t.SourceName()], SkipCopy(options, t, *catalog));
+      p->state = TableState::kDone;
+      log.Info("full initialization of " + t.SourceName() + " skipped (" +
+               (spec.sync_mode == config::SyncMode::kRealtimeOnly ? "sync_mode: realtime_only"
+                                                                  : "tables[].full_initialization: false") +
+               "): its changes are followed from " + skipped[t.SourceName()].ToString());
+      continue;
+    }
     p->estimated_rows = catalog->EstimatedRows(t.source.db, t.source.table);
     bool shared = per_destination[t.dest_schema + "." + t.dest_table] > 1;
     auto planned = LoadOrMakePlan(options, t, shared, *planner, *planning_sink);
@@ -190,6 +225,10 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
   std::map<std::string, BinlogPosition> positions;
   for (const auto& t : tables) {
     if (vanished.count(t.SourceName())) continue;
+    if (auto it = skipped.find(t.SourceName()); it != skipped.end()) {
+      positions[t.SourceName()] = it->second;
+      continue;
+    }
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
     BinlogPosition oldest;
     for (const auto& [index, pos] : done)

@@ -28,11 +28,15 @@ struct FullInitOptions {
   // Destination tables ("schema.table") of bound tables not copied in this
   // call: a copied table that shares one is never emptied first.
   std::vector<std::string> other_destinations;
+  // Where tables that are not copied (config::IsCopiedTable) start following
+  // the binlog; empty: the source's current position.
+  BinlogPosition start_from;
   // How the destination is opened (the registry; tests pass an in-memory sink).
   sink::SinkFactory open_sink = sink::OpenSink;
 };
 
-// Copies every table; returns each table's snapshot position: the binlog
+// Copies every table (those not copied by the spec: records their start
+// position instead, once); returns each table's snapshot position: the binlog
 // position up to which the copied rows already contain every change (the
 // oldest chunk's position). A table that no longer exists at the source
 // (dropped or renamed after it was listed) has no position: its copy is given
@@ -44,7 +48,8 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
                                                                     Progress& progress, const std::atomic<bool>& stop);
 
 // Whether `table`'s full initialization is complete: its chunk plan is saved
-// and the sink has every chunk of it.
+// and the sink has every chunk of it, or it is a table not copied (its plan
+// records where its changes are followed from).
 Result<bool> IsCopied(const FullInitOptions& options, const sink::TableBinding& table, sink::Sink& sink);
 
 // Forgets `table`'s chunk plan, so that its next copy plans afresh (a table

@@ -69,6 +69,7 @@ struct RealtimeStart {
 enum class RealtimeEnd {
   kStopped,  // `stop` was raised; everything read is applied
   kRestart,  // `sync apply` changed more than the tables: start over with the stored spec
+  kCompleted,  // sync_mode full_only: every table is copied; the task ends
 };
 
 // Runs until `stop` is raised, or the caller must start over (see above), or

@@ -45,6 +45,7 @@ void InstallStopHandlers(void (*handler)(int)) {
 
 constexpr int kExitPermanent = 76;
 constexpr int kExitBusy = 75;
+constexpr int kExitCompleted = 77;  // sync_mode full_only: the copy is done
 std::atomic<bool> g_worker_stop{false};
 std::atomic<bool> g_worker_reload{false};
 void OnWorkerStopSignal(int) { g_worker_stop = true; }
@@ -64,8 +65,9 @@ void OnWorkerReloadSignal(int) { g_worker_reload = true; }
   reload.sa_handler = OnWorkerReloadSignal;
   sigemptyset(&reload.sa_mask);
   ::sigaction(SIGHUP, &reload, nullptr);
-  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload);
-  if (s.ok()) ::_exit(0);
+  bool completed = false;
+  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload, &completed);
+  if (s.ok()) ::_exit(completed ? kExitCompleted : 0);
   if (s.code() == StatusCode::kBusy) ::_exit(kExitBusy);
   // A restart cannot fix a bad spec, a refused login, a purged binlog or a
   // policy that says stop: those end the task; the rest is retried.
@@ -115,6 +117,11 @@ Status Supervise(const SuperviseOptions& o) {
     g_worker = 0;
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (clean && g_stop) break;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kExitCompleted) {
+      log.Info("every table is copied (sync_mode: full_only)");
+      (void)updater.Update([](nlohmann::json& s) { s["completed_at"] = state::NowIso8601(); });
+      break;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBusy) {
       final_status = Status::Busy("another worker is already running this task");
       failed = true;

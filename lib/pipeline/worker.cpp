@@ -24,6 +24,14 @@ namespace {
 
 using nlohmann::json;
 
+// Where tables that are not copied start following the binlog on a task's
+// first start: `sync start --from-position` (kept in the task state), else
+// empty (the source's position when the worker starts).
+BinlogPosition StartFrom(const state::TaskRecord& task) {
+  if (!task.state.contains("start_from") || !task.state["start_from"].is_object()) return {};
+  return BinlogPosition::FromJson(task.state["start_from"]);
+}
+
 // One pass over the steps with the spec as stored now; kRestart when real-time
 // sync asks to begin again (`sync apply`, see realtime_sync.hpp).
 Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskRecord& task, Logger& log,
@@ -79,6 +87,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
   init.plan_dir = task.dir.SnapshotDir();
   init.task_id = ctx.task_id;
+  init.start_from = StartFrom(task);
   SYNC_ASSIGN_OR_RETURN(auto entries, sink->LoadTablePositions());
   RealtimeStart start;
   if (!checkpoint) {
@@ -125,6 +134,11 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
     reporter.SetStep("full_initialization", "done");
     start.catch_up = CatchUp::Resume(checkpoint, positions, entries, copying, &start.position);
   }
+  if (spec.sync_mode == config::SyncMode::kFullOnly) {
+    log.Info("full initialization done; sync_mode is full_only, so the task ends here");
+    reporter.SetStep("realtime_sync", "skipped");
+    return RealtimeEnd::kCompleted;
+  }
   if (start.position.empty()) return Status::Internal("no source position to start the binlog from");
   reporter.SetStep("realtime_sync", "running");
   RealtimeOptions rt;
@@ -143,11 +157,15 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
 }
 
 Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progress& progress,
-                const std::atomic<bool>& stop, std::atomic<bool>* reload) {
+                const std::atomic<bool>& stop, std::atomic<bool>* reload, bool* completed) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   while (true) {
     SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));  // as last applied
     auto end = RunStepsOnce(ctx, task, log, reporter, progress, stop, reload);
+    if (end.ok() && *end == RealtimeEnd::kCompleted) {
+      if (completed) *completed = true;
+      return Status::Ok();
+    }
     if (!end.ok() || *end != RealtimeEnd::kRestart || stop) {
       reporter.SetStep("realtime_sync", end.ok() ? "stopped" : "failed");
       return end.status();
@@ -158,7 +176,8 @@ Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progr
 
 }  // namespace
 
-Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::atomic<bool>* reload) {
+Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::atomic<bool>* reload,
+                 bool* completed) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));
   SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.WorkerLockFile(), 0,
@@ -169,7 +188,7 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
   Status s;
   {
     Reporter reporter(ctx, task.dir, progress, sink::DestinationOf(task.spec.destination).checkpoint_record);
-    s = RunSteps(ctx, log, reporter, progress, stop, reload);
+    s = RunSteps(ctx, log, reporter, progress, stop, reload, completed);
   }
   if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {
     log.Info("worker stopped");

@@ -25,6 +25,9 @@ struct WorkerContext {
 // same task gets kBusy. `reload` (raised on SIGHUP by `sync apply`) makes it
 // apply the stored spec without stopping: added tables are copied while the
 // others stream on.
-Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
+// *completed (if given) is set when the task's work is done for good
+// (sync_mode full_only after its copy): the supervisor then ends the task.
+Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr,
+                 bool* completed = nullptr);
 
 }  // namespace dbsync::pipeline

@@ -1,0 +1,155 @@
+// sync_mode (full_and_realtime, realtime_only, full_only), tables[].full_initialization
+// and `sync start --from-position`, through the CLI from real MariaDB into PostgreSQL.
+
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/servers.hpp"
+#include "harness/workload.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+SyncEnvironment& E() {
+  static SyncEnvironment env;
+  return env;
+}
+
+void MakeTable(const std::string& table, int rows) {
+  E().mysql.Exec("CREATE TABLE shop." + table + " (id INT PRIMARY KEY, v VARCHAR(20))");
+  if (rows > 0)
+    E().mysql.Exec("INSERT INTO shop." + table + " SELECT seq, CONCAT('v', seq) FROM seq.seq_1_to_" +
+                   std::to_string(rows));
+}
+
+std::string Spec(const std::string& name, const std::string& tables, const std::string& extra, int server_id) {
+  return TaskYaml(name, E().mysql, E().pg, "repl", "repl-pw", tables, server_id) +
+         "runtime: { batch_rows: 200, flush_ms: 200, failover: { max_backoff_seconds: 1 } }\n" + extra;
+}
+
+std::string Create(const std::string& file, const std::string& yaml) {
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(file, yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  return created.out.substr(0, created.out.find('\n'));
+}
+
+std::optional<std::vector<std::string>> Dest(const std::string& table) {
+  auto conn = postgres::Connection::Connect({"127.0.0.1", E().pg.port(), "dw", "postgres",
+                                             PostgresServer::kSuperPassword, 5});
+  if (!conn.ok()) return std::nullopt;
+  auto r = conn->Query("SELECT id, v FROM shop." + table + " ORDER BY id");
+  if (!r.ok()) return std::nullopt;
+  return JoinedLines(r->rows);
+}
+
+std::vector<std::string> Source(const std::string& table, const std::string& where = "TRUE") {
+  auto r = E().mysql.Admin().Query("SELECT id, v FROM shop." + table + " WHERE " + where + " ORDER BY id");
+  REQUIRE(r.ok());
+  return JoinedLines(r->rows);
+}
+
+bool DestEquals(const std::string& table, const std::function<std::vector<std::string>()>& expected) {
+  return WaitConverged(
+      {table}, [&](const std::string&) { return std::optional(expected()); },
+      [&](const std::string& t) { return Dest(t); }, 60s);
+}
+
+json TaskStatus(const std::string& id) { return json::parse(E().cli.Run({"status", id, "-o", "json"}).out, nullptr, false); }
+
+}  // namespace
+
+TEST_CASE("full_only: the task copies every table and ends; later changes are not applied") {
+  MakeTable("once", 500);
+  const std::string id = Create("once.yaml", Spec("once", "[shop.once]", "sync_mode: full_only\n", 7501));
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  json st;
+  for (int i = 0; i < 300; ++i) {
+    st = TaskStatus(id);
+    if (st.value("lifecycle", "") == "stopped") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(st.value("lifecycle", "") == "stopped");
+  CHECK(st.contains("completed_at"));
+  CHECK(st["steps"]["realtime_sync"].value("state", "") == "skipped");
+  CHECK(st.value("failovers", 0) == 0);
+  CHECK(Dest("once") == Source("once"));
+  E().mysql.Exec("UPDATE shop.once SET v = 'later' WHERE id <= 10");
+  std::this_thread::sleep_for(1500ms);
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.once WHERE v = 'later'", "dw") == "0");
+}
+
+TEST_CASE("realtime_only and full_initialization: false: no copy, every change from the start on, through a SIGKILL") {
+  MakeTable("live", 300);     // realtime only: its 300 rows are never copied
+  MakeTable("copied", 200);   // the other table of the same task is copied
+  const std::string id = Create(
+      "live.yaml", Spec("live", "[shop.live, shop.copied]",
+                        "tables:\n  - match: shop.live\n    full_initialization: false\n", 7502));
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  REQUIRE(DestEquals("copied", [] { return Source("copied"); }));
+  REQUIRE(E().cli.WaitStreaming(id));
+  CHECK(Dest("live")->empty());
+  E().mysql.Exec("INSERT INTO shop.live SELECT seq, 'new' FROM seq.seq_1001_to_1020");
+  E().mysql.Exec("UPDATE shop.live SET v = 'touched' WHERE id IN (5, 6)");
+  E().mysql.Exec("DELETE FROM shop.live WHERE id IN (6, 1005)");
+  const int pid = WorkerPid(E().cli, id, 0);
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  E().mysql.Exec("UPDATE shop.live SET v = 'after kill' WHERE id IN (7, 1010)");
+  E().mysql.Exec("UPDATE shop.copied SET v = 'after kill' WHERE id <= 3");
+  // The destination holds what changed since the start: rows written since,
+  // and the updated rows' new images; a deleted row is gone.
+  CHECK(DestEquals("live", [] { return Source("live", "id > 1000 OR id IN (5, 7)"); }));
+  CHECK(DestEquals("copied", [] { return Source("copied"); }));
+  const std::string log = E().cli.Run({"logs", "-n", "100", id}).out;
+  CHECK_MESSAGE(log.find("full initialization of shop.live skipped (tables[].full_initialization: false)") !=
+                std::string::npos, log);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("--from-position: changes since the position arrive; a purged, unknown or repeated one is refused first") {
+  MakeTable("from", 0);
+  E().mysql.Exec("INSERT INTO shop.from VALUES (1, 'before the position')");
+  auto status = E().mysql.Admin().Query("SHOW MASTER STATUS");
+  REQUIRE(status.ok());
+  const std::string position = *status->rows[0][0] + ":" + *status->rows[0][1];
+  E().mysql.Exec("INSERT INTO shop.from VALUES (2, 'after'), (3, 'after')");
+  const std::string id = Create("from.yaml", Spec("from", "[shop.from]", "sync_mode: realtime_only\n", 7503));
+  // Not FILE:POS; a file the source does not have.
+  auto bad = E().cli.Run({"start", id, "--from-position", "binlog"});
+  CHECK(bad.exit_code != 0);
+  CHECK_MESSAGE(bad.err.find("expected FILE:POS") != std::string::npos, bad.err);
+  bad = E().cli.Run({"start", id, "--from-position", "binlog.999999:4"});
+  CHECK(bad.exit_code != 0);
+  CHECK_MESSAGE(bad.err.find("the source has no binary log binlog.999999") != std::string::npos, bad.err);
+  REQUIRE(E().cli.Run({"start", id, "--from-position", position}).exit_code == 0);
+  E().mysql.Exec("INSERT INTO shop.from VALUES (4, 'after start')");
+  CHECK(DestEquals("from", [] { return Source("from", "id > 1"); }));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  auto again = E().cli.Run({"start", id, "--from-position", position});
+  CHECK(again.exit_code != 0);
+  CHECK_MESSAGE(again.err.find("has started before") != std::string::npos, again.err);
+  // A task whose every table is copied has no use for a position.
+  const std::string copied = Create("copy-all.yaml", Spec("copy-all", "[shop.from]", "", 7504));
+  auto useless = E().cli.Run({"start", copied, "--from-position", position});
+  CHECK(useless.exit_code != 0);
+  CHECK_MESSAGE(useless.err.find("this task copies every table") != std::string::npos, useless.err);
+  // Purged: the position's file is gone from the source.
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  auto logs = E().mysql.Admin().Query("SHOW BINARY LOGS");
+  REQUIRE(logs.ok());
+  const std::string newest = *logs->rows.back()[0];
+  E().mysql.Exec("PURGE BINARY LOGS TO '" + newest + "'");
+  const std::string late = Create("late.yaml", Spec("late", "[shop.from]", "sync_mode: realtime_only\n", 7505));
+  auto purged = E().cli.Run({"start", late, "--from-position", position});
+  CHECK(purged.exit_code != 0);
+  CHECK_MESSAGE(purged.err.find("is purged from the source; the oldest binary log it has is " + newest) !=
+                std::string::npos, purged.err);
+}
