@@ -1,0 +1,177 @@
+#include <doctest/doctest.h>
+
+#include "sink/shaping/table_shape.hpp"
+
+using namespace dbsync;
+using namespace dbsync::sink;
+
+namespace {
+
+TableSchema Events() {
+  TableSchema t;
+  t.db = "shop";
+  t.table = "events";
+  auto col = [&](std::string name, std::string type) {
+    ColumnSchema c;
+    c.name = std::move(name);
+    c.data_type = type;
+    c.column_type = type;
+    t.columns.push_back(c);
+  };
+  col("id", "int");
+  col("status", "varchar");
+  col("created", "datetime");
+  t.primary_key = {"id"};
+  return t;
+}
+
+ShapeNames Names() { return {"shop", "events", "db1.example", "dw", "events_dest"}; }
+
+Value Text(const char* s) { return Bytes{s, 45}; }
+
+std::vector<Value> Row(int64_t id, const char* status) {
+  return {Value(id), Text(status), Value(DateTime{2024, 2, 29, 13, 5, 9, 120000, 6})};
+}
+
+std::string MakeError(const std::string& type, const std::string& value) {
+  auto made = AddedColumn::Make("f", type, value, Events(), Names());
+  REQUIRE_FALSE(made.ok());
+  return made.status().message();
+}
+
+Value Compute(const std::string& type, const std::string& value, const RowContext& ctx = {}) {
+  auto made = AddedColumn::Make("f", type, value, Events(), Names());
+  REQUIRE_MESSAGE(made.ok(), made.status().message());
+  auto v = made->Compute(Row(7, "paid"), ctx);
+  REQUIRE_MESSAGE(v.ok(), v.status().message());
+  return *v;
+}
+
+}  // namespace
+
+TEST_SUITE("added fields") {
+  TEST_CASE("variables, columns with formats and templates, converted to the field's type") {
+    CHECK(Compute("text", "${DB_NAME_SRC}.${TABLE_NAME_SRC}@${DATASOURCE_NAME_SRC}") ==
+          Value(Bytes{"shop.events@db1.example", 46}));
+    CHECK(Compute("varchar(40)", "${DB_NAME_DEST}/${TABLE_NAME_DEST}") == Value(Bytes{"dw/events_dest", 46}));
+    CHECK(Compute("int", "${created:%Y%m%d}") == Value(int64_t{20240229}));
+    CHECK(Compute("text", "${created:%y-%j %H:%M:%S.%f %%}") == Value(Bytes{"24-060 13:05:09.120000 %", 46}));
+    CHECK(Compute("bigint", "${id}") == Value(int64_t{7}));
+    CHECK(Compute("decimal(6,2)", "${id}") == Value(Decimal{"7.00"}));
+    CHECK(Compute("date", "${created}") == Value(Date{2024, 2, 29}));
+    CHECK(Compute("boolean", "1") == Value(int64_t{1}));
+    RowContext ctx;
+    ctx.op = 'U';
+    ctx.commit_time = 1709211909;  // 2024-02-29 13:05:09 UTC
+    ctx.sequence = 420000001234;
+    ctx.execute_time = Timestamp{1709211910, 250000, 3};
+    ctx.after_image = false;
+    CHECK(Compute("bigint", "${EXECUTE_TIME}", ctx) == Value(int64_t{1709211910250}));  // milliseconds
+    CHECK(Compute("text", "${EXECUTE_TIME}", ctx) == Value(Bytes{"1709211910250", 46}));
+    CHECK(Compute("datetime", "${COMMIT_TIME}", ctx) == Value(DateTime{2024, 2, 29, 13, 5, 9, 0, 0}));
+    CHECK(Compute("timestamp(3)", "${EXECUTE_TIME}", ctx) == Value(Timestamp{1709211910, 250000, 3}));
+    CHECK(Compute("varchar(1)", "${OP_TYPE}", ctx) == Value(Bytes{"U", 46}));
+    CHECK(Compute("bigint", "${SEQUENCE_ID}", ctx) == Value(int64_t{420000001234}));
+    CHECK(Compute("text", "${IS_BEFORE_IMAGE}${IS_AFTER_IMAGE}", ctx) == Value(Bytes{"YN", 46}));
+  }
+
+  TEST_CASE("what cannot be an added field is refused with the reason") {
+    CHECK(MakeError("text", "${TABLE_NAME_SCR}").find("did you mean ${TABLE_NAME_SRC}?") != std::string::npos);
+    CHECK(MakeError("text", "${craeted}").find("did you mean ${created}?") != std::string::npos);
+    CHECK(MakeError("text", "${created:%Q}").find("unknown format %Q") != std::string::npos);
+    CHECK(MakeError("text", "${id").find("'${' without its '}'") != std::string::npos);
+    CHECK(MakeError("bigint", "abc").find("'abc' is not an integer") != std::string::npos);
+    CHECK(MakeError("varchar(3)", "abcd").find("longer than varchar(3)") != std::string::npos);
+    CHECK(MakeError("decimal(4,2)", "123.5").find("does not fit decimal(4,2)") != std::string::npos);
+    CHECK(MakeError("int", "3000000000").find("out of an int's range") != std::string::npos);
+    CHECK(MakeError("json", "x").find("is not one sync adds") != std::string::npos);
+    CHECK(MakeError("date", "2024-02-30x").find("is not a date or time") != std::string::npos);
+  }
+}
+
+TEST_SUITE("table shape") {
+  TEST_CASE("filters, a logical delete and added columns turn changes into what the destination applies") {
+    config::TableSpec settings;
+    settings.dml["insert"] = {config::DmlAction::kFilter, "status <> 'void'"};
+    settings.dml["update"] = {config::DmlAction::kFilter, "status <> 'void'"};
+    config::DmlPolicy logical;
+    logical.action = config::DmlAction::kLogicalDelete;
+    logical.column = "gone";
+    logical.value = "yes";
+    logical.live_value = "no";
+    logical.time_column = "gone_at";
+    settings.dml["delete"] = logical;
+    settings.extra_fields = {{"op", "varchar(1)", "${OP_TYPE}"}};
+    TableBinding b;
+    b.source = Events();
+    b.key = {"id"};
+    b.settings = &settings;
+    auto shape = TableShape::Make(b, Names());
+    REQUIRE_MESSAGE(shape.ok(), shape.status().message());
+    const TableShape& s = **shape;
+    CHECK_FALSE(s.passthrough());
+    REQUIRE(s.inner().source.columns.size() == 6);
+    CHECK(s.inner().source.columns[3].name == "op");
+    CHECK(s.inner().source.columns[4].column_type == "varchar(255)");  // 'yes'/'no' are not integers
+    CHECK(s.inner().source.columns[5].data_type == "timestamp");
+
+    std::vector<RowChange> in = {
+        {RowChange::Op::kInsert, {}, Row(1, "new"), 100, 5},
+        {RowChange::Op::kInsert, {}, Row(2, "void"), 100, 5},           // filtered
+        {RowChange::Op::kUpdate, Row(3, "new"), Row(3, "void"), 100, 5},  // leaves: marked deleted
+        {RowChange::Op::kUpdate, Row(4, "void"), Row(4, "paid"), 100, 5}, // appears
+        {RowChange::Op::kUpdate, Row(5, "void"), Row(5, "void"), 100, 5}, // filtered
+        {RowChange::Op::kDelete, Row(6, "paid"), {}, 100, 5},             // marked
+        {RowChange::Op::kDelete, Row(7, "void"), {}, 100, 5},             // never there: filtered
+    };
+    std::vector<RowChange> out;
+    DmlCounts counts;
+    REQUIRE(s.ShapeChanges(in, Timestamp{200, 0, 3}, &out, &counts).ok());
+    CHECK(counts.applied == 4);
+    CHECK(counts.filtered == 3);
+    CHECK(counts.ignored == 0);
+    REQUIRE(out.size() == 4);
+    CHECK(out[0].op == RowChange::Op::kInsert);
+    CHECK(out[0].after[3] == Value(Bytes{"I", 46}));
+    CHECK(out[0].after[4] == Value(Bytes{"no", 46}));
+    CHECK(out[0].after[5].is_null());
+    // The update that leaves the filter: the old row, marked, at the commit time.
+    CHECK(out[1].op == RowChange::Op::kUpdate);
+    CHECK(out[1].after[1] == Text("new"));
+    CHECK(out[1].after[3] == Value(Bytes{"D", 46}));
+    CHECK(out[1].after[4] == Value(Bytes{"yes", 46}));
+    CHECK(out[1].after[5] == Value(Timestamp{100, 0, 0}));
+    CHECK(out[1].before[4] == Value(Bytes{"no", 46}));
+    CHECK(out[2].op == RowChange::Op::kUpdate);
+    CHECK(out[2].after[1] == Text("paid"));
+    CHECK(out[2].after[3] == Value(Bytes{"U", 46}));
+    CHECK(out[3].after[0] == Value(int64_t{6}));
+    CHECK(out[3].after[4] == Value(Bytes{"yes", 46}));
+    // Full initialization copies only the rows the insert filter keeps.
+    std::vector<Value> copied;
+    CHECK(*s.ShapeCopiedRow(Row(8, "new"), RowContext{}, &copied));
+    CHECK(copied.size() == 6);
+    CHECK_FALSE(*s.ShapeCopiedRow(Row(9, "void"), RowContext{}, &copied));
+  }
+
+  TEST_CASE("a table without a key cannot take values from the change; names must be new") {
+    config::TableSpec settings;
+    settings.extra_fields = {{"written", "bigint", "${EXECUTE_TIME}"}};
+    TableBinding b;
+    b.source = Events();
+    b.settings = &settings;  // no key
+    auto keyless = TableShape::Make(b, Names());
+    REQUIRE_FALSE(keyless.ok());
+    CHECK(keyless.status().message().find("the table has no key") != std::string::npos);
+    settings.extra_fields = {{"Status", "text", "x"}};
+    b.key = {"id"};
+    auto clash = TableShape::Make(b, Names());
+    REQUIRE_FALSE(clash.ok());
+    CHECK(clash.status().message().find("is a column of the source table") != std::string::npos);
+    settings.extra_fields = {};
+    settings.dml["update"] = {config::DmlAction::kFilter, "stauts = 1"};
+    auto typo = TableShape::Make(b, Names());
+    REQUIRE_FALSE(typo.ok());
+    CHECK(typo.status().message().find("did you mean 'status'?") != std::string::npos);
+  }
+}
