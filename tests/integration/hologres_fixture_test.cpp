@@ -18,6 +18,8 @@ PostgresServer& Server() {
     server.InstallHologresFixture("holo");
     server.Exec("CREATE DATABASE holo_old");
     server.InstallHologresFixture("holo_old", "1.3.55");
+    server.Exec("CREATE DATABASE holo_31");
+    server.InstallHologresFixture("holo_31", "3.1.2");
     return true;
   }();
   (void)installed;
@@ -129,4 +131,23 @@ TEST_CASE("CREATE TABLE refuses what Hologres refuses: key types, UNIQUE, CHECK,
   CHECK(Run({"CREATE TABLE public.k7 (id int PRIMARY KEY, d date, v numeric(38,10), t text)"}) == "");
   CHECK(Has(Run({"CREATE INDEX k7_t ON public.k7 (t)"}), "CREATE INDEX is not supported now"));
   CHECK(Server().Scalar("SELECT count(*) FROM pg_class WHERE relname ~ '^k[0-9]$' AND relkind = 'r'", "holo") == "1");
+}
+
+TEST_CASE("TRUNCATE: a DDL before V3.1 (no DML after it in its block); from V3.1 a DML that a binlog table refuses "
+          "unless hg_enable_truncate_as_dml is off (rule 35)") {
+  REQUIRE(Run({"CREATE TABLE public.tr (id int PRIMARY KEY)", "INSERT INTO public.tr VALUES (1)"}) == "");
+  CHECK(Run({"TRUNCATE public.tr"}) == "");
+  CHECK(Has(Run({"SET hg_experimental_enable_transaction = on", "BEGIN", "TRUNCATE public.tr",
+                 "INSERT INTO public.tr VALUES (2)", "COMMIT"}),
+            "INSERT in ddl transaction is not supported now"));
+  const char* create = "CREATE TABLE public.tb (id int PRIMARY KEY)";
+  REQUIRE(Run({"BEGIN", create, "CALL set_table_property('public.tb', 'binlog.level', 'replica')", "COMMIT"},
+              "holo_31") == "");
+  REQUIRE(Run({"BEGIN", "CREATE TABLE public.plain (id int PRIMARY KEY)", "COMMIT"}, "holo_31") == "");
+  CHECK(Has(Run({"TRUNCATE public.tb"}, "holo_31"), "TRUNCATE is not supported on table public.tb with binlog"));
+  CHECK(Run({"TRUNCATE public.plain"}, "holo_31") == "");
+  CHECK(Run({"SET hg_enable_truncate_as_dml = off", "TRUNCATE public.tb"}, "holo_31") == "");
+  // As a DML it may share a block with DML (with the transaction setting).
+  CHECK(Run({"SET hg_experimental_enable_transaction = on", "BEGIN", "TRUNCATE public.plain",
+             "INSERT INTO public.plain VALUES (1)", "COMMIT"}, "holo_31") == "");
 }

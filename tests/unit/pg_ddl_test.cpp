@@ -230,6 +230,10 @@ TEST_CASE("Hologres version detection and the session its transactions need") {
   auto setup = HologresSessionSetup(*v);
   REQUIRE(setup.ok());
   CHECK(*setup == std::vector<std::string>{"SET hg_experimental_enable_transaction = on"});
+  auto v31 = HologresSessionSetup(HologresVersion{3, 1, 2});
+  REQUIRE(v31.ok());
+  CHECK(*v31 == std::vector<std::string>{"SET hg_experimental_enable_transaction = on",
+                                         "SET hg_enable_truncate_as_dml = off"});
   auto refused = HologresSessionSetup(HologresVersion{1, 3, 55});
   CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
   CHECK(refused.status().message().find("Hologres 1.3.55") != std::string::npos);

@@ -23,7 +23,11 @@ Result<std::vector<std::string>> HologresSessionSetup(const HologresVersion& v) 
         "batch and its checkpoint together; upgrade the instance to V2.0 or later");
   }
   // Beta in V2.x, and what makes the checkpoint commit with the rows.
-  return std::vector<std::string>{"SET hg_experimental_enable_transaction = on"};
+  std::vector<std::string> setup = {"SET hg_experimental_enable_transaction = on"};
+  // From V3.1 TRUNCATE is a DML, which a table with binlog.level replica
+  // refuses (specs/hologres.md 4.7): keep it the DDL it was before.
+  if (v.major > 3 || (v.major == 3 && v.minor >= 1)) setup.push_back("SET hg_enable_truncate_as_dml = off");
+  return setup;
 }
 
 }  // namespace dbsync::postgres

@@ -27,7 +27,8 @@ struct HologresVersion {
 std::optional<HologresVersion> ParseHologresVersion(const std::string& version_text);
 
 // The session statements a sink runs on a Hologres engine of `version` before
-// its first transaction; kFailedPrecondition, saying what to do, for an
+// its first transaction (from V3.1 also keeping TRUNCATE a DDL, so that
+// tables with a Hologres binlog can be emptied); kFailedPrecondition, saying what to do, for an
 // engine that cannot commit several DML statements in one transaction.
 Result<std::vector<std::string>> HologresSessionSetup(const HologresVersion& version);
 

@@ -126,16 +126,29 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
 }
 
 Status PgSink::ResetTable(const sink::TableBinding& table) {
-  Transaction txn(conn_.handle());
-  SYNC_RETURN_IF_ERROR(txn.status());
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
-  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "TRUNCATE " + qualified).status().WithContext("emptying " + Display(table)));
-  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
-                                  "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
-                                  {task_id_, table.SourceName()})
-                           .status());
+  auto truncate = [&] {
+    return ExecParams(conn_.handle(), "TRUNCATE " + qualified).status().WithContext("emptying " + Display(table));
+  };
+  auto forget_chunks = [&] {
+    return ExecParams(conn_.handle(), "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
+                      {task_id_, table.SourceName()})
+        .status();
+  };
   // Its table_positions entry stays: the worker set it to "its snapshot
   // position" before the copy began, and the copy makes that true.
+  if (dialect_ == Dialect::kHologres) {
+    // TRUNCATE is a DDL there, which no DML may share a block with. The
+    // chunk records go first: a crash in between leaves rows that the copy's
+    // next ResetTable (its plan is not saved yet) empties, never records of
+    // rows that are gone.
+    SYNC_RETURN_IF_ERROR(forget_chunks());
+    return truncate();
+  }
+  Transaction txn(conn_.handle());
+  SYNC_RETURN_IF_ERROR(txn.status());
+  SYNC_RETURN_IF_ERROR(truncate());
+  SYNC_RETURN_IF_ERROR(forget_chunks());
   return txn.Commit();
 }
 
