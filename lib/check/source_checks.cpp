@@ -301,6 +301,22 @@ void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, 
   }
 }
 
+// A table as the destination sees it: the binding and its shape.
+Result<std::shared_ptr<const sink::TableShape>> ShapeOf(const config::TaskSpec& spec, const SourceTable& t) {
+  const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
+  sink::TableBinding binding;
+  binding.source = t.schema;
+  pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
+  binding.dest_schema = name.schema;
+  binding.dest_table = name.table;
+  binding.settings = settings;
+  binding.key = settings && !settings->primary_key.empty() ? settings->primary_key : t.schema.primary_key;
+  sink::ShapeNames names{t.db, t.table, spec.source.host,
+                         !spec.destination.database.empty() ? spec.destination.database : spec.destination.project,
+                         name.table};
+  return sink::TableShape::Make(binding, names);
+}
+
 // tables[].dml conditions and tables[].extra_fields against each table they
 // apply to: a misspelt column or variable fails here, before anything runs.
 void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
@@ -311,17 +327,7 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
     const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
     if (!settings || (settings->dml.empty() && settings->extra_fields.empty()) || t.schema.columns.empty()) continue;
     ++shaped;
-    sink::TableBinding binding;
-    binding.source = t.schema;
-    pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
-    binding.dest_schema = name.schema;
-    binding.dest_table = name.table;
-    binding.settings = settings;
-    binding.key = !settings->primary_key.empty() ? settings->primary_key : t.schema.primary_key;
-    sink::ShapeNames names{t.db, t.table, spec.source.host,
-                           !spec.destination.database.empty() ? spec.destination.database : spec.destination.project,
-                           name.table};
-    auto shape = sink::TableShape::Make(binding, names);
+    auto shape = ShapeOf(spec, t);
     if (!shape.ok()) problems.push_back(shape.status().message());
   }
   if (problems.empty()) {
@@ -330,6 +336,52 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
   } else {
     report.Add("tables.dml_and_fields", Verdict::kFail, Join(problems, "; "),
                "fix tables[].dml and tables[].extra_fields in the spec (sync-task(5)), then sync apply it");
+  }
+}
+
+// Source tables that mapping merges into one destination table must keep
+// their rows apart: a key column whose value names the source (an added
+// field), or the user's word that their keys never overlap.
+void CheckMergedTables(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
+  std::map<std::string, std::vector<const SourceTable*>> by_destination;
+  for (const auto& t : tables) {
+    pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
+    by_destination[name.schema + "." + name.table].push_back(&t);
+  }
+  std::vector<std::string> problems;
+  size_t merged = 0;
+  for (const auto& [destination, members] : by_destination) {
+    if (members.size() < 2) continue;
+    ++merged;
+    std::set<std::vector<std::string>> identities;
+    bool disjoint = true, told_apart = true;
+    std::vector<std::string> names;
+    std::string key;
+    for (const SourceTable* t : members) {
+      names.push_back(t->db + "." + t->table);
+      const config::TableSpec* settings = config::FindTableSpec(spec, t->db, t->table);
+      disjoint = disjoint && settings && settings->disjoint_keys;
+      if (t->schema.columns.empty()) continue;
+      auto shape = ShapeOf(spec, *t);
+      if (!shape.ok()) continue;  // reported by tables.dml_and_fields
+      key = Join((*shape)->inner().key, ", ");
+      std::vector<std::string> identity = (*shape)->ConstantKeyValues();
+      told_apart = told_apart && !identity.empty() && identities.insert(identity).second;
+    }
+    if (told_apart || disjoint) continue;
+    problems.push_back(Join(names, ", ") + " all go to " + destination + ", and their key (" + key +
+                       ") does not tell their rows apart: a row of one overwrites (or deletes) the row of another "
+                       "with the same key");
+  }
+  if (merged == 0) return;
+  if (problems.empty()) {
+    report.Add("mapping.merged_tables", Verdict::kPass,
+               fmt::format("{} destination tables merge several source tables, each keeping its rows apart", merged));
+  } else {
+    report.Add("mapping.merged_tables", Verdict::kFail, Join(problems, "; "),
+               "add a field that names the source to the key, e.g. extra_fields: [{ name: src_table, type: "
+               "varchar(128), value: '${DB_NAME_SRC}.${TABLE_NAME_SRC}' }] with primary_key: [id, src_table]; or, "
+               "if the tables' keys never overlap, set disjoint_keys: true in their tables[] entry");
   }
 }
 
@@ -370,6 +422,7 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
     if (schema.ok()) t.schema = std::move(schema).value();
   }
   CheckRowShaping(spec, tables, report);
+  CheckMergedTables(spec, tables, report);
   return tables;
 }
 

@@ -116,6 +116,9 @@ struct TableSpec {
   std::map<std::string, DmlPolicy> dml;  // insert | update | delete
   std::string write_mode;                // maxcompute: upsert | log (DestinationSpec::write_mode)
   bool full_initialization = true;       // false: not copied; its changes are followed from the start position
+  // The source tables this entry merges into one destination table never
+  // share a key value (shards with disjoint ids): sync check allows the merge.
+  bool disjoint_keys = false;
   int line = 0;
   bool operator==(const TableSpec&) const = default;
 };

@@ -310,7 +310,7 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
                           "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
-                          "write_mode", "full_initialization"});
+                          "write_mode", "full_initialization", "disjoint_keys"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -327,11 +327,14 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.StringList(t, path, "distribution_key", &spec.distribution_key);
     p.StringList(t, path, "clustering_key", &spec.clustering_key);
     p.String(t, path, "event_time_column", &spec.event_time_column);
-    if (YAML::Node full = t["full_initialization"]) {
-      if (full.IsScalar() && (full.Scalar() == "true" || full.Scalar() == "false"))
-        spec.full_initialization = full.Scalar() == "true";
+    for (auto [key, out] : {std::pair{"full_initialization", &spec.full_initialization},
+                            {"disjoint_keys", &spec.disjoint_keys}}) {
+      YAML::Node flag = t[key];
+      if (!flag) continue;
+      if (flag.IsScalar() && (flag.Scalar() == "true" || flag.Scalar() == "false"))
+        *out = flag.Scalar() == "true";
       else
-        p.Error(full.Mark(), "tables[].full_initialization: expected true or false");
+        p.Error(flag.Mark(), std::string("tables[].") + key + ": expected true or false");
     }
     p.StringList(t, path, "bitmap_columns", &spec.bitmap_columns);
     p.StringList(t, path, "dictionary_encoding_columns", &spec.dictionary_encoding_columns);

@@ -14,7 +14,15 @@ sink::TableBinding BindTable(const config::TaskSpec& spec, const TableSchema& sc
   b.dest_schema = name.schema;
   b.dest_table = name.table;
   b.settings = config::FindTableSpec(spec, schema.db, schema.table);
-  b.key = b.settings && !b.settings->primary_key.empty() ? b.settings->primary_key : schema.primary_key;
+  const auto& key = b.settings && !b.settings->primary_key.empty() ? b.settings->primary_key : schema.primary_key;
+  // A tables[].extra_fields name in the key is the destination's key only
+  // (sink/shaping/table_shape.hpp): the source reads and splits by its own columns.
+  for (const auto& k : key) {
+    bool added = false;
+    if (b.settings)
+      for (const auto& f : b.settings->extra_fields) added = added || f.name == k;
+    if (!added || schema.ColumnIndex(k) >= 0) b.key.push_back(k);
+  }
   return b;
 }
 
@@ -28,7 +36,7 @@ Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec,
     for (const auto& k : b.key)
       if (schema.ColumnIndex(k) < 0)
         return Status::InvalidArgument("tables[].primary_key names column '" + k + "', which " + schema.FullName() +
-                                       " does not have");
+                                       " does not have (nor do its tables[].extra_fields)");
     out.push_back(std::move(b));
   }
   return out;

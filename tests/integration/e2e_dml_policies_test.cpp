@@ -57,10 +57,15 @@ std::string Yaml(const std::string& name, const std::string& tables, const std::
          settings;
 }
 
-std::string CreateAndStart(const std::string& file, const std::string& yaml) {
+// `sync create` only: the task's id.
+std::string CreateAndStartless(const std::string& file, const std::string& yaml) {
   auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(file, yaml)});
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  const std::string id = created.out.substr(0, created.out.find('\n'));
+  return created.out.substr(0, created.out.find('\n'));
+}
+
+std::string CreateAndStart(const std::string& file, const std::string& yaml) {
+  const std::string id = CreateAndStartless(file, yaml);
   auto started = E().cli.Run({"start", id});
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
   return id;
@@ -372,5 +377,54 @@ TEST_CASE("bad settings stop the task with what to fix; a value that cannot be c
         return DestRows(E().pg, "SELECT id, code, code_number FROM shop.codes WHERE id > 100 ORDER BY id");
       },
       60s));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("shards merged into one table: refused without a key that tells them apart, kept apart by an added key "
+          "field through a SIGKILL") {
+  for (const char* shard : {"part_a", "part_b"}) {
+    E().mysql.Exec(std::string("CREATE TABLE shop.") + shard + " (id INT PRIMARY KEY, v VARCHAR(20))");
+    E().mysql.Exec(std::string("INSERT INTO shop.") + shard + " SELECT seq, CONCAT('" + shard +
+                   "-', seq) FROM seq.seq_1_to_100");
+  }
+  const std::string mapping = "mapping:\n  rules:\n    - { match: '^part_.*$', to: merged }\n";
+  // Same ids in both shards and nothing in the key to tell them apart.
+  const std::string clash = CreateAndStartless("clash.yaml", Yaml("clash", "[shop.part_a, shop.part_b]", mapping,
+                                                                   E().pg, "postgres", 7406));
+  auto check = E().cli.Run({"check", clash});
+  CHECK(check.exit_code == 1);
+  CHECK_MESSAGE(check.out.find("shop.part_a, shop.part_b all go to shop.merged, and their key (id) does not tell "
+                               "their rows apart") != std::string::npos, check.out);
+  auto refused = E().cli.Run({"start", clash});
+  CHECK(refused.exit_code == 1);
+  // The user's word that the keys never overlap lets the check pass.
+  const std::string disjoint = CreateAndStartless(
+      "disjoint.yaml", Yaml("disjoint", "[shop.part_a, shop.part_b]",
+                            mapping + "tables:\n  - match: shop.part_*\n    disjoint_keys: true\n", E().pg, "postgres",
+                            7407));
+  auto passes = E().cli.Run({"check", disjoint});
+  CHECK_MESSAGE(passes.out.find("PASS  mapping.merged_tables") != std::string::npos, passes.out);
+  // The key (id, src): every shard's rows kept, each change reaching its own row.
+  const std::string settings = mapping +
+                               "tables:\n  - match: shop.part_*\n    primary_key: [id, src]\n"
+                               "    extra_fields: [ { name: src, type: varchar(64), value: '${TABLE_NAME_SRC}' } ]\n";
+  const std::string id = CreateAndStart("merged.yaml", Yaml("merged", "[shop.part_a, shop.part_b]", settings, E().pg,
+                                                            "postgres", 7408));
+  const std::pair<std::string, std::string> rows = {
+      "SELECT id, v, 'part_a' FROM shop.part_a UNION ALL SELECT id, v, 'part_b' FROM shop.part_b ORDER BY 3, 1",
+      "SELECT id, v, src FROM shop.merged ORDER BY 3, 1"};
+  REQUIRE_MESSAGE(Converges({rows}, E().pg), E().cli.Run({"logs", "-n", "30", id}).out);
+  REQUIRE(E().cli.WaitStreaming(id));
+  CHECK(E().pg.Scalar("SELECT string_agg(a.attname, ',' ORDER BY array_position(c.conkey, a.attnum)) FROM "
+                      "pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+                      "WHERE c.conrelid = 'shop.merged'::regclass AND c.contype = 'p'", "dw") == "id,src");
+  E().mysql.Exec("UPDATE shop.part_a SET v = 'only a' WHERE id <= 10");
+  E().mysql.Exec("DELETE FROM shop.part_b WHERE id BETWEEN 20 AND 29");
+  const int pid = WorkerPid(E().cli, id, 0);
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  E().mysql.Exec("UPDATE shop.part_b SET id = id + 1000 WHERE id = 50");
+  E().mysql.Exec("INSERT INTO shop.part_b VALUES (20, 'b again')");
+  CHECK_MESSAGE(Converges({rows}, E().pg), E().cli.Run({"logs", "-n", "30", id}).out);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

@@ -49,6 +49,12 @@ class AddedColumn {
   // Whether the value depends on the change rather than only on the row
   // (EXECUTE_TIME, COMMIT_TIME, OP_TYPE, SEQUENCE_ID, image flags).
   bool depends_on_change() const { return depends_on_change_; }
+  // Whether the value takes a column of the row.
+  bool depends_on_row() const {
+    for (const auto& p : parts_)
+      if (p.kind == Part::Kind::kColumn) return true;
+    return false;
+  }
   // The value for `row` (source columns in source order); an error names
   // what could not be converted (the caller adds the row's key).
   Result<Value> Compute(const std::vector<Value>& row, const RowContext& context) const;

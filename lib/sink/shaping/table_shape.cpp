@@ -77,8 +77,30 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
       SYNC_RETURN_IF_ERROR(add(when, AddedColumn::Fixed(when, Value())));
     }
   }
+  // A key that names added fields (a shard's origin) is the destination's.
+  if (!settings->primary_key.empty() && settings->primary_key != outer.key) {
+    for (const auto& k : settings->primary_key)
+      if (shape->inner_.source.ColumnIndex(k) < 0)
+        return Status::InvalidArgument("tables[].primary_key names column '" + k + "', which " + table +
+                                       " does not have (nor do its tables[].extra_fields)");
+    shape->inner_.key = settings->primary_key;
+  }
   shape->passthrough_ = false;
   return std::shared_ptr<const TableShape>(shape);
+}
+
+std::vector<std::string> TableShape::ConstantKeyValues() const {
+  std::vector<std::string> out;
+  const size_t first_added = inner_.source.columns.size() - added_.size();
+  for (const auto& k : inner_.key) {
+    int i = inner_.source.ColumnIndex(k);
+    if (i < int(first_added)) continue;
+    const AddedColumn& a = added_[size_t(i) - first_added];
+    if (a.depends_on_change() || a.depends_on_row()) continue;
+    auto v = a.Compute({}, RowContext{});
+    if (v.ok()) out.push_back(k + "=" + PlainText(*v));
+  }
+  return out;
 }
 
 std::string TableShape::KeyOf(const std::vector<Value>& row) const {

@@ -52,6 +52,11 @@ class TableShape {
   // The binding the destination sees: the source schema with the added columns.
   const TableBinding& inner() const { return inner_; }
 
+  // The key columns that are added fields with one value for every row
+  // (constants, names of the source), as "name=value": what tells this
+  // table's rows from those of other tables merged into the same one.
+  std::vector<std::string> ConstantKeyValues() const;
+
   // A row read by full initialization: false when the insert filter leaves
   // it out; else *out is the destination's row.
   Result<bool> ShapeCopiedRow(const std::vector<Value>& row, const RowContext& context,
