@@ -1,5 +1,6 @@
 #include "check/source_checks.hpp"
 #include "pipeline/name_mapping.hpp"
+#include "pipeline/table_binding.hpp"
 #include "sink/shaping/shaping_sink.hpp"
 
 #include <fmt/format.h>
@@ -303,18 +304,8 @@ void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, 
 
 // A table as the destination sees it: the binding and its shape.
 Result<std::shared_ptr<const sink::TableShape>> ShapeOf(const config::TaskSpec& spec, const SourceTable& t) {
-  const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
-  sink::TableBinding binding;
-  binding.source = t.schema;
-  pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
-  binding.dest_schema = name.schema;
-  binding.dest_table = name.table;
-  binding.settings = settings;
-  binding.key = settings && !settings->primary_key.empty() ? settings->primary_key : t.schema.primary_key;
-  sink::ShapeNames names{t.db, t.table, spec.source.host,
-                         !spec.destination.database.empty() ? spec.destination.database : spec.destination.project,
-                         name.table};
-  return sink::TableShape::Make(binding, names);
+  sink::TableBinding binding = pipeline::BindTable(spec, t.schema);
+  return sink::TableShape::Make(binding, sink::ShapeNamesOf(spec, binding));
 }
 
 // tables[].dml conditions and tables[].extra_fields against each table they

@@ -77,19 +77,19 @@ bool SpecShapesRows(const config::TaskSpec& spec) {
   return false;
 }
 
-ShapingSink::ShapingSink(std::unique_ptr<Sink> inner, const config::TaskSpec& spec) : inner_(std::move(inner)) {
-  names_.datasource_src = spec.source.host;
-  names_.db_dest = !spec.destination.database.empty() ? spec.destination.database : spec.destination.project;
+ShapeNames ShapeNamesOf(const config::TaskSpec& spec, const TableBinding& table) {
+  return ShapeNames{table.source.db, table.source.table, spec.source.host,
+                    !spec.destination.database.empty() ? spec.destination.database : spec.destination.project,
+                    table.dest_table};
 }
+
+ShapingSink::ShapingSink(std::unique_ptr<Sink> inner, const config::TaskSpec& spec)
+    : inner_(std::move(inner)), spec_(&spec) {}
 
 Result<const TableShape*> ShapingSink::ShapeOf(const TableBinding& outer) {
   auto it = known_.find(&outer);
   if (it != known_.end() && SameBinding(it->second.outer, outer)) return it->second.shape.get();
-  ShapeNames names = names_;
-  names.db_src = outer.source.db;
-  names.table_src = outer.source.table;
-  names.table_dest = outer.dest_table;
-  SYNC_ASSIGN_OR_RETURN(auto shape, TableShape::Make(outer, names));
+  SYNC_ASSIGN_OR_RETURN(auto shape, TableShape::Make(outer, ShapeNamesOf(*spec_, outer)));
   kept_.push_back(shape);
   known_[&outer] = Known{outer, shape};
   return shape.get();

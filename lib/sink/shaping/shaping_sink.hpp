@@ -36,11 +36,15 @@ class DmlCountsRegistry {
   std::map<std::string, DmlCounts> counts_;
 };
 
+// What the variables of added fields stand for, for `table` of `spec`.
+ShapeNames ShapeNamesOf(const config::TaskSpec& spec, const TableBinding& table);
+
 // Whether any tables[] entry of `spec` shapes rows (dml or extra_fields).
 bool SpecShapesRows(const config::TaskSpec& spec);
 
 class ShapingSink : public Sink {
  public:
+  // `spec` must outlive the sink.
   ShapingSink(std::unique_ptr<Sink> inner, const config::TaskSpec& spec);
 
   Status PrepareTable(const TableBinding& table) override;
@@ -71,7 +75,7 @@ class ShapingSink : public Sink {
                std::map<std::string, DmlCounts>* counts);
 
   std::unique_ptr<Sink> inner_;
-  ShapeNames names_;  // the task-wide ones; per table filled in ShapeOf
+  const config::TaskSpec* spec_;
   std::map<const TableBinding*, Known> known_;
   std::vector<std::shared_ptr<const TableShape>> kept_;  // every shape made, for the inner sink's pointers
   std::map<std::string, DmlCounts> staged_counts_;       // of pieces, counted when their batch commits
