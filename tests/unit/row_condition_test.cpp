@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "harness/sink_fixtures.hpp"
+
 #include "config/task_spec_yaml.hpp"
 #include "expr/row_condition.hpp"
 
@@ -12,13 +14,7 @@ TableSchema Orders() {
   TableSchema t;
   t.db = "shop";
   t.table = "orders";
-  auto col = [&](std::string name, std::string type) {
-    ColumnSchema c;
-    c.name = std::move(name);
-    c.data_type = type;
-    c.column_type = type;
-    t.columns.push_back(c);
-  };
+  auto col = [&](const char* name, const char* type) { t.columns.push_back(testing::Col(name, type, type)); };
   col("id", "bigint");
   col("status", "varchar");
   col("amount", "decimal");

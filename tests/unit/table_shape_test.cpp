@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "harness/sink_fixtures.hpp"
+
 #include "sink/shaping/table_shape.hpp"
 
 using namespace dbsync;
@@ -11,13 +13,7 @@ TableSchema Events() {
   TableSchema t;
   t.db = "shop";
   t.table = "events";
-  auto col = [&](std::string name, std::string type) {
-    ColumnSchema c;
-    c.name = std::move(name);
-    c.data_type = type;
-    c.column_type = type;
-    t.columns.push_back(c);
-  };
+  auto col = [&](const char* name, const char* type) { t.columns.push_back(testing::Col(name, type, type)); };
   col("id", "int");
   col("status", "varchar");
   col("created", "datetime");
