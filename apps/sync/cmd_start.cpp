@@ -12,14 +12,18 @@ namespace dbsync::app {
 void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
   struct Options {
     std::string task;
-    bool foreground = false;
-    std::string from_position;
+    ops::StartRequest request;
+    bool rerun_all = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("start", "check, then start syncing a task in the background");
   cmd->add_option("task", opts->task, "task id or name")->required();
-  cmd->add_flag("--foreground", opts->foreground, "stay attached; Ctrl-C stops the task cleanly");
-  cmd->add_option("--from-position", opts->from_position,
+  cmd->add_flag("--foreground", opts->request.foreground, "stay attached; Ctrl-C stops the task cleanly");
+  cmd->add_flag("--rerun", opts->rerun_all,
+                "copy every table afresh (a new full initialization) while real-time sync goes on");
+  cmd->add_option("--rerun-table", opts->request.rerun,
+                  "PATTERN (db.table, globs allowed; repeatable): copy these tables afresh while the others stream on");
+  cmd->add_option("--from-position", opts->request.from_position,
                   "FILE:POS where tables that are not copied (sync_mode: realtime_only, tables[].full_initialization:\n"
                   "false) start following the binlog, on the task's first start; checked against SHOW BINARY LOGS");
   AddOutputOption(*cmd, ctx);
@@ -35,7 +39,8 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
       return;
     }
     check::CheckReport report;
-    auto started = ops::StartTask(ctx.global.common, *task, opts->foreground, &report, opts->from_position);
+    if (opts->rerun_all) opts->request.rerun = {"*.*"};
+    auto started = ops::StartTask(ctx.global.common, *task, opts->request, &report);
     if (!started.ok()) {
       if (!report.items.empty() && !report.Passed(false)) {
         PrintCheckReport(report, ctx.global.output, std::cout);
@@ -50,7 +55,7 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
       std::cout << nlohmann::json{{"id", task->dir.id}, {"run_id", started->run_id}, {"pid", started->supervisor_pid}}
                        .dump()
                 << "\n";
-    } else if (!opts->foreground) {
+    } else if (!opts->request.foreground) {
       std::cout << "started task " << task->dir.id << " (" << task->spec.name << "), run " << started->run_id
                 << "; follow it with `sync status " << task->dir.id << "` or `sync logs -f " << task->dir.id
                 << "`\n";

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -330,6 +331,18 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
   }
 }
 
+// tables[].on_conflict against what the destination can do.
+void CheckConflictPolicies(const config::TaskSpec& spec, CheckReport& report) {
+  bool set = std::any_of(spec.tables.begin(), spec.tables.end(),
+                         [](const config::TableSpec& t) { return t.on_conflict != config::ConflictPolicy::kReplace; });
+  if (!set) return;
+  Status s = sink::ValidateConflictPolicies(spec);
+  if (s.ok())
+    report.Add("tables.on_conflict", Verdict::kPass, "the destination honours every tables[].on_conflict");
+  else
+    report.Add("tables.on_conflict", Verdict::kFail, s.message(), "set on_conflict: replace for those tables");
+}
+
 // Source tables that mapping merges into one destination table must keep
 // their rows apart: a key column whose value names the source (an added
 // field), or the user's word that their keys never overlap.
@@ -413,6 +426,7 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
     if (schema.ok()) t.schema = std::move(schema).value();
   }
   CheckRowShaping(spec, tables, report);
+  CheckConflictPolicies(spec, report);
   CheckMergedTables(spec, tables, report);
   return tables;
 }

@@ -14,6 +14,15 @@ const char* DdlPolicyName(DdlPolicy p) {
   return "?";
 }
 
+const char* ConflictPolicyName(ConflictPolicy p) {
+  switch (p) {
+    case ConflictPolicy::kReplace: return "replace";
+    case ConflictPolicy::kUpdate: return "update";
+    case ConflictPolicy::kIgnore: return "ignore";
+  }
+  return "?";
+}
+
 bool IsCopiedTable(const TaskSpec& spec, const TableSpec* settings) {
   return spec.sync_mode != SyncMode::kRealtimeOnly && (!settings || settings->full_initialization);
 }

@@ -96,6 +96,13 @@ struct DmlPolicy {
 // made it, and sync only checks that it fits, never alters it.
 enum class TableMode { kNew, kExisting };
 
+// What a keyed write does when the destination already has a row with its
+// key (a row another writer put there, or one kept by keep_existing_rows):
+// replace it whole (columns the source lacks return to their default),
+// update the source's columns only, or (inserts and copied rows) leave it.
+enum class ConflictPolicy { kReplace, kUpdate, kIgnore };
+const char* ConflictPolicyName(ConflictPolicy p);
+
 struct TableSpec {
   std::string match;                 // glob on source db.table
   TableMode mode = TableMode::kNew;
@@ -119,6 +126,10 @@ struct TableSpec {
   // The source tables this entry merges into one destination table never
   // share a key value (shards with disjoint ids): sync check allows the merge.
   bool disjoint_keys = false;
+  ConflictPolicy on_conflict = ConflictPolicy::kReplace;
+  // Full initialization writes over the rows already at the destination
+  // (with on_conflict) instead of emptying the table first.
+  bool keep_existing_rows = false;
   int line = 0;
   bool operator==(const TableSpec&) const = default;
 };

@@ -310,7 +310,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.CheckKeys(t, path, {"match", "mode", "primary_key", "storage", "distribution_key", "clustering_key",
                           "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
-                          "write_mode", "full_initialization", "disjoint_keys"});
+                          "write_mode", "full_initialization", "disjoint_keys", "on_conflict",
+                          "keep_existing_rows"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -324,11 +325,19 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
       p.OneOf(t["storage"], "tables[].storage", spec.storage, {"column", "row", "row,column"});
     if (p.String(t, path, "write_mode", &spec.write_mode))
       p.OneOf(t["write_mode"], "tables[].write_mode", spec.write_mode, {"upsert", "log"});
+    std::string on_conflict;
+    if (p.String(t, path, "on_conflict", &on_conflict)) {
+      p.OneOf(t["on_conflict"], "tables[].on_conflict", on_conflict, {"replace", "update", "ignore"});
+      spec.on_conflict = on_conflict == "update"   ? ConflictPolicy::kUpdate
+                         : on_conflict == "ignore" ? ConflictPolicy::kIgnore
+                                                   : ConflictPolicy::kReplace;
+    }
     p.StringList(t, path, "distribution_key", &spec.distribution_key);
     p.StringList(t, path, "clustering_key", &spec.clustering_key);
     p.String(t, path, "event_time_column", &spec.event_time_column);
     for (auto [key, out] : {std::pair{"full_initialization", &spec.full_initialization},
-                            {"disjoint_keys", &spec.disjoint_keys}}) {
+                            {"disjoint_keys", &spec.disjoint_keys},
+                            {"keep_existing_rows", &spec.keep_existing_rows}}) {
       YAML::Node flag = t[key];
       if (!flag) continue;
       if (flag.IsScalar() && (flag.Scalar() == "true" || flag.Scalar() == "false"))

@@ -16,6 +16,7 @@
 #include "pipeline/ddl_applier.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
+#include "pipeline/rerun.hpp"
 #include "sink/registry.hpp"
 #include "state/file_lock.hpp"
 
@@ -103,11 +104,30 @@ bool IsWorkerRunning(const state::TaskRecord& task) {
   return held;
 }
 
-Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
-                              check::CheckReport* report, const std::string& from_position) {
+namespace {
+
+Status CheckRerun(const state::TaskRecord& task, const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return Status::Ok();
+  if (task.spec.sync_mode == config::SyncMode::kRealtimeOnly)
+    return Status::InvalidArgument("--rerun copies tables, and this task's sync_mode is realtime_only, which copies "
+                                   "none; change sync_mode with sync apply first");
+  for (const auto& p : patterns)
+    if (p.find('.') == std::string::npos)
+      return Status::InvalidArgument("--rerun-table '" + p + "': expected db.table (globs allowed, e.g. shop.order_*)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, const StartRequest& request,
+                              check::CheckReport* report) {
+  const bool foreground = request.foreground;
+  const std::string& from_position = request.from_position;
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
   SYNC_RETURN_IF_ERROR(sink::CheckSynchronizable(task.spec.destination));
   if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
+  if (Status policies = sink::ValidateConflictPolicies(task.spec); !policies.ok()) return policies;
+  SYNC_RETURN_IF_ERROR(CheckRerun(task, request.rerun));
   StartResult result;
   {
     SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
@@ -126,6 +146,10 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
       SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartPosition(task, from_position));
       task.state["start_from"] = from.ToJson();
     }
+    // Carried out and cleared by the worker (pipeline/rerun.hpp); a start
+    // without --rerun drops a request that never got that far.
+    if (request.rerun.empty()) task.state.erase(pipeline::kRerunKey);
+    else task.state[pipeline::kRerunKey] = request.rerun;
     result.run_id = pipeline::NewRunId();
     state::SetLifecycle(task.state, state::Lifecycle::kRunning);
     task.state["run_id"] = result.run_id;

@@ -15,14 +15,23 @@ struct StartResult {
   check::CheckReport check;  // the mandatory check that preceded the start
 };
 
+// What `sync start` is asked for besides starting.
+struct StartRequest {
+  bool foreground = false;  // run the supervisor in this process until stopped
+  // "FILE:POS", or empty: where tables that are not copied start following
+  // the binlog on the task's first start; checked against the source's binary
+  // logs first (a purged or unknown one is kFailedPrecondition).
+  std::string from_position;
+  // Glob patterns on db.table ("*.*": every table) to copy afresh while the
+  // others stream on (pipeline/rerun.hpp); empty: none.
+  std::vector<std::string> rerun;
+};
+
 // Runs the mandatory check (a failed item blocks: kFailedPrecondition, with
 // the report in `result->check`), then starts the supervisor in the
-// background (or, with `foreground`, runs it in this process until stopped).
-// `from_position` ("FILE:POS", or empty): where tables that are not copied
-// start following the binlog on the task's first start; checked against the
-// source's binary logs first (a purged or unknown one is kFailedPrecondition).
-Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, bool foreground,
-                              check::CheckReport* report, const std::string& from_position = "");
+// background (or in this process, request.foreground).
+Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, const StartRequest& request,
+                              check::CheckReport* report);
 // `text` ("binlog.000042:1234") as a position the source still has, for `task`.
 Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text);
 // Asks the worker to flush, checkpoint and exit; waits up to `timeout_seconds`.

@@ -12,6 +12,7 @@
 #include "pipeline/full_init.hpp"
 #include "pipeline/realtime_sync.hpp"
 #include "pipeline/reporter.hpp"
+#include "pipeline/rerun.hpp"
 #include "pipeline/schema_state.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/table_binding.hpp"
@@ -45,6 +46,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   source::SourceFactory open_source = source::MakeSourceFactory(spec.source, src_password);
 
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
+  SYNC_RETURN_IF_ERROR(sink::ValidateConflictPolicies(spec));
   reporter.SetStep("schema_migration", "running");
   SYNC_ASSIGN_OR_RETURN(auto catalog, open_source());
   SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, *catalog));
@@ -60,6 +62,14 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
     for (const auto& name : gone) progress.Remove(name);
   }
   SYNC_ASSIGN_OR_RETURN(auto sink, sink::OpenSink(spec, ctx.task_id));
+  FullInitOptions init;
+  init.open_source = open_source;
+  init.parallelism = spec.runtime.snapshot_parallelism;
+  init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
+  init.plan_dir = task.dir.SnapshotDir();
+  init.task_id = ctx.task_id;
+  init.start_from = StartFrom(task);
+  SYNC_RETURN_IF_ERROR(CarryOutRerun(ctx.home, task, tables, init, *sink, log));
   SYNC_ASSIGN_OR_RETURN(auto checkpoint, sink->LoadCheckpoint());
   std::vector<sink::TableBinding> must_copy;  // known not to be copied, whatever the chunk records say
   bool from_saved_state = false;              // the other tables are all applied: none is copied again
@@ -81,13 +91,6 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   }
   reporter.SetStep("schema_migration", "done");
 
-  FullInitOptions init;
-  init.open_source = open_source;
-  init.parallelism = spec.runtime.snapshot_parallelism;
-  init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
-  init.plan_dir = task.dir.SnapshotDir();
-  init.task_id = ctx.task_id;
-  init.start_from = StartFrom(task);
   SYNC_ASSIGN_OR_RETURN(auto entries, sink->LoadTablePositions());
   RealtimeStart start;
   if (!checkpoint) {

@@ -66,6 +66,18 @@ Status CheckSynchronizable(const config::DestinationSpec& spec) {
                                     d.unavailable + "); " + Join(available, " and ") + " are");
 }
 
+Status ValidateConflictPolicies(const config::TaskSpec& spec) {
+  const Traits& traits = DestinationOf(spec.destination).traits;
+  for (const auto& t : spec.tables) {
+    if (traits.conflict_policies.count(t.on_conflict)) continue;
+    return Status::InvalidArgument("tables[] entry " + t.match + " (line " + std::to_string(t.line) +
+                                   "): on_conflict: " + config::ConflictPolicyName(t.on_conflict) +
+                                   " is not available for " + spec.destination.type + " destinations (" +
+                                   traits.conflict_policies_note + "); use replace");
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Sink>> OpenSink(const config::TaskSpec& spec, const std::string& task_id) {
   SYNC_RETURN_IF_ERROR(CheckSynchronizable(spec.destination));
   SYNC_ASSIGN_OR_RETURN(auto sink, DestinationOf(spec.destination).open(spec, task_id));

@@ -69,6 +69,10 @@ struct Traits {
   // them with kFailedPrecondition saying what to do by hand.
   std::set<SchemaChangeKind> refused_ddl = {SchemaChangeKind::kPartitionDataChanged};
   bool CanApply(SchemaChangeKind kind) const { return !refused_ddl.count(kind); }
+  // tables[].on_conflict values the destination can honour, and why not the others.
+  std::set<config::ConflictPolicy> conflict_policies = {config::ConflictPolicy::kReplace, config::ConflictPolicy::kUpdate,
+                                                        config::ConflictPolicy::kIgnore};
+  std::string conflict_policies_note;
 };
 
 // One key of the destination section of task.yaml.
@@ -137,5 +141,8 @@ using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const config::Ta
 // kFailedPrecondition naming what is available when `spec`'s destination
 // cannot be synchronized into by this version.
 Status CheckSynchronizable(const config::DestinationSpec& spec);
+// kInvalidArgument naming the tables[] entry (spec line) whose on_conflict
+// the destination cannot honour, and why.
+Status ValidateConflictPolicies(const config::TaskSpec& spec);
 
 }  // namespace dbsync::sink

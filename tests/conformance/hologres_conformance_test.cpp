@@ -3,7 +3,6 @@
 // (tests/harness/hologres/: DML in a transaction block only with
 // hg_experimental_enable_transaction, never after DDL; set_table_property's
 // rules): no Hologres instance can run here.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "conformance/postgres_conformance_common.hpp"

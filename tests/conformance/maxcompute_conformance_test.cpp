@@ -1,6 +1,5 @@
 // The sink conformance suite for MaxCompute, write_mode upsert (the
 // default for keyed tables; keyless ones are change logs), against the emulator.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "conformance/maxcompute_conformance_common.hpp"

@@ -1,7 +1,6 @@
 // The sink conformance suite for MaxCompute, write_mode log for every table:
 // each change appended to a change log, read back as a user rebuilds the
 // table with SQL.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "conformance/maxcompute_conformance_common.hpp"

@@ -1,6 +1,5 @@
 // The sink conformance suite for the in-memory reference sink, exactly-once
 // mode kPerTableLoads.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "conformance/memory_conformance_common.hpp"

@@ -1,5 +1,4 @@
 // The sink conformance suite for PostgreSQL.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "conformance/postgres_conformance_common.hpp"

@@ -1,6 +1,5 @@
 // The sink conformance suite for StarRocks, against the emulator
 // (tests/emulators/starrocks/), which follows specs/starrocks.md strictly.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

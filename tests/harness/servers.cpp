@@ -239,14 +239,18 @@ std::string PostgresServer::Scalar(const std::string& sql, const std::string& da
   return r->Scalar();
 }
 
+void PrepareDestinationDatabase(const PostgresServer& server) {
+  server.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
+  server.Exec("CREATE DATABASE dw");
+  server.Exec("GRANT CREATE ON DATABASE dw TO loader");
+}
+
 SyncEnvironment::SyncEnvironment() {
   mysql.Exec("CREATE DATABASE shop");
   mysql.Exec("CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw'");
   mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'");
   mysql.Exec("GRANT SELECT ON shop.* TO 'repl'@'%'");
-  pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
-  pg.Exec("CREATE DATABASE dw");
-  pg.Exec("GRANT CREATE ON DATABASE dw TO loader");
+  PrepareDestinationDatabase(pg);
 }
 
 SyncCli::SyncCli() {

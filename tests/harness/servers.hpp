@@ -102,6 +102,9 @@ class SyncCli {
 // The end-to-end setting: a source with database `shop` and a replication
 // user repl/repl-pw (binlog privileges, SELECT on shop.*), a destination with
 // database `dw` where loader/loader-pw may create schemas, and a sync home.
+// Database dw on `server`, where loader/loader-pw may create schemas.
+void PrepareDestinationDatabase(const PostgresServer& server);
+
 struct SyncEnvironment {
   MariaDbServer mysql;
   PostgresServer pg;

@@ -82,4 +82,22 @@ int WorkerPid(const SyncCli& cli, const std::string& task, int not_this) {
   return 0;
 }
 
+PostgresAndHologresEnvironment::PostgresAndHologresEnvironment() {
+  PrepareShopSource(mysql);
+  PrepareDestinationDatabase(pg);
+  PrepareDestinationDatabase(holo);
+  holo.InstallHologresFixture("dw");
+}
+
+std::string PostgresAndHologresEnvironment::Yaml(const std::string& name, const std::string& tables,
+                                                 const std::string& settings, const PostgresServer& dest,
+                                                 const std::string& type, int server_id) const {
+  return "name: " + name + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(mysql.port()) +
+         "\n  user: repl\n  password: repl-pw\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables +
+         "\ndestination:\n  type: " + type + "\n  host: 127.0.0.1\n  port: " + std::to_string(dest.port()) +
+         "\n  database: dw\n  user: loader\n  password: loader-pw\n"
+         "runtime: { batch_rows: 300, flush_ms: 200, snapshot_parallelism: 2, failover: { max_backoff_seconds: 1 } }\n" +
+         settings;
+}
+
 }  // namespace dbsync::testing

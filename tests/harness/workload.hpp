@@ -19,6 +19,22 @@ namespace dbsync::testing {
 // with the replication grants and SELECT on shop.
 void PrepareShopSource(const MariaDbServer& mysql);
 
+// The source of PrepareShopSource and two destinations prepared as
+// PrepareDestinationDatabase does: plain PostgreSQL and PostgreSQL with the
+// Hologres fixture in dw.
+struct PostgresAndHologresEnvironment {
+  MariaDbServer mysql;
+  PostgresServer pg;
+  PostgresServer holo{PostgresOptions{.hologres_settings = true}};
+  SyncCli cli;
+  PostgresAndHologresEnvironment();
+  // A task spec from the source (repl/repl-pw) into `dest`'s dw
+  // (loader/loader-pw), small batches and quick restarts, plus `settings`.
+  std::string Yaml(const std::string& name, const std::string& tables, const std::string& settings,
+                   const PostgresServer& dest, const std::string& type = "postgres", int server_id = 7401) const;
+};
+
+
 // Rows of a table as one text line each, in key order; nullopt when they
 // cannot be read (the table is not there yet).
 using RowsOf = std::function<std::optional<std::vector<std::string>>(const std::string& table)>;

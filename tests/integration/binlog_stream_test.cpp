@@ -1,7 +1,6 @@
 // The live binlog source against a real MariaDB: start by position and by GTID,
 // rotation, server restart, purged binlogs, and values identical to the snapshot's.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <set>

@@ -1,6 +1,5 @@
 // `sync check` against real servers: every check item both passing and failing.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <chrono>

@@ -1,7 +1,6 @@
 // The CLI without a running source: task lifecycle in the state directory,
 // bad input, permissions, secrets, locking and exit codes.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 

@@ -10,7 +10,6 @@
 //
 // SYNC_CORPUS_STATEMENTS sets the sample's size in DDL statements (default 3000).
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -8,7 +8,6 @@
 // matching, keys that change) and deletes, and a SIGKILL of the worker.
 // Added fields are compared with what MariaDB computes (DATE_FORMAT).
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -26,21 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Env {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  PostgresServer holo{PostgresOptions{.hologres_settings = true}};
-  SyncCli cli;
-  Env() {
-    PrepareShopSource(mysql);
-    for (auto* server : {&pg, &holo}) {
-      server->Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
-      server->Exec("CREATE DATABASE dw");
-      server->Exec("GRANT CREATE ON DATABASE dw TO loader");
-    }
-    holo.InstallHologresFixture("dw");
-  }
-};
+using Env = PostgresAndHologresEnvironment;
 
 Env& E() {
   static Env env;
@@ -49,12 +34,7 @@ Env& E() {
 
 std::string Yaml(const std::string& name, const std::string& tables, const std::string& settings,
                  const PostgresServer& dest, const std::string& type = "postgres", int server_id = 7401) {
-  return "name: " + name + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
-         "\n  user: repl\n  password: repl-pw\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables +
-         "\ndestination:\n  type: " + type + "\n  host: 127.0.0.1\n  port: " + std::to_string(dest.port()) +
-         "\n  database: dw\n  user: loader\n  password: loader-pw\n"
-         "runtime: { batch_rows: 300, flush_ms: 200, snapshot_parallelism: 2, failover: { max_backoff_seconds: 1 } }\n" +
-         settings;
+  return E().Yaml(name, tables, settings, dest, type, server_id);
 }
 
 // `sync create` only: the task's id.

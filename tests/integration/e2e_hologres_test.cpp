@@ -4,7 +4,6 @@
 // hg_experimental_enable_transaction, never after DDL; set_table_property's
 // rules), logged in as an ordinary user.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -26,9 +25,7 @@ struct Env {
   SyncCli cli;
   Env() {
     PrepareShopSource(mysql);
-    holo.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
-    holo.Exec("CREATE DATABASE dw");
-    holo.Exec("GRANT CREATE ON DATABASE dw TO loader");
+    PrepareDestinationDatabase(holo);
     holo.InstallHologresFixture("dw");
   }
 };

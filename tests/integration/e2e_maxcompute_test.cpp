@@ -5,7 +5,6 @@
 // at named moments and at random, a restart of the emulator, converging
 // with nothing lost or doubled.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 

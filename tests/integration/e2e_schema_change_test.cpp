@@ -6,7 +6,6 @@
 // case writes before, during and after the DDL, SIGKILLs the worker once in
 // the middle, and requires every selected table to equal its source.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 

@@ -3,7 +3,6 @@
 // real-time changes, DDL, SIGKILL of the worker and a restart of the
 // emulator mid-load, converging with nothing lost or doubled.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 

@@ -2,7 +2,6 @@
 // full initialization and real-time sync, convergence, stop/restart, SIGKILL
 // of the worker at many points, and a literal password kept out of the log.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>

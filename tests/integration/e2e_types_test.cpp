@@ -4,7 +4,6 @@
 // destination equals the source row for row, with and without a primary key.
 // The comparison is a digest of a canonical text per column on both sides.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,6 @@
 // The Hologres fixture's own tests (tests/harness/hologres/): each rule of
 // specs/hologres.md section 8 it enforces, shown refusing what Hologres
 // refuses with Hologres' text, and letting through what Hologres allows.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "harness/servers.hpp"

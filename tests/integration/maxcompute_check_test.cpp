@@ -4,7 +4,6 @@
 // endpoint, a skewed clock, a read-only principal, tables MaxCompute cannot
 // take.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdlib>

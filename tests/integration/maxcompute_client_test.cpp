@@ -5,7 +5,6 @@
 // blocks, a session resumed after the emulator was killed, commits retried.
 // Block bodies are the emulator's reference vectors (fixtures/vectors.txt).
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

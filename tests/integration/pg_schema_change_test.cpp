@@ -4,7 +4,6 @@
 // that find the change done, mode: existing tables, and identifiers that need
 // quoting.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "sink/registry.hpp"

@@ -2,7 +2,6 @@
 // round-tripping through a chunk, chunk atomicity, batch apply semantics and
 // checkpoint atomicity. SYNC_BENCH=1 also times the two upsert strategies.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <openssl/sha.h>
 

@@ -9,7 +9,6 @@
 // apply` adding a table while the others stream: the table is copied, catches
 // up from its snapshot and converges, in both modes.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <thread>

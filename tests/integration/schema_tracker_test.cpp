@@ -3,7 +3,6 @@
 // must equal what information_schema reports (the acceptance test of the
 // schema-tracking part of issue 3).
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <set>

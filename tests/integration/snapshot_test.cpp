@@ -1,7 +1,6 @@
 // The snapshot reader against a real MariaDB: typed values for every column
 // type, chunking by primary key, exact snapshot positions, bounded memory.
 
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <set>

@@ -131,6 +131,21 @@ TEST_SUITE("config") {
           std::string::npos);
   }
 
+  TEST_CASE("tables[].on_conflict: replace by default, update or ignore, a misspelling names the nearest") {
+    auto plain = ParseTaskSpec(std::string(kMinimal) + "tables:\n  - match: shop.t\n", "task.yaml");
+    REQUIRE_MESSAGE(plain.ok(), plain.status().message());
+    CHECK(plain->tables[0].on_conflict == ConflictPolicy::kReplace);
+    auto set = ParseTaskSpec(std::string(kMinimal) + "tables:\n  - { match: shop.a, on_conflict: update }\n"
+                                                     "  - { match: shop.b, on_conflict: ignore }\n",
+                             "task.yaml");
+    REQUIRE_MESSAGE(set.ok(), set.status().message());
+    CHECK(set->tables[0].on_conflict == ConflictPolicy::kUpdate);
+    CHECK(set->tables[1].on_conflict == ConflictPolicy::kIgnore);
+    std::string bad = ErrorOf(std::string(kMinimal) + "tables:\n  - match: shop.t\n    on_conflict: ignor\n");
+    CHECK_MESSAGE(bad.find("task.yaml:15:18: tables[].on_conflict") != std::string::npos, bad);
+    CHECK(bad.find("did you mean 'ignore'?") != std::string::npos);
+  }
+
   TEST_CASE("all errors are reported together") {
     std::string yaml = std::string(kMinimal) + "runtime: { batch_rowz: 1 }\nddl: { drop_tabel: ignore }\n";
     std::string msg = ErrorOf(yaml);

@@ -30,16 +30,8 @@ std::vector<size_t> AllColumns(const ApplyTarget& t) {
   return all;
 }
 
-// "ON CONFLICT (k) DO UPDATE SET c = EXCLUDED.c, ..." (DO NOTHING when every column is a key column).
-std::string OnConflict(const ApplyTarget& t) {
-  std::vector<std::string> sets;
-  for (size_t i = 0; i < t.columns.size(); ++i) {
-    if (std::find(t.key.begin(), t.key.end(), i) != t.key.end()) continue;
-    std::string c = QuoteIdentifier(t.columns[i].name);
-    sets.push_back(c + " = EXCLUDED." + c);
-  }
-  std::string conflict = " ON CONFLICT (" + ColumnList(t, t.key) + ") DO ";
-  return conflict + (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
+bool IsKey(const ApplyTarget& t, size_t column) {
+  return std::find(t.key.begin(), t.key.end(), column) != t.key.end();
 }
 
 }  // namespace
@@ -49,6 +41,7 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
   t.binding = &binding;
   t.columns = std::move(columns);
   t.qualified = QualifiedName(binding.dest_schema, binding.dest_table);
+  if (binding.settings) t.on_conflict = binding.settings->on_conflict;
   for (const auto& k : binding.key) {
     auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const PgColumn& c) { return c.name == k; });
     if (it == t.columns.end())
@@ -57,6 +50,51 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
   }
   return t;
 }
+
+BatchApplier::ConflictAction BatchApplier::ActionFor(const ApplyTarget& t, FinalOp::Kind kind) {
+  if (kind == FinalOp::kReinsert) return ConflictAction::kReplace;
+  switch (t.on_conflict) {
+    case config::ConflictPolicy::kReplace: return ConflictAction::kReplace;
+    case config::ConflictPolicy::kUpdate: return ConflictAction::kUpdate;
+    case config::ConflictPolicy::kIgnore: return kind == FinalOp::kInsert ? ConflictAction::kNothing : ConflictAction::kUpdate;
+  }
+  return ConflictAction::kReplace;
+}
+
+std::vector<std::pair<unsigned, BatchApplier::ConflictAction>> BatchApplier::WriteGroups(const ApplyTarget& t) {
+  std::vector<std::pair<unsigned, ConflictAction>> groups;
+  for (FinalOp::Kind kind : {FinalOp::kUpsert, FinalOp::kInsert, FinalOp::kReinsert}) {
+    ConflictAction action = ActionFor(t, kind);
+    auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.second == action; });
+    if (same == groups.end()) groups.emplace_back(kind, action);
+    else same->first |= kind;
+  }
+  return groups;
+}
+
+namespace {
+
+// " ON CONFLICT (k) DO UPDATE SET c = EXCLUDED.c, ..." (DO NOTHING when nothing is left to set). EXCLUDED
+// holds the defaults of the columns the INSERT does not name, so kReplace resets them.
+std::string OnConflict(const ApplyTarget& t, BatchApplier::ConflictAction action) {
+  using Action = BatchApplier::ConflictAction;
+  if (action == Action::kNone) return "";
+  std::vector<std::string> sets;
+  auto set = [&](const std::string& name) {
+    std::string c = QuoteIdentifier(name);
+    sets.push_back(c + " = EXCLUDED." + c);
+  };
+  if (action != Action::kNothing) {
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      if (!IsKey(t, i)) set(t.columns[i].name);
+  }
+  if (action == Action::kReplace)
+    for (const auto& name : t.unmapped) set(name);
+  std::string conflict = " ON CONFLICT (" + ColumnList(t, t.key) + ") DO ";
+  return conflict + (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
+}
+
+}  // namespace
 
 std::string StageName(const ApplyTarget& t, bool deletes) {
   // FNV-1a over the table, its column types and its key: a schema change
@@ -119,23 +157,32 @@ Result<std::vector<BatchApplier::FinalOp>> BatchApplier::Collapse(const ApplyTar
   std::unordered_map<std::string, size_t> where;
   auto set = [&](std::string key, FinalOp op) {
     auto [it, inserted] = where.emplace(std::move(key), ops.size());
-    if (inserted) ops.push_back(op);
-    else ops[it->second] = op;
+    if (inserted) {
+      ops.push_back(op);
+      return;
+    }
+    FinalOp& last = ops[it->second];
+    if (op.kind != FinalOp::kDelete) {
+      bool deleted = last.kind == FinalOp::kDelete || last.kind == FinalOp::kReinsert;
+      if (deleted) op.kind = FinalOp::kReinsert;
+      else if (op.kind == FinalOp::kInsert) op.kind = FinalOp::kUpsert;
+    }
+    last = op;
   };
   for (const sink::RowChange* c : rows) {
     if (c->op != sink::RowChange::Op::kInsert) SYNC_RETURN_IF_ERROR(Check(t, c->before, "before"));
     if (c->op != sink::RowChange::Op::kDelete) SYNC_RETURN_IF_ERROR(Check(t, c->after, "after"));
     if (c->op == sink::RowChange::Op::kInsert) {
       SYNC_ASSIGN_OR_RETURN(std::string k, KeyText(t, c->after));
-      set(std::move(k), {false, &c->after});
+      set(std::move(k), {FinalOp::kInsert, &c->after});
     } else if (c->op == sink::RowChange::Op::kDelete) {
       SYNC_ASSIGN_OR_RETURN(std::string k, KeyText(t, c->before));
-      set(std::move(k), {true, &c->before});
+      set(std::move(k), {FinalOp::kDelete, &c->before});
     } else {
       SYNC_ASSIGN_OR_RETURN(std::string old_key, KeyText(t, c->before));
       SYNC_ASSIGN_OR_RETURN(std::string new_key, KeyText(t, c->after));
-      if (old_key != new_key) set(std::move(old_key), {true, &c->before});
-      set(std::move(new_key), {false, &c->after});
+      if (old_key != new_key) set(std::move(old_key), {FinalOp::kDelete, &c->before});
+      set(std::move(new_key), {FinalOp::kUpsert, &c->after});
     }
   }
   return ops;
@@ -160,10 +207,10 @@ Status BatchApplier::Exec(const std::string& sql, const Params& params) {
 }
 
 Status BatchApplier::Encode(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops,
-                            bool deletes, size_t* next, size_t limit, std::string* out) {
+                            unsigned kinds, size_t* next, size_t limit, std::string* out) {
   for (; *next < ops.size() && out->size() < limit; ++*next) {
     const FinalOp& op = ops[*next];
-    if (op.is_delete != deletes) continue;
+    if (!(op.kind & kinds)) continue;
     for (size_t n = 0; n < cols.size(); ++n) {
       if (n) *out += '\t';
       Status s = encoder_.AppendCopyField((*op.row)[cols[n]], t.columns[cols[n]], out);
@@ -175,11 +222,11 @@ Status BatchApplier::Encode(const ApplyTarget& t, const std::vector<size_t>& col
 }
 
 Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
-                              const std::vector<FinalOp>& ops, bool deletes) {
+                              const std::vector<FinalOp>& ops, unsigned kinds) {
   // Encoded while the statement in flight (the previous merge) still runs.
   std::string buf;
   size_t next = 0;
-  SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, deletes, &next, kEncodeAheadBytes, &buf));
+  SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, kinds, &next, kEncodeAheadBytes, &buf));
   // Always emptied first: within one destination transaction (pieces of a
   // large source transaction) ON COMMIT DELETE ROWS has not cleared it yet.
   SYNC_RETURN_IF_ERROR(Exec("TRUNCATE " + QuoteIdentifier(stage)));
@@ -189,18 +236,19 @@ Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, co
   SYNC_RETURN_IF_ERROR(copy.Put(buf));
   while (next < ops.size()) {
     buf.clear();
-    SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, deletes, &next, kCopyFlushBytes, &buf));
+    SYNC_RETURN_IF_ERROR(Encode(t, cols, ops, kinds, &next, kCopyFlushBytes, &buf));
     SYNC_RETURN_IF_ERROR(copy.Put(buf));
   }
   return copy.End().status();
 }
 
 Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
-  bool any_delete = std::any_of(ops.begin(), ops.end(), [](const FinalOp& o) { return o.is_delete; });
-  bool any_upsert = std::any_of(ops.begin(), ops.end(), [](const FinalOp& o) { return !o.is_delete; });
-  if (any_delete) {
+  auto any = [&](unsigned kinds) {
+    return std::any_of(ops.begin(), ops.end(), [&](const FinalOp& o) { return (o.kind & kinds) != 0; });
+  };
+  if (any(FinalOp::kDelete)) {
     std::string stage = QuoteIdentifier(StageName(t, true));
-    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, true), t, t.key, ops, true));
+    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, true), t, t.key, ops, FinalOp::kDelete));
     std::vector<std::string> match;
     for (size_t i : t.key) {
       std::string c = QuoteIdentifier(t.columns[i].name);
@@ -208,22 +256,25 @@ Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp
     }
     SYNC_RETURN_IF_ERROR(Exec("DELETE FROM " + t.qualified + " t USING " + stage + " s WHERE " + Join(match, " AND ")));
   }
-  if (any_upsert) {
-    std::vector<size_t> all = AllColumns(t);
-    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, false), t, all, ops, false));
-    std::string cols = ColumnList(t, all);
+  std::vector<size_t> all = AllColumns(t);
+  std::string cols = ColumnList(t, all);
+  for (const auto& [kinds, action] : WriteGroups(t)) {
+    if (!any(kinds)) continue;
+    // Refilling the stage settles the merge still running from it.
+    SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, false), t, all, ops, kinds));
     // Left running: the caller encodes the next rows meanwhile.
     SYNC_RETURN_IF_ERROR(deferred_.Send(conn_,
                                         "INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + cols + " FROM " +
-                                            QuoteIdentifier(StageName(t, false)) + OnConflict(t),
+                                            QuoteIdentifier(StageName(t, false)) + OnConflict(t, action),
                                         t.binding->SourceName() + " -> " + t.qualified));
   }
   return Status::Ok();
 }
 
 Status BatchApplier::ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
-  std::vector<const std::vector<Value>*> deletes, upserts;
-  for (const auto& op : ops) (op.is_delete ? deletes : upserts).push_back(op.row);
+  std::vector<const std::vector<Value>*> deletes;
+  for (const auto& op : ops)
+    if (op.kind == FinalOp::kDelete) deletes.push_back(op.row);
   size_t per = std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxParams / t.key.size()));
   for (size_t start = 0; start < deletes.size(); start += per) {
     size_t end = std::min(deletes.size(), start + per);
@@ -242,11 +293,17 @@ Status BatchApplier::ApplyMultiRow(const ApplyTarget& t, const std::vector<Final
     }
     SYNC_RETURN_IF_ERROR(Exec(sql + ")", params));
   }
-  return InsertRows(t, upserts, true);
+  for (const auto& [kinds, action] : WriteGroups(t)) {
+    std::vector<const std::vector<Value>*> rows;
+    for (const auto& op : ops)
+      if (op.kind & kinds) rows.push_back(op.row);
+    SYNC_RETURN_IF_ERROR(InsertRows(t, rows, action));
+  }
+  return Status::Ok();
 }
 
 Status BatchApplier::InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows,
-                                bool upsert) {
+                                ConflictAction action) {
   std::vector<size_t> all = AllColumns(t);
   size_t per = std::max<size_t>(1, std::min(kMaxRowsPerStatement, kMaxParams / std::max<size_t>(1, all.size())));
   for (size_t start = 0; start < rows.size(); start += per) {
@@ -264,7 +321,7 @@ Status BatchApplier::InsertRows(const ApplyTarget& t, const std::vector<const st
       }
       sql += ")";
     }
-    if (upsert) sql += OnConflict(t);
+    sql += OnConflict(t, action);
     SYNC_RETURN_IF_ERROR(Exec(sql, params));
   }
   return Status::Ok();
@@ -292,13 +349,13 @@ Status BatchApplier::ApplyKeyless(const ApplyTarget& t, const std::vector<const 
     if (c->op != sink::RowChange::Op::kInsert) SYNC_RETURN_IF_ERROR(Check(t, c->before, "before"));
     if (c->op != sink::RowChange::Op::kDelete) SYNC_RETURN_IF_ERROR(Check(t, c->after, "after"));
     if (c->op != sink::RowChange::Op::kInsert) {
-      SYNC_RETURN_IF_ERROR(InsertRows(t, pending, false));
+      SYNC_RETURN_IF_ERROR(InsertRows(t, pending, ConflictAction::kNone));
       pending.clear();
       SYNC_RETURN_IF_ERROR(DeleteOne(t, c->before));
     }
     if (c->op != sink::RowChange::Op::kDelete) pending.push_back(&c->after);
   }
-  return InsertRows(t, pending, false);
+  return InsertRows(t, pending, ConflictAction::kNone);
 }
 
 }  // namespace dbsync::postgres

@@ -12,6 +12,12 @@
 //  - kMultiRowInsert: multi-row INSERT ... VALUES ... ON CONFLICT and
 //    DELETE ... WHERE (key) IN (VALUES ...) with bound parameters. Hologres
 //    has no temporary tables, so it always uses this one.
+// What a key already at the destination gets is the table's on_conflict
+// (config::ConflictPolicy): replace also resets the destination's columns the
+// task does not write to their defaults; ignore leaves the row as it is when
+// the key's only change in the batch is an insert. A key the batch deletes
+// and writes again is replaced whatever the policy, as the delete then the
+// insert would have done.
 // Keyless tables: row by row in order. An insert inserts; a delete removes
 // exactly ONE row whose every column IS NOT DISTINCT FROM the before image
 // (duplicates stay duplicates); an update is that delete plus an insert.
@@ -37,6 +43,8 @@ struct ApplyTarget {
   std::vector<PgColumn> columns;
   std::vector<size_t> key;  // indexes into columns
   std::string qualified;    // "schema"."table"
+  config::ConflictPolicy on_conflict = config::ConflictPolicy::kReplace;
+  std::vector<std::string> unmapped;  // destination columns the task does not write (reset by kReplace)
 };
 
 Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vector<PgColumn> columns);
@@ -56,25 +64,42 @@ class BatchApplier {
   Status PrepareStaging(const ApplyTarget& target);
   // Applies `rows` (in source order) inside the open transaction.
   Status Apply(const ApplyTarget& target, const std::vector<const sink::RowChange*>& rows);
+  // Waits for the merge left running, so the rows handed to Apply may go.
+  Status Settle() { return deferred_.Settle(); }
+  // After the transaction failed: nothing in flight matters, and staging
+  // tables it created are gone with it.
+  void Abandon() {
+    deferred_.Forget();
+    staged_.clear();
+  }
 
- private:
   struct FinalOp {
-    bool is_delete = false;
+    // Bits, for a set of kinds. kInsert: the key's only change in the batch
+    // is an insert; kReinsert: the batch deleted the key, then wrote it again.
+    enum Kind : unsigned { kDelete = 1, kUpsert = 2, kInsert = 4, kReinsert = 8 };
+    Kind kind = kUpsert;
     const std::vector<Value>* row = nullptr;
   };
+  // What ON CONFLICT does for rows of one kind under the table's policy.
+  enum class ConflictAction { kNone, kReplace, kUpdate, kNothing };
+  static ConflictAction ActionFor(const ApplyTarget& t, FinalOp::Kind kind);
+  // Insert-like kinds written by one statement per action: {kinds, action}.
+  static std::vector<std::pair<unsigned, ConflictAction>> WriteGroups(const ApplyTarget& t);
+
+ private:
   Result<std::vector<FinalOp>> Collapse(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows);
   Result<std::string> KeyText(const ApplyTarget& t, const std::vector<Value>& row);
   Status ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   Status ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   Status ApplyKeyless(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows);
-  Status InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows, bool upsert);
+  Status InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows, ConflictAction action);
   Status DeleteOne(const ApplyTarget& t, const std::vector<Value>& before);
   Status CopyRows(const std::string& stage, const ApplyTarget& t, const std::vector<size_t>& cols,
-                  const std::vector<FinalOp>& ops, bool deletes);
+                  const std::vector<FinalOp>& ops, unsigned kinds);
   Status Check(const ApplyTarget& t, const std::vector<Value>& row, const char* image);
-  // Rows of `ops` as COPY text, from *next on, until `limit` bytes.
-  Status Encode(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops, bool deletes,
-                size_t* next, size_t limit, std::string* out);
+  // Rows of `ops` whose kind is in `kinds`, as COPY text, from *next on, until `limit` bytes.
+  Status Encode(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops,
+                unsigned kinds, size_t* next, size_t limit, std::string* out);
   // ExecParams once the statement in flight is done.
   Status Exec(const std::string& sql, const Params& params = {});
 

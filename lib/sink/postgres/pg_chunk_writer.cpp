@@ -4,6 +4,8 @@ namespace dbsync::postgres {
 namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;  // COPY data is sent in ~1 MiB pieces
+// Values held before a merge: bounds memory whatever the row width.
+constexpr size_t kMergeValues = 200000;
 
 }  // namespace
 
@@ -76,16 +78,79 @@ Status PgChunkWriter::Commit() {
   auto stored = copy_->End();
   copy_.reset();
   if (!stored.ok()) return Fail(stored.status());
+  Status recorded = RecordChunk(conn_, chunk_, long(*stored));
+  if (!recorded.ok()) return Fail(recorded);
+  s = txn_->Commit();
+  if (!s.ok()) return Fail(s);
+  committed_ = true;
+  return Status::Ok();
+}
+
+Status RecordChunk(PGconn* conn, const PgChunkWriter::Chunk& chunk, long rows) {
   // A chunk committed twice is a caller error: the primary key refuses it, the rows roll back.
-  auto recorded = ExecParams(conn_,
+  auto recorded = ExecParams(conn,
                              "INSERT INTO sync_state.snapshot_chunks (task_id, source_table, chunk_index, binlog_file, "
                              "binlog_offset, gtid_set, rows_copied, committed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
                              "now())",
-                             {chunk_.task_id, chunk_.source_table, std::to_string(chunk_.index), chunk_.position.file,
-                              std::to_string(chunk_.position.offset), chunk_.position.gtid_set,
-                              std::to_string(*stored)});
-  if (!recorded.ok()) return Fail(recorded.status().WithContext("recording the chunk as done"));
-  s = txn_->Commit();
+                             {chunk.task_id, chunk.source_table, std::to_string(chunk.index), chunk.position.file,
+                              std::to_string(chunk.position.offset), chunk.position.gtid_set, std::to_string(rows)});
+  return recorded.ok() ? Status::Ok() : recorded.status().WithContext("recording the chunk as done");
+}
+
+Result<std::unique_ptr<PgMergingChunkWriter>> PgMergingChunkWriter::Open(PGconn* conn, BatchApplier applier,
+                                                                         ApplyTarget target,
+                                                                         PgChunkWriter::Chunk chunk) {
+  std::unique_ptr<PgMergingChunkWriter> w(
+      new PgMergingChunkWriter(conn, std::move(applier), std::move(target), std::move(chunk)));
+  w->txn_ = std::make_unique<Transaction>(conn);
+  if (!w->txn_->status().ok()) return w->txn_->status();
+  SYNC_RETURN_IF_ERROR(w->applier_.PrepareStaging(w->target_));
+  return w;
+}
+
+PgMergingChunkWriter::~PgMergingChunkWriter() {
+  if (committed_) return;
+  applier_.Abandon();
+  txn_.reset();
+}
+
+Status PgMergingChunkWriter::Fail(Status s) {
+  applier_.Abandon();
+  txn_.reset();
+  failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
+                          chunk_.dest_display);
+  return failed_;
+}
+
+Status PgMergingChunkWriter::Write(const std::vector<Value>& row) {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::Internal("Write after Commit");
+  sink::RowChange change;
+  change.after = row;
+  pending_.push_back(std::move(change));
+  pending_values_ += row.size();
+  ++rows_;
+  return pending_values_ >= kMergeValues ? Flush() : Status::Ok();
+}
+
+Status PgMergingChunkWriter::Flush() {
+  std::vector<const sink::RowChange*> rows;
+  rows.reserve(pending_.size());
+  for (const auto& r : pending_) rows.push_back(&r);
+  Status s = applier_.Apply(target_, rows);
+  // The merge may still run from the stage; its rows are encoded, so the images can go.
+  if (s.ok()) s = applier_.Settle();
+  pending_.clear();
+  pending_values_ = 0;
+  return s.ok() ? s : Fail(s);
+}
+
+Status PgMergingChunkWriter::Commit() {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::Ok();
+  SYNC_RETURN_IF_ERROR(Flush());
+  Status s = RecordChunk(conn_, chunk_, rows_);
+  if (s.ok()) s = txn_->Commit();
   if (!s.ok()) return Fail(s);
   committed_ = true;
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/binlog_position.hpp"
+#include "sink/postgres/pg_apply.hpp"
 #include "sink/postgres/pg_exec.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
@@ -56,5 +57,39 @@ class PgChunkWriter : public sink::ChunkWriter {
   bool committed_ = false;
   long rows_ = 0;
 };
+
+// One snapshot chunk into a table whose rows stay (mode: existing): the rows
+// are merged like inserts of real-time sync, with the table's on_conflict,
+// since COPY would fail on the first key already there. In the same
+// transaction as the chunk record, as PgChunkWriter's. Keyed tables only.
+class PgMergingChunkWriter : public sink::ChunkWriter {
+ public:
+  static Result<std::unique_ptr<PgMergingChunkWriter>> Open(PGconn* conn, BatchApplier applier, ApplyTarget target,
+                                                            PgChunkWriter::Chunk chunk);
+  ~PgMergingChunkWriter() override;
+
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  PgMergingChunkWriter(PGconn* conn, BatchApplier applier, ApplyTarget target, PgChunkWriter::Chunk chunk)
+      : conn_(conn), applier_(std::move(applier)), target_(std::move(target)), chunk_(std::move(chunk)) {}
+  Status Flush();
+  Status Fail(Status s);
+
+  PGconn* conn_;
+  BatchApplier applier_;
+  ApplyTarget target_;
+  PgChunkWriter::Chunk chunk_;
+  std::unique_ptr<Transaction> txn_;
+  std::vector<sink::RowChange> pending_;
+  size_t pending_values_ = 0;
+  Status failed_;
+  bool committed_ = false;
+  long rows_ = 0;
+};
+
+// Records the chunk as done (inside the chunk's transaction).
+Status RecordChunk(PGconn* conn, const PgChunkWriter::Chunk& chunk, long rows);
 
 }  // namespace dbsync::postgres

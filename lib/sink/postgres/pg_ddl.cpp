@@ -115,6 +115,15 @@ Result<bool> TableExists(Connection& conn, const std::string& schema, const std:
   return !r.rows.empty();
 }
 
+Result<std::vector<std::string>> TableColumnNames(Connection& conn, const std::string& schema, const std::string& table) {
+  SYNC_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                                              "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                                              {QualifiedName(schema, table)}));
+  std::vector<std::string> names;
+  for (const auto& row : cols.rows) names.push_back(row[0].value_or(""));
+  return names;
+}
+
 Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
   std::string display = table.dest_schema + "." + table.dest_table;
@@ -122,11 +131,8 @@ Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, 
   if (!exists)
     return Status::NotFound("destination table " + display + " (for " + table.SourceName() +
                             ") does not exist; create it, or set mode: new in tables[] so that sync creates it");
-  SYNC_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
-                                              "$1::regclass AND attnum > 0 AND NOT attisdropped",
-                                              {qualified}));
-  std::set<std::string> present;
-  for (const auto& row : cols.rows) present.insert(row[0].value_or(""));
+  SYNC_ASSIGN_OR_RETURN(auto names, TableColumnNames(conn, table.dest_schema, table.dest_table));
+  std::set<std::string> present(names.begin(), names.end());
   std::vector<std::string> missing;
   for (const auto& c : columns)
     if (!present.count(c.name)) missing.push_back(c.name + " " + c.type);

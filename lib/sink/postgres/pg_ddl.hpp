@@ -46,5 +46,7 @@ Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table,
 
 // Whether the destination table exists.
 Result<bool> TableExists(Connection& conn, const std::string& schema, const std::string& table);
+// The names of the table's columns, in the catalog's order.
+Result<std::vector<std::string>> TableColumnNames(Connection& conn, const std::string& schema, const std::string& table);
 
 }  // namespace dbsync::postgres

@@ -1,5 +1,6 @@
 #include "sink/postgres/pg_sink.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -88,6 +89,27 @@ Status PgSink::EnsureBookkeeping() {
 
 Result<std::vector<PgColumn>> PgSink::Columns(const sink::TableBinding& table) {
   return MapColumns(table.source, dialect_);
+}
+
+Result<ApplyTarget> PgSink::Target(const sink::TableBinding& table) {
+  SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
+  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, MakeApplyTarget(table, std::move(columns)));
+  if (target.key.empty()) return target;
+  auto [cached, fresh] = unmapped_.try_emplace(target.qualified);
+  if (fresh) {
+    auto names = TableColumnNames(conn_, table.dest_schema, table.dest_table);
+    if (!names.ok()) {
+      unmapped_.erase(cached);
+      return names.status().WithContext("reading the columns of " + Display(table));
+    }
+    for (auto& name : *names) {
+      bool written = std::any_of(target.columns.begin(), target.columns.end(),
+                                 [&](const PgColumn& c) { return c.name == name; });
+      if (!written) cached->second.push_back(std::move(name));
+    }
+  }
+  target.unmapped = cached->second;
+  return target;
 }
 
 Status PgSink::PrepareTable(const sink::TableBinding& table) {
@@ -183,11 +205,19 @@ Result<std::map<int, BinlogPosition>> PgSink::CompletedChunks(const sink::TableB
 
 Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                              const BinlogPosition& snapshot_position) {
-  SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
-  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, MakeApplyTarget(table, columns));
+  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
   PgChunkWriter::Chunk chunk{task_id_, table.SourceName(), Display(table), chunk_index, snapshot_position};
-  std::string copy_target = CopyTarget(table, columns);
-  SYNC_ASSIGN_OR_RETURN(auto writer, PgChunkWriter::Open(conn_.handle(), encoder_, std::move(columns),
+  if (table.existing() && !target.key.empty()) {
+    // The user's rows stay (full initialization never empties a mode:
+    // existing table), so the copy merges with on_conflict instead of COPY.
+    ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
+    SYNC_ASSIGN_OR_RETURN(auto writer, PgMergingChunkWriter::Open(conn_.handle(), BatchApplier(conn_.handle(), encoder_,
+                                                                  strategy, staged_, deferred_),
+                                                                  std::move(target), std::move(chunk)));
+    return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+  }
+  std::string copy_target = CopyTarget(table, target.columns);
+  SYNC_ASSIGN_OR_RETURN(auto writer, PgChunkWriter::Open(conn_.handle(), encoder_, std::move(target.columns),
                                                          std::move(target.key), copy_target, std::move(chunk)));
   return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
 }
@@ -234,8 +264,7 @@ Status PgSink::ApplyChanges(const std::vector<sink::TableChanges>& changes) {
     if (!tc.table) return Status::Internal("TableChanges without a table");
     auto [it, inserted] = where.emplace(tc.table, targets.size());
     if (inserted) {
-      SYNC_ASSIGN_OR_RETURN(auto columns, Columns(*tc.table));
-      SYNC_ASSIGN_OR_RETURN(ApplyTarget t, MakeApplyTarget(*tc.table, std::move(columns)));
+      SYNC_ASSIGN_OR_RETURN(ApplyTarget t, Target(*tc.table));
       SYNC_RETURN_IF_ERROR(applier.PrepareStaging(t));
       targets.push_back(std::move(t));
       rows.emplace_back();
@@ -373,6 +402,7 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
                          Display(*step.table));
   };
   auto record = [&]() { return WritePosition("sync_state.ddl_applied", ddl_position); };
+  unmapped_.clear();  // columns may come and go
   {
     // Each step is planned after the previous ones ran, in the same
     // transaction: a rename sees the names the statement made so far.

@@ -27,6 +27,7 @@
 // Not thread-safe. A ChunkWriter uses the sink's connection: destroy it
 // before the sink, and do not call other sink methods while it is open.
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -94,6 +95,9 @@ class PgSink : public sink::Sink {
   // What follows a step's DDL: the fill of an added column, the reset of a recopied table.
   Status FinishStep(const sink::SchemaChangeStep& step);
   Result<std::vector<PgColumn>> Columns(const sink::TableBinding& table);
+  // The ApplyTarget of `table`, with the destination's columns the task does
+  // not write, which a replace resets (read once per table).
+  Result<ApplyTarget> Target(const sink::TableBinding& table);
 
   Status ApplyChanges(const std::vector<sink::TableChanges>& changes);
 
@@ -107,6 +111,8 @@ class PgSink : public sink::Sink {
   ValueEncoder encoder_;
   ApplyStrategy strategy_ = ApplyStrategy::kStaging;
   std::set<std::string> staged_;  // temporary staging tables created in this session
+  // By qualified destination name; forgotten when DDL is applied.
+  std::map<std::string, std::vector<std::string>> unmapped_;
 };
 
 // COPY's column list and target: "schema"."table" ("a", "b").

@@ -1,0 +1,178 @@
+// tables[].on_conflict end to end: mode: existing destination tables that
+// another writer fills (rows of their own, a column the source lacks), from
+// real MariaDB into PostgreSQL and the Hologres-flavoured PostgreSQL. Full
+// initialization merges into the kept rows (through a SIGKILL of the worker),
+// then real-time inserts, updates, deletes, a delete and insert of one key in
+// one transaction and a key change meet rows the other writer put there.
+// The destination must hold exactly what a model of each policy says.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <map>
+#include <thread>
+
+#include "harness/servers.hpp"
+#include "harness/workload.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Env : PostgresAndHologresEnvironment {
+  Env() {
+    for (auto* server : {&pg, &holo}) server->Exec("CREATE SCHEMA shop AUTHORIZATION loader", "dw");
+  }
+};
+
+Env& E() {
+  static Env env;
+  return env;
+}
+
+constexpr int kSourceRows = 6000;     // ids 1..6000 at the source
+constexpr int kTheirsFrom = 4001;     // ids 4001..8000 (and 9000) written by the other writer
+constexpr int kTheirsTo = 8000;
+
+struct Row {
+  std::string v, note;
+};
+using Model = std::map<int, Row>;
+
+// What the destination holds when the other writer's rows meet the source's
+// under `policy`: the insert of a key already there.
+void Insert(Model& m, int id, const std::string& v, const std::string& policy) {
+  auto it = m.find(id);
+  if (it == m.end()) m[id] = {v, "dflt"};
+  else if (policy == "replace") it->second = {v, "dflt"};
+  else if (policy == "update") it->second.v = v;
+  // ignore: the row stays
+}
+
+void Update(Model& m, int id, const std::string& v, const std::string& policy) {
+  auto it = m.find(id);
+  if (it == m.end()) m[id] = {v, "dflt"};
+  else if (policy == "replace") it->second = {v, "dflt"};
+  else it->second.v = v;  // update and ignore set the source's columns only
+}
+
+std::vector<std::string> Lines(const Model& m) {
+  std::vector<std::string> out;
+  for (const auto& [id, row] : m) out.push_back(std::to_string(id) + "|" + row.v + "|" + row.note);
+  return out;
+}
+
+std::optional<std::vector<std::string>> DestRows(const PostgresServer& dest, const std::string& table) {
+  auto conn = postgres::Connection::Connect({"127.0.0.1", dest.port(), "dw", "postgres",
+                                             PostgresServer::kSuperPassword, 5});
+  if (!conn.ok()) return std::nullopt;
+  auto r = conn->Query("SELECT id, v, note FROM shop." + table + " ORDER BY id");
+  if (!r.ok()) return std::nullopt;
+  return JoinedLines(r->rows);
+}
+
+void RunPolicies(const PostgresServer& dest, const std::string& prefix, const std::string& type, int server_id) {
+  const std::vector<std::string> policies = {"replace", "update", "ignore"};
+  std::map<std::string, Model> models;
+  std::string tables_yaml = "tables:\n";
+  for (const auto& policy : policies) {
+    const std::string t = prefix + "_" + policy;
+    E().mysql.Exec("CREATE TABLE shop." + t + " (id INT PRIMARY KEY, v VARCHAR(20))");
+    E().mysql.Exec("INSERT INTO shop." + t + " SELECT seq, CONCAT('s', seq) FROM seq.seq_1_to_" +
+                   std::to_string(kSourceRows));
+    // The other writer's table: its own column with a default, its own rows.
+    for (const std::string& sql :
+         {"CREATE TABLE shop." + t + " (id integer PRIMARY KEY, v varchar(20), note text DEFAULT 'dflt')",
+          "ALTER TABLE shop." + t + " OWNER TO loader",
+          "INSERT INTO shop." + t + " SELECT g, 'dest', 'mine' FROM generate_series(" + std::to_string(kTheirsFrom) +
+              ", " + std::to_string(kTheirsTo) + ") g",
+          "INSERT INTO shop." + t + " VALUES (9000, 'dest9000', 'mine')"})
+      dest.Exec(sql, "dw");
+    Model& m = models[policy];
+    for (int id = kTheirsFrom; id <= kTheirsTo; ++id) m[id] = {"dest", "mine"};
+    m[9000] = {"dest9000", "mine"};
+    for (int id = 1; id <= kSourceRows; ++id) Insert(m, id, "s" + std::to_string(id), policy);
+    tables_yaml += "  - { match: shop." + t + ", mode: existing, on_conflict: " + policy + " }\n";
+  }
+  auto created = E().cli.Run({"create", "--no-check", "-f",
+                              E().cli.WriteSpec(prefix + ".yaml", E().Yaml(prefix, "[shop." + prefix + "_*]", tables_yaml,
+                                                                       dest, type, server_id))});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  auto started = E().cli.Run({"start", id});
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+
+  // A SIGKILL while the copy merges: no chunk is half there, none twice.
+  const int pid = WorkerPid(E().cli, id, 0);
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(300ms);
+  ::kill(pid, SIGKILL);
+  REQUIRE(E().cli.WaitStreaming(id));
+
+  auto admin = E().mysql.Admin();
+  for (const auto& policy : policies) {
+    const std::string t = "shop." + prefix + "_" + policy;
+    Model& m = models[policy];
+    REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (9000, 's9000')").ok());
+    Insert(m, 9000, "s9000", policy);
+    REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u4500' WHERE id = 4500").ok());
+    Update(m, 4500, "u4500", policy);
+    REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u100' WHERE id = 100").ok());
+    Update(m, 100, "u100", policy);
+    REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4600").ok());
+    m.erase(4600);
+    // Deleted and inserted again in one transaction: the other writer's row
+    // went with the delete, whatever the policy.
+    REQUIRE(admin.Execute("BEGIN").ok());
+    REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4700").ok());
+    REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (4700, 'r4700')").ok());
+    REQUIRE(admin.Execute("COMMIT").ok());
+    m[4700] = {"r4700", "dflt"};
+    // A key change: the old key goes, the new one holds the source's row.
+    REQUIRE(admin.Execute("UPDATE " + t + " SET id = 9800 WHERE id = 4800").ok());
+    m.erase(4800);
+    Update(m, 9800, "s4800", policy);
+  }
+
+  std::vector<std::string> names;
+  for (const auto& policy : policies) names.push_back(prefix + "_" + policy);
+  CHECK(WaitConverged(
+      names,
+      [&](const std::string& table) {
+        return std::optional(Lines(models[table.substr(table.rfind('_') + 1)]));
+      },
+      [&](const std::string& table) { return DestRows(dest, table); }, 120s));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("PostgreSQL: replace, update and ignore against another writer's rows, through a SIGKILL") {
+  RunPolicies(E().pg, "pgc", "postgres", 7501);
+}
+
+TEST_CASE("Hologres: replace, update and ignore under Hologres' rules") {
+  RunPolicies(E().holo, "hgc", "hologres", 7502);
+}
+
+TEST_CASE("a destination that cannot honour a policy: sync check fails it and sync start refuses") {
+  const std::string yaml =
+      "name: srconflict\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
+      "\n  user: repl\n  password: repl-pw\n  server_id: 7503\n  tables: [shop.nothing]\n"
+      "destination:\n  type: starrocks\n  host: 127.0.0.1\n  port: 1\n  http_port: 2\n  database: dw\n"
+      "  user: root\n  password: x\ntables:\n  - { match: shop.nothing, on_conflict: ignore }\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("srconflict.yaml", yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  auto started = E().cli.Run({"start", id});
+  CHECK(started.exit_code != 0);
+  CHECK_MESSAGE(started.err.find("on_conflict: ignore is not available for starrocks destinations") !=
+                    std::string::npos,
+                started.err);
+  CHECK(started.err.find("use replace") != std::string::npos);
+  auto checked = E().cli.Run({"check", id});
+  CHECK(checked.exit_code != 0);
+  CHECK_MESSAGE(checked.out.find("tables.on_conflict") != std::string::npos, checked.out);
+}
