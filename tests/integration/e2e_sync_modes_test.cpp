@@ -230,4 +230,10 @@ TEST_CASE("--rerun-table copies one table afresh while the others stream on; the
   E().mysql.Exec("UPDATE shop.rr_a SET v = 'last' WHERE id = 2");
   CHECK(DestEquals("rr_a", [] { return Source("rr_a"); }));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  // --rerun copies every table: rr_b's drifted row is the source's again.
+  REQUIRE(E().cli.Run({"start", id, "--rerun"}).exit_code == 0);
+  CHECK(DestEquals("rr_b", [] { return Source("rr_b"); }));
+  CHECK(DestEquals("rr_a", [] { return Source("rr_a"); }));
+  CHECK(E().cli.Run({"logs", id}).out.find("--rerun: shop.rr_b is copied afresh") != std::string::npos);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
