@@ -26,6 +26,9 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--from-position", opts->request.from_position,
                   "FILE:POS where tables that are not copied (sync_mode: realtime_only, tables[].full_initialization:\n"
                   "false) start following the binlog, on the task's first start; checked against SHOW BINARY LOGS");
+  cmd->add_option("--from-time", opts->request.from_time,
+                  "TIME: the same, from the first transaction the source's binlog has from TIME on (\"2026-12-06\n"
+                  "10:00:00\" in this machine's time zone, 2026-12-06T10:00:00Z, ...+08:00, or @EPOCH)");
   AddOutputOption(*cmd, ctx);
   cmd->footer(
       "Each start gets a new run id (see sync usage). The worker runs schema migration, full\n"

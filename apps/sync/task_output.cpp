@@ -41,7 +41,7 @@ nlohmann::json DescribeTask(const state::TaskRecord& task) {
     if (!steps.contains(step)) steps[step] = {{"state", "not started"}};
   j["steps"] = steps;
   for (const char* key : {"tables", "failovers", "last_failover", "last_errors", "run_id", "started_at", "stopped_at",
-                          "completed_at", "worker", "supervisor"})
+                          "completed_at", "worker", "supervisor", "start_from", "rerun"})
     if (task.state.contains(key)) j[key] = task.state[key];
   if (task.state.contains("last_check")) j["last_check"] = task.state["last_check"];
   if (task.state.contains("last_connectivity_check"))

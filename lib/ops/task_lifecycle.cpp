@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
 #include <thread>
 
 #include "check/check_runner.hpp"
@@ -17,6 +20,7 @@
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
 #include "pipeline/rerun.hpp"
+#include "source/mysql/binlog_time_search.hpp"
 #include "sink/registry.hpp"
 #include "state/file_lock.hpp"
 
@@ -48,6 +52,82 @@ bool HasUncopiedTables(const config::TaskSpec& spec) {
 
 }  // namespace
 
+namespace {
+
+// Whether the task may start its uncopied tables somewhere of the user's choosing (`option`).
+Status CheckStartElsewhere(const state::TaskRecord& task, const std::string& option) {
+  if (!HasUncopiedTables(task.spec))
+    return Status::InvalidArgument(option + " is where tables that are not copied start; this task copies every "
+                                   "table (their changes follow from their copies). Set sync_mode: realtime_only "
+                                   "or tables[].full_initialization: false");
+  if (ReadFile(task.dir.CheckpointFile()).ok() || task.state.contains("start_from"))
+    return Status::FailedPrecondition("task " + task.dir.id + " has started before: its tables follow the binlog "
+                                      "from where they stand, and " + option + " applies only to a first start. "
+                                      "Create a new task to start elsewhere");
+  return Status::Ok();
+}
+
+Result<mysql::Endpoint> SourceEndpoint(const state::TaskRecord& task) {
+  SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(task.spec.source.password));
+  const auto& src = task.spec.source;
+  return mysql::Endpoint{src.host, src.port, src.user, password, src.connect_timeout_seconds, 60};
+}
+
+// "2026-12-06 10:00:00" (the machine's time zone, as mariadb-binlog reads
+// --start-datetime), with a T instead of the space, a Z or ±HH:MM for
+// another zone, or "@" and seconds since the epoch.
+std::optional<int64_t> ParseStartTime(const std::string& text) {
+  if (text.size() > 1 && text[0] == '@' && text.find_first_not_of("0123456789", 1) == std::string::npos &&
+      text.size() < 13)
+    return std::stoll(text.substr(1));
+  std::tm tm{};
+  int consumed = 0;
+  char sep = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 7 ||
+      (sep != ' ' && sep != 'T'))
+    return std::nullopt;
+  int year = tm.tm_year, month = tm.tm_mon, day = tm.tm_mday;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::string zone = text.substr(consumed);
+  std::tm check = tm;
+  if (zone.empty()) {
+    tm.tm_isdst = -1;
+    std::time_t t = std::mktime(&tm);
+    if (t == -1 || tm.tm_mday != day || tm.tm_mon != month - 1 || tm.tm_year != year - 1900) return std::nullopt;
+    return int64_t(t);
+  }
+  int64_t offset = 0;
+  if (zone != "Z") {
+    int hh = 0, mm = 0, n = 0;
+    if ((zone[0] != '+' && zone[0] != '-') || std::sscanf(zone.c_str() + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 ||
+        size_t(n) + 1 != zone.size() || hh > 14 || mm > 59)
+      return std::nullopt;
+    offset = (zone[0] == '-' ? -1 : 1) * int64_t(hh * 3600 + mm * 60);
+  }
+  std::time_t t = timegm(&check);
+  if (t == -1 || check.tm_mday != day || check.tm_mon != month - 1) return std::nullopt;
+  return int64_t(t) - offset;
+}
+
+}  // namespace
+
+Result<BinlogPosition> CheckStartTime(const state::TaskRecord& task, const std::string& text) {
+  std::optional<int64_t> at = ParseStartTime(text);
+  if (!at)
+    return Status::InvalidArgument("--from-time '" + text + "': expected a time like 2026-12-06 10:00:00 (this "
+                                   "machine's time zone), 2026-12-06T10:00:00Z, 2026-12-06T10:00:00+08:00 or "
+                                   "@1796551200");
+  SYNC_RETURN_IF_ERROR(CheckStartElsewhere(task, "--from-time"));
+  SYNC_ASSIGN_OR_RETURN(auto endpoint, SourceEndpoint(task));
+  mysql::StreamOptions stream;
+  stream.server_id = task.spec.source.server_id;
+  auto found = mysql::FindBinlogPositionAtTime(endpoint, stream, *at);
+  if (!found.ok()) return found.status().WithContext("--from-time " + text);
+  return found;
+}
+
 Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text) {
   size_t colon = text.rfind(':');
   BinlogPosition pos;
@@ -62,18 +142,9 @@ Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const s
   if (pos.file.empty() || pos.offset < 4)
     return Status::InvalidArgument("--from-position '" + text + "': expected FILE:POS, e.g. binlog.000042:1234 "
                                    "(SHOW BINARY LOGS lists the files; an event starts at 4 or later)");
-  if (!HasUncopiedTables(task.spec))
-    return Status::InvalidArgument("--from-position is where tables that are not copied start; this task copies "
-                                   "every table (their changes follow from their copies). Set sync_mode: "
-                                   "realtime_only or tables[].full_initialization: false");
-  if (ReadFile(task.dir.CheckpointFile()).ok() || task.state.contains("start_from"))
-    return Status::FailedPrecondition("task " + task.dir.id + " has started before: its tables follow the binlog "
-                                      "from where they stand, and --from-position applies only to a first start. "
-                                      "Create a new task to start elsewhere");
-  SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(task.spec.source.password));
-  const auto& src = task.spec.source;
-  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(
-                                       {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
+  SYNC_RETURN_IF_ERROR(CheckStartElsewhere(task, "--from-position"));
+  SYNC_ASSIGN_OR_RETURN(auto endpoint, SourceEndpoint(task));
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(endpoint));
   SYNC_ASSIGN_OR_RETURN(auto logs, conn.Query("SHOW BINARY LOGS"));
   std::vector<std::string> files;
   for (const auto& row : logs.rows) {
@@ -128,6 +199,8 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
   if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
   if (Status policies = sink::ValidateConflictPolicies(task.spec); !policies.ok()) return policies;
   SYNC_RETURN_IF_ERROR(CheckRerun(task, request.rerun));
+  if (!request.from_position.empty() && !request.from_time.empty())
+    return Status::InvalidArgument("--from-position and --from-time both say where to start; give one");
   StartResult result;
   {
     SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
@@ -144,6 +217,9 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
     }
     if (!from_position.empty()) {
       SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartPosition(task, from_position));
+      task.state["start_from"] = from.ToJson();
+    } else if (!request.from_time.empty()) {
+      SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartTime(task, request.from_time));
       task.state["start_from"] = from.ToJson();
     }
     // Carried out and cleared by the worker (pipeline/rerun.hpp); a start

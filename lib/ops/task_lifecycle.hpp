@@ -22,6 +22,9 @@ struct StartRequest {
   // the binlog on the task's first start; checked against the source's binary
   // logs first (a purged or unknown one is kFailedPrecondition).
   std::string from_position;
+  // A time (see CheckStartTime), or empty: the same, at the first transaction
+  // the source's binlog has from that time on.
+  std::string from_time;
   // Glob patterns on db.table ("*.*": every table) to copy afresh while the
   // others stream on (pipeline/rerun.hpp); empty: none.
   std::vector<std::string> rerun;
@@ -32,6 +35,10 @@ struct StartRequest {
 // background (or in this process, request.foreground).
 Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task, const StartRequest& request,
                               check::CheckReport* report);
+// `text` ("2026-12-06 10:00:00" local, "2026-12-06T10:00:00Z", "...+08:00"
+// or "@epoch") as the position of the first transaction the source's binlog
+// has from then on, for `task` (mysql::FindBinlogPositionAtTime).
+Result<BinlogPosition> CheckStartTime(const state::TaskRecord& task, const std::string& text);
 // `text` ("binlog.000042:1234") as a position the source still has, for `task`.
 Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text);
 // Asks the worker to flush, checkpoint and exit; waits up to `timeout_seconds`.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -158,6 +159,52 @@ TEST_CASE("--from-position: changes since the position arrive; a purged, unknown
   CHECK(purged.exit_code != 0);
   CHECK_MESSAGE(purged.err.find("is purged from the source; the oldest binary log it has is " + newest) !=
                 std::string::npos, purged.err);
+}
+
+TEST_CASE("--from-time: the first transaction from the time on, found across binary logs; bad times refused first") {
+  MakeTable("ft", 0);
+  E().mysql.Exec("INSERT INTO shop.ft VALUES (1, 'before the time')");
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  const long long before = std::stoll(E().mysql.Scalar("SELECT UNIX_TIMESTAMP()"));
+  std::this_thread::sleep_for(1100ms);
+  const long long at = before + 1;  // later than row 1's transaction, not later than row 2's
+  E().mysql.Exec("INSERT INTO shop.ft VALUES (2, 'at the time')");
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  E().mysql.Exec("INSERT INTO shop.ft VALUES (3, 'after')");
+  std::time_t t = at;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char iso[32];
+  std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+  const std::string id = Create("ft.yaml", Spec("ft", "[shop.ft]", "sync_mode: realtime_only\n", 7506));
+  auto bad = E().cli.Run({"start", id, "--from-time", "yesterday"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("--from-time 'yesterday': expected a time like") != std::string::npos, bad.err);
+  bad = E().cli.Run({"start", id, "--from-time", "@" + std::to_string(before + 3600)});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("is still to come on the source's clock") != std::string::npos, bad.err);
+  bad = E().cli.Run({"start", id, "--from-time", "2001-01-01T00:00:00Z"});
+  CHECK(bad.exit_code == 4);
+  CHECK_MESSAGE(bad.err.find("the binlog of 2001-01-01 00:00:00 UTC is purged from the source") != std::string::npos,
+                bad.err);
+  bad = E().cli.Run({"start", id, "--from-time", iso, "--from-position", "binlog.000001:4"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("give one") != std::string::npos, bad.err);
+
+  auto started = E().cli.Run({"start", id, "--from-time", iso});
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  E().mysql.Exec("INSERT INTO shop.ft VALUES (4, 'after start')");
+  CHECK(DestEquals("ft", [] { return Source("ft", "id > 1"); }));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  // The same moment as seconds since the epoch finds the same place.
+  const std::string epoch = Create("ft-epoch.yaml", Spec("ft-epoch", "[shop.ft]", "sync_mode: realtime_only\n", 7507));
+  REQUIRE(E().cli.Run({"start", epoch, "--from-time", "@" + std::to_string(at)}).exit_code == 0);
+  CHECK(E().cli.WaitStreaming(epoch));
+  CHECK(E().cli.Run({"stop", epoch}).exit_code == 0);
+  auto st = TaskStatus(epoch);
+  auto first = TaskStatus(id);
+  CHECK(st["start_from"] == first["start_from"]);
 }
 
 TEST_CASE("--rerun-table copies one table afresh while the others stream on; the request is carried out once") {

@@ -52,6 +52,9 @@ class BinlogStream {
   // kUnavailable when nothing at all came for read_timeout_seconds.
   Result<bool> WaitForData(std::chrono::milliseconds timeout);
   bool is_mariadb() const { return mariadb_; }
+  // The server's id of this connection (for KILL: a closed dump lingers at
+  // the server until its next heartbeat fails).
+  unsigned long connection_id() { return mysql_thread_id(conn_.handle()); }
   // Whether events carry a CRC32 (binlog_checksum=CRC32). The stream's first
   // event, an artificial ROTATE, comes before any FORMAT_DESCRIPTION, so the
   // decoder must be told.
