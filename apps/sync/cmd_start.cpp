@@ -29,6 +29,9 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--from-time", opts->request.from_time,
                   "TIME: the same, from the first transaction the source's binlog has from TIME on (\"2026-12-06\n"
                   "10:00:00\" in this machine's time zone, 2026-12-06T10:00:00Z, ...+08:00, or @EPOCH)");
+  cmd->add_option("--from-gtid", opts->request.from_gtid,
+                  "SET: the same, from the first transaction the GTID set does not contain (MariaDB 0-1-42,\n"
+                  "MySQL uuid:1-77), as a replica given that set would start");
   AddOutputOption(*cmd, ctx);
   cmd->footer(
       "Each start gets a new run id (see sync usage). The worker runs schema migration, full\n"

@@ -15,5 +15,9 @@ std::string NearestWord(std::string_view word, const std::vector<std::string>& c
 bool GlobMatch(std::string_view pattern, std::string_view text);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string ToLower(std::string_view s);
+// `s` without leading and trailing whitespace.
+std::string Trim(std::string_view s);
+// The pieces of `s` between `sep`s (an empty `s` is one empty piece).
+std::vector<std::string> Split(std::string_view s, char sep);
 
 }  // namespace dbsync

@@ -15,12 +15,13 @@
 #include "check/check_runner.hpp"
 #include "config/secret.hpp"
 #include "core/atomic_file.hpp"
+#include "core/text_util.hpp"
 #include "net/mysql_client.hpp"
 #include "pipeline/ddl_applier.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/supervisor.hpp"
 #include "pipeline/rerun.hpp"
-#include "source/mysql/binlog_time_search.hpp"
+#include "source/mysql/binlog_position_search.hpp"
 #include "sink/registry.hpp"
 #include "state/file_lock.hpp"
 
@@ -128,6 +129,17 @@ Result<BinlogPosition> CheckStartTime(const state::TaskRecord& task, const std::
   return found;
 }
 
+Result<BinlogPosition> CheckStartGtid(const state::TaskRecord& task, const std::string& text) {
+  if (Trim(text).empty()) return Status::InvalidArgument("--from-gtid: expected a GTID set, e.g. 0-1-42 (MariaDB)");
+  SYNC_RETURN_IF_ERROR(CheckStartElsewhere(task, "--from-gtid"));
+  SYNC_ASSIGN_OR_RETURN(auto endpoint, SourceEndpoint(task));
+  mysql::StreamOptions stream;
+  stream.server_id = task.spec.source.server_id;
+  auto found = mysql::FindBinlogPositionAfterGtids(endpoint, stream, Trim(text));
+  if (!found.ok()) return found.status().WithContext("--from-gtid " + text);
+  return found;
+}
+
 Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text) {
   size_t colon = text.rfind(':');
   BinlogPosition pos;
@@ -199,8 +211,8 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
   if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
   if (Status policies = sink::ValidateConflictPolicies(task.spec); !policies.ok()) return policies;
   SYNC_RETURN_IF_ERROR(CheckRerun(task, request.rerun));
-  if (!request.from_position.empty() && !request.from_time.empty())
-    return Status::InvalidArgument("--from-position and --from-time both say where to start; give one");
+  if (int(!request.from_position.empty()) + int(!request.from_time.empty()) + int(!request.from_gtid.empty()) > 1)
+    return Status::InvalidArgument("--from-position, --from-time and --from-gtid each say where to start; give one");
   StartResult result;
   {
     SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
@@ -220,6 +232,9 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
       task.state["start_from"] = from.ToJson();
     } else if (!request.from_time.empty()) {
       SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartTime(task, request.from_time));
+      task.state["start_from"] = from.ToJson();
+    } else if (!request.from_gtid.empty()) {
+      SYNC_ASSIGN_OR_RETURN(BinlogPosition from, CheckStartGtid(task, request.from_gtid));
       task.state["start_from"] = from.ToJson();
     }
     // Carried out and cleared by the worker (pipeline/rerun.hpp); a start

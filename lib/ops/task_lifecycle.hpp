@@ -25,6 +25,9 @@ struct StartRequest {
   // A time (see CheckStartTime), or empty: the same, at the first transaction
   // the source's binlog has from that time on.
   std::string from_time;
+  // A GTID set (see CheckStartGtid), or empty: the same, at the first
+  // transaction the set does not contain.
+  std::string from_gtid;
   // Glob patterns on db.table ("*.*": every table) to copy afresh while the
   // others stream on (pipeline/rerun.hpp); empty: none.
   std::vector<std::string> rerun;
@@ -39,6 +42,9 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
 // or "@epoch") as the position of the first transaction the source's binlog
 // has from then on, for `task` (mysql::FindBinlogPositionAtTime).
 Result<BinlogPosition> CheckStartTime(const state::TaskRecord& task, const std::string& text);
+// `text` (MariaDB "0-1-42", MySQL "uuid:1-77") as the position of the first
+// transaction the set does not contain (mysql::FindBinlogPositionAfterGtids).
+Result<BinlogPosition> CheckStartGtid(const state::TaskRecord& task, const std::string& text);
 // `text` ("binlog.000042:1234") as a position the source still has, for `task`.
 Result<BinlogPosition> CheckStartPosition(const state::TaskRecord& task, const std::string& text);
 // Asks the worker to flush, checkpoint and exit; waits up to `timeout_seconds`.

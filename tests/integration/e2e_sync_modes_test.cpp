@@ -62,6 +62,22 @@ bool DestEquals(const std::string& table, const std::function<std::vector<std::s
       [&](const std::string& t) { return Dest(t); }, 60s);
 }
 
+// Purges every binary log but the newest, whose name it returns.
+std::string PurgeAllButNewest() {
+  auto logs = E().mysql.Admin().Query("SHOW BINARY LOGS");
+  REQUIRE(logs.ok());
+  const std::string newest = *logs->rows.back()[0];
+  // A log a replica connection still reads is kept: the stopped worker's
+  // connection may linger a moment at the server.
+  for (int i = 0; i < 100; ++i) {
+    E().mysql.Exec("PURGE BINARY LOGS TO '" + newest + "'");
+    auto left = E().mysql.Admin().Query("SHOW BINARY LOGS");
+    if (left.ok() && left->rows.size() == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return newest;
+}
+
 json TaskStatus(const std::string& id) { return json::parse(E().cli.Run({"status", id, "-o", "json"}).out, nullptr, false); }
 
 }  // namespace
@@ -143,17 +159,7 @@ TEST_CASE("--from-position: changes since the position arrive; a purged, unknown
   CHECK_MESSAGE(useless.err.find("this task copies every table") != std::string::npos, useless.err);
   // Purged: the position's file is gone from the source.
   E().mysql.Exec("FLUSH BINARY LOGS");
-  auto logs = E().mysql.Admin().Query("SHOW BINARY LOGS");
-  REQUIRE(logs.ok());
-  const std::string newest = *logs->rows.back()[0];
-  // A log a replica connection still reads is kept: the stopped worker's
-  // connection may linger a moment at the server.
-  for (int i = 0; i < 100; ++i) {
-    E().mysql.Exec("PURGE BINARY LOGS TO '" + newest + "'");
-    auto left = E().mysql.Admin().Query("SHOW BINARY LOGS");
-    if (left.ok() && left->rows.size() == 1) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::string newest = PurgeAllButNewest();
   const std::string late = Create("late.yaml", Spec("late", "[shop.from]", "sync_mode: realtime_only\n", 7505));
   auto purged = E().cli.Run({"start", late, "--from-position", position});
   CHECK(purged.exit_code != 0);
@@ -205,6 +211,40 @@ TEST_CASE("--from-time: the first transaction from the time on, found across bin
   auto st = TaskStatus(epoch);
   auto first = TaskStatus(id);
   CHECK(st["start_from"] == first["start_from"]);
+}
+
+TEST_CASE("--from-gtid: the first transaction the set lacks, found across binary logs; bad or purged sets refused") {
+  MakeTable("fg", 0);
+  E().mysql.Exec("INSERT INTO shop.fg VALUES (1, 'in the set')");
+  const std::string set = E().mysql.Scalar("SELECT @@gtid_binlog_pos");
+  REQUIRE(!set.empty());
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  E().mysql.Exec("INSERT INTO shop.fg VALUES (2, 'first one after')");
+  E().mysql.Exec("FLUSH BINARY LOGS");
+  E().mysql.Exec("INSERT INTO shop.fg VALUES (3, 'after')");
+
+  const std::string id = Create("fg.yaml", Spec("fg", "[shop.fg]", "sync_mode: realtime_only\n", 7508));
+  auto bad = E().cli.Run({"start", id, "--from-gtid", "0-1"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("'0-1' is not a MariaDB GTID") != std::string::npos, bad.err);
+  bad = E().cli.Run({"start", id, "--from-gtid", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"});
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("is a MySQL GTID set, and the source is MariaDB") != std::string::npos, bad.err);
+  auto started = E().cli.Run({"start", id, "--from-gtid", set});
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  E().mysql.Exec("INSERT INTO shop.fg VALUES (4, 'after start')");
+  CHECK(DestEquals("fg", [] { return Source("fg", "id > 1"); }));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+
+  // Once the binlogs before the set's transactions are purged, an older set is refused.
+  PurgeAllButNewest();
+  const std::string late = Create("fg-late.yaml", Spec("fg-late", "[shop.fg]", "sync_mode: realtime_only\n", 7509));
+  auto purged = E().cli.Run({"start", late, "--from-gtid", set});
+  CHECK(purged.exit_code == 4);
+  CHECK_MESSAGE(purged.err.find("transactions that GTID set " + set + " lacks are purged from the source") !=
+                    std::string::npos,
+                purged.err);
 }
 
 TEST_CASE("--rerun-table copies one table afresh while the others stream on; the request is carried out once") {

@@ -44,6 +44,14 @@ TEST_SUITE("core") {
     CHECK(GlobMatch("*", ""));
   }
 
+  TEST_CASE("trimming and splitting") {
+    CHECK(Trim("  a b \n") == "a b");
+    CHECK(Trim(" \t\n") == "");
+    CHECK(Split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+    CHECK(Split("", ',') == std::vector<std::string>{""});
+    CHECK(Split("x:", ':') == std::vector<std::string>{"x", ""});
+  }
+
   TEST_CASE("atomic writes replace the file with mode 0600 and leave no temp file") {
     std::string dir = TempDir();
     std::string f = dir + "/state.json";

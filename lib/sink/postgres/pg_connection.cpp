@@ -1,12 +1,9 @@
 #include "sink/postgres/pg_connection.hpp"
 
+#include "core/text_util.hpp"
+
 namespace dbsync::postgres {
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 Status ClassifyConnectError(const std::string& message, const Endpoint& ep, const std::string& where) {
   std::string text = "cannot connect to PostgreSQL (" + where + ") as '" + ep.user + "': " + message;

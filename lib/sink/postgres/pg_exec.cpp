@@ -3,15 +3,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/text_util.hpp"
+
 namespace dbsync::postgres {
 namespace {
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 Status ErrorStatus(PGconn* conn, const PGresult* res) {
   std::string msg = Trim(res ? PQresultErrorMessage(res) : "");

@@ -6,21 +6,6 @@
 #include "core/text_util.hpp"
 
 namespace dbsync::mysql {
-namespace {
-
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<GtidState> GtidState::Parse(const std::string& raw, bool mariadb) {
   GtidState st;
