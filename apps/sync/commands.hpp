@@ -31,6 +31,10 @@ void AddOutputOption(CLI::App& cmd, CommandContext& ctx);
 
 // Prints a check report as text (one line per item) or JSON.
 void PrintCheckReport(const check::CheckReport& report, OutputFormat format, std::ostream& out);
+// The report, then the source -> destination map (text), or the report's
+// JSON object with a "plan" array.
+void PrintCheckReportWithPlan(const check::CheckReport& report, const std::vector<check::PlannedTable>& plan,
+                              OutputFormat format, std::ostream& out);
 
 void SetupCreateCommand(CLI::App& app, CommandContext& ctx);
 void SetupCheckCommand(CLI::App& app, CommandContext& ctx);

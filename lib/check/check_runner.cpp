@@ -7,7 +7,7 @@
 
 namespace dbsync::check {
 
-CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
+CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope, std::vector<PlannedTable>* plan) {
   CheckReport report;
   report.scope = scope;
   report.checked_at = state::NowIso8601();
@@ -32,6 +32,7 @@ CheckReport RunChecks(const config::TaskSpec& spec, CheckScope scope) {
     redactor.Add(*dst_password);
     sink::DestinationOf(spec.destination).check({spec, *dst_password, tables, scope}, report);
   }
+  if (plan) *plan = PlanMapping(spec, tables);
   for (auto& item : report.items) {
     item.reason = redactor.Apply(item.reason);
     item.fix = redactor.Apply(item.fix);

@@ -1,4 +1,5 @@
 #include "check/source_checks.hpp"
+#include "check/mapping_plan.hpp"
 #include "pipeline/name_mapping.hpp"
 #include "pipeline/table_binding.hpp"
 #include "sink/shaping/shaping_sink.hpp"
@@ -303,12 +304,6 @@ void CheckColumnTypes(Connection& conn, const std::vector<SourceTable>& tables, 
   }
 }
 
-// A table as the destination sees it: the binding and its shape.
-Result<std::shared_ptr<const sink::TableShape>> ShapeOf(const config::TaskSpec& spec, const SourceTable& t) {
-  sink::TableBinding binding = pipeline::BindTable(spec, t.schema);
-  return sink::TableShape::Make(binding, sink::ShapeNamesOf(spec, binding));
-}
-
 // tables[].dml conditions and tables[].extra_fields against each table they
 // apply to: a misspelt column or variable fails here, before anything runs.
 void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
@@ -347,40 +342,25 @@ void CheckConflictPolicies(const config::TaskSpec& spec, CheckReport& report) {
 // their rows apart: a key column whose value names the source (an added
 // field), or the user's word that their keys never overlap.
 void CheckMergedTables(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
-  std::map<std::string, std::vector<const SourceTable*>> by_destination;
-  for (const auto& t : tables) {
-    pipeline::DestinationName name = pipeline::MapTableName(spec, t.db, t.table);
-    by_destination[name.schema + "." + name.table].push_back(&t);
-  }
+  std::map<std::string, std::vector<const PlannedTable*>> merges;
+  std::vector<PlannedTable> plan = PlanMapping(spec, tables);
+  for (const auto& p : plan)
+    if (p.merge != MergeKind::kNone) merges[p.destination].push_back(&p);
+  if (merges.empty()) return;
   std::vector<std::string> problems;
-  size_t merged = 0;
-  for (const auto& [destination, members] : by_destination) {
-    if (members.size() < 2) continue;
-    ++merged;
-    std::set<std::vector<std::string>> identities;
-    bool disjoint = true, told_apart = true;
+  for (const auto& [destination, members] : merges) {
+    if (members.front()->merge != MergeKind::kCollision) continue;
     std::vector<std::string> names;
-    std::string key;
-    for (const SourceTable* t : members) {
-      names.push_back(t->db + "." + t->table);
-      const config::TableSpec* settings = config::FindTableSpec(spec, t->db, t->table);
-      disjoint = disjoint && settings && settings->disjoint_keys;
-      if (t->schema.columns.empty()) continue;
-      auto shape = ShapeOf(spec, *t);
-      if (!shape.ok()) continue;  // reported by tables.dml_and_fields
-      key = Join((*shape)->inner().key, ", ");
-      std::vector<std::string> identity = (*shape)->ConstantKeyValues();
-      told_apart = told_apart && !identity.empty() && identities.insert(identity).second;
-    }
-    if (told_apart || disjoint) continue;
-    problems.push_back(Join(names, ", ") + " all go to " + destination + ", and their key (" + key +
+    for (const PlannedTable* p : members) names.push_back(p->source);
+    problems.push_back(Join(names, ", ") + " all go to " + destination + ", and their key (" +
+                       Join(members.front()->key, ", ") +
                        ") does not tell their rows apart: a row of one overwrites (or deletes) the row of another "
                        "with the same key");
   }
-  if (merged == 0) return;
   if (problems.empty()) {
     report.Add("mapping.merged_tables", Verdict::kPass,
-               fmt::format("{} destination tables merge several source tables, each keeping its rows apart", merged));
+               fmt::format("{} destination tables merge several source tables, each keeping its rows apart",
+                           merges.size()));
   } else {
     report.Add("mapping.merged_tables", Verdict::kFail, Join(problems, "; "),
                "add a field that names the source to the key, e.g. extra_fields: [{ name: src_table, type: "

@@ -28,10 +28,11 @@ Result<std::vector<state::TaskRecord>> ListTasks(const CommonOptions& opts) {
   return store.List();
 }
 
-Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope) {
+Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope,
+                                     std::vector<check::PlannedTable>* plan) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
   SYNC_ASSIGN_OR_RETURN(auto lock, store.LockTask(task, opts.lock_timeout_ms));
-  check::CheckReport report = check::RunChecks(task.spec, scope);
+  check::CheckReport report = check::RunChecks(task.spec, scope, plan);
   // Re-read under the lock: another command may have changed state.json meanwhile.
   SYNC_ASSIGN_OR_RETURN(task, store.Find(task.dir.id));
   task.state[scope == check::CheckScope::kFull ? "last_check" : "last_connectivity_check"] = report.ToJson();

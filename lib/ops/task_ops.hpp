@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "check/check_report.hpp"
+#include "check/mapping_plan.hpp"
 #include "core/status.hpp"
 #include "state/task_store.hpp"
 
@@ -21,7 +22,9 @@ Result<state::TaskRecord> FindTask(const CommonOptions& opts, const std::string&
 Result<std::vector<state::TaskRecord>> ListTasks(const CommonOptions& opts);
 // Runs the check under the task lock and records it in state.json as last_check
 // (the connectivity-only check is recorded as last_connectivity_check).
-Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope);
+// With `plan`, also the source -> destination map (check::RunChecks).
+Result<check::CheckReport> CheckTask(const CommonOptions& opts, state::TaskRecord& task, check::CheckScope scope,
+                                     std::vector<check::PlannedTable>* plan = nullptr);
 // Irreversibly removes the task's state; destination data is left alone.
 // With `forget_destination`, the task's records at the destination (its
 // checkpoint and chunk records; sink::Sink::ForgetTask) go first: when the

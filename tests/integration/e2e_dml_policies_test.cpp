@@ -377,6 +377,21 @@ TEST_CASE("shards merged into one table: refused without a key that tells them a
                                "their rows apart") != std::string::npos, check.out);
   auto refused = E().cli.Run({"start", clash});
   CHECK(refused.exit_code == 1);
+  // The map says so, table by table, in text and JSON.
+  auto plan = E().cli.Run({"check", clash, "--plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK_MESSAGE(plan.out.find("plan: 2 source tables -> 1 destination tables") != std::string::npos, plan.out);
+  CHECK_MESSAGE(plan.out.find("shop.part_a -> shop.merged  key (id)  merged with shop.part_b (COLLISION: the key "
+                              "does not tell their rows apart)") != std::string::npos,
+                plan.out);
+  json plan_json = json::parse(E().cli.Run({"check", clash, "--plan", "-o", "json"}).out, nullptr, false);
+  REQUIRE(plan_json.contains("plan"));
+  REQUIRE(plan_json["plan"].size() == 2);
+  CHECK(plan_json["plan"][1]["source"] == "shop.part_b");
+  CHECK(plan_json["plan"][1]["destination"] == "shop.merged");
+  CHECK(plan_json["plan"][1]["merge"] == "collision");
+  CHECK(plan_json["plan"][1]["merged_with"] == json::array({"shop.part_a"}));
+  CHECK(plan_json.contains("items"));
   // The user's word that the keys never overlap lets the check pass.
   const std::string disjoint = CreateAndStartless(
       "disjoint.yaml", Yaml("disjoint", "[shop.part_a, shop.part_b]",
@@ -388,6 +403,12 @@ TEST_CASE("shards merged into one table: refused without a key that tells them a
   const std::string settings = mapping +
                                "tables:\n  - match: shop.part_*\n    primary_key: [id, src]\n"
                                "    extra_fields: [ { name: src, type: varchar(64), value: '${TABLE_NAME_SRC}' } ]\n";
+  const std::string planned = CreateAndStartless("merged-plan.yaml", Yaml("merged-plan", "[shop.part_a, shop.part_b]",
+                                                                         settings, E().pg, "postgres", 7409));
+  auto kept_apart = E().cli.Run({"check", planned, "--plan"});
+  CHECK_MESSAGE(kept_apart.out.find("shop.part_b -> shop.merged  key (id, src)  added src  merged with shop.part_a "
+                                    "(rows kept apart by the key)") != std::string::npos,
+                kept_apart.out);
   const std::string id = CreateAndStart("merged.yaml", Yaml("merged", "[shop.part_a, shop.part_b]", settings, E().pg,
                                                             "postgres", 7408));
   const std::pair<std::string, std::string> rows = {
