@@ -14,6 +14,16 @@ const char* DdlPolicyName(DdlPolicy p) {
   return "?";
 }
 
+bool SameMapping(MappingSpec a, MappingSpec b) {
+  for (MappingSpec* m : {&a, &b}) {
+    for (auto& r : m->rules) r.line = 0;
+    for (auto& r : m->schema_rules) r.line = 0;
+    for (auto& [name, rules] : m->variables)
+      for (auto& r : rules) r.line = 0;
+  }
+  return a == b;
+}
+
 const char* ConflictPolicyName(ConflictPolicy p) {
   switch (p) {
     case ConflictPolicy::kReplace: return "replace";
@@ -69,10 +79,10 @@ bool ChangesOnlyTables(const TaskSpec& current, const TaskSpec& next,
     s.source.exclude.clear();
     s.source.shadow_tables.clear();
     s.tables.clear();
-    for (auto& r : s.mapping.rules) r.line = 0;  // where it is written does not matter
+    s.mapping = {};  // compared below, where its rules are written aside
     return s;
   };
-  if (!(rest(current) == rest(next))) return false;
+  if (!(rest(current) == rest(next)) || !SameMapping(current.mapping, next.mapping)) return false;
   for (const auto& [db, table] : kept) {
     const TableSpec* a = FindTableSpec(current, db, table);
     const TableSpec* b = FindTableSpec(next, db, table);

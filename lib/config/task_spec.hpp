@@ -61,10 +61,18 @@ struct MappingRule {
   bool operator==(const MappingRule&) const = default;
 };
 
+// The variables mapping.schema and mapping.table expand.
+inline const std::vector<std::string> kMappingVariables = {"DB_NAME_SRC", "TABLE_NAME_SRC", "DATASOURCE_NAME_SRC",
+                                                           "DB_NAME_DEST"};
+
 struct MappingSpec {
   std::string schema = "${DB_NAME_SRC}";
   std::string table = "${TABLE_NAME_SRC}";
-  std::vector<MappingRule> rules;
+  std::vector<MappingRule> rules;         // on the table name
+  std::vector<MappingRule> schema_rules;  // on the schema name
+  // Rules on a variable's value before the templates expand it (DataWorks'
+  // DB_NAME_SRC_TRANSED, say): kMappingVariables only.
+  std::map<std::string, std::vector<MappingRule>> variables;
   bool operator==(const MappingSpec&) const = default;
 };
 
@@ -136,6 +144,8 @@ struct TableSpec {
 
 enum class DdlPolicy { kNormal, kIgnore, kAlert, kError };
 const char* DdlPolicyName(DdlPolicy p);
+// Whether two mappings name every table alike (where their rules are written aside).
+bool SameMapping(MappingSpec a, MappingSpec b);
 
 struct FailoverSpec {
   int max_times = 100;

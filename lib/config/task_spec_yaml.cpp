@@ -200,40 +200,56 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
   }
 }
 
-void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
-  const std::string path = "mapping";
-  if (!p.ExpectMap(n, path)) return;
-  p.CheckKeys(n, path, {"schema", "table", "rules"});
-  p.String(n, path, "schema", &m->schema);
-  p.String(n, path, "table", &m->table);
-  YAML::Node rules = n["rules"];
-  if (!rules) return;
+// A list of {prefix, with} or {match, to} rules at `path`.
+void ParseRules(SpecParser& p, const YAML::Node& rules, const std::string& path, std::vector<MappingRule>* out) {
   if (!rules.IsSequence()) {
-    p.Error(rules.Mark(), "mapping.rules: expected a list of {prefix, with} or {match, to} rules");
+    p.Error(rules.Mark(), path + ": expected a list of {prefix, with} or {match, to} rules");
     return;
   }
+  const std::string item = path + "[]";
   for (const auto& r : rules) {
-    if (!p.ExpectMap(r, "mapping.rules[]")) continue;
-    p.CheckKeys(r, "mapping.rules[]", {"prefix", "with", "match", "to"});
+    if (!p.ExpectMap(r, item)) continue;
+    p.CheckKeys(r, item, {"prefix", "with", "match", "to"});
     MappingRule rule;
     rule.line = r.Mark().line + 1;
-    bool has_prefix = p.String(r, "mapping.rules[]", "prefix", &rule.prefix);
-    bool has_match = p.String(r, "mapping.rules[]", "match", &rule.match);
+    bool has_prefix = p.String(r, item, "prefix", &rule.prefix);
+    bool has_match = p.String(r, item, "match", &rule.match);
     if (has_prefix == has_match) {
-      p.Error(r.Mark(), "mapping.rules[]: give either prefix + with or match + to");
+      p.Error(r.Mark(), item + ": give either prefix + with or match + to");
       continue;
     }
-    if (has_prefix && rule.prefix.empty()) p.Error(r["prefix"].Mark(), "mapping.rules[].prefix must not be empty");
-    if (has_prefix) p.String(r, "mapping.rules[]", "with", &rule.with, false);
+    if (has_prefix && rule.prefix.empty()) p.Error(r["prefix"].Mark(), item + ".prefix must not be empty");
+    if (has_prefix) p.String(r, item, "with", &rule.with, false);
     if (has_match) {
-      p.String(r, "mapping.rules[]", "to", &rule.to, true);
+      p.String(r, item, "to", &rule.to, true);
       try {
         std::regex re(rule.match);
       } catch (const std::regex_error& e) {
-        p.Error(r["match"].Mark(), "mapping.rules[].match: invalid regular expression '" + rule.match + "': " + e.what());
+        p.Error(r["match"].Mark(), item + ".match: invalid regular expression '" + rule.match + "': " + e.what());
       }
     }
-    m->rules.push_back(rule);
+    out->push_back(rule);
+  }
+}
+
+void ParseMapping(SpecParser& p, const YAML::Node& n, MappingSpec* m) {
+  const std::string path = "mapping";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"schema", "table", "rules", "schema_rules", "variables"});
+  p.String(n, path, "schema", &m->schema);
+  p.String(n, path, "table", &m->table);
+  if (YAML::Node rules = n["rules"]) ParseRules(p, rules, "mapping.rules", &m->rules);
+  if (YAML::Node rules = n["schema_rules"]) ParseRules(p, rules, "mapping.schema_rules", &m->schema_rules);
+  YAML::Node variables = n["variables"];
+  if (!variables || !p.ExpectMap(variables, "mapping.variables")) return;
+  for (const auto& entry : variables) {
+    const std::string name = entry.first.Scalar();
+    if (std::find(kMappingVariables.begin(), kMappingVariables.end(), name) == kMappingVariables.end()) {
+      p.Error(entry.first.Mark(), "mapping.variables: '" + name + "' is not a variable of mapping.schema and "
+                                  "mapping.table; did you mean '" + NearestWord(name, kMappingVariables) + "'?");
+      continue;
+    }
+    ParseRules(p, entry.second, "mapping.variables." + name, &m->variables[name]);
   }
 }
 

@@ -25,12 +25,7 @@ Status SameEndpoints(const config::TaskSpec& a, const config::TaskSpec& b) {
       d1.project != d2.project || d1.endpoint != d2.endpoint)
     return Status::InvalidArgument("the new spec changes the destination; a different destination is a different "
                                    "task: create a new one");
-  bool same_rules = a.mapping.rules.size() == b.mapping.rules.size();
-  for (size_t i = 0; same_rules && i < a.mapping.rules.size(); ++i) {
-    const auto &r1 = a.mapping.rules[i], &r2 = b.mapping.rules[i];
-    same_rules = r1.prefix == r2.prefix && r1.with == r2.with && r1.match == r2.match && r1.to == r2.to;
-  }
-  if (a.mapping.schema != b.mapping.schema || a.mapping.table != b.mapping.table || !same_rules)
+  if (!config::SameMapping(a.mapping, b.mapping))
     return Status::InvalidArgument("the new spec changes the name mapping, which would move every table; create a "
                                    "new task instead");
   if (a.name != b.name) return Status::InvalidArgument("the new spec renames the task; keep name: " + a.name);

@@ -21,22 +21,27 @@ std::string ExpandVariables(const std::string& text, const std::map<std::string,
   return out;
 }
 
+std::string ApplyRules(const std::vector<config::MappingRule>& rules, std::string name) {
+  for (const auto& rule : rules) {
+    if (!rule.prefix.empty()) {
+      if (name.rfind(rule.prefix, 0) == 0) name = rule.with + name.substr(rule.prefix.size());
+    } else {
+      std::regex re(rule.match);  // validated when the spec was parsed
+      if (std::regex_match(name, re)) name = std::regex_replace(name, re, rule.to);
+    }
+  }
+  return name;
+}
+
 DestinationName MapTableName(const config::TaskSpec& spec, const std::string& db, const std::string& table) {
   std::map<std::string, std::string> vars = {{"DB_NAME_SRC", db},
                                              {"TABLE_NAME_SRC", table},
                                              {"DATASOURCE_NAME_SRC", spec.source.host},
                                              {"DB_NAME_DEST", spec.destination.database}};
+  for (const auto& [name, rules] : spec.mapping.variables) vars[name] = ApplyRules(rules, vars[name]);
   DestinationName out;
-  out.schema = ExpandVariables(spec.mapping.schema, vars);
-  out.table = ExpandVariables(spec.mapping.table, vars);
-  for (const auto& rule : spec.mapping.rules) {
-    if (!rule.prefix.empty()) {
-      if (out.table.rfind(rule.prefix, 0) == 0) out.table = rule.with + out.table.substr(rule.prefix.size());
-    } else {
-      std::regex re(rule.match);  // validated when the spec was parsed
-      if (std::regex_match(out.table, re)) out.table = std::regex_replace(out.table, re, rule.to);
-    }
-  }
+  out.schema = ApplyRules(spec.mapping.schema_rules, ExpandVariables(spec.mapping.schema, vars));
+  out.table = ApplyRules(spec.mapping.rules, ExpandVariables(spec.mapping.table, vars));
   return out;
 }
 

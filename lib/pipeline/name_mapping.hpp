@@ -19,6 +19,8 @@ struct DestinationName {
 // variables such as per-row ${column:format}, is kept as written.
 std::string ExpandVariables(const std::string& text, const std::map<std::string, std::string>& vars);
 
+// `name` after `rules` in order, each applied to the previous one's result.
+std::string ApplyRules(const std::vector<config::MappingRule>& rules, std::string name);
 DestinationName MapTableName(const config::TaskSpec& spec, const std::string& db, const std::string& table);
 
 }  // namespace dbsync::pipeline

@@ -212,6 +212,39 @@ TEST_SUITE("config") {
     CHECK(pipeline::MapTableName(*r, "shop", "order_x").table == "order_x");
     CHECK(pipeline::ExpandVariables("${created_at:%Y}-${DB_NAME_SRC}", {{"DB_NAME_SRC", "a"}}) == "${created_at:%Y}-a");
   }
+
+  TEST_CASE("schema rules and per-variable rules rename schemas and the values templates expand") {
+    const std::string yaml = std::string(kMinimal) +
+                             "mapping:\n"
+                             "  schema: 'ods_${DB_NAME_SRC}'\n"
+                             "  table: '${DB_NAME_SRC}__${TABLE_NAME_SRC}'\n"
+                             "  schema_rules: [ { prefix: ods_legacy_, with: ods_ } ]\n"
+                             "  variables:\n"
+                             "    DB_NAME_SRC: [ { match: '^shop_(\\d+)$', to: shop } ]\n";
+    auto r = ParseTaskSpec(yaml, "task.yaml");
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    auto shard = pipeline::MapTableName(*r, "shop_07", "orders");
+    CHECK(shard.schema == "ods_shop");
+    CHECK(shard.table == "shop__orders");
+    auto legacy = pipeline::MapTableName(*r, "legacy_crm", "users");
+    CHECK(legacy.schema == "ods_crm");
+    CHECK(legacy.table == "legacy_crm__users");
+    auto other = pipeline::MapTableName(*r, "shop_x", "t");
+    CHECK(other.schema == "ods_shop_x");
+    // Where the rules are written does not make two mappings differ; what they say does.
+    auto moved = ParseTaskSpec("\n\n" + yaml, "task.yaml");
+    REQUIRE(moved.ok());
+    CHECK(SameMapping(r->mapping, moved->mapping));
+    auto changed = ParseTaskSpec(yaml + "    TABLE_NAME_SRC: [ { prefix: t_ } ]\n", "task.yaml");
+    REQUIRE_MESSAGE(changed.ok(), changed.status().message());
+    CHECK_FALSE(SameMapping(r->mapping, changed->mapping));
+    std::string bad = ErrorOf(std::string(kMinimal) + "mapping:\n  variables:\n    DB_NAME_SCR: [ { prefix: a } ]\n");
+    CHECK_MESSAGE(bad.find("task.yaml:15:5: mapping.variables: 'DB_NAME_SCR' is not a variable of mapping.schema and "
+                           "mapping.table; did you mean 'DB_NAME_SRC'?") != std::string::npos,
+                  bad);
+    bad = ErrorOf(std::string(kMinimal) + "mapping:\n  schema_rules: [ { match: '(' , to: x } ]\n");
+    CHECK_MESSAGE(bad.find("mapping.schema_rules[].match: invalid regular expression") != std::string::npos, bad);
+  }
 }
 
 TEST_CASE("ChangesOnlyTables: a new selection is applied in place; other changes are not") {
