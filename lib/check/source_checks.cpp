@@ -312,7 +312,10 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
   size_t shaped = 0;
   for (const auto& t : tables) {
     const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
-    if (!settings || (settings->dml.empty() && settings->extra_fields.empty()) || t.schema.columns.empty()) continue;
+    if (!settings || t.schema.columns.empty() ||
+        (settings->dml.empty() && settings->extra_fields.empty() && settings->column_types.empty() &&
+         settings->type_overrides.empty()))
+      continue;
     ++shaped;
     auto shape = ShapeOf(spec, t);
     if (!shape.ok()) problems.push_back(shape.status().message());

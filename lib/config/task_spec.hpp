@@ -135,6 +135,11 @@ struct TableSpec {
   // share a key value (shards with disjoint ids): sync check allows the merge.
   bool disjoint_keys = false;
   ConflictPolicy on_conflict = ConflictPolicy::kReplace;
+  // The destination's type of a column instead of the mapped one, by column
+  // name, and by the source's DATA_TYPE for the others (bigint: text); the
+  // types tables[].extra_fields takes.
+  std::map<std::string, std::string> column_types;
+  std::map<std::string, std::string> type_overrides;
   // Full initialization writes over the rows already at the destination
   // (with on_conflict) instead of emptying the table first.
   bool keep_existing_rows = false;

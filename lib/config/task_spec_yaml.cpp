@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "core/text_util.hpp"
 #include "expr/row_condition.hpp"
 #include "sink/registry.hpp"
+#include "sink/shaping/added_column.hpp"
 
 namespace dbsync::config {
 namespace {
@@ -315,6 +317,37 @@ void ParseDml(SpecParser& p, const YAML::Node& n, TableSpec* t) {
   }
 }
 
+// MySQL's DATA_TYPE names, which tables[].type_overrides is keyed by.
+const std::vector<std::string> kSourceTypes = {
+    "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "bit", "date", "datetime",
+    "timestamp", "time", "year", "char", "varchar", "binary", "varbinary", "tinytext", "text", "mediumtext",
+    "longtext", "tinyblob", "blob", "mediumblob", "longblob", "enum", "set", "json"};
+
+// tables[].column_types or type_overrides: name -> a type extra_fields takes.
+void ParseTypeMap(SpecParser& p, const YAML::Node& t, const std::string& key, std::map<std::string, std::string>* out) {
+  YAML::Node m = t[key];
+  const std::string path = "tables[]." + key;
+  if (!m || !p.ExpectMap(m, path)) return;
+  for (const auto& entry : m) {
+    const std::string name = entry.first.Scalar();
+    if (!entry.second.IsScalar()) {
+      p.Error(entry.second.Mark(), path + "." + name + ": expected a type, e.g. text");
+      continue;
+    }
+    if (key == "type_overrides" && std::find(kSourceTypes.begin(), kSourceTypes.end(), name) == kSourceTypes.end()) {
+      p.Error(entry.first.Mark(), path + ": '" + name + "' is not a MySQL column type (DATA_TYPE); did you mean '" +
+                                      NearestWord(name, kSourceTypes) + "'?");
+      continue;
+    }
+    auto type = sink::AddedColumnType(name, entry.second.Scalar());
+    if (!type.ok()) {
+      p.Error(entry.second.Mark(), path + "." + name + ": " + type.status().message());
+      continue;
+    }
+    (*out)[name] = entry.second.Scalar();
+  }
+}
+
 void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tables) {
   if (!n.IsSequence()) {
     p.Error(n.Mark(), "tables: expected a list of per-table settings, each with a match: pattern");
@@ -327,7 +360,7 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
                           "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
                           "write_mode", "full_initialization", "disjoint_keys", "on_conflict",
-                          "keep_existing_rows"});
+                          "keep_existing_rows", "column_types", "type_overrides"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -388,6 +421,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
       }
     }
     if (YAML::Node dml = t["dml"]) ParseDml(p, dml, &spec);
+    ParseTypeMap(p, t, "column_types", &spec.column_types);
+    ParseTypeMap(p, t, "type_overrides", &spec.type_overrides);
     tables->push_back(spec);
   }
 }

@@ -237,6 +237,52 @@ TEST_SUITE("sink conformance") {
     CHECK(CheckpointOf(*s) == Pos(40).ToString());
   }
 
+  TEST_CASE("tables[] column_types and type_overrides: retyped columns, the key among them, through a replay") {
+    static config::TaskSpec spec = [] {
+      config::TaskSpec t;
+      t.source.host = "src.example";
+      t.destination.database = "dw";
+      config::TableSpec table;
+      table.match = "conf.retyped";
+      table.column_types = {{"v", "bigint"}};
+      table.type_overrides = {{"int", "varchar(20)"}};
+      t.tables = {table};
+      return t;
+    }();
+    auto b = Kv("retyped");
+    b.settings = &spec.tables[0];
+    // What the destination holds: the key as text, v as a number.
+    TableBinding seen = b;
+    for (auto [i, type] : {std::pair{0, "varchar(20)"}, {1, "bigint"}}) {
+      ColumnSchema c = *sink::AddedColumnType(b.source.columns[i].name, type);
+      c.nullable = b.source.columns[i].nullable;
+      seen.source.columns[i] = c;
+    }
+    auto row = [](const char* id, int64_t v) { return std::vector<Value>{Bytes{id, 46}, v}; };
+    auto open = [] { return std::make_unique<sink::ShapingSink>(Open("retyped"), spec); };
+    auto s = open();
+    Prepare(*s, b);
+    Chunk(*s, b, 0, {{int64_t{1}, Utf8("10")}, {int64_t{2}, Utf8("-20")}});
+    CHECK(Rows(seen) == Expect(seen, {row("1", 10), row("2", -20)}));
+    auto batch = Changes(b, {Ins({int64_t{3}, Utf8("30")}), Upd({int64_t{1}, Utf8("10")}, {int64_t{1}, Utf8("11")}),
+                             Del({int64_t{2}, Utf8("-20")})});
+    const std::vector<std::string> expected = Expect(seen, {row("1", 11), row("3", 30)});
+    REQUIRE(s->ApplyBatch(batch, Pos(42)).ok());
+    CHECK(Rows(seen) == expected);
+    s.reset();
+    s = open();
+    REQUIRE(s->ApplyBatch(batch, Pos(42)).ok());
+    CHECK(Rows(seen) == expected);
+    // A value the type cannot hold is refused, naming the column and the row; nothing of the batch is applied.
+    auto bad = Changes(b, {Ins({int64_t{4}, Utf8("forty")})});
+    Status refused = s->ApplyBatch(bad, Pos(43));
+    CHECK(refused.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(refused.message().find("column v of " + b.SourceName() + " cannot be written as bigint") !=
+                      std::string::npos,
+                  refused.message());
+    CHECK(Rows(seen) == expected);
+  }
+
   TEST_CASE("a keyless table: identical rows are deleted one at a time, or the destination refuses it") {
     auto s = Open("keyless");
     auto b = Binding("conf", "keyless", {Col("a", "int", "int"), Col("v", "varchar", "varchar(20)")}, {});

@@ -429,3 +429,42 @@ TEST_CASE("shards merged into one table: refused without a key that tells them a
   CHECK_MESSAGE(Converges({rows}, E().pg), E().cli.Run({"logs", "-n", "30", id}).out);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("column_types and type_overrides: retyped columns at the destination, through copy, changes and an added "
+          "column's DDL") {
+  E().mysql.Exec("CREATE TABLE shop.ty (id INT PRIMARY KEY, amount BIGINT, created DATETIME, note VARCHAR(20))");
+  E().mysql.Exec("INSERT INTO shop.ty SELECT seq, seq * 1000003, '2024-01-01' + INTERVAL seq HOUR, "
+                 "IF(seq % 4 = 0, NULL, CONCAT('n', seq)) FROM seq.seq_1_to_300");
+  const std::string settings =
+      "tables:\n  - match: shop.ty\n    column_types: { amount: text }\n"
+      "    type_overrides: { datetime: 'varchar(32)' }\n";
+  const std::string id = CreateAndStart("types.yaml", Yaml("types", "[shop.ty]", settings, E().pg, "postgres", 7410));
+  auto source = [](const std::string& extra) {
+    return "SELECT id, CAST(amount AS CHAR), DATE_FORMAT(created, '%Y-%m-%d %H:%i:%s'), note" + extra +
+           " FROM shop.ty ORDER BY id";
+  };
+  REQUIRE_MESSAGE(Converges({{source(""), "SELECT id, amount, created, note FROM shop.ty ORDER BY id"}}, E().pg),
+                  E().cli.Run({"logs", "-n", "30", id}).out);
+  auto type_of = [](const std::string& column) {
+    return E().pg.Scalar("SELECT data_type || coalesce('(' || character_maximum_length || ')', '') FROM "
+                         "information_schema.columns WHERE table_schema = 'shop' AND table_name = 'ty' AND "
+                         "column_name = '" + column + "'", "dw");
+  };
+  CHECK(type_of("amount") == "text");
+  CHECK(type_of("created") == "character varying(32)");
+  CHECK(type_of("note") == "character varying(20)");
+  REQUIRE(E().cli.WaitStreaming(id));
+  // An added DATETIME column is a varchar(32) at the destination, its default filled in as text.
+  E().mysql.Exec("ALTER TABLE shop.ty ADD COLUMN seen DATETIME DEFAULT '2020-01-01 00:00:00'");
+  E().mysql.Exec("UPDATE shop.ty SET amount = -amount, seen = '2025-06-30 23:59:59' WHERE id % 3 = 0");
+  E().mysql.Exec("INSERT INTO shop.ty VALUES (1000, 9223372036854775807, '2030-12-31 01:02:03', 'max', NULL)");
+  E().mysql.Exec("DELETE FROM shop.ty WHERE id % 7 = 0");
+  CHECK_MESSAGE(Converges({{source(", DATE_FORMAT(seen, '%Y-%m-%d %H:%i:%s')"),
+                            "SELECT id, amount, created, note, seen FROM shop.ty ORDER BY id"}},
+                          E().pg),
+                E().cli.Run({"logs", "-n", "30", id}).out);
+  CHECK(type_of("seen") == "character varying(32)");
+  auto plan = E().cli.Run({"check", id, "--plan"});
+  CHECK_MESSAGE(plan.out.find("PASS  tables.dml_and_fields") != std::string::npos, plan.out);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

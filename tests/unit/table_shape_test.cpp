@@ -21,6 +21,15 @@ TableSchema Events() {
   return t;
 }
 
+// shop.events keyed by id, with `settings` as its tables[] entry.
+TableBinding KeyedEvents(const config::TableSpec& settings) {
+  TableBinding b;
+  b.source = Events();
+  b.key = {"id"};
+  b.settings = &settings;
+  return b;
+}
+
 ShapeNames Names() { return {"shop", "events", "db1.example", "dw", "events_dest"}; }
 
 Value Text(const char* s) { return Bytes{s, 45}; }
@@ -80,12 +89,63 @@ TEST_SUITE("added fields") {
     CHECK(MakeError("varchar(3)", "abcd").find("longer than varchar(3)") != std::string::npos);
     CHECK(MakeError("decimal(4,2)", "123.5").find("does not fit decimal(4,2)") != std::string::npos);
     CHECK(MakeError("int", "3000000000").find("out of an int's range") != std::string::npos);
-    CHECK(MakeError("json", "x").find("is not one sync adds") != std::string::npos);
+    CHECK(MakeError("json", "x").find("is not one sync gives a column") != std::string::npos);
     CHECK(MakeError("date", "2024-02-30x").find("is not a date or time") != std::string::npos);
   }
 }
 
 TEST_SUITE("table shape") {
+  TEST_CASE("column_types and type_overrides retype source columns at the destination and convert their values") {
+    config::TableSpec settings;
+    settings.column_types = {{"id", "text"}};
+    settings.type_overrides = {{"datetime", "varchar(32)"}, {"int", "bigint"}};  // id's own entry wins
+    TableBinding b = KeyedEvents(settings);
+    auto shape = TableShape::Make(b, Names());
+    REQUIRE_MESSAGE(shape.ok(), shape.status().message());
+    const TableShape& s = **shape;
+    CHECK_FALSE(s.passthrough());
+    REQUIRE(s.inner().source.columns.size() == 3);
+    CHECK(s.inner().source.columns[0].data_type == "text");
+    CHECK(s.inner().source.columns[1] == Events().columns[1]);  // varchar: untouched
+    CHECK(s.inner().source.columns[2].column_type == "varchar(32)");
+    CHECK(s.inner().key == std::vector<std::string>{"id"});
+
+    std::vector<RowChange> in = {{RowChange::Op::kUpdate, Row(3, "new"), Row(4, "paid"), 100, 5}};
+    std::vector<RowChange> out;
+    DmlCounts counts;
+    REQUIRE(s.ShapeChanges(in, Timestamp{200, 0, 3}, &out, &counts).ok());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].before[0] == Value(Bytes{"3", 46}));
+    CHECK(out[0].after[0] == Value(Bytes{"4", 46}));
+    CHECK(out[0].after[1] == Text("paid"));
+    CHECK(out[0].after[2] == Value(Bytes{"2024-02-29 13:05:09.120000", 46}));
+    // A DDL's column definitions and fill values go the same way.
+    auto added = s.DestinationColumn(testing::Col("later", "datetime", "datetime"));
+    REQUIRE(added.ok());
+    CHECK(added->column_type == "varchar(32)");
+    auto plain = s.DestinationColumn(testing::Col("note", "text", "text"));
+    REQUIRE(plain.ok());
+    CHECK(plain->column_type == "text");
+
+    // A value the type cannot hold stops the batch naming the column and the row.
+    settings.column_types = {{"status", "int"}};
+    settings.type_overrides.clear();
+    auto strict = TableShape::Make(b, Names());
+    REQUIRE(strict.ok());
+    std::vector<RowChange> bad = {{RowChange::Op::kInsert, {}, Row(9, "paid"), 100, 5}};
+    out.clear();
+    Status st = (*strict)->ShapeChanges(bad, Timestamp{200, 0, 3}, &out, &counts);
+    REQUIRE_FALSE(st.ok());
+    CHECK_MESSAGE(st.message().find("column status of shop.events cannot be written as int") != std::string::npos,
+                  st.message());
+    CHECK(st.message().find("(id)=(9)") != std::string::npos);
+
+    settings.column_types = {{"stauts", "text"}};
+    auto misspelt = TableShape::Make(b, Names());
+    REQUIRE_FALSE(misspelt.ok());
+    CHECK(misspelt.status().message().find("did you mean 'status'?") != std::string::npos);
+  }
+
   TEST_CASE("filters, a logical delete and added columns turn changes into what the destination applies") {
     config::TableSpec settings;
     settings.dml["insert"] = {config::DmlAction::kFilter, "status <> 'void'"};
@@ -98,10 +158,7 @@ TEST_SUITE("table shape") {
     logical.time_column = "gone_at";
     settings.dml["delete"] = logical;
     settings.extra_fields = {{"op", "varchar(1)", "${OP_TYPE}"}};
-    TableBinding b;
-    b.source = Events();
-    b.key = {"id"};
-    b.settings = &settings;
+    TableBinding b = KeyedEvents(settings);
     auto shape = TableShape::Make(b, Names());
     REQUIRE_MESSAGE(shape.ok(), shape.status().message());
     const TableShape& s = **shape;

@@ -146,6 +146,23 @@ TEST_SUITE("config") {
     CHECK(bad.find("did you mean 'ignore'?") != std::string::npos);
   }
 
+  TEST_CASE("tables[].column_types and type_overrides take extra_fields' types; overrides are keyed by MySQL types") {
+    auto ok = ParseTaskSpec(std::string(kMinimal) + "tables:\n  - match: shop.t\n    column_types: { amount: text }\n"
+                                                    "    type_overrides: { bigint: 'varchar(40)', datetime: text }\n",
+                            "task.yaml");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(ok->tables[0].column_types.at("amount") == "text");
+    CHECK(ok->tables[0].type_overrides.at("bigint") == "varchar(40)");
+    std::string bad = ErrorOf(std::string(kMinimal) + "tables:\n  - match: shop.t\n    type_overrides: { bigin: text }\n");
+    CHECK_MESSAGE(bad.find("tables[].type_overrides: 'bigin' is not a MySQL column type (DATA_TYPE); did you mean "
+                           "'bigint'?") != std::string::npos,
+                  bad);
+    bad = ErrorOf(std::string(kMinimal) + "tables:\n  - match: shop.t\n    column_types: { amount: money }\n");
+    CHECK_MESSAGE(bad.find("task.yaml:15:29: tables[].column_types.amount: type 'money' (of column 'amount') is not "
+                           "one sync gives a column") != std::string::npos,
+                  bad);
+  }
+
   TEST_CASE("all errors are reported together") {
     std::string yaml = std::string(kMinimal) + "runtime: { batch_rowz: 1 }\nddl: { drop_tabel: ignore }\n";
     std::string msg = ErrorOf(yaml);

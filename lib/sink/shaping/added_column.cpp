@@ -244,9 +244,9 @@ Result<ColumnSchema> AddedColumnType(const std::string& name, const std::string&
     c.fsp = std::max(a, 0);
     c.column_type = t + (a > 0 ? "(" + std::to_string(a) + ")" : "");
   } else {
-    return Status::InvalidArgument("type '" + type + "' of the added column '" + name +
-                                   "' is not one sync adds; use text, varchar(n), bigint, int, boolean, double, "
-                                   "decimal(p,s), date, datetime[(fsp)] or timestamp[(fsp)]");
+    return Status::InvalidArgument("type '" + type + "' (of column '" + name +
+                                   "') is not one sync gives a column; use text, varchar(n), bigint, int, boolean, "
+                                   "double, decimal(p,s), date, datetime[(fsp)] or timestamp[(fsp)]");
   }
   return c;
 }

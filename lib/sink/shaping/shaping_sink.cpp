@@ -73,7 +73,7 @@ std::map<std::string, DmlCounts> DmlCountsRegistry::Snapshot() const {
 
 bool SpecShapesRows(const config::TaskSpec& spec) {
   for (const auto& t : spec.tables)
-    if (!t.dml.empty() || !t.extra_fields.empty()) return true;
+    if (!t.dml.empty() || !t.extra_fields.empty() || !t.column_types.empty() || !t.type_overrides.empty()) return true;
   return false;
 }
 
@@ -176,8 +176,25 @@ Status ShapingSink::ApplySchemaChanges(const std::vector<SchemaChangeStep>& step
   std::vector<SchemaChangeStep> inner_steps = steps;
   for (auto& step : inner_steps) {
     if (step.table) {
+      const TableBinding* outer = step.table;
       SYNC_INNER_BINDING(inner, *step.table);
       step.table = &inner;
+      // The change's column definitions as the destination has them (column_types, type_overrides).
+      SchemaChange& change = step.change;
+      for (auto* column : {&change.before, &change.after}) {
+        if (*column) {
+          SYNC_ASSIGN_OR_RETURN(**column, inner_shape->DestinationColumn(**column));
+        }
+      }
+      if (change.schema) {
+        for (auto& c : change.schema->columns) {
+          SYNC_ASSIGN_OR_RETURN(c, inner_shape->DestinationColumn(c));
+        }
+      }
+      int filled = outer->source.ColumnIndex(change.column);
+      if (step.fill && filled >= 0) {
+        SYNC_ASSIGN_OR_RETURN(*step.fill, inner_shape->DestinationValue(outer->source.columns[size_t(filled)], *step.fill));
+      }
     }
     if (step.old_table) {
       SYNC_INNER_BINDING(old_inner, *step.old_table);
@@ -189,7 +206,10 @@ Status ShapingSink::ApplySchemaChanges(const std::vector<SchemaChangeStep>& step
 
 Status ShapingSink::FillAddedColumn(const TableBinding& table, const std::string& column, const Value& value) {
   SYNC_INNER_BINDING(inner, table);
-  return inner_->FillAddedColumn(inner, column, value);
+  int i = table.source.ColumnIndex(column);
+  if (i < 0) return inner_->FillAddedColumn(inner, column, value);
+  SYNC_ASSIGN_OR_RETURN(Value at_destination, inner_shape->DestinationValue(table.source.columns[size_t(i)], value));
+  return inner_->FillAddedColumn(inner, column, at_destination);
 }
 
 #undef SYNC_INNER_BINDING

@@ -22,9 +22,25 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   auto shape = std::make_shared<TableShape>();
   shape->inner_ = outer;
   const config::TableSpec* settings = outer.settings;
-  if (!settings || (settings->dml.empty() && settings->extra_fields.empty())) return std::shared_ptr<const TableShape>(shape);
+  shape->settings_ = settings;
+  if (!settings || (settings->dml.empty() && settings->extra_fields.empty() && settings->column_types.empty() &&
+                    settings->type_overrides.empty()))
+    return std::shared_ptr<const TableShape>(shape);
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
+
+  std::vector<std::string> column_names;
+  for (const auto& c : source.columns) column_names.push_back(c.name);
+  for (const auto& [name, type] : settings->column_types)
+    if (source.ColumnIndex(name) < 0)
+      return Status::InvalidArgument("tables[].column_types names column '" + name + "', which " + table +
+                                     " does not have; did you mean '" + NearestWord(name, column_names) + "'?");
+  for (size_t i = 0; i < source.columns.size(); ++i) {
+    SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, shape->DestinationColumn(source.columns[i]));
+    if (at_destination == source.columns[i]) continue;
+    shape->inner_.source.columns[i] = std::move(at_destination);
+    shape->retyped_.push_back(i);
+  }
 
   for (auto [op, policy] : {std::pair{"insert", &shape->insert_}, {"update", &shape->update_}, {"delete", &shape->delete_}}) {
     auto it = settings->dml.find(op);
@@ -89,6 +105,23 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   return std::shared_ptr<const TableShape>(shape);
 }
 
+Result<ColumnSchema> TableShape::DestinationColumn(const ColumnSchema& c) const {
+  if (!settings_) return c;
+  const std::string* type = nullptr;
+  if (auto it = settings_->column_types.find(c.name); it != settings_->column_types.end()) type = &it->second;
+  else if (auto by = settings_->type_overrides.find(c.data_type); by != settings_->type_overrides.end()) type = &by->second;
+  if (!type) return c;
+  SYNC_ASSIGN_OR_RETURN(ColumnSchema out, AddedColumnType(c.name, *type));
+  out.nullable = c.nullable;
+  return out;
+}
+
+Result<Value> TableShape::DestinationValue(const ColumnSchema& source_column, const Value& value) const {
+  SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, DestinationColumn(source_column));
+  if (at_destination == source_column) return value;
+  return ConvertTo(value, at_destination);
+}
+
 std::vector<std::string> TableShape::ConstantKeyValues() const {
   std::vector<std::string> out;
   const size_t first_added = inner_.source.columns.size() - added_.size();
@@ -120,6 +153,16 @@ Result<std::vector<Value>> TableShape::Image(const std::vector<Value>& row, cons
   std::vector<Value> out;
   out.reserve(row.size() + added_.size());
   out = row;
+  for (size_t i : retyped_) {
+    const ColumnSchema& to = inner_.source.columns[i];
+    auto v = ConvertTo(row[i], to);
+    if (!v.ok())
+      return Status::InvalidArgument("column " + to.name + " of " + inner_.SourceName() + " cannot be written as " +
+                                     to.column_type + " (tables[].column_types / type_overrides) for " + KeyOf(row) +
+                                     ": " + v.status().message() + "; choose a type that holds it, then start the "
+                                     "task again (the change is applied then)");
+    out[i] = std::move(v).value();
+  }
   size_t n = added_.size() - (logical_delete_ ? 1 + (time_column_ ? 1 : 0) : 0);
   for (size_t i = 0; i < n; ++i) {
     auto v = added_[i].Compute(row, context);

@@ -2,7 +2,9 @@
 // How one source table's rows become the rows its destination table is
 // given: the tables[].dml policies (normal, ignore, filter, logical_delete)
 // and the columns added to it (tables[].extra_fields, then a logical
-// delete's marker and time columns, appended after the source's columns).
+// delete's marker and time columns, appended after the source's columns),
+// and the types tables[].column_types and type_overrides give source
+// columns at the destination (values converted as added fields' are).
 //
 // The policies, as sync-task(5) "DML policies" documents them:
 //  - insert: filter keeps the rows whose after image matches; full
@@ -56,6 +58,11 @@ class TableShape {
   // (constants, names of the source), as "name=value": what tells this
   // table's rows from those of other tables merged into the same one.
   std::vector<std::string> ConstantKeyValues() const;
+  // A column of the source table as the destination has it: of the type
+  // tables[].column_types or type_overrides gives it, if either does.
+  Result<ColumnSchema> DestinationColumn(const ColumnSchema& source_column) const;
+  // `value` of `source_column` as the destination takes it.
+  Result<Value> DestinationValue(const ColumnSchema& source_column, const Value& value) const;
 
   // A row read by full initialization: false when the insert filter leaves
   // it out; else *out is the destination's row.
@@ -83,6 +90,8 @@ class TableShape {
 
   bool passthrough_ = true;
   TableBinding inner_;
+  const config::TableSpec* settings_ = nullptr;
+  std::vector<size_t> retyped_;  // source columns of another type at the destination
   std::vector<AddedColumn> added_;
   bool logical_delete_ = false;
   Value live_, deleted_;
