@@ -194,6 +194,9 @@ TEST_CASE("--from-time: the first transaction from the time on, found across bin
   CHECK(bad.exit_code == 4);
   CHECK_MESSAGE(bad.err.find("the binlog of 2001-01-01 00:00:00 UTC is purged from the source") != std::string::npos,
                 bad.err);
+  bad = E().cli.Run({"start", id, "--rerun"});  // a realtime_only task copies nothing to copy again
+  CHECK(bad.exit_code == 2);
+  CHECK_MESSAGE(bad.err.find("sync_mode is realtime_only, which copies none") != std::string::npos, bad.err);
   bad = E().cli.Run({"start", id, "--from-time", iso, "--from-position", "binlog.000001:4"});
   CHECK(bad.exit_code == 2);
   CHECK_MESSAGE(bad.err.find("give one") != std::string::npos, bad.err);

@@ -137,9 +137,9 @@ Status PgMergingChunkWriter::Flush() {
   std::vector<const sink::RowChange*> rows;
   rows.reserve(pending_.size());
   for (const auto& r : pending_) rows.push_back(&r);
+  // The merge may go on running from the stage while the next rows arrive:
+  // its rows are encoded already, so the images can go.
   Status s = applier_.Apply(target_, rows);
-  // The merge may still run from the stage; its rows are encoded, so the images can go.
-  if (s.ok()) s = applier_.Settle();
   pending_.clear();
   pending_values_ = 0;
   return s.ok() ? s : Fail(s);
@@ -149,7 +149,8 @@ Status PgMergingChunkWriter::Commit() {
   if (!failed_.ok()) return failed_;
   if (committed_) return Status::Ok();
   SYNC_RETURN_IF_ERROR(Flush());
-  Status s = RecordChunk(conn_, chunk_, rows_);
+  Status s = applier_.Settle();
+  if (s.ok()) s = RecordChunk(conn_, chunk_, rows_);
   if (s.ok()) s = txn_->Commit();
   if (!s.ok()) return Fail(s);
   committed_ = true;

@@ -154,14 +154,24 @@ class MysqlGtidTarget : public Target {
         target->intervals_[Key(sid, tag)].push_back({lo, hi});
       }
     }
+    // Sorted and coalesced, so a run of transactions is in the set when one interval covers it.
+    for (auto& [key, list] : target->intervals_) {
+      std::sort(list.begin(), list.end());
+      std::vector<std::pair<int64_t, int64_t>> merged;
+      for (const auto& in : list) {
+        if (!merged.empty() && in.first <= merged.back().second + 1) merged.back().second = std::max(merged.back().second, in.second);
+        else merged.push_back(in);
+      }
+      list = std::move(merged);
+    }
     return target;
   }
   Result<bool> StartsBefore(const FileHead& head) const override {
     if (!head.mysql_before) return Status::FailedPrecondition("a binary log without previous GTIDs: not MySQL's");
     for (const auto& set : head.mysql_before->sets)
-      for (const auto& in : set.intervals)
-        for (int64_t gno = in.start; gno < in.end; ++gno)  // end-exclusive on disk
-          if (!Contains(Key(binlog::UuidToString(set.sid), set.tag), gno)) return false;
+      for (const auto& in : set.intervals)  // end-exclusive on disk
+        if (in.end > in.start && !Contains(Key(binlog::UuidToString(set.sid), set.tag), in.start, in.end - 1))
+          return false;
     return true;
   }
   Result<bool> Reached(const binlog::BinlogEvent& event) const override {
@@ -170,7 +180,7 @@ class MysqlGtidTarget : public Target {
     if (gtid->anonymous)
       return Status::FailedPrecondition("the source writes anonymous transactions (gtid_mode is not ON), which a GTID "
                                         "set cannot name; use --from-position or --from-time");
-    return !Contains(Key(binlog::UuidToString(gtid->sid), ToLower(gtid->tag)), gtid->gno);
+    return !Contains(Key(binlog::UuidToString(gtid->sid), ToLower(gtid->tag)), gtid->gno, gtid->gno);
   }
   std::string Purged(const FileHead& head, const std::string& file) const override {
     return "transactions that GTID set " + text_ + " lacks are purged from the source: its oldest binary log, " +
@@ -180,14 +190,15 @@ class MysqlGtidTarget : public Target {
 
  private:
   static std::string Key(const std::string& sid, const std::string& tag) { return ToLower(sid) + ":" + tag; }
-  bool Contains(const std::string& key, int64_t gno) const {
+  // Whether the set has every transaction first..last of `key`.
+  bool Contains(const std::string& key, int64_t first, int64_t last) const {
     auto it = intervals_.find(key);
     if (it == intervals_.end()) return false;
     return std::any_of(it->second.begin(), it->second.end(),
-                       [&](const std::pair<int64_t, int64_t>& in) { return in.first <= gno && gno <= in.second; });
+                       [&](const std::pair<int64_t, int64_t>& in) { return in.first <= first && last <= in.second; });
   }
   std::string text_;
-  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> intervals_;  // inclusive
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> intervals_;  // inclusive, sorted, coalesced
 };
 
 // Reads files over replication connections with the task's server_id.
