@@ -312,10 +312,7 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
   size_t shaped = 0;
   for (const auto& t : tables) {
     const config::TableSpec* settings = config::FindTableSpec(spec, t.db, t.table);
-    if (!settings || t.schema.columns.empty() ||
-        (settings->dml.empty() && settings->extra_fields.empty() && settings->column_types.empty() &&
-         settings->type_overrides.empty()))
-      continue;
+    if (!settings || t.schema.columns.empty() || !sink::ShapesRows(*settings)) continue;
     ++shaped;
     auto shape = ShapeOf(spec, t);
     if (!shape.ok()) problems.push_back(shape.status().message());
@@ -325,20 +322,24 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
                fmt::format("the DML policies and added fields of {} tables fit their columns", shaped));
   } else {
     report.Add("tables.dml_and_fields", Verdict::kFail, Join(problems, "; "),
-               "fix tables[].dml and tables[].extra_fields in the spec (sync-task(5)), then sync apply it");
+               "fix tables[].dml, extra_fields, column_types or partition in the spec (sync-task(5)), then sync apply "
+               "it");
   }
 }
 
 // tables[].on_conflict against what the destination can do.
 void CheckConflictPolicies(const config::TaskSpec& spec, CheckReport& report) {
-  bool set = std::any_of(spec.tables.begin(), spec.tables.end(),
-                         [](const config::TableSpec& t) { return t.on_conflict != config::ConflictPolicy::kReplace; });
+  bool set = std::any_of(spec.tables.begin(), spec.tables.end(), [](const config::TableSpec& t) {
+    return t.on_conflict != config::ConflictPolicy::kReplace || t.partition;
+  });
   if (!set) return;
-  Status s = sink::ValidateConflictPolicies(spec);
+  Status s = sink::ValidateTableSettings(spec);
   if (s.ok())
-    report.Add("tables.on_conflict", Verdict::kPass, "the destination honours every tables[].on_conflict");
+    report.Add("tables.on_conflict", Verdict::kPass,
+               "the destination honours every tables[].on_conflict and tables[].partition");
   else
-    report.Add("tables.on_conflict", Verdict::kFail, s.message(), "set on_conflict: replace for those tables");
+    report.Add("tables.on_conflict", Verdict::kFail, s.message(),
+               "set on_conflict: replace, or remove partition, for those tables");
 }
 
 // Source tables that mapping merges into one destination table must keep

@@ -46,7 +46,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   source::SourceFactory open_source = source::MakeSourceFactory(spec.source, src_password);
 
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
-  SYNC_RETURN_IF_ERROR(sink::ValidateConflictPolicies(spec));
+  SYNC_RETURN_IF_ERROR(sink::ValidateTableSettings(spec));
   reporter.SetStep("schema_migration", "running");
   SYNC_ASSIGN_OR_RETURN(auto catalog, open_source());
   SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, *catalog));

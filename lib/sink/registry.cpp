@@ -66,9 +66,14 @@ Status CheckSynchronizable(const config::DestinationSpec& spec) {
                                     d.unavailable + "); " + Join(available, " and ") + " are");
 }
 
-Status ValidateConflictPolicies(const config::TaskSpec& spec) {
+Status ValidateTableSettings(const config::TaskSpec& spec) {
   const Traits& traits = DestinationOf(spec.destination).traits;
   for (const auto& t : spec.tables) {
+    if (t.partition && !traits.partitions_unavailable.empty())
+      return Status::InvalidArgument("tables[] entry " + t.match + " (line " + std::to_string(t.line) +
+                                     "): partition is not available for " + spec.destination.type +
+                                     " destinations in this version (" + traits.partitions_unavailable +
+                                     "); remove it");
     if (traits.conflict_policies.count(t.on_conflict)) continue;
     return Status::InvalidArgument("tables[] entry " + t.match + " (line " + std::to_string(t.line) +
                                    "): on_conflict: " + config::ConflictPolicyName(t.on_conflict) +

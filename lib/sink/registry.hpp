@@ -73,6 +73,8 @@ struct Traits {
   std::set<config::ConflictPolicy> conflict_policies = {config::ConflictPolicy::kReplace, config::ConflictPolicy::kUpdate,
                                                         config::ConflictPolicy::kIgnore};
   std::string conflict_policies_note;
+  // Why tables[].partition cannot be honoured; empty when it can.
+  std::string partitions_unavailable;
 };
 
 // One key of the destination section of task.yaml.
@@ -142,7 +144,7 @@ using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const config::Ta
 // cannot be synchronized into by this version.
 Status CheckSynchronizable(const config::DestinationSpec& spec);
 // kInvalidArgument naming the tables[] entry (spec line) whose on_conflict
-// the destination cannot honour, and why.
-Status ValidateConflictPolicies(const config::TaskSpec& spec);
+// or partition the destination cannot honour, and why.
+Status ValidateTableSettings(const config::TaskSpec& spec);
 
 }  // namespace dbsync::sink

@@ -100,4 +100,46 @@ std::string PostgresAndHologresEnvironment::Yaml(const std::string& name, const 
          settings;
 }
 
+std::vector<std::string> SourceLines(const MariaDbServer& mysql, const std::string& sql) {
+  auto r = mysql.Admin().Query(sql);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  return JoinedLines(r->rows);
+}
+
+std::optional<std::vector<std::string>> DestinationLines(const PostgresServer& dest, const std::string& sql) {
+  auto conn = postgres::Connection::Connect({"127.0.0.1", dest.port(), "dw", "postgres",
+                                             PostgresServer::kSuperPassword, 5});
+  if (!conn.ok()) return std::nullopt;
+  auto r = conn->Query(sql);
+  if (!r.ok()) return std::nullopt;
+  return JoinedLines(r->rows);
+}
+
+bool QueriesConverge(const MariaDbServer& mysql, const PostgresServer& dest,
+                     const std::vector<std::pair<std::string, std::string>>& queries, std::chrono::seconds limit) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < queries.size(); ++i) names.push_back(std::to_string(i));
+  bool ok = WaitConverged(
+      names, [&](const std::string& i) { return std::optional(SourceLines(mysql, queries[std::stoul(i)].first)); },
+      [&](const std::string& i) { return DestinationLines(dest, queries[std::stoul(i)].second); }, limit);
+  if (!ok) {
+    for (const auto& [src, dst] : queries) {
+      auto s = SourceLines(mysql, src);
+      auto d = DestinationLines(dest, dst);
+      MESSAGE(src << ": " << s.size() << " rows at the source, " << (d ? d->size() : 0) << " at the destination");
+    }
+  }
+  return ok;
+}
+
+std::string WaitLastError(const SyncCli& cli, const std::string& task) {
+  for (int i = 0; i < 300; ++i) {
+    auto st = nlohmann::json::parse(cli.Run({"status", task, "-o", "json"}).out, nullptr, false);
+    if (st.is_object() && st.contains("last_errors") && !st["last_errors"].empty())
+      return st["last_errors"].back().value("message", "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return "";
+}
+
 }  // namespace dbsync::testing

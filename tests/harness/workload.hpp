@@ -52,6 +52,19 @@ std::vector<std::string> JoinedLines(const std::vector<std::vector<std::optional
 // changes, NULLs and 4-byte UTF-8, ids in [1, key_space].
 void Churn(const MariaDbServer& mysql, const std::string& table, int n, std::mt19937& rng, int key_space);
 
+// The lines of `sql` at the source (a failed query fails the test) and in
+// `dest`'s dw (nullopt when it cannot be read yet).
+std::vector<std::string> SourceLines(const MariaDbServer& mysql, const std::string& sql);
+std::optional<std::vector<std::string>> DestinationLines(const PostgresServer& dest, const std::string& sql);
+// Waits until each pair's destination query gives what its source query
+// gives; on a timeout, says how many rows each side has.
+bool QueriesConverge(const MariaDbServer& mysql, const PostgresServer& dest,
+                     const std::vector<std::pair<std::string, std::string>>& queries,
+                     std::chrono::seconds limit = std::chrono::seconds(120));
+// The message of the task's last error once `sync status` shows one (empty
+// if none within ~30 s).
+std::string WaitLastError(const SyncCli& cli, const std::string& task);
+
 // The current worker's pid once it has reported (0 if none within ~20 s),
 // other than `not_this`.
 int WorkerPid(const SyncCli& cli, const std::string& task, int not_this = 0);

@@ -51,37 +51,11 @@ std::string CreateAndStart(const std::string& file, const std::string& yaml) {
   return id;
 }
 
-std::vector<std::string> SourceRows(const std::string& sql) {
-  auto r = E().mysql.Admin().Query(sql);
-  REQUIRE_MESSAGE(r.ok(), r.status().message());
-  return JoinedLines(r->rows);
-}
+std::vector<std::string> SourceRows(const std::string& sql) { return SourceLines(E().mysql, sql); }
 
-std::optional<std::vector<std::string>> DestRows(const PostgresServer& dest, const std::string& sql) {
-  auto conn = postgres::Connection::Connect({"127.0.0.1", dest.port(), "dw", "postgres",
-                                             PostgresServer::kSuperPassword, 5});
-  if (!conn.ok()) return std::nullopt;
-  auto r = conn->Query(sql);
-  if (!r.ok()) return std::nullopt;
-  return JoinedLines(r->rows);
-}
-
-// Waits until `dest_sql` at the destination returns what `source_sql` returns at the source.
 bool Converges(const std::vector<std::pair<std::string, std::string>>& queries, const PostgresServer& dest,
                std::chrono::seconds limit = 120s) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < queries.size(); ++i) names.push_back(std::to_string(i));
-  bool ok = WaitConverged(
-      names, [&](const std::string& i) { return std::optional(SourceRows(queries[std::stoul(i)].first)); },
-      [&](const std::string& i) { return DestRows(dest, queries[std::stoul(i)].second); }, limit);
-  if (!ok) {
-    for (const auto& [src, dst] : queries) {
-      auto s = SourceRows(src);
-      auto d = DestRows(dest, dst);
-      MESSAGE(src << ": " << s.size() << " rows at the source, " << (d ? d->size() : 0) << " at the destination");
-    }
-  }
-  return ok;
+  return QueriesConverge(E().mysql, dest, queries, limit);
 }
 
 json TaskStatus(const std::string& id) { return json::parse(E().cli.Run({"status", id, "-o", "json"}).out, nullptr, false); }
@@ -263,7 +237,7 @@ TEST_CASE("logical delete, ignored updates and deletes, and added fields, throug
   for (int i = 1001; i <= 1010; ++i) frozen_expected.push_back(std::to_string(i) + "|new");
   CHECK(WaitConverged(
       {"frozen"}, [&](const std::string&) { return std::optional(frozen_expected); },
-      [&](const std::string&) { return DestRows(E().pg, "SELECT id, name FROM shop.frozen ORDER BY id"); }, 60s));
+      [&](const std::string&) { return DestinationLines(E().pg, "SELECT id, name FROM shop.frozen ORDER BY id"); }, 60s));
   std::this_thread::sleep_for(1500ms);  // a report of the counts (once a second)
   json st = TaskStatus(id);
   INFO(st["tables"].dump());
@@ -334,12 +308,7 @@ TEST_CASE("bad settings stop the task with what to fix; a value that cannot be c
   REQUIRE(Converges({rows}, E().pg));
   REQUIRE(E().cli.WaitStreaming(id));
   E().mysql.Exec("INSERT INTO shop.codes VALUES (101, 'abc'), (102, '306')");
-  std::string message;
-  for (int i = 0; i < 300 && message.empty(); ++i) {
-    json st = TaskStatus(id);
-    if (st.contains("last_errors")) message = st["last_errors"].back().value("message", "");
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::string message = WaitLastError(E().cli, id);
   CHECK_MESSAGE(message.find("tables[].extra_fields 'code_number' of shop.codes cannot be computed for the row with "
                              "key (id)=(101): 'abc' is not an integer") != std::string::npos, message);
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.codes WHERE id > 100", "dw") == "0");
@@ -354,7 +323,7 @@ TEST_CASE("bad settings stop the task with what to fix; a value that cannot be c
       {"codes"},
       [&](const std::string&) { return std::optional(std::vector<std::string>{"101|abc|101", "102|306|102"}); },
       [&](const std::string&) {
-        return DestRows(E().pg, "SELECT id, code, code_number FROM shop.codes WHERE id > 100 ORDER BY id");
+        return DestinationLines(E().pg, "SELECT id, code, code_number FROM shop.codes WHERE id > 100 ORDER BY id");
       },
       60s));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);

@@ -19,6 +19,8 @@ PostgresServer& Server() {
     server.InstallHologresFixture("holo_old", "1.3.55");
     server.Exec("CREATE DATABASE holo_31");
     server.InstallHologresFixture("holo_31", "3.1.2");
+    server.Exec("CREATE DATABASE holo_11");
+    server.InstallHologresFixture("holo_11", "1.1.80");
     return true;
   }();
   (void)installed;
@@ -149,4 +151,42 @@ TEST_CASE("TRUNCATE: a DDL before V3.1 (no DML after it in its block); from V3.1
   // As a DML it may share a block with DML (with the transaction setting).
   CHECK(Run({"SET hg_experimental_enable_transaction = on", "BEGIN", "TRUNCATE public.plain",
              "INSERT INTO public.plain VALUES (1)", "COMMIT"}, "holo_31") == "");
+}
+
+TEST_CASE("partitioned tables: LIST on one text, varchar or int column (date from V1.3.22), the key holding it "
+          "(rules 15, 16)") {
+  CHECK(Has(Run({"CREATE TABLE public.pr (id int, ds int, PRIMARY KEY (id, ds)) PARTITION BY RANGE (ds)"}),
+            "only LIST partitioning on one column"));
+  CHECK(Has(Run({"CREATE TABLE public.p2 (id int, a text, b text, PRIMARY KEY (id, a, b)) PARTITION BY LIST (a, b)"}),
+            "list"));
+  CHECK(Has(Run({"CREATE TABLE public.pb (id int, ds bigint, PRIMARY KEY (id, ds)) PARTITION BY LIST (ds)"}),
+            "partition column of type bigint"));
+  CHECK(Has(Run({"CREATE TABLE public.pk (id int PRIMARY KEY, ds text) PARTITION BY LIST (ds)"}),
+            "must include all partitioning columns"));
+  CHECK(Has(Run({"CREATE TABLE public.pd (id int, ds date) PARTITION BY LIST (ds)"}, "holo_11"),
+            "partition column of type date"));
+  CHECK(Run({"CREATE TABLE public.pd (id int, ds date, PRIMARY KEY (id, ds)) PARTITION BY LIST (ds)"}) == "");
+  CHECK(Run({"CREATE TABLE public.pt (id int, ds text, PRIMARY KEY (id, ds)) PARTITION BY LIST (ds)",
+             "CREATE TABLE public.pi (id int, ds int, PRIMARY KEY (id, ds)) PARTITION BY LIST (ds)"}) == "");
+  CHECK(Server().Scalar("SELECT count(*) FROM pg_partitioned_table", "holo") == "3");
+}
+
+TEST_CASE("rows into a partition parent: INSERT ... VALUES routed from V1.3, INSERT ... SELECT and COPY never; "
+          "children take all three (rules 17, 18)") {
+  for (const char* db : {"holo", "holo_11"}) {
+    CAPTURE(db);
+    REQUIRE(Run({"CREATE TABLE public.pp (id int, ds text, v text, PRIMARY KEY (id, ds)) PARTITION BY LIST (ds)",
+                 "CREATE TABLE public.pp_a PARTITION OF public.pp FOR VALUES IN ('a')"}, db) == "");
+    CHECK(Has(Run({"INSERT INTO public.pp SELECT 1, 'a', 'x'"}, db), "Feature not supported: insert into parent table"));
+    CHECK(Has(Run({"COPY public.pp FROM '/dev/null'"}, db), "COPY into partition parent table pp"));
+    CHECK(Run({"COPY public.pp_a FROM '/dev/null'", "INSERT INTO public.pp_a SELECT 2, 'a', 'y'"}, db) == "");
+  }
+  CHECK(Has(Run({"INSERT INTO public.pp (id, ds, v) VALUES (1, 'a', 'x')"}, "holo_11"),
+            "Feature not supported: insert into parent table"));
+  CHECK(Run({"INSERT INTO \"public\".\"pp\" (\"id\", \"ds\", \"v\") VALUES (1, 'a', 'x'), (3, 'a', 'z') "
+             "ON CONFLICT (\"id\", \"ds\") DO UPDATE SET \"v\" = EXCLUDED.\"v\""}) == "");
+  CHECK(Server().Scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM public.pp_a", "holo") == "1x,2y,3z");
+  // Updates and deletes through the parent are not refused (they leave the Fixed Plan, specs/hologres.md 3.1).
+  CHECK(Run({"UPDATE public.pp SET v = 'u' WHERE id = 1", "DELETE FROM public.pp WHERE id = 3"}) == "");
+  CHECK(Server().Scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM public.pp", "holo") == "1u,2y");
 }

@@ -12,6 +12,8 @@
 #include "sink/registry.hpp"
 #include "harness/servers.hpp"
 #include "harness/sink_fixtures.hpp"
+#include "sink/postgres/pg_chunk_writer.hpp"
+#include "sink/postgres/pg_partitions.hpp"
 #include "sink/postgres/pg_sink.hpp"
 #include "sink/sink.hpp"
 
@@ -449,5 +451,80 @@ TEST_SUITE("postgres") {
         CHECK(s.status().message().find("hg_experimental_enable_transaction") != std::string::npos);
       }
     }
+  }
+
+  TEST_CASE("a partitioned table: children made on demand, rows moving between them, a chunk outgrowing its "
+            "bound copied again after its new child is made") {
+    config::TableSpec settings;
+    settings.partition = config::PartitionSpec{"region", ""};
+    TableBinding b = Binding("parts", "visits", {Col("id", "int", "int", false), Col("region", "varchar", "varchar(40)", false),
+                                                 Col("n", "int", "int")},
+                             {"id", "region"});
+    b.settings = &settings;
+    auto s = Open("task-parts");
+    REQUIRE(s->PrepareTable(b).ok());
+    CHECK(Q("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'parts.visits'::regclass") == "l");
+    auto row = [](int64_t id, const char* region, int64_t n) {
+      return std::vector<Value>{Value(id), Value(Utf8(region)), Value(n)};
+    };
+    Chunk(*s, b, 0, {row(1, "eu", 1), row(2, "us", 2), row(3, "eu", 3), row(4, "a b/c", 4)});
+    const std::string where = "SELECT string_agg(v.id || '@' || c.relname, ',' ORDER BY v.id) FROM parts.visits v "
+                              "JOIN pg_class c ON c.oid = v.tableoid";
+    const std::string hashed = postgres::ChildTableName("visits", "a b/c");
+    CHECK(hashed.size() == std::string("visits_").size() + 16);
+    CHECK(Q(where) == "1@visits_eu,2@visits_us,3@visits_eu,4@" + hashed);
+    // Real time: a new child, a row that moves (a key change), a delete.
+    REQUIRE(Apply(*s, b, {Ins(row(5, "ap", 5)), Upd(row(1, "eu", 1), row(1, "af", 9)), Del(row(3, "eu", 3))}, 10).ok());
+    CHECK(Q(where) == "1@visits_af,2@visits_us,4@" + hashed + ",5@visits_ap");
+    // Pieces of one transaction: the first piece's children are made before
+    // it begins; PostgreSQL makes a later piece's inside it, and a rollback
+    // takes that child with it (and the sink forgets it).
+    std::vector<sink::TableChanges> piece1(1), piece2(1);
+    piece1[0].table = piece2[0].table = &b;
+    piece1[0].rows = {Ins(row(6, "zz", 6))};
+    piece2[0].rows = {Ins(row(7, "yy", 7))};
+    REQUIRE(s->ApplyPartial(piece1).ok());
+    REQUIRE(s->ApplyPartial(piece2).ok());
+    CHECK_FALSE(Apply(*s, b, {Ins({Value(int64_t{9}), Value(Utf8(std::string("nul\0", 4))), Value(int64_t{9})})}, 20).ok());
+    CHECK(Q("SELECT count(*) FROM pg_class WHERE relname = 'visits_zz'") == "1");
+    CHECK(Q("SELECT count(*) FROM pg_class WHERE relname = 'visits_yy'") == "0");
+    CHECK(Q("SELECT count(*) FROM parts.visits WHERE id IN (6, 7)") == "0");
+    REQUIRE(s->ApplyPartial(piece1).ok());
+    REQUIRE(s->ApplyPartial(piece2).ok());
+    REQUIRE(Apply(*s, b, {Ins(row(8, "zz", 8))}, 30).ok());
+    CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM parts.visits_zz") == "6,8");
+    CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM parts.visits_yy") == "7");
+
+    // A chunk past its bound whose later rows need a new child: rolled back
+    // with the child made, then copied again.
+    auto pg = postgres::PgSink::Open({"127.0.0.1", Pg().port(), "dw", "postgres", PostgresServer::kSuperPassword, 10},
+                                     postgres::Dialect::kPostgres, "task-parts");
+    REQUIRE(pg.ok());
+    auto columns = postgres::MapColumns(b.source, postgres::Dialect::kPostgres);
+    REQUIRE(columns.ok());
+    postgres::PartitionChildren children("parts", "visits");
+    REQUIRE((*pg)->connection().Execute("SELECT 1").ok());
+    REQUIRE(children.Load((*pg)->connection()).ok());
+    postgres::ValueEncoder encoder;
+    auto copy = [&]() -> Status {
+      auto target = postgres::MakeApplyTarget(b, *columns);
+      if (!target.ok()) return target.status();
+      postgres::PgChunkWriter::Chunk chunk{"task-parts", "src.visits", "parts.visits", 1, {"binlog.000001", 101, ""}};
+      auto w = postgres::PgPartitionedChunkWriter::Open((*pg)->connection(), encoder, std::move(*target), children,
+                                                        chunk, 1);
+      if (!w.ok()) return w.status();
+      for (const auto& r : {row(20, "us", 1), row(21, "late", 2), row(22, "us", 3)}) SYNC_RETURN_IF_ERROR((*w)->Write(r));
+      return (*w)->Commit();
+    };
+    Status first = copy();
+    CHECK(first.code() == StatusCode::kUnavailable);
+    CHECK_MESSAGE(first.message().find("new partition(s), made now; the chunk is copied again") != std::string::npos,
+                  first.message());
+    CHECK(Q("SELECT count(*) FROM parts.visits WHERE id >= 20") == "0");
+    CHECK(Q("SELECT count(*) FROM pg_class WHERE relname = 'visits_late'") == "1");
+    Status second = copy();
+    CHECK_MESSAGE(second.ok(), second.message());
+    CHECK(Q("SELECT string_agg(v.id || '@' || c.relname, ',' ORDER BY v.id) FROM parts.visits v JOIN pg_class c ON "
+            "c.oid = v.tableoid WHERE v.id >= 20") == "20@visits_us,21@visits_late,22@visits_us");
   }
 }

@@ -228,3 +228,64 @@ TEST_SUITE("table shape") {
     CHECK(typo.status().message().find("did you mean 'status'?") != std::string::npos);
   }
 }
+
+TEST_SUITE("partitions") {
+  TEST_CASE("an added partition column from a template joins the key; a move is a key change") {
+    config::TableSpec settings;
+    settings.partition = config::PartitionSpec{"month", "${created:%Y%m}"};
+    TableBinding b = KeyedEvents(settings);
+    auto shape = TableShape::Make(b, Names());
+    REQUIRE_MESSAGE(shape.ok(), shape.status().message());
+    const TableShape& s = **shape;
+    CHECK_FALSE(s.passthrough());
+    REQUIRE(s.inner().source.columns.size() == 4);
+    CHECK(s.inner().source.columns[3].name == "month");
+    CHECK(s.inner().source.columns[3].data_type == "text");
+    CHECK(s.inner().key == std::vector<std::string>{"id", "month"});
+
+    std::vector<Value> moved = Row(1, "paid");
+    moved[2] = Value(DateTime{2024, 3, 1, 0, 0, 0, 0, 0});
+    std::vector<RowChange> out;
+    DmlCounts counts;
+    REQUIRE(s.ShapeChanges({{RowChange::Op::kUpdate, Row(1, "paid"), moved, 100, 5}}, Timestamp{200, 0, 3}, &out,
+                           &counts).ok());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].before[3] == Value(Bytes{"202402", 46}));
+    CHECK(out[0].after[3] == Value(Bytes{"202403", 46}));
+
+    // A row without a partition value stops the batch, naming the row.
+    std::vector<Value> undated = Row(9, "new");
+    undated[2] = Value();
+    out.clear();
+    Status null = s.ShapeChanges({{RowChange::Op::kInsert, {}, undated, 100, 5}}, Timestamp{200, 0, 3}, &out, &counts);
+    REQUIRE_FALSE(null.ok());
+    CHECK_MESSAGE(null.message().find("the partition column month of shop.events (tables[].partition) is NULL for the "
+                                      "row with key (id)=(9)") != std::string::npos, null.message());
+  }
+
+  TEST_CASE("a source column partitions as it is; what cannot partition is refused with the reason") {
+    config::TableSpec settings;
+    settings.partition = config::PartitionSpec{"status", ""};
+    TableBinding b = KeyedEvents(settings);
+    auto own = TableShape::Make(b, Names());
+    REQUIRE_MESSAGE(own.ok(), own.status().message());
+    CHECK((*own)->inner().source.columns.size() == 3);
+    CHECK((*own)->inner().key == std::vector<std::string>{"id", "status"});
+
+    auto refused = [&](config::PartitionSpec p, bool keyed = true) {
+      settings.partition = p;
+      TableBinding t = KeyedEvents(settings);
+      if (!keyed) t.key.clear();
+      auto made = TableShape::Make(t, Names());
+      REQUIRE_FALSE(made.ok());
+      return made.status().message();
+    };
+    CHECK(refused({"status", "${id}"}).find("is a column of the table, whose own values partition it") !=
+          std::string::npos);
+    CHECK(refused({"day", ""}).find("is not a column of the table; give value") != std::string::npos);
+    CHECK(refused({"day", "${COMMIT_TIME}"}).find("takes its value from the change") != std::string::npos);
+    CHECK_MESSAGE(refused({"day", "${craeted:%Y}"}).find("craeted") != std::string::npos,
+                  refused({"day", "${craeted:%Y}"}));
+    CHECK(refused({"status", ""}, false).find("the table has no key") != std::string::npos);
+  }
+}

@@ -48,6 +48,14 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
       return Status::InvalidArgument("the key column '" + k + "' is not a column of " + binding.SourceName());
     t.key.push_back(size_t(it - t.columns.begin()));
   }
+  if (binding.settings && binding.settings->partition) {
+    const std::string& field = binding.settings->partition->field;
+    auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const PgColumn& c) { return c.name == field; });
+    if (it == t.columns.end())
+      return Status::InvalidArgument("the partition column '" + field + "' is not a column of " +
+                                     binding.SourceName());
+    t.partition = int(it - t.columns.begin());
+  }
   return t;
 }
 

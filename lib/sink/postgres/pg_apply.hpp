@@ -45,6 +45,7 @@ struct ApplyTarget {
   std::string qualified;    // "schema"."table"
   config::ConflictPolicy on_conflict = config::ConflictPolicy::kReplace;
   std::vector<std::string> unmapped;  // destination columns the task does not write (reset by kReplace)
+  int partition = -1;                 // tables[].partition's column in columns, if the table is partitioned
 };
 
 Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vector<PgColumn> columns);
@@ -64,6 +65,7 @@ class BatchApplier {
   Status PrepareStaging(const ApplyTarget& target);
   // Applies `rows` (in source order) inside the open transaction.
   Status Apply(const ApplyTarget& target, const std::vector<const sink::RowChange*>& rows);
+  ValueEncoder& encoder() { return encoder_; }
   // Waits for the merge left running, so the rows handed to Apply may go.
   Status Settle() { return deferred_.Settle(); }
   // After the transaction failed: nothing in flight matters, and staging

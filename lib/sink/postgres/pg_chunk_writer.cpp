@@ -1,11 +1,45 @@
 #include "sink/postgres/pg_chunk_writer.hpp"
 
+#include "core/text_util.hpp"
+#include "sink/crash_point.hpp"
+#include "sink/postgres/pg_ddl.hpp"
+
 namespace dbsync::postgres {
 namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;  // COPY data is sent in ~1 MiB pieces
 // Values held before a merge: bounds memory whatever the row width.
 constexpr size_t kMergeValues = 200000;
+
+// `row` as one line of COPY text after `out`; on a bad value `out` is as it
+// was and the error names the row (by key, else by `ordinal`) and the column.
+Status CheckRowWidth(const std::vector<PgColumn>& columns, const std::vector<Value>& row) {
+  if (row.size() == columns.size()) return Status::Ok();
+  return Status::FailedPrecondition("a row has " + std::to_string(row.size()) + " columns but the table has " +
+                                    std::to_string(columns.size()) + "; restart the task");
+}
+
+Status AppendCopyRow(ValueEncoder& encoder, const std::vector<PgColumn>& columns, const std::vector<size_t>& key,
+                     const std::vector<Value>& row, long ordinal, std::string* out) {
+  SYNC_RETURN_IF_ERROR(CheckRowWidth(columns, row));
+  size_t mark = out->size();
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i) *out += '\t';
+    Status s = encoder.AppendCopyField(row[i], columns[i], out);
+    if (s.ok()) continue;
+    out->resize(mark);
+    std::string which = "row " + std::to_string(ordinal) + " of the chunk";
+    if (!key.empty()) {
+      which = "row with key (";
+      for (size_t n = 0; n < key.size(); ++n)
+        which += (n ? ", " : "") + columns[key[n]].name + "=" + row[key[n]].ToString();
+      which += ")";
+    }
+    return s.WithContext(which + ", column " + columns[i].name);
+  }
+  *out += '\n';
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -37,32 +71,14 @@ Status PgChunkWriter::Fail(Status s) {
   return failed_;
 }
 
-std::string PgChunkWriter::DescribeRow(const std::vector<Value>& row) const {
-  if (key_.empty()) return "row " + std::to_string(rows_ + 1) + " of the chunk";
-  std::string out = "row with key (";
-  for (size_t n = 0; n < key_.size(); ++n) out += (n ? ", " : "") + columns_[key_[n]].name + "=" + row[key_[n]].ToString();
-  return out + ")";
-}
-
 Status PgChunkWriter::Write(const std::vector<Value>& row) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Status::Internal("Write after Commit");
-  if (row.size() != columns_.size())
-    return Fail(Status::FailedPrecondition("a row has " + std::to_string(row.size()) + " columns but the table has " +
-                                           std::to_string(columns_.size()) + "; restart the task"));
-  size_t mark = buffer_.size();
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i) buffer_ += '\t';
-    Status s = encoder_.AppendCopyField(row[i], columns_[i], &buffer_);
-    if (!s.ok()) {
-      buffer_.resize(mark);
-      return Fail(s.WithContext(DescribeRow(row) + ", column " + columns_[i].name));
-    }
-  }
-  buffer_ += '\n';
+  Status s = AppendCopyRow(encoder_, columns_, key_, row, rows_ + 1, &buffer_);
+  if (!s.ok()) return Fail(s);
   ++rows_;
   if (buffer_.size() >= kFlushBytes) {
-    Status s = copy_->Put(buffer_);
+    s = copy_->Put(buffer_);
     buffer_.clear();
     if (!s.ok()) return Fail(s);
   }
@@ -97,13 +113,12 @@ Status RecordChunk(PGconn* conn, const PgChunkWriter::Chunk& chunk, long rows) {
   return recorded.ok() ? Status::Ok() : recorded.status().WithContext("recording the chunk as done");
 }
 
-Result<std::unique_ptr<PgMergingChunkWriter>> PgMergingChunkWriter::Open(PGconn* conn, BatchApplier applier,
+Result<std::unique_ptr<PgMergingChunkWriter>> PgMergingChunkWriter::Open(Connection& conn, BatchApplier applier,
                                                                          ApplyTarget target,
-                                                                         PgChunkWriter::Chunk chunk) {
+                                                                         PgChunkWriter::Chunk chunk,
+                                                                         PartitionChildren* children) {
   std::unique_ptr<PgMergingChunkWriter> w(
-      new PgMergingChunkWriter(conn, std::move(applier), std::move(target), std::move(chunk)));
-  w->txn_ = std::make_unique<Transaction>(conn);
-  if (!w->txn_->status().ok()) return w->txn_->status();
+      new PgMergingChunkWriter(conn, std::move(applier), std::move(target), std::move(chunk), children));
   SYNC_RETURN_IF_ERROR(w->applier_.PrepareStaging(w->target_));
   return w;
 }
@@ -133,7 +148,36 @@ Status PgMergingChunkWriter::Write(const std::vector<Value>& row) {
   return pending_values_ >= kMergeValues ? Flush() : Status::Ok();
 }
 
+Status PgMergingChunkWriter::MakeChildren() {
+  if (!children_ || target_.partition < 0) return Status::Ok();
+  std::set<std::string> values;
+  ValueEncoder& encoder = applier_.encoder();
+  const PgColumn& column = target_.columns[size_t(target_.partition)];
+  for (const auto& change : pending_) {
+    SYNC_ASSIGN_OR_RETURN(auto text, encoder.ParameterText(change.after[size_t(target_.partition)], column));
+    if (!text) return Status::InvalidArgument("the partition column " + column.name + " is NULL in a row");
+    values.insert(std::move(*text));
+  }
+  std::set<std::string> missing = children_->Missing(values);
+  if (missing.empty()) return Status::Ok();
+  bool began = txn_ != nullptr;
+  if (began) {
+    SYNC_RETURN_IF_ERROR(applier_.Settle());
+    txn_.reset();
+  }
+  SYNC_RETURN_IF_ERROR(children_->Create(conn_, missing));
+  if (began)
+    return Status::Unavailable("later rows of the chunk needed " + std::to_string(missing.size()) +
+                               " new partition(s), made now; the chunk is copied again");
+  return Status::Ok();
+}
+
 Status PgMergingChunkWriter::Flush() {
+  if (Status s = MakeChildren(); !s.ok()) return Fail(s);
+  if (!txn_) {
+    txn_ = std::make_unique<Transaction>(conn_.handle());
+    if (!txn_->status().ok()) return Fail(txn_->status());
+  }
   std::vector<const sink::RowChange*> rows;
   rows.reserve(pending_.size());
   for (const auto& r : pending_) rows.push_back(&r);
@@ -150,7 +194,92 @@ Status PgMergingChunkWriter::Commit() {
   if (committed_) return Status::Ok();
   SYNC_RETURN_IF_ERROR(Flush());
   Status s = applier_.Settle();
-  if (s.ok()) s = RecordChunk(conn_, chunk_, rows_);
+  if (s.ok()) s = RecordChunk(conn_.handle(), chunk_, rows_);
+  if (s.ok()) s = txn_->Commit();
+  if (!s.ok()) return Fail(s);
+  committed_ = true;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<PgPartitionedChunkWriter>> PgPartitionedChunkWriter::Open(
+    Connection& conn, ValueEncoder& encoder, ApplyTarget target, PartitionChildren& children,
+    PgChunkWriter::Chunk chunk, size_t bound_bytes) {
+  if (target.partition < 0) return Status::Internal("PgPartitionedChunkWriter for an unpartitioned table");
+  return std::unique_ptr<PgPartitionedChunkWriter>(new PgPartitionedChunkWriter(
+      conn, encoder, std::move(target), children, std::move(chunk), bound_bytes));
+}
+
+PgPartitionedChunkWriter::~PgPartitionedChunkWriter() { txn_.reset(); }
+
+Status PgPartitionedChunkWriter::Fail(Status s) {
+  txn_.reset();
+  groups_.clear();
+  failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
+                          chunk_.dest_display);
+  return failed_;
+}
+
+Status PgPartitionedChunkWriter::Write(const std::vector<Value>& row) {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::Internal("Write after Commit");
+  if (Status s = CheckRowWidth(target_.columns, row); !s.ok()) return Fail(s);
+  const PgColumn& column = target_.columns[size_t(target_.partition)];
+  auto value = encoder_.ParameterText(row[size_t(target_.partition)], column);
+  if (!value.ok()) return Fail(value.status().WithContext("the partition column " + column.name));
+  if (!*value) return Fail(Status::InvalidArgument("the partition column " + column.name + " is NULL in a row"));
+  std::string& out = groups_[**value];
+  size_t before = out.size();
+  Status s = AppendCopyRow(encoder_, target_.columns, target_.key, row, rows_ + 1, &out);
+  if (!s.ok()) return Fail(s);
+  bytes_ += out.size() - before;
+  ++rows_;
+  return bytes_ >= bound_ ? Flush() : Status::Ok();
+}
+
+Status PgPartitionedChunkWriter::Flush() {
+  std::set<std::string> values;
+  for (const auto& [value, rows] : groups_) values.insert(value);
+  std::set<std::string> missing = children_.Missing(values);
+  if (!missing.empty()) {
+    bool began = txn_ != nullptr;
+    txn_.reset();  // a child is made outside the chunk's transaction
+    Status made = children_.Create(conn_, missing);
+    if (!made.ok()) return Fail(made);
+    sink::CrashPoint("postgres.partitions_made");  // children without rows: found there after a restart
+    if (began)
+      return Fail(Status::Unavailable("rows after the first " + std::to_string(bound_ >> 20) + " MiB of the chunk "
+                                      "needed " + std::to_string(missing.size()) + " new partition(s), made now; "
+                                      "the chunk is copied again"));
+  }
+  if (!txn_) {
+    txn_ = std::make_unique<Transaction>(conn_.handle());
+    if (!txn_->status().ok()) return Fail(txn_->status());
+  }
+  std::vector<std::string> names;
+  for (const auto& c : target_.columns) names.push_back(QuoteIdentifier(c.name));
+  const std::string columns = " (" + Join(names, ", ") + ")";
+  for (auto& [value, rows] : groups_) {
+    const std::string* child = children_.ChildOf(value);
+    if (!child) return Fail(Status::Internal("no partition of " + chunk_.dest_display + " for " + value));
+    auto copy = CopyIn::Start(conn_.handle(), "COPY " + QualifiedName(target_.binding->dest_schema, *child) +
+                                                  columns + " FROM STDIN");
+    if (!copy.ok()) return Fail(copy.status().WithContext("starting the COPY into partition " + *child));
+    Status s = copy->Put(rows);
+    if (!s.ok()) return Fail(s);
+    auto stored = copy->End();
+    if (!stored.ok()) return Fail(stored.status().WithContext("partition " + *child));
+  }
+  groups_.clear();
+  bytes_ = 0;
+  return Status::Ok();
+}
+
+Status PgPartitionedChunkWriter::Commit() {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::Ok();
+  SYNC_RETURN_IF_ERROR(Flush());
+  sink::CrashPoint("postgres.partition_chunk_copied");  // rows in the children, the chunk not recorded: rolled back
+  Status s = RecordChunk(conn_.handle(), chunk_, rows_);
   if (s.ok()) s = txn_->Commit();
   if (!s.ok()) return Fail(s);
   committed_ = true;

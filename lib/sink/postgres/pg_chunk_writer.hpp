@@ -6,6 +6,7 @@
 //
 // Uses the sink's connection (not owned): destroy the writer before the sink.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/binlog_position.hpp"
 #include "sink/postgres/pg_apply.hpp"
 #include "sink/postgres/pg_exec.hpp"
+#include "sink/postgres/pg_partitions.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
 
@@ -43,7 +45,6 @@ class PgChunkWriter : public sink::ChunkWriter {
                 Chunk chunk)
       : conn_(conn), encoder_(encoder), columns_(std::move(columns)), key_(std::move(key)), chunk_(std::move(chunk)) {}
   Status Fail(Status s);
-  std::string DescribeRow(const std::vector<Value>& row) const;
 
   PGconn* conn_;
   ValueEncoder& encoder_;
@@ -64,26 +65,78 @@ class PgChunkWriter : public sink::ChunkWriter {
 // transaction as the chunk record, as PgChunkWriter's. Keyed tables only.
 class PgMergingChunkWriter : public sink::ChunkWriter {
  public:
-  static Result<std::unique_ptr<PgMergingChunkWriter>> Open(PGconn* conn, BatchApplier applier, ApplyTarget target,
-                                                            PgChunkWriter::Chunk chunk);
+  // A partitioned table's `children` (the sink's) get the children its rows
+  // need as PgPartitionedChunkWriter's do: before the transaction begins, or
+  // by rolling the chunk back with kUnavailable.
+  static Result<std::unique_ptr<PgMergingChunkWriter>> Open(Connection& conn, BatchApplier applier, ApplyTarget target,
+                                                            PgChunkWriter::Chunk chunk,
+                                                            PartitionChildren* children = nullptr);
   ~PgMergingChunkWriter() override;
 
   Status Write(const std::vector<Value>& row) override;
   Status Commit() override;
 
  private:
-  PgMergingChunkWriter(PGconn* conn, BatchApplier applier, ApplyTarget target, PgChunkWriter::Chunk chunk)
-      : conn_(conn), applier_(std::move(applier)), target_(std::move(target)), chunk_(std::move(chunk)) {}
+  PgMergingChunkWriter(Connection& conn, BatchApplier applier, ApplyTarget target, PgChunkWriter::Chunk chunk,
+                       PartitionChildren* children)
+      : conn_(conn), applier_(std::move(applier)), target_(std::move(target)), chunk_(std::move(chunk)),
+        children_(children) {}
   Status Flush();
+  Status MakeChildren();
   Status Fail(Status s);
 
-  PGconn* conn_;
+  Connection& conn_;
   BatchApplier applier_;
   ApplyTarget target_;
   PgChunkWriter::Chunk chunk_;
-  std::unique_ptr<Transaction> txn_;
+  PartitionChildren* children_;
+  std::unique_ptr<Transaction> txn_;  // begun by the first flush
   std::vector<sink::RowChange> pending_;
   size_t pending_values_ = 0;
+  Status failed_;
+  bool committed_ = false;
+  long rows_ = 0;
+};
+
+// One snapshot chunk into a partitioned table (tables[].partition): the rows
+// are gathered by partition value, up to `bound_bytes` of COPY text, and each
+// value's rows are COPYed into its child table (Hologres takes COPY into
+// children only, specs/hologres.md 3.1); children missing are created before
+// the chunk's transaction begins. When a chunk outgrows the bound and a later
+// row needs a new child, the chunk rolls back with kUnavailable after making
+// it: Hologres cannot create a table inside the transaction (4.6), and on
+// PostgreSQL that would wait for the lock that the task's other writers of
+// the table hold. The chunk is then copied again, and finds the child.
+class PgPartitionedChunkWriter : public sink::ChunkWriter {
+ public:
+  static constexpr size_t kDefaultBoundBytes = 32 << 20;
+  // `children` is the sink's, and must outlive the writer.
+  static Result<std::unique_ptr<PgPartitionedChunkWriter>> Open(Connection& conn, ValueEncoder& encoder,
+                                                                ApplyTarget target, PartitionChildren& children,
+                                                                PgChunkWriter::Chunk chunk,
+                                                                size_t bound_bytes = kDefaultBoundBytes);
+  ~PgPartitionedChunkWriter() override;
+
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  PgPartitionedChunkWriter(Connection& conn, ValueEncoder& encoder, ApplyTarget target, PartitionChildren& children,
+                           PgChunkWriter::Chunk chunk, size_t bound_bytes)
+      : conn_(conn), encoder_(encoder), target_(std::move(target)), children_(children), chunk_(std::move(chunk)),
+        bound_(bound_bytes) {}
+  Status Flush();
+  Status Fail(Status s);
+
+  Connection& conn_;
+  ValueEncoder& encoder_;
+  ApplyTarget target_;
+  PartitionChildren& children_;
+  PgChunkWriter::Chunk chunk_;
+  size_t bound_;
+  std::map<std::string, std::string> groups_;  // partition value -> COPY text of its rows
+  size_t bytes_ = 0;
+  std::unique_ptr<Transaction> txn_;  // begun by the first flush
   Status failed_;
   bool committed_ = false;
   long rows_ = 0;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/text_util.hpp"
+#include "sink/postgres/pg_partitions.hpp"
 
 namespace dbsync::postgres {
 namespace {
@@ -55,6 +56,18 @@ Result<TableDdl> RenderCreateTable(const sink::TableBinding& table, const std::v
   }
   if (!table.key.empty()) sql += ",\n  PRIMARY KEY (" + PropertyColumns(table.key) + ")";
   ddl.create_table = sql + "\n)";
+  if (s && s->partition) {
+    auto it = std::find_if(columns.begin(), columns.end(), [&](const PgColumn& c) { return c.name == s->partition->field; });
+    if (it == columns.end())
+      return Status::InvalidArgument("tables[].partition names column '" + s->partition->field + "', which " +
+                                     table.SourceName() + " does not have");
+    if (!PartitionableColumn(*it, dialect))
+      return Status::InvalidArgument("tables[].partition of " + table.SourceName() + ": the column " + it->name +
+                                     " is " + it->type + ", and a partition column is text, varchar, " +
+                                     (dialect == Dialect::kHologres ? "integer" : "an integer") + " or a date; give "
+                                     "it one with tables[].column_types (" + it->name + ": text)");
+    ddl.create_table += " PARTITION BY LIST (" + QuoteIdentifier(it->name) + ")";
+  }
   if (dialect != Dialect::kHologres) return ddl;
 
   std::string storage = s && !s->storage.empty() ? s->storage : "column";

@@ -207,13 +207,23 @@ Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBi
                                                              const BinlogPosition& snapshot_position) {
   SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
   PgChunkWriter::Chunk chunk{task_id_, table.SourceName(), Display(table), chunk_index, snapshot_position};
+  PartitionChildren* children = nullptr;
+  if (target.partition >= 0) {
+    SYNC_ASSIGN_OR_RETURN(children, ChildrenOf(target));
+  }
   if (table.existing() && !target.key.empty()) {
     // The user's rows stay (full initialization never empties a mode:
     // existing table), so the copy merges with on_conflict instead of COPY.
     ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
-    SYNC_ASSIGN_OR_RETURN(auto writer, PgMergingChunkWriter::Open(conn_.handle(), BatchApplier(conn_.handle(), encoder_,
-                                                                  strategy, staged_, deferred_),
-                                                                  std::move(target), std::move(chunk)));
+    SYNC_ASSIGN_OR_RETURN(auto writer,
+                          PgMergingChunkWriter::Open(conn_, BatchApplier(conn_.handle(), encoder_, strategy, staged_,
+                                                                         deferred_),
+                                                     std::move(target), std::move(chunk), children));
+    return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+  }
+  if (children) {
+    SYNC_ASSIGN_OR_RETURN(auto writer, PgPartitionedChunkWriter::Open(conn_, encoder_, std::move(target), *children,
+                                                                      std::move(chunk)));
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
   std::string copy_target = CopyTarget(table, target.columns);
@@ -224,10 +234,13 @@ Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBi
 
 Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const BinlogPosition& position,
                           const sink::TablePositions& tables) {
+  auto grouped = Group(changes);
+  Status s = grouped.ok() ? MakePartitions(*grouped) : grouped.status();
+  // The transaction holds the pieces applied before, if any: a failure rolls them back too.
   std::unique_ptr<Transaction> txn = std::move(open_txn_);
-  if (!txn) txn = std::make_unique<Transaction>(conn_.handle());
-  SYNC_RETURN_IF_ERROR(txn->status());
-  Status s = ApplyChanges(changes);
+  if (s.ok() && !txn) txn = std::make_unique<Transaction>(conn_.handle());
+  if (s.ok()) s = txn->status();
+  if (s.ok()) s = ApplyGrouped(*grouped);
   if (s.ok()) s = deferred_.Settle();
   if (s.ok() && !tables.hold_checkpoint) s = SaveCheckpoint(position);
   if (s.ok()) s = WriteTablePositions(tables);
@@ -235,43 +248,106 @@ Status PgSink::ApplyBatch(const std::vector<sink::TableChanges>& changes, const 
   if (!s.ok()) {
     deferred_.Forget();
     staged_.clear();  // staging tables created inside a rolled-back transaction are gone again
+    partitions_.clear();  // and so are children made in it
   }
   return s;
 }
 
 Status PgSink::ApplyPartial(const std::vector<sink::TableChanges>& changes) {
-  if (!open_txn_) open_txn_ = std::make_unique<Transaction>(conn_.handle());
-  SYNC_RETURN_IF_ERROR(open_txn_->status());
-  Status s = ApplyChanges(changes);
+  Status s;
+  auto grouped = Group(changes);
+  if (!grouped.ok()) s = grouped.status();
+  if (s.ok()) s = MakePartitions(*grouped);
+  if (s.ok() && !open_txn_) open_txn_ = std::make_unique<Transaction>(conn_.handle());
+  if (s.ok()) s = open_txn_->status();
+  if (s.ok()) s = ApplyGrouped(*grouped);
   if (!s.ok()) {
     deferred_.Forget();
     open_txn_.reset();  // rolls the pieces back
     staged_.clear();
+    partitions_.clear();
   }
   return s;
 }
 
-// Runs inside the caller's transaction.
-Status PgSink::ApplyChanges(const std::vector<sink::TableChanges>& changes) {
-  ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
-  BatchApplier applier(conn_.handle(), encoder_, strategy, staged_, deferred_);
-  // Group by table, keeping source order within each: tables are independent,
-  // so this keeps every table's order and collapses each table's keys once.
-  std::vector<ApplyTarget> targets;
-  std::vector<std::vector<const sink::RowChange*>> rows;
+// Group by table, keeping source order within each: tables are independent,
+// so this keeps every table's order and collapses each table's keys once.
+Result<PgSink::Grouped> PgSink::Group(const std::vector<sink::TableChanges>& changes) {
+  Grouped g;
   std::map<const sink::TableBinding*, size_t> where;
   for (const auto& tc : changes) {
     if (!tc.table) return Status::Internal("TableChanges without a table");
-    auto [it, inserted] = where.emplace(tc.table, targets.size());
+    auto [it, inserted] = where.emplace(tc.table, g.targets.size());
     if (inserted) {
       SYNC_ASSIGN_OR_RETURN(ApplyTarget t, Target(*tc.table));
-      SYNC_RETURN_IF_ERROR(applier.PrepareStaging(t));
-      targets.push_back(std::move(t));
-      rows.emplace_back();
+      g.targets.push_back(std::move(t));
+      g.rows.emplace_back();
     }
-    for (const auto& r : tc.rows) rows[it->second].push_back(&r);
+    for (const auto& r : tc.rows) g.rows[it->second].push_back(&r);
   }
-  for (size_t i = 0; i < targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(targets[i], rows[i]));
+  return g;
+}
+
+// Runs inside the caller's transaction.
+Status PgSink::ApplyGrouped(const Grouped& g) {
+  ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
+  BatchApplier applier(conn_.handle(), encoder_, strategy, staged_, deferred_);
+  for (const auto& t : g.targets) SYNC_RETURN_IF_ERROR(applier.PrepareStaging(t));
+  for (size_t i = 0; i < g.targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(g.targets[i], g.rows[i]));
+  return Status::Ok();
+}
+
+Result<PartitionChildren*> PgSink::ChildrenOf(const ApplyTarget& t) {
+  auto [it, fresh] = partitions_.try_emplace(t.qualified, t.binding->dest_schema, t.binding->dest_table);
+  if (fresh) {
+    Status s = it->second.Load(conn_);
+    if (!s.ok()) {
+      partitions_.erase(it);
+      return s.WithContext("reading the partitions of " + Display(*t.binding));
+    }
+  }
+  return &it->second;
+}
+
+Result<std::string> PgSink::PartitionValue(const ApplyTarget& t, const std::vector<Value>& row) {
+  const PgColumn& column = t.columns[size_t(t.partition)];
+  SYNC_ASSIGN_OR_RETURN(auto text, encoder_.ParameterText(row[size_t(t.partition)], column));
+  if (!text) return Status::InvalidArgument("the partition column " + column.name + " of " + Display(*t.binding) +
+                                            " is NULL in a row");
+  return *text;
+}
+
+Status PgSink::MakePartitions(const Grouped& g) {
+  for (size_t i = 0; i < g.targets.size(); ++i) {
+    const ApplyTarget& t = g.targets[i];
+    if (t.partition < 0) continue;
+    std::set<std::string> values;
+    for (const sink::RowChange* r : g.rows[i]) {
+      if (r->op == sink::RowChange::Op::kDelete) continue;  // a delete finds its row where it is, or nothing
+      SYNC_ASSIGN_OR_RETURN(std::string v, PartitionValue(t, r->after));
+      values.insert(std::move(v));
+    }
+    SYNC_RETURN_IF_ERROR(deferred_.Settle());  // the catalog is read on this connection
+    SYNC_ASSIGN_OR_RETURN(PartitionChildren * children, ChildrenOf(t));
+    std::set<std::string> missing = children->Missing(values);
+    if (missing.empty()) continue;
+    if (!open_txn_ || dialect_ == Dialect::kPostgres) {
+      // PostgreSQL makes them inside the open transaction too (its lock on
+      // the parent is held until the commit, by this connection only).
+      SYNC_RETURN_IF_ERROR(children->Create(conn_, missing));
+      continue;
+    }
+    // Hologres cannot create a table in a transaction that writes rows
+    // (specs/hologres.md 4.6): the pieces go, the children are made, and
+    // the worker starts again from the checkpoint to find them there.
+    open_txn_.reset();
+    staged_.clear();
+    SYNC_RETURN_IF_ERROR(children->Create(conn_, missing));
+    return Status::Unavailable("a source transaction applied in pieces needed " + std::to_string(missing.size()) +
+                               " new partition(s) of " + Display(*t.binding) + ", which Hologres cannot create "
+                               "inside it; they are created now, and the transaction is applied again from the "
+                               "checkpoint");
+  }
   return Status::Ok();
 }
 
@@ -403,6 +479,7 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
   };
   auto record = [&]() { return WritePosition("sync_state.ddl_applied", ddl_position); };
   unmapped_.clear();  // columns may come and go
+  partitions_.clear();
   {
     // Each step is planned after the previous ones ran, in the same
     // transaction: a rename sees the names the statement made so far.

@@ -36,6 +36,7 @@
 #include "sink/postgres/pg_apply.hpp"
 #include "sink/postgres/pg_connection.hpp"
 #include "sink/postgres/pg_exec.hpp"
+#include "sink/postgres/pg_partitions.hpp"
 #include "sink/postgres/pg_types.hpp"
 #include "sink/sink.hpp"
 
@@ -99,7 +100,20 @@ class PgSink : public sink::Sink {
   // not write, which a replace resets (read once per table).
   Result<ApplyTarget> Target(const sink::TableBinding& table);
 
-  Status ApplyChanges(const std::vector<sink::TableChanges>& changes);
+  // A batch's changes by destination table, in source order per table.
+  struct Grouped {
+    std::vector<ApplyTarget> targets;
+    std::vector<std::vector<const sink::RowChange*>> rows;
+  };
+  Result<Grouped> Group(const std::vector<sink::TableChanges>& changes);
+  Status ApplyGrouped(const Grouped& grouped);
+  // The children of partitioned tables that the rows written need, made
+  // before the batch's transaction begins, or in the open transaction of
+  // pieces (PostgreSQL; Hologres: kUnavailable after rolling the pieces back
+  // and making them, so the worker applies the transaction again).
+  Status MakePartitions(const Grouped& grouped);
+  Result<PartitionChildren*> ChildrenOf(const ApplyTarget& target);
+  Result<std::string> PartitionValue(const ApplyTarget& target, const std::vector<Value>& row);
 
   Connection conn_;
   std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
@@ -113,6 +127,7 @@ class PgSink : public sink::Sink {
   std::set<std::string> staged_;  // temporary staging tables created in this session
   // By qualified destination name; forgotten when DDL is applied.
   std::map<std::string, std::vector<std::string>> unmapped_;
+  std::map<std::string, PartitionChildren> partitions_;  // by qualified name; forgotten when DDL is applied
 };
 
 // COPY's column list and target: "schema"."table" ("a", "b").

@@ -50,6 +50,22 @@ class ShapingChunkWriter : public ChunkWriter {
   uint64_t left_out_ = 0;
 };
 
+// PostgreSQL and Hologres cannot drop, rename or retype a partition column.
+Status CheckPartitionColumnKept(const SchemaChangeStep& step) {
+  const SchemaChange& change = step.change;
+  const config::TableSpec* settings = step.table->settings;
+  if (!settings || !settings->partition) return Status::Ok();
+  if (change.kind != SchemaChangeKind::kColumnDropped && change.kind != SchemaChangeKind::kColumnRenamed &&
+      change.kind != SchemaChangeKind::kColumnModified)
+    return Status::Ok();
+  const std::string& field = settings->partition->field;
+  if (change.column != field && change.old_column != field) return Status::Ok();
+  return Status::FailedPrecondition(
+      std::string("a DDL statement makes ") + SchemaChangeKindName(change.kind) + " of column " + field + " of " +
+      step.table->SourceName() + ", the partition column of its destination table (tables[].partition), which a "
+      "partitioned table cannot follow; see sync-task(5) \"Partitioned tables\" for the way past it");
+}
+
 }  // namespace
 
 DmlCountsRegistry& DmlCountsRegistry::Instance() {
@@ -73,7 +89,7 @@ std::map<std::string, DmlCounts> DmlCountsRegistry::Snapshot() const {
 
 bool SpecShapesRows(const config::TaskSpec& spec) {
   for (const auto& t : spec.tables)
-    if (!t.dml.empty() || !t.extra_fields.empty() || !t.column_types.empty() || !t.type_overrides.empty()) return true;
+    if (ShapesRows(t)) return true;
   return false;
 }
 
@@ -177,6 +193,7 @@ Status ShapingSink::ApplySchemaChanges(const std::vector<SchemaChangeStep>& step
   for (auto& step : inner_steps) {
     if (step.table) {
       const TableBinding* outer = step.table;
+      SYNC_RETURN_IF_ERROR(CheckPartitionColumnKept(step));
       SYNC_INNER_BINDING(inner, *step.table);
       step.table = &inner;
       // The change's column definitions as the destination has them (column_types, type_overrides).

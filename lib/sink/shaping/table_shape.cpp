@@ -1,5 +1,7 @@
 #include "sink/shaping/table_shape.hpp"
 
+#include <algorithm>
+
 #include "core/text_util.hpp"
 
 namespace dbsync::sink {
@@ -16,15 +18,48 @@ bool IsInteger(const std::string& s) {
   return true;
 }
 
+// The column tables[].partition names: a column of the source (an
+// AddedColumn without a name) or one added with `value`, as text.
+Result<AddedColumn> PartitionColumn(const config::PartitionSpec& partition, const TableBinding& outer,
+                                    const ShapeNames& names) {
+  const TableSchema& source = outer.source;
+  const std::string table = source.FullName();
+  const std::string settings = "tables[].partition of " + table;
+  if (outer.key.empty() && outer.settings->primary_key.empty())
+    return Status::InvalidArgument(settings + ": the table has no key, and a partitioned table is written by key "
+                                   "(the partition column joins it); set tables[].primary_key");
+  if (source.ColumnIndex(partition.field) >= 0) {
+    if (!partition.value.empty() && partition.value != "${" + partition.field + "}")
+      return Status::InvalidArgument(settings + ": field '" + partition.field + "' is a column of the table, whose "
+                                     "own values partition it; leave value out, or name a new column for value "
+                                     "to fill");
+    return AddedColumn::Fixed(ColumnSchema{}, Value());
+  }
+  if (partition.value.empty())
+    return Status::InvalidArgument(settings + ": field '" + partition.field + "' is not a column of the table; "
+                                   "give value (such as \"${created_at:%Y%m%d}\") to add it, or name a column");
+  auto made = AddedColumn::Make(partition.field, "text", partition.value, source, names);
+  if (!made.ok()) return made.status().WithContext(settings);
+  if (made->depends_on_change())
+    return Status::InvalidArgument(settings + ": value " + partition.value + " takes its value from the change, "
+                                   "so a row would move to another partition whenever it changes and could not be "
+                                   "found again; use columns of the row (\"${created_at:%Y%m}\") or constants");
+  return made;
+}
+
 }  // namespace
+
+bool ShapesRows(const config::TableSpec& s) {
+  return !s.dml.empty() || !s.extra_fields.empty() || !s.column_types.empty() || !s.type_overrides.empty() ||
+         s.partition;
+}
 
 Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& outer, const ShapeNames& names) {
   auto shape = std::make_shared<TableShape>();
   shape->inner_ = outer;
   const config::TableSpec* settings = outer.settings;
   shape->settings_ = settings;
-  if (!settings || (settings->dml.empty() && settings->extra_fields.empty() && settings->column_types.empty() &&
-                    settings->type_overrides.empty()))
+  if (!settings || !ShapesRows(*settings))
     return std::shared_ptr<const TableShape>(shape);
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
@@ -76,6 +111,16 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
     ColumnSchema column = made->column();
     SYNC_RETURN_IF_ERROR(add(std::move(column), std::move(made).value()));
   }
+  if (settings->partition) {
+    SYNC_ASSIGN_OR_RETURN(AddedColumn partition, PartitionColumn(*settings->partition, outer, names));
+    if (partition.column().name.empty()) {
+      shape->partition_ = source.ColumnIndex(settings->partition->field);
+    } else {
+      shape->partition_ = int(shape->inner_.source.columns.size());
+      ColumnSchema column = partition.column();
+      SYNC_RETURN_IF_ERROR(add(std::move(column), std::move(partition)));
+    }
+  }
   if (auto it = settings->dml.find("delete"); it != settings->dml.end() && it->second.action == DmlAction::kLogicalDelete) {
     const config::DmlPolicy& p = it->second;
     bool numeric = IsInteger(p.value) && IsInteger(p.live_value);
@@ -100,6 +145,12 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
         return Status::InvalidArgument("tables[].primary_key names column '" + k + "', which " + table +
                                        " does not have (nor do its tables[].extra_fields)");
     shape->inner_.key = settings->primary_key;
+  }
+  // PostgreSQL and Hologres both want the partition column in the key.
+  if (shape->partition_ >= 0) {
+    const std::string& field = shape->inner_.source.columns[size_t(shape->partition_)].name;
+    if (std::find(shape->inner_.key.begin(), shape->inner_.key.end(), field) == shape->inner_.key.end())
+      shape->inner_.key.push_back(field);
   }
   shape->passthrough_ = false;
   return std::shared_ptr<const TableShape>(shape);
@@ -141,6 +192,7 @@ std::string TableShape::KeyOf(const std::vector<Value>& row) const {
   const auto& key = inner_.key.empty() ? std::vector<std::string>() : inner_.key;
   for (const auto& k : key) {
     int i = inner_.source.ColumnIndex(k);
+    if (i >= int(row.size())) continue;  // an added column: `row` is the source's
     names.push_back(k);
     values.push_back(i >= 0 && size_t(i) < row.size() ? row[size_t(i)].ToString() : "?");
   }
@@ -177,6 +229,12 @@ Result<std::vector<Value>> TableShape::Image(const std::vector<Value>& row, cons
     out.push_back(deleted ? deleted_ : live_);
     if (time_column_) out.push_back(deleted ? Value(Timestamp{context.commit_time, 0, 0}) : Value());
   }
+  if (partition_ >= 0 && out[size_t(partition_)].is_null())
+    return Status::InvalidArgument("the partition column " + inner_.source.columns[size_t(partition_)].name + " of " +
+                                   inner_.SourceName() + " (tables[].partition) is NULL for " + KeyOf(row) +
+                                   ", and a row needs a partition; give the column a value at the source or choose "
+                                   "a partition value that is never NULL, then start the task again (the change is "
+                                   "applied then)");
   return out;
 }
 

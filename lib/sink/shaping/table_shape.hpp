@@ -20,6 +20,12 @@
 //    updated and copied rows carry `live_value` (and NULL).
 // Counts of applied, ignored and filtered changes go to DmlCounts.
 //
+// tables[].partition names the destination's partition column: a source
+// column, or one added (text) whose value is a template of the row's columns
+// and constants. It joins the destination's key, so an update that changes it
+// reaches the destination as a key change (the row leaves one partition and
+// enters another); a row whose partition value is NULL stops the batch.
+//
 // Immutable once made; thread-safe.
 
 #include <memory>
@@ -40,6 +46,10 @@ struct DmlCounts {
   uint64_t copy_filtered = 0;  // rows full initialization left out (insert filter)
   bool empty() const { return !applied && !ignored && !filtered && !copy_filtered; }
 };
+
+// Whether `settings` change a table's rows on their way (dml, extra_fields,
+// column_types, type_overrides, partition).
+bool ShapesRows(const config::TableSpec& settings);
 
 class TableShape {
  public:
@@ -97,6 +107,7 @@ class TableShape {
   Value live_, deleted_;
   bool time_column_ = false;
   Policy insert_, update_, delete_;
+  int partition_ = -1;  // tables[].partition's column in inner_.source, never NULL in a row
 };
 
 }  // namespace dbsync::sink

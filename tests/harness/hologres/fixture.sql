@@ -9,7 +9,8 @@
 -- without a key (6); key types and count (7), UNIQUE and CHECK (8), numeric
 -- precision (9), CREATE INDEX (34); DML inside a transaction block only with
 -- hg_experimental_enable_transaction on and version 2.0 or later (24, 25);
--- DML after DDL in one block never (26); hologres.hg_table_properties (37).
+-- DML after DDL in one block never (26); hologres.hg_table_properties (37);
+-- partitioned tables (15-18).
 -- Not enforced (the sink's own tests cover what it sends): the others.
 
 CREATE SCHEMA hg_fixture;
@@ -180,6 +181,47 @@ BEGIN
   END IF;
 END $$;
 
+CREATE FUNCTION hg_fixture.version_at_least(major int, minor int, patch int) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT (split_part(version, '.', 1)::int, split_part(version, '.', 2)::int, split_part(version, '.', 3)::int)
+         >= (major, minor, patch) FROM hg_fixture.config
+$$;
+
+-- A partitioned table (rules 15, 16; specs/hologres.md 3.1): LIST on one
+-- column of text, varchar or int (date from V1.3.22). PostgreSQL itself
+-- refuses a key without the partition column. The texts are Hologres'
+-- where documented, else they name the rule.
+CREATE FUNCTION hg_fixture.check_partitioned(rel oid) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  part record;
+  typ regtype;
+BEGIN
+  SELECT partstrat, partnatts, partattrs INTO part FROM pg_partitioned_table WHERE partrelid = rel;
+  IF part.partstrat <> 'l' OR part.partnatts <> 1 THEN
+    RAISE EXCEPTION 'Feature not supported: only LIST partitioning on one column is supported';
+  END IF;
+  SELECT a.atttypid::regtype INTO typ FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = part.partattrs[0];
+  IF typ NOT IN ('text'::regtype, 'varchar'::regtype, 'integer'::regtype)
+     AND NOT (typ = 'date'::regtype AND hg_fixture.version_at_least(1, 3, 22)) THEN
+    RAISE EXCEPTION 'Feature not supported: partition column of type %', typ;
+  END IF;
+END $$;
+
+-- Rows into a partition parent (rules 17, 18): COPY never, INSERT ... SELECT
+-- never, INSERT ... VALUES from V1.3 (the Fixed Plan routes it to a child).
+CREATE FUNCTION hg_fixture.parent_write_rules() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  q text := lower(btrim(current_query()));
+BEGIN
+  IF q LIKE 'copy%' THEN
+    RAISE EXCEPTION 'Feature not supported: COPY into partition parent table %; copy into its child tables', TG_TABLE_NAME;
+  END IF;
+  IF q ~ '^insert\s+into\s+("[^"]*"|[a-z0-9_]+)(\s*\.\s*("[^"]*"|[a-z0-9_]+))?\s*(\((\s*("[^"]*"|[a-z0-9_]+)\s*,?)*\))?\s*values\s*\('
+     AND hg_fixture.version_at_least(1, 3) THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'Feature not supported: insert into parent table';
+END $$;
+
 CREATE FUNCTION hg_fixture.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -197,6 +239,11 @@ BEGIN
            WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' AND schema_name NOT LIKE 'pg_temp%'
              AND schema_name NOT IN ('hg_fixture', 'hologres') LOOP
     PERFORM hg_fixture.check_new_table(r.objid);
+    IF (SELECT relkind FROM pg_class WHERE oid = r.objid) = 'p' THEN
+      PERFORM hg_fixture.check_partitioned(r.objid);
+      EXECUTE format('CREATE TRIGGER hg_fixture_parent_write BEFORE INSERT ON %s '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION hg_fixture.parent_write_rules()', r.object_identity);
+    END IF;
     EXECUTE format('CREATE TRIGGER hg_fixture_dml BEFORE INSERT OR UPDATE OR DELETE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION hg_fixture.dml_rules()', r.object_identity);
     EXECUTE format('CREATE TRIGGER hg_fixture_truncate BEFORE TRUNCATE ON %s '
