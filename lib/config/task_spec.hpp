@@ -140,6 +140,10 @@ struct TableSpec {
   // types tables[].extra_fields takes.
   std::map<std::string, std::string> column_types;
   std::map<std::string, std::string> type_overrides;
+  // Source columns the destination does not get, and destination names of
+  // source columns (by source name).
+  std::vector<std::string> exclude_columns;
+  std::map<std::string, std::string> column_names;
   // Full initialization writes over the rows already at the destination
   // (with on_conflict) instead of emptying the table first.
   bool keep_existing_rows = false;

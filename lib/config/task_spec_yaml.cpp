@@ -348,6 +348,26 @@ void ParseTypeMap(SpecParser& p, const YAML::Node& t, const std::string& key, st
   }
 }
 
+// { source_column: destination_name, ... }: names as PostgreSQL keeps them (1 to 63 bytes).
+void ParseNameMap(SpecParser& p, const YAML::Node& t, const std::string& key, std::map<std::string, std::string>* out) {
+  YAML::Node m = t[key];
+  const std::string path = "tables[]." + key;
+  if (!m || !p.ExpectMap(m, path)) return;
+  std::set<std::string> taken;
+  for (const auto& entry : m) {
+    const std::string name = entry.first.Scalar();
+    if (!entry.second.IsScalar() || entry.second.Scalar().empty() || entry.second.Scalar().size() > 63) {
+      p.Error(entry.second.Mark(), path + "." + name + ": expected a column name of 1 to 63 bytes");
+      continue;
+    }
+    if (!taken.insert(ToLower(entry.second.Scalar())).second) {
+      p.Error(entry.second.Mark(), path + "." + name + ": '" + entry.second.Scalar() + "' is given to two columns");
+      continue;
+    }
+    (*out)[name] = entry.second.Scalar();
+  }
+}
+
 void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tables) {
   if (!n.IsSequence()) {
     p.Error(n.Mark(), "tables: expected a list of per-table settings, each with a match: pattern");
@@ -360,7 +380,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
                           "event_time_column", "bitmap_columns", "dictionary_encoding_columns", "binlog_level",
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
                           "write_mode", "full_initialization", "disjoint_keys", "on_conflict",
-                          "keep_existing_rows", "column_types", "type_overrides"});
+                          "keep_existing_rows", "column_types", "type_overrides", "exclude_columns",
+                          "column_names"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -423,6 +444,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     if (YAML::Node dml = t["dml"]) ParseDml(p, dml, &spec);
     ParseTypeMap(p, t, "column_types", &spec.column_types);
     ParseTypeMap(p, t, "type_overrides", &spec.type_overrides);
+    p.StringList(t, path, "exclude_columns", &spec.exclude_columns);
+    ParseNameMap(p, t, "column_names", &spec.column_names);
     tables->push_back(spec);
   }
 }

@@ -289,3 +289,49 @@ TEST_SUITE("partitions") {
     CHECK(refused({"status", ""}, false).find("the table has no key") != std::string::npos);
   }
 }
+
+TEST_SUITE("columns") {
+  TEST_CASE("exclude_columns and column_names: the destination's columns, key and rows") {
+    config::TableSpec settings;
+    settings.exclude_columns = {"status"};
+    settings.column_names = {{"id", "event_id"}, {"created", "at"}};
+    settings.extra_fields = {{"src", "text", "${TABLE_NAME_SRC}"}};
+    TableBinding b = KeyedEvents(settings);
+    auto shape = TableShape::Make(b, Names());
+    REQUIRE_MESSAGE(shape.ok(), shape.status().message());
+    const TableShape& s = **shape;
+    std::vector<std::string> names;
+    for (const auto& c : s.inner().source.columns) names.push_back(c.name);
+    CHECK(names == std::vector<std::string>{"event_id", "at", "src"});
+    CHECK(s.inner().key == std::vector<std::string>{"event_id"});
+    CHECK(s.inner().source.columns[1].data_type == "datetime");
+    std::vector<Value> copied;
+    REQUIRE(*s.ShapeCopiedRow(Row(3, "paid"), RowContext{}, &copied));
+    REQUIRE(copied.size() == 3);
+    CHECK(copied[0] == Value(int64_t{3}));
+    CHECK(copied[1] == Row(3, "paid")[2]);
+    CHECK(copied[2] == Value(Bytes{"events", 46}));
+    CHECK(s.Excludes("status"));
+    CHECK(s.DestinationName("created") == "at");
+  }
+
+  TEST_CASE("what cannot be excluded or renamed is refused with the reason") {
+    config::TableSpec settings;
+    auto refused = [&]() {
+      TableBinding b = KeyedEvents(settings);
+      auto made = TableShape::Make(b, Names());
+      REQUIRE_FALSE(made.ok());
+      return made.status().message();
+    };
+    settings.exclude_columns = {"stauts"};
+    CHECK(refused().find("tables[].exclude_columns names column 'stauts', which shop.events does not have; did you "
+                         "mean 'status'?") != std::string::npos);
+    settings.exclude_columns = {"id"};
+    CHECK(refused().find("a key column of shop.events") != std::string::npos);
+    settings.exclude_columns = {};
+    settings.column_names = {{"status", "ID"}};
+    CHECK(refused().find("two columns named ID") != std::string::npos);
+    settings.column_names = {{"craeted", "at"}};
+    CHECK(refused().find("did you mean 'created'?") != std::string::npos);
+  }
+}

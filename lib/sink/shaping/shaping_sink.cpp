@@ -66,6 +66,60 @@ Status CheckPartitionColumnKept(const SchemaChangeStep& step) {
       "partitioned table cannot follow; see sync-task(5) \"Partitioned tables\" for the way past it");
 }
 
+bool IsColumnChange(SchemaChangeKind kind) {
+  return kind == SchemaChangeKind::kColumnAdded || kind == SchemaChangeKind::kColumnDropped ||
+         kind == SchemaChangeKind::kColumnRenamed || kind == SchemaChangeKind::kColumnModified;
+}
+
+// `step` as the destination table takes it: columns named and typed as it
+// has them, the excluded ones left out. False when the step is about an
+// excluded column, which the destination does not have.
+Result<bool> ToDestination(const TableShape& shape, const TableBinding& outer, SchemaChangeStep& step) {
+  SchemaChange& change = step.change;
+  if (IsColumnChange(change.kind)) {
+    const bool excluded = shape.Excludes(change.column);
+    if (change.kind == SchemaChangeKind::kColumnRenamed && shape.Excludes(change.old_column) && !excluded)
+      return Status::FailedPrecondition("a DDL statement renames column " + change.old_column + " of " +
+                                        outer.SourceName() + ", which tables[].exclude_columns keeps from the "
+                                        "destination, to " + change.column + ", which it does not; exclude " +
+                                        change.column + " too, or add it at the destination by hand and remove " +
+                                        change.old_column + " from the list");
+    if (excluded) return false;
+  }
+  if (step.fill) {
+    if (int filled = outer.source.ColumnIndex(change.column); filled >= 0) {
+      SYNC_ASSIGN_OR_RETURN(*step.fill, shape.DestinationValue(outer.source.columns[size_t(filled)], *step.fill));
+    }
+  }
+  for (auto* column : {&change.before, &change.after}) {
+    if (*column) {
+      SYNC_ASSIGN_OR_RETURN(**column, shape.DestinationColumn(**column));
+    }
+  }
+  if (change.schema) {
+    TableSchema projected = *change.schema;
+    projected.columns.clear();
+    int position = change.position;
+    for (size_t i = 0; i < change.schema->columns.size(); ++i) {
+      const ColumnSchema& c = change.schema->columns[i];
+      if (shape.Excludes(c.name)) {
+        if (int(i) < change.position) --position;
+        continue;
+      }
+      SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, shape.DestinationColumn(c));
+      projected.columns.push_back(std::move(at_destination));
+    }
+    for (auto& k : projected.primary_key) k = shape.DestinationName(k);
+    change.schema = std::move(projected);
+    change.position = position;
+  }
+  if (!change.old_column.empty()) change.old_column = shape.DestinationName(change.old_column);
+  if (!change.column.empty()) change.column = shape.DestinationName(change.column);
+  for (auto* key : {&change.primary_key, &change.old_primary_key})
+    for (auto& k : *key) k = shape.DestinationName(k);
+  return true;
+}
+
 }  // namespace
 
 DmlCountsRegistry& DmlCountsRegistry::Instance() {
@@ -189,34 +243,21 @@ Status ShapingSink::ApplyPartial(const std::vector<TableChanges>& changes) {
 }
 
 Status ShapingSink::ApplySchemaChanges(const std::vector<SchemaChangeStep>& steps, const BinlogPosition& ddl_position) {
-  std::vector<SchemaChangeStep> inner_steps = steps;
-  for (auto& step : inner_steps) {
+  std::vector<SchemaChangeStep> inner_steps;
+  for (SchemaChangeStep step : steps) {
     if (step.table) {
-      const TableBinding* outer = step.table;
       SYNC_RETURN_IF_ERROR(CheckPartitionColumnKept(step));
+      const TableBinding* outer = step.table;
       SYNC_INNER_BINDING(inner, *step.table);
+      SYNC_ASSIGN_OR_RETURN(bool reaches, ToDestination(*inner_shape, *outer, step));
+      if (!reaches) continue;
       step.table = &inner;
-      // The change's column definitions as the destination has them (column_types, type_overrides).
-      SchemaChange& change = step.change;
-      for (auto* column : {&change.before, &change.after}) {
-        if (*column) {
-          SYNC_ASSIGN_OR_RETURN(**column, inner_shape->DestinationColumn(**column));
-        }
-      }
-      if (change.schema) {
-        for (auto& c : change.schema->columns) {
-          SYNC_ASSIGN_OR_RETURN(c, inner_shape->DestinationColumn(c));
-        }
-      }
-      int filled = outer->source.ColumnIndex(change.column);
-      if (step.fill && filled >= 0) {
-        SYNC_ASSIGN_OR_RETURN(*step.fill, inner_shape->DestinationValue(outer->source.columns[size_t(filled)], *step.fill));
-      }
     }
     if (step.old_table) {
       SYNC_INNER_BINDING(old_inner, *step.old_table);
       step.old_table = &old_inner;
     }
+    inner_steps.push_back(std::move(step));
   }
   return inner_->ApplySchemaChanges(inner_steps, ddl_position);
 }
@@ -225,8 +266,9 @@ Status ShapingSink::FillAddedColumn(const TableBinding& table, const std::string
   SYNC_INNER_BINDING(inner, table);
   int i = table.source.ColumnIndex(column);
   if (i < 0) return inner_->FillAddedColumn(inner, column, value);
+  if (inner_shape->Excludes(column)) return Status::Ok();
   SYNC_ASSIGN_OR_RETURN(Value at_destination, inner_shape->DestinationValue(table.source.columns[size_t(i)], value));
-  return inner_->FillAddedColumn(inner, column, at_destination);
+  return inner_->FillAddedColumn(inner, inner_shape->DestinationName(column), at_destination);
 }
 
 #undef SYNC_INNER_BINDING

@@ -18,17 +18,18 @@ bool IsInteger(const std::string& s) {
   return true;
 }
 
-// The column tables[].partition names: a column of the source (an
-// AddedColumn without a name) or one added with `value`, as text.
+// The column tables[].partition names: a column of the source as the
+// destination has it (an AddedColumn without a name), or one added with
+// `value`, as text.
 Result<AddedColumn> PartitionColumn(const config::PartitionSpec& partition, const TableBinding& outer,
-                                    const ShapeNames& names) {
+                                    const TableBinding& projected, const ShapeNames& names) {
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
   const std::string settings = "tables[].partition of " + table;
   if (outer.key.empty() && outer.settings->primary_key.empty())
     return Status::InvalidArgument(settings + ": the table has no key, and a partitioned table is written by key "
                                    "(the partition column joins it); set tables[].primary_key");
-  if (source.ColumnIndex(partition.field) >= 0) {
+  if (projected.source.ColumnIndex(partition.field) >= 0) {
     if (!partition.value.empty() && partition.value != "${" + partition.field + "}")
       return Status::InvalidArgument(settings + ": field '" + partition.field + "' is a column of the table, whose "
                                      "own values partition it; leave value out, or name a new column for value "
@@ -51,7 +52,7 @@ Result<AddedColumn> PartitionColumn(const config::PartitionSpec& partition, cons
 
 bool ShapesRows(const config::TableSpec& s) {
   return !s.dml.empty() || !s.extra_fields.empty() || !s.column_types.empty() || !s.type_overrides.empty() ||
-         s.partition;
+         s.partition || !s.exclude_columns.empty() || !s.column_names.empty();
 }
 
 Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& outer, const ShapeNames& names) {
@@ -64,18 +65,7 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
 
-  std::vector<std::string> column_names;
-  for (const auto& c : source.columns) column_names.push_back(c.name);
-  for (const auto& [name, type] : settings->column_types)
-    if (source.ColumnIndex(name) < 0)
-      return Status::InvalidArgument("tables[].column_types names column '" + name + "', which " + table +
-                                     " does not have; did you mean '" + NearestWord(name, column_names) + "'?");
-  for (size_t i = 0; i < source.columns.size(); ++i) {
-    SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, shape->DestinationColumn(source.columns[i]));
-    if (at_destination == source.columns[i]) continue;
-    shape->inner_.source.columns[i] = std::move(at_destination);
-    shape->retyped_.push_back(i);
-  }
+  SYNC_RETURN_IF_ERROR(shape->Project(outer));
 
   for (auto [op, policy] : {std::pair{"insert", &shape->insert_}, {"update", &shape->update_}, {"delete", &shape->delete_}}) {
     auto it = settings->dml.find(op);
@@ -112,9 +102,9 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
     SYNC_RETURN_IF_ERROR(add(std::move(column), std::move(made).value()));
   }
   if (settings->partition) {
-    SYNC_ASSIGN_OR_RETURN(AddedColumn partition, PartitionColumn(*settings->partition, outer, names));
+    SYNC_ASSIGN_OR_RETURN(AddedColumn partition, PartitionColumn(*settings->partition, outer, shape->inner_, names));
     if (partition.column().name.empty()) {
-      shape->partition_ = source.ColumnIndex(settings->partition->field);
+      shape->partition_ = shape->inner_.source.ColumnIndex(settings->partition->field);
     } else {
       shape->partition_ = int(shape->inner_.source.columns.size());
       ColumnSchema column = partition.column();
@@ -140,11 +130,14 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   }
   // A key that names added fields (a shard's origin) is the destination's.
   if (!settings->primary_key.empty() && settings->primary_key != outer.key) {
-    for (const auto& k : settings->primary_key)
-      if (shape->inner_.source.ColumnIndex(k) < 0)
+    shape->inner_.key.clear();
+    for (const auto& k : settings->primary_key) {
+      std::string at_destination = source.ColumnIndex(k) >= 0 ? shape->DestinationName(k) : k;
+      if (shape->inner_.source.ColumnIndex(at_destination) < 0)
         return Status::InvalidArgument("tables[].primary_key names column '" + k + "', which " + table +
                                        " does not have (nor do its tables[].extra_fields)");
-    shape->inner_.key = settings->primary_key;
+      shape->inner_.key.push_back(at_destination);
+    }
   }
   // PostgreSQL and Hologres both want the partition column in the key.
   if (shape->partition_ >= 0) {
@@ -156,19 +149,76 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   return std::shared_ptr<const TableShape>(shape);
 }
 
+Status TableShape::Project(const TableBinding& outer) {
+  const TableSchema& source = outer.source;
+  const std::string table = source.FullName();
+  std::vector<std::string> names;
+  for (const auto& c : source.columns) names.push_back(c.name);
+  auto known = [&](const std::string& setting, const std::string& name) -> Status {
+    if (source.ColumnIndex(name) >= 0) return Status::Ok();
+    return Status::InvalidArgument("tables[]." + setting + " names column '" + name + "', which " + table +
+                                   " does not have; did you mean '" + NearestWord(name, names) + "'?");
+  };
+  for (const auto& [name, type] : settings_->column_types) SYNC_RETURN_IF_ERROR(known("column_types", name));
+  for (const auto& [name, to] : settings_->column_names) SYNC_RETURN_IF_ERROR(known("column_names", name));
+  for (const auto& name : settings_->exclude_columns) {
+    SYNC_RETURN_IF_ERROR(known("exclude_columns", name));
+    if (std::find(outer.key.begin(), outer.key.end(), name) != outer.key.end())
+      return Status::InvalidArgument("tables[].exclude_columns names " + name + ", a key column of " + table +
+                                     ", which the destination needs to find its rows; keep it");
+  }
+  inner_.source.columns.clear();
+  for (size_t i = 0; i < source.columns.size(); ++i) {
+    const ColumnSchema& c = source.columns[i];
+    if (Excludes(c.name)) continue;
+    SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, DestinationColumn(c));
+    for (const auto& taken : inner_.source.columns)
+      if (ToLower(taken.name) == ToLower(at_destination.name))
+        return Status::InvalidArgument("tables[].column_names gives " + table + " two columns named " +
+                                       at_destination.name + "; choose another name");
+    ColumnSchema renamed_only = c;
+    renamed_only.name = at_destination.name;
+    retyped_.push_back(!(at_destination == renamed_only));
+    kept_.push_back(i);
+    inner_.source.columns.push_back(std::move(at_destination));
+  }
+  inner_.key.clear();
+  for (const auto& k : outer.key) {
+    source_key_.emplace_back(k, size_t(source.ColumnIndex(k)));
+    inner_.key.push_back(DestinationName(k));
+  }
+  return Status::Ok();
+}
+
+bool TableShape::Excludes(const std::string& source_column) const {
+  if (!settings_) return false;
+  const auto& excluded = settings_->exclude_columns;
+  return std::find(excluded.begin(), excluded.end(), source_column) != excluded.end();
+}
+
+std::string TableShape::DestinationName(const std::string& source_column) const {
+  if (!settings_) return source_column;
+  auto it = settings_->column_names.find(source_column);
+  return it == settings_->column_names.end() ? source_column : it->second;
+}
+
 Result<ColumnSchema> TableShape::DestinationColumn(const ColumnSchema& c) const {
   if (!settings_) return c;
   const std::string* type = nullptr;
   if (auto it = settings_->column_types.find(c.name); it != settings_->column_types.end()) type = &it->second;
   else if (auto by = settings_->type_overrides.find(c.data_type); by != settings_->type_overrides.end()) type = &by->second;
-  if (!type) return c;
-  SYNC_ASSIGN_OR_RETURN(ColumnSchema out, AddedColumnType(c.name, *type));
-  out.nullable = c.nullable;
+  ColumnSchema out = c;
+  if (type) {
+    SYNC_ASSIGN_OR_RETURN(out, AddedColumnType(c.name, *type));
+    out.nullable = c.nullable;
+  }
+  out.name = DestinationName(c.name);
   return out;
 }
 
 Result<Value> TableShape::DestinationValue(const ColumnSchema& source_column, const Value& value) const {
   SYNC_ASSIGN_OR_RETURN(ColumnSchema at_destination, DestinationColumn(source_column));
+  at_destination.name = source_column.name;  // a rename alone changes no value
   if (at_destination == source_column) return value;
   return ConvertTo(value, at_destination);
 }
@@ -188,32 +238,33 @@ std::vector<std::string> TableShape::ConstantKeyValues() const {
 }
 
 std::string TableShape::KeyOf(const std::vector<Value>& row) const {
+  if (source_key_.empty()) return "a row of the keyless table";
   std::vector<std::string> names, values;
-  const auto& key = inner_.key.empty() ? std::vector<std::string>() : inner_.key;
-  for (const auto& k : key) {
-    int i = inner_.source.ColumnIndex(k);
-    if (i >= int(row.size())) continue;  // an added column: `row` is the source's
-    names.push_back(k);
-    values.push_back(i >= 0 && size_t(i) < row.size() ? row[size_t(i)].ToString() : "?");
+  for (const auto& [name, i] : source_key_) {
+    names.push_back(name);
+    values.push_back(i < row.size() ? row[i].ToString() : "?");
   }
-  if (names.empty()) return "a row of the keyless table";
   return "the row with key (" + Join(names, ", ") + ")=(" + Join(values, ", ") + ")";
 }
 
 Result<std::vector<Value>> TableShape::Image(const std::vector<Value>& row, const RowContext& context,
                                              bool deleted) const {
   std::vector<Value> out;
-  out.reserve(row.size() + added_.size());
-  out = row;
-  for (size_t i : retyped_) {
-    const ColumnSchema& to = inner_.source.columns[i];
-    auto v = ConvertTo(row[i], to);
+  out.reserve(kept_.size() + added_.size());
+  for (size_t j = 0; j < kept_.size(); ++j) {
+    const Value& value = row[kept_[j]];
+    if (!retyped_[j]) {
+      out.push_back(value);
+      continue;
+    }
+    const ColumnSchema& to = inner_.source.columns[j];
+    auto v = ConvertTo(value, to);
     if (!v.ok())
       return Status::InvalidArgument("column " + to.name + " of " + inner_.SourceName() + " cannot be written as " +
                                      to.column_type + " (tables[].column_types / type_overrides) for " + KeyOf(row) +
                                      ": " + v.status().message() + "; choose a type that holds it, then start the "
                                      "task again (the change is applied then)");
-    out[i] = std::move(v).value();
+    out.push_back(std::move(v).value());
   }
   size_t n = added_.size() - (logical_delete_ ? 1 + (time_column_ ? 1 : 0) : 0);
   for (size_t i = 0; i < n; ++i) {

@@ -3,8 +3,10 @@
 // given: the tables[].dml policies (normal, ignore, filter, logical_delete)
 // and the columns added to it (tables[].extra_fields, then a logical
 // delete's marker and time columns, appended after the source's columns),
-// and the types tables[].column_types and type_overrides give source
-// columns at the destination (values converted as added fields' are).
+// the types tables[].column_types and type_overrides give source columns at
+// the destination (values converted as added fields' are), and the source
+// columns the destination gets (tables[].exclude_columns) and their names
+// there (tables[].column_names). Conditions and templates name source columns.
 //
 // The policies, as sync-task(5) "DML policies" documents them:
 //  - insert: filter keeps the rows whose after image matches; full
@@ -69,8 +71,12 @@ class TableShape {
   // table's rows from those of other tables merged into the same one.
   std::vector<std::string> ConstantKeyValues() const;
   // A column of the source table as the destination has it: of the type
-  // tables[].column_types or type_overrides gives it, if either does.
+  // tables[].column_types or type_overrides gives it, if either does, and
+  // named as tables[].column_names says.
   Result<ColumnSchema> DestinationColumn(const ColumnSchema& source_column) const;
+  std::string DestinationName(const std::string& source_column) const;
+  // Whether tables[].exclude_columns keeps the source column from the destination.
+  bool Excludes(const std::string& source_column) const;
   // `value` of `source_column` as the destination takes it.
   Result<Value> DestinationValue(const ColumnSchema& source_column, const Value& value) const;
 
@@ -92,6 +98,8 @@ class TableShape {
 
   // `row` with the added columns' values; `deleted` marks a logical delete.
   Result<std::vector<Value>> Image(const std::vector<Value>& row, const RowContext& context, bool deleted) const;
+  // The source columns the destination gets, as it gets them (inner_.source's first columns).
+  Status Project(const TableBinding& outer);
   Status Emit(const RowChange& change, RowChange::Op op, const Timestamp& now, std::vector<RowChange>* out) const;
   std::string KeyOf(const std::vector<Value>& row) const;
   // Whether the destination can hold `row`: false when the insert and update
@@ -101,7 +109,9 @@ class TableShape {
   bool passthrough_ = true;
   TableBinding inner_;
   const config::TableSpec* settings_ = nullptr;
-  std::vector<size_t> retyped_;  // source columns of another type at the destination
+  std::vector<size_t> kept_;     // source column of each of inner_.source's first columns
+  std::vector<bool> retyped_;    // of kept_: of another type at the destination
+  std::vector<std::pair<std::string, size_t>> source_key_;  // key columns of a source row, to name it
   std::vector<AddedColumn> added_;
   bool logical_delete_ = false;
   Value live_, deleted_;
