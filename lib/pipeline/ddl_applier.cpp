@@ -35,9 +35,9 @@ std::vector<std::string> TrackedDatabasePatterns(const config::TaskSpec& spec) {
 
 Status ValidateDdlPolicies(const config::TaskSpec& spec) {
   for (const auto& [kind, policy] : spec.ddl) {
-    if (policy == config::DdlPolicy::kIgnore && kind != "drop_table" && kind != "truncate_table")
-      return Status::InvalidArgument("ddl." + kind + ": ignore is supported only for drop_table and truncate_table "
-                                     "in this version; use normal, alert or error");
+    if (policy == config::DdlPolicy::kIgnore && kind == "rename_table")
+      return Status::InvalidArgument("ddl.rename_table: ignore is not supported in this version (the table's rows "
+                                     "would have no destination under its new name); use normal, alert or error");
   }
   return Status::Ok();
 }
@@ -71,6 +71,7 @@ Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& s
   }
   auto applier = std::make_unique<DdlApplier>(spec, std::move(history), std::move(schema_file), log, progress);
   if (saved) applier->saved_position_ = saved->position;
+  if (saved) applier->ignored_tables_ = saved->ignored;
   applier->catalog_position_ = catalog_position;
   applier->from_catalog_ = !saved || saved->legacy;
   applier->legacy_state_ = saved && saved->legacy;
@@ -95,10 +96,12 @@ Status DdlApplier::SaveState(const Bindings& bindings, const std::set<std::strin
   state.position = saved_position_;
   state.catalog_position = catalog_position_;
   state.tracked = history_->Tables();
+  state.ignored = ignored_tables_;
   // A bound table's schema is the one its rows decode with (the tracker's,
   // unless a table left the tracked databases).
   for (const auto& [name, b] : bindings) {
     state.bound.insert(name);
+    if (!b->drift.empty()) state.drift[name] = b->drift;
     if (!history_->IsTracked(b->source.db, b->source.table)) state.tracked.push_back({b->source, {}});
   }
   state.copying = copying;
@@ -174,8 +177,10 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   outcome.to_copy = plan.TakeEntering();
   plan.CommitTo(bindings, copying);
   progress_.ddl_applied.fetch_add(1);
-  log_.Info(std::string(applied_before ? "DDL found applied at the destination" : "DDL applied") + " at " +
-            position.ToString() + ": " + sql.substr(0, 2000));
+  const char* what = plan.steps().empty()  ? "DDL with nothing to apply at the destination"
+                     : applied_before        ? "DDL found applied at the destination"
+                                             : "DDL applied";
+  log_.Info(std::string(what) + " at " + position.ToString() + ": " + sql.substr(0, 2000));
   saved_position_ = position;
   SYNC_RETURN_IF_ERROR(SaveState(bindings, copying));
   return outcome;

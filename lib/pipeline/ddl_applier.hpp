@@ -5,10 +5,12 @@
 //   normal  apply at the destination;
 //   alert   log a warning, then apply;
 //   error   stop the task with an error naming the statement;
-//   ignore  supported for drop_table and truncate_table (the destination keeps
-//           the table or its rows; a WARN says so); other kinds are refused
-//           when the task starts, because skipping them would leave rows
-//           without a place.
+//   ignore  leave the destination as it is: a dropped or truncated table
+//           keeps its rows, a created table is not synced, and a column
+//           change leaves the binding's DestinationDrift (the destination
+//           lacks an added column, keeps a dropped one, a renamed column's
+//           name, a modified column's type), saved with the schema state;
+//           refused for rename_table, whose rows would have no place.
 //
 // A statement's changes are applied as the server applies them: a multi-table
 // RENAME left to right, each pair seeing the names the previous ones made
@@ -128,6 +130,7 @@ class DdlApplier {
   // there was read with them.
   BinlogPosition catalog_position_;
   bool from_catalog_ = false;  // the tracker was read from the catalog, not from a saved state
+  std::set<std::string> ignored_tables_;  // created under ddl.create_table: ignore, never bound (SchemaState::ignored)
   bool legacy_state_ = false;  // overlaid with a schema.json written before it held the whole state
   // From the catalog: the tables bound when it was read. A DDL replayed from
   // before catalog_position_ that contradicts the catalog on other tables

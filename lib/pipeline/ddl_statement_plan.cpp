@@ -10,7 +10,74 @@ namespace {
 std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 std::string Destination(const sink::TableBinding& b) { return b.dest_schema + "." + b.dest_table; }
 
+// The destination's name of a source column of `b` (tables[].column_names, an ignored rename).
+std::string DestinationColumnName(const sink::TableBinding& b, const std::string& column) {
+  if (auto kept = b.drift.names.find(column); kept != b.drift.names.end()) return kept->second;
+  if (b.settings)
+    if (auto named = b.settings->column_names.find(column); named != b.settings->column_names.end()) return named->second;
+  return column;
+}
+
+// What the destination kept of a column follows it to its new source name.
+void FollowRename(sink::DestinationDrift& d, const std::string& from, const std::string& to) {
+  if (d.absent.erase(from)) d.absent.insert(to);
+  if (auto it = d.definitions.find(from); it != d.definitions.end()) {
+    d.definitions[to] = it->second;
+    d.definitions.erase(from);
+  }
+}
+
+void ForgetColumn(sink::DestinationDrift& d, const std::string& column) {
+  d.absent.erase(column);
+  d.names.erase(column);
+  d.definitions.erase(column);
+}
+
 }  // namespace
+
+sink::TableBinding DdlApplier::StatementPlan::Rebind(const TableSchema& schema, const sink::TableBinding* from) {
+  sink::TableBinding b = BindTable(*a_.spec_, schema);
+  if (from) b.drift = from->drift;
+  return b;
+}
+
+Status DdlApplier::StatementPlan::IgnoreColumnChange(const SchemaChange& change, const sink::TableBinding& bound) {
+  const std::string name = Name(change.db, change.table);
+  if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
+  sink::TableBinding after = Rebind(*change.schema, &bound);
+  sink::DestinationDrift& d = after.drift;
+  const std::string kind = SchemaChangeKindName(change.kind);
+  std::string effect;
+  switch (change.kind) {
+    case SchemaChangeKind::kColumnAdded:
+      d.absent.insert(change.column);
+      effect = "does not get column " + change.column + ", whose values are left out of its rows";
+      break;
+    case SchemaChangeKind::kColumnDropped:
+      effect = "keeps column " + DestinationColumnName(bound, change.column) + ", which rows written from now on "
+               "leave NULL (or its default)";
+      ForgetColumn(d, change.column);
+      break;
+    case SchemaChangeKind::kColumnRenamed:
+      d.names[change.column] = DestinationColumnName(bound, change.old_column);
+      d.names.erase(change.old_column);
+      FollowRename(d, change.old_column, change.column);
+      effect = "keeps column " + d.names[change.column] + " under that name, and it takes " + change.column + "'s values";
+      break;
+    case SchemaChangeKind::kColumnModified:
+      if (!d.definitions.count(change.column) && change.before) d.definitions[change.column] = *change.before;
+      effect = "keeps column " + DestinationColumnName(bound, change.column) + " as it was; values are converted "
+               "to it (one it cannot hold stops the task naming the row)";
+      break;
+    default:
+      return Status::Internal("IgnoreColumnChange of " + kind);
+  }
+  a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
+               ": ignore): the destination table " + Destination(bound) + " " + effect);
+  a_.progress_.ddl_ignored.fetch_add(1);
+  working_[name] = Own(std::move(after));
+  return Status::Ok();
+}
 
 Result<const TableSchema*> DdlApplier::StatementPlan::SchemaOf(const SchemaChange& change) {
   if (change.schema) return &*change.schema;
@@ -68,7 +135,7 @@ Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink
   working_.erase(old_name);
   if (!change.schema) return Status::Internal("renamed table " + name + " has no tracked definition");
   if (selected) {
-    const sink::TableBinding* to = Own(BindTable(*a_.spec_, *change.schema));
+    const sink::TableBinding* to = Own(Rebind(*change.schema, from));
     Step(change, to, from);
     working_[name] = to;
     return Status::Ok();
@@ -108,7 +175,21 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     a_.log_.Warn("ALERT: source DDL (" + kind + ") on " + name + " at " + position_.ToString());
     a_.progress_.ddl_warnings.fetch_add(1);
   }
-  if (policy == config::DdlPolicy::kIgnore && bound) {  // drop_table / truncate_table only
+  if (policy == config::DdlPolicy::kIgnore && change.kind == SchemaChangeKind::kTableCreated && !bound) {
+    if (!selected) return Status::Ok();
+    a_.log_.Warn("ignoring create_table of " + name + " at " + position_.ToString() + " (ddl.create_table: "
+                 "ignore): it is not created at the destination, and its rows are not synced");
+    a_.progress_.ddl_ignored.fetch_add(1);
+    a_.ignored_tables_.insert(name);  // a restart must not take it for a table to copy
+    return Status::Ok();
+  }
+  const bool column_change = change.kind == SchemaChangeKind::kColumnAdded ||
+                             change.kind == SchemaChangeKind::kColumnDropped ||
+                             change.kind == SchemaChangeKind::kColumnRenamed ||
+                             change.kind == SchemaChangeKind::kColumnModified;
+  if (policy == config::DdlPolicy::kIgnore && bound && column_change) return IgnoreColumnChange(change, *bound);
+  if (policy == config::DdlPolicy::kIgnore && bound &&
+      (change.kind == SchemaChangeKind::kTableDropped || change.kind == SchemaChangeKind::kTableTruncated)) {
     a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
                  ": ignore): the destination table " + Destination(*bound) + " keeps " +
                  (change.kind == SchemaChangeKind::kTableDropped ? "its rows and is no longer synced" : "its rows"));
@@ -132,13 +213,16 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     case SchemaChangeKind::kPrimaryKeyChanged:
       if (!bound) return Status::Ok();
       if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
-      working_[name] = Own(BindTable(*a_.spec_, *change.schema));
+      working_[name] = Own(Rebind(*change.schema, bound));
       pending_keys_[name] = change;
       return Status::Ok();
     default: {
       if (!bound) return Status::Ok();
       if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
-      const sink::TableBinding* after = Own(BindTable(*a_.spec_, *change.schema));
+      sink::TableBinding rebound = Rebind(*change.schema, bound);
+      if (change.kind == SchemaChangeKind::kColumnRenamed) FollowRename(rebound.drift, change.old_column, change.column);
+      if (change.kind == SchemaChangeKind::kColumnDropped) ForgetColumn(rebound.drift, change.column);
+      const sink::TableBinding* after = Own(std::move(rebound));
       Step(change, after, bound);
       if (change.kind == SchemaChangeKind::kColumnAdded) {
         SYNC_ASSIGN_OR_RETURN(steps_.back().fill, a_.AddedColumnFill(change, source_));

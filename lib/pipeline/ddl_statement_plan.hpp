@@ -48,6 +48,11 @@ class DdlApplier::StatementPlan {
     return &owned_.back();
   }
   Result<const TableSchema*> SchemaOf(const SchemaChange& change);
+  // `schema` bound afresh, with what ignored DDL left `from`'s destination table as.
+  sink::TableBinding Rebind(const TableSchema& schema, const sink::TableBinding* from);
+  // A column change of a bound table that ddl.<kind>: ignore keeps from the
+  // destination: the binding's drift records what the destination kept.
+  Status IgnoreColumnChange(const SchemaChange& change, const sink::TableBinding& bound);
   bool DestinationHeld(const std::string& destination) const;
   Status Created(const SchemaChange& change, bool entering);
   Status Renamed(const SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);

@@ -56,6 +56,7 @@ Status CarryOutRerun(const std::string& home, const state::TaskRecord& task,
     SYNC_RETURN_IF_ERROR(ForgetCopy(init, *t));
     if (saved) {
       saved->bound.erase(t->SourceName());
+      saved->drift.erase(t->SourceName());  // copied into a table made afresh
       saved->copying.erase(t->SourceName());
     }
     log.Info("--rerun: " + t->SourceName() + " is copied afresh while the other tables stream on");

@@ -36,6 +36,15 @@ Result<std::optional<SchemaState>> SchemaState::Load(const std::string& path) {
   for (const auto& n : j.value("bound", json::array())) state.bound.insert(n.get<std::string>());
   for (const auto& n : j.value("copying", json::array())) state.copying.insert(n.get<std::string>());
   for (const auto& n : j.value("databases", json::array())) state.databases.push_back(n.get<std::string>());
+  for (const auto& n : j.value("ignored", json::array())) state.ignored.insert(n.get<std::string>());
+  const json drifts = j.value("drift", json::object());
+  for (const auto& [name, d] : drifts.items()) {
+    sink::DestinationDrift& drift = state.drift[name];
+    for (const auto& c : d.value("absent", json::array())) drift.absent.insert(c.get<std::string>());
+    const json names = d.value("names", json::object());
+    for (const auto& [from, to] : names.items()) drift.names[from] = to.get<std::string>();
+    for (const auto& c : TableSchemaFromJson(d.value("definitions", json::object())).columns) drift.definitions[c.name] = c;
+  }
   return std::optional<SchemaState>(std::move(state));
 }
 
@@ -47,8 +56,14 @@ Status SchemaState::Save(const std::string& path) const {
     entry["collation"] = t.defaults.collation;
     tables.push_back(std::move(entry));
   }
+  json drifts = json::object();
+  for (const auto& [name, d] : drift) {
+    TableSchema definitions;
+    for (const auto& [column, definition] : d.definitions) definitions.columns.push_back(definition);
+    drifts[name] = {{"absent", d.absent}, {"names", d.names}, {"definitions", TableSchemaToJson(definitions)}};
+  }
   json j = {{"position", position.ToJson()}, {"catalog_position", catalog_position.ToJson()}, {"tables", tables}, {"bound", bound},
-            {"copying", copying},            {"databases", databases}};
+            {"copying", copying},            {"databases", databases}, {"drift", drifts}, {"ignored", ignored}};
   return WriteFileAtomically(path, j.dump());
 }
 

@@ -11,12 +11,16 @@
 //   bound      tables whose changes are applied
 //   copying    tables that entered the task and whose copy is not done
 //   databases  the database patterns the tracker followed
+//   drift      by bound table, what ignored DDL left its destination table as
+//              (sink::DestinationDrift)
+//   ignored    tables created under ddl.create_table: ignore, never bound
 //
 // Written atomically (core/atomic_file) after each DDL statement the task
 // applies and whenever a copy starts or ends. The DDL itself is recorded at
 // the destination first (Sink::ApplySchemaChanges), so on restart a DDL
 // after `position` is replayed and finds the destination done or not.
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +29,7 @@
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "core/table_schema.hpp"
+#include "sink/sink.hpp"
 #include "source/source.hpp"
 
 namespace dbsync::pipeline {
@@ -41,6 +46,8 @@ struct SchemaState {
   std::set<std::string> bound;    // "db.table"
   std::set<std::string> copying;  // "db.table"
   std::vector<std::string> databases;
+  std::map<std::string, sink::DestinationDrift> drift;  // "db.table", bound tables with one
+  std::set<std::string> ignored;                        // "db.table"
   // Written by a version before `bound` existed: only the bound tables' schemas.
   bool legacy = false;
 

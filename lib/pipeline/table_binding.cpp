@@ -51,12 +51,14 @@ SavedTables BindSavedTables(const config::TaskSpec& spec, const SchemaState& sta
       const TrackedTable* t = state.Find(name);
       if (!t || !config::IsTableSelected(spec.source, t->schema.db, t->schema.table)) continue;
       known.insert(name);
-      (names == &state.copying ? out.to_copy : out.bound).push_back(BindTable(spec, t->schema));
+      sink::TableBinding b = BindTable(spec, t->schema);
+      if (auto d = state.drift.find(name); d != state.drift.end() && names == &state.bound) b.drift = d->second;
+      (names == &state.copying ? out.to_copy : out.bound).push_back(std::move(b));
     }
   }
   for (const auto& b : in_catalog) {
     const std::string name = b.SourceName();
-    if (known.count(name)) continue;
+    if (known.count(name) || state.ignored.count(name)) continue;
     if (const TrackedTable* t = state.Find(name)) {  // tracked, not bound: selected by a new spec
       out.to_copy.push_back(BindTable(spec, t->schema));
       continue;

@@ -64,6 +64,18 @@
 
 namespace dbsync::sink {
 
+// What ignored DDL (ddl.<kind>: ignore) left a destination table as, by
+// source column: columns it lacks (an ignored add_column), the name it kept
+// (rename_column) and the source definition it was made from (modify_column).
+// Kept in the task's schema state with the table's binding.
+struct DestinationDrift {
+  std::set<std::string> absent;
+  std::map<std::string, std::string> names;
+  std::map<std::string, ColumnSchema> definitions;
+  bool empty() const { return absent.empty() && names.empty() && definitions.empty(); }
+  bool operator==(const DestinationDrift&) const = default;
+};
+
 // A source table and where it goes.
 struct TableBinding {
   TableSchema source;                        // columns in source order
@@ -71,6 +83,7 @@ struct TableBinding {
   std::string dest_table;
   std::vector<std::string> key;              // key columns (source names): the PK, or tables[].primary_key
   const config::TableSpec* settings = nullptr;  // tables[] entry that matched, if any (mode, storage, ...)
+  DestinationDrift drift;
   std::string SourceName() const { return source.FullName(); }
   // tables[].mode existing: the destination table is the user's, never altered.
   bool existing() const { return settings && settings->mode == config::TableMode::kExisting; }

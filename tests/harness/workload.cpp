@@ -100,6 +100,19 @@ std::string PostgresAndHologresEnvironment::Yaml(const std::string& name, const 
          settings;
 }
 
+std::string CreateTask(const SyncCli& cli, const std::string& file, const std::string& yaml) {
+  auto created = cli.Run({"create", "--no-check", "-f", cli.WriteSpec(file, yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  return created.out.substr(0, created.out.find('\n'));
+}
+
+std::string CreateAndStartTask(const SyncCli& cli, const std::string& file, const std::string& yaml) {
+  const std::string id = CreateTask(cli, file, yaml);
+  auto started = cli.Run({"start", id});
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  return id;
+}
+
 std::vector<std::string> SourceLines(const MariaDbServer& mysql, const std::string& sql) {
   auto r = mysql.Admin().Query(sql);
   REQUIRE_MESSAGE(r.ok(), r.status().message());

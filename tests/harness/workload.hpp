@@ -52,6 +52,11 @@ std::vector<std::string> JoinedLines(const std::vector<std::vector<std::optional
 // changes, NULLs and 4-byte UTF-8, ids in [1, key_space].
 void Churn(const MariaDbServer& mysql, const std::string& table, int n, std::mt19937& rng, int key_space);
 
+// `sync create --no-check` of `yaml` (written to `file`): the task's id; a
+// failure fails the test. CreateAndStartTask also starts it.
+std::string CreateTask(const SyncCli& cli, const std::string& file, const std::string& yaml);
+std::string CreateAndStartTask(const SyncCli& cli, const std::string& file, const std::string& yaml);
+
 // The lines of `sql` at the source (a failed query fails the test) and in
 // `dest`'s dw (nullopt when it cannot be read yet).
 std::vector<std::string> SourceLines(const MariaDbServer& mysql, const std::string& sql);

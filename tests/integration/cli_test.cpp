@@ -318,11 +318,11 @@ TEST_CASE("start refuses an unreachable destination and ddl policies this versio
   auto r = cli.Run({"start", "mc"});
   CHECK(r.exit_code == 5);  // the destination's connect item fails (nothing listens on port 1)
   CHECK_MESSAGE((r.out + r.err).find("destination.endpoint") != std::string::npos, r.out << r.err);
-  std::string ignoring = Yaml("ign") + "ddl: { add_column: ignore }\n";
+  std::string ignoring = Yaml("ign") + "ddl: { rename_table: ignore }\n";
   REQUIRE(cli.Run({"create", "--no-check", "-f", cli.WriteSpec("ign.yaml", ignoring)}).exit_code == 0);
   auto refused = cli.Run({"start", "ign"});
   CHECK(refused.exit_code == 2);
-  CHECK(refused.err.find("ddl.add_column: ignore is supported only for drop_table") != std::string::npos);
+  CHECK(refused.err.find("ddl.rename_table: ignore is not supported in this version") != std::string::npos);
 }
 
 TEST_CASE("status --watch prints again until interrupted") {

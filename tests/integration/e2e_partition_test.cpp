@@ -32,11 +32,7 @@ Env& E() {
   return env;
 }
 
-std::string CreateTask(const std::string& file, const std::string& yaml) {
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec(file, yaml)});
-  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-  return created.out.substr(0, created.out.find('\n'));
-}
+std::string CreateTask(const std::string& file, const std::string& yaml) { return testing::CreateTask(E().cli, file, yaml); }
 
 // The task's log, for what the destination's kind shows there.
 std::string RunPartitioned(const PostgresServer& dest, const std::string& p, const std::string& type, int server_id) {

@@ -69,6 +69,19 @@ TEST_SUITE("pipeline") {
     CHECK(s.Find("shop._t_new")->defaults.collation == "latin1_swedish_ci");
     CHECK(s.bound == std::set<std::string>{"shop.t"});
     CHECK(s.copying == std::set<std::string>{"shop.u"});
+    CHECK(s.drift.empty());
+
+    // What ignored DDL left the destination as, and a table whose creation was ignored.
+    sink::DestinationDrift& d = state.drift["shop.t"];
+    d.absent = {"added"};
+    d.names = {{"renamed", "original"}};
+    d.definitions["widened"] = Table("shop", "x", {"widened"}).columns[0];
+    state.ignored = {"shop.skipped"};
+    REQUIRE(state.Save(path).ok());
+    auto again = SchemaState::Load(path);
+    REQUIRE(again.ok());
+    CHECK((*again)->drift == state.drift);
+    CHECK((*again)->ignored == state.ignored);
 
     // A damaged file is an error that says what to do, not an empty state.
     FILE* f = std::fopen(path.c_str(), "w");
@@ -92,14 +105,20 @@ TEST_SUITE("pipeline") {
     state.tracked.push_back({Table("crm", "accounts", {"id"}), {}});         // tracked, not bound: newly selected
     state.bound = {"shop.t", "shop.old"};
     state.copying = {"shop.entering"};
+    state.drift["shop.t"].absent = {"v"};
+    state.tracked.push_back({Table("shop", "skipped", {"id"}), {}});  // created under ddl.create_table: ignore
+    state.ignored = {"shop.skipped"};
     // What information_schema lists now.
     std::vector<sink::TableBinding> catalog;
     for (auto t : {Table("shop", "t", {"id", "v", "added_later"}), Table("shop", "renamed_later", {"id"}),
-                   Table("shop", "entering", {"id", "x"}), Table("crm", "accounts", {"id"}), Table("ops", "log", {"id"})})
+                   Table("shop", "entering", {"id", "x"}), Table("crm", "accounts", {"id"}), Table("ops", "log", {"id"}),
+                   Table("shop", "skipped", {"id"})})
       catalog.push_back(BindTable(spec, t));
     spec.source.tables.push_back("ops.*");  // a database selected from now on
     SavedTables restored = BindSavedTables(spec, state, catalog);
     CHECK(Names(restored.bound) == std::vector<std::string>{"shop.old(1)", "shop.t(2)"});
     CHECK(Names(restored.to_copy) == std::vector<std::string>{"shop.entering(2)", "crm.accounts(1)", "ops.log(1)"});
+    CHECK(restored.bound[1].drift.absent == std::set<std::string>{"v"});  // shop.t keeps its drift
+    CHECK(restored.bound[0].drift.empty());
   }
 }

@@ -95,20 +95,22 @@ Result<ApplyTarget> PgSink::Target(const sink::TableBinding& table) {
   SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
   SYNC_ASSIGN_OR_RETURN(ApplyTarget target, MakeApplyTarget(table, std::move(columns)));
   if (target.key.empty()) return target;
+  std::vector<std::string> written;
+  for (const auto& c : target.columns) written.push_back(c.name);
   auto [cached, fresh] = unmapped_.try_emplace(target.qualified);
-  if (fresh) {
+  // The columns written change without DDL at the destination when a source
+  // column change is ignored (a dropped column stays there).
+  if (fresh || cached->second.written != written) {
     auto names = TableColumnNames(conn_, table.dest_schema, table.dest_table);
     if (!names.ok()) {
       unmapped_.erase(cached);
       return names.status().WithContext("reading the columns of " + Display(table));
     }
-    for (auto& name : *names) {
-      bool written = std::any_of(target.columns.begin(), target.columns.end(),
-                                 [&](const PgColumn& c) { return c.name == name; });
-      if (!written) cached->second.push_back(std::move(name));
-    }
+    cached->second = {written, {}};
+    for (auto& name : *names)
+      if (std::find(written.begin(), written.end(), name) == written.end()) cached->second.unmapped.push_back(name);
   }
-  target.unmapped = cached->second;
+  target.unmapped = cached->second.unmapped;
   return target;
 }
 

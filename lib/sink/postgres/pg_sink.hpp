@@ -126,7 +126,11 @@ class PgSink : public sink::Sink {
   ApplyStrategy strategy_ = ApplyStrategy::kStaging;
   std::set<std::string> staged_;  // temporary staging tables created in this session
   // By qualified destination name; forgotten when DDL is applied.
-  std::map<std::string, std::vector<std::string>> unmapped_;
+  struct Unmapped {
+    std::vector<std::string> written;   // the columns the task wrote when it was read
+    std::vector<std::string> unmapped;  // the others
+  };
+  std::map<std::string, Unmapped> unmapped_;
   std::map<std::string, PartitionChildren> partitions_;  // by qualified name; forgotten when DDL is applied
 };
 

@@ -39,7 +39,8 @@ class DmlCountsRegistry {
 // What the variables of added fields stand for, for `table` of `spec`.
 ShapeNames ShapeNamesOf(const config::TaskSpec& spec, const TableBinding& table);
 
-// Whether any tables[] entry of `spec` shapes rows (dml or extra_fields).
+// Whether any tables[] entry of `spec` shapes rows (dml, extra_fields, ...),
+// or its ddl policies may ignore column changes.
 bool SpecShapesRows(const config::TaskSpec& spec);
 
 class ShapingSink : public Sink {

@@ -55,17 +55,20 @@ bool ShapesRows(const config::TableSpec& s) {
          s.partition || !s.exclude_columns.empty() || !s.column_names.empty();
 }
 
-Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& outer, const ShapeNames& names) {
+Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& outer, const ShapeNames& names,
+                                                          bool names_checked) {
+  static const config::TableSpec kNoSettings;
   auto shape = std::make_shared<TableShape>();
   shape->inner_ = outer;
-  const config::TableSpec* settings = outer.settings;
+  shape->inner_.drift = {};  // the inner sink sees the destination as it is
+  shape->drift_ = outer.drift;
+  const config::TableSpec* settings = outer.settings ? outer.settings : &kNoSettings;
   shape->settings_ = settings;
-  if (!settings || !ShapesRows(*settings))
-    return std::shared_ptr<const TableShape>(shape);
+  if (!ShapesRows(*settings) && outer.drift.empty()) return std::shared_ptr<const TableShape>(shape);
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
 
-  SYNC_RETURN_IF_ERROR(shape->Project(outer));
+  SYNC_RETURN_IF_ERROR(shape->Project(outer, names_checked));
 
   for (auto [op, policy] : {std::pair{"insert", &shape->insert_}, {"update", &shape->update_}, {"delete", &shape->delete_}}) {
     auto it = settings->dml.find(op);
@@ -149,13 +152,13 @@ Result<std::shared_ptr<const TableShape>> TableShape::Make(const TableBinding& o
   return std::shared_ptr<const TableShape>(shape);
 }
 
-Status TableShape::Project(const TableBinding& outer) {
+Status TableShape::Project(const TableBinding& outer, bool names_checked) {
   const TableSchema& source = outer.source;
   const std::string table = source.FullName();
   std::vector<std::string> names;
   for (const auto& c : source.columns) names.push_back(c.name);
   auto known = [&](const std::string& setting, const std::string& name) -> Status {
-    if (source.ColumnIndex(name) >= 0) return Status::Ok();
+    if (!names_checked || source.ColumnIndex(name) >= 0) return Status::Ok();
     return Status::InvalidArgument("tables[]." + setting + " names column '" + name + "', which " + table +
                                    " does not have; did you mean '" + NearestWord(name, names) + "'?");
   };
@@ -191,26 +194,35 @@ Status TableShape::Project(const TableBinding& outer) {
 }
 
 bool TableShape::Excludes(const std::string& source_column) const {
+  if (drift_.absent.count(source_column)) return true;
   if (!settings_) return false;
   const auto& excluded = settings_->exclude_columns;
   return std::find(excluded.begin(), excluded.end(), source_column) != excluded.end();
 }
 
 std::string TableShape::DestinationName(const std::string& source_column) const {
+  if (auto kept = drift_.names.find(source_column); kept != drift_.names.end()) return kept->second;
   if (!settings_) return source_column;
   auto it = settings_->column_names.find(source_column);
   return it == settings_->column_names.end() ? source_column : it->second;
 }
 
-Result<ColumnSchema> TableShape::DestinationColumn(const ColumnSchema& c) const {
-  if (!settings_) return c;
-  const std::string* type = nullptr;
-  if (auto it = settings_->column_types.find(c.name); it != settings_->column_types.end()) type = &it->second;
-  else if (auto by = settings_->type_overrides.find(c.data_type); by != settings_->type_overrides.end()) type = &by->second;
+Result<ColumnSchema> TableShape::DestinationColumn(const ColumnSchema& source_column) const {
+  // An ignored modify_column: the destination column is still what the old definition made.
+  ColumnSchema c = source_column;
+  if (auto kept = drift_.definitions.find(source_column.name); kept != drift_.definitions.end()) {
+    c = kept->second;
+    c.name = source_column.name;
+  }
   ColumnSchema out = c;
-  if (type) {
-    SYNC_ASSIGN_OR_RETURN(out, AddedColumnType(c.name, *type));
-    out.nullable = c.nullable;
+  if (settings_) {
+    const std::string* type = nullptr;
+    if (auto it = settings_->column_types.find(c.name); it != settings_->column_types.end()) type = &it->second;
+    else if (auto by = settings_->type_overrides.find(c.data_type); by != settings_->type_overrides.end()) type = &by->second;
+    if (type) {
+      SYNC_ASSIGN_OR_RETURN(out, AddedColumnType(c.name, *type));
+      out.nullable = c.nullable;
+    }
   }
   out.name = DestinationName(c.name);
   return out;

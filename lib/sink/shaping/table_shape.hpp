@@ -6,7 +6,9 @@
 // the types tables[].column_types and type_overrides give source columns at
 // the destination (values converted as added fields' are), and the source
 // columns the destination gets (tables[].exclude_columns) and their names
-// there (tables[].column_names). Conditions and templates name source columns.
+// there (tables[].column_names), with what ignored DDL left the destination
+// as (TableBinding::drift: columns it lacks, names and types it kept).
+// Conditions and templates name source columns.
 //
 // The policies, as sync-task(5) "DML policies" documents them:
 //  - insert: filter keeps the rows whose after image matches; full
@@ -59,7 +61,11 @@ class TableShape {
   // added field that names a column the table lacks, an added column whose
   // name the table already has, a value that depends on the change for a
   // table without a key (its rows could not be matched again).
-  static Result<std::shared_ptr<const TableShape>> Make(const TableBinding& outer, const ShapeNames& names);
+  // `names_checked`: column_types, column_names and exclude_columns must
+  // name columns of the table (sync check). The worker passes false: a
+  // source DDL may drop a column they name, which then simply has no effect.
+  static Result<std::shared_ptr<const TableShape>> Make(const TableBinding& outer, const ShapeNames& names,
+                                                        bool names_checked = true);
 
   // Nothing to change: the outer binding and its rows go through as they are.
   bool passthrough() const { return passthrough_; }
@@ -75,7 +81,8 @@ class TableShape {
   // named as tables[].column_names says.
   Result<ColumnSchema> DestinationColumn(const ColumnSchema& source_column) const;
   std::string DestinationName(const std::string& source_column) const;
-  // Whether tables[].exclude_columns keeps the source column from the destination.
+  // Whether tables[].exclude_columns (or an ignored add_column) keeps the
+  // source column from the destination.
   bool Excludes(const std::string& source_column) const;
   // `value` of `source_column` as the destination takes it.
   Result<Value> DestinationValue(const ColumnSchema& source_column, const Value& value) const;
@@ -99,7 +106,7 @@ class TableShape {
   // `row` with the added columns' values; `deleted` marks a logical delete.
   Result<std::vector<Value>> Image(const std::vector<Value>& row, const RowContext& context, bool deleted) const;
   // The source columns the destination gets, as it gets them (inner_.source's first columns).
-  Status Project(const TableBinding& outer);
+  Status Project(const TableBinding& outer, bool names_checked);
   Status Emit(const RowChange& change, RowChange::Op op, const Timestamp& now, std::vector<RowChange>* out) const;
   std::string KeyOf(const std::vector<Value>& row) const;
   // Whether the destination can hold `row`: false when the insert and update
@@ -108,7 +115,8 @@ class TableShape {
 
   bool passthrough_ = true;
   TableBinding inner_;
-  const config::TableSpec* settings_ = nullptr;
+  const config::TableSpec* settings_ = nullptr;  // never null once made
+  DestinationDrift drift_;                       // of the outer binding
   std::vector<size_t> kept_;     // source column of each of inner_.source's first columns
   std::vector<bool> retyped_;    // of kept_: of another type at the destination
   std::vector<std::pair<std::string, size_t>> source_key_;  // key columns of a source row, to name it
