@@ -144,6 +144,10 @@ struct TableSpec {
   // source columns (by source name).
   std::vector<std::string> exclude_columns;
   std::map<std::string, std::string> column_names;
+  // Full initialization splits the table into chunks by this column instead
+  // of its key (a NOT NULL column of a keyed table), or not at all.
+  std::string split_column;
+  bool no_split = false;
   // Full initialization writes over the rows already at the destination
   // (with on_conflict) instead of emptying the table first.
   bool keep_existing_rows = false;

@@ -381,7 +381,7 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
                           "binlog_ttl", "time_to_live_in_seconds", "partition", "extra_fields", "dml",
                           "write_mode", "full_initialization", "disjoint_keys", "on_conflict",
                           "keep_existing_rows", "column_types", "type_overrides", "exclude_columns",
-                          "column_names"});
+                          "column_names", "split_column", "no_split"});
     TableSpec spec;
     spec.line = t.Mark().line + 1;
     p.String(t, path, "match", &spec.match, true, "a glob on source db.table, e.g. shop.orders");
@@ -407,7 +407,8 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     p.String(t, path, "event_time_column", &spec.event_time_column);
     for (auto [key, out] : {std::pair{"full_initialization", &spec.full_initialization},
                             {"disjoint_keys", &spec.disjoint_keys},
-                            {"keep_existing_rows", &spec.keep_existing_rows}}) {
+                            {"keep_existing_rows", &spec.keep_existing_rows},
+                            {"no_split", &spec.no_split}}) {
       YAML::Node flag = t[key];
       if (!flag) continue;
       if (flag.IsScalar() && (flag.Scalar() == "true" || flag.Scalar() == "false"))
@@ -445,6 +446,9 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
     ParseTypeMap(p, t, "column_types", &spec.column_types);
     ParseTypeMap(p, t, "type_overrides", &spec.type_overrides);
     p.StringList(t, path, "exclude_columns", &spec.exclude_columns);
+    p.String(t, path, "split_column", &spec.split_column);
+    if (!spec.split_column.empty() && spec.no_split)
+      p.Error(t["no_split"].Mark(), "tables[]: split_column and no_split: true exclude each other; keep one");
     ParseNameMap(p, t, "column_names", &spec.column_names);
     tables->push_back(spec);
   }

@@ -1,4 +1,6 @@
 #include "pipeline/full_init.hpp"
+
+#include "core/text_util.hpp"
 #include "sink/registry.hpp"
 
 #include <cerrno>
@@ -17,14 +19,34 @@ namespace {
 
 struct WorkItem {
   const sink::TableBinding* table;
-  std::shared_ptr<const TableSchema> keyed;  // the source schema with the binding's key as its key
+  std::shared_ptr<const TableSchema> keyed;  // the source schema with what its chunks are bounded by as its key
   source::Chunk chunk;
 };
 
-std::shared_ptr<const TableSchema> KeyedSchema(const sink::TableBinding& t) {
+// The schema a copy reads by, chunk bounds and all: the binding's key as its
+// key, or tables[].split_column's column (the plan records which, so a
+// changed setting never reads an old plan's bounds on another column).
+Result<std::shared_ptr<const TableSchema>> ChunkingSchema(const sink::TableBinding& t, const std::string& split_column) {
   auto keyed = std::make_shared<TableSchema>(t.source);
   keyed->primary_key = t.key;
-  return keyed;
+  if (split_column.empty()) return std::shared_ptr<const TableSchema>(keyed);
+  const std::string setting = "tables[].split_column of " + t.SourceName();
+  int i = t.source.ColumnIndex(split_column);
+  if (i < 0) {
+    std::vector<std::string> names;
+    for (const auto& c : t.source.columns) names.push_back(c.name);
+    return Status::InvalidArgument(setting + " names column '" + split_column + "', which the table does not have; "
+                                   "did you mean '" + NearestWord(split_column, names) + "'?");
+  }
+  if (t.key.empty())
+    return Status::InvalidArgument(setting + ": a table without a key is copied whole, in one snapshot (its rows "
+                                   "could not be told apart when the binlog since a chunk's snapshot is replayed); "
+                                   "remove split_column or set tables[].primary_key");
+  if (t.source.columns[size_t(i)].nullable)
+    return Status::InvalidArgument(setting + ": column " + split_column + " may be NULL, and chunks bounded by "
+                                   "its values would leave such rows out; choose a NOT NULL column");
+  keyed->primary_key = {split_column};
+  return std::shared_ptr<const TableSchema>(keyed);
 }
 
 std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
@@ -34,27 +56,38 @@ std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
 // The table's saved plan, or a new one (after emptying the destination table:
 // a plan that was never saved means no chunk of this table was ever committed
 // under it).
-Result<std::vector<source::Chunk>> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t,
-                                                  bool shared_destination, source::SnapshotReader& reader,
-                                                         sink::Sink& sink) {
+struct ChunkPlan {
+  std::vector<source::Chunk> chunks;
+  std::shared_ptr<const TableSchema> schema;  // what the chunks are bounded by
+};
+
+Result<ChunkPlan> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBinding& t, bool shared_destination,
+                                 source::SnapshotReader& reader, sink::Sink& sink) {
   auto saved = ReadFile(PlanFile(o, t));
   if (saved.ok()) {
     auto j = nlohmann::json::parse(*saved, nullptr, false);
     if (j.is_discarded() || !j.contains("chunks"))
       return Status::Corruption("chunk plan " + PlanFile(o, t) + " is damaged; delete it to re-copy the table");
-    std::vector<source::Chunk> plan;
-    for (const auto& c : j["chunks"]) plan.push_back(source::Chunk::FromJson(c));
+    ChunkPlan plan;
+    for (const auto& c : j["chunks"]) plan.chunks.push_back(source::Chunk::FromJson(c));
+    SYNC_ASSIGN_OR_RETURN(plan.schema, ChunkingSchema(t, j.value("split_column", "")));
     return plan;
   }
+  const config::TableSpec* settings = t.settings;
+  const std::string split_column = settings ? settings->split_column : "";
+  ChunkPlan plan;
+  SYNC_ASSIGN_OR_RETURN(plan.schema, ChunkingSchema(t, split_column));
   // Leftovers of an earlier copy would collide with the new one, so the table
   // is emptied first, unless it is not ours alone to empty: a mode: existing
   // table, or one that several source tables (shards) merge into. There,
   // stale rows make the copy fail loudly instead of deleting anyone's data.
   bool existing = t.existing();
   if (!existing && !shared_destination) SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
-  SYNC_ASSIGN_OR_RETURN(auto plan, reader.PlanChunks(*KeyedSchema(t), o.chunk_rows));
+  SYNC_ASSIGN_OR_RETURN(plan.chunks,
+                        reader.PlanChunks(*plan.schema, settings && settings->no_split ? 0 : o.chunk_rows));
   nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};
-  for (const auto& c : plan) j["chunks"].push_back(c.ToJson());
+  if (!split_column.empty()) j["split_column"] = split_column;
+  for (const auto& c : plan.chunks) j["chunks"].push_back(c.ToJson());
   SYNC_RETURN_IF_ERROR(WriteFileAtomically(PlanFile(o, t), j.dump()));
   return plan;
 }
@@ -145,15 +178,15 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
     bool shared = per_destination[t.dest_schema + "." + t.dest_table] > 1;
     auto planned = LoadOrMakePlan(options, t, shared, *planner, *planning_sink);
     if (!planned.ok() && gone(t, planned.status())) continue;
-    SYNC_ASSIGN_OR_RETURN(auto plan, std::move(planned));
+    SYNC_ASSIGN_OR_RETURN(ChunkPlan plan, std::move(planned));
     SYNC_ASSIGN_OR_RETURN(auto done, planning_sink->CompletedChunks(t));
-    p->chunks_total = int(plan.size());
+    p->chunks_total = int(plan.chunks.size());
     p->chunks_done = int(done.size());
-    p->state = done.size() == plan.size() ? TableState::kDone : TableState::kPending;
-    auto keyed = KeyedSchema(t);
-    for (const auto& c : plan)
-      if (!done.count(c.index)) queue.push_back({&t, keyed, c});
-    log.Info("full initialization of " + t.SourceName() + ": " + std::to_string(plan.size()) + " chunks, " +
+    p->state = done.size() == plan.chunks.size() ? TableState::kDone : TableState::kPending;
+    for (const auto& c : plan.chunks)
+      if (!done.count(c.index)) queue.push_back({&t, plan.schema, c});
+    log.Info("full initialization of " + t.SourceName() + ": " + std::to_string(plan.chunks.size()) + " chunks" +
+             (plan.schema->primary_key == t.key ? "" : " by " + plan.schema->primary_key.front()) + ", " +
              std::to_string(done.size()) + " already copied");
   }
 

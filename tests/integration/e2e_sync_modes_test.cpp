@@ -327,3 +327,30 @@ TEST_CASE("--rerun-table copies one table afresh while the others stream on; the
   CHECK(E().cli.Run({"logs", id}).out.find("--rerun: shop.rr_b is copied afresh") != std::string::npos);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("split_column chunks a copy by another column, no_split copies in one chunk; a bad column is named") {
+  // 5000 rows, batch_rows 200: chunks of 2000 rows. g repeats each value 700
+  // times, so chunk bounds fall inside runs of equal values.
+  E().mysql.Exec("CREATE TABLE shop.split_g (id INT PRIMARY KEY, g INT NOT NULL, v VARCHAR(20), n INT)");
+  E().mysql.Exec("INSERT INTO shop.split_g SELECT seq, seq DIV 700, CONCAT('v', seq), seq FROM seq.seq_1_to_5000");
+  MakeTable("split_none", 5000);
+  const std::string id = Create("split.yaml", Spec("split", "[shop.split_g, shop.split_none]",
+                                                   "tables:\n  - { match: shop.split_g, split_column: g }\n"
+                                                   "  - { match: shop.split_none, no_split: true }\n", 7311));
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  CHECK(DestEquals("split_g", [] { return Source("split_g"); }));
+  CHECK(DestEquals("split_none", [] { return Source("split_none"); }));
+  const std::string log = E().cli.Run({"logs", "-n", "50", id}).out;
+  CHECK_MESSAGE(log.find("full initialization of shop.split_g: 3 chunks by g") != std::string::npos, log);
+  CHECK_MESSAGE(log.find("full initialization of shop.split_none: 1 chunks") != std::string::npos, log);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+
+  // A nullable column would leave its NULL rows out of every chunk: refused, naming it.
+  const std::string bad = Create("split-bad.yaml", Spec("split-bad", "[shop.split_g]",
+                                                        "tables:\n  - { match: shop.split_g, split_column: v }\n", 7312));
+  REQUIRE(E().cli.Run({"start", bad}).exit_code == 0);
+  std::string message = WaitLastError(E().cli, bad);
+  CHECK_MESSAGE(message.find("tables[].split_column of shop.split_g: column v may be NULL") != std::string::npos,
+                message);
+  (void)E().cli.Run({"stop", bad});
+}
