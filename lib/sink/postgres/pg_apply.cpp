@@ -59,6 +59,14 @@ Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vect
   return t;
 }
 
+Result<std::string> PartitionValueOf(ValueEncoder& encoder, const ApplyTarget& target, const std::vector<Value>& row) {
+  const PgColumn& column = target.columns[size_t(target.partition)];
+  auto text = encoder.ParameterText(row[size_t(target.partition)], column);
+  if (!text.ok()) return text.status().WithContext("the partition column " + column.name);
+  if (!*text) return Status::InvalidArgument("the partition column " + column.name + " is NULL in a row");
+  return std::move(**text);
+}
+
 BatchApplier::ConflictAction BatchApplier::ActionFor(const ApplyTarget& t, FinalOp::Kind kind) {
   if (kind == FinalOp::kReinsert) return ConflictAction::kReplace;
   switch (t.on_conflict) {

@@ -50,6 +50,10 @@ struct ApplyTarget {
 
 Result<ApplyTarget> MakeApplyTarget(const sink::TableBinding& binding, std::vector<PgColumn> columns);
 
+// The text form of `row`'s partition value (`target` is partitioned), as
+// PartitionChildren keys its children; kInvalidArgument for NULL.
+Result<std::string> PartitionValueOf(ValueEncoder& encoder, const ApplyTarget& target, const std::vector<Value>& row);
+
 class BatchApplier {
  public:
   // `staged` remembers the temporary tables created on this connection.

@@ -13,6 +13,11 @@ constexpr size_t kMergeValues = 200000;
 
 // `row` as one line of COPY text after `out`; on a bad value `out` is as it
 // was and the error names the row (by key, else by `ordinal`) and the column.
+// "db.t chunk 3 -> schema.t", the context of a chunk's errors.
+std::string Describe(const PgChunkWriter::Chunk& chunk) {
+  return chunk.source_table + " chunk " + std::to_string(chunk.index) + " -> " + chunk.dest_display;
+}
+
 Status CheckRowWidth(const std::vector<PgColumn>& columns, const std::vector<Value>& row) {
   if (row.size() == columns.size()) return Status::Ok();
   return Status::FailedPrecondition("a row has " + std::to_string(row.size()) + " columns but the table has " +
@@ -66,8 +71,7 @@ Status PgChunkWriter::Fail(Status s) {
   // Roll back at once so the sink's connection is usable again while this writer lives on.
   copy_.reset();
   txn_.reset();
-  failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
-                          chunk_.dest_display);
+  failed_ = s.WithContext(Describe(chunk_));
   return failed_;
 }
 
@@ -132,8 +136,7 @@ PgMergingChunkWriter::~PgMergingChunkWriter() {
 Status PgMergingChunkWriter::Fail(Status s) {
   applier_.Abandon();
   txn_.reset();
-  failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
-                          chunk_.dest_display);
+  failed_ = s.WithContext(Describe(chunk_));
   return failed_;
 }
 
@@ -151,12 +154,9 @@ Status PgMergingChunkWriter::Write(const std::vector<Value>& row) {
 Status PgMergingChunkWriter::MakeChildren() {
   if (!children_ || target_.partition < 0) return Status::Ok();
   std::set<std::string> values;
-  ValueEncoder& encoder = applier_.encoder();
-  const PgColumn& column = target_.columns[size_t(target_.partition)];
   for (const auto& change : pending_) {
-    SYNC_ASSIGN_OR_RETURN(auto text, encoder.ParameterText(change.after[size_t(target_.partition)], column));
-    if (!text) return Status::InvalidArgument("the partition column " + column.name + " is NULL in a row");
-    values.insert(std::move(*text));
+    SYNC_ASSIGN_OR_RETURN(std::string value, PartitionValueOf(applier_.encoder(), target_, change.after));
+    values.insert(std::move(value));
   }
   std::set<std::string> missing = children_->Missing(values);
   if (missing.empty()) return Status::Ok();
@@ -214,8 +214,7 @@ PgPartitionedChunkWriter::~PgPartitionedChunkWriter() { txn_.reset(); }
 Status PgPartitionedChunkWriter::Fail(Status s) {
   txn_.reset();
   groups_.clear();
-  failed_ = s.WithContext(chunk_.source_table + " chunk " + std::to_string(chunk_.index) + " -> " +
-                          chunk_.dest_display);
+  failed_ = s.WithContext(Describe(chunk_));
   return failed_;
 }
 
@@ -223,11 +222,9 @@ Status PgPartitionedChunkWriter::Write(const std::vector<Value>& row) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Status::Internal("Write after Commit");
   if (Status s = CheckRowWidth(target_.columns, row); !s.ok()) return Fail(s);
-  const PgColumn& column = target_.columns[size_t(target_.partition)];
-  auto value = encoder_.ParameterText(row[size_t(target_.partition)], column);
-  if (!value.ok()) return Fail(value.status().WithContext("the partition column " + column.name));
-  if (!*value) return Fail(Status::InvalidArgument("the partition column " + column.name + " is NULL in a row"));
-  std::string& out = groups_[**value];
+  auto value = PartitionValueOf(encoder_, target_, row);
+  if (!value.ok()) return Fail(value.status());
+  std::string& out = groups_[*value];
   size_t before = out.size();
   Status s = AppendCopyRow(encoder_, target_.columns, target_.key, row, rows_ + 1, &out);
   if (!s.ok()) return Fail(s);

@@ -311,14 +311,6 @@ Result<PartitionChildren*> PgSink::ChildrenOf(const ApplyTarget& t) {
   return &it->second;
 }
 
-Result<std::string> PgSink::PartitionValue(const ApplyTarget& t, const std::vector<Value>& row) {
-  const PgColumn& column = t.columns[size_t(t.partition)];
-  SYNC_ASSIGN_OR_RETURN(auto text, encoder_.ParameterText(row[size_t(t.partition)], column));
-  if (!text) return Status::InvalidArgument("the partition column " + column.name + " of " + Display(*t.binding) +
-                                            " is NULL in a row");
-  return *text;
-}
-
 Status PgSink::MakePartitions(const Grouped& g) {
   for (size_t i = 0; i < g.targets.size(); ++i) {
     const ApplyTarget& t = g.targets[i];
@@ -326,8 +318,9 @@ Status PgSink::MakePartitions(const Grouped& g) {
     std::set<std::string> values;
     for (const sink::RowChange* r : g.rows[i]) {
       if (r->op == sink::RowChange::Op::kDelete) continue;  // a delete finds its row where it is, or nothing
-      SYNC_ASSIGN_OR_RETURN(std::string v, PartitionValue(t, r->after));
-      values.insert(std::move(v));
+      auto v = PartitionValueOf(encoder_, t, r->after);
+      if (!v.ok()) return v.status().WithContext(Display(*t.binding));
+      values.insert(std::move(v).value());
     }
     SYNC_RETURN_IF_ERROR(deferred_.Settle());  // the catalog is read on this connection
     SYNC_ASSIGN_OR_RETURN(PartitionChildren * children, ChildrenOf(t));

@@ -113,7 +113,6 @@ class PgSink : public sink::Sink {
   // and making them, so the worker applies the transaction again).
   Status MakePartitions(const Grouped& grouped);
   Result<PartitionChildren*> ChildrenOf(const ApplyTarget& target);
-  Result<std::string> PartitionValue(const ApplyTarget& target, const std::vector<Value>& row);
 
   Connection conn_;
   std::unique_ptr<Transaction> open_txn_;  // pieces of a large source transaction, not yet committed
