@@ -3,7 +3,17 @@ add_compile_options(-Wall -Wextra -Wno-missing-field-initializers)
 if(SYNC_WERROR)
   add_compile_options(-Werror)
 endif()
+# The sanitizers instrument the product (sync_lib, the sync binary: see
+# sync_instrument below); every executable links their runtime. Test code is
+# left uninstrumented: it is orchestration around the code under test, and
+# instrumenting it doubled its compile time (e2e_test.cpp 7.3 s -> 15.7 s)
+# for checks of the tests themselves, in a pass that must fit the CI budget.
+set(SYNC_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 if(SYNC_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+function(sync_instrument target)
+  if(SYNC_SANITIZE)
+    target_compile_options(${target} PRIVATE ${SYNC_SANITIZER_FLAGS})
+  endif()
+endfunction()
