@@ -2,6 +2,11 @@
 
 namespace dbsync {
 
+bool IsColumnChange(SchemaChangeKind kind) {
+  return kind == SchemaChangeKind::kColumnAdded || kind == SchemaChangeKind::kColumnDropped ||
+         kind == SchemaChangeKind::kColumnRenamed || kind == SchemaChangeKind::kColumnModified;
+}
+
 const char* SchemaChangeKindName(SchemaChangeKind kind) {
   switch (kind) {
     case SchemaChangeKind::kTableCreated: return "create_table";

@@ -24,6 +24,9 @@ enum class SchemaChangeKind {
   kPartitionDataChanged,  // DROP/TRUNCATE/EXCHANGE PARTITION: rows changed without row events
 };
 const char* SchemaChangeKindName(SchemaChangeKind kind);
+// A change of one column's existence, name or definition (added, dropped,
+// renamed, modified).
+bool IsColumnChange(SchemaChangeKind kind);
 
 // One effect of a DDL statement on a table, in statement order. A source
 // (the MySQL schema tracker) derives these from its DDL; the pipeline turns

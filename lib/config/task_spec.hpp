@@ -167,8 +167,15 @@ struct FailoverSpec {
   bool operator==(const FailoverSpec&) const = default;
 };
 
+// The fewest source connections a worker can run with: real-time sync's
+// catalog and binlog connections, and two to plan a copy beside them.
+inline constexpr int kMinSourceConnections = 4;
+
 struct RuntimeSpec {
   int snapshot_parallelism = 4;
+  // Caps the connections the worker holds to the source at once; a copy
+  // reads with fewer than snapshot_parallelism when real-time sync holds
+  // some (pipeline/full_init.hpp).
   int max_source_connections = 8;
   int batch_rows = 10000;
   int flush_ms = 1000;

@@ -486,6 +486,11 @@ void ParseRuntime(SpecParser& p, const YAML::Node& n, RuntimeSpec* r) {
     p.Integer(f, "runtime.failover", "max_times", &r->failover.max_times, 0, 1000000);
     p.Integer(f, "runtime.failover", "window_minutes", &r->failover.window_minutes, 1, 100000);
   }
+  if (YAML::Node m = n["max_source_connections"]; m && r->max_source_connections < kMinSourceConnections)
+    p.Error(m.Mark(), "runtime.max_source_connections (" + std::to_string(r->max_source_connections) +
+                          ") must be at least " + std::to_string(kMinSourceConnections) +
+                          ": real-time sync holds two source connections (the catalog and the binlog), and a copy "
+                          "beside it (tables that sync apply adds, or a rename brings in) plans with two more");
   if (r->snapshot_parallelism > r->max_source_connections)
     p.Error(n.Mark(), "runtime: snapshot_parallelism (" + std::to_string(r->snapshot_parallelism) +
                           ") exceeds max_source_connections (" + std::to_string(r->max_source_connections) + ")");

@@ -46,9 +46,14 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
   // The lighter pre-check: log in and list the tables both selections pick.
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(next.source.password));
   const auto& src = next.source;
-  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(
-                                       {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
-  SYNC_ASSIGN_OR_RETURN(auto all, mysql::ListAllTables(conn));
+  std::vector<mysql::TableName> all;
+  {
+    // Closed before the worker is signalled: its copy counts on the
+    // connections runtime.max_source_connections leaves it.
+    SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(
+                                         {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
+    SYNC_ASSIGN_OR_RETURN(all, mysql::ListAllTables(conn));
+  }
   ApplyPlan plan;
   std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& t : all) {
@@ -70,7 +75,8 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
   }
   if (next.ddl != task.spec.ddl) plan.settings.push_back("ddl");
   if (next.runtime.batch_rows != task.spec.runtime.batch_rows || next.runtime.flush_ms != task.spec.runtime.flush_ms ||
-      next.runtime.snapshot_parallelism != task.spec.runtime.snapshot_parallelism)
+      next.runtime.snapshot_parallelism != task.spec.runtime.snapshot_parallelism ||
+      next.runtime.max_source_connections != task.spec.runtime.max_source_connections)
     plan.settings.push_back("runtime");
   if (next.tables.size() != task.spec.tables.size()) plan.settings.push_back("tables");
   if (next.alerts.size() != task.spec.alerts.size()) plan.settings.push_back("alerts");

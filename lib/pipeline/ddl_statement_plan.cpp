@@ -183,11 +183,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     a_.ignored_tables_.insert(name);  // a restart must not take it for a table to copy
     return Status::Ok();
   }
-  const bool column_change = change.kind == SchemaChangeKind::kColumnAdded ||
-                             change.kind == SchemaChangeKind::kColumnDropped ||
-                             change.kind == SchemaChangeKind::kColumnRenamed ||
-                             change.kind == SchemaChangeKind::kColumnModified;
-  if (policy == config::DdlPolicy::kIgnore && bound && column_change) return IgnoreColumnChange(change, *bound);
+  if (policy == config::DdlPolicy::kIgnore && bound && IsColumnChange(change.kind)) return IgnoreColumnChange(change, *bound);
   if (policy == config::DdlPolicy::kIgnore && bound &&
       (change.kind == SchemaChangeKind::kTableDropped || change.kind == SchemaChangeKind::kTableTruncated)) {
     a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +

@@ -114,6 +114,13 @@ Result<BinlogPosition> SkipCopy(const FullInitOptions& o, const sink::TableBindi
   return from;
 }
 
+// The spec's validation (config::kMinSourceConnections) leaves room for two
+// readers beside real-time sync; at least one whatever the numbers.
+int ReadersAllowed(const FullInitOptions& options) {
+  if (options.max_connections <= 0) return options.parallelism;
+  return std::max(1, options.max_connections - options.connections_held);
+}
+
 }  // namespace
 
 Status ForgetCopy(const FullInitOptions& options, const sink::TableBinding& table) {
@@ -190,6 +197,18 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
              std::to_string(done.size()) + " already copied");
   }
 
+  // Planning is over: its connections make room for the readers'.
+  planner.reset();
+  catalog.reset();
+  const int threads_wanted = std::max(1, std::min<int>(options.parallelism, int(queue.size())));
+  const int n = std::min(threads_wanted, ReadersAllowed(options));
+  if (n < threads_wanted)
+    log.Info("full initialization reads with " + std::to_string(n) + " source connection(s) instead of " +
+             std::to_string(threads_wanted) + ": runtime.max_source_connections is " +
+             std::to_string(options.max_connections) +
+             (options.connections_held ? ", and real-time sync holds " + std::to_string(options.connections_held)
+                                       : std::string()));
+
   std::mutex mu;
   Status first_error;
   auto worker = [&] {
@@ -249,7 +268,6 @@ Result<std::map<std::string, BinlogPosition>> RunFullInitialization(const config
     }
   };
   std::vector<std::thread> threads;
-  int n = std::max(1, std::min<int>(options.parallelism, int(queue.size())));
   for (int i = 0; i < n && !queue.empty(); ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (!first_error.ok()) return first_error;

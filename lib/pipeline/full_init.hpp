@@ -22,6 +22,12 @@ namespace dbsync::pipeline {
 struct FullInitOptions {
   source::SourceFactory open_source;  // one source per copying thread
   int parallelism = 4;
+  // runtime.max_source_connections: planning holds two source connections
+  // (released before the chunks are read), reading one per thread, and the
+  // caller holds `connections_held` meanwhile (real-time sync's catalog and
+  // binlog, for a copy beside it); the threads are as many as fit. 0: no cap.
+  int max_connections = 0;
+  int connections_held = 0;
   uint64_t chunk_rows = 100000;
   std::string plan_dir;  // <task>/snapshot
   std::string task_id;

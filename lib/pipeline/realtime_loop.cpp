@@ -355,6 +355,7 @@ Status RealtimeLoop::StartCopy(std::vector<sink::TableBinding> to_copy) {
   }
   SYNC_RETURN_IF_ERROR(sink_->SaveTablePositions(entries));
   FullInitOptions init = options_.init;
+  init.connections_held = 2;  // source_'s catalog connection and the binlog stream
   for (const auto& [name, binding] : by_name_) init.other_destinations.push_back(binding->dest_schema + "." + binding->dest_table);
   log_.Info("copying " + Join(names, ", ") + " while " + std::to_string(by_name_.size()) + " table(s) stream on");
   if (options_.set_step) options_.set_step("full_initialization", "running");

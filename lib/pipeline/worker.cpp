@@ -48,8 +48,12 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   SYNC_RETURN_IF_ERROR(sink::ValidateTableSettings(spec));
   reporter.SetStep("schema_migration", "running");
-  SYNC_ASSIGN_OR_RETURN(auto catalog, open_source());
-  SYNC_ASSIGN_OR_RETURN(auto tables, BindTables(spec, *catalog));
+  std::vector<sink::TableBinding> tables;
+  {
+    // Its connection is closed before the copy: runtime.max_source_connections counts it.
+    SYNC_ASSIGN_OR_RETURN(auto catalog, open_source());
+    SYNC_ASSIGN_OR_RETURN(tables, BindTables(spec, *catalog));
+  }
   {
     std::set<std::string> bound;
     for (const auto& t : tables) bound.insert(t.SourceName());
@@ -65,6 +69,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   FullInitOptions init;
   init.open_source = open_source;
   init.parallelism = spec.runtime.snapshot_parallelism;
+  init.max_connections = spec.runtime.max_source_connections;
   init.chunk_rows = uint64_t(spec.runtime.batch_rows) * 10;
   init.plan_dir = task.dir.SnapshotDir();
   init.task_id = ctx.task_id;

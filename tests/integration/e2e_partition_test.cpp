@@ -168,13 +168,13 @@ TEST_CASE("bad partition settings: sync check and sync start say what to fix") {
   (void)E().cli.Run({"stop", id});
   // Destinations that do not partition refuse the setting before anything runs.
   const std::string yaml =
-      "name: srpart\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
+      "name: mcpart\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
       "\n  user: repl\n  password: repl-pw\n  server_id: 7606\n  tables: [shop.bp]\n"
-      "destination:\n  type: starrocks\n  host: 127.0.0.1\n  port: 1\n  http_port: 2\n  database: dw\n"
-      "  user: root\n  password: x\ntables:\n  - { match: shop.bp, partition: { field: n } }\n";
-  const std::string sr = CreateTask("srpart.yaml", yaml);
-  auto refused = E().cli.Run({"start", sr});
+      "destination:\n  type: maxcompute\n  endpoint: http://127.0.0.1:1/api\n  project: p\n  access_id: a\n"
+      "  access_key: k\ntables:\n  - { match: shop.bp, partition: { field: n } }\n";
+  const std::string mc = CreateTask("mcpart.yaml", yaml);
+  auto refused = E().cli.Run({"start", mc});
   CHECK(refused.exit_code != 0);
-  CHECK_MESSAGE(refused.err.find("partition is not available for starrocks destinations") != std::string::npos,
+  CHECK_MESSAGE(refused.err.find("partition is not available for maxcompute destinations") != std::string::npos,
                 refused.err);
 }

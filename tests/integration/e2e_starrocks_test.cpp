@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "harness/servers.hpp"
@@ -410,6 +411,16 @@ TEST_CASE("StarRocks: version, backend and privileges items fail with their fix 
   CHECK(version.exit_code == 1);
   CHECK_MESSAGE(version.out.find("FAIL  destination.version") != std::string::npos, version.out);
   CHECK(version.out.find("upgrade to StarRocks 3.0") != std::string::npos);
+
+  // A 3.0 cluster partitions by time functions only: tables[].partition takes 3.1.
+  StarRocksEmulator v30({"--version", "3.0.9"});
+  yaml = Spec("ck-30", "[shop.checked2]") + "tables:\n  - { match: shop.checked2, partition: { field: name } }\n";
+  swap_port("port: ", E().starrocks.query_port(), v30.query_port());
+  swap_port("http_port: ", E().starrocks.http_port(), v30.http_port());
+  auto v30_check = check("ck-30", yaml);
+  CHECK(v30_check.exit_code == 1);
+  CHECK_MESSAGE(v30_check.out.find("FAIL  destination.version") != std::string::npos, v30_check.out);
+  CHECK(v30_check.out.find("upgrade to StarRocks 3.1 or later, or remove tables[].partition") != std::string::npos);
 }
 
 TEST_CASE("StarRocks: another writer's label, 5xx answers and no backend alive are retried or failed over, and converge") {
@@ -613,5 +624,91 @@ TEST_CASE("StarRocks: the worker killed at each named moment of a load or a DDL 
   bool converged = Converges({"kp_a"}, 90s, "id, name, amount, created, extra");
   CHECK_MESSAGE(converged, E().cli.Run({"logs", "-n", "12", id}).out);
   CHECK(TaskStatus(id).value("failovers", 0) >= 6);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("StarRocks: tables[].partition: partitions StarRocks makes as rows load, rows moving between them, through SIGKILLs") {
+  // The workload of e2e_partition_test: a month computed from a date column,
+  // and a source column with a value that is no plain partition name.
+  E().mysql.Exec("CREATE TABLE shop.srp_orders (id INT PRIMARY KEY, created DATE NOT NULL, amount INT)");
+  E().mysql.Exec("INSERT INTO shop.srp_orders SELECT seq, '2024-01-01' + INTERVAL (seq % 180) DAY, seq % 97 "
+                 "FROM seq.seq_1_to_4000");
+  E().mysql.Exec("CREATE TABLE shop.srp_events (id INT PRIMARY KEY, region VARCHAR(20) NOT NULL, v INT)");
+  E().mysql.Exec("INSERT INTO shop.srp_events SELECT seq, ELT(1 + seq % 4, 'eu', 'us', 'ap', 'sa-east 1/x'), seq "
+                 "FROM seq.seq_1_to_3000");
+  const std::string settings =
+      "tables:\n"
+      "  - { match: shop.srp_orders, partition: { field: month, value: '${created:%Y%m}' } }\n"
+      "  - { match: shop.srp_events, partition: { field: region } }\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f",
+                              E().cli.WriteSpec("sr-parted.yaml", Spec("sr-parted", "[shop.srp_*]") + settings)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  auto check = E().cli.Run({"check", id}, SrEnv());
+  CHECK_MESSAGE(check.out.find("partition is not available") == std::string::npos, check.out);
+
+  const std::string crash_dir = E().cli.dir() + "/srp-crash";
+  std::filesystem::create_directories(crash_dir);
+  auto arm = [&](const std::string& point) { std::ofstream(crash_dir + "/" + point) << ""; };
+  auto fired = [&](const std::string& point) {
+    for (int i = 0; i < 300 && std::filesystem::exists(crash_dir + "/" + point); ++i) std::this_thread::sleep_for(100ms);
+    return !std::filesystem::exists(crash_dir + "/" + point);
+  };
+  RunOptions env = SrEnv();
+  env.env["SYNC_TEST_CRASH_DIR"] = crash_dir;
+  arm("starrocks.chunk_prepared");  // a chunk's load prepared, not committed
+  REQUIRE(E().cli.Run({"start", id}, env).exit_code == 0);
+  CHECK(fired("starrocks.chunk_prepared"));
+  REQUIRE(E().cli.WaitStreaming(id));
+
+  arm("starrocks.batch_prepared");  // a batch's loads prepared, the checkpoint not yet written
+  auto admin = E().mysql.Admin();
+  for (const std::string& sql : std::vector<std::string>{
+           "INSERT INTO shop.srp_orders VALUES (5001, '2024-07-15', 1), (5002, '2024-07-16', 2)",
+           "UPDATE shop.srp_orders SET created = '2024-09-01' WHERE id = 10",  // moves to a new partition
+           "UPDATE shop.srp_orders SET created = '2024-02-29' WHERE id = 11",  // to an existing one
+           "UPDATE shop.srp_orders SET amount = amount + 1000 WHERE id <= 50",
+           "DELETE FROM shop.srp_orders WHERE id IN (20, 5002)",
+           "UPDATE shop.srp_events SET region = 'af' WHERE id = 5",
+           "INSERT INTO shop.srp_events VALUES (5001, 'sa-east 1/x', 7), (5002, 'me', 8)",
+           "DELETE FROM shop.srp_events WHERE id = 6",
+           "BEGIN", "UPDATE shop.srp_orders SET id = 9000, created = '2025-01-01' WHERE id = 30",
+           "INSERT INTO shop.srp_orders VALUES (9001, '2025-02-02', 5)", "COMMIT",
+           "INSERT INTO shop.srp_orders SELECT 10000 + seq, '2026-01-01' + INTERVAL (seq DIV 3000) MONTH, 1 "
+           "FROM seq.seq_0_to_8999"})
+    REQUIRE_MESSAGE(admin.Execute(sql).ok(), sql);
+  CHECK(fired("starrocks.batch_prepared"));
+
+  auto converges = [](const std::string& table, const std::string& source_columns, const std::string& dest_columns) {
+    return WaitConverged(
+        {table}, [&](const std::string& t) { return std::optional(SourceRows(t, source_columns)); },
+        [&](const std::string& t) { return DestRows(t, dest_columns); }, 90s);
+  };
+  CHECK(converges("srp_orders", "id, created, amount, DATE_FORMAT(created, '%Y%m')", "id, created, amount, month"));
+  CHECK(converges("srp_events", "id, region, v", "id, region, v"));
+  // StarRocks made one partition per value loaded (a partition a row left stays, empty).
+  auto conn = mysql::Connection::Connect({"127.0.0.1", E().starrocks.query_port(), "root", StarRocksEmulator::kPassword, 5, 60});
+  REQUIRE(conn.ok());
+  auto partitions = [&](const std::string& table) {
+    auto r = conn->Query("SHOW PARTITIONS FROM shop." + table);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    std::set<std::string> names;
+    int at = r->ColumnIndex("PartitionName");
+    for (const auto& row : r->rows) names.insert(row[at].value_or(""));
+    return names;
+  };
+  CHECK(partitions("srp_orders") ==
+        std::set<std::string>{"p202401", "p202402", "p202403", "p202404", "p202405", "p202406", "p202407", "p202409",
+                              "p202501", "p202502", "p202601", "p202602", "p202603"});
+  const std::set<std::string> regions = partitions("srp_events");
+  CHECK(regions.size() == 6);  // eu us ap af me, and the one with a space and a slash:
+  CHECK(regions.count("psaeast12fx") == 1);  // StarRocks drops '-' and ' ', writes '/' as hex
+  // The key holds the partition column, as StarRocks wants of a Primary Key table.
+  auto ddl = conn->Query("SHOW CREATE TABLE shop.srp_events");
+  REQUIRE(ddl.ok());
+  const std::string create = ddl->rows.at(0).at(1).value_or("");
+  CHECK_MESSAGE(create.find("PRIMARY KEY(`id`, `region`)") != std::string::npos, create);
+  CHECK_MESSAGE(create.find("PARTITION BY `region`") != std::string::npos, create);
+  CHECK(TaskStatus(id).value("failovers", 0) == 2);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

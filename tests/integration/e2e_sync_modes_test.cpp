@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -353,4 +354,53 @@ TEST_CASE("split_column chunks a copy by another column, no_split copies in one 
   CHECK_MESSAGE(message.find("tables[].split_column of shop.split_g: column v may be NULL") != std::string::npos,
                 message);
   (void)E().cli.Run({"stop", bad});
+}
+
+TEST_CASE("runtime.max_source_connections caps the worker's source connections, beside real-time sync too") {
+  MakeTable("conn_first", 200000);
+  MakeTable("conn_later", 100000);
+  auto yaml = [](const std::string& tables, int max_connections) {
+    return TaskYaml("conns", E().mysql, E().pg, "repl", "repl-pw", tables, 7507) +
+           "runtime: { batch_rows: 200, flush_ms: 200, snapshot_parallelism: 4, max_source_connections: " +
+           std::to_string(max_connections) + ", failover: { max_backoff_seconds: 1 } }\n";
+  };
+  // Below the floor: refused with the reason, line and column.
+  auto low = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("conns-low.yaml", yaml("[shop.conn_first]", 3))});
+  CHECK(low.exit_code != 0);
+  CHECK_MESSAGE(low.err.find("runtime.max_source_connections (3) must be at least 4: real-time sync holds two") !=
+                    std::string::npos, low.err);
+
+  const std::string id = Create("conns.yaml", yaml("[shop.conn_first]", 4));
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);  // its checks' connections are closed when it returns
+  // Every connection of the task's source user, sampled as the worker runs.
+  std::atomic<bool> sampling{true};
+  std::atomic<int> peak{0};
+  std::thread sampler([&] {
+    auto conn = E().mysql.Admin();
+    while (sampling) {
+      auto r = conn.Query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'repl'");
+      if (r.ok()) peak = std::max(peak.load(), std::atoi(r->Scalar().c_str()));
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  REQUIRE(E().cli.WaitStreaming(id));
+  CHECK(DestEquals("conn_first", [] { return Source("conn_first"); }));
+  const int copy_peak = peak.exchange(0);
+  CHECK(copy_peak <= 4);
+  CHECK(copy_peak >= 2);  // the copy did read in parallel
+
+  // A table added to the running task is copied beside the stream, whose
+  // catalog and binlog connections leave two of the four for the copy.
+  E().mysql.Exec("UPDATE shop.conn_first SET v = 'streamed' WHERE id <= 10");
+  auto applied = E().cli.Run({"apply", id, "-f", E().cli.WriteSpec("conns2.yaml", yaml("[shop.conn_first, shop.conn_later]", 4))});
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  CHECK(DestEquals("conn_later", [] { return Source("conn_later"); }));
+  CHECK(DestEquals("conn_first", [] { return Source("conn_first"); }));
+  sampling = false;
+  sampler.join();
+  CHECK(peak <= 4);
+  const std::string log = E().cli.Run({"logs", "-n", "100", id}).out;
+  CHECK_MESSAGE(log.find("full initialization reads with 2 source connection(s) instead of 4: "
+                         "runtime.max_source_connections is 4, and real-time sync holds 2") != std::string::npos, log);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

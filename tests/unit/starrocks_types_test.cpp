@@ -103,6 +103,10 @@ TEST_SUITE("starrocks_types") {
     CHECK(sql.find("BUCKETS") == std::string::npos);  // unset: StarRocks chooses
     o.buckets = 8;
     CHECK(CreateTableSql("shop", "t", *cols, o).find("DISTRIBUTED BY HASH (`a`, `b`) BUCKETS 8\n") != std::string::npos);
+    CHECK(sql.find("PARTITION BY") == std::string::npos);
+    // tables[].partition: column expression partitioning, between the comment and the distribution (grammar order).
+    CHECK(CreateTableSql("shop", "t", *cols, o, "b").find("COMMENT \"created by sync\"\nPARTITION BY (`b`)\n"
+                                                         "DISTRIBUTED BY") != std::string::npos);
   }
 
   TEST_CASE("values render as StarRocks reads them from JSON") {

@@ -66,11 +66,6 @@ Status CheckPartitionColumnKept(const SchemaChangeStep& step) {
       "partitioned table cannot follow; see sync-task(5) \"Partitioned tables\" for the way past it");
 }
 
-bool IsColumnChange(SchemaChangeKind kind) {
-  return kind == SchemaChangeKind::kColumnAdded || kind == SchemaChangeKind::kColumnDropped ||
-         kind == SchemaChangeKind::kColumnRenamed || kind == SchemaChangeKind::kColumnModified;
-}
-
 // `step` as the destination table takes it: columns named and typed as it
 // has them, the excluded ones left out. False when the step is about an
 // excluded column, which the destination does not have.

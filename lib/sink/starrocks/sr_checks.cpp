@@ -1,5 +1,6 @@
 #include "sink/starrocks/sr_checks.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <set>
@@ -74,16 +75,25 @@ void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckRe
   report.Add("destination.backend", Verdict::kPass, "the BE at " + be + " that loads are redirected to answers");
 }
 
-void CheckVersion(mysql::Connection& conn, check::CheckReport& report) {
+// `partitioned`: a table has tables[].partition, which takes column
+// expression partitioning (3.1).
+void CheckVersion(mysql::Connection& conn, bool partitioned, check::CheckReport& report) {
   auto v = conn.Query("SELECT current_version()");
   std::string text = v.ok() ? v->Scalar() : "";
   int major = std::atoi(text.c_str());
+  size_t dot = text.find('.');
+  int minor = dot == std::string::npos ? 0 : std::atoi(text.c_str() + dot + 1);
   if (text.empty())
     report.Add("destination.version", Verdict::kWarn, "current_version() did not answer; is this StarRocks?",
                "point destination.host and destination.port at a StarRocks FE (query port, 9030 by default)");
   else if (major < 3)
     report.Add("destination.version", Verdict::kFail, "StarRocks " + text + " is older than 3.0",
                "upgrade to StarRocks 3.0 or later (the Stream Load transaction interface, RENAME COLUMN)");
+  else if (partitioned && major == 3 && minor < 1)
+    report.Add("destination.version", Verdict::kFail,
+               "StarRocks " + text + " cannot partition a table by a column's values (tables[].partition), which "
+               "StarRocks does from 3.1 on",
+               "upgrade to StarRocks 3.1 or later, or remove tables[].partition");
   else
     report.Add("destination.version", Verdict::kPass, "StarRocks " + text);
 }
@@ -158,7 +168,9 @@ void CheckStarRocks(const sink::CheckInput& in, check::CheckReport& report) {
   report.Add("destination.connect", Verdict::kPass,
              "logged in to the StarRocks FE at " + d.host + ":" + std::to_string(d.port) + " as " + d.user);
   if (in.scope == check::CheckScope::kConnectivity) return;
-  CheckVersion(*conn, report);
+  const bool partitioned =
+      std::any_of(in.spec.tables.begin(), in.spec.tables.end(), [](const auto& t) { return t.partition.has_value(); });
+  CheckVersion(*conn, partitioned, report);
   std::string db = d.database;
   for (const auto& t : in.tables)
     if (!t.schema.columns.empty()) {

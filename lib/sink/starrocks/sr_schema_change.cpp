@@ -26,7 +26,8 @@ std::string QualifiedName(const std::string& db, const std::string& table) {
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
   SYNC_RETURN_IF_ERROR(conn_.Execute("CREATE DATABASE IF NOT EXISTS " + QuoteIdentifier(t.dest_schema)));
-  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options_));
+  std::string partition_column = t.settings && t.settings->partition ? t.settings->partition->field : "";
+  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options_, partition_column));
 }
 
 Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& table) {

@@ -149,7 +149,7 @@ Result<std::vector<SrColumn>> MapColumns(const TableSchema& table, const std::ve
 }
 
 std::string CreateTableSql(const std::string& db, const std::string& table, const std::vector<SrColumn>& columns,
-                           const TableOptions& options) {
+                           const TableOptions& options, const std::string& partition_column) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(db) + "." + QuoteIdentifier(table) + " (\n";
   std::string key;
   for (size_t i = 0; i < columns.size(); ++i) {
@@ -160,6 +160,7 @@ std::string CreateTableSql(const std::string& db, const std::string& table, cons
   }
   sql += ") ENGINE=OLAP\nPRIMARY KEY (" + key + ")\n";
   sql += "COMMENT \"created by sync\"\n";
+  if (!partition_column.empty()) sql += "PARTITION BY (" + QuoteIdentifier(partition_column) + ")\n";
   sql += "DISTRIBUTED BY HASH (" + key + ")";
   if (options.buckets > 0) sql += " BUCKETS " + std::to_string(options.buckets);
   sql += "\nPROPERTIES (\"enable_persistent_index\" = \"true\"";

@@ -62,8 +62,11 @@ struct TableOptions {
   int buckets = 0;          // 0: let StarRocks choose (2.5.7+)
   int replication_num = 0;  // 0: the cluster's default
 };
+// A `partition_column` (a key column: tables[].partition) partitions the
+// table by its values, StarRocks' column expression partitioning (3.1+):
+// StarRocks makes the partition of a new value as the rows are loaded.
 std::string CreateTableSql(const std::string& db, const std::string& table, const std::vector<SrColumn>& columns,
-                           const TableOptions& options);
+                           const TableOptions& options, const std::string& partition_column = "");
 
 std::string QuoteIdentifier(const std::string& name);
 

@@ -37,9 +37,6 @@ std::vector<sink::Destination> Destinations() {
   d.traits.flush_ms = 5000;
   // A Primary Key table's key cannot change (specs/starrocks.md 2.4).
   d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
-  d.traits.partitions_unavailable =
-      "tables are created unpartitioned; a table you partition yourself takes rows through mode: existing, since "
-      "Stream Load routes them to its partitions";
   d.traits.conflict_policies = {config::ConflictPolicy::kReplace};
   d.traits.conflict_policies_note =
       "a Stream Load upsert writes whole rows over the row with the key; sync does not send partial updates, and "

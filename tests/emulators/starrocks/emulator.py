@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import stream_load                              # noqa: E402
 from alter_jobs import AlterScheduler          # noqa: E402
 from catalog import State                      # noqa: E402
 from http_be import BeHandler                  # noqa: E402
@@ -46,6 +47,7 @@ class App:
         except ValueError:
             self.version_tuple = (3, 3, 2)
         self.handshake_version = "5.1.0"
+        stream_load.VERSION = self.version_tuple  # which automatic-partition limits apply
         self.fe_exception_class = ("com.starrocks.common.StarRocksException" if self.version_tuple >= (3, 4)
                                    else "com.starrocks.common.UserException")
         self.alive_backends = args.alive_backends
@@ -128,12 +130,15 @@ class App:
                 self.be_advertised_address = v or None
             elif k == "grants":
                 self.grants = list(v) if v else None
+            elif k in stream_load.PARTITION_LIMITS:  # the FE's automatic-partition limits
+                stream_load.PARTITION_LIMITS[k] = int(v)
 
     def get_config(self):
         c = dict(self.config)
         c.update(alive_backends=self.alive_backends, alter_delay_ms=int(self.alter.delay_s * 1000),
                  publish_delay_ms=int(self.publish_delay_s * 1000),
-                 be_advertised_address=self.be_advertised_address, grants=self.grants)
+                 be_advertised_address=self.be_advertised_address, grants=self.grants,
+                 **stream_load.PARTITION_LIMITS)
         return c
 
 

@@ -410,13 +410,29 @@ class Session:
         return Result.ok()
 
     def _build_partition(self, p, by_lower, keys_type, key_names):
+        column_list = p["type"] == "EXPR" and not p.get("expr")
+        if column_list and self.app.version_tuple < (3, 1):
+            # PARTITION BY (col, ...) entered the grammar in 3.1 (StarRocks.g4 partitionDesc:
+            # identifierList); 3.0 knows only date_trunc / time_slice expressions.
+            raise SqlError(1064, "42000", "Getting syntax error. Detail message: Unexpected input '(', "
+                                          "the most similar input is {'RANGE', 'LIST', a legal identifier}.")
         cols = []
         for pc in p["cols"]:
             if pc.lower() not in by_lower:
                 raise analysis_error("Partition column[%s] does not exist in column list." % pc)
             if keys_type == "PRIMARY" and pc.lower() not in [k.lower() for k in key_names]:
+                if column_list or p["type"] == "LIST":
+                    # ListPartitionDesc.analyzePartitionColumns: a PK table's value columns are REPLACE-aggregated
+                    raise analysis_error("The partition column could not be aggregated column and unique table's "
+                                         "partition column must be key column")
                 raise analysis_error("Partition column[%s] is not key column" % pc)
-            cols.append(by_lower[pc.lower()].name)
+            c = by_lower[pc.lower()]
+            if (column_list or p["type"] == "LIST") and (
+                    c.type.base in ("FLOAT", "DOUBLE", "DECIMAL", "ARRAY", "MAP", "STRUCT")
+                    or c.type.base.startswith("DECIMAL")):
+                # ListPartitionDesc.analyzePartitionColumns: floating point, decimal and complex types
+                raise analysis_error("Invalid partition column '%s': invalid data type %s" % (c.name, c.type.sql(ddl=True)))
+            cols.append(c.name)
         out = {"type": p["type"], "cols": cols}
         c0 = by_lower[cols[0].lower()]
         if p["type"] == "EXPR":

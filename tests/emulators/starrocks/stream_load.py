@@ -8,6 +8,7 @@ transactions.py commits the resulting row operations.
 
 import json
 import re
+import zlib
 
 import expressions
 import values
@@ -409,6 +410,10 @@ def _partition_check(table, row, result):
     if part["type"] == "EXPR":
         name = partition_name_for(part, col, v)
         if name and name not in table.auto_partitions and name not in result.new_partitions:
+            refused = _partition_limit(table, len(result.new_partitions) + 1)
+            if refused:
+                # tablet_sink: a row whose partition cannot be made is filtered with the FE's reason
+                return "The row create partition failed since Runtime error: " + refused
             result.new_partitions.append(name)
         return None
     if part["type"] == "RANGE":
@@ -427,6 +432,50 @@ def _partition_check(table, row, result):
     return None
 
 
+# Automatic partitions (FrontendServiceImpl.createPartitionProcess): before 3.4 one limit,
+# max_automatic_partition_number (4096), on the table's partitions; from 3.4 at most
+# max_partitions_in_one_batch (4096) new ones per load and max_partition_number_per_table
+# (100000) in all. Settable through the admin config (README).
+PARTITION_LIMITS = {"max_automatic_partition_number": 4096, "max_partitions_in_one_batch": 4096,
+                    "max_partition_number_per_table": 100000}
+VERSION = (3, 3, 2)      # set by the emulator at start
+
+
+def _partition_limit(table, new_in_load):
+    total = len(table.auto_partitions) + new_in_load
+    if VERSION < (3, 4):
+        limit = PARTITION_LIMITS["max_automatic_partition_number"]
+        if total > limit:
+            return (" Automatically created partitions exceeded the maximum limit: %d. You can modify this "
+                    "restriction on by setting max_automatic_partition_number larger." % limit)
+        return None
+    batch = PARTITION_LIMITS["max_partitions_in_one_batch"]
+    if new_in_load > batch:
+        return ("Table %s automatic create partition failed. error: partitions in one batch exceed limit %d,You "
+                "can modify this restriction on by setting max_partitions_in_one_batch larger." % (table.name, batch))
+    limit = PARTITION_LIMITS["max_partition_number_per_table"]
+    if total > limit:
+        return ("Table %s automatically created partitions exceeded the maximum limit: %d. You can modify this "
+                "restriction on by setting max_partition_number_per_table larger." % (table.name, limit))
+    return None
+
+
+def _format_partition_value(s):
+    """AnalyzerUtils.getFormatPartitionValue: letters and digits kept, '-', ':' and ' ' dropped
+    (a leading '-' becomes '_'), any other character written as the hex of its code point."""
+    out = []
+    for i, ch in enumerate(s):
+        if ch == "-" and i == 0:
+            out.append("_")
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        elif ch in "-: ":
+            continue
+        else:
+            out.append("%x" % ord(ch))
+    return "".join(out)
+
+
 def partition_name_for(part, col, v):
     if v is None:
         return "p__null"
@@ -441,7 +490,11 @@ def partition_name_for(part, col, v):
         digits = re.sub(r"[^0-9]", "", s)
         n = {"year": 4, "month": 6, "day": 8, "hour": 10}.get(unit, 8)
         return "p" + digits[:n]
-    return "p" + re.sub(r"[^0-9A-Za-z_]", "_", s)
+    name = "p" + _format_partition_value(s)
+    if len(name) > 50:
+        # AnalyzerUtils.getAddPartitionClauseFromPartitionValues: a long name is cut and made unique by a hash
+        name = name[:50] + "_" + "%x" % (zlib.crc32(name.encode()) & 0xffffffff)
+    return name
 
 
 def process_rows(table, p, body, result=None):

@@ -609,6 +609,40 @@ class EmulatorTest(unittest.TestCase):
         parts = [r[1] for r in self.q("SHOW PARTITIONS FROM %s.e" % db)]
         self.assertEqual(sorted(parts), ["p20240115", "p20310501"])
 
+    def test_b23_column_expression_partitions(self):
+        # PARTITION BY (col) on a PK table (3.1+): a partition per value, named as
+        # AnalyzerUtils.getFormatPartitionValue writes it; the column must be a key
+        # column of a type ListPartitionDesc accepts.
+        db = self.fresh_db()
+        self.q("CREATE TABLE %s.c (id INT NOT NULL, region VARCHAR(20) NOT NULL, v INT) PRIMARY KEY(id, region) "
+               "PARTITION BY (region) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        j = self.load(db, "c", "1\teu\t1\n2\tsa-east 1/x\t2\n3\teu\t3\n4\t-x.y\t4\n", label="L23c")
+        self.assertEqual((j["Status"], j["NumberLoadedRows"]), ("Success", 4))
+        parts = sorted(r[1] for r in self.q("SHOW PARTITIONS FROM %s.c" % db))
+        self.assertEqual(parts, ["p_x2ey", "peu", "psaeast12fx"])
+        e = self.q_err("CREATE TABLE %s.nk (id INT NOT NULL, region VARCHAR(20) NOT NULL) PRIMARY KEY(id) "
+                       "PARTITION BY (region) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        self.assertIn("The partition column could not be aggregated column and unique table's partition column must "
+                      "be key column", e.msg)
+        e = self.q_err("CREATE TABLE %s.fl (id INT NOT NULL, f DOUBLE NOT NULL) DUPLICATE KEY(id) "
+                       "PARTITION BY (f) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        self.assertIn("Invalid partition column 'f': invalid data type double", e.msg)
+
+    def test_b23_automatic_partition_limit(self):
+        # 3.3: max_automatic_partition_number bounds the table's partitions; a row
+        # past it is filtered with the FE's reason (FrontendServiceImpl.createPartitionProcess).
+        db = self.fresh_db()
+        self.q("CREATE TABLE %s.c (id INT NOT NULL, k INT NOT NULL) PRIMARY KEY(id, k) "
+               "PARTITION BY (k) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        http(self.emu.fe, "POST", "/_emulator/config", {}, json.dumps({"max_automatic_partition_number": 3}))
+        try:
+            j = self.load(db, "c", "1\t1\n2\t2\n3\t3\n4\t4\n", {"max_filter_ratio": "1"}, label="L23d")
+        finally:
+            http(self.emu.fe, "POST", "/_emulator/config", {}, json.dumps({"max_automatic_partition_number": 4096}))
+        self.assertEqual((j["NumberLoadedRows"], j["NumberFilteredRows"]), (3, 1))
+        self.assertIn("The row create partition failed since Runtime error:  Automatically created partitions exceeded "
+                      "the maximum limit: 3.", self.error_log(j["ErrorURL"]))
+
     def test_b24_invalid_utf8_and_blank_lines(self):
         db = self.fresh_db()
         self.pk_table(db)
@@ -1197,6 +1231,43 @@ class EmulatorTest(unittest.TestCase):
             MySQL(self.emu.qport, password="wrong")
         self.assertEqual(cm.exception.code, 1045)
         self.assertIn("Access denied for user 'root'", cm.exception.msg)
+
+
+class OlderVersionPartitionTest(unittest.TestCase):
+    """3.0 partitions by time functions only; 3.4 bounds new partitions per load."""
+
+    def test_column_partitions_need_3_1(self):
+        emu = Emulator(extra=["--version", "3.0.9"]).start()
+        try:
+            sql = MySQL(emu.qport)
+            sql.query("CREATE DATABASE v")
+            with self.assertRaises(MySQLError) as cm:
+                sql.query("CREATE TABLE v.c (id INT NOT NULL, r VARCHAR(5) NOT NULL) PRIMARY KEY(id, r) "
+                          "PARTITION BY (r) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')")
+            self.assertIn("Getting syntax error", cm.exception.msg)
+            sql.query("CREATE TABLE v.d (id INT NOT NULL, dt DATE NOT NULL) PRIMARY KEY(id, dt) "
+                      "PARTITION BY date_trunc('day', dt) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')")
+            sql.close()
+        finally:
+            emu.cleanup()
+
+    def test_new_partitions_per_load_from_3_4(self):
+        emu = Emulator(extra=["--version", "3.4.3"]).start()
+        try:
+            sql = MySQL(emu.qport)
+            sql.query("CREATE DATABASE v")
+            sql.query("CREATE TABLE v.c (id INT NOT NULL, k INT NOT NULL) PRIMARY KEY(id, k) "
+                      "PARTITION BY (k) DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')")
+            http(emu.fe, "POST", "/_emulator/config", {}, json.dumps({"max_partitions_in_one_batch": 2}))
+            h = {"Authorization": auth_header(), "label": "b1", "max_filter_ratio": "1"}
+            j = http(emu.be, "PUT", "/api/v/c/_stream_load", h, b"1\t1\n2\t2\n3\t3\n").json()
+            self.assertEqual((j["NumberLoadedRows"], j["NumberFilteredRows"]), (2, 1))
+            h["label"] = "b2"  # the limit is per load: the next one makes two more
+            j = http(emu.be, "PUT", "/api/v/c/_stream_load", h, b"4\t3\n5\t4\n").json()
+            self.assertEqual((j["Status"], j["NumberLoadedRows"]), ("Success", 2))
+            sql.close()
+        finally:
+            emu.cleanup()
 
 
 class RestartTest(unittest.TestCase):
