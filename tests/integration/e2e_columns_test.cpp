@@ -117,3 +117,22 @@ TEST_CASE("ddl ignore: the destination keeps what it had through column changes,
     CHECK_MESSAGE(log.find(expected) != std::string::npos, expected << "\n" << log);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("a DDL that renames an excluded column to a name the destination would get stops the task, saying what to do") {
+  E().mysql.Exec("CREATE TABLE shop.ex_ren (id INT PRIMARY KEY, secret VARCHAR(40), v INT)");
+  E().mysql.Exec("INSERT INTO shop.ex_ren SELECT seq, CONCAT('s', seq), seq FROM seq.seq_1_to_100");
+  const std::string id = CreateAndStart(
+      "ex_ren.yaml", E().Yaml("ex_ren", "[shop.ex_ren]", "tables:\n  - { match: shop.ex_ren, exclude_columns: [secret] }\n",
+                              E().pg, "postgres", 7655));
+  REQUIRE(E().cli.WaitStreaming(id));
+  Exec({"UPDATE shop.ex_ren SET v = v + 1 WHERE id <= 10", "ALTER TABLE shop.ex_ren RENAME COLUMN secret TO note",
+        "UPDATE shop.ex_ren SET v = v + 1 WHERE id <= 20"});
+  const std::string message = WaitLastError(E().cli, id);
+  CHECK_MESSAGE(message.find("a DDL statement renames column secret of shop.ex_ren, which tables[].exclude_columns "
+                             "keeps from the destination, to note, which it does not; exclude note too") !=
+                    std::string::npos, message);
+  // Nothing after the statement is applied; what came before it is.
+  CHECK(E().pg.Scalar("SELECT sum(v) FROM shop.ex_ren", "dw") == std::to_string(5050 + 10));
+  CHECK(Columns(E().pg, "ex_ren") == "id,v");
+  (void)E().cli.Run({"stop", id});
+}

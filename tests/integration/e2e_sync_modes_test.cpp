@@ -354,6 +354,27 @@ TEST_CASE("split_column chunks a copy by another column, no_split copies in one 
   CHECK_MESSAGE(message.find("tables[].split_column of shop.split_g: column v may be NULL") != std::string::npos,
                 message);
   (void)E().cli.Run({"stop", bad});
+
+  // A column the table does not have: the nearest one named.
+  const std::string typo = Create("split-typo.yaml", Spec("split-typo", "[shop.split_g]",
+                                                          "tables:\n  - { match: shop.split_g, split_column: gg }\n", 7313));
+  REQUIRE(E().cli.Run({"start", typo}).exit_code == 0);
+  message = WaitLastError(E().cli, typo);
+  CHECK_MESSAGE(message.find("tables[].split_column of shop.split_g names column 'gg', which the table does not have; "
+                             "did you mean 'g'?") != std::string::npos, message);
+  (void)E().cli.Run({"stop", typo});
+  // A keyless table is copied in one snapshot: chunks by any column are refused, with the way out.
+  E().mysql.Exec("CREATE TABLE shop.split_keyless (g INT NOT NULL, v VARCHAR(20))");
+  E().mysql.Exec("INSERT INTO shop.split_keyless SELECT seq DIV 7, 'x' FROM seq.seq_1_to_100");
+  const std::string keyless = Create("split-keyless.yaml", Spec("split-keyless", "[shop.split_keyless]",
+                                                                "tables:\n  - { match: shop.split_keyless, split_column: g }\n",
+                                                                7314));
+  REQUIRE(E().cli.Run({"start", keyless}).exit_code == 0);
+  message = WaitLastError(E().cli, keyless);
+  CHECK_MESSAGE(message.find("tables[].split_column of shop.split_keyless: a table without a key is copied whole") !=
+                    std::string::npos, message);
+  CHECK(message.find("remove split_column or set tables[].primary_key") != std::string::npos);
+  (void)E().cli.Run({"stop", keyless});
 }
 
 TEST_CASE("runtime.max_source_connections caps the worker's source connections, beside real-time sync too") {

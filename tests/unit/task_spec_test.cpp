@@ -74,6 +74,19 @@ TEST_SUITE("config") {
     CHECK(r->alerts.size() == 2);
   }
 
+  TEST_CASE("the starrocks example partitions, shapes and splits a table") {
+    auto r = LoadTaskSpecFile(std::string(SYNC_SOURCE_DIR) + "/examples/mysql-to-starrocks.yaml");
+    REQUIRE(r.ok());
+    REQUIRE(r->tables.size() == 3);
+    const TableSpec& orders = r->tables[2];
+    REQUIRE(orders.partition);
+    CHECK(orders.partition->field == "month");
+    CHECK(orders.exclude_columns == std::vector<std::string>{"card_token"});
+    CHECK(orders.column_names.at("amt") == "amount");
+    CHECK(orders.split_column == "created_at");
+    CHECK(r->runtime.max_source_connections == 8);
+  }
+
   TEST_CASE("malformed YAML names line and column") {
     std::string msg = ErrorOf("name: t1\nsource:\n  host: [unclosed\n  user: x\n");
     CHECK(msg.find("task.yaml:") == 0);
@@ -103,6 +116,13 @@ TEST_SUITE("config") {
           std::string::npos);
     yaml = std::string(kMinimal) + "runtime: { batch_rows: 0 }\n";
     CHECK(ErrorOf(yaml).find("runtime.batch_rows: 0 is out of range") != std::string::npos);
+    // Too few source connections for real-time sync and a copy beside it; more readers than connections.
+    yaml = std::string(kMinimal) + "runtime: { snapshot_parallelism: 2, max_source_connections: 3 }\n";
+    std::string low = ErrorOf(yaml);
+    CHECK_MESSAGE(low.find("task.yaml:13:61: runtime.max_source_connections (3) must be at least 4") == 0, low);
+    yaml = std::string(kMinimal) + "runtime: { snapshot_parallelism: 6, max_source_connections: 5 }\n";
+    CHECK(ErrorOf(yaml).find("runtime: snapshot_parallelism (6) exceeds max_source_connections (5)") !=
+          std::string::npos);
   }
 
   TEST_CASE("enumerations suggest the nearest value") {

@@ -32,8 +32,6 @@ std::vector<sink::Destination> Destinations() {
   // Delta tables upsert and delete by key; a keyless table is written as a
   // change log (write_mode log, mc_change_log.hpp).
   d.traits.needs_primary_key = false;
-  d.traits.partitions_unavailable =
-      "the sink writes tables without partitions: a Delta table session names no partition";
   d.traits.conflict_policies = {config::ConflictPolicy::kReplace};
   d.traits.conflict_policies_note =
       "an upsert session writes whole rows over the row with the key; sync does not send partial updates, and "

@@ -1,6 +1,8 @@
 #include "sink/maxcompute/mc_change_log.hpp"
 
 #include "core/text_util.hpp"
+#include "sink/maxcompute/mc_partitions.hpp"
+#include "sink/maxcompute/mc_schema_change.hpp"
 #include "sink/maxcompute/mc_state.hpp"
 
 namespace dbsync::maxcompute {
@@ -75,10 +77,13 @@ LogFields ChangeFields(int64_t sequence_id, char operation, int64_t execute_time
 
 Result<std::string> CreateLogTableSql(const sink::TableBinding& t) {
   SYNC_ASSIGN_OR_RETURN(auto columns, MapLogColumns(t.source));
+  SYNC_ASSIGN_OR_RETURN(auto partitioning, PartitioningOf(t));
+  if (partitioning) columns = WithoutPartitionColumn(*partitioning, std::move(columns));
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteName(t.dest_table) + " (";
   for (size_t i = 0; i < columns.size(); ++i)
     sql += (i ? ", " : "") + QuoteName(columns[i].name) + " " + columns[i].type;
-  return sql + ") COMMENT 'change log of " + t.SourceName() + ", written by sync'";
+  return sql + ") COMMENT 'change log of " + t.SourceName() + ", written by sync'" +
+         PartitionedBy(partitioning ? partitioning->column : "");
 }
 
 std::string RebuildSql(const std::string& table, const std::vector<std::string>& columns,

@@ -3,6 +3,7 @@
 #include "core/text_util.hpp"
 #include "sink/change_helpers.hpp"
 #include "sink/maxcompute/mc_change_log.hpp"
+#include "sink/maxcompute/mc_partitions.hpp"
 #include "sink/maxcompute/mc_state.hpp"
 
 namespace dbsync::maxcompute {
@@ -16,12 +17,17 @@ std::string Refusal(const sink::SchemaChangeStep& step, const std::string& what)
 }  // namespace
 
 std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
-                           const std::vector<std::string>& key) {
+                           const std::vector<std::string>& key, const std::string& partition_column) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteName(table) + " (";
   for (const auto& c : columns) sql += QuoteName(c.name) + " " + c.type + (c.key ? " NOT NULL" : "") + ", ";
   std::string keys;
   for (const auto& k : key) keys += (keys.empty() ? "" : ", ") + QuoteName(k);
-  return sql + "PRIMARY KEY (" + keys + ")) COMMENT 'created by sync' TBLPROPERTIES ('transactional'='true')";
+  return sql + "PRIMARY KEY (" + keys + ")) COMMENT 'created by sync'" + PartitionedBy(partition_column) +
+         " TBLPROPERTIES ('transactional'='true')";
+}
+
+std::string PartitionedBy(const std::string& partition_column) {
+  return partition_column.empty() ? "" : " PARTITIONED BY (" + QuoteName(partition_column) + " STRING)";
 }
 
 std::string LifecycleClause(const config::DestinationSpec& destination) {
@@ -31,12 +37,16 @@ std::string LifecycleClause(const config::DestinationSpec& destination) {
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
   SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
+  SYNC_ASSIGN_OR_RETURN(auto partitioning, PartitioningOf(t));
   if (mode == WriteMode::kLog) {
     SYNC_ASSIGN_OR_RETURN(std::string sql, CreateLogTableSql(t));
     return Run(sql + LifecycleClause(destination_));
   }
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  return Run(CreateTableSql(t.dest_table, columns, t.key) + LifecycleClause(destination_));
+  if (!partitioning) return Run(CreateTableSql(t.dest_table, columns, t.key) + LifecycleClause(destination_));
+  return Run(CreateTableSql(t.dest_table, WithoutPartitionColumn(*partitioning, std::move(columns)),
+                            KeyWithoutPartitionColumn(*partitioning, t.key), partitioning->column) +
+             LifecycleClause(destination_));
 }
 
 Result<bool> SchemaChanger::AlreadyThere(const sink::SchemaChangeStep& step) {

@@ -18,9 +18,12 @@
 namespace dbsync::maxcompute {
 
 // CREATE TABLE IF NOT EXISTS of a Delta table with `columns` (key columns
-// NOT NULL and in the PRIMARY KEY, in key order).
+// NOT NULL and in the PRIMARY KEY, in key order), partitioned by
+// `partition_column` when one is given (mc_partitions.hpp).
 std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
-                           const std::vector<std::string>& key);
+                           const std::vector<std::string>& key, const std::string& partition_column = "");
+// " PARTITIONED BY (`column` STRING)", or nothing for no column.
+std::string PartitionedBy(const std::string& partition_column);
 // " LIFECYCLE n" when destination.lifecycle is set, else "".
 std::string LifecycleClause(const config::DestinationSpec& destination);
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
@@ -11,7 +12,9 @@
 #include "sink/change_helpers.hpp"
 #include "sink/checkpoint_row_sink.hpp"
 #include "sink/maxcompute/mc_change_log.hpp"
+#include "sink/maxcompute/mc_chunk_writers.hpp"
 #include "sink/maxcompute/mc_client.hpp"
+#include "sink/maxcompute/mc_partitions.hpp"
 #include "sink/maxcompute/mc_record_encoder.hpp"
 #include "sink/maxcompute/mc_schema_change.hpp"
 #include "sink/maxcompute/mc_state.hpp"
@@ -22,77 +25,6 @@
 
 namespace dbsync::maxcompute {
 namespace {
-
-struct MappedTable {
-  std::string table;
-  WriteMode mode = WriteMode::kUpsert;
-  std::vector<McColumn> columns;  // source order, then the change-log fields (mode log)
-};
-
-Result<MappedTable> Map(const sink::TableBinding& t, const config::DestinationSpec& destination) {
-  SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
-  SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination));
-  if (mode == WriteMode::kLog) {
-    SYNC_ASSIGN_OR_RETURN(auto columns, MapLogColumns(t.source));
-    return MappedTable{t.dest_table, mode, std::move(columns)};
-  }
-  SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  return MappedTable{t.dest_table, mode, std::move(columns)};
-}
-
-// One chunk: one batch upload session, recorded before its first block.
-class McChunkWriter : public sink::ChunkWriter {
- public:
-  McChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table, std::string source,
-                ChunkRow row)
-      : client_(client),
-        state_(state),
-        encoder_(zone),
-        table_(std::move(table)),
-        source_(std::move(source)),
-        row_(std::move(row)) {
-    if (table_.mode == WriteMode::kLog) extra_ = SnapshotFields();
-  }
-
-  Status Begin() {
-    SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({table_.table, ""}));
-    SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, table_.columns, table_.table));
-    row_.session = session.id;
-    upload_.emplace(client_, std::move(session), std::move(columns), source_ + " chunk " + std::to_string(row_.index));
-    return state_.SaveChunk(source_, row_);
-  }
-
-  Status Write(const std::vector<Value>& row) override {
-    return upload_->Add(encoder_, row, extra_ ? std::span<const Value>(*extra_) : std::span<const Value>());
-  }
-
-  Status Commit() override {
-    SYNC_RETURN_IF_ERROR(upload_->Flush());
-    CrashPoint("maxcompute.chunk_uploaded");
-    // Recorded before the commit is asked for: a commit sent by a worker that
-    // then died may still land, so a restart must finish this session, never
-    // read the chunk again under another one (whose rows this one's late
-    // commit would overwrite with older ones).
-    row_.state = "committing";
-    row_.blocks = upload_->block_count();
-    SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_, row_));
-    SYNC_ASSIGN_OR_RETURN(auto outcome, upload_->Commit());
-    (void)outcome;  // committed now or by an attempt whose answer was lost: the same
-    CrashPoint("maxcompute.chunk_committed");
-    row_.state = "done";
-    return state_.SaveChunk(source_, row_);
-  }
-
- private:
-  const Client& client_;
-  StateStore& state_;
-  RowEncoder encoder_;
-  MappedTable table_;
-  std::string source_;
-  ChunkRow row_;
-  std::optional<LogFields> extra_;  // mode log: the fields of a row of the full initialization
-  std::optional<UploadWriter> upload_;
-};
 
 class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> {
  public:
@@ -117,6 +49,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
       return Status::FailedPrecondition("table " + m.table + " (mode: existing) does not exist in MaxCompute project " +
                                         client_.options().project + "; create it, or use mode: new");
     SYNC_RETURN_IF_ERROR(CheckKind(t, m, *info));
+    SYNC_RETURN_IF_ERROR(CheckPartitionKeys(t, m, *info));
     for (const auto& c : m.columns) {
       bool present = false;
       for (const auto& have : info->columns) present = present || ToLower(have.name) == ToLower(c.name);
@@ -131,7 +64,17 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   }
 
   Status ResetTable(const sink::TableBinding& t) override {
-    SYNC_RETURN_IF_ERROR(client_.RunSql("TRUNCATE TABLE " + QuoteName(t.dest_table)).status());
+    SYNC_ASSIGN_OR_RETURN(auto partitioning, PartitioningOf(t));
+    if (partitioning) {
+      // MaxCompute truncates a partitioned table one named partition at a
+      // time; a table of sync's own (ResetTable is never asked of a mode:
+      // existing one) is made again instead.
+      SYNC_RETURN_IF_ERROR(client_.RunSql("DROP TABLE IF EXISTS " + QuoteName(t.dest_table)).status());
+      SYNC_RETURN_IF_ERROR(ddl_.CreateTable(t));
+      known_partitions_.erase(t.dest_table);
+    } else {
+      SYNC_RETURN_IF_ERROR(client_.RunSql("TRUNCATE TABLE " + QuoteName(t.dest_table)).status());
+    }
     return state_.EraseChunks(t.SourceName());
   }
 
@@ -146,9 +89,11 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     for (auto& row : rows) {
       if (row.state == "committing") {
         // Its commit may have been sent: it is finished, never given up.
-        SYNC_ASSIGN_OR_RETURN(auto session, client_.GetUploadSession({t.dest_table, ""}, row.session));
-        if (!session.IsCommitted())
-          SYNC_RETURN_IF_ERROR(client_.CommitUploadSession(session, BlockIds(row.blocks)).status());
+        if (!row.session.empty()) {  // a partitioned table's chunk has its sessions in `partitions`
+          SYNC_RETURN_IF_ERROR(FinishChunkSession({t.dest_table, ""}, row.session, row.blocks));
+        }
+        for (const auto& p : row.partitions) SYNC_RETURN_IF_ERROR(FinishChunkSession({t.dest_table, p.partition},
+                                                                                     p.session, p.blocks));
         row.state = "done";
         SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
       }
@@ -164,6 +109,11 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
                                                        const BinlogPosition& position) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t, destination_));
     ChunkRow row{chunk_index, "loading", "", position};
+    if (m.partitioning) {
+      auto writer = std::make_unique<McPartitionedChunkWriter>(client_, state_, zone_, std::move(m), t, std::move(row));
+      SYNC_RETURN_IF_ERROR(writer->Begin());
+      return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+    }
     auto writer = std::make_unique<McChunkWriter>(client_, state_, zone_, std::move(m), t.SourceName(),
                                                   std::move(row));
     SYNC_RETURN_IF_ERROR(writer->Begin());
@@ -205,8 +155,16 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
       select += (select.empty() ? "" : ", ") +
                 (ToLower(c.name) == ToLower(column) ? "COALESCE(" + name + ", " + literal + ") AS " + name : name);
     }
+    // A partitioned log is written back into the partitions its rows come
+    // from (a dynamic partition: the partition key last in the SELECT).
+    std::string partition;
+    for (const auto& k : info->partition_keys) {
+      partition += (partition.empty() ? "" : ", ") + QuoteName(k.name);
+      select += ", " + QuoteName(k.name);
+    }
     return client_
-        .RunSql("INSERT OVERWRITE TABLE " + QuoteName(t.dest_table) + " SELECT " + select + " FROM " +
+        .RunSql("INSERT OVERWRITE TABLE " + QuoteName(t.dest_table) +
+                (partition.empty() ? "" : " PARTITION (" + partition + ")") + " SELECT " + select + " FROM " +
                 QuoteName(t.dest_table))
         .status();
   }
@@ -242,6 +200,33 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
                                         "log appends to a plain one; drop it so that sync creates it, or use "
                                         "write_mode: upsert for " + t.SourceName());
     return Status::Ok();
+  }
+
+  // The table's partition key is the partition column, alone; an
+  // unpartitioned table for a table without tables[].partition.
+  Status CheckPartitionKeys(const sink::TableBinding& t, const MappedTable& m, const TableInfo& info) {
+    std::string want = m.partitioning ? ToLower(m.partitioning->column) : "";
+    std::string have;
+    for (const auto& k : info.partition_keys) have += (have.empty() ? "" : ",") + ToLower(k.name);
+    if (have == want) return Status::Ok();
+    if (want.empty())
+      return Status::FailedPrecondition("MaxCompute table " + m.table + " is partitioned by (" + have + "), and " +
+                                        t.SourceName() + " has no tables[].partition; name its partition column "
+                                        "with tables[].partition, or use another table");
+    return Status::FailedPrecondition("MaxCompute table " + m.table + " is " +
+                                      (have.empty() ? std::string("not partitioned") : "partitioned by (" + have + ")") +
+                                      ", and tables[].partition of " + t.SourceName() + " partitions it by " +
+                                      m.partitioning->column + "; " +
+                                      (t.existing() ? "make the table so (PARTITIONED BY (" + m.partitioning->column +
+                                                          " STRING))"
+                                                    : "drop the table so that sync makes it"));
+  }
+
+  // A chunk's session whose commit may have been sent: committed now if it is not yet.
+  Status FinishChunkSession(const UploadTarget& target, const std::string& id, int64_t blocks) {
+    SYNC_ASSIGN_OR_RETURN(auto session, client_.GetUploadSession(target, id));
+    if (session.IsCommitted()) return Status::Ok();
+    return client_.CommitUploadSession(session, BlockIds(blocks)).status();
   }
 
   // A literal of `value` for the column's MaxCompute type: the value written
@@ -294,7 +279,13 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   // so that a change log gets no record twice.
   Status FinishInterruptedBatch() {
     if (row_.commit.empty()) return Status::Ok();
-    std::vector<std::string> committed;
+    // A table counts as committed when all its sessions (one per partition)
+    // are. One of a partitioned table lost while another of it committed
+    // has the whole batch applied to it again: upserts write the same last
+    // images, but a partitioned change log gets the committed partition's
+    // records twice (a session outliving its 24 hours uncommitted and a
+    // crash between two commits, both).
+    std::map<std::string, bool> committed;
     bool lost = false;
     Status first_error;
     for (const auto& ref : row_.commit) {  // each one that can be committed is, whatever the others do
@@ -303,13 +294,14 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         if (first_error.ok()) first_error = done.status();
         continue;
       }
-      if (*done) committed.push_back(ref.source);
-      else lost = true;
+      auto [it, first] = committed.try_emplace(ref.source, true);
+      it->second = it->second && *done;
+      if (!*done) lost = true;
     }
     SYNC_RETURN_IF_ERROR(first_error);  // the next attempt finds the ones committed now committed
     if (lost) {
-      for (const auto& source : committed)
-        if (!source.empty()) row_.table_positions[source] = row_.position;
+      for (const auto& [source, all] : committed)
+        if (all && !source.empty()) row_.table_positions[source] = row_.position;
       row_.position = row_.previous;
     }
     row_.commit.clear();
@@ -318,7 +310,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
 
   // Whether the session is committed now (false: it expired uncommitted).
   Result<bool> FinishUpsert(const SessionRef& ref) {
-    auto session = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
+    auto session = UpsertSession::Open(client_, {ref.table, ref.partition}, ref.id);
     if (!session.ok()) {
       if (session.status().code() == StatusCode::kNotFound) return true;  // committed and forgotten
       return session.status();
@@ -327,13 +319,13 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     auto committed = session->Commit();
     if (committed.ok()) return true;
     // It may have expired since it was read: then it is lost, not an error.
-    auto again = UpsertSession::Open(client_, {ref.table, ""}, ref.id);
+    auto again = UpsertSession::Open(client_, {ref.table, ref.partition}, ref.id);
     if (again.ok() && again->IsLost()) return false;
     return committed.status();
   }
 
   Result<bool> FinishUpload(const SessionRef& ref) {
-    auto session = client_.GetUploadSession({ref.table, ""}, ref.id);
+    auto session = client_.GetUploadSession({ref.table, ref.partition}, ref.id);
     // An expired session is a StatusConflict, a forgotten one not found
     // (its commit, had it been sent, would have come seconds after the
     // checkpoint, a day before): lost either way.
@@ -357,35 +349,77 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         SYNC_RETURN_IF_ERROR(LogChanges(tc, m));
         continue;
       }
-      auto it = upserts_.find(name);
-      if (it == upserts_.end()) {
-        SYNC_ASSIGN_OR_RETURN(auto session, UpsertSession::Create(client_, {m.table, ""}));
-        SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns(), m.columns, m.table));
-        it = upserts_.emplace(name, UpsertWriter(std::move(session), std::move(columns))).first;
+      const auto images = sink::LastImagePerKey(tc);
+      std::vector<std::string> specs(images.size());
+      if (m.partitioning) {
+        for (size_t i = 0; i < images.size(); ++i) {
+          SYNC_ASSIGN_OR_RETURN(specs[i], PartitionSpecOf(*m.partitioning, *tc.table, *images[i].second));
+        }
+        SYNC_RETURN_IF_ERROR(MakePartitions(m, specs));
       }
-      for (const auto& [op, row] : sink::LastImagePerKey(tc))
-        SYNC_RETURN_IF_ERROR(
-            it->second.Add(encoder_, *row, op ? UpsertOperation::kDelete : UpsertOperation::kUpsert).WithContext(name));
+      for (size_t i = 0; i < images.size(); ++i) {
+        SYNC_ASSIGN_OR_RETURN(UpsertWriter * upsert, UpsertFor(name, m, specs[i]));
+        const auto op = images[i].first ? UpsertOperation::kDelete : UpsertOperation::kUpsert;
+        SYNC_RETURN_IF_ERROR(upsert->Add(encoder_, *images[i].second, op).WithContext(name));
+        SYNC_RETURN_IF_ERROR(upserts_.KeepBounded().WithContext(name));
+      }
     }
     CrashPoint("maxcompute.changes_staged");  // a piece (or a batch) in its sessions, nothing named yet
     return Status::Ok();
   }
 
+  // An upsert session cannot make its partition: the ones this sink has not
+  // met yet are added first, in one statement (IF NOT EXISTS: a restart
+  // meets its own again).
+  Status MakePartitions(const MappedTable& m, const std::vector<std::string>& specs) {
+    std::set<std::string>& known = known_partitions_[m.table];
+    std::set<std::string> fresh;
+    for (const auto& spec : specs)
+      if (!known.count(spec)) fresh.insert(PartitionValueOfSpec(spec));
+    if (fresh.empty()) return Status::Ok();
+    SYNC_RETURN_IF_ERROR(client_.RunSql(AddPartitionsSql(m.table, m.partitioning->column, fresh)).status());
+    for (const auto& spec : specs) known.insert(spec);
+    return Status::Ok();
+  }
+
+  // Writers are kept by source table, and partition for a partitioned one.
+  static std::string WriterKey(const std::string& source, const std::string& spec) {
+    return spec.empty() ? source : source + "\t" + spec;
+  }
+  static std::string SourceOf(const std::string& writer_key) { return writer_key.substr(0, writer_key.find('\t')); }
+
+  Result<UpsertWriter*> UpsertFor(const std::string& source, const MappedTable& m, const std::string& spec) {
+    const std::string key = WriterKey(source, spec);
+    if (UpsertWriter* found = upserts_.Find(key)) return found;
+    SYNC_ASSIGN_OR_RETURN(auto session, UpsertSession::Create(client_, {m.table, spec}));
+    SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns(), m.columns, m.table));
+    return &upserts_.Add(key, UpsertWriter(std::move(session), std::move(columns)));
+  }
+
+  Result<UploadWriter*> LogFor(const std::string& source, const MappedTable& m, const std::string& spec) {
+    const std::string key = WriterKey(source, spec);
+    if (UploadWriter* found = logs_.Find(key)) return found;
+    UploadOptions options;
+    options.create_partition = !spec.empty();
+    SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({m.table, spec}, options));
+    SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, m.columns, m.table));
+    return &logs_.Add(key, UploadWriter(client_, std::move(session), std::move(columns), key));
+  }
+
   // Every change as it came, numbered on from the checkpoint's next_sequence.
   Status LogChanges(const sink::TableChanges& tc, const MappedTable& m) {
     const std::string name = tc.table->SourceName();
-    auto it = logs_.find(name);
-    if (it == logs_.end()) {
-      SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({m.table, ""}));
-      SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, m.columns, m.table));
-      it = logs_.emplace(name, UploadWriter(client_, std::move(session), std::move(columns), name)).first;
-    }
     if (!next_sequence_) next_sequence_ = row_.next_sequence;
-    UploadWriter& log = it->second;
     for (const auto& change : tc.rows)
       SYNC_RETURN_IF_ERROR(ForEachLogRecord(change, &*next_sequence_, [&](const std::vector<Value>& row,
-                                                                           const LogFields& fields) {
-        return log.Add(encoder_, row, fields);
+                                                                           const LogFields& fields) -> Status {
+        std::string spec;
+        if (m.partitioning) {
+          SYNC_ASSIGN_OR_RETURN(spec, PartitionSpecOf(*m.partitioning, *tc.table, row));
+        }
+        SYNC_ASSIGN_OR_RETURN(UploadWriter * log, LogFor(name, m, spec));
+        SYNC_RETURN_IF_ERROR(log->Add(encoder_, row, fields));
+        return logs_.KeepBounded();
       }));
     return Status::Ok();
   }
@@ -394,13 +428,15 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
                         const sink::TablePositions& tables) override {
     SYNC_RETURN_IF_ERROR(LoadChanges(changes));
     std::vector<SessionRef> sessions;
-    for (auto& [name, upsert] : upserts_) {
-      SYNC_RETURN_IF_ERROR(upsert.Flush().WithContext(name));
-      sessions.push_back({upsert.session().target().table, upsert.session().id(), name});
+    for (auto& [key, upsert] : upserts_.all()) {
+      SYNC_RETURN_IF_ERROR(upsert.Flush().WithContext(key));
+      const UploadTarget& target = upsert.session().target();
+      sessions.push_back({target.table, upsert.session().id(), SourceOf(key), false, 0, target.partition});
     }
-    for (auto& [name, log] : logs_) {
+    for (auto& [key, log] : logs_.all()) {
       SYNC_RETURN_IF_ERROR(log.Flush());
-      sessions.push_back({log.session().target.table, log.session().id, name, true, log.block_count()});
+      const UploadTarget& target = log.session().target;
+      sessions.push_back({target.table, log.session().id, SourceOf(key), true, log.block_count(), target.partition});
     }
     CrashPoint("maxcompute.batch_uploaded");
     // The batch counts as applied once this row is written (mc_sink.hpp).
@@ -418,11 +454,11 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
       if (!first) CrashPoint("maxcompute.between_commits");
       first = false;
     };
-    for (auto& [name, upsert] : upserts_) {
+    for (auto& [key, upsert] : upserts_.all()) {
       between();
       SYNC_RETURN_IF_ERROR(upsert.session().Commit().status());
     }
-    for (auto& [name, log] : logs_) {
+    for (auto& [key, log] : logs_.all()) {
       between();
       SYNC_RETURN_IF_ERROR(log.Commit().status());
     }
@@ -434,13 +470,13 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   // aborted expires uncommitted; an upload session has no abort and expires
   // too) and the row is read afresh.
   void Abandon() override {
-    for (auto& [name, upsert] : upserts_) (void)upsert.session().Abort();
+    for (auto& [key, upsert] : upserts_.all()) (void)upsert.session().Abort();
     Clear();
   }
 
   void Clear() {
-    upserts_.clear();
-    logs_.clear();
+    upserts_ = {};
+    logs_ = {};
     next_sequence_.reset();
   }
 
@@ -451,10 +487,13 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   StateStore state_;
   SchemaChanger ddl_;
   RowEncoder encoder_;
-  // The sessions of the batch being applied, by source table.
-  std::map<std::string, UpsertWriter> upserts_;
-  std::map<std::string, UploadWriter> logs_;
+  // The sessions of the batch being applied, by source table (WriterKey).
+  PartitionWriters<UpsertWriter> upserts_;
+  PartitionWriters<UploadWriter> logs_;
   std::optional<int64_t> next_sequence_;  // of the batch's next change-log record
+  // Partitions known to exist, by destination table: made by this sink or
+  // found so by a statement that would have made them.
+  std::map<std::string, std::set<std::string>> known_partitions_;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ json SessionsToJson(const std::vector<SessionRef>& sessions) {
   for (const auto& s : sessions) {
     json one = {{"table", s.table}, {"id", s.id}, {"source", s.source}};
     if (s.upload) one["blocks"] = s.blocks;  // a batch upload session (change log)
+    if (!s.partition.empty()) one["partition"] = s.partition;
     out.push_back(one);
   }
   return out;
@@ -25,7 +26,7 @@ std::vector<SessionRef> SessionsFromJson(const json& j) {
   if (j.is_array())
     for (const auto& s : j)
       out.push_back({s.value("table", ""), s.value("id", ""), s.value("source", ""), s.contains("blocks"),
-                     s.value("blocks", int64_t{0})});
+                     s.value("blocks", int64_t{0}), s.value("partition", "")});
   return out;
 }
 
@@ -160,8 +161,12 @@ Result<std::vector<ChunkRow>> StateStore::Chunks(const std::string& table) {
     if (r.size() < 2 || !r[0] || !r[1]) continue;
     json j = json::parse(*r[1], nullptr, false);
     if (!j.is_object()) continue;
-    out.push_back({std::stoi(*r[0]), j.value("state", ""), j.value("session", ""), PositionFromJson(j["position"]),
-                   j.value("blocks", int64_t{0})});
+    ChunkRow row{std::stoi(*r[0]), j.value("state", ""), j.value("session", ""), PositionFromJson(j["position"]),
+                 j.value("blocks", int64_t{0}), {}};
+    if (j.contains("partitions") && j["partitions"].is_array())
+      for (const auto& p : j["partitions"])
+        row.partitions.push_back({p.value("partition", ""), p.value("session", ""), p.value("blocks", int64_t{0})});
+    out.push_back(std::move(row));
   }
   return out;
 }
@@ -172,6 +177,12 @@ Status StateStore::SaveChunk(const std::string& table, const ChunkRow& row) {
                {"session", row.session},
                {"position", PositionToJson(row.position)},
                {"blocks", row.blocks}};
+  if (!row.partitions.empty()) {
+    json partitions = json::array();
+    for (const auto& p : row.partitions)
+      partitions.push_back({{"partition", p.partition}, {"session", p.session}, {"blocks", p.blocks}});
+    body["partitions"] = std::move(partitions);
+  }
   SYNC_RETURN_IF_ERROR(Run(std::string("INSERT INTO ") + kChunks + " VALUES (" +
                                                   QuoteLiteral(task_id_) + ", " + QuoteLiteral(table) + ", " +
                                                   std::to_string(row.index) + ", " + QuoteLiteral(body.dump()) + ")"));

@@ -35,6 +35,7 @@ struct SessionRef {
   std::string source;  // the source table, db.table
   bool upload = false;
   int64_t blocks = 0;
+  std::string partition;  // "column=value" of a partitioned table (mc_partitions.hpp)
   bool operator==(const SessionRef&) const = default;
 };
 
@@ -49,6 +50,15 @@ struct CheckpointRow {
   std::optional<BinlogPosition> last_ddl;
 };
 
+// One upload session of a chunk of a partitioned table: the chunk's rows of
+// one partition.
+struct PartitionUpload {
+  std::string partition;  // "column=value"
+  std::string session;
+  int64_t blocks = 0;
+  bool operator==(const PartitionUpload&) const = default;
+};
+
 struct ChunkRow {
   int index = 0;
   // loading: blocks are being sent, no commit was asked for, so the session
@@ -58,6 +68,9 @@ struct ChunkRow {
   std::string session;  // the chunk's upload session
   BinlogPosition position;
   int64_t blocks = 0;  // committing: the blocks 0..blocks-1 the commit names
+  // A partitioned table's chunk has a session per partition instead, named
+  // once the chunk is committing.
+  std::vector<PartitionUpload> partitions;
 };
 
 class StateStore {

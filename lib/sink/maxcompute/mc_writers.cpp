@@ -106,4 +106,10 @@ Status UpsertWriter::Send(int bucket, Block& block) {
   return session_.Upload(bucket, block.Finish(), records, true);
 }
 
+size_t UpsertWriter::buffered_bytes() const {
+  size_t total = 0;
+  for (const auto& [bucket, block] : blocks_) total += block.bytes();
+  return total;
+}
+
 }  // namespace dbsync::maxcompute

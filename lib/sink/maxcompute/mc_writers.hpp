@@ -42,6 +42,7 @@ class Block {
   RecordStreamWriter& writer() { return *writer_; }
   int64_t records() const { return writer_->record_count(); }
   bool full() const { return bytes_.size() >= limit_; }
+  size_t bytes() const { return bytes_.size(); }
   // The finished record stream; the block is empty again after.
   std::string Finish();
 
@@ -67,6 +68,8 @@ class UploadWriter {
 
   const UploadSession& session() const { return session_; }
   int64_t block_count() const { return int64_t(blocks_.size()); }
+  // Bytes of records held, not sent yet.
+  size_t buffered_bytes() const { return block_->bytes(); }
 
  private:
   const Client* client_;
@@ -88,6 +91,8 @@ class UpsertWriter {
 
   Status Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op);
   Status Flush();
+  // Bytes of records held, not sent yet.
+  size_t buffered_bytes() const;
 
  private:
   Status Send(int bucket, Block& block);

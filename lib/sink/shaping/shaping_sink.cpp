@@ -61,9 +61,9 @@ Status CheckPartitionColumnKept(const SchemaChangeStep& step) {
   const std::string& field = settings->partition->field;
   if (change.column != field && change.old_column != field) return Status::Ok();
   return Status::FailedPrecondition(
-      std::string("a DDL statement makes ") + SchemaChangeKindName(change.kind) + " of column " + field + " of " +
+      std::string("a DDL statement (") + SchemaChangeKindName(change.kind) + ") changes column " + field + " of " +
       step.table->SourceName() + ", the partition column of its destination table (tables[].partition), which a "
-      "partitioned table cannot follow; see sync-task(5) \"Partitioned tables\" for the way past it");
+      "partitioned table cannot follow; see sync-task(5) \"PARTITIONED TABLES\" for the way past it");
 }
 
 // `step` as the destination table takes it: columns named and typed as it

@@ -13,6 +13,7 @@ applied" marker can never be torn apart by kill -9 (Store).
 import base64
 import decimal
 import json
+import re
 import os
 import threading
 import time
@@ -398,11 +399,20 @@ class PartitionSpecError(ValueError):
 PARTITION_KEY_TYPES = ("string", "varchar", "char", "tinyint", "smallint", "int", "bigint")
 
 
+# A partition value (MaxCompute's answer to "Invalid partition value",
+# https://developer.aliyun.com/ask/634052): no double-byte characters; letters,
+# digits, space and : _ $ # . ! @; at most 128 bytes; other characters'
+# behaviour is undefined, so the emulator refuses them. (The same answer says
+# a value starts with a letter, which the documentation's own ds='20170601'
+# contradicts: not enforced.)
+PARTITION_VALUE_RE = re.compile(r"^[A-Za-z0-9 :_$#.!@]{1,128}$")
+
+
 def canonical_partition_value(value, col):
     if value == "":
         raise PartitionSpecError("empty value for partition column %s" % col.name)
-    if any(ch in value for ch in "/=,"):
-        raise PartitionSpecError("invalid character in partition value %r" % value)
+    if not col.type.is_integer and not PARTITION_VALUE_RE.match(value):
+        raise PartitionSpecError("Invalid partition value: %s" % value)
     if col.type.is_integer:
         try:
             n = int(value, 10)

@@ -525,6 +525,14 @@ class EmulatorCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         r = self.c.tunnel("POST", "/projects/p1/tables/s16", [("uploads", "1"), ("partition", "ds=1,hh=2")])
         self.assertEqual(r.status, 200, r)
+        # Partition values: letters, digits, space and : _ $ # . ! @, at most 128 bytes (catalog.py).
+        for bad in ("2024-01-01", "a/b", "\u65e5", "x" * 129):
+            r = self.c.tunnel("POST", "/projects/p1/tables/s16", [("uploads", "1"), ("partition", "ds=%s,hh=2" % bad),
+                                                                   ("create_partition", "true")])
+            self.assert_tunnel_error(r, 400, "InvalidPartitionSpec")
+        r = self.c.tunnel("POST", "/projects/p1/tables/s16", [("uploads", "1"), ("partition", "ds=2024 01:01$#.!@_x,hh=2"),
+                                                               ("create_partition", "true")])
+        self.assertEqual(r.status, 200, r)
 
     def test_s17_malformed_blocks(self):
         self.sql_ok("CREATE TABLE s17 (id BIGINT, name STRING);")

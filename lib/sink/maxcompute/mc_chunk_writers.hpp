@@ -1,0 +1,102 @@
+#pragma once
+// How a bound table is written (MappedTable) and the writers of one chunk of
+// its full initialization: one batch upload session, or, for a partitioned
+// table, one per partition its rows meet (mc_sink.hpp has the chunk's states).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sink/maxcompute/mc_change_log.hpp"
+#include "sink/maxcompute/mc_client.hpp"
+#include "sink/maxcompute/mc_partitions.hpp"
+#include "sink/maxcompute/mc_state.hpp"
+#include "sink/maxcompute/mc_time_zone.hpp"
+#include "sink/maxcompute/mc_writers.hpp"
+#include "sink/sink.hpp"
+
+namespace dbsync::maxcompute {
+
+struct MappedTable {
+  std::string table;
+  WriteMode mode = WriteMode::kUpsert;
+  std::vector<McColumn> columns;  // source order, then the change-log fields (mode log); never the partition column
+  std::optional<Partitioning> partitioning;
+};
+
+Result<MappedTable> Map(const sink::TableBinding& t, const config::DestinationSpec& destination);
+
+// The records of a partitioned table's sessions held unsent are kept under
+// this many bytes in all: past it, the writer holding most sends its block.
+inline constexpr size_t kPartitionedBufferBytes = 64 << 20;
+
+// Writers by partition spec; the one holding most flushes when together
+// they hold more than kPartitionedBufferBytes, so memory stays bounded
+// however many partitions a chunk or a batch meets.
+template <typename Writer>
+class PartitionWriters {
+ public:
+  Writer* Find(const std::string& spec) {
+    auto it = writers_.find(spec);
+    return it == writers_.end() ? nullptr : &it->second;
+  }
+  Writer& Add(const std::string& spec, Writer writer) { return writers_.emplace(spec, std::move(writer)).first->second; }
+  Status KeepBounded() {
+    size_t total = 0;
+    Writer* largest = nullptr;
+    for (auto& [spec, w] : writers_) {
+      total += w.buffered_bytes();
+      if (!largest || w.buffered_bytes() > largest->buffered_bytes()) largest = &w;
+    }
+    return total > kPartitionedBufferBytes ? largest->Flush() : Status::Ok();
+  }
+  std::map<std::string, Writer>& all() { return writers_; }
+
+ private:
+  std::map<std::string, Writer> writers_;
+};
+
+// One chunk: one batch upload session, recorded before its first block.
+class McChunkWriter : public sink::ChunkWriter {
+ public:
+  McChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table, std::string source,
+                ChunkRow row);
+  Status Begin();
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  const Client& client_;
+  StateStore& state_;
+  RowEncoder encoder_;
+  MappedTable table_;
+  std::string source_;
+  ChunkRow row_;
+  std::optional<LogFields> extra_;  // mode log: the fields of a row of the full initialization
+  std::optional<UploadWriter> upload_;
+};
+
+// One chunk of a partitioned table: an upload session per partition its
+// rows meet, each made with create_partition. Recorded `loading` before the
+// first row; `committing` with every session once all blocks are sent.
+class McPartitionedChunkWriter : public sink::ChunkWriter {
+ public:
+  McPartitionedChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table,
+                           sink::TableBinding binding, ChunkRow row);
+  Status Begin() { return state_.SaveChunk(binding_.SourceName(), row_); }
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  const Client& client_;
+  StateStore& state_;
+  RowEncoder encoder_;
+  MappedTable table_;
+  sink::TableBinding binding_;
+  ChunkRow row_;
+  std::optional<LogFields> extra_;
+  PartitionWriters<UploadWriter> uploads_;
+};
+
+}  // namespace dbsync::maxcompute
