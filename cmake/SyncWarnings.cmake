@@ -17,3 +17,14 @@ function(sync_instrument target)
     target_compile_options(${target} PRIVATE ${SYNC_SANITIZER_FLAGS})
   endif()
 endfunction()
+
+# A unity build of `target`, `batch` sources per translation unit (0: all).
+# -Wsubobject-linkage warns of a type of an anonymous namespace inside a
+# type defined in a header; a unity build includes every .cpp, so every
+# .cpp's own types would be warned of.
+function(sync_unity target batch)
+  if(SYNC_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${batch})
+    target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+  endif()
+endfunction()

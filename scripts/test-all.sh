@@ -13,13 +13,13 @@ jobs=$(nproc)
 # use for it (the sanitizer pass keeps line tables for its stack traces).
 # The fuzz replay runs in the sanitizer pass, on the library it tests.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
-  -DSYNC_WERROR=ON -DSYNC_BUILD_FUZZ=OFF
+  -DSYNC_WERROR=ON -DSYNC_BUILD_FUZZ=OFF -DSYNC_UNITY_BUILD=ON
 ninja -C build
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${SYNC_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DSYNC_SANITIZE=ON \
-    -DSYNC_WERROR=ON -DSYNC_BUILD_BENCH=OFF -DSYNC_BUILD_FUZZ=ON
+    -DSYNC_WERROR=ON -DSYNC_BUILD_BENCH=OFF -DSYNC_BUILD_FUZZ=ON -DSYNC_UNITY_BUILD=ON
   ninja -C build-asan
   # The DDL corpus replay runs a third of its sample here: the release pass replays it whole.
   SYNC_CORPUS_STATEMENTS=1000 \

@@ -12,9 +12,6 @@ namespace dbsync::pipeline {
 namespace {
 
 
-
-std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
-
 // Every table of a database that source.tables names is tracked.
 source::TableFilter DatabaseFilter(std::vector<std::string> db_patterns) {
   return [db_patterns = std::move(db_patterns)](const std::string& db, const std::string&) {
@@ -143,7 +140,7 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
     auto named = history_->Inspect(default_db, sql);
     bool copied_before = false;
     if (named.ok())
-      for (const auto& t : named->tables) copied_before = copied_before || bound_at_catalog_.count(Name(t.db, t.table)) > 0;
+      for (const auto& t : named->tables) copied_before = copied_before || bound_at_catalog_.count(QualifiedTableName(t.db, t.table)) > 0;
     if (named.ok() && (named->creates_table || !copied_before)) {
       log_.Info("DDL at " + position.ToString() + " was made before the worker read the source's table "
                 "definitions, which include its effect: " + sql.substr(0, 300));

@@ -5,9 +5,6 @@
 namespace dbsync::pipeline {
 namespace {
 
-
-
-std::string Name(const std::string& db, const std::string& table) { return db + "." + table; }
 std::string Destination(const sink::TableBinding& b) { return b.dest_schema + "." + b.dest_table; }
 
 // The destination's name of a source column of `b` (tables[].column_names, an ignored rename).
@@ -42,7 +39,7 @@ sink::TableBinding DdlApplier::StatementPlan::Rebind(const TableSchema& schema, 
 }
 
 Status DdlApplier::StatementPlan::IgnoreColumnChange(const SchemaChange& change, const sink::TableBinding& bound) {
-  const std::string name = Name(change.db, change.table);
+  const std::string name = QualifiedTableName(change.db, change.table);
   if (!change.schema) return Status::Internal("changed table " + name + " has no tracked definition");
   sink::TableBinding after = Rebind(*change.schema, &bound);
   sink::DestinationDrift& d = after.drift;
@@ -83,10 +80,10 @@ Result<const TableSchema*> DdlApplier::StatementPlan::SchemaOf(const SchemaChang
   if (change.schema) return &*change.schema;
   // CREATE ... SELECT in statement format, LIKE or RENAME of a table not tracked.
   SYNC_RETURN_IF_ERROR(a_.history_->Reload(change.db, change.table)
-                           .WithContext("reading the definition of " + Name(change.db, change.table) + " at " +
+                           .WithContext("reading the definition of " + QualifiedTableName(change.db, change.table) + " at " +
                                         position_.ToString()));
   const TableSchema* schema = a_.history_->Find(change.db, change.table);
-  if (!schema) return Status::Internal("table " + Name(change.db, change.table) + " is not tracked after a reload");
+  if (!schema) return Status::Internal("table " + QualifiedTableName(change.db, change.table) + " is not tracked after a reload");
   return schema;
 }
 
@@ -110,7 +107,7 @@ Status DdlApplier::StatementPlan::Created(const SchemaChange& change, bool enter
   steps_.push_back({created, b, nullptr, std::nullopt, replace});
   if (entering) {
     entering_.push_back(b);
-    a_.log_.Info("table " + Name(change.db, change.table) + " entered the task (" + (change.old_table.empty() ? "created" : "renamed from " + Name(change.old_db, change.old_table)) +
+    a_.log_.Info("table " + QualifiedTableName(change.db, change.table) + " entered the task (" + (change.old_table.empty() ? "created" : "renamed from " + QualifiedTableName(change.old_db, change.old_table)) +
                  ") at " + position_.ToString() + ": it is copied to " + Destination(*b) + " while the others stream on");
   } else {
     working_[b->SourceName()] = b;
@@ -120,7 +117,7 @@ Status DdlApplier::StatementPlan::Created(const SchemaChange& change, bool enter
 
 Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink::TableBinding* from,
                                           const std::string& old_name) {
-  const std::string name = Name(change.db, change.table);
+  const std::string name = QualifiedTableName(change.db, change.table);
   const sink::TableBinding* original = from;
   if (auto m = moved_.find(old_name); m != moved_.end()) {
     original = m->second.original;
@@ -153,9 +150,9 @@ Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink
 }
 
 Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
-  const std::string name = Name(change.db, change.table);
+  const std::string name = QualifiedTableName(change.db, change.table);
   const bool renamed = change.kind == SchemaChangeKind::kTableRenamed;
-  const std::string old_name = renamed ? Name(change.old_db, change.old_table) : name;
+  const std::string old_name = renamed ? QualifiedTableName(change.old_db, change.old_table) : name;
   auto bound_it = working_.find(old_name);
   const sink::TableBinding* bound = bound_it == working_.end() ? nullptr : bound_it->second;
   bool selected = config::IsTableSelected(a_.spec_->source, change.db, change.table);

@@ -14,6 +14,9 @@
 
 namespace dbsync::pipeline {
 
+// "db.table", as the bindings are keyed.
+inline std::string QualifiedTableName(const std::string& db, const std::string& table) { return db + "." + table; }
+
 // The destination steps of one statement, worked out on a copy of the
 // bindings so that nothing changes unless all of it applies.
 class DdlApplier::StatementPlan {

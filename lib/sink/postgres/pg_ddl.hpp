@@ -23,6 +23,9 @@
 
 namespace dbsync::postgres {
 
+// "schema.table" of the destination table, unquoted, for messages.
+inline std::string DestinationDisplayName(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
+
 struct TableDdl {
   std::string create_schema;             // CREATE SCHEMA IF NOT EXISTS ...
   std::string create_table;              // CREATE TABLE IF NOT EXISTS ... (columns, PRIMARY KEY)

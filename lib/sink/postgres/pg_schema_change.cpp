@@ -10,9 +10,6 @@ namespace dbsync::postgres {
 namespace {
 
 
-
-std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
-
 std::string Qualified(const sink::TableBinding& t) { return QualifiedName(t.dest_schema, t.dest_table); }
 
 // "character varying(20)" -> 20; -1 for anything else.
@@ -24,7 +21,7 @@ int VarcharLength(const std::string& catalog_type) {
 
 Status HologresCannot(const sink::TableBinding& t, const std::string& what) {
   return Status::FailedPrecondition(
-      "Hologres cannot " + what + " (destination table " + Display(t) + ", for " + t.SourceName() +
+      "Hologres cannot " + what + " (destination table " + DestinationDisplayName(t) + ", for " + t.SourceName() +
       "); recreate the destination table in the new shape and copy its rows again (drop it and recreate the task "
       "for a fresh full initialization), or change it by hand and start the task again");
 }
@@ -70,7 +67,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::Plan(const SchemaChange& c
     case SchemaChangeKind::kTableTruncated: {
       SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
       if (!exists)
-        return Status::FailedPrecondition("destination table " + Display(table) + " (for " + table.SourceName() +
+        return Status::FailedPrecondition("destination table " + DestinationDisplayName(table) + " (for " + table.SourceName() +
                                           ") does not exist, so its TRUNCATE cannot be applied; recreate the task "
                                           "to copy the table again");
       // A mode: existing table counts as truncated when it is empty.
@@ -165,14 +162,14 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanRename(const sink::Tab
   if (!old_exists && new_exists) return std::vector<std::string>{};  // renamed already
   if (!old_exists || new_exists)
     return Status::FailedPrecondition(
-        "renaming destination table " + Display(old_table) + " to " + Display(table) + " (source " +
+        "renaming destination table " + DestinationDisplayName(old_table) + " to " + DestinationDisplayName(table) + " (source " +
         old_table.SourceName() + " -> " + table.SourceName() + "): " +
         (old_exists ? "both tables exist; drop the one that should not be there"
                     : "neither table exists; recreate the task to copy the table again") +
         ", then start the task again");
   bool move = old_table.dest_schema != table.dest_schema;
   if (move && dialect_ == Dialect::kHologres)
-    return HologresCannot(old_table, "move a table to another schema (to " + Display(table) + ")");
+    return HologresCannot(old_table, "move a table to another schema (to " + DestinationDisplayName(table) + ")");
   std::vector<std::string> out;
   if (move) out.push_back("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.dest_schema));
   if (old_table.dest_table != table.dest_table)
@@ -193,7 +190,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanAddColumn(const Schema
     return std::vector<std::string>{"ALTER TABLE " + qualified + " ADD COLUMN IF NOT EXISTS " +
                                     QuoteIdentifier(col.name) + " " + col.type};
   if (have.type == CatalogTypeName(col.type)) return std::vector<std::string>{};
-  return Status::FailedPrecondition("destination table " + Display(table) + " already has a column " + col.name +
+  return Status::FailedPrecondition("destination table " + DestinationDisplayName(table) + " already has a column " + col.name +
                                     " of type " + have.type + ", but " + table.SourceName() + " added it as " +
                                     col.type + "; drop or fix the destination column, then start the task again");
 }
@@ -206,7 +203,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanRenameColumn(const Sch
   if (old_col.type.empty() && !new_col.type.empty()) return std::vector<std::string>{};  // renamed already
   if (old_col.type.empty() || !new_col.type.empty())
     return Status::FailedPrecondition(
-        "renaming column " + change.old_column + " to " + change.column + " of destination table " + Display(table) +
+        "renaming column " + change.old_column + " to " + change.column + " of destination table " + DestinationDisplayName(table) +
         ": " + (old_col.type.empty() ? "it has neither column" : "it has both columns already") +
         "; fix the destination table by hand, then start the task again");
   return std::vector<std::string>{"ALTER TABLE " + qualified + " RENAME COLUMN " +
@@ -221,7 +218,7 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanModifyColumn(const Sch
   std::string column = QuoteIdentifier(to.name);
   SYNC_ASSIGN_OR_RETURN(DestColumn have, FindColumn(qualified, to.name));
   if (have.type.empty())
-    return Status::FailedPrecondition("destination table " + Display(table) + " has no column " + to.name +
+    return Status::FailedPrecondition("destination table " + DestinationDisplayName(table) + " has no column " + to.name +
                                       " to modify; add it by hand (" + to.type + "), then start the task again");
   std::vector<std::string> out;
   if (have.type != CatalogTypeName(to.type)) {

@@ -44,7 +44,6 @@ Status RunDdl(PGconn* conn, const std::string& sql) {
   return last;
 }
 
-std::string Display(const sink::TableBinding& t) { return t.dest_schema + "." + t.dest_table; }
 
 }  // namespace
 
@@ -104,7 +103,7 @@ Result<ApplyTarget> PgSink::Target(const sink::TableBinding& table) {
     auto names = TableColumnNames(conn_, table.dest_schema, table.dest_table);
     if (!names.ok()) {
       unmapped_.erase(cached);
-      return names.status().WithContext("reading the columns of " + Display(table));
+      return names.status().WithContext("reading the columns of " + DestinationDisplayName(table));
     }
     cached->second = {written, {}};
     for (auto& name : *names)
@@ -138,21 +137,21 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
   SYNC_RETURN_IF_ERROR(RunDdl(conn_.handle(), ddl.create_schema).WithContext("creating schema " + table.dest_schema));
   if (ddl.properties.empty()) {
     Status s = RunDdl(conn_.handle(), ddl.create_table);
-    return s.ok() ? s : s.WithContext("creating table " + Display(table));
+    return s.ok() ? s : s.WithContext("creating table " + DestinationDisplayName(table));
   }
   // Hologres: table properties only take effect in CREATE TABLE's own transaction.
   Transaction txn(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn.status());
-  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), ddl.create_table).status().WithContext("creating " + Display(table)));
+  SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), ddl.create_table).status().WithContext("creating " + DestinationDisplayName(table)));
   for (const auto& p : ddl.properties)
-    SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), p).status().WithContext("setting a property of " + Display(table)));
+    SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), p).status().WithContext("setting a property of " + DestinationDisplayName(table)));
   return txn.Commit();
 }
 
 Status PgSink::ResetTable(const sink::TableBinding& table) {
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
   auto truncate = [&] {
-    return ExecParams(conn_.handle(), "TRUNCATE " + qualified).status().WithContext("emptying " + Display(table));
+    return ExecParams(conn_.handle(), "TRUNCATE " + qualified).status().WithContext("emptying " + DestinationDisplayName(table));
   };
   auto forget_chunks = [&] {
     return ExecParams(conn_.handle(), "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
@@ -182,7 +181,7 @@ Status PgSink::DropTable(const sink::TableBinding& table) {
   if (!table.existing())
     SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "DROP TABLE IF EXISTS " + QualifiedName(table.dest_schema, table.dest_table))
                              .status()
-                             .WithContext("dropping " + Display(table)));
+                             .WithContext("dropping " + DestinationDisplayName(table)));
   SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(),
                                   "DELETE FROM sync_state.snapshot_chunks WHERE task_id = $1 AND source_table = $2",
                                   {task_id_, table.SourceName()})
@@ -208,7 +207,7 @@ Result<std::map<int, BinlogPosition>> PgSink::CompletedChunks(const sink::TableB
 Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                              const BinlogPosition& snapshot_position) {
   SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
-  PgChunkWriter::Chunk chunk{task_id_, table.SourceName(), Display(table), chunk_index, snapshot_position};
+  PgChunkWriter::Chunk chunk{task_id_, table.SourceName(), DestinationDisplayName(table), chunk_index, snapshot_position};
   PartitionChildren* children = nullptr;
   if (target.partition >= 0) {
     SYNC_ASSIGN_OR_RETURN(children, ChildrenOf(target));
@@ -305,7 +304,7 @@ Result<PartitionChildren*> PgSink::ChildrenOf(const ApplyTarget& t) {
     Status s = it->second.Load(conn_);
     if (!s.ok()) {
       partitions_.erase(it);
-      return s.WithContext("reading the partitions of " + Display(*t.binding));
+      return s.WithContext("reading the partitions of " + DestinationDisplayName(*t.binding));
     }
   }
   return &it->second;
@@ -319,7 +318,7 @@ Status PgSink::MakePartitions(const Grouped& g) {
     for (const sink::RowChange* r : g.rows[i]) {
       if (r->op == sink::RowChange::Op::kDelete) continue;  // a delete finds its row where it is, or nothing
       auto v = PartitionValueOf(encoder_, t, r->after);
-      if (!v.ok()) return v.status().WithContext(Display(*t.binding));
+      if (!v.ok()) return v.status().WithContext(DestinationDisplayName(*t.binding));
       values.insert(std::move(v).value());
     }
     SYNC_RETURN_IF_ERROR(deferred_.Settle());  // the catalog is read on this connection
@@ -339,7 +338,7 @@ Status PgSink::MakePartitions(const Grouped& g) {
     staged_.clear();
     SYNC_RETURN_IF_ERROR(children->Create(conn_, missing));
     return Status::Unavailable("a source transaction applied in pieces needed " + std::to_string(missing.size()) +
-                               " new partition(s) of " + Display(*t.binding) + ", which Hologres cannot create "
+                               " new partition(s) of " + DestinationDisplayName(*t.binding) + ", which Hologres cannot create "
                                "inside it; they are created now, and the transaction is applied again from the "
                                "checkpoint");
   }
@@ -430,7 +429,7 @@ Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& 
   if (change.kind == SchemaChangeKind::kPartitionDataChanged)
     return Status::FailedPrecondition(
         "a partition of " + table.SourceName() + " was dropped, truncated or exchanged, which changes rows without "
-        "writing row events, so destination table " + Display(table) + " no longer matches the source. The table "
+        "writing row events, so destination table " + DestinationDisplayName(table) + " no longer matches the source. The table "
         "needs a new full initialization: recreate the task (or drop the destination table and copy it again)");
   std::vector<std::string> replaced;
   if (step.recopy) {
@@ -453,7 +452,7 @@ Result<std::vector<std::string>> PgSink::PlanStep(const sink::SchemaChangeStep& 
                                change.kind == SchemaChangeKind::kTableTruncated
                            ? ", or set ddl." + kind + ": ignore in the task spec to skip such changes"
                            : "";
-  return Status::FailedPrecondition("destination table " + Display(step.old_table ? *step.old_table : table) +
+  return Status::FailedPrecondition("destination table " + DestinationDisplayName(step.old_table ? *step.old_table : table) +
                                     " has mode: existing, and sync never alters such a table. Apply the change "
                                     "by hand (" + Join(statements, "; ") + ") and start the task again" + ignore);
 }
@@ -470,7 +469,7 @@ Status PgSink::ApplySchemaChanges(const std::vector<sink::SchemaChangeStep>& ste
   auto context = [&](const sink::SchemaChangeStep& step, const Status& s) {
     return s.WithContext(std::string("applying source DDL (") + SchemaChangeKindName(step.change.kind) +
                          ") of " + step.table->SourceName() + " at " + ddl_position.ToString() + " to " +
-                         Display(*step.table));
+                         DestinationDisplayName(*step.table));
   };
   auto record = [&]() { return WritePosition("sync_state.ddl_applied", ddl_position); };
   unmapped_.clear();  // columns may come and go
