@@ -5,11 +5,13 @@
 #include <signal.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
 
 #include "net/http_client.hpp"
+#include "sink/maxcompute/mc_state.hpp"
 
 namespace dbsync::testing {
 
@@ -79,5 +81,20 @@ std::string MaxComputeEmulator::Post(const std::string& path, const std::string&
 std::string MaxComputeEmulator::Get(const std::string& path) const { return Admin("GET", path, ""); }
 
 std::string MaxComputeEmulator::Delete(const std::string& path) const { return Admin("DELETE", path, ""); }
+
+std::optional<std::vector<std::vector<std::optional<std::string>>>> MaxComputeEmulator::Query(
+    const std::string& sql) const {
+  nlohmann::json request = {{"project", "p1"},
+                            {"query", sql + ";"},
+                            {"settings", {{"odps.sql.type.system.odps2", "true"}, {"odps.sql.decimal.odps2", "true"}}}};
+  nlohmann::json reply;
+  try {
+    reply = nlohmann::json::parse(Post("/__emulator/sql", request.dump()), nullptr, false);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!reply.is_object() || reply.value("status", "") != "Success") return std::nullopt;
+  return maxcompute::ParseCsvResult(reply.value("result", ""));
+}
 
 }  // namespace dbsync::testing

@@ -5,6 +5,7 @@
 // Start() (committed data and open upload sessions are kept, as after a
 // crash), removed by the destructor.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ class MaxComputeEmulator {
   std::string Post(const std::string& path, const std::string& json_body = "{}") const;
   std::string Get(const std::string& path) const;
   std::string Delete(const std::string& path) const;
+  // `sql` (no trailing ';') through the admin SQL hook with the 2.0 type
+  // system: the rows of its CSV result, or nullopt when it failed or the
+  // emulator did not answer.
+  std::optional<std::vector<std::vector<std::optional<std::string>>>> Query(const std::string& sql) const;
   void Kill();   // SIGKILL: only what was made durable survives
   void Start();  // on the same port and data
 

@@ -56,17 +56,9 @@ std::string Spec(const std::string& name, const std::string& tables, const std::
 
 // The rows of a query through the emulator's admin SQL, or nullopt.
 std::optional<std::vector<std::string>> McRows(const std::string& query) {
-  json sql = {{"project", "p1"},
-              {"query", query + ";"},
-              {"settings", {{"odps.sql.type.system.odps2", "true"}, {"odps.sql.decimal.odps2", "true"}}}};
-  json r;
-  try {
-    r = json::parse(E().maxcompute.Post("/__emulator/sql", sql.dump()), nullptr, false);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (!r.is_object() || r.value("status", "") != "Success") return std::nullopt;
-  return JoinedLines(maxcompute::ParseCsvResult(r.value("result", "")));
+  auto rows = E().maxcompute.Query(query);
+  if (!rows) return std::nullopt;
+  return JoinedLines(*rows);
 }
 
 std::vector<std::string> SourceRows(const std::string& query) {

@@ -101,17 +101,9 @@ std::vector<std::string> SourceRows(const std::string& table, const std::string&
 // The destination's rows through MaxCompute SQL (the emulator's admin SQL,
 // unsigned), in the project's time zone.
 std::optional<std::vector<std::string>> DestRows(const std::string& table, const std::string& columns = kColumns) {
-  json sql = {{"project", "p1"},
-              {"query", "SELECT " + columns + " FROM " + table + " ORDER BY id LIMIT 10000;"},
-              {"settings", {{"odps.sql.type.system.odps2", "true"}, {"odps.sql.decimal.odps2", "true"}}}};
-  json r;
-  try {
-    r = json::parse(E().maxcompute.Post("/__emulator/sql", sql.dump()), nullptr, false);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (!r.is_object() || r.value("status", "") != "Success") return std::nullopt;
-  return JoinedLines(maxcompute::ParseCsvResult(r.value("result", "")));
+  auto rows = E().maxcompute.Query("SELECT " + columns + " FROM " + table + " ORDER BY id LIMIT 10000");
+  if (!rows) return std::nullopt;
+  return JoinedLines(*rows);
 }
 
 bool Converges(const std::vector<std::string>& tables, std::chrono::seconds limit = 120s,
@@ -125,17 +117,7 @@ int WorkerPid(const std::string& id, int not_this = 0) { return testing::WorkerP
 
 // A query through the emulator's admin SQL: its CSV rows, or nullopt.
 std::optional<std::vector<std::vector<std::optional<std::string>>>> McQuery(const std::string& query) {
-  json sql = {{"project", "p1"},
-              {"query", query + ";"},
-              {"settings", {{"odps.sql.type.system.odps2", "true"}, {"odps.sql.decimal.odps2", "true"}}}};
-  json r;
-  try {
-    r = json::parse(E().maxcompute.Post("/__emulator/sql", sql.dump()), nullptr, false);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (!r.is_object() || r.value("status", "") != "Success") return std::nullopt;
-  return maxcompute::ParseCsvResult(r.value("result", ""));
+  return E().maxcompute.Query(query);
 }
 
 // The table a change log holds, rebuilt as sync-types(7) tells a user to

@@ -17,47 +17,7 @@ Result<MappedTable> Map(const sink::TableBinding& t, const config::DestinationSp
 }
 
 McChunkWriter::McChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table,
-                             std::string source, ChunkRow row)
-    : client_(client),
-      state_(state),
-      encoder_(zone),
-      table_(std::move(table)),
-      source_(std::move(source)),
-      row_(std::move(row)) {
-  if (table_.mode == WriteMode::kLog) extra_ = SnapshotFields();
-}
-
-Status McChunkWriter::Begin() {
-  SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({table_.table, ""}));
-  SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, table_.columns, table_.table));
-  row_.session = session.id;
-  upload_.emplace(client_, std::move(session), std::move(columns), source_ + " chunk " + std::to_string(row_.index));
-  return state_.SaveChunk(source_, row_);
-}
-
-Status McChunkWriter::Write(const std::vector<Value>& row) {
-  return upload_->Add(encoder_, row, extra_ ? std::span<const Value>(*extra_) : std::span<const Value>());
-}
-
-Status McChunkWriter::Commit() {
-  SYNC_RETURN_IF_ERROR(upload_->Flush());
-  CrashPoint("maxcompute.chunk_uploaded");
-  // Recorded before the commit is asked for: a commit sent by a worker that
-  // then died may still land, so a restart must finish this session, never
-  // read the chunk again under another one (whose rows this one's late
-  // commit would overwrite with older ones).
-  row_.state = "committing";
-  row_.blocks = upload_->block_count();
-  SYNC_RETURN_IF_ERROR(state_.SaveChunk(source_, row_));
-  SYNC_ASSIGN_OR_RETURN(auto outcome, upload_->Commit());
-  (void)outcome;  // committed now or by an attempt whose answer was lost: the same
-  CrashPoint("maxcompute.chunk_committed");
-  row_.state = "done";
-  return state_.SaveChunk(source_, row_);
-}
-
-McPartitionedChunkWriter::McPartitionedChunkWriter(const Client& client, StateStore& state, const TimeZone& zone,
-                                                   MappedTable table, sink::TableBinding binding, ChunkRow row)
+                             sink::TableBinding binding, ChunkRow row)
     : client_(client),
       state_(state),
       encoder_(zone),
@@ -67,35 +27,52 @@ McPartitionedChunkWriter::McPartitionedChunkWriter(const Client& client, StateSt
   if (table_.mode == WriteMode::kLog) extra_ = SnapshotFields();
 }
 
-Status McPartitionedChunkWriter::Write(const std::vector<Value>& row) {
-  SYNC_ASSIGN_OR_RETURN(std::string spec, PartitionSpecOf(*table_.partitioning, binding_, row));
-  UploadWriter* upload = uploads_.Find(spec);
-  if (!upload) {
-    UploadOptions options;
-    options.create_partition = true;
-    SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({table_.table, spec}, options));
-    SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, table_.columns, table_.table));
-    upload = &uploads_.Add(spec, UploadWriter(client_, std::move(session), std::move(columns),
-                                              binding_.SourceName() + " chunk " + std::to_string(row_.index) +
-                                                  " partition " + spec));
+Status McChunkWriter::Begin() {
+  if (!table_.partitioning) {
+    SYNC_ASSIGN_OR_RETURN(UploadWriter * upload, UploadFor(""));
+    row_.session = upload->session().id;
   }
+  return state_.SaveChunk(binding_.SourceName(), row_);
+}
+
+Result<UploadWriter*> McChunkWriter::UploadFor(const std::string& spec) {
+  if (UploadWriter* found = uploads_.Find(spec)) return found;
+  UploadOptions options;
+  options.create_partition = !spec.empty();
+  SYNC_ASSIGN_OR_RETURN(auto session, client_.CreateUploadSession({table_.table, spec}, options));
+  SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns, table_.columns, table_.table));
+  const std::string where = binding_.SourceName() + " chunk " + std::to_string(row_.index) +
+                            (spec.empty() ? "" : " partition " + spec);
+  return &uploads_.Add(spec, UploadWriter(client_, std::move(session), std::move(columns), where));
+}
+
+Status McChunkWriter::Write(const std::vector<Value>& row) {
+  std::string spec;
+  if (table_.partitioning) {
+    SYNC_ASSIGN_OR_RETURN(spec, PartitionSpecOf(*table_.partitioning, binding_, row));
+  }
+  SYNC_ASSIGN_OR_RETURN(UploadWriter * upload, UploadFor(spec));
   SYNC_RETURN_IF_ERROR(upload->Add(encoder_, row, extra_ ? std::span<const Value>(*extra_) : std::span<const Value>()));
   return uploads_.KeepBounded();
 }
 
-Status McPartitionedChunkWriter::Commit() {
+Status McChunkWriter::Commit() {
   for (auto& [spec, upload] : uploads_.all()) SYNC_RETURN_IF_ERROR(upload.Flush());
   CrashPoint("maxcompute.chunk_uploaded");
-  // As McChunkWriter::Commit: every session is named before any commit.
+  // Recorded before a commit is asked for: a commit sent by a worker that
+  // then died may still land, so a restart must finish these sessions, never
+  // read the chunk again under others (whose rows a late commit would
+  // overwrite with older ones).
   row_.state = "committing";
-  row_.partitions.clear();
-  for (auto& [spec, upload] : uploads_.all())
-    row_.partitions.push_back({spec, upload.session().id, upload.block_count()});
+  for (auto& [spec, upload] : uploads_.all()) {
+    if (spec.empty()) row_.blocks = upload.block_count();
+    else row_.partitions.push_back({spec, upload.session().id, upload.block_count()});
+  }
   SYNC_RETURN_IF_ERROR(state_.SaveChunk(binding_.SourceName(), row_));
   for (auto& [spec, upload] : uploads_.all()) {
     SYNC_ASSIGN_OR_RETURN(auto outcome, upload.Commit());
-    (void)outcome;
-    CrashPoint("maxcompute.partition_committed");
+    (void)outcome;  // committed now or by an attempt whose answer was lost: the same
+    if (!spec.empty()) CrashPoint("maxcompute.partition_committed");
   }
   CrashPoint("maxcompute.chunk_committed");
   row_.state = "done";

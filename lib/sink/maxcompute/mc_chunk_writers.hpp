@@ -57,46 +57,29 @@ class PartitionWriters {
   std::map<std::string, Writer> writers_;
 };
 
-// One chunk: one batch upload session, recorded before its first block.
+// One chunk: one batch upload session, recorded (`loading`) before its
+// first block; for a partitioned table one per partition its rows meet, each
+// made with create_partition, named when the chunk is recorded `committing`
+// (mc_sink.hpp has the states).
 class McChunkWriter : public sink::ChunkWriter {
  public:
-  McChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table, std::string source,
-                ChunkRow row);
+  McChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table,
+                sink::TableBinding binding, ChunkRow row);
   Status Begin();
   Status Write(const std::vector<Value>& row) override;
   Status Commit() override;
 
  private:
+  Result<UploadWriter*> UploadFor(const std::string& spec);
+
   const Client& client_;
   StateStore& state_;
   RowEncoder encoder_;
   MappedTable table_;
-  std::string source_;
+  sink::TableBinding binding_;  // for a partitioned table's partition specs and messages
   ChunkRow row_;
   std::optional<LogFields> extra_;  // mode log: the fields of a row of the full initialization
-  std::optional<UploadWriter> upload_;
-};
-
-// One chunk of a partitioned table: an upload session per partition its
-// rows meet, each made with create_partition. Recorded `loading` before the
-// first row; `committing` with every session once all blocks are sent.
-class McPartitionedChunkWriter : public sink::ChunkWriter {
- public:
-  McPartitionedChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table,
-                           sink::TableBinding binding, ChunkRow row);
-  Status Begin() { return state_.SaveChunk(binding_.SourceName(), row_); }
-  Status Write(const std::vector<Value>& row) override;
-  Status Commit() override;
-
- private:
-  const Client& client_;
-  StateStore& state_;
-  RowEncoder encoder_;
-  MappedTable table_;
-  sink::TableBinding binding_;
-  ChunkRow row_;
-  std::optional<LogFields> extra_;
-  PartitionWriters<UploadWriter> uploads_;
+  PartitionWriters<UploadWriter> uploads_;  // by partition spec; "" for an unpartitioned table
 };
 
 }  // namespace dbsync::maxcompute

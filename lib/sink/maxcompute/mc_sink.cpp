@@ -109,13 +109,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
                                                        const BinlogPosition& position) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t, destination_));
     ChunkRow row{chunk_index, "loading", "", position};
-    if (m.partitioning) {
-      auto writer = std::make_unique<McPartitionedChunkWriter>(client_, state_, zone_, std::move(m), t, std::move(row));
-      SYNC_RETURN_IF_ERROR(writer->Begin());
-      return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
-    }
-    auto writer = std::make_unique<McChunkWriter>(client_, state_, zone_, std::move(m), t.SourceName(),
-                                                  std::move(row));
+    auto writer = std::make_unique<McChunkWriter>(client_, state_, zone_, std::move(m), t, std::move(row));
     SYNC_RETURN_IF_ERROR(writer->Begin());
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
