@@ -171,3 +171,22 @@ TEST_CASE("MaxCompute: partitions made as rows arrive, rows moving between them,
   CHECK(Partitions("mcp_events").count("region=after") == 0);
   (void)E().cli.Run({"stop", id});
 }
+
+TEST_CASE("MaxCompute: a mode: existing table not partitioned by the partition column stops the task with the fix") {
+  E().mysql.Exec("CREATE TABLE shop.mcx_plain (id INT PRIMARY KEY, region VARCHAR(20) NOT NULL, v INT)");
+  E().mysql.Exec("INSERT INTO shop.mcx_plain VALUES (1, 'eu', 1)");
+  REQUIRE(E().maxcompute.Query("CREATE TABLE mcx_plain (id BIGINT NOT NULL, v BIGINT, PRIMARY KEY (id)) "
+                               "TBLPROPERTIES ('transactional'='true')"));
+  std::string yaml = Spec("mcx", "[shop.mcx_plain]",
+                          "tables:\n  - { match: shop.mcx_plain, mode: existing, partition: { field: region } }\n");
+  yaml.replace(yaml.find("server_id: 8801"), 15, "server_id: 8802");
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mcx.yaml", yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
+  const std::string message = WaitLastError(E().cli, id);
+  CHECK_MESSAGE(message.find("MaxCompute table mcx_plain is not partitioned, and tables[].partition of shop.mcx_plain "
+                             "partitions it by region; make the table so (PARTITIONED BY (region STRING))") !=
+                    std::string::npos, message);
+  (void)E().cli.Run({"stop", id});
+}
