@@ -208,7 +208,6 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
   const std::string& from_position = request.from_position;
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(state::ResolveHome(opts.home)));
   SYNC_RETURN_IF_ERROR(sink::CheckSynchronizable(task.spec.destination));
-  if (Status policies = pipeline::ValidateDdlPolicies(task.spec); !policies.ok()) return policies;
   if (Status policies = sink::ValidateTableSettings(task.spec); !policies.ok()) return policies;
   SYNC_RETURN_IF_ERROR(CheckRerun(task, request.rerun));
   if (int(!request.from_position.empty()) + int(!request.from_time.empty()) + int(!request.from_gtid.empty()) > 1)

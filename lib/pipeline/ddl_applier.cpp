@@ -30,18 +30,8 @@ std::vector<std::string> TrackedDatabasePatterns(const config::TaskSpec& spec) {
   return db_patterns;
 }
 
-Status ValidateDdlPolicies(const config::TaskSpec& spec) {
-  for (const auto& [kind, policy] : spec.ddl) {
-    if (policy == config::DdlPolicy::kIgnore && kind == "rename_table")
-      return Status::InvalidArgument("ddl.rename_table: ignore is not supported in this version (the table's rows "
-                                     "would have no destination under its new name); use normal, alert or error");
-  }
-  return Status::Ok();
-}
-
 Result<std::unique_ptr<DdlApplier>> DdlApplier::Create(const config::TaskSpec& spec, source::Source& source,
                                                        std::string schema_file, Logger& log, Progress& progress) {
-  SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   SYNC_ASSIGN_OR_RETURN(auto saved, SchemaState::Load(schema_file));
   std::vector<std::string> patterns = TrackedDatabasePatterns(spec);
   source::TableFilter wanted = DatabaseFilter(patterns);

@@ -63,9 +63,6 @@ namespace dbsync::pipeline {
 
 using Bindings = std::map<std::string, std::unique_ptr<sink::TableBinding>>;
 
-// kInvalidArgument when the spec asks for a policy this version cannot honour.
-Status ValidateDdlPolicies(const config::TaskSpec& spec);
-
 // What the caller must do after a statement.
 struct DdlOutcome {
   // Tables that entered the task: migrated (an empty destination table, no

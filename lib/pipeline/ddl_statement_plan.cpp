@@ -34,8 +34,49 @@ void ForgetColumn(sink::DestinationDrift& d, const std::string& column) {
 
 sink::TableBinding DdlApplier::StatementPlan::Rebind(const TableSchema& schema, const sink::TableBinding* from) {
   sink::TableBinding b = BindTable(*a_.spec_, schema);
-  if (from) b.drift = from->drift;
+  if (from) ApplyDrift(b, from->drift);
   return b;
+}
+
+Status DdlApplier::StatementPlan::IgnoreRename(const SchemaChange& change, const sink::TableBinding& bound,
+                                               const std::string& old_name) {
+  const std::string name = QualifiedTableName(change.db, change.table);
+  working_.erase(old_name);
+  std::string effect = "keeps its rows and is no longer synced (" + name + " is outside source.tables)";
+  if (config::IsTableSelected(a_.spec_->source, change.db, change.table)) {
+    if (!change.schema) return Status::Internal("renamed table " + name + " has no tracked definition");
+    sink::TableBinding after = Rebind(*change.schema, &bound);
+    sink::DestinationDrift& d = after.drift;
+    const sink::TableBinding mapped = BindTable(*a_.spec_, *change.schema);
+    // Renamed back to a name the mapping sends there: nothing is kept any more.
+    bool mapped_there = mapped.dest_schema == bound.dest_schema && mapped.dest_table == bound.dest_table;
+    d.kept_schema = mapped_there ? "" : bound.dest_schema;
+    d.kept_table = mapped_there ? "" : bound.dest_table;
+    after.dest_schema = bound.dest_schema;
+    after.dest_table = bound.dest_table;
+    SYNC_RETURN_IF_ERROR(CheckNotShared(after));
+    working_[name] = Own(std::move(after));
+    effect = "keeps its name and takes " + name + "'s rows";
+  }
+  a_.log_.Warn("ignoring rename_table of " + old_name + " to " + name + " at " + position_.ToString() +
+               " (ddl.rename_table: ignore): the destination table " + Destination(bound) + " " + effect);
+  a_.progress_.ddl_ignored.fetch_add(1);
+  return Status::Ok();
+}
+
+Status DdlApplier::StatementPlan::CheckNotShared(const sink::TableBinding& b) const {
+  for (const auto& [name, other] : working_) {
+    if (name == b.SourceName() || Destination(*other) != Destination(b)) continue;
+    if (other->drift.kept_table.empty() && b.drift.kept_table.empty()) continue;  // mapped there (shards merge)
+    const sink::TableBinding& keeper = other->drift.kept_table.empty() ? b : *other;
+    return Status::FailedPrecondition(
+        "source DDL at " + position_.ToString() + " would sync " + b.SourceName() + " and " + other->SourceName() +
+        " into one destination table, " + Destination(b) + ", which " + keeper.SourceName() + " kept when its "
+        "rename was ignored (ddl.rename_table: ignore); a table renamed and then replaced by another (online schema "
+        "change tools do this) needs ddl.rename_table: normal. Set it with sync apply, then re-run these tables: "
+        "sync start --rerun " + b.SourceName() + "," + other->SourceName());
+  }
+  return Status::Ok();
 }
 
 Status DdlApplier::StatementPlan::IgnoreColumnChange(const SchemaChange& change, const sink::TableBinding& bound) {
@@ -98,6 +139,7 @@ bool DdlApplier::StatementPlan::DestinationHeld(const std::string& destination) 
 Status DdlApplier::StatementPlan::Created(const SchemaChange& change, bool entering) {
   SYNC_ASSIGN_OR_RETURN(const TableSchema* schema, SchemaOf(change));
   const sink::TableBinding* b = Own(BindTable(*a_.spec_, *schema));
+  SYNC_RETURN_IF_ERROR(CheckNotShared(*b));
   SchemaChange created = change;
   created.kind = SchemaChangeKind::kTableCreated;
   created.schema = *schema;
@@ -132,7 +174,15 @@ Status DdlApplier::StatementPlan::Renamed(const SchemaChange& change, const sink
   working_.erase(old_name);
   if (!change.schema) return Status::Internal("renamed table " + name + " has no tracked definition");
   if (selected) {
-    const sink::TableBinding* to = Own(Rebind(*change.schema, from));
+    sink::TableBinding renamed = Rebind(*change.schema, from);
+    // Renamed at the destination too: the name an ignored rename kept goes.
+    renamed.drift.kept_schema.clear();
+    renamed.drift.kept_table.clear();
+    const sink::TableBinding mapped = BindTable(*a_.spec_, *change.schema);
+    renamed.dest_schema = mapped.dest_schema;
+    renamed.dest_table = mapped.dest_table;
+    SYNC_RETURN_IF_ERROR(CheckNotShared(renamed));
+    const sink::TableBinding* to = Own(std::move(renamed));
     Step(change, to, from);
     working_[name] = to;
     return Status::Ok();
@@ -181,6 +231,10 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     return Status::Ok();
   }
   if (policy == config::DdlPolicy::kIgnore && bound && IsColumnChange(change.kind)) return IgnoreColumnChange(change, *bound);
+  if (policy == config::DdlPolicy::kIgnore && bound && change.kind == SchemaChangeKind::kTableRenamed && !moved_.count(old_name)) {
+    FlushKeys();
+    return IgnoreRename(change, *bound, old_name);
+  }
   if (policy == config::DdlPolicy::kIgnore && bound &&
       (change.kind == SchemaChangeKind::kTableDropped || change.kind == SchemaChangeKind::kTableTruncated)) {
     a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +

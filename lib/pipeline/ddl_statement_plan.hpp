@@ -56,6 +56,12 @@ class DdlApplier::StatementPlan {
   // A column change of a bound table that ddl.<kind>: ignore keeps from the
   // destination: the binding's drift records what the destination kept.
   Status IgnoreColumnChange(const SchemaChange& change, const sink::TableBinding& bound);
+  // A bound table renamed under ddl.rename_table: ignore: its destination
+  // table keeps its name (the drift records it) and takes the rows.
+  Status IgnoreRename(const SchemaChange& change, const sink::TableBinding& bound, const std::string& old_name);
+  // kFailedPrecondition when `b` would share its destination table with
+  // another table and one of the two holds it through an ignored rename.
+  Status CheckNotShared(const sink::TableBinding& b) const;
   bool DestinationHeld(const std::string& destination) const;
   Status Created(const SchemaChange& change, bool entering);
   Status Renamed(const SchemaChange& change, const sink::TableBinding* from, const std::string& old_name);

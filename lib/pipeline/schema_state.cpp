@@ -44,6 +44,8 @@ Result<std::optional<SchemaState>> SchemaState::Load(const std::string& path) {
     const json names = d.value("names", json::object());
     for (const auto& [from, to] : names.items()) drift.names[from] = to.get<std::string>();
     for (const auto& c : TableSchemaFromJson(d.value("definitions", json::object())).columns) drift.definitions[c.name] = c;
+    drift.kept_schema = d.value("kept_schema", "");
+    drift.kept_table = d.value("kept_table", "");
   }
   return std::optional<SchemaState>(std::move(state));
 }
@@ -61,6 +63,10 @@ Status SchemaState::Save(const std::string& path) const {
     TableSchema definitions;
     for (const auto& [column, definition] : d.definitions) definitions.columns.push_back(definition);
     drifts[name] = {{"absent", d.absent}, {"names", d.names}, {"definitions", TableSchemaToJson(definitions)}};
+    if (!d.kept_table.empty()) {
+      drifts[name]["kept_schema"] = d.kept_schema;
+      drifts[name]["kept_table"] = d.kept_table;
+    }
   }
   json j = {{"position", position.ToJson()}, {"catalog_position", catalog_position.ToJson()}, {"tables", tables}, {"bound", bound},
             {"copying", copying},            {"databases", databases}, {"drift", drifts}, {"ignored", ignored}};

@@ -12,7 +12,8 @@
 //   copying    tables that entered the task and whose copy is not done
 //   databases  the database patterns the tracker followed
 //   drift      by bound table, what ignored DDL left its destination table as
-//              (sink::DestinationDrift)
+//              (sink::DestinationDrift): columns, and the table's name after
+//              an ignored rename_table
 //   ignored    tables created under ddl.create_table: ignore, never bound
 //
 // Written atomically (core/atomic_file) after each DDL statement the task

@@ -26,6 +26,14 @@ sink::TableBinding BindTable(const config::TaskSpec& spec, const TableSchema& sc
   return b;
 }
 
+void ApplyDrift(sink::TableBinding& b, sink::DestinationDrift drift) {
+  if (!drift.kept_table.empty()) {
+    b.dest_schema = drift.kept_schema;
+    b.dest_table = drift.kept_table;
+  }
+  b.drift = std::move(drift);
+}
+
 Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, source::Source& source) {
   SYNC_ASSIGN_OR_RETURN(auto tables, source.SelectedTables(spec.source));
   if (tables.empty())
@@ -52,7 +60,7 @@ SavedTables BindSavedTables(const config::TaskSpec& spec, const SchemaState& sta
       if (!t || !config::IsTableSelected(spec.source, t->schema.db, t->schema.table)) continue;
       known.insert(name);
       sink::TableBinding b = BindTable(spec, t->schema);
-      if (auto d = state.drift.find(name); d != state.drift.end() && names == &state.bound) b.drift = d->second;
+      if (auto d = state.drift.find(name); d != state.drift.end() && names == &state.bound) ApplyDrift(b, d->second);
       (names == &state.copying ? out.to_copy : out.bound).push_back(std::move(b));
     }
   }

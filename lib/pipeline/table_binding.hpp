@@ -16,6 +16,9 @@ namespace dbsync::pipeline {
 Result<std::vector<sink::TableBinding>> BindTables(const config::TaskSpec& spec, source::Source& source);
 // Binds one table whose schema is already known (e.g. created by DDL in the stream).
 sink::TableBinding BindTable(const config::TaskSpec& spec, const TableSchema& schema);
+// Gives `b` what ignored DDL left its destination table as: the drift, and
+// the destination name an ignored rename_table kept.
+void ApplyDrift(sink::TableBinding& b, sink::DestinationDrift drift);
 
 // A restarted worker's tables, bound as the stream had them at the saved
 // state (schema.json) rather than as information_schema has them now: a

@@ -45,7 +45,6 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   log.AddSecret(dst_password);
   source::SourceFactory open_source = source::MakeSourceFactory(spec.source, src_password);
 
-  SYNC_RETURN_IF_ERROR(ValidateDdlPolicies(spec));
   SYNC_RETURN_IF_ERROR(sink::ValidateTableSettings(spec));
   reporter.SetStep("schema_migration", "running");
   std::vector<sink::TableBinding> tables;

@@ -66,13 +66,15 @@ namespace dbsync::sink {
 
 // What ignored DDL (ddl.<kind>: ignore) left a destination table as, by
 // source column: columns it lacks (an ignored add_column), the name it kept
-// (rename_column) and the source definition it was made from (modify_column).
-// Kept in the task's schema state with the table's binding.
+// (rename_column) and the source definition it was made from (modify_column);
+// and the table's own name when a rename_table was ignored (empty: the name
+// the mapping gives). Kept in the task's schema state with the table's binding.
 struct DestinationDrift {
   std::set<std::string> absent;
   std::map<std::string, std::string> names;
   std::map<std::string, ColumnSchema> definitions;
-  bool empty() const { return absent.empty() && names.empty() && definitions.empty(); }
+  std::string kept_schema, kept_table;
+  bool empty() const { return absent.empty() && names.empty() && definitions.empty() && kept_table.empty(); }
   bool operator==(const DestinationDrift&) const = default;
 };
 

@@ -118,6 +118,54 @@ TEST_CASE("ddl ignore: the destination keeps what it had through column changes,
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
+TEST_CASE("ddl.rename_table: ignore: destination tables keep their names through a rename, a swap, DDL and a SIGKILL") {
+  for (const char* t : {"rn_a", "rn_b"}) {
+    E().mysql.Exec(std::string("CREATE TABLE shop.") + t + " (id INT PRIMARY KEY, v VARCHAR(20))");
+    E().mysql.Exec(std::string("INSERT INTO shop.") + t + " SELECT seq, CONCAT('" + t + "', seq) FROM seq.seq_1_to_300");
+  }
+  const std::string id = CreateAndStart(
+      "rn.yaml", E().Yaml("rn", "[shop.rn_*]", "ddl: { rename_table: ignore }\n", E().pg, "postgres", 7704));
+  REQUIRE(E().cli.WaitStreaming(id));
+  Exec({"RENAME TABLE shop.rn_a TO shop.rn_a2", "INSERT INTO shop.rn_a2 VALUES (301, 'after rename')",
+        "UPDATE shop.rn_a2 SET v = 'changed' WHERE id <= 5", "DELETE FROM shop.rn_a2 WHERE id = 6"});
+  const std::string a_rows = "SELECT id, v FROM shop.rn_a ORDER BY id", b_rows = "SELECT id, v FROM shop.rn_b ORDER BY id";
+  REQUIRE_MESSAGE(QueriesConverge(E().mysql, E().pg, {{"SELECT id, v FROM shop.rn_a2 ORDER BY id", a_rows}}),
+                  E().cli.Run({"logs", "-n", "40", id}).out);
+  CHECK(E().pg.Scalar("SELECT to_regclass('shop.rn_a2') IS NULL", "dw") == "t");
+  // A swap through a temporary name: each destination table follows its rows.
+  Exec({"RENAME TABLE shop.rn_a2 TO shop.rn_tmp, shop.rn_b TO shop.rn_a2, shop.rn_tmp TO shop.rn_b",
+        "UPDATE shop.rn_b SET v = 'was a' WHERE id = 10", "UPDATE shop.rn_a2 SET v = 'was b' WHERE id = 10",
+        "ALTER TABLE shop.rn_b ADD COLUMN w INT DEFAULT 1", "UPDATE shop.rn_b SET w = 2 WHERE id <= 20"});
+  const std::vector<std::pair<std::string, std::string>> swapped = {
+      {"SELECT id, v, w FROM shop.rn_b ORDER BY id", "SELECT id, v, w FROM shop.rn_a ORDER BY id"},
+      {"SELECT id, v FROM shop.rn_a2 ORDER BY id", b_rows}};
+  REQUIRE_MESSAGE(QueriesConverge(E().mysql, E().pg, swapped), E().cli.Run({"logs", "-n", "40", id}).out);
+  // A restarted worker writes where the ignored renames left the rows.
+  const int pid = WorkerPid(E().cli, id, 0);
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  REQUIRE(WorkerPid(E().cli, id, pid) > 0);
+  Exec({"UPDATE shop.rn_b SET v = 'restarted' WHERE id BETWEEN 30 AND 40",
+        "INSERT INTO shop.rn_a2 VALUES (302, 'restarted')", "DELETE FROM shop.rn_a2 WHERE id = 11"});
+  CHECK(QueriesConverge(E().mysql, E().pg, swapped));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'shop' AND "
+                      "table_name LIKE 'rn\\_%'", "dw") == "2");
+  const std::string log = E().cli.Run({"logs", "-n", "200", id}).out;
+  for (const char* expected : {"ignoring rename_table of shop.rn_a to shop.rn_a2",
+                               "the destination table shop.rn_a keeps its name and takes shop.rn_a2's rows",
+                               "ignoring rename_table of shop.rn_b to shop.rn_a2"})
+    CHECK_MESSAGE(log.find(expected) != std::string::npos, expected << "\n" << log);
+  // A new table whose name maps onto a destination table an ignored rename
+  // kept would share it: the task stops before writing anything into it.
+  Exec({"CREATE TABLE shop.rn_a (id INT PRIMARY KEY, v VARCHAR(20))", "INSERT INTO shop.rn_a VALUES (1, 'new')"});
+  const std::string message = WaitLastError(E().cli, id);
+  CHECK_MESSAGE(message.find("would sync shop.rn_a and shop.rn_b into one destination table, shop.rn_a, which "
+                             "shop.rn_b kept when its rename was ignored") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("needs ddl.rename_table: normal") != std::string::npos, message);
+  CHECK(E().pg.Scalar("SELECT v FROM shop.rn_a WHERE id = 10", "dw") == "was a");
+  (void)E().cli.Run({"stop", id});
+}
+
 TEST_CASE("a DDL that renames an excluded column to a name the destination would get stops the task, saying what to do") {
   E().mysql.Exec("CREATE TABLE shop.ex_ren (id INT PRIMARY KEY, secret VARCHAR(40), v INT)");
   E().mysql.Exec("INSERT INTO shop.ex_ren SELECT seq, CONCAT('s', seq), seq FROM seq.seq_1_to_100");

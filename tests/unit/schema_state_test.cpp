@@ -76,6 +76,8 @@ TEST_SUITE("pipeline") {
     d.absent = {"added"};
     d.names = {{"renamed", "original"}};
     d.definitions["widened"] = Table("shop", "x", {"widened"}).columns[0];
+    d.kept_schema = "dw";  // an ignored rename_table
+    d.kept_table = "before_rename";
     state.ignored = {"shop.skipped"};
     REQUIRE(state.Save(path).ok());
     auto again = SchemaState::Load(path);
@@ -106,6 +108,8 @@ TEST_SUITE("pipeline") {
     state.bound = {"shop.t", "shop.old"};
     state.copying = {"shop.entering"};
     state.drift["shop.t"].absent = {"v"};
+    state.drift["shop.old"].kept_schema = "dw";  // its rename to shop.old was ignored
+    state.drift["shop.old"].kept_table = "first_name";
     state.tracked.push_back({Table("shop", "skipped", {"id"}), {}});  // created under ddl.create_table: ignore
     state.ignored = {"shop.skipped"};
     // What information_schema lists now.
@@ -119,6 +123,7 @@ TEST_SUITE("pipeline") {
     CHECK(Names(restored.bound) == std::vector<std::string>{"shop.old(1)", "shop.t(2)"});
     CHECK(Names(restored.to_copy) == std::vector<std::string>{"shop.entering(2)", "crm.accounts(1)", "ops.log(1)"});
     CHECK(restored.bound[1].drift.absent == std::set<std::string>{"v"});  // shop.t keeps its drift
-    CHECK(restored.bound[0].drift.empty());
+    CHECK(restored.bound[0].dest_schema + "." + restored.bound[0].dest_table == "dw.first_name");
+    CHECK(restored.bound[1].dest_table == "t");
   }
 }
