@@ -5,7 +5,7 @@
 
 namespace dbsync::sink {
 
-std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const TableChanges& tc) {
+std::vector<FinalImage> FinalImagePerKey(const TableChanges& tc) {
   std::vector<int> key_at;
   for (const auto& k : tc.table->key) key_at.push_back(tc.table->source.ColumnIndex(k));
   auto key_of = [&](const std::vector<Value>& row) {
@@ -13,31 +13,44 @@ std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const Tab
     for (int i : key_at) key += row[i].ToString() + '\x1f';
     return key;
   };
-  std::vector<std::pair<int, const std::vector<Value>*>> out;
+  std::vector<FinalImage> out;
   std::unordered_map<std::string, size_t> at;
-  auto put = [&](int op, const std::vector<Value>& row, std::string key) {
-    auto [it, inserted] = at.try_emplace(std::move(key), out.size());
-    if (inserted)
-      out.push_back({op, &row});
-    else
-      out[it->second] = {op, &row};
+  auto put = [&](FinalImage::Kind kind, const std::vector<Value>& row, std::string key) {
+    auto [it, inserted] = at.try_emplace(key, out.size());
+    if (inserted) {
+      out.push_back({kind, &row, std::move(key)});
+      return;
+    }
+    FinalImage& last = out[it->second];
+    if (kind != FinalImage::kDelete) {
+      bool deleted = last.kind == FinalImage::kDelete || last.kind == FinalImage::kReinsert;
+      kind = deleted ? FinalImage::kReinsert : FinalImage::kUpsert;
+    }
+    last.kind = kind;
+    last.row = &row;
   };
   for (const auto& change : tc.rows) {
     switch (change.op) {
       case RowChange::Op::kInsert:
-        put(0, change.after, key_of(change.after));
+        put(FinalImage::kInsert, change.after, key_of(change.after));
         break;
       case RowChange::Op::kUpdate: {
         std::string before = key_of(change.before), after = key_of(change.after);
-        if (before != after) put(1, change.before, std::move(before));
-        put(0, change.after, std::move(after));
+        if (before != after) put(FinalImage::kDelete, change.before, std::move(before));
+        put(FinalImage::kUpsert, change.after, std::move(after));
         break;
       }
       case RowChange::Op::kDelete:
-        put(1, change.before, key_of(change.before));
+        put(FinalImage::kDelete, change.before, key_of(change.before));
         break;
     }
   }
+  return out;
+}
+
+std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const TableChanges& tc) {
+  std::vector<std::pair<int, const std::vector<Value>*>> out;
+  for (const auto& image : FinalImagePerKey(tc)) out.push_back({image.kind == FinalImage::kDelete ? 1 : 0, image.row});
   return out;
 }
 

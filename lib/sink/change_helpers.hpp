@@ -16,6 +16,18 @@ namespace dbsync::sink {
 // the new one. The rows point into `changes`.
 std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const TableChanges& changes);
 
+// The same, with what the batch did to the key, for tables[].on_conflict:
+// kInsert when its only change is an insert, kReinsert when the batch deleted
+// the key and then wrote it again, kUpsert for other writes. `key` is the
+// key's text (unique per key within the table).
+struct FinalImage {
+  enum Kind { kDelete, kUpsert, kInsert, kReinsert };
+  Kind kind = kUpsert;
+  const std::vector<Value>* row = nullptr;
+  std::string key;
+};
+std::vector<FinalImage> FinalImagePerKey(const TableChanges& changes);
+
 // Whether `column` (a source name) is part of the table's key.
 bool IsKeyColumn(const TableBinding& table, const std::string& column);
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <thread>
 
+#include "harness/conflict_model.hpp"
 #include "harness/servers.hpp"
 #include "harness/workload.hpp"
 
@@ -36,34 +37,6 @@ constexpr int kSourceRows = 6000;     // ids 1..6000 at the source
 constexpr int kTheirsFrom = 4001;     // ids 4001..8000 (and 9000) written by the other writer
 constexpr int kTheirsTo = 8000;
 
-struct Row {
-  std::string v, note;
-};
-using Model = std::map<int, Row>;
-
-// What the destination holds when the other writer's rows meet the source's
-// under `policy`: the insert of a key already there.
-void Insert(Model& m, int id, const std::string& v, const std::string& policy) {
-  auto it = m.find(id);
-  if (it == m.end()) m[id] = {v, "dflt"};
-  else if (policy == "replace") it->second = {v, "dflt"};
-  else if (policy == "update") it->second.v = v;
-  // ignore: the row stays
-}
-
-void Update(Model& m, int id, const std::string& v, const std::string& policy) {
-  auto it = m.find(id);
-  if (it == m.end()) m[id] = {v, "dflt"};
-  else if (policy == "replace") it->second = {v, "dflt"};
-  else it->second.v = v;  // update and ignore set the source's columns only
-}
-
-std::vector<std::string> Lines(const Model& m) {
-  std::vector<std::string> out;
-  for (const auto& [id, row] : m) out.push_back(std::to_string(id) + "|" + row.v + "|" + row.note);
-  return out;
-}
-
 std::optional<std::vector<std::string>> DestRows(const PostgresServer& dest, const std::string& table) {
   auto conn = postgres::Connection::Connect({"127.0.0.1", dest.port(), "dw", "postgres",
                                              PostgresServer::kSuperPassword, 5});
@@ -75,7 +48,7 @@ std::optional<std::vector<std::string>> DestRows(const PostgresServer& dest, con
 
 void RunPolicies(const PostgresServer& dest, const std::string& prefix, const std::string& type, int server_id) {
   const std::vector<std::string> policies = {"replace", "update", "ignore"};
-  std::map<std::string, Model> models;
+  std::map<std::string, ConflictModel> models;
   std::string tables_yaml = "tables:\n";
   for (const auto& policy : policies) {
     const std::string t = prefix + "_" + policy;
@@ -90,10 +63,11 @@ void RunPolicies(const PostgresServer& dest, const std::string& prefix, const st
               ", " + std::to_string(kTheirsTo) + ") g",
           "INSERT INTO shop." + t + " VALUES (9000, 'dest9000', 'mine')"})
       dest.Exec(sql, "dw");
-    Model& m = models[policy];
-    for (int id = kTheirsFrom; id <= kTheirsTo; ++id) m[id] = {"dest", "mine"};
-    m[9000] = {"dest9000", "mine"};
-    for (int id = 1; id <= kSourceRows; ++id) Insert(m, id, "s" + std::to_string(id), policy);
+    ConflictModel& m = models[policy];
+    m.policy = policy;
+    for (int id = kTheirsFrom; id <= kTheirsTo; ++id) m.Theirs(id, "dest");
+    m.Theirs(9000, "dest9000");
+    for (int id = 1; id <= kSourceRows; ++id) m.Insert(id, "s" + std::to_string(id));
     tables_yaml += "  - { match: shop." + t + ", mode: existing, on_conflict: " + policy + " }\n";
   }
   auto created = E().cli.Run({"create", "--no-check", "-f",
@@ -114,26 +88,26 @@ void RunPolicies(const PostgresServer& dest, const std::string& prefix, const st
   auto admin = E().mysql.Admin();
   for (const auto& policy : policies) {
     const std::string t = "shop." + prefix + "_" + policy;
-    Model& m = models[policy];
+    ConflictModel& m = models[policy];
     REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (9000, 's9000')").ok());
-    Insert(m, 9000, "s9000", policy);
+    m.Insert(9000, "s9000");
     REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u4500' WHERE id = 4500").ok());
-    Update(m, 4500, "u4500", policy);
+    m.Update(4500, "u4500");
     REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u100' WHERE id = 100").ok());
-    Update(m, 100, "u100", policy);
+    m.Update(100, "u100");
     REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4600").ok());
-    m.erase(4600);
+    m.Delete(4600);
     // Deleted and inserted again in one transaction: the other writer's row
     // went with the delete, whatever the policy.
     REQUIRE(admin.Execute("BEGIN").ok());
     REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4700").ok());
     REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (4700, 'r4700')").ok());
     REQUIRE(admin.Execute("COMMIT").ok());
-    m[4700] = {"r4700", "dflt"};
+    m.Reinsert(4700, "r4700");
     // A key change: the old key goes, the new one holds the source's row.
     REQUIRE(admin.Execute("UPDATE " + t + " SET id = 9800 WHERE id = 4800").ok());
-    m.erase(4800);
-    Update(m, 9800, "s4800", policy);
+    m.Delete(4800);
+    m.Update(9800, "s4800");
   }
 
   std::vector<std::string> names;
@@ -141,7 +115,7 @@ void RunPolicies(const PostgresServer& dest, const std::string& prefix, const st
   CHECK(WaitConverged(
       names,
       [&](const std::string& table) {
-        return std::optional(Lines(models[table.substr(table.rfind('_') + 1)]));
+        return std::optional(models[table.substr(table.rfind('_') + 1)].Lines());
       },
       [&](const std::string& table) { return DestRows(dest, table); }, 120s));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
@@ -159,16 +133,16 @@ TEST_CASE("Hologres: replace, update and ignore under Hologres' rules") {
 
 TEST_CASE("a destination that cannot honour a policy: sync check fails it and sync start refuses") {
   const std::string yaml =
-      "name: srconflict\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
+      "name: mcconflict\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
       "\n  user: repl\n  password: repl-pw\n  server_id: 7503\n  tables: [shop.nothing]\n"
-      "destination:\n  type: starrocks\n  host: 127.0.0.1\n  port: 1\n  http_port: 2\n  database: dw\n"
-      "  user: root\n  password: x\ntables:\n  - { match: shop.nothing, on_conflict: ignore }\n";
-  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("srconflict.yaml", yaml)});
+      "destination:\n  type: maxcompute\n  endpoint: http://127.0.0.1:1/api\n  project: p\n  access_id: a\n"
+      "  access_key: k\ntables:\n  - { match: shop.nothing, on_conflict: ignore }\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mcconflict.yaml", yaml)});
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   const std::string id = created.out.substr(0, created.out.find('\n'));
   auto started = E().cli.Run({"start", id});
   CHECK(started.exit_code != 0);
-  CHECK_MESSAGE(started.err.find("on_conflict: ignore is not available for starrocks destinations") !=
+  CHECK_MESSAGE(started.err.find("on_conflict: ignore is not available for maxcompute destinations") !=
                     std::string::npos,
                 started.err);
   CHECK(started.err.find("use replace") != std::string::npos);

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "harness/conflict_model.hpp"
 #include "harness/servers.hpp"
 #include "harness/workload.hpp"
 #include "harness/starrocks_emulator.hpp"
@@ -710,5 +711,74 @@ TEST_CASE("StarRocks: tables[].partition: partitions StarRocks makes as rows loa
   CHECK_MESSAGE(create.find("PRIMARY KEY(`id`, `region`)") != std::string::npos, create);
   CHECK_MESSAGE(create.find("PARTITION BY `region`") != std::string::npos, create);
   CHECK(TaskStatus(id).value("failovers", 0) == 2);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("StarRocks: on_conflict replace, update and ignore against another writer's rows, through a SIGKILL") {
+  // Partial updates leave the other writer's column as it is and give a new
+  // key its default; a whole row (replace, or a key the batch deleted) is a
+  // JSON row without it, which StarRocks fills with NULL.
+  const std::vector<std::string> policies = {"replace", "update", "ignore"};
+  std::map<std::string, ConflictModel> models;
+  std::string tables_yaml = "tables:\n";
+  E().starrocks.Exec("CREATE DATABASE IF NOT EXISTS shop");
+  for (const auto& policy : policies) {
+    const std::string t = "src_" + policy;
+    E().mysql.Exec("CREATE TABLE shop." + t + " (id INT PRIMARY KEY, v VARCHAR(20))");
+    E().mysql.Exec("INSERT INTO shop." + t + " SELECT seq, CONCAT('s', seq) FROM seq.seq_1_to_3000");
+    E().starrocks.Exec("CREATE TABLE shop." + t + " (id INT NOT NULL, v VARCHAR(80) NULL, note VARCHAR(20) NULL "
+                       "DEFAULT 'dflt') PRIMARY KEY (id) DISTRIBUTED BY HASH (id) PROPERTIES (\"replication_num\" = \"1\")");
+    ConflictModel& m = models[policy];
+    m = {policy, "NULL", "dflt", {}};
+    std::string theirs = "INSERT INTO shop." + t + " VALUES (9000, 'dest9000', 'mine')";
+    for (int id = 2001; id <= 4000; ++id) theirs += ", (" + std::to_string(id) + ", 'dest', 'mine')";
+    E().starrocks.Exec(theirs);
+    for (int id = 2001; id <= 4000; ++id) m.Theirs(id, "dest");
+    m.Theirs(9000, "dest9000");
+    for (int id = 1; id <= 3000; ++id) m.Insert(id, "s" + std::to_string(id));
+    tables_yaml += "  - { match: shop." + t + ", mode: existing, on_conflict: " + policy + " }\n";
+  }
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("src.yaml", Spec("sr-conflict", "[shop.src_*]") + tables_yaml)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}, SrEnv()).exit_code == 0);
+  // A SIGKILL while the copy merges: no chunk is half there, none twice.
+  const int pid = WorkerPid(id);
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(300ms);
+  ::kill(pid, SIGKILL);
+  REQUIRE_MESSAGE(E().cli.WaitStreaming(id), E().cli.Run({"logs", "-n", "30", id}).out);
+  auto admin = E().mysql.Admin();
+  for (const auto& policy : policies) {
+    const std::string t = "shop.src_" + policy;
+    ConflictModel& m = models[policy];
+    for (const std::string& sql : std::vector<std::string>{"INSERT INTO " + t + " VALUES (9000, 's9000')",
+                                   "UPDATE " + t + " SET v = 'u2500' WHERE id = 2500",
+                                   "UPDATE " + t + " SET v = 'u100' WHERE id = 100", "DELETE FROM " + t + " WHERE id = 2600",
+                                   "BEGIN", "DELETE FROM " + t + " WHERE id = 2700",
+                                   "INSERT INTO " + t + " VALUES (2700, 'r2700')", "COMMIT",
+                                   "UPDATE " + t + " SET id = 9800 WHERE id = 2800",
+                                   // an insert and an update of a key the other writer has, in one transaction
+                                   "BEGIN", "DELETE FROM " + t + " WHERE id = 2900", "COMMIT", "BEGIN",
+                                   "INSERT INTO " + t + " VALUES (3500, 'i3500')",
+                                   "UPDATE " + t + " SET v = 'u3500' WHERE id = 3500", "COMMIT"})
+      REQUIRE_MESSAGE(admin.Execute(sql).ok(), sql);
+    m.Insert(9000, "s9000");
+    m.Update(2500, "u2500");
+    m.Update(100, "u100");
+    m.Delete(2600);
+    m.Reinsert(2700, "r2700");
+    m.Delete(2800);
+    m.Update(9800, "s2800");
+    m.Delete(2900);
+    m.Insert(3500, "i3500");
+    m.Update(3500, "u3500");
+  }
+  std::vector<std::string> names;
+  for (const auto& policy : policies) names.push_back("src_" + policy);
+  bool converged = WaitConverged(
+      names, [&](const std::string& table) { return std::optional(models[table.substr(4)].Lines()); },
+      [&](const std::string& table) { return DestRows(table, "id, v, note"); }, 90s);
+  CHECK_MESSAGE(converged, E().cli.Run({"logs", "-n", "30", id}).out);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

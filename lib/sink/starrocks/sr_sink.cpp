@@ -10,6 +10,7 @@
 #include "net/mysql_client.hpp"
 #include "sink/change_helpers.hpp"
 #include "sink/checkpoint_row_sink.hpp"
+#include "sink/starrocks/sr_conflict.hpp"
 #include "sink/starrocks/sr_schema_change.hpp"
 #include "sink/starrocks/sr_state.hpp"
 #include "sink/starrocks/sr_stream_load.hpp"
@@ -81,17 +82,28 @@ Status BeginUnderOwnLabel(StreamLoadClient& loads, const std::string& db, const 
                              table + "; another writer may be using this task's label prefix");
 }
 
+// A chunk of a mode: existing table meets the rows already there as
+// on_conflict says (sr_conflict.hpp); a table sync made was emptied first.
+struct ChunkConflicts {
+  std::string partial_columns;             // update, ignore: a partial update
+  mysql::Connection* probe = nullptr;      // ignore: rows whose key is there are left out
+};
+
+// Rows held back until KeysPresent has been asked about them (ignore).
+constexpr size_t kProbeRows = 500;
+
 // One chunk: one Stream Load transaction, recorded before it begins.
 class SrChunkWriter : public sink::ChunkWriter {
  public:
   SrChunkWriter(StreamLoadClient& loads, StateStore& state, MappedTable table, std::string source_name,
-                std::string task_id, ChunkRow row)
+                std::string task_id, ChunkRow row, ChunkConflicts conflicts)
       : loads_(loads),
         state_(state),
         table_(std::move(table)),
         source_name_(std::move(source_name)),
         task_id_(std::move(task_id)),
-        row_(std::move(row)) {}
+        row_(std::move(row)),
+        conflicts_(std::move(conflicts)) {}
   ~SrChunkWriter() override {
     if (!finished_) (void)loads_.Rollback(table_.db, table_.table, row_.label);
   }
@@ -105,11 +117,15 @@ class SrChunkWriter : public sink::ChunkWriter {
   }
 
   Status Write(const std::vector<Value>& row) override {
-    SYNC_RETURN_IF_ERROR(body_.Add(encoder_, row, table_.columns, 0).WithContext(Where()));
-    return body_.size() >= kLoadBytes ? Send() : Status::Ok();
+    if (conflicts_.probe) {
+      held_.push_back(row);
+      return held_.size() >= kProbeRows ? WriteHeld() : Status::Ok();
+    }
+    return Add(row);
   }
 
   Status Commit() override {
+    SYNC_RETURN_IF_ERROR(WriteHeld());
     if (!body_.empty()) SYNC_RETURN_IF_ERROR(Send());
     if (!sent_) {
       // StarRocks refuses to prepare a transaction without data (4.46).
@@ -132,10 +148,24 @@ class SrChunkWriter : public sink::ChunkWriter {
 
  private:
   std::string Where() const { return source_name_ + " chunk " + std::to_string(row_.index); }
+  Status Add(const std::vector<Value>& row) {
+    SYNC_RETURN_IF_ERROR(body_.Add(encoder_, row, table_.columns, 0).WithContext(Where()));
+    return body_.size() >= kLoadBytes ? Send() : Status::Ok();
+  }
+  Status WriteHeld() {
+    if (held_.empty()) return Status::Ok();
+    std::vector<const std::vector<Value>*> rows;
+    for (const auto& r : held_) rows.push_back(&r);
+    SYNC_ASSIGN_OR_RETURN(auto present, KeysPresent(*conflicts_.probe, table_.db, table_.table, table_.columns, rows));
+    for (size_t i = 0; i < held_.size(); ++i)
+      if (!present[i]) SYNC_RETURN_IF_ERROR(Add(held_[i]));
+    held_.clear();
+    return Status::Ok();
+  }
   Status Send() {
     std::string body = body_.Take();
     sent_ = true;
-    return loads_.Load(table_.db, table_.table, row_.label, body);
+    return loads_.Load(table_.db, table_.table, row_.label, body, conflicts_.partial_columns);
   }
 
   StreamLoadClient& loads_;
@@ -144,6 +174,8 @@ class SrChunkWriter : public sink::ChunkWriter {
   std::string source_name_;
   std::string task_id_;
   ChunkRow row_;
+  ChunkConflicts conflicts_;
+  std::vector<std::vector<Value>> held_;
   JsonRowEncoder encoder_;
   BodyBuilder body_;
   bool sent_ = false;
@@ -224,7 +256,14 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
                                                        const BinlogPosition& position) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
     ChunkRow row{chunk_index, "loading", NewLabel(task_id_), position};
-    auto writer = std::make_unique<SrChunkWriter>(loads_, state_, std::move(m), t.SourceName(), task_id_, std::move(row));
+    ChunkConflicts conflicts;
+    const config::ConflictPolicy policy = ConflictPolicyOf(t);
+    if (t.existing() && policy != config::ConflictPolicy::kReplace) {
+      conflicts.partial_columns = PartialUpdateColumns(m.columns);
+      if (policy == config::ConflictPolicy::kIgnore) conflicts.probe = &conn_;
+    }
+    auto writer = std::make_unique<SrChunkWriter>(loads_, state_, std::move(m), t.SourceName(), task_id_, std::move(row),
+                                                  std::move(conflicts));
     SYNC_RETURN_IF_ERROR(writer->Begin());
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
@@ -244,11 +283,8 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
     int i = t.source.ColumnIndex(column);
     if (i < 0) return Status::Internal("column " + column + " is not in " + t.SourceName());
     SYNC_ASSIGN_OR_RETURN(SrColumn col, MapColumn(t.source.columns[i], false));
-    std::string literal;
     JsonRowEncoder encoder;
-    SYNC_RETURN_IF_ERROR(encoder.AppendValue(value, col, &literal));
-    if (!literal.empty() && literal[0] == '"') literal = mysql::QuoteString(nlohmann::json::parse(literal).get<std::string>());
-    if (col.kind == SrKind::kJson) literal = "parse_json(" + mysql::QuoteString(literal) + ")";
+    SYNC_ASSIGN_OR_RETURN(std::string literal, SqlLiteral(encoder, value, col));
     SYNC_RETURN_IF_ERROR(ddl_.WaitForAlter(t.dest_schema, t.dest_table));
     return conn_.Execute("UPDATE " + QualifiedName(t.dest_schema, t.dest_table) + " SET " + QuoteIdentifier(column) +
                          " = " + literal + " WHERE " + QuoteIdentifier(column) + " IS NULL");
@@ -287,42 +323,89 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
     return state_.SaveCheckpoint(row_);
   }
 
-  // Begins a load for every table of `changes` not loading yet, recording the
-  // labels as pending first, then sends their changes.
+  // One load of a batch: a table's rows for one phase (sr_conflict.hpp).
+  enum Phase { kPartial = 0, kWhole = 1 };
+  using LoadKey = std::pair<std::string, int>;  // source table, phase: partial loads commit first
+  struct PlannedLoad {
+    const sink::TableBinding* table;
+    MappedTable mapped;
+    Phase phase;
+    std::vector<std::pair<int, const std::vector<Value>*>> rows;
+  };
+
+  // A table's changes as loads: one whole-row load under replace; under
+  // update and ignore, partial and whole-row loads as the router splits them.
+  Status PlanTable(const sink::TableChanges& tc, std::vector<PlannedLoad>& out) {
+    SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
+    const config::ConflictPolicy policy = ConflictPolicyOf(*tc.table);
+    if (policy == config::ConflictPolicy::kReplace) {
+      out.push_back({tc.table, std::move(m), kWhole, sink::LastImagePerKey(tc)});
+      return Status::Ok();
+    }
+    PlannedLoad partial{tc.table, m, kPartial, {}}, whole{tc.table, m, kWhole, {}};
+    std::vector<const std::vector<Value>*> inserts;
+    for (const auto& r : router_.Route(tc)) {
+      if (r.whole)
+        whole.rows.push_back({r.op, r.row});
+      else if (r.insert && policy == config::ConflictPolicy::kIgnore)
+        inserts.push_back(r.row);
+      else
+        partial.rows.push_back({0, r.row});
+    }
+    if (!inserts.empty()) {
+      SYNC_ASSIGN_OR_RETURN(auto present, KeysPresent(conn_, m.db, m.table, m.columns, inserts));
+      for (size_t i = 0; i < inserts.size(); ++i)
+        if (!present[i]) partial.rows.push_back({0, inserts[i]});
+    }
+    for (auto* load : {&partial, &whole})
+      if (!load->rows.empty()) out.push_back(std::move(*load));
+    return Status::Ok();
+  }
+
+  // Begins the loads `planned` needs that are not open yet, recording their
+  // labels as pending first.
+  Status BeginLoads(const std::vector<PlannedLoad>& planned) {
+    std::vector<LoadKey> fresh;
+    for (const auto& p : planned) {
+      LoadKey key{p.table->SourceName(), p.phase};
+      if (open_.count(key)) continue;
+      LabelRef ref{p.table->dest_schema, p.table->dest_table, NewLabel(task_id_)};
+      open_[key] = {ref, false};
+      row_.pending.push_back(ref);
+      fresh.push_back(key);
+    }
+    if (fresh.empty()) return Status::Ok();
+    SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
+    for (const auto& key : fresh) {
+      LabelRef& ref = open_[key].ref;
+      std::string recorded = ref.label;
+      auto record = [&] {
+        for (auto& p : row_.pending)
+          if (p.label == recorded) p.label = ref.label;
+        recorded = ref.label;
+        return state_.SaveCheckpoint(row_);
+      };
+      SYNC_RETURN_IF_ERROR(BeginUnderOwnLabel(loads_, ref.db, ref.table, task_id_, ref.label, record));
+    }
+    return Status::Ok();
+  }
+
   Status LoadChanges(const std::vector<sink::TableChanges>& changes) override {
     SYNC_RETURN_IF_ERROR(EnsureRow());
-    std::vector<const sink::TableChanges*> fresh;
+    std::vector<PlannedLoad> planned;
     for (const auto& tc : changes)
-      if (!tc.rows.empty() && !open_.count(tc.table->SourceName())) fresh.push_back(&tc);
-    if (!fresh.empty()) {
-      for (const auto* tc : fresh) {
-        LabelRef ref{tc->table->dest_schema, tc->table->dest_table, NewLabel(task_id_)};
-        open_[tc->table->SourceName()] = {ref, false};
-        row_.pending.push_back(ref);
-      }
-      SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
-      for (const auto* tc : fresh) {
-        LabelRef& ref = open_[tc->table->SourceName()].ref;
-        std::string recorded = ref.label;
-        auto record = [&] {
-          for (auto& p : row_.pending)
-            if (p.label == recorded) p.label = ref.label;
-          recorded = ref.label;
-          return state_.SaveCheckpoint(row_);
-        };
-        SYNC_RETURN_IF_ERROR(BeginUnderOwnLabel(loads_, ref.db, ref.table, task_id_, ref.label, record));
-      }
-    }
-    for (const auto& tc : changes) {
-      if (tc.rows.empty()) continue;
-      SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
-      OpenLoad& load = open_[tc.table->SourceName()];
+      if (!tc.rows.empty()) SYNC_RETURN_IF_ERROR(PlanTable(tc, planned));
+    SYNC_RETURN_IF_ERROR(BeginLoads(planned));
+    for (const auto& p : planned) {
+      OpenLoad& load = open_[{p.table->SourceName(), p.phase}];
+      const MappedTable& m = p.mapped;
+      const std::string partial = p.phase == kPartial ? PartialUpdateColumns(m.columns) : "";
       BodyBuilder body;
-      for (const auto& [op, row] : sink::LastImagePerKey(tc)) {
-        SYNC_RETURN_IF_ERROR(body.Add(encoder_, *row, m.columns, op).WithContext(tc.table->SourceName()));
-        if (body.size() >= kLoadBytes) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take()));
+      for (const auto& [op, row] : p.rows) {
+        SYNC_RETURN_IF_ERROR(body.Add(encoder_, *row, m.columns, op).WithContext(p.table->SourceName()));
+        if (body.size() >= kLoadBytes) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take(), partial));
       }
-      if (!body.empty()) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take()));
+      if (!body.empty()) SYNC_RETURN_IF_ERROR(loads_.Load(m.db, m.table, load.ref.label, body.Take(), partial));
       load.has_data = true;
     }
     return Status::Ok();
@@ -351,6 +434,7 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
     SYNC_RETURN_IF_ERROR(state_.SaveCheckpoint(row_));
     CrashPoint("starrocks.checkpoint_written");
     open_.clear();
+    router_.Clear();
     for (const auto& l : prepared) {
       if (&l != &prepared.front()) CrashPoint("starrocks.between_commits");
       SYNC_ASSIGN_OR_RETURN(TxnOutcome outcome, loads_.Commit(l.db, l.table, l.label));
@@ -366,6 +450,7 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
   void Abandon() override {
     for (const auto& [name, load] : open_) (void)loads_.Rollback(load.ref.db, load.ref.table, load.ref.label);
     open_.clear();
+    router_.Clear();
   }
 
   mysql::Connection conn_;
@@ -374,7 +459,8 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
   StateStore state_;
   SchemaChanger ddl_;
   JsonRowEncoder encoder_;
-  std::map<std::string, OpenLoad> open_;  // loads begun for the batch being applied, by source table
+  std::map<LoadKey, OpenLoad> open_;  // loads begun for the batch being applied
+  ConflictRouter router_;
 };
 
 }  // namespace

@@ -45,7 +45,8 @@ std::string ErrorLogHead(const std::string& url, int lines) {
 
 Result<net::HttpResponse> StreamLoadClient::Send(const std::string& op, const std::string& db,
                                                  const std::string& table, const std::string& label,
-                                                 std::string_view body, bool retry) {
+                                                 std::string_view body, bool retry,
+                                                 const std::string& partial_columns) {
   net::HttpRequest r;
   r.method = op == "load" ? "PUT" : "POST";
   r.url = "http://" + fe_.host + ":" + std::to_string(fe_.port) + "/api/transaction/" + op;
@@ -60,6 +61,10 @@ Result<net::HttpResponse> StreamLoadClient::Send(const std::string& op, const st
     r.headers.push_back({"format", "json"});
     r.headers.push_back({"strip_outer_array", "true"});
     r.headers.push_back({"ignore_json_size", "true"});
+    if (!partial_columns.empty()) {
+      r.headers.push_back({"partial_update", "true"});
+      r.headers.push_back({"columns", partial_columns});
+    }
   }
   const std::string what = "StarRocks " + op + " of " + db + "." + table + " (label " + label + ")";
   Status last;
@@ -97,8 +102,8 @@ Result<TxnOutcome> StreamLoadClient::Begin(const std::string& db, const std::str
 }
 
 Status StreamLoadClient::Load(const std::string& db, const std::string& table, const std::string& label,
-                              std::string_view body) {
-  SYNC_ASSIGN_OR_RETURN(auto reply, Send("load", db, table, label, body, false));
+                              std::string_view body, const std::string& partial_columns) {
+  SYNC_ASSIGN_OR_RETURN(auto reply, Send("load", db, table, label, body, false, partial_columns));
   json j = json::parse(reply.body, nullptr, false);
   std::string status = Field(j, "Status");
   if (status == "OK" || status == "Success") return Status::Ok();

@@ -43,7 +43,11 @@ class StreamLoadClient {
 
   Result<TxnOutcome> Begin(const std::string& db, const std::string& table, const std::string& label);
   // Sends one body (a JSON array of row objects) into the open transaction.
-  Status Load(const std::string& db, const std::string& table, const std::string& label, std::string_view body);
+  // With `partial_columns` (a `columns` list), a partial update: rows set
+  // those columns and leave the others as they are (1.6; every load of one
+  // transaction must say the same).
+  Status Load(const std::string& db, const std::string& table, const std::string& label, std::string_view body,
+              const std::string& partial_columns = "");
   Result<TxnOutcome> Prepare(const std::string& db, const std::string& table, const std::string& label);
   Result<TxnOutcome> Commit(const std::string& db, const std::string& table, const std::string& label);
   Result<TxnOutcome> Rollback(const std::string& db, const std::string& table, const std::string& label);
@@ -52,7 +56,8 @@ class StreamLoadClient {
 
  private:
   Result<net::HttpResponse> Send(const std::string& op, const std::string& db, const std::string& table,
-                                 const std::string& label, std::string_view body, bool retry);
+                                 const std::string& label, std::string_view body, bool retry,
+                                 const std::string& partial_columns = "");
   Result<TxnOutcome> Finish(const std::string& op, const std::string& db, const std::string& table,
                             const std::string& label);
 

@@ -37,10 +37,6 @@ std::vector<sink::Destination> Destinations() {
   d.traits.flush_ms = 5000;
   // A Primary Key table's key cannot change (specs/starrocks.md 2.4).
   d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
-  d.traits.conflict_policies = {config::ConflictPolicy::kReplace};
-  d.traits.conflict_policies_note =
-      "a Stream Load upsert writes whole rows over the row with the key; sync does not send partial updates, and "
-      "Stream Load has no insert-if-absent";
   d.url = [](const DestinationSpec& s) {
     return "starrocks://" + s.user + "@" + s.host + ":" + std::to_string(s.port) + "/" + s.database;
   };

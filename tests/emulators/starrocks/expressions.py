@@ -186,6 +186,18 @@ def evaluate(e, env):
                 return (None, s.lower() if name == "lower" else s.upper())
             raise EvalError("No matching function with signature: %s" % name)
         return f([evaluate(x, env) for x in e[2]] if name != "count" else e[2])
+    if k == "case":
+        operand = evaluate(e[1], env) if e[1] is not None else None
+        arms = e[2]
+        for i in range(0, len(arms), 2):
+            if operand is None:
+                hit = truthy(evaluate(arms[i], env))
+            else:
+                w = evaluate(arms[i], env)
+                hit = operand[1] is not None and w[1] is not None and _cmp_values(operand, w) == 0
+            if hit:
+                return evaluate(arms[i + 1], env)
+        return evaluate(e[3], env)
     if k == "interval":
         raise EvalError("interval outside of a partition clause")
     raise EvalError("unsupported expression")

@@ -205,6 +205,21 @@ class Parser:
             return self._unary()
         return self._primary()
 
+    def _case(self):
+        """CASE [operand] WHEN a THEN b ... [ELSE c] END, as ("case", operand, [a, b, ...], else)."""
+        self.expect_kw("CASE")
+        operand = None if self.tok.is_kw("WHEN") else self.expr()
+        arms = []
+        while self.accept_kw("WHEN"):
+            arms.append(self.expr())
+            self.expect_kw("THEN")
+            arms.append(self.expr())
+        if not arms:
+            self.fail("{WHEN}")
+        otherwise = self.expr() if self.accept_kw("ELSE") else ("lit", None, "null")
+        self.expect_kw("END")
+        return ("case", operand, arms, otherwise)
+
     def _primary(self):
         t = self.tok
         if t.kind == "NUMBER":
@@ -235,6 +250,8 @@ class Parser:
             if self.accept_op("("):
                 self.expect_op(")")
             return ("func", t.value.lower(), [])
+        if t.is_kw("CASE"):
+            return self._case()
         if t.is_kw("INTERVAL"):
             self.next()
             n = self.expr()

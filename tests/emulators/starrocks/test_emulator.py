@@ -776,6 +776,45 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(j["Status"], "Success")
         self.assertEqual(self.rows(db, "t"), [{"id": 1, "a": "x", "b": 5}, {"id": 2, "a": None, "b": 6}])
 
+    def test_b37_partial_update_in_a_transaction(self):
+        # JSON rows set the listed columns; a key not there gets the other columns' defaults
+        db = self.fresh_db()
+        self.q("CREATE TABLE %s.t (id INT NOT NULL, a VARCHAR(5) NULL, b INT NULL DEFAULT '7') PRIMARY KEY(id) "
+               "DISTRIBUTED BY HASH(id) PROPERTIES('replication_num'='1')" % db)
+        self.load(db, "t", "1\tx\t1\n", label="L37t0")
+        partial = {"format": "json", "strip_outer_array": "true", "partial_update": "true", "columns": "`id`,`a`"}
+        self.txn("begin", db, "t", "L37t")
+        j = self.txn("load", db, "t", "L37t", b'[{"id":1,"a":"y"},{"id":2,"a":"z"}]', headers=partial)
+        self.assertEqual(j["Status"], "OK")
+        # D-TXN: every load of one transaction uses the same format parameters
+        whole = {"format": "json", "strip_outer_array": "true"}
+        j = self.txn("load", db, "t", "L37t", b'[{"id":3,"a":"w"}]', headers=whole)
+        self.assertEqual(j["Status"], "INTERNAL_ERROR")
+        self.assertIn("same format parameters (columns, partial_update)", j["Message"])
+        self.assertEqual(self.load_state(db, "L37t")["state"], "ABORTED")
+        self.txn("begin", db, "t", "L37u")
+        self.txn("load", db, "t", "L37u", b'[{"id":1,"a":"y"},{"id":2,"a":"z"}]', headers=partial)
+        self.txn("load", db, "t", "L37u", b'[{"id":3,"a":"w"}]', headers=partial)
+        self.assertEqual(self.txn("commit", db, "t", "L37u")["Status"], "OK")
+        self.assertEqual(self.rows(db, "t"), [{"id": 1, "a": "y", "b": 1}, {"id": 2, "a": "z", "b": 7},
+                                              {"id": 3, "a": "w", "b": 7}])
+
+    def test_case_expressions_in_queries(self):
+        db = self.fresh_db()
+        self.pk_table(db)
+        self.load(db, "t", "1\ta\t10\n2\tb\t20\n3\tc\t30\n", label="Lcase")
+        rows = self.q("SELECT CASE WHEN id = 1 THEN 0 WHEN id = 3 AND name = 'c' THEN 7 END FROM %s.t "
+                      "WHERE (id = 1) OR (id = 3 AND name = 'c') OR (id = 9) ORDER BY id" % db)
+        self.assertEqual([r[0] for r in rows], ["0", "7"])
+        rows = self.q("SELECT CASE score WHEN 20 THEN 'twenty' ELSE 'other' END AS s FROM %s.t ORDER BY id" % db)
+        self.assertEqual([r[0] for r in rows], ["other", "twenty", "other"])
+        self.assertEqual(self.q("SELECT CASE WHEN 1 = 2 THEN 1 END"), [[None]])
+        # a key list: what the key index finds, the rest of the WHERE still applied
+        rows = self.q("SELECT CASE WHEN id = 2 THEN 5 WHEN id = 3 THEN 6 END FROM %s.t WHERE id IN (2, '3', 9) "
+                      "ORDER BY id" % db)
+        self.assertEqual([r[0] for r in rows], ["5", "6"])
+        self.assertEqual(self.q("SELECT id FROM %s.t WHERE id NOT IN (2, 3)" % db), [["1"]])
+
     def test_b38_merge_condition(self):
         db = self.fresh_db()
         self.q("CREATE TABLE %s.t (id INT NOT NULL, v VARCHAR(5) NULL, ver INT NULL) PRIMARY KEY(id) "
