@@ -327,19 +327,18 @@ void CheckRowShaping(const config::TaskSpec& spec, const std::vector<SourceTable
   }
 }
 
-// tables[].on_conflict against what the destination can do.
+// tables[].on_conflict against how the tables are written.
 void CheckConflictPolicies(const config::TaskSpec& spec, CheckReport& report) {
   bool set = std::any_of(spec.tables.begin(), spec.tables.end(), [](const config::TableSpec& t) {
-    return t.on_conflict != config::ConflictPolicy::kReplace || t.partition;
+    return t.on_conflict != config::ConflictPolicy::kReplace;
   });
   if (!set) return;
   Status s = sink::ValidateTableSettings(spec);
   if (s.ok())
-    report.Add("tables.on_conflict", Verdict::kPass,
-               "the destination honours every tables[].on_conflict and tables[].partition");
+    report.Add("tables.on_conflict", Verdict::kPass, "every tables[].on_conflict applies to keyed writes");
   else
     report.Add("tables.on_conflict", Verdict::kFail, s.message(),
-               "set on_conflict: replace, or remove partition, for those tables");
+               "set on_conflict: replace, or write_mode: upsert, for those tables");
 }
 
 // Source tables that mapping merges into one destination table must keep

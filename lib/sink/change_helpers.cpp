@@ -54,6 +54,18 @@ std::vector<std::pair<int, const std::vector<Value>*>> LastImagePerKey(const Tab
   return out;
 }
 
+std::vector<ConflictRouter::Routed> ConflictRouter::Route(const TableChanges& changes) {
+  auto& whole_keys = whole_keys_[changes.table->SourceName()];
+  std::vector<Routed> out;
+  for (auto& image : FinalImagePerKey(changes)) {
+    using Kind = FinalImage;
+    bool whole = image.kind == Kind::kDelete || image.kind == Kind::kReinsert || whole_keys.count(image.key);
+    if (whole) whole_keys.insert(std::move(image.key));
+    out.push_back({whole, image.kind == Kind::kDelete ? 1 : 0, !whole && image.kind == Kind::kInsert, image.row});
+  }
+  return out;
+}
+
 bool IsKeyColumn(const TableBinding& t, const std::string& column) {
   return std::find(t.key.begin(), t.key.end(), column) != t.key.end();
 }

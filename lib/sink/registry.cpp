@@ -67,18 +67,13 @@ Status CheckSynchronizable(const config::DestinationSpec& spec) {
 }
 
 Status ValidateTableSettings(const config::TaskSpec& spec) {
-  const Traits& traits = DestinationOf(spec.destination).traits;
   for (const auto& t : spec.tables) {
-    if (t.partition && !traits.partitions_unavailable.empty())
-      return Status::InvalidArgument("tables[] entry " + t.match + " (line " + std::to_string(t.line) +
-                                     "): partition is not available for " + spec.destination.type +
-                                     " destinations in this version (" + traits.partitions_unavailable +
-                                     "); remove it");
-    if (traits.conflict_policies.count(t.on_conflict)) continue;
+    const std::string& mode = t.write_mode.empty() ? spec.destination.write_mode : t.write_mode;
+    if (t.on_conflict == config::ConflictPolicy::kReplace || mode != "log") continue;
     return Status::InvalidArgument("tables[] entry " + t.match + " (line " + std::to_string(t.line) +
                                    "): on_conflict: " + config::ConflictPolicyName(t.on_conflict) +
-                                   " is not available for " + spec.destination.type + " destinations (" +
-                                   traits.conflict_policies_note + "); use replace");
+                                   " is for keyed writes, and write_mode: log appends every change as a record "
+                                   "that meets no row; use on_conflict: replace, or write_mode: upsert");
   }
   return Status::Ok();
 }

@@ -69,12 +69,6 @@ struct Traits {
   // them with kFailedPrecondition saying what to do by hand.
   std::set<SchemaChangeKind> refused_ddl = {SchemaChangeKind::kPartitionDataChanged};
   bool CanApply(SchemaChangeKind kind) const { return !refused_ddl.count(kind); }
-  // tables[].on_conflict values the destination can honour, and why not the others.
-  std::set<config::ConflictPolicy> conflict_policies = {config::ConflictPolicy::kReplace, config::ConflictPolicy::kUpdate,
-                                                        config::ConflictPolicy::kIgnore};
-  std::string conflict_policies_note;
-  // Why tables[].partition cannot be honoured; empty when it can.
-  std::string partitions_unavailable;
 };
 
 // One key of the destination section of task.yaml.
@@ -144,7 +138,7 @@ using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const config::Ta
 // cannot be synchronized into by this version.
 Status CheckSynchronizable(const config::DestinationSpec& spec);
 // kInvalidArgument naming the tables[] entry (spec line) whose on_conflict
-// or partition the destination cannot honour, and why.
+// cannot act: one written as a change log (write_mode: log) meets no row.
 Status ValidateTableSettings(const config::TaskSpec& spec);
 
 }  // namespace dbsync::sink

@@ -89,6 +89,8 @@ struct TableBinding {
   std::string SourceName() const { return source.FullName(); }
   // tables[].mode existing: the destination table is the user's, never altered.
   bool existing() const { return settings && settings->mode == config::TableMode::kExisting; }
+  // tables[].on_conflict: what a write does to a row already there with its key.
+  config::ConflictPolicy on_conflict() const { return settings ? settings->on_conflict : config::ConflictPolicy::kReplace; }
 };
 
 // One row change, with full row images in source column order.

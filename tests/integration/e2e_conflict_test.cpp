@@ -78,46 +78,8 @@ void RunPolicies(const PostgresServer& dest, const std::string& prefix, const st
   auto started = E().cli.Run({"start", id});
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
 
-  // A SIGKILL while the copy merges: no chunk is half there, none twice.
-  const int pid = WorkerPid(E().cli, id, 0);
-  REQUIRE(pid > 0);
-  std::this_thread::sleep_for(300ms);
-  ::kill(pid, SIGKILL);
-  REQUIRE(E().cli.WaitStreaming(id));
-
-  auto admin = E().mysql.Admin();
-  for (const auto& policy : policies) {
-    const std::string t = "shop." + prefix + "_" + policy;
-    ConflictModel& m = models[policy];
-    REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (9000, 's9000')").ok());
-    m.Insert(9000, "s9000");
-    REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u4500' WHERE id = 4500").ok());
-    m.Update(4500, "u4500");
-    REQUIRE(admin.Execute("UPDATE " + t + " SET v = 'u100' WHERE id = 100").ok());
-    m.Update(100, "u100");
-    REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4600").ok());
-    m.Delete(4600);
-    // Deleted and inserted again in one transaction: the other writer's row
-    // went with the delete, whatever the policy.
-    REQUIRE(admin.Execute("BEGIN").ok());
-    REQUIRE(admin.Execute("DELETE FROM " + t + " WHERE id = 4700").ok());
-    REQUIRE(admin.Execute("INSERT INTO " + t + " VALUES (4700, 'r4700')").ok());
-    REQUIRE(admin.Execute("COMMIT").ok());
-    m.Reinsert(4700, "r4700");
-    // A key change: the old key goes, the new one holds the source's row.
-    REQUIRE(admin.Execute("UPDATE " + t + " SET id = 9800 WHERE id = 4800").ok());
-    m.Delete(4800);
-    m.Update(9800, "s4800");
-  }
-
-  std::vector<std::string> names;
-  for (const auto& policy : policies) names.push_back(prefix + "_" + policy);
-  CHECK(WaitConverged(
-      names,
-      [&](const std::string& table) {
-        return std::optional(models[table.substr(table.rfind('_') + 1)].Lines());
-      },
-      [&](const std::string& table) { return DestRows(dest, table); }, 120s));
+  KillRunAndConverge(E().cli, E().mysql, id, prefix + "_", models, kTheirsFrom, kTheirsTo - 100,
+                     [&](const std::string& table) { return DestRows(dest, table); }, 120s);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
@@ -131,21 +93,21 @@ TEST_CASE("Hologres: replace, update and ignore under Hologres' rules") {
   RunPolicies(E().holo, "hgc", "hologres", 7502);
 }
 
-TEST_CASE("a destination that cannot honour a policy: sync check fails it and sync start refuses") {
+TEST_CASE("on_conflict on a table written as a change log: sync check fails it and sync start refuses") {
   const std::string yaml =
       "name: mcconflict\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
       "\n  user: repl\n  password: repl-pw\n  server_id: 7503\n  tables: [shop.nothing]\n"
       "destination:\n  type: maxcompute\n  endpoint: http://127.0.0.1:1/api\n  project: p\n  access_id: a\n"
-      "  access_key: k\ntables:\n  - { match: shop.nothing, on_conflict: ignore }\n";
+      "  access_key: k\ntables:\n  - { match: shop.nothing, on_conflict: ignore, write_mode: log }\n";
   auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("mcconflict.yaml", yaml)});
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   const std::string id = created.out.substr(0, created.out.find('\n'));
   auto started = E().cli.Run({"start", id});
   CHECK(started.exit_code != 0);
-  CHECK_MESSAGE(started.err.find("on_conflict: ignore is not available for maxcompute destinations") !=
-                    std::string::npos,
+  CHECK_MESSAGE(started.err.find("(line 16): on_conflict: ignore is for keyed writes, and write_mode: log appends "
+                                 "every change") != std::string::npos,
                 started.err);
-  CHECK(started.err.find("use replace") != std::string::npos);
+  CHECK(started.err.find("use on_conflict: replace, or write_mode: upsert") != std::string::npos);
   auto checked = E().cli.Run({"check", id});
   CHECK(checked.exit_code != 0);
   CHECK_MESSAGE(checked.out.find("tables.on_conflict") != std::string::npos, checked.out);

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "harness/conflict_model.hpp"
 #include "harness/maxcompute_emulator.hpp"
 #include "harness/process.hpp"
 #include "harness/servers.hpp"
@@ -740,4 +741,52 @@ TEST_CASE("MaxCompute: pt-online-schema-change under a write load reaches a Delt
     CHECK_MESSAGE(TaskStatus(id)["lifecycle"] == "running", E().cli.Run({"logs", "-n", "40", id}).out);
     CHECK(E().cli.Run({"stop", id}).exit_code == 0);
   }
+}
+
+TEST_CASE("MaxCompute: on_conflict replace, update and ignore against another writer's rows, through a SIGKILL") {
+  // update and ignore write partial updates, which a Delta table made with
+  // 'acid.partial.fields.update.enable' takes; MaxCompute writes NULL in the
+  // columns a record does not set, new row or whole one.
+  const std::vector<std::string> policies = {"replace", "update", "ignore"};
+  std::map<std::string, ConflictModel> models;
+  std::string tables_yaml = "tables:\n";
+  for (const auto& policy : policies) {
+    const std::string t = "mcc_" + policy;
+    E().mysql.Exec("CREATE TABLE shop." + t + " (id BIGINT PRIMARY KEY, v VARCHAR(20))");
+    E().mysql.Exec("INSERT INTO shop." + t + " SELECT seq, CONCAT('s', seq) FROM seq.seq_1_to_3000");
+    const std::string partial = policy == "replace" ? "" : ", 'acid.partial.fields.update.enable'='true'";
+    REQUIRE(E().maxcompute.Query("CREATE TABLE " + t + " (id BIGINT NOT NULL, v STRING, note STRING, PRIMARY KEY (id)) "
+                                 "TBLPROPERTIES ('transactional'='true'" + partial + ")"));
+    ConflictModel& m = models[policy];
+    m = {policy, "NULL", "NULL", {}};
+    std::string theirs = "INSERT INTO " + t + " VALUES (9000, 'dest9000', 'mine')";
+    for (int id = 2001; id <= 4000; ++id) theirs += ", (" + std::to_string(id) + ", 'dest', 'mine')";
+    REQUIRE(E().maxcompute.Query(theirs));
+    for (int id = 2001; id <= 4000; ++id) m.Theirs(id, "dest");
+    m.Theirs(9000, "dest9000");
+    for (int id = 1; id <= 3000; ++id) m.Insert(id, "s" + std::to_string(id));
+    tables_yaml += "  - { match: shop." + t + ", mode: existing, on_conflict: " + policy + " }\n";
+  }
+  const std::string id = CreateFromYaml("mcc", Spec("mcc", "[shop.mcc_*]") + tables_yaml);
+  REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
+  KillRunAndConverge(E().cli, E().mysql, id, "mcc_", models, 2001, 3500,
+                     [](const std::string& table) { return DestRows(table, "id, v, note"); }, 120s);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("MaxCompute: on_conflict update into a Delta table made without partial updates stops the task with the fix") {
+  E().mysql.Exec("CREATE TABLE shop.mcc_plain (id BIGINT PRIMARY KEY, v VARCHAR(20))");
+  E().mysql.Exec("INSERT INTO shop.mcc_plain VALUES (1, 'a')");
+  REQUIRE(E().maxcompute.Query("CREATE TABLE mcc_plain (id BIGINT NOT NULL, v STRING, PRIMARY KEY (id)) "
+                               "TBLPROPERTIES ('transactional'='true')"));
+  const std::string id = CreateFromYaml(
+      "mccp", Spec("mccp", "[shop.mcc_plain]") +
+                  "tables:\n  - { match: shop.mcc_plain, mode: existing, on_conflict: update }\n");
+  REQUIRE(E().cli.Run({"start", id}, McEnv()).exit_code == 0);
+  const std::string message = WaitLastError(E().cli, id);
+  CHECK_MESSAGE(message.find("MaxCompute table mcc_plain does not take partial updates, which "
+                             "tables[].on_conflict: update of shop.mcc_plain needs") != std::string::npos, message);
+  CHECK(message.find("'acid.partial.fields.update.enable'='true'") != std::string::npos);
+  CHECK(DestRows("mcc_plain", "id, v")->empty());  // nothing was written
+  (void)E().cli.Run({"stop", id});
 }

@@ -742,43 +742,7 @@ TEST_CASE("StarRocks: on_conflict replace, update and ignore against another wri
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   const std::string id = created.out.substr(0, created.out.find('\n'));
   REQUIRE(E().cli.Run({"start", id}, SrEnv()).exit_code == 0);
-  // A SIGKILL while the copy merges: no chunk is half there, none twice.
-  const int pid = WorkerPid(id);
-  REQUIRE(pid > 0);
-  std::this_thread::sleep_for(300ms);
-  ::kill(pid, SIGKILL);
-  REQUIRE_MESSAGE(E().cli.WaitStreaming(id), E().cli.Run({"logs", "-n", "30", id}).out);
-  auto admin = E().mysql.Admin();
-  for (const auto& policy : policies) {
-    const std::string t = "shop.src_" + policy;
-    ConflictModel& m = models[policy];
-    for (const std::string& sql : std::vector<std::string>{"INSERT INTO " + t + " VALUES (9000, 's9000')",
-                                   "UPDATE " + t + " SET v = 'u2500' WHERE id = 2500",
-                                   "UPDATE " + t + " SET v = 'u100' WHERE id = 100", "DELETE FROM " + t + " WHERE id = 2600",
-                                   "BEGIN", "DELETE FROM " + t + " WHERE id = 2700",
-                                   "INSERT INTO " + t + " VALUES (2700, 'r2700')", "COMMIT",
-                                   "UPDATE " + t + " SET id = 9800 WHERE id = 2800",
-                                   // an insert and an update of a key the other writer has, in one transaction
-                                   "BEGIN", "DELETE FROM " + t + " WHERE id = 2900", "COMMIT", "BEGIN",
-                                   "INSERT INTO " + t + " VALUES (3500, 'i3500')",
-                                   "UPDATE " + t + " SET v = 'u3500' WHERE id = 3500", "COMMIT"})
-      REQUIRE_MESSAGE(admin.Execute(sql).ok(), sql);
-    m.Insert(9000, "s9000");
-    m.Update(2500, "u2500");
-    m.Update(100, "u100");
-    m.Delete(2600);
-    m.Reinsert(2700, "r2700");
-    m.Delete(2800);
-    m.Update(9800, "s2800");
-    m.Delete(2900);
-    m.Insert(3500, "i3500");
-    m.Update(3500, "u3500");
-  }
-  std::vector<std::string> names;
-  for (const auto& policy : policies) names.push_back("src_" + policy);
-  bool converged = WaitConverged(
-      names, [&](const std::string& table) { return std::optional(models[table.substr(4)].Lines()); },
-      [&](const std::string& table) { return DestRows(table, "id, v, note"); }, 90s);
-  CHECK_MESSAGE(converged, E().cli.Run({"logs", "-n", "30", id}).out);
+  KillRunAndConverge(E().cli, E().mysql, id, "src_", models, 2001, 3500,
+                     [](const std::string& table) { return DestRows(table, "id, v, note"); }, 90s);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }

@@ -32,10 +32,6 @@ std::vector<sink::Destination> Destinations() {
   // Delta tables upsert and delete by key; a keyless table is written as a
   // change log (write_mode log, mc_change_log.hpp).
   d.traits.needs_primary_key = false;
-  d.traits.conflict_policies = {config::ConflictPolicy::kReplace};
-  d.traits.conflict_policies_note =
-      "an upsert session writes whole rows over the row with the key; sync does not send partial updates, and "
-      "the Tunnel has no insert-if-absent";
   d.traits.keyless_tables = "they are written as change logs (write_mode: log, sync-types(7))";
   d.traits.eager_flush = false;
   // Each commit of an upsert session writes files of the Delta table: few

@@ -3,6 +3,7 @@
 // its full initialization: one batch upload session, or, for a partitioned
 // table, one per partition its rows meet (mc_sink.hpp has the chunk's states).
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,6 +81,42 @@ class McChunkWriter : public sink::ChunkWriter {
   ChunkRow row_;
   std::optional<LogFields> extra_;  // mode log: the fields of a row of the full initialization
   PartitionWriters<UploadWriter> uploads_;  // by partition spec; "" for an unpartitioned table
+};
+
+// The block count a chunk records for a session that is an upsert session
+// (McMergingChunkWriter): committed by its id, it names no blocks.
+inline constexpr int64_t kUpsertSessionBlocks = -1;
+
+// One chunk of a mode: existing table whose on_conflict is update or ignore
+// (mc_conflict.hpp): partial updates through an upsert session, one per
+// partition its rows meet, recorded as McChunkWriter's sessions are (with
+// kUpsertSessionBlocks). Under ignore, rows wait in groups until the table
+// has been asked which of their keys it has.
+class McMergingChunkWriter : public sink::ChunkWriter {
+ public:
+  // `make_partition` adds a partition the table does not have yet (an upsert
+  // session cannot).
+  using MakePartition = std::function<Status(const MappedTable& table, const std::string& spec)>;
+  McMergingChunkWriter(const Client& client, StateStore& state, const TimeZone& zone, MappedTable table,
+                       sink::TableBinding binding, ChunkRow row, MakePartition make_partition);
+  Status Begin();
+  Status Write(const std::vector<Value>& row) override;
+  Status Commit() override;
+
+ private:
+  Result<UpsertWriter*> UpsertFor(const std::string& spec);
+  Status Add(const std::vector<Value>& row);
+  Status WriteHeld();
+
+  const Client& client_;
+  StateStore& state_;
+  RowEncoder encoder_;
+  MappedTable table_;
+  sink::TableBinding binding_;
+  ChunkRow row_;
+  MakePartition make_partition_;
+  std::vector<std::vector<Value>> held_;      // ignore: rows not asked about yet
+  PartitionWriters<UpsertWriter> upserts_;    // by partition spec; "" for an unpartitioned table
 };
 
 }  // namespace dbsync::maxcompute

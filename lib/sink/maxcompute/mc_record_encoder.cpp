@@ -267,13 +267,14 @@ Status RowEncoder::AppendRow(const std::vector<Value>& row, const std::vector<Mc
 }
 
 Status RowEncoder::AppendUpsert(const std::vector<Value>& row, const std::vector<McColumn>& columns,
-                                UpsertOperation op, RecordStreamWriter* block) {
-  return AppendRecord(row, {}, columns, op, block);
+                                UpsertOperation op, RecordStreamWriter* block,
+                                std::span<const std::optional<int64_t>> value_cols) {
+  return AppendRecord(row, {}, columns, op, block, value_cols);
 }
 
 Status RowEncoder::AppendRecord(const std::vector<Value>& row, std::span<const Value> extra,
                                 const std::vector<McColumn>& columns, std::optional<UpsertOperation> op,
-                                RecordStreamWriter* block) {
+                                RecordStreamWriter* block, std::span<const std::optional<int64_t>> value_cols) {
   Status s = AppendFields(row, extra, columns, block);
   if (!s.ok()) {
     block->DiscardRecord();
@@ -284,7 +285,7 @@ Status RowEncoder::AppendRecord(const std::vector<Value>& row, std::span<const V
     // __app_version, __operation, __key_cols, __value_cols.
     const int n = int(columns.size());
     block->AddInteger(n + 3, int64_t(*op));
-    block->AddBigintArray(n + 5, {});
+    block->AddBigintArray(n + 5, value_cols);
   }
   block->EndRecord();
   return Status::Ok();

@@ -110,14 +110,16 @@ class RowEncoder {
 
   // The same for an upsert session: the row's fields, then the session's five
   // hidden columns numbered after them: __version and __app_version NULL,
-  // __operation `op`, __key_cols NULL, __value_cols empty (the full row).
+  // __operation `op`, __key_cols NULL, __value_cols `value_cols` (the
+  // column ids a partial update sets; empty: the full row).
   // A DELETE may carry NULL outside the key; key columns are never NULL.
   Status AppendUpsert(const std::vector<Value>& row, const std::vector<McColumn>& columns, UpsertOperation op,
-                      RecordStreamWriter* block);
+                      RecordStreamWriter* block, std::span<const std::optional<int64_t>> value_cols = {});
 
  private:
   Status AppendRecord(const std::vector<Value>& row, std::span<const Value> extra, const std::vector<McColumn>& columns,
-                      std::optional<UpsertOperation> op, RecordStreamWriter* block);
+                      std::optional<UpsertOperation> op, RecordStreamWriter* block,
+                      std::span<const std::optional<int64_t>> value_cols = {});
   Status AppendFields(const std::vector<Value>& row, std::span<const Value> extra,
                       const std::vector<McColumn>& columns, RecordStreamWriter* block);
   Status AppendValue(const Value& v, const McColumn& col, int field, RecordStreamWriter* block);

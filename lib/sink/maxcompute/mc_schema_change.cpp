@@ -1,5 +1,7 @@
 #include "sink/maxcompute/mc_schema_change.hpp"
 
+#include "sink/maxcompute/mc_conflict.hpp"
+
 #include "core/text_util.hpp"
 #include "sink/change_helpers.hpp"
 #include "sink/maxcompute/mc_change_log.hpp"
@@ -17,13 +19,15 @@ std::string Refusal(const sink::SchemaChangeStep& step, const std::string& what)
 }  // namespace
 
 std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
-                           const std::vector<std::string>& key, const std::string& partition_column) {
+                           const std::vector<std::string>& key, const std::string& partition_column,
+                           bool partial_updates) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteName(table) + " (";
   for (const auto& c : columns) sql += QuoteName(c.name) + " " + c.type + (c.key ? " NOT NULL" : "") + ", ";
   std::string keys;
   for (const auto& k : key) keys += (keys.empty() ? "" : ", ") + QuoteName(k);
   return sql + "PRIMARY KEY (" + keys + ")) COMMENT 'created by sync'" + PartitionedBy(partition_column) +
-         " TBLPROPERTIES ('transactional'='true')";
+         " TBLPROPERTIES ('transactional'='true'" +
+         (partial_updates ? ", 'acid.partial.fields.update.enable'='true')" : ")");
 }
 
 std::string PartitionedBy(const std::string& partition_column) {
@@ -43,9 +47,10 @@ Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
     return Run(sql + LifecycleClause(destination_));
   }
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  if (!partitioning) return Run(CreateTableSql(t.dest_table, columns, t.key) + LifecycleClause(destination_));
+  if (!partitioning)
+    return Run(CreateTableSql(t.dest_table, columns, t.key, "", WritesPartially(t)) + LifecycleClause(destination_));
   return Run(CreateTableSql(t.dest_table, WithoutPartitionColumn(*partitioning, std::move(columns)),
-                            KeyWithoutPartitionColumn(*partitioning, t.key), partitioning->column) +
+                            KeyWithoutPartitionColumn(*partitioning, t.key), partitioning->column, WritesPartially(t)) +
              LifecycleClause(destination_));
 }
 

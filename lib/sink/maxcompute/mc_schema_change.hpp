@@ -19,9 +19,11 @@ namespace dbsync::maxcompute {
 
 // CREATE TABLE IF NOT EXISTS of a Delta table with `columns` (key columns
 // NOT NULL and in the PRIMARY KEY, in key order), partitioned by
-// `partition_column` when one is given (mc_partitions.hpp).
+// `partition_column` when one is given (mc_partitions.hpp), taking partial
+// updates when `partial_updates` (on_conflict update and ignore, mc_conflict.hpp).
 std::string CreateTableSql(const std::string& table, const std::vector<McColumn>& columns,
-                           const std::vector<std::string>& key, const std::string& partition_column = "");
+                           const std::vector<std::string>& key, const std::string& partition_column = "",
+                           bool partial_updates = false);
 // " PARTITIONED BY (`column` STRING)", or nothing for no column.
 std::string PartitionedBy(const std::string& partition_column);
 // " LIFECYCLE n" when destination.lifecycle is set, else "".

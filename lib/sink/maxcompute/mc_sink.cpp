@@ -13,6 +13,7 @@
 #include "sink/checkpoint_row_sink.hpp"
 #include "sink/maxcompute/mc_change_log.hpp"
 #include "sink/maxcompute/mc_chunk_writers.hpp"
+#include "sink/maxcompute/mc_conflict.hpp"
 #include "sink/maxcompute/mc_client.hpp"
 #include "sink/maxcompute/mc_partitions.hpp"
 #include "sink/maxcompute/mc_record_encoder.hpp"
@@ -89,13 +90,19 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     for (auto& row : rows) {
       if (row.state == "committing") {
         // Its commit may have been sent: it is finished, never given up.
+        bool finished = true;
         if (!row.session.empty()) {  // a partitioned table's chunk has its sessions in `partitions`
-          SYNC_RETURN_IF_ERROR(FinishChunkSession({t.dest_table, ""}, row.session, row.blocks));
+          SYNC_ASSIGN_OR_RETURN(bool committed, FinishChunkSession({t.dest_table, ""}, row.session, row.blocks));
+          finished = finished && committed;
         }
-        for (const auto& p : row.partitions) SYNC_RETURN_IF_ERROR(FinishChunkSession({t.dest_table, p.partition},
-                                                                                     p.session, p.blocks));
-        row.state = "done";
-        SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
+        for (const auto& p : row.partitions) {
+          SYNC_ASSIGN_OR_RETURN(bool committed, FinishChunkSession({t.dest_table, p.partition}, p.session, p.blocks));
+          finished = finished && committed;
+        }
+        if (finished) {
+          row.state = "done";
+          SYNC_RETURN_IF_ERROR(state_.SaveChunk(t.SourceName(), row));
+        }
       }
       if (row.state == "done")
         done[row.index] = row.position;
@@ -109,6 +116,15 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
                                                        const BinlogPosition& position) override {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t, destination_));
     ChunkRow row{chunk_index, "loading", "", position};
+    if (t.existing() && m.mode == WriteMode::kUpsert && WritesPartially(t)) {  // the copy meets the rows there
+      auto make_partition = [this](const MappedTable& table, const std::string& spec) {
+        return MakePartitions(table, {spec});
+      };
+      auto writer = std::make_unique<McMergingChunkWriter>(client_, state_, zone_, std::move(m), t, std::move(row),
+                                                           make_partition);
+      SYNC_RETURN_IF_ERROR(writer->Begin());
+      return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
+    }
     auto writer = std::make_unique<McChunkWriter>(client_, state_, zone_, std::move(m), t, std::move(row));
     SYNC_RETURN_IF_ERROR(writer->Begin());
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
@@ -217,10 +233,14 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   }
 
   // A chunk's session whose commit may have been sent: committed now if it is not yet.
-  Status FinishChunkSession(const UploadTarget& target, const std::string& id, int64_t blocks) {
+  // Whether the chunk's session is committed now; false when an upsert
+  // session expired uncommitted (the chunk is read again).
+  Result<bool> FinishChunkSession(const UploadTarget& target, const std::string& id, int64_t blocks) {
+    if (blocks == kUpsertSessionBlocks) return UpsertSession::CommitById(client_, target, id);
     SYNC_ASSIGN_OR_RETURN(auto session, client_.GetUploadSession(target, id));
-    if (session.IsCommitted()) return Status::Ok();
-    return client_.CommitUploadSession(session, BlockIds(blocks)).status();
+    if (session.IsCommitted()) return true;
+    SYNC_RETURN_IF_ERROR(client_.CommitUploadSession(session, BlockIds(blocks)).status());
+    return true;
   }
 
   // A literal of `value` for the column's MaxCompute type: the value written
@@ -230,36 +250,8 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     int i = t.source.ColumnIndex(column);
     if (i < 0) return Status::Internal("column " + column + " is not in " + t.SourceName());
     SYNC_ASSIGN_OR_RETURN(McColumn col, MapColumn(t.source.columns[i], false));
-    switch (value.kind()) {
-      case ValueKind::kInt:
-      case ValueKind::kUint:
-      case ValueKind::kFloat:
-      case ValueKind::kDouble:
-      case ValueKind::kYear: return "CAST(" + value.ToString() + " AS " + col.type + ")";
-      case ValueKind::kDecimal: return "CAST(" + QuoteLiteral(value.as<Decimal>().text) + " AS " + col.type + ")";
-      case ValueKind::kBytes:
-        if (col.kind == McKind::kString) return QuoteLiteral(value.as<Bytes>().data);
-        break;
-      case ValueKind::kEnum: return QuoteLiteral(value.as<Enum>().label);
-      case ValueKind::kBit: return "CAST(" + std::to_string(value.as<Bit>().bits) + " AS " + col.type + ")";
-      case ValueKind::kTime:
-      case ValueKind::kSet:
-      case ValueKind::kJson: return QuoteLiteral(value.ToString());
-      case ValueKind::kDate: {
-        const Date& d = value.as<Date>();
-        char text[32];
-        std::snprintf(text, sizeof text, "%04d-%02u-%02u", d.year, unsigned(d.month), unsigned(d.day));
-        return "DATE " + QuoteLiteral(text);
-      }
-      case ValueKind::kDateTime: {  // the wall clock, which MaxCompute reads in the project's zone as sync does
-        const DateTime& t = value.as<DateTime>();
-        char text[64];
-        std::snprintf(text, sizeof text, "%04d-%02u-%02u %02u:%02u:%02u.%03u", t.year, unsigned(t.month),
-                      unsigned(t.day), unsigned(t.hour), unsigned(t.minute), unsigned(t.second), t.micros / 1000);
-        return "DATETIME " + QuoteLiteral(text);
-      }
-      default: break;
-    }
+    auto literal = SqlLiteralOf(col, value);
+    if (literal.ok()) return literal;
     return Status::FailedPrecondition("column " + column + " added to " + t.SourceName() + " has a default (" +
                                       value.ToString() + ") sync cannot write into MaxCompute with SQL; set it in " +
                                       t.dest_table + " by hand (UPDATE ... WHERE " + column +
@@ -304,18 +296,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
 
   // Whether the session is committed now (false: it expired uncommitted).
   Result<bool> FinishUpsert(const SessionRef& ref) {
-    auto session = UpsertSession::Open(client_, {ref.table, ref.partition}, ref.id);
-    if (!session.ok()) {
-      if (session.status().code() == StatusCode::kNotFound) return true;  // committed and forgotten
-      return session.status();
-    }
-    if (session->IsLost()) return false;
-    auto committed = session->Commit();
-    if (committed.ok()) return true;
-    // It may have expired since it was read: then it is lost, not an error.
-    auto again = UpsertSession::Open(client_, {ref.table, ref.partition}, ref.id);
-    if (again.ok() && again->IsLost()) return false;
-    return committed.status();
+    return UpsertSession::CommitById(client_, {ref.table, ref.partition}, ref.id);
   }
 
   Result<bool> FinishUpload(const SessionRef& ref) {
@@ -343,18 +324,18 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
         SYNC_RETURN_IF_ERROR(LogChanges(tc, m));
         continue;
       }
-      const auto images = sink::LastImagePerKey(tc);
-      std::vector<std::string> specs(images.size());
+      SYNC_ASSIGN_OR_RETURN(auto records, Records(tc, m));
+      std::vector<std::string> specs(records.size());
       if (m.partitioning) {
-        for (size_t i = 0; i < images.size(); ++i) {
-          SYNC_ASSIGN_OR_RETURN(specs[i], PartitionSpecOf(*m.partitioning, *tc.table, *images[i].second));
+        for (size_t i = 0; i < records.size(); ++i) {
+          SYNC_ASSIGN_OR_RETURN(specs[i], PartitionSpecOf(*m.partitioning, *tc.table, *records[i].row));
         }
         SYNC_RETURN_IF_ERROR(MakePartitions(m, specs));
       }
-      for (size_t i = 0; i < images.size(); ++i) {
-        SYNC_ASSIGN_OR_RETURN(UpsertWriter * upsert, UpsertFor(name, m, specs[i]));
-        const auto op = images[i].first ? UpsertOperation::kDelete : UpsertOperation::kUpsert;
-        SYNC_RETURN_IF_ERROR(upsert->Add(encoder_, *images[i].second, op).WithContext(name));
+      for (size_t i = 0; i < records.size(); ++i) {
+        SYNC_ASSIGN_OR_RETURN(UpsertWriter * upsert, UpsertFor(*tc.table, m, specs[i]));
+        const auto op = records[i].op ? UpsertOperation::kDelete : UpsertOperation::kUpsert;
+        SYNC_RETURN_IF_ERROR(upsert->Add(encoder_, *records[i].row, op, !records[i].whole).WithContext(name));
         SYNC_RETURN_IF_ERROR(upserts_.KeepBounded().WithContext(name));
       }
     }
@@ -382,10 +363,34 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   }
   static std::string SourceOf(const std::string& writer_key) { return writer_key.substr(0, writer_key.find('\t')); }
 
-  Result<UpsertWriter*> UpsertFor(const std::string& source, const MappedTable& m, const std::string& spec) {
-    const std::string key = WriterKey(source, spec);
+  // A table's changes of a batch as records: the last image per key, whole
+  // under replace; under update and ignore, split by the router
+  // (mc_conflict.hpp), less (ignore) the inserts of keys the table has.
+  Result<std::vector<sink::ConflictRouter::Routed>> Records(const sink::TableChanges& tc, const MappedTable& m) {
+    std::vector<sink::ConflictRouter::Routed> out;
+    if (!WritesPartially(*tc.table)) {
+      for (const auto& [op, row] : sink::LastImagePerKey(tc)) out.push_back({true, op, false, row});
+      return out;
+    }
+    out = router_.Route(tc);
+    if (tc.table->on_conflict() != config::ConflictPolicy::kIgnore) return out;
+    std::vector<const std::vector<Value>*> inserts;
+    for (const auto& r : out)
+      if (r.insert) inserts.push_back(r.row);
+    if (inserts.empty()) return out;
+    SYNC_ASSIGN_OR_RETURN(auto present, KeysPresent(client_, *tc.table, m, inserts));
+    std::set<const std::vector<Value>*> there;
+    for (size_t i = 0; i < inserts.size(); ++i)
+      if (present[i]) there.insert(inserts[i]);
+    std::erase_if(out, [&](const auto& r) { return r.insert && there.count(r.row) > 0; });
+    return out;
+  }
+
+  Result<UpsertWriter*> UpsertFor(const sink::TableBinding& t, const MappedTable& m, const std::string& spec) {
+    const std::string key = WriterKey(t.SourceName(), spec);
     if (UpsertWriter* found = upserts_.Find(key)) return found;
     SYNC_ASSIGN_OR_RETURN(auto session, UpsertSession::Create(client_, {m.table, spec}));
+    SYNC_RETURN_IF_ERROR(CheckPartialUpdates(session, t, m.table));
     SYNC_ASSIGN_OR_RETURN(auto columns, InTableOrder(session.columns(), m.columns, m.table));
     return &upserts_.Add(key, UpsertWriter(std::move(session), std::move(columns)));
   }
@@ -472,6 +477,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
     upserts_ = {};
     logs_ = {};
     next_sequence_.reset();
+    router_.Clear();
   }
 
   Client client_;
@@ -484,6 +490,7 @@ class MaxComputeSink : public sink::CheckpointRowSink<CheckpointRow, StateStore>
   // The sessions of the batch being applied, by source table (WriterKey).
   PartitionWriters<UpsertWriter> upserts_;
   PartitionWriters<UploadWriter> logs_;
+  sink::ConflictRouter router_;  // on_conflict update, ignore: the keys the batch writes whole
   std::optional<int64_t> next_sequence_;  // of the batch's next change-log record
   // Partitions known to exist, by destination table: made by this sink or
   // found so by a statement that would have made them.

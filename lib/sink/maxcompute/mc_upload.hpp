@@ -39,6 +39,7 @@ struct SessionColumn {
   std::string name;
   std::string type;  // lower case, e.g. "bigint", "decimal(10,2)"
   bool nullable = true;
+  int64_t id = -1;  // an upsert session's column_id (what __value_cols names)
 };
 
 enum class CommitOutcome {

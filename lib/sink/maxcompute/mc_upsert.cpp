@@ -60,9 +60,14 @@ Status UpsertSession::Load(const std::string& text) {
   status_ = Lower(j.value("status", ""));
   hasher_ = j.value("hasher", "");
   hash_key_ = j["hash_key"].get<std::vector<std::string>>();
+  partial_update_ = j.value("enable_partial_update", false);
   columns_.clear();
-  for (const auto& c : j["schema"].value("columns", json::array()))
-    columns_.push_back({c.value("name", ""), c.value("type", ""), c.value("nullable", true)});
+  for (const auto& c : j["schema"].value("columns", json::array())) {
+    // column_id is text; absent or empty, the column's position stands for it.
+    const std::string id = c.contains("column_id") && c["column_id"].is_string() ? c["column_id"].get<std::string>() : "";
+    columns_.push_back({c.value("name", ""), c.value("type", ""), c.value("nullable", true),
+                        id.empty() ? int64_t(columns_.size()) : std::stoll(id)});
+  }
   slots_.clear();
   std::vector<int> buckets;
   for (const auto& s : j["slots"]) {
@@ -177,6 +182,21 @@ Status UpsertSession::Abort() {
       SessionCall("DELETE", {{"upsertid", id_}}, "aborting upsert session " + id_ + " of " + DescribeTarget(target_));
   SYNC_ASSIGN_OR_RETURN(auto reply, client_->Send(call));
   return Load(reply.body);
+}
+
+Result<bool> UpsertSession::CommitById(const Client& client, const UploadTarget& target, const std::string& id) {
+  auto session = Open(client, target, id);
+  if (!session.ok()) {
+    if (session.status().code() == StatusCode::kNotFound) return true;  // committed and forgotten
+    return session.status();
+  }
+  if (session->IsLost()) return false;
+  auto committed = session->Commit();
+  if (committed.ok()) return true;
+  // It may have expired since it was read: then it is lost, not an error.
+  auto again = Open(client, target, id);
+  if (again.ok() && again->IsLost()) return false;
+  return committed.status();
 }
 
 }  // namespace dbsync::maxcompute

@@ -52,6 +52,9 @@ class UpsertSession {
   const std::string& status() const { return status_; }
   // Expired or aborted uncommitted: its rows will never show.
   bool IsLost() const { return status_ == "expired" || status_ == "aborted"; }
+  // Whether records may set some columns only (__value_cols): the Delta
+  // table was made with 'acid.partial.fields.update.enable'='true'.
+  bool partial_update() const { return partial_update_; }
   // Record fields 1..N; the hidden columns are fields N+1..N+5 (4.2 item 3).
   const std::vector<SessionColumn>& columns() const { return columns_; }
   // The columns a row's bucket is hashed over, and the hasher ("default").
@@ -70,6 +73,10 @@ class UpsertSession {
   Result<CommitOutcome> Commit();
   // Discards the session's packs.
   Status Abort();
+  // Commits the session `id` if it can be: true when it is committed now
+  // (or was, and the tunnel forgot it), false when it expired or was aborted
+  // uncommitted (its rows will never show).
+  static Result<bool> CommitById(const Client& client, const UploadTarget& target, const std::string& id);
 
  private:
   UpsertSession(const Client& client, UploadTarget target) : client_(&client), target_(std::move(target)) {}
@@ -85,6 +92,7 @@ class UpsertSession {
   const Client* client_;
   UploadTarget target_;
   std::string id_, status_, hasher_;
+  bool partial_update_ = false;
   std::vector<SessionColumn> columns_;
   std::vector<std::string> hash_key_;
   std::vector<UpsertSlot> slots_;

@@ -84,14 +84,19 @@ UpsertWriter::UpsertWriter(UpsertSession session, std::vector<McColumn> columns)
   for (const auto& name : session_.hash_key())
     for (const auto& c : columns_)
       if (ToLower(c.name) == ToLower(name)) hash_at_.push_back(c.source_index);
+  // columns_ is in the session's order (InTableOrder); -1: a column of the table only.
+  for (size_t i = 0; i < columns_.size() && i < session_.columns().size(); ++i)
+    if (columns_[i].source_index >= 0) written_ids_.push_back(session_.columns()[i].id);
 }
 
-Status UpsertWriter::Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op) {
+Status UpsertWriter::Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op, bool partial) {
   hashes_.clear();  // a member: no allocation per row
   for (int i : hash_at_) hashes_.push_back(KeyHash(row[size_t(i)]));
   const int bucket = BucketOf(RecordHash(hashes_), session_.bucket_count());
   Block& block = blocks_.try_emplace(bucket, pack_bytes_).first->second;
-  SYNC_RETURN_IF_ERROR(encoder.AppendUpsert(row, columns_, op, &block.writer()));
+  SYNC_RETURN_IF_ERROR(encoder.AppendUpsert(row, columns_, op, &block.writer(),
+                                            partial ? std::span<const std::optional<int64_t>>(written_ids_)
+                                                    : std::span<const std::optional<int64_t>>()));
   return block.full() ? Send(bucket, block) : Status::Ok();
 }
 

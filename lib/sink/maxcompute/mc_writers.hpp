@@ -89,7 +89,9 @@ class UpsertWriter {
   UpsertWriter(UpsertSession session, std::vector<McColumn> columns);
   UpsertSession& session() { return session_; }
 
-  Status Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op);
+  // `partial`: the record sets the columns the task writes and leaves the
+  // table's others as they are (the session must allow partial updates).
+  Status Add(RowEncoder& encoder, const std::vector<Value>& row, UpsertOperation op, bool partial = false);
   Status Flush();
   // Bytes of records held, not sent yet.
   size_t buffered_bytes() const;
@@ -101,6 +103,7 @@ class UpsertWriter {
   std::vector<McColumn> columns_;
   size_t pack_bytes_;
   std::vector<int> hash_at_;  // source indexes of the hash key columns, in hash_key order
+  std::vector<std::optional<int64_t>> written_ids_;  // column ids of the columns the task writes
   std::vector<int32_t> hashes_;
   std::map<int, Block> blocks_;
 };

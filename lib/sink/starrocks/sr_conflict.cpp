@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text_util.hpp"
-#include "sink/change_helpers.hpp"
 
 namespace dbsync::starrocks {
 namespace {
@@ -12,10 +11,6 @@ namespace {
 constexpr size_t kKeysPerQuery = 500;
 
 }  // namespace
-
-config::ConflictPolicy ConflictPolicyOf(const sink::TableBinding& t) {
-  return t.settings ? t.settings->on_conflict : config::ConflictPolicy::kReplace;
-}
 
 std::string PartialUpdateColumns(const std::vector<SrColumn>& columns) {
   std::vector<std::string> names;
@@ -64,18 +59,6 @@ Result<std::vector<bool>> KeysPresent(mysql::Connection& conn, const std::string
     }
   }
   return present;
-}
-
-std::vector<ConflictRouter::Routed> ConflictRouter::Route(const sink::TableChanges& changes) {
-  auto& whole_keys = whole_keys_[changes.table->SourceName()];
-  std::vector<Routed> out;
-  for (auto& image : sink::FinalImagePerKey(changes)) {
-    using Kind = sink::FinalImage;
-    bool whole = image.kind == Kind::kDelete || image.kind == Kind::kReinsert || whole_keys.count(image.key);
-    if (whole) whole_keys.insert(std::move(image.key));
-    out.push_back({whole, image.kind == Kind::kDelete ? 1 : 0, !whole && image.kind == Kind::kInsert, image.row});
-  }
-  return out;
 }
 
 }  // namespace dbsync::starrocks

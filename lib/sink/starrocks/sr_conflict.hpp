@@ -13,9 +13,7 @@
 // asked over the query port just before the rows are loaded: a row another
 // writer puts there in between is replaced, not kept.
 
-#include <map>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "config/task_spec.hpp"
@@ -24,8 +22,6 @@
 #include "sink/starrocks/sr_types.hpp"
 
 namespace dbsync::starrocks {
-
-config::ConflictPolicy ConflictPolicyOf(const sink::TableBinding& t);
 
 // The `columns` header of a partial update: every column the task writes.
 std::string PartialUpdateColumns(const std::vector<SrColumn>& columns);
@@ -37,23 +33,5 @@ Result<std::string> SqlLiteral(JsonRowEncoder& encoder, const Value& v, const Sr
 Result<std::vector<bool>> KeysPresent(mysql::Connection& conn, const std::string& db, const std::string& table,
                                       const std::vector<SrColumn>& columns,
                                       const std::vector<const std::vector<Value>*>& rows);
-
-// Splits a table's changes of a batch between its partial and whole-row
-// loads, remembering across the pieces of one batch which keys went whole.
-class ConflictRouter {
- public:
-  struct Routed {
-    bool whole = false;   // into the whole-row load (op 1 deletes)
-    int op = 0;
-    bool insert = false;  // the key's only change is an insert (ignore asks whether it is there)
-    const std::vector<Value>* row = nullptr;
-  };
-  std::vector<Routed> Route(const sink::TableChanges& changes);
-  // The batch is applied or abandoned.
-  void Clear() { whole_keys_.clear(); }
-
- private:
-  std::map<std::string, std::unordered_set<std::string>> whole_keys_;  // by source table
-};
 
 }  // namespace dbsync::starrocks

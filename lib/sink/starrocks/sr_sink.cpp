@@ -257,7 +257,7 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(t));
     ChunkRow row{chunk_index, "loading", NewLabel(task_id_), position};
     ChunkConflicts conflicts;
-    const config::ConflictPolicy policy = ConflictPolicyOf(t);
+    const config::ConflictPolicy policy = t.on_conflict();
     if (t.existing() && policy != config::ConflictPolicy::kReplace) {
       conflicts.partial_columns = PartialUpdateColumns(m.columns);
       if (policy == config::ConflictPolicy::kIgnore) conflicts.probe = &conn_;
@@ -337,7 +337,7 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
   // update and ignore, partial and whole-row loads as the router splits them.
   Status PlanTable(const sink::TableChanges& tc, std::vector<PlannedLoad>& out) {
     SYNC_ASSIGN_OR_RETURN(MappedTable m, Map(*tc.table));
-    const config::ConflictPolicy policy = ConflictPolicyOf(*tc.table);
+    const config::ConflictPolicy policy = tc.table->on_conflict();
     if (policy == config::ConflictPolicy::kReplace) {
       out.push_back({tc.table, std::move(m), kWhole, sink::LastImagePerKey(tc)});
       return Status::Ok();
@@ -460,7 +460,7 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
   SchemaChanger ddl_;
   JsonRowEncoder encoder_;
   std::map<LoadKey, OpenLoad> open_;  // loads begun for the batch being applied
-  ConflictRouter router_;
+  sink::ConflictRouter router_;
 };
 
 }  // namespace

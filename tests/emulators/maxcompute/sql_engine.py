@@ -27,6 +27,8 @@ from sql_expressions import (BIGINT, STRING, VOID, ColInfo, Compiler, Env, Scope
 from sql_parser import Binary, Parser, SqlError
 from sql_query import QueryEngine, _side, partition_value, render_csv
 
+PARTIAL_UPDATE_PROPERTY = "acid.partial.fields.update.enable"
+
 MAX_NAME_BYTES = 128
 MAX_COLUMNS = 1200
 MAX_PARTITION_LEVELS = 6
@@ -173,6 +175,15 @@ class Executor:
         if pk_cols and not transactional:
             raise semantic(ct.pos, "PRIMARY KEY is only supported by Delta tables; "
                                    "add TBLPROPERTIES ('transactional'='true')")
+        # Partial column update (help.aliyun.com .../partial-column-update): a
+        # Delta table's property, set when it is created.
+        partial = props.get(PARTIAL_UPDATE_PROPERTY, "false").lower()
+        if partial not in ("true", "false"):
+            raise semantic(ct.pos, "invalid value '%s' of table property %s" % (props[PARTIAL_UPDATE_PROPERTY],
+                                                                              PARTIAL_UPDATE_PROPERTY))
+        if partial == "true" and not (pk_cols and transactional):
+            raise semantic(ct.pos, "%s needs a Delta table (a primary key and 'transactional'='true')"
+                           % PARTIAL_UPDATE_PROPERTY)
         if "write.bucket.num" in props:
             try:
                 b = int(props["write.bucket.num"])
@@ -365,6 +376,9 @@ class Executor:
                                        % t.name)
                 elif k == "write.bucket.num":
                     raise semantic(a.pos, "write.bucket.num cannot be changed after creation")
+                elif k == PARTIAL_UPDATE_PROPERTY:
+                    # The documentation sets it only in CREATE TABLE [INFERRED: refused after]
+                    raise semantic(a.pos, "%s cannot be changed after creation" % PARTIAL_UPDATE_PROPERTY)
                 t.properties[k] = v
             t.last_ddl = time.time()
         elif act == "add_partition":

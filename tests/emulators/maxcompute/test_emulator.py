@@ -831,6 +831,45 @@ class EmulatorCase(unittest.TestCase):
         r = self.c.tunnel("POST", "/projects/p1/tables/s33/upserts", [("upsertid", s2["id"])])
         self.assert_tunnel_error(r, 409, "StatusConflict")
 
+    def test_s33_partial_column_update(self):
+        # 'acid.partial.fields.update.enable' (help.aliyun.com .../partial-column-update): a Delta
+        # table's property, set when it is made; its upsert sessions take __value_cols.
+        err = self.sql_fail("CREATE TABLE s33p_plain (id BIGINT, val STRING) "
+                           "TBLPROPERTIES ('acid.partial.fields.update.enable'='true');")
+        self.assertIn("needs a Delta table", str(err))
+        self.sql_ok("CREATE TABLE s33p (id BIGINT NOT NULL, val STRING, note STRING, PRIMARY KEY (id)) "
+                    "TBLPROPERTIES ('transactional'='true', 'acid.partial.fields.update.enable'='true');")
+        err = self.sql_fail("ALTER TABLE s33p SET TBLPROPERTIES ('acid.partial.fields.update.enable'='false');")
+        self.assertIn("cannot be changed", str(err))
+        self.sql_ok("INSERT INTO s33p VALUES (1, 'one', 'theirs'), (2, 'two', 'theirs');")
+        s = self.upsert_session("s33p").json()
+        self.assertTrue(s["enable_partial_update"])
+        self.assertEqual([c["column_id"] for c in s["schema"]["columns"]], ["0", "1", "2"])
+        types = [self.B, self.S, self.S] + [dt.parse_type(t) for t in
+                                            ("bigint", "bigint", "tinyint", "array<bigint>", "array<bigint>")]
+        body = rf.encode_block([[1, "ONE", None, None, None, 85, None, [0, 1]],    # sets val only
+                                [3, "three", None, None, None, 85, None, [0, 1]],  # new: note NULL
+                                [2, "TWO", "mine", None, None, 85, None, []]],     # the whole row
+                               types)
+        self.assertEqual(self._upsert_put("s33p", s, 0, body).status, 200)
+        bad = rf.encode_block([[4, "x", None, None, None, 85, None, [0, 7]]], types)
+        self.assert_tunnel_error(self._upsert_put("s33p", s, 0, bad), 400, "MalformedDataStream")
+        for _ in range(2):
+            r = self.c.tunnel("POST", "/projects/p1/tables/s33p/upserts", [("upsertid", s["id"])],
+                              headers=[("odps-tunnel-routed-server", s["slots"][0]["worker_addr"])])
+        self.assertEqual(r.json()["status"], "committed")
+        self.assertEqual(sorted(self.rows("s33p"), key=lambda x: x["id"]),
+                         [{"id": 1, "val": "ONE", "note": "theirs"}, {"id": 2, "val": "TWO", "note": "mine"},
+                          {"id": 3, "val": "three", "note": None}])
+        # a table without the property refuses __value_cols
+        self.sql_ok("CREATE TABLE s33q (id BIGINT NOT NULL, val STRING, PRIMARY KEY (id)) "
+                    "TBLPROPERTIES ('transactional'='true');")
+        s2 = self.upsert_session("s33q").json()
+        self.assertFalse(s2["enable_partial_update"])
+        types2 = [self.B, self.S] + types[3:]
+        partial = rf.encode_block([[1, "x", None, None, 85, None, [0, 1]]], types2)
+        self.assert_tunnel_error(self._upsert_put("s33q", s2, 0, partial), 400, "MalformedDataStream")
+
     def test_s34_slot_reassignment(self):
         self.sql_ok("CREATE TABLE s34 (id BIGINT NOT NULL, val STRING, PRIMARY KEY (id)) "
                     "TBLPROPERTIES ('transactional'='true', 'write.bucket.num'='4');")

@@ -579,6 +579,7 @@ class TunnelService:
                  "columns": self.session_columns(t),
                  "partition_keys": [c.to_json() for c in t.partition_keys],
                  "hash_key": list(t.primary_key), "buckets": buckets, "slots": slots,
+                 "partial": t.properties.get("acid.partial.fields.update.enable", "").lower() == "true",
                  "packs": [], "commit_polls": 0, "quota": req.param("quotaName") or ""}
             self.save_session("upserts", s)
             self.upserts[uid] = s
@@ -591,7 +592,7 @@ class TunnelService:
         return {"id": s["id"], "status": st,
                 "schema": self.schema_json(s["columns"], s["partition_keys"], with_ids=True),
                 "hash_key": s["hash_key"], "hasher": "default", "slots": s["slots"],
-                "quota_name": s["quota"], "enable_partial_update": False}
+                "quota_name": s["quota"], "enable_partial_update": bool(s.get("partial"))}
 
     def put_upsert(self, req, project, s):
         with cat.LOCK:
@@ -631,11 +632,19 @@ class TunnelService:
                 raise E.t_malformed("record %d: __operation must be 85 (U) or 68 (D), got %r" % (i, op))
             if any(r[j] is None for j in pk_idx):
                 raise E.t_malformed("record %d: primary key columns must not be NULL" % i)
-            if r[n + 4]:
+            value_cols = r[n + 4] or []
+            if value_cols and not s.get("partial"):
                 raise E.t_malformed("record %d: partial update (__value_cols) is not enabled "
                                     "for this session" % i)
+            for cid in value_cols:
+                # the column_id values of the session's schema (spec 4.2 item 3)
+                if cid is None or not 0 <= cid < n:
+                    raise E.t_malformed("record %d: __value_cols names column id %r, which the session's "
+                                        "schema does not have" % (i, cid))
             if op == OP_UPSERT:
                 for j, c in enumerate(cols):
+                    if value_cols and j not in value_cols:
+                        continue  # left as it is (or NULL in a new row)
                     if r[j] is None and not c.nullable:
                         raise E.t_malformed("record %d: NULL in NOT NULL column %s" % (i, c.name))
             want = upsert_hash.bucket_of([r[j] for j in pk_idx], [cols[j].type for j in pk_idx],
@@ -699,11 +708,18 @@ class TunnelService:
                     if k in pos:
                         deleted.add(pos.pop(k))
                 else:
+                    # a partial update sets the listed columns; a new row has NULL in the others
+                    # (help.aliyun.com .../flink-partial-column-update-write-delta-table, static mode)
+                    value_cols = r[n + 4] or []
+                    new = list(r[:n])
+                    if value_cols:
+                        old = rows[pos[k]] if k in pos else [None] * n
+                        new = [r[j] if j in value_cols else old[j] for j in range(n)]
                     if k in pos:
-                        rows[pos[k]] = r[:n]
+                        rows[pos[k]] = new
                     else:
                         pos[k] = len(rows)
-                        rows.append(r[:n])
+                        rows.append(new)
         rows = [r for i, r in enumerate(rows) if i not in deleted]
         previous = t.partitions
         new_parts = dict(t.partitions)
