@@ -183,12 +183,23 @@ struct RuntimeSpec {
   bool operator==(const RuntimeSpec&) const = default;
 };
 
+// One alert rule (man sync-task(5) ALERTS): which events it sends, and how.
 struct AlertSpec {
-  std::string on;  // status | delay | failover | unsupported_ddl | ddl_notice | dirty_data
-  int over_seconds = 0;
-  std::string run;
+  std::string on;  // status | delay | failover | unsupported_ddl | ddl_notice | dirty_data | heartbeat
+  int over_seconds = 0;  // delay: the lag, heartbeat: the silence, above which it fires (0: the default)
+  std::string run;       // a command, run with /bin/sh -c, the event's JSON on stdin
+  std::string webhook;   // a URL to POST to (a secret reference like a password: ${env:NAME}, ...)
+  std::string webhook_format = "json";  // json | slack | dingtalk | lark
+  int timeout_seconds = 10;             // per attempt
+  int retries = 3;                      // attempts after the first
+  int min_interval_seconds = 300;       // the same alert at most once per interval; repeats are counted
+  int line = 0;                         // in the spec file, for messages
   bool operator==(const AlertSpec&) const = default;
 };
+
+// The defaults of over_seconds when a rule leaves it 0.
+inline constexpr int kDefaultDelaySeconds = 300;
+inline constexpr int kDefaultHeartbeatSeconds = 60;
 
 // What a task does: copy the tables then follow the binlog (the default),
 // only follow the binlog from now (or `sync start --from-position`), or only

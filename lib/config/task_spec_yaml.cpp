@@ -503,13 +503,26 @@ void ParseAlerts(SpecParser& p, const YAML::Node& n, std::vector<AlertSpec>* ale
   }
   for (const auto& a : n) {
     if (!p.ExpectMap(a, "alerts[]")) continue;
-    p.CheckKeys(a, "alerts[]", {"on", "over_seconds", "run"});
+    p.CheckKeys(a, "alerts[]", {"on", "over_seconds", "run", "webhook", "webhook_format", "timeout_seconds",
+                                "retries", "min_interval_seconds"});
     AlertSpec spec;
+    spec.line = a.Mark().line + 1;
     if (p.String(a, "alerts[]", "on", &spec.on, true))
       p.OneOf(a["on"], "alerts[].on", spec.on,
-              {"status", "delay", "failover", "unsupported_ddl", "ddl_notice", "dirty_data"});
+              {"status", "delay", "failover", "unsupported_ddl", "ddl_notice", "dirty_data", "heartbeat"});
     p.Integer(a, "alerts[]", "over_seconds", &spec.over_seconds, 0, 100000000);
-    p.String(a, "alerts[]", "run", &spec.run, true, "a command to run, e.g. /usr/local/bin/page-oncall");
+    p.String(a, "alerts[]", "run", &spec.run);
+    if (p.String(a, "alerts[]", "webhook", &spec.webhook) && !spec.webhook.starts_with("${") &&
+        !spec.webhook.starts_with("http://") && !spec.webhook.starts_with("https://"))
+      p.Error(a["webhook"].Mark(), "alerts[].webhook: '" + spec.webhook + "' is not an http:// or https:// URL "
+                                   "(or a secret reference such as ${env:ALERT_URL})");
+    if (spec.run.empty() && spec.webhook.empty())
+      p.Error(a.Mark(), "alerts[]: give run (a command, e.g. /usr/local/bin/page-oncall), webhook (a URL), or both");
+    if (p.String(a, "alerts[]", "webhook_format", &spec.webhook_format))
+      p.OneOf(a["webhook_format"], "alerts[].webhook_format", spec.webhook_format, {"json", "slack", "dingtalk", "lark"});
+    p.Integer(a, "alerts[]", "timeout_seconds", &spec.timeout_seconds, 1, 600);
+    p.Integer(a, "alerts[]", "retries", &spec.retries, 0, 10);
+    p.Integer(a, "alerts[]", "min_interval_seconds", &spec.min_interval_seconds, 0, 86400);
     alerts->push_back(spec);
   }
 }

@@ -26,6 +26,7 @@ enum class StatusCode {
   kBusy,                // lock held by another process
   kCancelled,
   kInternal,
+  kDataRejected,        // a row the destination refused (its value, a constraint): dirty data
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -51,6 +52,7 @@ class [[nodiscard]] Status {
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status DataRejected(std::string m) { return {StatusCode::kDataRejected, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -139,8 +139,15 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   }
   if (!changes.ok())
     return changes.status().WithContext("DDL at " + position.ToString() + " cannot be tracked");
+  // A statement that stops the task is an unsupported_ddl alert.
+  auto stops = [&](Status s) {
+    if (!s.ok() && !s.IsRetryable())
+      RaiseAlert(progress_, {"unsupported_ddl", "critical", s.message(), position.ToString(),
+                             {{"statement", sql.substr(0, 1000)}, {"position", position.ToString()}}});
+    return s;
+  };
   StatementPlan plan(*this, position, bindings, copying, source);
-  for (const auto& change : *changes) SYNC_RETURN_IF_ERROR(plan.Add(change));
+  for (const auto& change : *changes) SYNC_RETURN_IF_ERROR(stops(plan.Add(change)));
   plan.Finish();
   if (!plan.touched()) {
     // Tracked tables outside the task (shadow tables) changed: saved, so a
@@ -157,7 +164,7 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   }
   bool applied_before = dest_applied_ && position.Compare(*dest_applied_) <= 0;
   if (!plan.steps().empty() && !applied_before) {
-    SYNC_RETURN_IF_ERROR(sink.ApplySchemaChanges(plan.steps(), position));
+    SYNC_RETURN_IF_ERROR(stops(sink.ApplySchemaChanges(plan.steps(), position)));
     dest_applied_ = position;
   }
   DdlOutcome outcome;

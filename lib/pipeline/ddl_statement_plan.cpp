@@ -221,6 +221,10 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
   if (policy == config::DdlPolicy::kAlert) {
     a_.log_.Warn("ALERT: source DDL (" + kind + ") on " + name + " at " + position_.ToString());
     a_.progress_.ddl_warnings.fetch_add(1);
+    RaiseAlert(a_.progress_, {"ddl_notice", "warning",
+                              "source DDL (" + kind + ") on " + name + " at " + position_.ToString() +
+                                  ", applied as ddl." + kind + ": alert says (as normal)",
+                              name, {{"ddl", kind}, {"table", name}, {"position", position_.ToString()}}});
   }
   if (policy == config::DdlPolicy::kIgnore && change.kind == SchemaChangeKind::kTableCreated && !bound) {
     if (!selected) return Status::Ok();

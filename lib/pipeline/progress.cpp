@@ -1,5 +1,7 @@
 #include "pipeline/progress.hpp"
 
+#include "alert/alert_outbox.hpp"
+
 namespace dbsync::pipeline {
 
 std::shared_ptr<TableProgress> Progress::Table(const std::string& name) {
@@ -41,6 +43,10 @@ nlohmann::json Progress::TablesJson() {
                  {"chunks_total", p->chunks_total}};
   }
   return out;
+}
+
+void RaiseAlert(Progress& progress, alert::AlertEvent event) {
+  if (!progress.alert_outbox.empty()) (void)alert::Raise(progress.alert_outbox, std::move(event));
 }
 
 }  // namespace dbsync::pipeline

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "alert/alert_event.hpp"
 #include "core/binlog_position.hpp"
 
 namespace dbsync::pipeline {
@@ -48,10 +49,17 @@ struct Progress {
   std::string position;       // last checkpointed position, text
   BinlogPosition checkpoint;  // the same, for checkpoint.json
   uint64_t checkpoint_version = 0;  // bumped with every new checkpoint
+  // The task's alert outbox (alert/alert_outbox.hpp) the worker raises its
+  // alerts into; empty: none are raised (tests of single steps).
+  std::string alert_outbox;
 
   std::shared_ptr<TableProgress> Table(const std::string& name);
   void Remove(const std::string& name);  // the table left the task
   nlohmann::json TablesJson();
 };
+
+// Raises `event` into the worker's alert outbox, if it has one; a failure to
+// write it costs the alert, never the task.
+void RaiseAlert(Progress& progress, alert::AlertEvent event);
 
 }  // namespace dbsync::pipeline

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/logger.hpp"
+#include "pipeline/alert_monitor.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/worker.hpp"
 #include "state/task_store.hpp"
@@ -74,6 +75,21 @@ void OnWorkerReloadSignal(int) { g_worker_reload = true; }
   ::_exit(s.IsRetryable() || s.code() == StatusCode::kInternal || s.code() == StatusCode::kIOError ? 1 : kExitPermanent);
 }
 
+std::string HostName() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? name : "";
+}
+
+// The message of the worker's last error (state.json), for the failed alert.
+std::string LastError(const std::string& home, const std::string& task_id) {
+  auto store = state::TaskStore::Open(home);
+  if (!store.ok()) return "";
+  auto task = store->Find(task_id);
+  if (!task.ok()) return "";
+  const auto& errors = task->state.value("last_errors", nlohmann::json::array());
+  return errors.is_array() && !errors.empty() ? errors.back().value("message", "") : "";
+}
+
 }  // namespace
 
 std::string NewRunId() {
@@ -103,6 +119,10 @@ Status Supervise(const SuperviseOptions& o) {
   auto backoff = std::chrono::milliseconds(500);
   Status final_status;
   bool failed = false;
+  std::string end_message = "the task was stopped";
+  AlertMonitor alerts(task.spec, {o.task_id, task.spec.name, o.run_id, HostName()}, log, task.dir.StateFile(),
+                      task.dir.AlertOutbox());
+  bool after_failover = false;
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
@@ -110,20 +130,24 @@ Status Supervise(const SuperviseOptions& o) {
     if (pid < 0) return Status::Internal("cannot fork the worker process");
     if (pid == 0) WorkerMain(o);
     g_worker = pid;
+    alerts.WorkerStarted(pid, after_failover);
     if (g_stop) ::kill(pid, SIGTERM);  // a stop that arrived before g_worker was set
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     g_worker = 0;
+    alerts.WorkerEnded();
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (clean && g_stop) break;
     if (WIFEXITED(status) && WEXITSTATUS(status) == kExitCompleted) {
       log.Info("every table is copied (sync_mode: full_only)");
+      end_message = "every table is copied (sync_mode: full_only); the task stopped";
       (void)updater.Update([](nlohmann::json& s) { s["completed_at"] = state::NowIso8601(); });
       break;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBusy) {
       final_status = Status::Busy("another worker is already running this task");
+      end_message = "another worker is already running this task";
       failed = true;
       break;
     }
@@ -131,6 +155,8 @@ Status Supervise(const SuperviseOptions& o) {
       log.Error("the worker stopped on an error that a restart cannot fix; the task is failed. Fix the cause (see "
                 "the error above and `sync status`), then `sync start` again");
       final_status = Status::FailedPrecondition("the task failed; see `sync status " + o.task_id + "`");
+      end_message = "the task failed on an error a restart cannot fix: " + LastError(o.home, o.task_id) +
+                    " (sync status " + o.task_id + " says what to do)";
       failed = true;
       break;
     }
@@ -149,9 +175,14 @@ Status Supervise(const SuperviseOptions& o) {
       log.Error("worker " + why + "; " + std::to_string(recent_failures.size()) + " failovers within " +
                 std::to_string(failover.window_minutes) + " minutes exceed runtime.failover.max_times: giving up");
       final_status = Status::FailedPrecondition("too many failovers; see `sync logs " + o.task_id + "`");
+      end_message = "the task failed: worker " + why + ", and " + std::to_string(recent_failures.size()) +
+                    " failovers within " + std::to_string(failover.window_minutes) +
+                    " minutes exceed runtime.failover.max_times";
       failed = true;
       break;
     }
+    alerts.Failover(why, int(recent_failures.size()));
+    after_failover = true;
     // A worker that ran a while before dying earns a fresh, short backoff.
     if (now - started > std::chrono::minutes(1)) backoff = std::chrono::milliseconds(500);
     log.Warn("worker " + why + "; restarting in " + std::to_string(backoff.count()) + " ms (failover)");
@@ -165,6 +196,7 @@ Status Supervise(const SuperviseOptions& o) {
     s.erase("supervisor");
   });
   log.Info(failed ? "task failed" : "task stopped");
+  alerts.Ended(failed ? "failed" : "stopped", end_message);
   return final_status;
 }
 

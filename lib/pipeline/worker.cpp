@@ -192,6 +192,7 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
   Logger log(task.dir.WorkerLog());
   log.Info("worker " + std::to_string(::getpid()) + " starting, run " + ctx.run_id);
   Progress progress;
+  progress.alert_outbox = task.dir.AlertOutbox();
   Status s;
   {
     Reporter reporter(ctx, task.dir, progress, sink::DestinationOf(task.spec.destination).checkpoint_record);
@@ -209,6 +210,8 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
       if (value.ok()) redactor.Add(*value);
     }
     s = Status(s.code(), redactor.Apply(s.message()));
+    if (s.code() == StatusCode::kDataRejected)
+      RaiseAlert(progress, {"dirty_data", "critical", s.message(), "", {{"error", "the destination refused a row"}}});
     StateUpdater(ctx.home, ctx.task_id).Update([&](nlohmann::json& st) {
       auto& errors = st["last_errors"];
       if (!errors.is_array()) errors = nlohmann::json::array();

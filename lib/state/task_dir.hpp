@@ -33,6 +33,8 @@ struct TaskDir {
   std::string LockFile() const { return Root() + "/lock"; }
   std::string WorkerLockFile() const { return Root() + "/worker.lock"; }
   std::string SchemaFile() const { return Root() + "/schema.json"; }
+  // Alert events the worker raised, one JSON line each, for the supervisor to send.
+  std::string AlertOutbox() const { return Root() + "/alerts.jsonl"; }
   std::string SnapshotDir() const { return Root() + "/snapshot"; }
   // The chunk plan of one source table ("db.table").
   std::string PlanFile(const std::string& source_table) const { return SnapshotDir() + "/" + source_table + ".plan.json"; }

@@ -166,6 +166,36 @@ TEST_SUITE("config") {
     CHECK(bad.find("did you mean 'ignore'?") != std::string::npos);
   }
 
+  TEST_CASE("alerts[]: a command, a webhook or both, with their delivery settings; mistakes named") {
+    auto ok = ParseTaskSpec(std::string(kMinimal) +
+                                "alerts:\n  - { on: failover, run: /bin/page }\n"
+                                "  - { on: heartbeat, webhook: \"${env:HOOK}\", webhook_format: dingtalk, retries: 0,\n"
+                                "      timeout_seconds: 5, min_interval_seconds: 0 }\n",
+                            "task.yaml");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    REQUIRE(ok->alerts.size() == 2);
+    CHECK(ok->alerts[0].retries == 3);
+    CHECK(ok->alerts[0].timeout_seconds == 10);
+    CHECK(ok->alerts[0].min_interval_seconds == 300);
+    CHECK(ok->alerts[0].webhook_format == "json");
+    CHECK(ok->alerts[1].webhook == "${env:HOOK}");
+    CHECK(ok->alerts[1].webhook_format == "dingtalk");
+    CHECK(ok->alerts[1].retries == 0);
+    CHECK(ok->alerts[1].line == ok->alerts[0].line + 1);
+    CHECK(ErrorOf(std::string(kMinimal) + "alerts:\n  - { on: failover }\n")
+              .find("alerts[]: give run (a command, e.g. /usr/local/bin/page-oncall), webhook (a URL), or both") !=
+          std::string::npos);
+    CHECK(ErrorOf(std::string(kMinimal) + "alerts:\n  - { on: failover, webhook: hooks.example.com/x }\n")
+              .find("alerts[].webhook: 'hooks.example.com/x' is not an http:// or https:// URL") != std::string::npos);
+    std::string misspelt = ErrorOf(std::string(kMinimal) + "alerts:\n  - { on: failover, webhok: http://h/x }\n");
+    CHECK_MESSAGE(misspelt.find("unknown key 'webhok' in alerts[]; did you mean 'webhook'?") != std::string::npos,
+                  misspelt);
+    CHECK(ErrorOf(std::string(kMinimal) + "alerts:\n  - { on: failover, run: x, webhook_format: teams }\n")
+              .find("alerts[].webhook_format: 'teams' is not one of json, slack, dingtalk, lark") != std::string::npos);
+    CHECK(ErrorOf(std::string(kMinimal) + "alerts:\n  - { on: heartbeats, run: x }\n").find("did you mean 'heartbeat'?") !=
+          std::string::npos);
+  }
+
   TEST_CASE("tables[].column_types and type_overrides take extra_fields' types; overrides are keyed by MySQL types") {
     auto ok = ParseTaskSpec(std::string(kMinimal) + "tables:\n  - match: shop.t\n    column_types: { amount: text }\n"
                                                     "    type_overrides: { bigint: 'varchar(40)', datetime: text }\n",

@@ -21,6 +21,8 @@ Status ErrorStatus(PGconn* conn, const PGresult* res) {
   if (sqlstate == "42501") return Status::PermissionDenied(msg + "; grant the destination user the privilege");
   // Serialization failures and deadlocks succeed when retried.
   if (sqlstate == "40001" || sqlstate == "40P01") return Status::Unavailable(msg);
+  // Data exceptions, NOT NULL and CHECK violations: a row the destination refuses.
+  if (sqlstate.starts_with("22") || sqlstate == "23502" || sqlstate == "23514") return Status::DataRejected(msg);
   return Status::FailedPrecondition(msg);
 }
 

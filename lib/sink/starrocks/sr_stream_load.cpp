@@ -18,7 +18,8 @@ bool Contains(const std::string& text, std::string_view part) { return text.find
 // transaction in processing, an FE restarting) may pass: the worker fails
 // over and resumes from its checkpoint.
 Status Refused(const std::string& text) {
-  if (Contains(text, "filtered rows") || Contains(text, "Label format error") || Contains(text, "does not exist") ||
+  if (Contains(text, "filtered rows")) return Status::DataRejected(text);
+  if (Contains(text, "Label format error") || Contains(text, "does not exist") ||
       Contains(text, "Unknown table") || Contains(text, "Unknown database") || Contains(text, "Access denied"))
     return Status::FailedPrecondition(text);
   return Status::Unavailable(text);

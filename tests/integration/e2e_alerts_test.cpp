@@ -1,0 +1,179 @@
+// alerts[] end to end: a real task from MariaDB into PostgreSQL whose alert
+// rules POST to a real HTTP server (tests/harness/http_receiver.py, which
+// answers 500 to the first two requests of each path) and run commands.
+// Failover, recovered, ddl_notice, delay, heartbeat, stopped, dirty_data and
+// failed each reach their channel with the documented payload; failed
+// attempts are retried, repeats are held back and counted, a command that
+// fails or hangs is logged with why, and a webhook's token never reaches
+// the log.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "harness/http_receiver.hpp"
+#include "harness/servers.hpp"
+#include "harness/workload.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+PostgresAndHologresEnvironment& E() {
+  static PostgresAndHologresEnvironment env;
+  return env;
+}
+
+json Body(const json& request) { return json::parse(request.value("body", ""), nullptr, false); }
+
+std::string Log(const std::string& id) { return E().cli.Run({"logs", "-n", "400", id}).out; }
+
+}  // namespace
+
+TEST_CASE("alerts: failover, recovered, ddl_notice, delay, heartbeat and stopped reach webhooks and a command") {
+  HttpReceiver hooks(/*fail_first=*/2);
+  const std::string dir = MakeTempDir("alerts");
+  E().mysql.Exec("CREATE TABLE shop.al (id INT PRIMARY KEY, v INT)");
+  E().mysql.Exec("INSERT INTO shop.al SELECT seq, seq FROM seq.seq_1_to_100");
+  const std::string settings =
+      "ddl: { add_column: alert }\n"
+      "alerts:\n"
+      "  - { on: failover, webhook: \"" + hooks.Url("/failover?access_token=s3cr3t-token") + "\" }\n"
+      "  - { on: status, webhook: \"" + hooks.Url("/status") + "\", webhook_format: dingtalk }\n"
+      "  - { on: ddl_notice, run: \"cat >> " + dir + "/ddl.jsonl; echo >> " + dir + "/ddl.jsonl\" }\n"
+      "  - { on: delay, over_seconds: 30, webhook: \"" + hooks.Url("/delay") + "\", webhook_format: slack }\n"
+      "  - { on: heartbeat, over_seconds: 3, webhook: \"" + hooks.Url("/heartbeat") + "\" }\n";
+  const std::string id = CreateAndStartTask(E().cli, "al.yaml", E().Yaml("al", "[shop.al]", settings, E().pg, "postgres", 7705));
+  REQUIRE(E().cli.WaitStreaming(id));
+
+  // failover: the worker killed; two 500s, then delivered at the third attempt.
+  const int pid = WorkerPid(E().cli, id, 0);
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  auto failover = hooks.WaitDelivered("/failover", 1, 30s);
+  REQUIRE_MESSAGE(failover.size() == 1, Log(id));
+  json payload = Body(failover[0]);
+  CHECK(payload["alert"] == "failover");
+  CHECK(payload["task"] == id);
+  CHECK(payload["task_name"] == "al");
+  CHECK(payload["severity"] == "warning");
+  CHECK(payload["message"].get<std::string>().find("killed by signal 9") != std::string::npos);
+  CHECK(payload["details"]["reason"] == "killed by signal 9");
+  CHECK(failover[0]["content_type"] == "application/json");
+  for (const char* field : {"at", "subject", "suppressed", "host", "run_id"}) CHECK_MESSAGE(payload.contains(field), field);
+  CHECK(hooks.Requests().size() >= 3);
+
+  // recovered: the restarted worker has reported for 10 s.
+  auto recovered = hooks.WaitDelivered("/status", 1, 40s);
+  REQUIRE_MESSAGE(recovered.size() == 1, Log(id));
+  json dingtalk = Body(recovered[0]);
+  CHECK(dingtalk["msgtype"] == "text");
+  CHECK_MESSAGE(dingtalk["text"]["content"].get<std::string>().find("[sync info] task al (status): the task recovered") == 0,
+                dingtalk.dump());
+
+  // ddl_notice: the command reads the payload on its stdin; the column is added (alert applies as normal).
+  E().mysql.Exec("ALTER TABLE shop.al ADD COLUMN w INT DEFAULT 7");
+  std::string notice;
+  for (int i = 0; i < 200 && notice.empty(); ++i) {
+    if (std::filesystem::exists(dir + "/ddl.jsonl")) notice = ReadText(dir + "/ddl.jsonl");
+    std::this_thread::sleep_for(100ms);
+  }
+  json ddl = json::parse(notice.substr(0, notice.find('\n')), nullptr, false);
+  REQUIRE_MESSAGE(ddl.is_object(), notice << Log(id));
+  CHECK(ddl["alert"] == "ddl_notice");
+  CHECK(ddl["subject"] == "shop.al");
+  CHECK(ddl["details"]["ddl"] == "add_column");
+  CHECK(QueriesConverge(E().mysql, E().pg, {{"SELECT id, v, w FROM shop.al ORDER BY id", "SELECT id, v, w FROM shop.al ORDER BY id"}}));
+
+  // delay: transactions stamped ten minutes ago keep the lag over 30 s for
+  // four seconds; one alert, the repeats held back (min_interval_seconds).
+  {
+    auto session = E().mysql.Admin();
+    REQUIRE(session.Execute("SET timestamp = UNIX_TIMESTAMP() - 600").ok());
+    for (int i = 0; i < 40; ++i) {
+      REQUIRE(session.Execute("INSERT INTO shop.al (id, v) VALUES (" + std::to_string(1000 + i) + ", 1)").ok());
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  auto delay = hooks.WaitDelivered("/delay", 1, 30s);
+  REQUIRE_MESSAGE(delay.size() == 1, Log(id));
+  json slack = Body(delay[0]);
+  CHECK_MESSAGE(slack["text"].get<std::string>().find("[sync warning] task al (delay): the destination is") == 0,
+                slack.dump());
+  std::this_thread::sleep_for(5s);
+  CHECK(hooks.WaitDelivered("/delay", 2, 1s).size() == 1);
+
+  // heartbeat: a worker that stops reporting (SIGSTOP); none before.
+  CHECK(hooks.WaitDelivered("/heartbeat", 1, 0s).empty());
+  const int worker = WorkerPid(E().cli, id, 0);
+  REQUIRE(worker > 0);
+  ::kill(worker, SIGSTOP);
+  auto heartbeat = hooks.WaitDelivered("/heartbeat", 1, 30s);
+  ::kill(worker, SIGCONT);
+  REQUIRE_MESSAGE(heartbeat.size() == 1, Log(id));
+  CHECK(Body(heartbeat[0])["details"]["silent_seconds"].get<int>() > 3);
+  CHECK(Body(heartbeat[0])["severity"] == "critical");
+
+  // stopped, when sync stop ends the task.
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  auto stopped = hooks.WaitDelivered("/status", 2, 30s);
+  REQUIRE(stopped.size() == 2);
+  CHECK(Body(stopped[1])["text"]["content"].get<std::string>().find("(status): the task was stopped") !=
+        std::string::npos);
+
+  const std::string log = Log(id);
+  CHECK_MESSAGE(log.find("alert failover (alerts[] at line ") != std::string::npos, log);
+  CHECK_MESSAGE(log.find("sent to webhook " + hooks.Url("/...") + " at attempt 3") != std::string::npos, log);
+  CHECK(log.find("alert ddl_notice (alerts[] at line ") != std::string::npos);
+  CHECK(log.find("s3cr3t-token") == std::string::npos);
+  RemoveTree(dir);
+}
+
+TEST_CASE("alerts: a row the destination refuses fails the task: dirty_data and failed are sent; failing and hung "
+          "commands are logged with why") {
+  HttpReceiver hooks(/*fail_first=*/2);
+  E().mysql.Exec("CREATE TABLE shop.dirty (id INT PRIMARY KEY, v INT)");
+  E().mysql.Exec("INSERT INTO shop.dirty SELECT seq, seq FROM seq.seq_1_to_100");
+  for (const std::string& sql : {std::string("CREATE TABLE shop.dirty (id integer PRIMARY KEY, v integer CHECK (v < 1000))"),
+                                 std::string("ALTER TABLE shop.dirty OWNER TO loader")})
+    E().pg.Exec(sql, "dw");
+  const std::string settings =
+      "tables:\n  - { match: shop.dirty, mode: existing }\n"
+      "alerts:\n"
+      "  - { on: dirty_data, run: \"echo boom >&2; exit 3\", retries: 1 }\n"
+      "  - { on: dirty_data, run: \"sleep 30\", timeout_seconds: 1, retries: 0 }\n"
+      "  - { on: dirty_data, webhook: \"" + hooks.Url("/dirty") + "\" }\n"
+      "  - { on: status, webhook: \"" + hooks.Url("/failed") + "\" }\n";
+  const std::string id =
+      CreateAndStartTask(E().cli, "dirty.yaml", E().Yaml("dirty", "[shop.dirty]", settings, E().pg, "postgres", 7706));
+  REQUIRE(E().cli.WaitStreaming(id));
+  const auto started = std::chrono::steady_clock::now();
+  E().mysql.Exec("INSERT INTO shop.dirty VALUES (101, 5000)");
+  auto dirty = hooks.WaitDelivered("/dirty", 1, 40s);
+  REQUIRE_MESSAGE(dirty.size() == 1, Log(id));
+  json payload = Body(dirty[0]);
+  CHECK(payload["alert"] == "dirty_data");
+  CHECK(payload["severity"] == "critical");
+  CHECK_MESSAGE(payload["message"].get<std::string>().find("check constraint") != std::string::npos, payload.dump());
+  auto failed = hooks.WaitDelivered("/failed", 1, 40s);
+  REQUIRE_MESSAGE(failed.size() == 1, Log(id));
+  json status = Body(failed[0]);
+  CHECK(status["alert"] == "status");
+  CHECK(status["subject"] == "failed");
+  CHECK(status["severity"] == "critical");
+  CHECK_MESSAGE(status["message"].get<std::string>().find("a restart cannot fix") != std::string::npos, status.dump());
+  // The hung command was killed at its timeout: everything arrived well before it would have ended.
+  CHECK(std::chrono::steady_clock::now() - started < 28s);
+  const std::string log = Log(id);
+  CHECK_MESSAGE(log.find("not sent by command after 2 attempt(s): the alert command exited with status 3: boom") !=
+                    std::string::npos, log);
+  CHECK_MESSAGE(log.find("not sent by command after 1 attempt(s): the alert command did not finish within 1 s") !=
+                    std::string::npos, log);
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.dirty", "dw") == "100");  // the refused batch left nothing
+}
