@@ -177,3 +177,24 @@ TEST_CASE("alerts: a row the destination refuses fails the task: dirty_data and 
                     std::string::npos, log);
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.dirty", "dw") == "100");  // the refused batch left nothing
 }
+
+TEST_CASE("alerts: a DDL statement that stops the task is an unsupported_ddl alert naming it") {
+  HttpReceiver hooks;
+  E().mysql.Exec("CREATE TABLE shop.unsup (id INT PRIMARY KEY, v INT, gone INT)");
+  E().mysql.Exec("INSERT INTO shop.unsup SELECT seq, seq, seq FROM seq.seq_1_to_10");
+  const std::string settings = "ddl: { drop_column: error }\nalerts:\n"
+                               "  - { on: unsupported_ddl, webhook: \"" + hooks.Url("/ddl") + "\" }\n";
+  const std::string id =
+      CreateAndStartTask(E().cli, "unsup.yaml", E().Yaml("unsup", "[shop.unsup]", settings, E().pg, "postgres", 7707));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("ALTER TABLE shop.unsup DROP COLUMN gone");
+  auto ddl = hooks.WaitDelivered("/ddl", 1, 40s);
+  REQUIRE_MESSAGE(ddl.size() == 1, Log(id));
+  json payload = Body(ddl[0]);
+  CHECK(payload["alert"] == "unsupported_ddl");
+  CHECK(payload["severity"] == "critical");
+  CHECK(payload["details"]["statement"].get<std::string>().find("DROP COLUMN gone") != std::string::npos);
+  CHECK_MESSAGE(payload["message"].get<std::string>().find("ddl.drop_column is error: the task stops here") !=
+                    std::string::npos, payload.dump());
+  (void)E().cli.Run({"stop", id});
+}
