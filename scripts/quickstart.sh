@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job: builds sync, starts a throwaway MariaDB (binlog on, ROW)
-# and PostgreSQL (or the StarRocks or MaxCompute emulator) on 127.0.0.1, loads the Sakila sample database into MariaDB,
+# and PostgreSQL (or the StarRocks or MaxCompute emulator) on 127.0.0.1, loads the sample store database
+# (examples/sample-store.sql: six tables, about 350,000 rows, generated) into MariaDB,
 # creates a task, starts it (schema migration, full initialization, real-time
 # sync), changes rows in MariaDB and shows them arriving in PostgreSQL and in
 # `sync status`, then stops the task.
@@ -105,13 +106,12 @@ else
   for _ in $(seq 100); do [ -f "$work/maxcompute.ports" ] && break; sleep 0.1; done
 fi
 
-step "loading the Sakila sample database and creating the replication user"
-mariadb -S "$work/mysqld.sock" < ../shared/data/sakila/sakila-schema.sql
-mariadb -S "$work/mysqld.sock" < ../shared/data/sakila/sakila-data.sql
+step "loading the sample store database (examples/sample-store.sql) and creating the replication user"
+mariadb -S "$work/mysqld.sock" < examples/sample-store.sql
 mariadb -S "$work/mysqld.sock" -e "
   CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw';
   GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%';
-  GRANT SELECT ON sakila.* TO 'repl'@'%';"
+  GRANT SELECT ON store.* TO 'repl'@'%';"
 if [ "$to" = postgres ]; then
   PGPASSWORD=postgres-pw psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE loader LOGIN PASSWORD 'loader-pw'" \
     -c "CREATE DATABASE dw" -c "GRANT CREATE ON DATABASE dw TO loader"
@@ -128,7 +128,7 @@ elif [ "$to" = starrocks ]; then
   host: 127.0.0.1
   port: $SR_PORT
   http_port: $SR_HTTP
-  database: ods_sakila
+  database: ods_store
   user: root
   password: \${env:DST_PW}
   replication_num: 1"
@@ -141,19 +141,19 @@ else
   access_id: testAccessId
   access_key: \${env:DST_PW}"
 fi
-# A MaxCompute project has no schemas: tables are named ods_sakila_<table> in it.
+# A MaxCompute project has no schemas: tables are named ods_store_<table> in it.
 if [ "$to" = maxcompute ]; then
   mapping='table: "ods_${DB_NAME_SRC}_${TABLE_NAME_SRC}"'
-  T=ods_sakila_
+  T=ods_store_
 else
   mapping='schema: "ods_${DB_NAME_SRC}"'
-  T=ods_sakila.
+  T=ods_store.
 fi
 
 export SYNC_HOME="$work/sync-home"
 export SRC_PW=repl-pw DST_PW
 cat > "$work/task.yaml" <<YAML
-name: sakila-to-$to
+name: store-to-$to
 source:
   type: mysql
   host: 127.0.0.1
@@ -161,7 +161,7 @@ source:
   user: repl
   password: \${env:SRC_PW}
   server_id: 5401
-  tables: [sakila.*]
+  tables: [store.*]
 destination:
   $destination
 mapping:
@@ -209,22 +209,24 @@ my() { mariadb -S "$work/mysqld.sock" -Nse "$1"; }
 step "sync start $ID"
 "$SYNC" start "$ID"
 
-step "waiting for the full initialization (16 tables)"
-for _ in $(seq 600); do
+step "waiting for the full initialization (6 tables, about 350,000 rows)"
+for _ in $(seq 1500); do
   state=$("$SYNC" status "$ID" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"]["realtime_sync"]["state"])')
   [ "$state" = running ] && break
   sleep 0.2
 done
 "$SYNC" status "$ID"
 echo
-echo "rows in MariaDB sakila.payment:      $(my 'SELECT COUNT(*) FROM sakila.payment')"
-echo "rows in $DST_NAME ${T}payment: $(dst "SELECT count(*) FROM ${T}payment")"
+echo "rows in MariaDB store.order_items: $(my 'SELECT COUNT(*) FROM store.order_items')"
+echo "rows in $DST_NAME ${T}order_items: $(dst "SELECT count(*) FROM ${T}order_items")"
 
 step "changing rows in MariaDB"
-my "INSERT INTO sakila.actor (first_name, last_name) VALUES ('GRACE', 'HOPPER');
-    UPDATE sakila.film SET rental_rate = rental_rate + 1 WHERE film_id <= 10;
-    DELETE FROM sakila.payment WHERE payment_id <= 5;"
-echo "MariaDB:    actor GRACE HOPPER: $(my "SELECT COUNT(*) FROM sakila.actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(my 'SELECT rental_rate FROM sakila.film WHERE film_id=1'), payments: $(my 'SELECT COUNT(*) FROM sakila.payment')"
+my "INSERT INTO store.customers (email, full_name, country, tier, signup_at) VALUES
+      ('grace@example.com', 'Grace Hopper', 'US', 'enterprise', '2024-12-09 10:00:00.123');
+    UPDATE store.products SET price = price + 1 WHERE id <= 10;
+    DELETE FROM store.order_items WHERE order_id <= 5;
+    DELETE FROM store.orders WHERE id <= 5;"
+echo "MariaDB:    customer Grace Hopper: $(my "SELECT COUNT(*) FROM store.customers WHERE full_name='Grace Hopper'"), product 1 price: $(my 'SELECT price FROM store.products WHERE id=1'), orders: $(my 'SELECT COUNT(*) FROM store.orders')"
 # StarRocks batches for flush_ms (5 s by default): few large loads keep its versions few.
 # MaxCompute batches for 30 s by default: each batch costs SQL instances and session commits.
 waits=150
@@ -233,13 +235,13 @@ if [ "$to" = maxcompute ]; then
   echo "(MaxCompute writes a batch every runtime.flush_ms, 30 s by default: waiting for it)"
 fi
 for _ in $(seq $waits); do
-  [ "$(dst "SELECT count(*) FROM ${T}payment")" = "$(my 'SELECT COUNT(*) FROM sakila.payment')" ] && break
+  [ "$(dst "SELECT count(*) FROM ${T}orders")" = "$(my 'SELECT COUNT(*) FROM store.orders')" ] && break
   sleep 0.2
 done
-echo "$DST_NAME: actor GRACE HOPPER: $(dst "SELECT count(*) FROM ${T}actor WHERE first_name='GRACE' AND last_name='HOPPER'"), film 1 rental_rate: $(dst "SELECT rental_rate FROM ${T}film WHERE film_id=1"), payments: $(dst "SELECT count(*) FROM ${T}payment")"
+echo "$DST_NAME: customer Grace Hopper: $(dst "SELECT count(*) FROM ${T}customers WHERE full_name='Grace Hopper'"), product 1 price: $(dst "SELECT price FROM ${T}products WHERE id=1"), orders: $(dst "SELECT count(*) FROM ${T}orders")"
 if [ "$to" = maxcompute ]; then
   # DATETIME is read in the project's time zone, so MaxCompute SQL shows MySQL's wall clock.
-  echo "payment 6 payment_date: MariaDB $(my 'SELECT payment_date FROM sakila.payment WHERE payment_id=6'), MaxCompute $(dst "SELECT payment_date FROM ${T}payment WHERE payment_id=6")"
+  echo "order 6 placed_at: MariaDB $(my 'SELECT placed_at FROM store.orders WHERE id=6'), MaxCompute $(dst "SELECT placed_at FROM ${T}orders WHERE id=6")"
 fi
 
 step "sync status $ID"

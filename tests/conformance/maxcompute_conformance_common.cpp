@@ -96,6 +96,7 @@ Target MaxComputeTarget(const std::string& write_mode) {
   {
     Target t;
     t.name = log ? "maxcompute, write_mode log" : "maxcompute";
+    t.change_log = log;
     t.traits = sink::FindDestination("maxcompute")->traits;
     t.open = [write_mode](const std::string& task) -> std::unique_ptr<sink::Sink> {
       auto s = maxcompute::OpenMaxComputeSink(Spec(emulator, write_mode), task);
@@ -140,7 +141,19 @@ Target MaxComputeTarget(const std::string& write_mode) {
                                   "`_operation_type_` STRING, `_execute_time_` BIGINT, `_before_image_` STRING, "
                                   "`_after_image_` STRING);"
                                 : "CREATE TABLE " + table + " (`id` INT NOT NULL, `v` STRING, PRIMARY KEY (`id`)) "
-                                  "TBLPROPERTIES ('transactional'='true');"},
+                                  "TBLPROPERTIES ('transactional'='true'" +
+                                      std::string(b.on_conflict() == config::ConflictPolicy::kReplace
+                                                      ? ""
+                                                      : ", 'acid.partial.fields.update.enable'='true'") +
+                                      ");"},
+                  {"settings", {{"odps.sql.type.system.odps2", "true"}}}};
+      emulator.Post("/__emulator/sql", sql.dump());
+    };
+    t.insert_by_hand = [](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
+      std::string values;
+      for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
+      json sql = {{"project", "p1"},
+                  {"query", "INSERT INTO " + maxcompute::QuoteName(b.dest_table) + " VALUES " + values + ";"},
                   {"settings", {{"odps.sql.type.system.odps2", "true"}}}};
       emulator.Post("/__emulator/sql", sql.dump());
     };

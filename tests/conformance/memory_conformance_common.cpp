@@ -67,6 +67,13 @@ Target MemoryTarget(sink::ExactlyOnce mode) {
                    return Status::Ok();
                  }).ok());
   };
+  t.insert_by_hand = [store](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
+    REQUIRE(store->Commit("by hand", [&](sink::memory::MemoryStore::State& s) {
+                   auto& table = s.tables[b.dest_schema + "." + b.dest_table];
+                   for (const auto& [id, v] : rows) table.rows.push_back({int64_t{id}, Bytes{v, 45}});
+                   return Status::Ok();
+                 }).ok());
+  };
   t.break_next_batch = [store](sink::Sink&) { store->FailNth("ApplyBatch", 1); };
   t.fail_second_load = [store] { store->FailNth("LoadCommit", 2); };
   return t;

@@ -84,6 +84,11 @@ Target PostgresTarget(testing::PostgresServer& server, postgres::Dialect dialect
                     " (id integer PRIMARY KEY, v varchar(20))",
                 "dw");
   };
+  t.insert_by_hand = [&server](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
+    std::string values;
+    for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
+    server.Exec("INSERT INTO " + postgres::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + values, "dw");
+  };
   t.break_next_batch = [&server](sink::Sink&) {
     // The destination goes away under the sink: its session is terminated.
     server.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'dw' AND "

@@ -22,6 +22,9 @@ namespace dbsync::conformance {
 struct Target {
   std::string name;
   sink::Traits traits;
+  // Rows are appended as change records (MaxCompute write_mode: log), which
+  // meet no row: a keyed policy (tables[].on_conflict) is refused.
+  bool change_log = false;
   // A sink for `task` on the destination, connected afresh: opening a second
   // one after dropping the first is a worker killed and restarted.
   std::function<std::unique_ptr<sink::Sink>(const std::string& task)> open;
@@ -33,8 +36,12 @@ struct Target {
       render;
   // The destination table's column names in its order; empty when it does not exist.
   std::function<std::vector<std::string>(const std::string& schema, const std::string& table)> columns;
-  // Creates `b`'s destination table by hand, as a user does for mode: existing.
+  // Creates `b`'s destination table by hand, as a user does for mode: existing:
+  // the columns id int (the key) and v (text) of the cases' tables, made to
+  // take what b.settings asks (partial updates, for on_conflict).
   std::function<void(const sink::TableBinding& b)> create_by_hand;
+  // Another writer's rows (id, v) in a table create_by_hand made.
+  std::function<void(const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows)> insert_by_hand;
   // Replaces values of `row` (columns as given) that the destination cannot
   // hold by the nearest it can, where its types are narrower than MySQL's
   // (the sink refuses the original with a message; the target's own tests

@@ -90,6 +90,11 @@ const Target& TheTarget() {
                     " (`id` INT NOT NULL, `v` VARCHAR(80) NULL) PRIMARY KEY (`id`) DISTRIBUTED BY HASH (`id`) "
                     "PROPERTIES (\"replication_num\" = \"1\")");
     };
+    t.insert_by_hand = [](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
+      std::string values;
+      for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
+      emulator.Exec("INSERT INTO " + starrocks::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + values);
+    };
     t.break_next_batch = [](sink::Sink&) {
       emulator.Post("/_emulator/fault/fail_next_txn_prepare", R"({"message": "injected: the BE went away"})");
     };

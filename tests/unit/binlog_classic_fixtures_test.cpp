@@ -26,7 +26,7 @@ std::vector<std::string> VerboseResult(const std::string& file) {
 
 }  // namespace
 
-TEST_SUITE("binlog") {
+TEST_SUITE("binlog fixtures") {  // the shared binlog fixtures (tests/CMakeLists.txt)
   TEST_CASE("every fixture decodes without error") {
     const char* files[] = {
         "boxercrab/14_user_var/log.bin", "boxercrab/31_update_rows_v2/log.bin",

@@ -14,7 +14,7 @@ const std::string kLong =
 
 }  // namespace
 
-TEST_SUITE("binlog") {
+TEST_SUITE("binlog fixtures") {  // the shared binlog fixtures (tests/CMakeLists.txt)
   TEST_CASE("fixture json-opaque.binlog: JSON opaque scalars, arrays and null") {
     auto loaded = Load("rust_mysql_common/json-opaque.binlog");
     auto rows = Rows(loaded);

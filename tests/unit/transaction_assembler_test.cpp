@@ -66,7 +66,7 @@ TEST_SUITE("source") {
     CHECK_FALSE(EncodeMysqlGtidSet("3e11fa47-71ca-11e1-9e33-c80aa9429562:0").ok());
   }
 
-  TEST_CASE("transactions of a MySQL 5.7 binlog: DDL alone, DML grouped, GTIDs tracked") {
+  TEST_CASE("transactions of a MySQL 5.7 binlog: DDL alone, DML grouped, GTIDs tracked" * doctest::test_suite("source fixtures")) {
     auto txns = Assemble("boxercrab/32_delete_rows_v2/log.bin", "", false);
     REQUIRE(txns.size() == 4);
     CHECK(txns[0].is_ddl);
@@ -80,7 +80,7 @@ TEST_SUITE("source") {
     CHECK(txns[3].commit_position.gtid_set.ends_with("-" + last));
   }
 
-  TEST_CASE("a compressed MySQL 8 transaction payload is one transaction") {
+  TEST_CASE("a compressed MySQL 8 transaction payload is one transaction" * doctest::test_suite("source fixtures")) {
     auto txns = Assemble("mariadb-test-data/std_data/mdev35643_mysql_80_binlog.000001", "", false);
     REQUIRE(txns.size() == 9);
     size_t biggest = 0;
@@ -91,7 +91,7 @@ TEST_SUITE("source") {
 }
 
 TEST_SUITE("source") {
-  TEST_CASE("a compressed transaction payload is never split into pieces, and loses no row") {
+  TEST_CASE("a compressed transaction payload is never split into pieces, and loses no row" * doctest::test_suite("source fixtures")) {
     auto events = binlog::DecodeBinlogFile(std::string(SYNC_SHARED_DIR) +
                                            "/fixtures/binlog/mariadb-test-data/std_data/mdev35643_mysql_80_binlog.000001");
     REQUIRE(events.ok());

@@ -1,6 +1,7 @@
 #include "sink/memory/memory_sink.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/text_util.hpp"
 
@@ -51,19 +52,43 @@ Status ApplyRowChanges(MemoryTable& table, const TableBinding& binding, const st
     return std::find_if(table.rows.begin(), table.rows.end(),
                         [&](const std::vector<Value>& r) { return KeyOf(table, r) == key; });
   };
+  const config::ConflictPolicy policy = binding.on_conflict();
   for (const auto& change : rows) {
+    // The row the change meets: under update and ignore its columns the task
+    // does not write stay (tables[].on_conflict); a delete takes it whole.
+    std::optional<std::vector<Value>> met;
     if (change.op != RowChange::Op::kInsert) {
       auto it = find(change.before);
-      if (it != table.rows.end()) table.rows.erase(it);
+      if (it != table.rows.end()) {
+        met = *it;
+        table.rows.erase(it);
+      }
       // A keyless row that is not there: the destination drifted (PostgreSQL
       // deletes nothing too); keyed: the delete of a key never loaded.
     }
     if (change.op == RowChange::Op::kDelete) continue;
+    // A key that changes is a delete of the old key: nothing of its row moves along.
+    if (met && !table.key.empty() &&
+        KeyOf(table, Layout(table, binding, change.before)) != KeyOf(table, Layout(table, binding, change.after)))
+      met.reset();
+    bool inserted_over = false;
     if (!table.key.empty()) {
       auto it = find(change.after);
-      if (it != table.rows.end()) table.rows.erase(it);  // upsert: the last image wins
+      if (it != table.rows.end()) {  // upsert: the last image wins
+        inserted_over = change.op == RowChange::Op::kInsert;
+        if (!met) met = *it;
+        table.rows.erase(it);
+      }
     }
-    table.rows.push_back(Layout(table, binding, change.after));
+    if (inserted_over && policy == config::ConflictPolicy::kIgnore) {
+      table.rows.push_back(*met);
+      continue;
+    }
+    std::vector<Value> row = Layout(table, binding, change.after);
+    if (met && policy != config::ConflictPolicy::kReplace)
+      for (size_t i = 0; i < table.columns.size(); ++i)
+        if (binding.source.ColumnIndex(table.columns[i].name) < 0) row[i] = (*met)[i];
+    table.rows.push_back(std::move(row));
   }
   return Status::Ok();
 }
