@@ -244,6 +244,13 @@ if [ "$to" = maxcompute ]; then
   echo "order 6 placed_at: MariaDB $(my 'SELECT placed_at FROM store.orders WHERE id=6'), MaxCompute $(dst "SELECT placed_at FROM ${T}orders WHERE id=6")"
 fi
 
+# sync status reads what the worker reports once a second.
+for _ in $(seq 50); do
+  applied=$("$SYNC" status "$ID" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"]["realtime_sync"].get("rows_applied", 0))')
+  [ "${applied:-0}" -gt 0 ] && break
+  sleep 0.2
+done
+
 step "sync status $ID"
 "$SYNC" status "$ID"
 

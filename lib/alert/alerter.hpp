@@ -25,6 +25,7 @@
 #include "alert/alert_event.hpp"
 #include "config/task_spec.hpp"
 #include "core/logger.hpp"
+#include "core/status.hpp"
 
 namespace dbsync::alert {
 
