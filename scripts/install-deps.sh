@@ -10,6 +10,7 @@ packages=(
   postgresql-server-dev-15        # headers for the tests' Hologres fixture module (tests/harness/hologres)
   clang libclang-rt-14-dev util-linux python3
   percona-toolkit mariadb-test
+  python3-prometheus-client       # e2e_metrics_test reads `sync metrics` with Prometheus' own parser
 )
 
 missing=()

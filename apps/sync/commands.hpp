@@ -47,5 +47,6 @@ void SetupStopCommand(CLI::App& app, CommandContext& ctx);
 void SetupLogsCommand(CLI::App& app, CommandContext& ctx);
 void SetupApplyCommand(CLI::App& app, CommandContext& ctx);
 void SetupUsageCommand(CLI::App& app, CommandContext& ctx);
+void SetupMetricsCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace dbsync::app

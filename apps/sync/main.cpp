@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   SetupLogsCommand(app, ctx);
   SetupApplyCommand(app, ctx);
   SetupUsageCommand(app, ctx);
+  SetupMetricsCommand(app, ctx);
   SetupListCommand(app, ctx);
   SetupDeleteCommand(app, ctx);
   SetupBinlogCommand(app, ctx);

@@ -180,6 +180,9 @@ struct RuntimeSpec {
   int batch_rows = 10000;
   int flush_ms = 1000;
   FailoverSpec failover;
+  // Where the supervisor also writes the task's metrics (Prometheus text,
+  // 0644): node_exporter's textfile collector directory, for one. Absolute, *.prom.
+  std::string metrics_file;
   bool operator==(const RuntimeSpec&) const = default;
 };
 

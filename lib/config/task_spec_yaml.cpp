@@ -475,7 +475,12 @@ void ParseDdl(SpecParser& p, const YAML::Node& n, std::map<std::string, DdlPolic
 
 void ParseRuntime(SpecParser& p, const YAML::Node& n, RuntimeSpec* r) {
   if (!p.ExpectMap(n, "runtime")) return;
-  p.CheckKeys(n, "runtime", {"snapshot_parallelism", "max_source_connections", "batch_rows", "flush_ms", "failover"});
+  p.CheckKeys(n, "runtime",
+              {"snapshot_parallelism", "max_source_connections", "batch_rows", "flush_ms", "failover", "metrics_file"});
+  if (p.String(n, "runtime", "metrics_file", &r->metrics_file) &&
+      (!r->metrics_file.starts_with("/") || !r->metrics_file.ends_with(".prom")))
+    p.Error(n["metrics_file"].Mark(), "runtime.metrics_file: '" + r->metrics_file + "' must be an absolute path ending "
+                                      "in .prom (node_exporter's textfile collector reads only *.prom files)");
   p.Integer(n, "runtime", "snapshot_parallelism", &r->snapshot_parallelism, 1, 256);
   p.Integer(n, "runtime", "max_source_connections", &r->max_source_connections, 1, 1024);
   p.Integer(n, "runtime", "batch_rows", &r->batch_rows, 1, 10000000);

@@ -7,9 +7,10 @@
 
 namespace dbsync {
 
-// Writes `content` to `path` with mode 0600: temp file in the same directory,
-// fsync, rename over `path`, fsync the directory.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
+// Writes `content` to `path` with `mode` (0600 unless a file is meant to be
+// read by others): temp file in the same directory, fsync, rename over
+// `path`, fsync the directory.
+Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode = 0600);
 Result<std::string> ReadFile(const std::string& path);
 // mkdir -p; every directory created gets `mode`; the last one is chmod'ed to
 // `mode` even if it existed, so a home created by hand is not left group-readable.

@@ -40,9 +40,16 @@ nlohmann::json Progress::TablesJson() {
                  {"estimated_rows", p->estimated_rows},
                  {"percent", int(percent * 10) / 10.0},
                  {"chunks_done", p->chunks_done.load()},
-                 {"chunks_total", p->chunks_total}};
+                 {"chunks_total", p->chunks_total},
+                 {"applied", {{"insert", p->inserts.load()}, {"update", p->updates.load()}, {"delete", p->deletes.load()}}}};
   }
   return out;
+}
+
+std::shared_ptr<TableProgress> Progress::Find(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = tables.find(name);
+  return it == tables.end() ? nullptr : it->second;
 }
 
 void RaiseAlert(Progress& progress, alert::AlertEvent event) {

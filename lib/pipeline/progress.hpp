@@ -26,6 +26,9 @@ const char* TableStateName(TableState state);
 
 struct TableProgress {
   std::atomic<uint64_t> rows{0};
+  // Row changes applied in real time, by operation (an update that changes
+  // the key counts once, as an update).
+  std::atomic<uint64_t> inserts{0}, updates{0}, deletes{0};
   std::atomic<int> chunks_done{0};
   int chunks_total = 0;
   uint64_t estimated_rows = 0;
@@ -54,6 +57,8 @@ struct Progress {
   std::string alert_outbox;
 
   std::shared_ptr<TableProgress> Table(const std::string& name);
+  // The table's progress if it has any (never made here); null otherwise.
+  std::shared_ptr<TableProgress> Find(const std::string& name);
   void Remove(const std::string& name);  // the table left the task
   nlohmann::json TablesJson();
 };

@@ -9,6 +9,24 @@
 namespace dbsync::pipeline {
 namespace {
 
+// Per table and operation, for sync status and sync_rows_applied_total.
+void CountApplied(Progress& progress, const std::vector<sink::TableChanges>& changes) {
+  for (const auto& tc : changes) {
+    if (tc.rows.empty() || !tc.table) continue;
+    uint64_t counts[3] = {0, 0, 0};
+    for (const auto& r : tc.rows) ++counts[r.op == sink::RowChange::Op::kInsert ? 0 : r.op == sink::RowChange::Op::kUpdate ? 1 : 2];
+    auto table = progress.Find(tc.table->SourceName());
+    if (!table) continue;
+    table->inserts.fetch_add(counts[0]);
+    table->updates.fetch_add(counts[1]);
+    table->deletes.fetch_add(counts[2]);
+  }
+}
+
+}  // namespace
+
+namespace {
+
 // Whether a DDL statement may change a table being copied (or it cannot be
 // told): such a DDL waits for the copy, whose replay must decode that table's
 // rows with the schema they were written with. Any other DDL is applied at
@@ -265,6 +283,7 @@ Status RealtimeLoop::SubmitPiece() {
   return applier_.Submit([this, changes = batch_.Take(), rows]() -> Status {
     SYNC_RETURN_IF_ERROR(sink_->ApplyPartial(*changes));
     progress_.rows_applied.fetch_add(rows);
+    CountApplied(progress_, *changes);
     return Status::Ok();
   });
 }
@@ -310,6 +329,7 @@ Status RealtimeLoop::Flush() {
                                         caught_up = std::move(caught_up)]() -> Status {
     SYNC_RETURN_IF_ERROR(sink_->ApplyBatch(*changes, position, positions));
     progress_.rows_applied.fetch_add(rows);
+    CountApplied(progress_, *changes);
     if (commit_time) progress_.last_source_commit_time = commit_time;
     progress_.last_apply_time = std::time(nullptr);
     for (const auto& name : caught_up) progress_.Table(name)->state = TableState::kDone;

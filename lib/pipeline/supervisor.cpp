@@ -13,6 +13,7 @@
 
 #include "core/logger.hpp"
 #include "pipeline/alert_monitor.hpp"
+#include "pipeline/metrics_file.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/worker.hpp"
 #include "state/task_store.hpp"
@@ -123,6 +124,7 @@ Status Supervise(const SuperviseOptions& o) {
   AlertMonitor alerts(task.spec, {o.task_id, task.spec.name, o.run_id, HostName()}, log, task.dir.StateFile(),
                       task.dir.AlertOutbox());
   bool after_failover = false;
+  MetricsFile metrics(o.home, o.task_id);  // written a last time when the task has ended
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();

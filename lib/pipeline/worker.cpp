@@ -216,6 +216,7 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
       auto& errors = st["last_errors"];
       if (!errors.is_array()) errors = nlohmann::json::array();
       errors.push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
+      st["errors_total"] = st.value("errors_total", 0) + 1;  // sync_errors_total (ops/task_metrics.hpp)
       while (errors.size() > 5) errors.erase(errors.begin());
     }).ok();
   }

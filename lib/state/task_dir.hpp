@@ -35,6 +35,8 @@ struct TaskDir {
   std::string SchemaFile() const { return Root() + "/schema.json"; }
   // Alert events the worker raised, one JSON line each, for the supervisor to send.
   std::string AlertOutbox() const { return Root() + "/alerts.jsonl"; }
+  // The task's metrics in the Prometheus text format (pipeline/metrics_file.hpp).
+  std::string MetricsFile() const { return Root() + "/metrics.prom"; }
   std::string SnapshotDir() const { return Root() + "/snapshot"; }
   // The chunk plan of one source table ("db.table").
   std::string PlanFile(const std::string& source_table) const { return SnapshotDir() + "/" + source_table + ".plan.json"; }

@@ -307,7 +307,7 @@ TEST_SUITE("postgres") {
     REQUIRE(s->PrepareTable(b).ok());
     REQUIRE(Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 30).ok());
     Status bad = Apply(*s, b, {Ins({int64_t{2}, Utf8("b")}), Ins({int64_t{3}, Value()})}, 31);
-    CHECK(bad.code() == StatusCode::kFailedPrecondition);
+    CHECK(bad.code() == StatusCode::kDataRejected);  // NOT NULL: the row is refused
     CHECK(bad.message().find("src.atomic") != std::string::npos);
     CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM rt.atomic") == "1");
     CHECK(Open("atomic")->LoadCheckpoint()->value().offset == 30);
@@ -334,7 +334,7 @@ TEST_SUITE("postgres") {
     Status second = s->ApplyPartial(changes({Upd({int64_t{2}, Utf8("b")}, {int64_t{2}, Utf8("bb")}),
                                              Ins({int64_t{4}, Value()})}));
     Status last = second.ok() ? s->ApplyBatch(changes({Ins({int64_t{5}, Utf8("e")})}), end) : second;
-    CHECK(last.code() == StatusCode::kFailedPrecondition);
+    CHECK(last.code() == StatusCode::kDataRejected);
     CHECK_MESSAGE(last.message().find("src.pieces") != std::string::npos, last.message());
     CHECK(Q("SELECT string_agg(id || v, ',' ORDER BY id) FROM rt.pieces") == "1a");
     CHECK(s->LoadCheckpoint()->value().offset == 50);
