@@ -19,14 +19,14 @@ namespace {
 constexpr size_t kOutputKept = 400;  // bytes of the command's output kept for the message
 
 // The child: its own process group (so that a timeout kills what it started
-// too), the pipes on stdin and stdout/stderr, then the shell.
-[[noreturn]] void ExecShell(const std::string& command, int in_fd, int out_fd, const std::vector<std::string>& env) {
+// too), the pipes on stdin and stdout/stderr, then the shell. Only calls
+// that allocate nothing: the parent has other threads (core/fork_gate.hpp).
+[[noreturn]] void ExecShell(char* const argv[], char* const envp[], int in_fd, int out_fd) {
   ::setpgid(0, 0);
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
-  for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-  ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+  ::execve("/bin/sh", argv, envp);
   ::_exit(127);
 }
 
@@ -41,9 +41,17 @@ Status RunCommand(const std::string& command, const std::string& payload, const 
     ::close(in[1]);
     return Status::Internal("cannot make a pipe for the alert command");
   }
+  // argv and the environment (this process's, plus `env`) are made before the fork.
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& kv : env_strings) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  std::string sh = "sh", dash_c = "-c", text = command;
+  char* argv[] = {sh.data(), dash_c.data(), text.data(), nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return Status::Internal("cannot fork the alert command");
-  if (pid == 0) ExecShell(command, in[0], out[1], env);
+  if (pid == 0) ExecShell(argv, envp.data(), in[0], out[1]);
   ::setpgid(pid, pid);  // also here: the kill below must find the group whichever runs first
   ::close(in[0]);
   ::close(out[1]);

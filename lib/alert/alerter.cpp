@@ -1,9 +1,11 @@
 #include "alert/alerter.hpp"
 
 #include <functional>
+#include <optional>
 
 #include "alert/alert_delivery.hpp"
 #include "config/secret.hpp"
+#include "core/fork_gate.hpp"
 
 namespace dbsync::alert {
 namespace {
@@ -81,17 +83,30 @@ void Alerter::Drain(std::chrono::milliseconds limit) {
 }
 
 void Alerter::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    Deliver(job);
-    lock.lock();
-    busy_ = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+    }
+    // This thread is the only one taking jobs: the queue still has this one.
+    // Allocations (the job's copy and its freeing) are made under the gate
+    // (core/fork_gate.hpp), always taken before mu_.
+    std::optional<Job> job;
+    {
+      std::lock_guard<std::mutex> gate(ForkGate());
+      std::lock_guard<std::mutex> lock(mu_);
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+    }
+    Deliver(*job);
+    {
+      std::lock_guard<std::mutex> gate(ForkGate());
+      job.reset();
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+    }
     cv_.notify_all();
   }
 }
@@ -101,6 +116,7 @@ bool Alerter::Attempts(const config::AlertSpec& rule, const std::string& kind, c
   Status last;
   for (int a = 0; a <= rule.retries; ++a) {
     if (a > 0) std::this_thread::sleep_for(std::chrono::seconds(std::min(30, 1 << (a - 1))));
+    std::lock_guard<std::mutex> gate(ForkGate());  // the supervisor forks its worker (core/fork_gate.hpp)
     last = attempt();
     if (last.ok()) {
       log_.Info("alert " + kind + " (alerts[] at line " + std::to_string(rule.line) + ") sent " + channel +
@@ -108,6 +124,7 @@ bool Alerter::Attempts(const config::AlertSpec& rule, const std::string& kind, c
       return true;
     }
   }
+  std::lock_guard<std::mutex> gate(ForkGate());
   log_.Error("alert " + kind + " (alerts[] at line " + std::to_string(rule.line) + ") not sent " + channel +
              " after " + std::to_string(rule.retries + 1) + " attempt(s): " + last.message());
   return false;
@@ -115,25 +132,32 @@ bool Alerter::Attempts(const config::AlertSpec& rule, const std::string& kind, c
 
 void Alerter::Deliver(const Job& job) {
   const config::AlertSpec& rule = rules_[job.rule];
+  // Prepared under the gate (core/fork_gate.hpp); Attempts takes it for each attempt.
+  std::unique_lock<std::mutex> gate(ForkGate());
   const std::string kind = job.payload.value("alert", "");
-  if (!rule.run.empty()) {
-    const std::string payload = job.payload.dump();
-    const std::vector<std::string> env = {"SYNC_ALERT=" + kind, "SYNC_ALERT_SEVERITY=" + job.payload.value("severity", ""),
-                                          "SYNC_TASK=" + task_.id, "SYNC_TASK_NAME=" + task_.name};
-    Attempts(rule, kind, "by command", [&] { return RunCommand(rule.run, payload, env, rule.timeout_seconds); });
-  }
+  const std::string payload = job.payload.dump();
+  const std::vector<std::string> env = {"SYNC_ALERT=" + kind, "SYNC_ALERT_SEVERITY=" + job.payload.value("severity", ""),
+                                        "SYNC_TASK=" + task_.id, "SYNC_TASK_NAME=" + task_.name};
+  std::optional<std::string> url;
+  std::string body;
   if (!rule.webhook.empty()) {
-    auto url = config::ResolveSecret(rule.webhook);
-    if (!url.ok()) {
+    auto resolved = config::ResolveSecret(rule.webhook);
+    if (resolved.ok()) {
+      url = *resolved;
+      if (redacted_.insert(*url).second) log_.AddSecret(*url);
+      body = WebhookBody(rule.webhook_format, job.payload);
+    } else {
       log_.Error("alert " + kind + " (alerts[] at line " + std::to_string(rule.line) + ") not sent to its webhook: " +
-                 url.status().message());
-      return;
+                 resolved.status().message());
     }
-    if (redacted_.insert(*url).second) log_.AddSecret(*url);
-    const std::string body = WebhookBody(rule.webhook_format, job.payload);
+  }
+  gate.unlock();
+  if (!rule.run.empty())
+    Attempts(rule, kind, "by command", [&] { return RunCommand(rule.run, payload, env, rule.timeout_seconds); });
+  if (url)
     Attempts(rule, kind, "to webhook " + UrlForDisplay(*url),
              [&] { return PostWebhook(*url, body, rule.timeout_seconds); });
-  }
+  gate.lock();  // the locals are freed under it: `gate` was made first, so it goes last
 }
 
 }  // namespace dbsync::alert

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/fork_gate.hpp"
 
 namespace dbsync::pipeline {
 namespace {
@@ -69,6 +70,7 @@ void AlertMonitor::Loop() {
 }
 
 void AlertMonitor::Tick() {
+  std::lock_guard<std::mutex> gate(ForkGate());
   for (auto& event : outbox_.ReadNew()) alerter_.Offer(event);
   const auto now = std::chrono::system_clock::now();
   bool running, awaiting_recovery;

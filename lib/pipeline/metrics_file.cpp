@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/atomic_file.hpp"
+#include "core/fork_gate.hpp"
 #include "ops/task_metrics.hpp"
 #include "state/task_store.hpp"
 
@@ -31,6 +32,7 @@ MetricsFile::~MetricsFile() {
 }
 
 void MetricsFile::Write() {
+  std::lock_guard<std::mutex> gate(ForkGate());
   auto store = state::TaskStore::Open(home_);
   if (!store.ok()) return;
   auto task = store->Find(task_id_);

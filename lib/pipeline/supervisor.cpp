@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "core/fork_gate.hpp"
 #include "core/logger.hpp"
 #include "pipeline/alert_monitor.hpp"
 #include "pipeline/metrics_file.hpp"
@@ -128,9 +129,13 @@ Status Supervise(const SuperviseOptions& o) {
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
-    pid_t pid = ::fork();
+    pid_t pid;
+    {
+      std::lock_guard<std::mutex> gate(ForkGate());  // core/fork_gate.hpp
+      pid = ::fork();
+      if (pid == 0) WorkerMain(o);  // never returns
+    }
     if (pid < 0) return Status::Internal("cannot fork the worker process");
-    if (pid == 0) WorkerMain(o);
     g_worker = pid;
     alerts.WorkerStarted(pid, after_failover);
     if (g_stop) ::kill(pid, SIGTERM);  // a stop that arrived before g_worker was set

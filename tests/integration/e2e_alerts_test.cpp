@@ -34,6 +34,11 @@ json Body(const json& request) { return json::parse(request.value("body", ""), n
 
 std::string Log(const std::string& id) { return E().cli.Run({"logs", "-n", "400", id}).out; }
 
+// Waits until the task streams; on a timeout, says what its log and status say.
+void RequireStreaming(const std::string& id) {
+  REQUIRE_MESSAGE(E().cli.WaitStreaming(id), Log(id) << E().cli.Run({"status", id}).out);
+}
+
 }  // namespace
 
 TEST_CASE("alerts: failover, recovered, ddl_notice, delay, heartbeat and stopped reach webhooks and a command") {
@@ -50,7 +55,7 @@ TEST_CASE("alerts: failover, recovered, ddl_notice, delay, heartbeat and stopped
       "  - { on: delay, over_seconds: 30, webhook: \"" + hooks.Url("/delay") + "\", webhook_format: slack }\n"
       "  - { on: heartbeat, over_seconds: 3, webhook: \"" + hooks.Url("/heartbeat") + "\" }\n";
   const std::string id = CreateAndStartTask(E().cli, "al.yaml", E().Yaml("al", "[shop.al]", settings, E().pg, "postgres", 7705));
-  REQUIRE(E().cli.WaitStreaming(id));
+  RequireStreaming(id);
 
   // failover: the worker killed; two 500s, then delivered at the third attempt.
   const int pid = WorkerPid(E().cli, id, 0);
@@ -140,7 +145,8 @@ TEST_CASE("alerts: a row the destination refuses fails the task: dirty_data and 
   HttpReceiver hooks(/*fail_first=*/2);
   E().mysql.Exec("CREATE TABLE shop.dirty (id INT PRIMARY KEY, v INT)");
   E().mysql.Exec("INSERT INTO shop.dirty SELECT seq, seq FROM seq.seq_1_to_100");
-  for (const std::string& sql : {std::string("CREATE TABLE shop.dirty (id integer PRIMARY KEY, v integer CHECK (v < 1000))"),
+  for (const std::string& sql : {std::string("CREATE SCHEMA IF NOT EXISTS shop AUTHORIZATION loader"),
+                                 std::string("CREATE TABLE shop.dirty (id integer PRIMARY KEY, v integer CHECK (v < 1000))"),
                                  std::string("ALTER TABLE shop.dirty OWNER TO loader")})
     E().pg.Exec(sql, "dw");
   const std::string settings =
@@ -152,7 +158,7 @@ TEST_CASE("alerts: a row the destination refuses fails the task: dirty_data and 
       "  - { on: status, webhook: \"" + hooks.Url("/failed") + "\" }\n";
   const std::string id =
       CreateAndStartTask(E().cli, "dirty.yaml", E().Yaml("dirty", "[shop.dirty]", settings, E().pg, "postgres", 7706));
-  REQUIRE(E().cli.WaitStreaming(id));
+  RequireStreaming(id);
   const auto started = std::chrono::steady_clock::now();
   E().mysql.Exec("INSERT INTO shop.dirty VALUES (101, 5000)");
   auto dirty = hooks.WaitDelivered("/dirty", 1, 40s);
@@ -186,7 +192,7 @@ TEST_CASE("alerts: a DDL statement that stops the task is an unsupported_ddl ale
                                "  - { on: unsupported_ddl, webhook: \"" + hooks.Url("/ddl") + "\" }\n";
   const std::string id =
       CreateAndStartTask(E().cli, "unsup.yaml", E().Yaml("unsup", "[shop.unsup]", settings, E().pg, "postgres", 7707));
-  REQUIRE(E().cli.WaitStreaming(id));
+  RequireStreaming(id);
   E().mysql.Exec("ALTER TABLE shop.unsup DROP COLUMN gone");
   auto ddl = hooks.WaitDelivered("/ddl", 1, 40s);
   REQUIRE_MESSAGE(ddl.size() == 1, Log(id));
