@@ -31,7 +31,7 @@ std::chrono::milliseconds WorstCase(const config::AlertSpec& rule) {
 
 Alerter::Alerter(std::vector<config::AlertSpec> rules, TaskIdentity task, Logger& log)
     : rules_(std::move(rules)), task_(std::move(task)), log_(log), sent_(rules_.size()) {
-  if (!rules_.empty()) thread_ = std::thread([this] { Loop(); });
+  if (!rules_.empty()) thread_ = StartedThread([this] { Loop(); });
 }
 
 Alerter::~Alerter() {

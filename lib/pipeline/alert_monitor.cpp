@@ -18,7 +18,7 @@ AlertMonitor::AlertMonitor(const config::TaskSpec& spec, alert::TaskIdentity tas
                            std::string outbox)
     : alerter_(spec.alerts, std::move(task), log), state_file_(std::move(state_file)), outbox_(std::move(outbox)) {
   for (const auto& rule : spec.alerts) watches_state_ = watches_state_ || rule.on == "delay" || rule.on == "heartbeat";
-  if (!alerter_.empty()) thread_ = std::thread([this] { Loop(); });
+  if (!alerter_.empty()) thread_ = StartedThread([this] { Loop(); });
 }
 
 AlertMonitor::~AlertMonitor() {

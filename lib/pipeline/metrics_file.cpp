@@ -10,7 +10,7 @@
 namespace dbsync::pipeline {
 
 MetricsFile::MetricsFile(std::string home, std::string task_id) : home_(std::move(home)), task_id_(std::move(task_id)) {
-  thread_ = std::thread([this] {
+  thread_ = StartedThread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();
