@@ -150,10 +150,8 @@ Target MaxComputeTarget(const std::string& write_mode) {
       emulator.Post("/__emulator/sql", sql.dump());
     };
     t.insert_by_hand = [](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
-      std::string values;
-      for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
       json sql = {{"project", "p1"},
-                  {"query", "INSERT INTO " + maxcompute::QuoteName(b.dest_table) + " VALUES " + values + ";"},
+                  {"query", "INSERT INTO " + maxcompute::QuoteName(b.dest_table) + " VALUES " + SqlValues(rows) + ";"},
                   {"settings", {{"odps.sql.type.system.odps2", "true"}}}};
       emulator.Post("/__emulator/sql", sql.dump());
     };

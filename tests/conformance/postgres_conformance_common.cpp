@@ -85,9 +85,7 @@ Target PostgresTarget(testing::PostgresServer& server, postgres::Dialect dialect
                 "dw");
   };
   t.insert_by_hand = [&server](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
-    std::string values;
-    for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
-    server.Exec("INSERT INTO " + postgres::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + values, "dw");
+    server.Exec("INSERT INTO " + postgres::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + SqlValues(rows), "dw");
   };
   t.break_next_batch = [&server](sink::Sink&) {
     // The destination goes away under the sink: its session is terminated.

@@ -58,4 +58,11 @@ struct Target {
 // Defined by each destination's test file.
 const Target& TheTarget();
 
+// "(1, 'a'), (2, 'b')": insert_by_hand's rows as a SQL VALUES list.
+inline std::string SqlValues(const std::vector<std::pair<int, std::string>>& rows) {
+  std::string values;
+  for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
+  return values;
+}
+
 }  // namespace dbsync::conformance

@@ -91,9 +91,7 @@ const Target& TheTarget() {
                     "PROPERTIES (\"replication_num\" = \"1\")");
     };
     t.insert_by_hand = [](const sink::TableBinding& b, const std::vector<std::pair<int, std::string>>& rows) {
-      std::string values;
-      for (const auto& [id, v] : rows) values += (values.empty() ? "" : ", ") + ("(" + std::to_string(id) + ", '" + v + "')");
-      emulator.Exec("INSERT INTO " + starrocks::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + values);
+      emulator.Exec("INSERT INTO " + starrocks::QualifiedName(b.dest_schema, b.dest_table) + " VALUES " + SqlValues(rows));
     };
     t.break_next_batch = [](sink::Sink&) {
       emulator.Post("/_emulator/fault/fail_next_txn_prepare", R"({"message": "injected: the BE went away"})");
