@@ -48,5 +48,6 @@ void SetupLogsCommand(CLI::App& app, CommandContext& ctx);
 void SetupApplyCommand(CLI::App& app, CommandContext& ctx);
 void SetupUsageCommand(CLI::App& app, CommandContext& ctx);
 void SetupMetricsCommand(CLI::App& app, CommandContext& ctx);
+void SetupVerifyCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace dbsync::app

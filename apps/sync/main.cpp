@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   SetupApplyCommand(app, ctx);
   SetupUsageCommand(app, ctx);
   SetupMetricsCommand(app, ctx);
+  SetupVerifyCommand(app, ctx);
   SetupListCommand(app, ctx);
   SetupDeleteCommand(app, ctx);
   SetupBinlogCommand(app, ctx);

@@ -29,6 +29,7 @@ struct SourceTable;
 namespace dbsync::sink {
 
 class Sink;
+class Readback;
 
 // How a destination makes a batch of source transactions exactly-once.
 // sink.hpp states both contracts in full.
@@ -108,6 +109,9 @@ struct Destination {
   // in this version (`unavailable` says why).
   std::function<Result<std::unique_ptr<Sink>>(const config::TaskSpec&, const std::string& task_id)> open;
   std::string unavailable;
+  // Reads the destination's tables back for `sync verify` (sink/readback.hpp);
+  // empty when this version cannot.
+  std::function<Result<std::unique_ptr<Readback>>(const config::TaskSpec&)> open_readback;
   // Where the checkpoint lives at the destination, for `sync status`
   // ("the destination's sync_state.checkpoint"), and what `sync delete`
   // leaves there besides the tables ("its sync_state rows").

@@ -8,6 +8,8 @@
 #include "pipeline/name_mapping.hpp"
 #include "sink/postgres/pg_connection.hpp"
 #include "sink/postgres/pg_hologres.hpp"
+#include "sink/postgres/pg_readback.hpp"
+#include "sink/readback.hpp"
 #include "sink/postgres/pg_sink.hpp"
 
 namespace dbsync::postgres {
@@ -125,6 +127,9 @@ sink::Destination Entry(std::string type, std::string summary, int default_port,
   d.check = [dialect](const sink::CheckInput& in, check::CheckReport& report) { CheckPostgres(in, report, dialect); };
   d.open = [dialect, default_port](const config::TaskSpec& spec, const std::string& task_id) {
     return OpenPgSink(spec, task_id, dialect, default_port);
+  };
+  d.open_readback = [dialect, default_port](const config::TaskSpec& spec) {
+    return OpenPgReadback(spec, dialect, default_port);
   };
   d.checkpoint_record = "the destination's sync_state.checkpoint";
   d.bookkeeping = "its sync_state rows";
