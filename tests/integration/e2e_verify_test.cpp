@@ -7,12 +7,12 @@
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "harness/servers.hpp"
 #include "harness/type_matrix.hpp"
+#include "harness/verify_report.hpp"
 #include "harness/workload.hpp"
 
 using namespace dbsync;
@@ -46,36 +46,6 @@ void WaitFence(const std::string& fence_table, int n) {
   WaitRow(E().pg, fence_table, n);
 }
 
-json VerifyJson(const std::string& task, std::vector<std::string> extra, int expected_exit) {
-  std::vector<std::string> args = {"verify", task, "-o", "json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  auto r = E().cli.Run(args);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == expected_exit);
-  return json::parse(r.out);
-}
-
-const json& TableIn(const json& report, const std::string& source) {
-  for (const auto& t : report["tables"])
-    if (t["source"] == source) return t;
-  FAIL("no table " << source << " in " << report.dump());
-  static json none;
-  return none;
-}
-
-// "kind key" of every difference shown for `source`, sorted.
-std::vector<std::string> Shown(const json& report, const std::string& source) {
-  std::vector<std::string> out;
-  for (const auto& d : TableIn(report, source)["shown"]) {
-    std::string line = d["kind"].get<std::string>() + " " + d["key"].get<std::string>();
-    if (d.contains("columns"))
-      for (const auto& c : d["columns"]) line += " " + c.get<std::string>();
-    out.push_back(line);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("sync verify: identical when converged; finds by key what was changed by hand at either side") {
@@ -100,7 +70,7 @@ TEST_CASE("sync verify: identical when converged; finds by key what was changed 
   WaitFence("vfence", 1);
 
   // Converged: identical, chunked (the numeric key by range), exit 0.
-  json same = VerifyJson(id, {"--chunk-rows", "250"}, 0);
+  json same = VerifyJson(E().cli, id, {"--chunk-rows", "250"}, 0);
   CHECK(same["identical"] == true);
   CHECK(same["differences"] == 0);
   CHECK(same["task_running"] == true);
@@ -126,7 +96,7 @@ TEST_CASE("sync verify: identical when converged; finds by key what was changed 
   const std::string vt_changed = E().pg.Scalar("SELECT min(id) FROM shop.vt WHERE d <> 0", "dw");
   E().pg.Exec("UPDATE shop.vt SET d = d * 2 WHERE id = " + vt_changed, "dw");
 
-  json found = VerifyJson(id, {"--chunk-rows", "250"}, 1);
+  json found = VerifyJson(E().cli, id, {"--chunk-rows", "250"}, 1);
   CHECK(found["identical"] == false);
   std::vector<std::string> vn = Shown(found, "shop.vn");
   REQUIRE(vn.size() == 3);
@@ -149,7 +119,7 @@ TEST_CASE("sync verify: identical when converged; finds by key what was changed 
   const std::string src_changed = SourceLines(E().mysql, "SELECT min(id) FROM shop.vn WHERE id > 100")[0];
   E().mysql.Exec("UPDATE shop.vn SET name = 'while stopped' WHERE id = " + src_changed);
   E().mysql.Exec("INSERT INTO shop.vn VALUES (7777, 'while stopped', 1, NOW())");
-  json stopped = VerifyJson(id, {"--table", "shop.vn"}, 1);
+  json stopped = VerifyJson(E().cli, id, {"--table", "shop.vn"}, 1);
   CHECK(stopped["task_running"] == false);
   std::vector<std::string> after_stop = Shown(stopped, "shop.vn");
   CHECK(std::find(after_stop.begin(), after_stop.end(), "changed id=" + src_changed + " name") != after_stop.end());
@@ -160,7 +130,7 @@ TEST_CASE("sync verify: identical when converged; finds by key what was changed 
   REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
   REQUIRE(E().cli.WaitStreaming(id));
   WaitFence("vfence", 2);
-  CHECK(VerifyJson(id, {"--table", "shop.vn"}, 1)["differences"] == 3);
+  CHECK(VerifyJson(E().cli, id, {"--table", "shop.vn"}, 1)["differences"] == 3);
   REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
@@ -169,27 +139,7 @@ TEST_CASE("sync verify: a task under a running write load verifies identical") {
   E().mysql.Exec("INSERT INTO shop.vw SELECT seq, CONCAT('w', seq), seq, NOW() FROM seq.seq_1_to_2000");
   const std::string id = CreateAndStartTask(E().cli, "v2.yaml", E().Yaml("v2", "[shop.vw]", "", E().pg, "postgres", 7802));
   REQUIRE(E().cli.WaitStreaming(id));
-  std::atomic<bool> stop{false};
-  std::atomic<int> changes{0};
-  std::thread load([&] {
-    std::mt19937 rng(11);
-    while (!stop) {
-      Churn(E().mysql, "vw", 20, rng, 2000);
-      changes += 20;
-      std::this_thread::sleep_for(50ms);
-    }
-  });
-  std::this_thread::sleep_for(1s);
-  auto r = E().cli.Run({"verify", id, "--chunk-rows", "200", "-o", "json"});
-  stop = true;
-  load.join();
-  INFO(r.out << r.err);
-  CHECK(r.exit_code == 0);
-  json report = json::parse(r.out);
-  CHECK(report["differences"] == 0);
-  CHECK(TableIn(report, "shop.vw")["chunks"].get<int>() >= 10);
-  MESSAGE("changes during verify: " << changes.load() << ", keys rechecked: " << TableIn(report, "shop.vw")["rechecked"]);
-  CHECK(changes.load() >= 200);
+  VerifyUnderLoad(E().cli, E().mysql, id, "vw", 2000);
   REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
@@ -228,10 +178,10 @@ TEST_CASE("sync verify: a Hologres destination (the fixture) reads back in the s
   // The fence: one more row, applied after every change above.
   E().mysql.Exec(TypeMatrixInsert("vh", 100000, gen));
   WaitRow(E().holo, "vh", 100000);
-  json same = VerifyJson(id, {}, 0);
+  json same = VerifyJson(E().cli, id, {}, 0);
   CHECK(TableIn(same, "shop.vh")["rows"].get<int>() > 100);
   const std::string changed = E().holo.Scalar("SELECT min(id) FROM shop.vh WHERE vc IS NOT NULL", "dw");
   E().holo.Exec("UPDATE shop.vh SET vc = vc || '!' WHERE id = " + changed, "dw");
-  CHECK(Shown(VerifyJson(id, {}, 1), "shop.vh") == std::vector<std::string>{"changed id=" + changed + " vc"});
+  CHECK(Shown(VerifyJson(E().cli, id, {}, 1), "shop.vh") == std::vector<std::string>{"changed id=" + changed + " vc"});
   REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
 }

@@ -3,26 +3,15 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
 #include "sink/postgres/pg_connection.hpp"
+#include "sink/readback_text.hpp"
 
 namespace dbsync::postgres {
 
 namespace {
-
-// "12.500" -> "12.5", "3.000" -> "3", "-0.00" -> "0".
-std::string TrimDecimal(std::string s) {
-  size_t dot = s.find('.');
-  if (dot != std::string::npos && s.find_first_of("eE") == std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  if (s == "-0") s = "0";
-  return s;
-}
 
 std::string CanonicalTimestamp(std::string s) {
   if (s == "infinity" || s == "-infinity") return s;
@@ -31,12 +20,7 @@ std::string CanonicalTimestamp(std::string s) {
       s.resize(s.size() - std::strlen(utc));
       break;
     }
-  size_t dot = s.rfind('.');
-  if (dot != std::string::npos && dot > s.rfind(':')) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  return s;
+  return sink::TrimFraction(std::move(s));
 }
 
 // PostgreSQL's interval output ("1 day 02:00:00", "-838:59:59.5", "3 mons")
@@ -66,7 +50,7 @@ std::string CanonicalInterval(std::string_view text) {
   std::string out = total < 0 ? "-" : "";
   uint64_t m = static_cast<uint64_t>(total < 0 ? -total : total);
   out += fmt::format("{}:{:02}:{:02}", m / 3600000000ULL, m / 60000000ULL % 60, m / 1000000ULL % 60);
-  if (m % 1000000ULL) out = CanonicalTimestamp(out + fmt::format(".{:06}", m % 1000000ULL));
+  if (m % 1000000ULL) out = sink::TrimFraction(out + fmt::format(".{:06}", m % 1000000ULL));
   return out;
 }
 
@@ -75,20 +59,18 @@ std::string CanonicalInterval(std::string_view text) {
 std::string CanonicalText(PgKind kind, std::string_view text) {
   switch (kind) {
     case PgKind::kNumeric:
-      return TrimDecimal(std::string(text));
+      return sink::TrimDecimal(std::string(text));
     case PgKind::kReal:
-      return fmt::format("{}", std::strtof(std::string(text).c_str(), nullptr));
+      return sink::ShortestFloat(text);
     case PgKind::kDouble:
-      return fmt::format("{}", std::strtod(std::string(text).c_str(), nullptr));
+      return sink::ShortestDouble(text);
     case PgKind::kTimestamp:
     case PgKind::kTimestamptz:
       return CanonicalTimestamp(std::string(text));
     case PgKind::kInterval:
       return CanonicalInterval(text);
-    case PgKind::kJsonb: {
-      auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-      return j.is_discarded() ? std::string(text) : j.dump();
-    }
+    case PgKind::kJsonb:
+      return sink::CanonicalJson(text);
     case PgKind::kBytea: {
       std::string s(text);
       for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -1,6 +1,8 @@
 #include "sink/starrocks/starrocks_destination.hpp"
 
+#include "sink/readback.hpp"
 #include "sink/starrocks/sr_checks.hpp"
+#include "sink/starrocks/sr_readback.hpp"
 #include "sink/starrocks/sr_sink.hpp"
 
 namespace dbsync::starrocks {
@@ -42,6 +44,7 @@ std::vector<sink::Destination> Destinations() {
   };
   d.check = CheckStarRocks;
   d.open = OpenStarRocksSink;
+  d.open_readback = OpenSrReadback;
   d.checkpoint_record = "the destination's sync_state.checkpoints";
   d.bookkeeping = "its rows in sync_state.checkpoints and sync_state.chunks";
   return {d};

@@ -198,6 +198,27 @@ def evaluate(e, env):
             if hit:
                 return evaluate(arms[i + 1], env)
         return evaluate(e[3], env)
+    if k == "cast":
+        # docs.starrocks.io sql-functions/cast: `cast(input as type)`, e.g.
+        # cast('9.5' as DECIMAL(10,2)) is 9.50. A text the type cannot hold
+        # casts to NULL (the non-strict cast of the FE's planner; unverified
+        # against a cluster, the docs are silent).
+        try:
+            target = values.make_type(e[2], e[3])
+        except values.TypeError_ as err:
+            raise EvalError(str(err))
+        a = evaluate(e[1], env)
+        if a[1] is None:
+            return (target, None)
+        text = a[1] if a[0] is None else values.render(a[0], a[1])
+        if isinstance(text, bool):
+            text = "1" if text else "0"
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        try:
+            return (target, values.convert_text(target, str(text)))
+        except values.ConvertError:
+            return (target, None)
     if k == "interval":
         raise EvalError("interval outside of a partition clause")
     raise EvalError("unsupported expression")

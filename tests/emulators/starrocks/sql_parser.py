@@ -220,6 +220,25 @@ class Parser:
         self.expect_kw("END")
         return ("case", operand, arms, otherwise)
 
+    def _cast(self):
+        """CAST(expr AS type[(n[, m])]), as ("cast", expr, type name, [args])."""
+        self.expect_kw("CAST")
+        self.expect_op("(")
+        e = self.expr()
+        self.expect_kw("AS")
+        type_name = self.tok
+        if type_name.kind != "IDENT":
+            self.fail("{a legal identifier}")
+        self.next()
+        args = []
+        if self.accept_op("("):
+            args.append(self.integer())
+            while self.accept_op(","):
+                args.append(self.integer())
+            self.expect_op(")")
+        self.expect_op(")")
+        return ("cast", e, type_name.value.upper(), args)
+
     def _primary(self):
         t = self.tok
         if t.kind == "NUMBER":
@@ -252,6 +271,8 @@ class Parser:
             return ("func", t.value.lower(), [])
         if t.is_kw("CASE"):
             return self._case()
+        if t.is_kw("CAST") and self.peek().is_op("("):
+            return self._cast()
         if t.is_kw("INTERVAL"):
             self.next()
             n = self.expr()

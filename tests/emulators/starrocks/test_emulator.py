@@ -815,6 +815,26 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual([r[0] for r in rows], ["5", "6"])
         self.assertEqual(self.q("SELECT id FROM %s.t WHERE id NOT IN (2, 3)" % db), [["1"]])
 
+    def test_cast_and_key_ranges_as_sync_verify_reads(self):
+        # docs.starrocks.io sql-functions/cast: cast(input as type); cast('9.5' as DECIMAL(10,2)) is 9.50
+        self.assertEqual(self.q("SELECT CAST('9.5' AS DECIMAL(10,2))"), [["9.50"]])
+        self.assertEqual(self.q("SELECT CAST(NULL AS INT)"), [[None]])
+        self.assertEqual(self.q("SELECT CAST('x' AS INT)"), [[None]])
+        db = self.fresh_db()
+        self.q("CREATE TABLE %s.d (k VARCHAR(12) NOT NULL, n INT NOT NULL, v VARCHAR(5) NULL) PRIMARY KEY(k, n) "
+               "DISTRIBUTED BY HASH(k) PROPERTIES('replication_num'='1')" % db)
+        self.load(db, "d", "2.50\t1\ta\n10.0\t1\tb\n10.0\t2\tx\n9\t1\tc\n", label="Lcast")
+        # a DECIMAL held as text compares as the number it holds, not as text
+        rows = self.q("SELECT k, n FROM %s.d WHERE (CAST(`k` AS DECIMAL(10,2)) > 2.5) AND "
+                      "NOT ((CAST(`k` AS DECIMAL(10,2)) > 10) OR (CAST(`k` AS DECIMAL(10,2)) = 10 AND `n` > 1)) "
+                      "ORDER BY CAST(`k` AS DECIMAL(10,2)), `n`" % db)
+        self.assertEqual(rows, [["9", "1"], ["10.0", "1"]])
+        rows = self.q("SELECT k FROM %s.d WHERE ((CAST(`k` AS DECIMAL(10,2)) = 10 AND `n` = 2)) AND NOT (`v` <=> 'y') "
+                      "ORDER BY `k` LIMIT 5" % db)
+        self.assertEqual(rows, [["10.0"]])
+        self.assertEqual(self.q("SELECT k FROM %s.d WHERE NOT (`v` <=> 'x') ORDER BY CAST(`k` AS DECIMAL(10,2)) DESC, "
+                                "`n` LIMIT 1" % db), [["10.0"]])
+
     def test_b38_merge_condition(self):
         db = self.fresh_db()
         self.q("CREATE TABLE %s.t (id INT NOT NULL, v VARCHAR(5) NULL, ver INT NULL) PRIMARY KEY(id) "
