@@ -78,8 +78,10 @@ TEST_CASE("sync verify StarRocks: identical when converged; finds by key what wa
     auto conn = E().mysql.Admin();
     for (int id = 1; id <= 300; ++id) REQUIRE(conn.Execute(TypeMatrixInsert("svt", id, gen)).ok());
   }
+  E().mysql.Exec("CREATE TABLE shop.svs (code VARCHAR(20) PRIMARY KEY, note VARCHAR(40)) CHARACTER SET latin1");
+  E().mysql.Exec("INSERT INTO shop.svs SELECT CONCAT('c', seq, '\xC3\xA9'), CONCAT('caf\xC3\xA9 ', seq) FROM seq.seq_1_to_700");
   E().mysql.Exec("CREATE TABLE shop.svfence (id INT PRIMARY KEY)");
-  const std::string id = CreateAndStartTask(E().cli, "sv1.yaml", Spec("sv1", "[shop.svn, shop.svt, shop.svfence]", 7811));
+  const std::string id = CreateAndStartTask(E().cli, "sv1.yaml", Spec("sv1", "[shop.svn, shop.svs, shop.svt, shop.svfence]", 7811));
   REQUIRE(E().cli.WaitStreaming(id));
   std::mt19937 rng(7);
   Churn(E().mysql, "svn", 400, rng, 3000);
@@ -97,22 +99,29 @@ TEST_CASE("sync verify StarRocks: identical when converged; finds by key what wa
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("shop.svt -> shop.svt: ") != std::string::npos);
 
-  // By hand at StarRocks: a changed value, a deleted row, an added row; a
-  // changed text in the type matrix.
+  // By hand at StarRocks: a changed value, a deleted row, an added row, by a
+  // numeric and a text key; a changed text, DATETIME and blob (hex) in the
+  // type matrix.
   const std::string changed = SrScalar("SELECT id FROM shop.svn ORDER BY id LIMIT 1");
   E().starrocks.Exec("UPDATE shop.svn SET amount = amount + 1 WHERE id = " + changed);
   const std::string deleted = SrScalar("SELECT id FROM shop.svn WHERE id > 2000 ORDER BY id LIMIT 1");
   E().starrocks.Exec("DELETE FROM shop.svn WHERE id = " + deleted);
   E().starrocks.Exec("INSERT INTO shop.svn VALUES (999999, 'by hand', 1, '2024-01-01 00:00:00')");
+  E().starrocks.Exec("UPDATE shop.svs SET note = 'by hand' WHERE code = 'c5\xC3\xA9'");
+  E().starrocks.Exec("DELETE FROM shop.svs WHERE code = 'c6\xC3\xA9'");
+  E().starrocks.Exec("INSERT INTO shop.svs VALUES ('zz-extra', 'by hand')");
   const std::string vt_changed = SrScalar("SELECT id FROM shop.svt WHERE vc IS NOT NULL ORDER BY id LIMIT 1");
-  E().starrocks.Exec("UPDATE shop.svt SET vc = concat(vc, '!') WHERE id = " + vt_changed);
+  E().starrocks.Exec("UPDATE shop.svt SET vc = concat(vc, '!'), dtm = '2001-02-03 04:05:06', lb = '000102' WHERE id = " +
+                     vt_changed);
 
   json found = VerifyJson(E().cli, id, {"--chunk-rows", "250"}, 1);
   CHECK(found["identical"] == false);
   CHECK(Shown(found, "shop.svn") ==
         std::vector<std::string>{"changed id=" + changed + " amount", "extra id=999999", "missing id=" + deleted});
-  CHECK(Shown(found, "shop.svt") == std::vector<std::string>{"changed id=" + vt_changed + " vc"});
-  CHECK(found["tables_differing"] == 2);
+  CHECK(Shown(found, "shop.svt") == std::vector<std::string>{"changed id=" + vt_changed + " dtm vc lb"});
+  CHECK(Shown(found, "shop.svs") ==
+        std::vector<std::string>{"changed code=c5\xC3\xA9 note", "extra code=zz-extra", "missing code=c6\xC3\xA9"});
+  CHECK(found["tables_differing"] == 3);
   REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
