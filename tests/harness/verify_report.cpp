@@ -71,4 +71,54 @@ json VerifyUnderLoad(const SyncCli& cli, const MariaDbServer& mysql, const std::
   return report;
 }
 
+const char* const kVerifyChurnColumns = "(id INT PRIMARY KEY, name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)";
+
+void CreateChurnTable(const MariaDbServer& mysql, const std::string& table, int rows) {
+  mysql.Exec("CREATE TABLE shop." + table + " " + kVerifyChurnColumns);
+  mysql.Exec("INSERT INTO shop." + table + " SELECT seq, CONCAT('w', seq), seq / 4, '2024-01-01 10:00:00' FROM seq.seq_1_to_" +
+             std::to_string(rows));
+}
+
+std::string VerifyTables::List() const { return "shop." + n + ", shop." + s + ", shop." + t + ", shop." + fence; }
+
+void VerifyTables::Create(const MariaDbServer& mysql, TypeMatrixRows& gen) const {
+  CreateChurnTable(mysql, n, 3000);
+  mysql.Exec("CREATE TABLE shop." + s + " (code VARCHAR(20) PRIMARY KEY, note VARCHAR(40)) CHARACTER SET latin1");
+  mysql.Exec("INSERT INTO shop." + s +
+             " SELECT CONCAT('c', seq, '\xC3\xA9'), CONCAT('caf\xC3\xA9 ', seq) FROM seq.seq_1_to_700");
+  mysql.Exec("CREATE TABLE shop." + t + " (" + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
+  auto conn = mysql.Admin();
+  for (int id = 1; id <= 300; ++id) REQUIRE(conn.Execute(TypeMatrixInsert(t, id, gen)).ok());
+  mysql.Exec("CREATE TABLE shop." + fence + " (id INT PRIMARY KEY)");
+}
+
+void VerifyTables::Churn(const MariaDbServer& mysql, TypeMatrixRows& gen) const {
+  std::mt19937 rng(7);
+  testing::Churn(mysql, n, 400, rng, 3000);
+  TypeMatrixChurn(mysql, t, 200, gen, 300);
+}
+
+json VerifyTables::CheckIdentical(const SyncCli& cli, const std::string& task) const {
+  json same = VerifyJson(cli, task, {"--chunk-rows", "250"}, 0);
+  CHECK(same["identical"] == true);
+  CHECK(same["differences"] == 0);
+  CHECK(same["task_running"] == true);
+  CHECK(TableIn(same, "shop." + n)["chunks"].get<int>() >= 12);
+  CHECK(TableIn(same, "shop." + s)["rows"] == 700);
+  CHECK(TableIn(same, "shop." + t)["rows"].get<int>() > 200);
+  return same;
+}
+
+void CheckHandEditsFound(const SyncCli& cli, const std::string& task, const VerifyTables& tables,
+                         const HandEdits& edits) {
+  json found = VerifyJson(cli, task, {"--chunk-rows", "250"}, 1);
+  CHECK(found["identical"] == false);
+  CHECK(Shown(found, "shop." + tables.n) == std::vector<std::string>{"changed id=" + edits.changed + " amount",
+                                                                     "extra id=999999", "missing id=" + edits.deleted});
+  CHECK(Shown(found, "shop." + tables.s) ==
+        std::vector<std::string>{"changed code=c5\xC3\xA9 note", "extra code=zz-extra", "missing code=c6\xC3\xA9"});
+  CHECK(Shown(found, "shop." + tables.t) == std::vector<std::string>{"changed id=" + edits.vt_changed + " dtm vc lb"});
+  CHECK(found["tables_differing"] == 3);
+}
+
 }  // namespace dbsync::testing

@@ -7,12 +7,10 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "harness/servers.hpp"
 #include "harness/starrocks_emulator.hpp"
-#include "harness/type_matrix.hpp"
 #include "harness/verify_report.hpp"
 #include "harness/workload.hpp"
 
@@ -34,8 +32,6 @@ Env& E() {
   static Env env;
   return env;
 }
-
-const char* kChurnColumns = "(id INT PRIMARY KEY, name VARCHAR(40), amount DECIMAL(10,2), created DATETIME)";
 
 std::string Spec(const std::string& name, const std::string& tables, int server_id) {
   return "name: " + name + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(E().mysql.port()) +
@@ -69,32 +65,16 @@ void WaitFence(int n) {
 }  // namespace
 
 TEST_CASE("sync verify StarRocks: identical when converged; finds by key what was changed by hand there") {
-  E().mysql.Exec(std::string("CREATE TABLE shop.svn ") + kChurnColumns);
-  E().mysql.Exec("INSERT INTO shop.svn SELECT seq, CONCAT('n', seq), seq / 4, '2024-01-01 10:00:00' FROM seq.seq_1_to_3000");
-  // Blobs stay within what a VARCHAR of hex holds (sr_types.hpp).
-  E().mysql.Exec(std::string("CREATE TABLE shop.svt (") + kTypeMatrixColumnsDdl + ", PRIMARY KEY (id))");
-  TypeMatrixRows gen(20261207, 350000);
-  {
-    auto conn = E().mysql.Admin();
-    for (int id = 1; id <= 300; ++id) REQUIRE(conn.Execute(TypeMatrixInsert("svt", id, gen)).ok());
-  }
-  E().mysql.Exec("CREATE TABLE shop.svs (code VARCHAR(20) PRIMARY KEY, note VARCHAR(40)) CHARACTER SET latin1");
-  E().mysql.Exec("INSERT INTO shop.svs SELECT CONCAT('c', seq, '\xC3\xA9'), CONCAT('caf\xC3\xA9 ', seq) FROM seq.seq_1_to_700");
-  E().mysql.Exec("CREATE TABLE shop.svfence (id INT PRIMARY KEY)");
-  const std::string id = CreateAndStartTask(E().cli, "sv1.yaml", Spec("sv1", "[shop.svn, shop.svs, shop.svt, shop.svfence]", 7811));
+  const VerifyTables tables("sv");
+  TypeMatrixRows gen(20261207, 350000);  // blobs within what a VARCHAR of hex holds (sr_types.hpp)
+  tables.Create(E().mysql, gen);
+  const std::string id = CreateAndStartTask(E().cli, "sv1.yaml", Spec("sv1", "[" + tables.List() + "]", 7811));
   REQUIRE(E().cli.WaitStreaming(id));
-  std::mt19937 rng(7);
-  Churn(E().mysql, "svn", 400, rng, 3000);
-  TypeMatrixChurn(E().mysql, "svt", 200, gen, 300);
+  tables.Churn(E().mysql, gen);
   WaitFence(1);
 
-  // Converged: identical, chunked by key range, exit 0.
-  json same = VerifyJson(E().cli, id, {"--chunk-rows", "250"}, 0);
-  CHECK(same["identical"] == true);
-  CHECK(same["differences"] == 0);
-  CHECK(same["task_running"] == true);
-  CHECK(TableIn(same, "shop.svn")["chunks"].get<int>() >= 12);
-  CHECK(TableIn(same, "shop.svt")["rows"].get<int>() > 200);
+  // Converged: identical, chunked by key range or by keys, exit 0.
+  tables.CheckIdentical(E().cli, id);
   auto text = E().cli.Run({"verify", id});
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("shop.svt -> shop.svt: ") != std::string::npos);
@@ -102,32 +82,24 @@ TEST_CASE("sync verify StarRocks: identical when converged; finds by key what wa
   // By hand at StarRocks: a changed value, a deleted row, an added row, by a
   // numeric and a text key; a changed text, DATETIME and blob (hex) in the
   // type matrix.
-  const std::string changed = SrScalar("SELECT id FROM shop.svn ORDER BY id LIMIT 1");
-  E().starrocks.Exec("UPDATE shop.svn SET amount = amount + 1 WHERE id = " + changed);
-  const std::string deleted = SrScalar("SELECT id FROM shop.svn WHERE id > 2000 ORDER BY id LIMIT 1");
-  E().starrocks.Exec("DELETE FROM shop.svn WHERE id = " + deleted);
+  HandEdits edits;
+  edits.changed = SrScalar("SELECT id FROM shop.svn ORDER BY id LIMIT 1");
+  E().starrocks.Exec("UPDATE shop.svn SET amount = amount + 1 WHERE id = " + edits.changed);
+  edits.deleted = SrScalar("SELECT id FROM shop.svn WHERE id > 2000 ORDER BY id LIMIT 1");
+  E().starrocks.Exec("DELETE FROM shop.svn WHERE id = " + edits.deleted);
   E().starrocks.Exec("INSERT INTO shop.svn VALUES (999999, 'by hand', 1, '2024-01-01 00:00:00')");
   E().starrocks.Exec("UPDATE shop.svs SET note = 'by hand' WHERE code = 'c5\xC3\xA9'");
   E().starrocks.Exec("DELETE FROM shop.svs WHERE code = 'c6\xC3\xA9'");
   E().starrocks.Exec("INSERT INTO shop.svs VALUES ('zz-extra', 'by hand')");
-  const std::string vt_changed = SrScalar("SELECT id FROM shop.svt WHERE vc IS NOT NULL ORDER BY id LIMIT 1");
+  edits.vt_changed = SrScalar("SELECT id FROM shop.svt WHERE vc IS NOT NULL ORDER BY id LIMIT 1");
   E().starrocks.Exec("UPDATE shop.svt SET vc = concat(vc, '!'), dtm = '2001-02-03 04:05:06', lb = '000102' WHERE id = " +
-                     vt_changed);
-
-  json found = VerifyJson(E().cli, id, {"--chunk-rows", "250"}, 1);
-  CHECK(found["identical"] == false);
-  CHECK(Shown(found, "shop.svn") ==
-        std::vector<std::string>{"changed id=" + changed + " amount", "extra id=999999", "missing id=" + deleted});
-  CHECK(Shown(found, "shop.svt") == std::vector<std::string>{"changed id=" + vt_changed + " dtm vc lb"});
-  CHECK(Shown(found, "shop.svs") ==
-        std::vector<std::string>{"changed code=c5\xC3\xA9 note", "extra code=zz-extra", "missing code=c6\xC3\xA9"});
-  CHECK(found["tables_differing"] == 3);
+                     edits.vt_changed);
+  CheckHandEditsFound(E().cli, id, tables, edits);
   REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
 TEST_CASE("sync verify StarRocks: a task under a running write load verifies identical") {
-  E().mysql.Exec(std::string("CREATE TABLE shop.svw ") + kChurnColumns);
-  E().mysql.Exec("INSERT INTO shop.svw SELECT seq, CONCAT('w', seq), seq, NOW() FROM seq.seq_1_to_2000");
+  CreateChurnTable(E().mysql, "svw", 2000);
   const std::string id = CreateAndStartTask(E().cli, "sv2.yaml", Spec("sv2", "[shop.svw]", 7812));
   REQUIRE(E().cli.WaitStreaming(id));
   VerifyUnderLoad(E().cli, E().mysql, id, "svw", 2000);

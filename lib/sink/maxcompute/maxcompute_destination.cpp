@@ -1,6 +1,7 @@
 #include "sink/maxcompute/maxcompute_destination.hpp"
 
 #include "sink/maxcompute/mc_checks.hpp"
+#include "sink/maxcompute/mc_readback.hpp"
 #include "sink/maxcompute/mc_sink.hpp"
 
 namespace dbsync::maxcompute {
@@ -42,6 +43,7 @@ std::vector<sink::Destination> Destinations() {
   d.url = [](const DestinationSpec& s) { return "maxcompute://" + s.project + "@" + s.endpoint; };
   d.check = CheckMaxCompute;
   d.open = OpenMaxComputeSink;
+  d.open_readback = OpenMcReadback;
   // Neither the key nor a column's type of a Delta table can change.
   d.traits.refused_ddl.insert(SchemaChangeKind::kPrimaryKeyChanged);
   d.checkpoint_record = "the project's sync_state_checkpoints table";

@@ -512,8 +512,7 @@ Result<std::string> ProjectTimeZone(const Client& client) {
   return std::string(kDefaultZone);
 }
 
-Result<std::unique_ptr<sink::Sink>> OpenMaxComputeSink(const config::TaskSpec& spec, const std::string& task_id) {
-  const auto& d = spec.destination;
+Result<ProjectAccess> AccessProject(const config::DestinationSpec& d) {
   SYNC_ASSIGN_OR_RETURN(std::string secret, config::ResolveSecret(d.access_key));
   ClientOptions options;
   options.endpoint = d.endpoint;
@@ -523,7 +522,13 @@ Result<std::unique_ptr<sink::Sink>> OpenMaxComputeSink(const config::TaskSpec& s
   Client probe(options);
   SYNC_ASSIGN_OR_RETURN(std::string zone_name, ProjectTimeZone(probe));
   SYNC_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(zone_name));
-  return std::unique_ptr<sink::Sink>(new MaxComputeSink(std::move(options), task_id, zone, d));
+  return ProjectAccess{std::move(options), std::move(zone)};
+}
+
+Result<std::unique_ptr<sink::Sink>> OpenMaxComputeSink(const config::TaskSpec& spec, const std::string& task_id) {
+  SYNC_ASSIGN_OR_RETURN(ProjectAccess project, AccessProject(spec.destination));
+  return std::unique_ptr<sink::Sink>(
+      new MaxComputeSink(std::move(project.options), task_id, project.zone, spec.destination));
 }
 
 }  // namespace dbsync::maxcompute

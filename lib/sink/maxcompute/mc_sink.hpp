@@ -45,6 +45,7 @@
 
 #include "config/task_spec.hpp"
 #include "sink/maxcompute/mc_client.hpp"
+#include "sink/maxcompute/mc_time_zone.hpp"
 #include "sink/sink.hpp"
 
 namespace dbsync::maxcompute {
@@ -58,5 +59,13 @@ inline constexpr const char* kDefaultZone = "Asia/Shanghai";
 // The zone the project's SQL shows DATETIME in (odps.sql.timezone, from
 // GET /projects/{p}): the encoder reads MySQL wall clocks in it.
 Result<std::string> ProjectTimeZone(const Client& client);
+
+// What reaching a task's project takes: the client's options from the
+// destination spec (the AccessKey resolved) and the project's time zone.
+struct ProjectAccess {
+  ClientOptions options;
+  TimeZone zone;
+};
+Result<ProjectAccess> AccessProject(const config::DestinationSpec& destination);
 
 }  // namespace dbsync::maxcompute

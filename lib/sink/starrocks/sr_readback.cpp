@@ -5,6 +5,7 @@
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
 #include "net/mysql_client.hpp"
+#include "sink/readback_sql.hpp"
 #include "sink/readback_text.hpp"
 
 namespace dbsync::starrocks {
@@ -79,9 +80,10 @@ class SrReadback : public sink::Readback {
     if (keys_only) selected = key;
     else
       for (const auto& c : columns) selected.push_back(&c);
-    std::vector<std::string> names, order;
+    std::vector<std::string> names, key_exprs;
     for (const ReadColumn* c : selected) names.push_back(QuoteIdentifier(c->sr.name));
-    for (const ReadColumn* c : key) order.push_back(c->expr);
+    for (const ReadColumn* c : key) key_exprs.push_back(c->expr);
+    auto literal = [&key](size_t i, const std::optional<std::string>& v) { return Literal(*key[i], v); };
     const std::string from = "SELECT " + Join(names, ", ") + " FROM " + QuoteIdentifier(r.schema) + "." +
                              QuoteIdentifier(r.table);
     std::vector<std::string> where;
@@ -99,24 +101,25 @@ class SrReadback : public sink::Readback {
       }
       return result.rows.size();
     };
-    const std::string ordered = order.empty() ? "" : " ORDER BY " + Join(order, ", ");
+    const std::string ordered = key_exprs.empty() ? "" : " ORDER BY " + Join(key_exprs, ", ");
     switch (r.select) {
       case Select::kRange: {
         std::vector<std::string> conditions;
-        if (!r.lower.empty()) conditions.push_back(Beyond(key, r.lower));
-        if (!r.upper.empty()) conditions.push_back("NOT " + Beyond(key, r.upper));
+        if (!r.lower.empty()) conditions.push_back(sink::KeyAfter(key_exprs, r.lower));
+        if (!r.upper.empty()) conditions.push_back("NOT " + sink::KeyAfter(key_exprs, r.upper));
         return run(std::move(conditions), "").status();
       }
       case Select::kKeys:
+        // A one-column key as a list, which StarRocks looks up in its key index.
         for (size_t from_key = 0; from_key < r.keys.size(); from_key += kLookupKeysPerQuery) {
           std::vector<sink::CanonicalRow> some(r.keys.begin() + long(from_key),
                                                r.keys.begin() + long(std::min(r.keys.size(), from_key + kLookupKeysPerQuery)));
-          SYNC_RETURN_IF_ERROR(run({AnyOf(key, some)}, "").status());
+          SYNC_RETURN_IF_ERROR(run({sink::KeyAmong(key_exprs, some, literal)}, "").status());
         }
         return Status::Ok();
       case Select::kKeysAfter: {
         std::vector<std::string> conditions;
-        if (!r.after.empty()) conditions.push_back(Beyond(key, Literals(key, r.after)));
+        if (!r.after.empty()) conditions.push_back(sink::KeyAfter(key_exprs, sink::KeyLiterals(r.after, literal)));
         return run(std::move(conditions), ordered + " LIMIT " + std::to_string(r.limit)).status();
       }
       case Select::kAll: {
@@ -126,12 +129,12 @@ class SrReadback : public sink::Readback {
         std::vector<std::string> after;
         while (true) {
           std::vector<std::string> conditions;
-          if (!after.empty()) conditions.push_back(Beyond(key, after));
+          if (!after.empty()) conditions.push_back(sink::KeyAfter(key_exprs, after));
           SYNC_ASSIGN_OR_RETURN(size_t n, run(std::move(conditions), ordered + " LIMIT " + std::to_string(kRowsPerReadPage)));
           if (n < kRowsPerReadPage) return Status::Ok();
           sink::CanonicalRow last_key;
           for (size_t k : r.key) last_key.push_back(last_[k]);
-          after = Literals(key, last_key);
+          after = sink::KeyLiterals(last_key, literal);
         }
       }
     }
@@ -152,39 +155,6 @@ class SrReadback : public sink::Readback {
         return mysql::QuoteString(*v);
     }
   }
-  static std::vector<std::string> Literals(const std::vector<const ReadColumn*>& key, const sink::CanonicalRow& values) {
-    std::vector<std::string> out;
-    for (size_t i = 0; i < key.size() && i < values.size(); ++i) out.push_back(Literal(*key[i], values[i]));
-    return out;
-  }
-  // The key greater than `literals` in key order, spelled out column by
-  // column: (a > 1) OR (a = 1 AND b > 2).
-  static std::string Beyond(const std::vector<const ReadColumn*>& key, const std::vector<std::string>& literals) {
-    std::vector<std::string> arms;
-    for (size_t i = 0; i < key.size() && i < literals.size(); ++i) {
-      std::vector<std::string> parts;
-      for (size_t j = 0; j < i; ++j) parts.push_back(key[j]->expr + " = " + literals[j]);
-      parts.push_back(key[i]->expr + " > " + literals[i]);
-      arms.push_back("(" + Join(parts, " AND ") + ")");
-    }
-    return "(" + Join(arms, " OR ") + ")";
-  }
-  static std::string Equal(const std::vector<const ReadColumn*>& key, const std::vector<std::string>& literals) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < key.size() && i < literals.size(); ++i) parts.push_back(key[i]->expr + " = " + literals[i]);
-    return Join(parts, " AND ");
-  }
-  // Any of `keys`: a one-column key as a list StarRocks looks up in its key index.
-  static std::string AnyOf(const std::vector<const ReadColumn*>& key, const std::vector<sink::CanonicalRow>& keys) {
-    std::vector<std::string> arms;
-    for (const auto& k : keys) {
-      std::vector<std::string> literals = Literals(key, k);
-      arms.push_back(key.size() == 1 ? literals[0] : "(" + Equal(key, literals) + ")");
-    }
-    if (key.size() == 1) return key[0]->expr + " IN (" + Join(arms, ", ") + ")";
-    return "(" + Join(arms, " OR ") + ")";
-  }
-
   mysql::Connection conn_;
   JsonRowEncoder encoder_;
   std::string scratch_;

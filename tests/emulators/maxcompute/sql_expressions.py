@@ -784,6 +784,31 @@ def compile_scalar_function(comp, n):
         need(1)
         f = comp.convert_fn(args[0], STRING)
         return Compiled(f, STRING)
+    if name in ("BASE64", "UNBASE64"):
+        # string base64(binary) and binary unbase64(string): MaxCompute's other
+        # functions (help.aliyun.com maxcompute/user-guide/base64 and /unbase64):
+        # NULL gives NULL; base64(cast('alibaba' as binary)) is 'YWxpYmFiYQ=='.
+        need(1)
+        want = "binary" if name == "BASE64" else "string"
+        if args[0].type.kind not in (want, "void") and not (want == "string" and args[0].type.kind in ("varchar", "char")):
+            raise semantic(n.pos, "function %s cannot match any overloaded functions with (%s), candidates are %s %s(%s)"
+                           % (name.lower(), args[0].type, "STRING" if name == "BASE64" else "BINARY",
+                              name, want.upper()))
+        f = args[0].fn
+        import base64 as b64
+        import binascii
+        if name == "BASE64":
+            return Compiled(lambda row: None if f(row) is None else b64.b64encode(f(row)).decode("ascii"), STRING)
+
+        def unbase64(row):
+            v = f(row)
+            if v is None:
+                return None
+            try:
+                return b64.b64decode(v.encode("utf-8", "surrogateescape"), validate=True)
+            except (binascii.Error, ValueError):
+                raise runtime("unbase64: '%s' is not Base64" % v[:40])
+        return Compiled(unbase64, dt.DataType("binary"))
     if name == "HASH":
         raise semantic(n.pos, "function HASH is not supported by this emulator")
     raise semantic(n.pos, "Invalid function : line %d:%d '%s'" % (n.pos[0], n.pos[1], name.lower()))

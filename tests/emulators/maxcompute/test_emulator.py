@@ -925,6 +925,20 @@ class EmulatorCase(unittest.TestCase):
             self.assertEqual(upsert_hash.record_hash([v["key"]], [t]), v["record_hash"])
             self.assertEqual(upsert_hash.bucket_of([v["key"]], [t], v["buckets"]), v["bucket"])
 
+    def test_base64_and_unbase64(self):
+        # help.aliyun.com maxcompute/user-guide/base64, /unbase64
+        self.assertEqual(self.sql_ok("SELECT base64(CAST('alibaba' AS BINARY)) AS b;"), '"b"\n"YWxpYmFiYQ=="\n')
+        self.assertEqual(self.sql_ok("SELECT base64(NULL) AS b;"), '"b"\n\\N\n')
+        self.assertEqual(self.sql_ok("SELECT CAST(unbase64('YWxpYmFiYQ==') AS STRING) AS s;"), '"s"\n"alibaba"\n')
+        self.sql_fail("SELECT base64('alibaba') AS b;")       # a STRING is not a BINARY
+        self.sql_fail("SELECT unbase64('not base64!') AS b;")
+        self.sql_ok("CREATE TABLE b64_t (`k` BINARY NOT NULL, `v` BINARY, PRIMARY KEY (`k`)) "
+                    "TBLPROPERTIES ('transactional'='true');")
+        self.sql_ok("INSERT INTO b64_t VALUES (unbase64('AP8Q'), unbase64('3q2+7w==')), (unbase64('AQ=='), NULL);")
+        text = self.sql_ok("SELECT base64(`k`) AS k, base64(`v`) AS v FROM b64_t WHERE `k` IN (unbase64('AP8Q')) "
+                           "ORDER BY `k` LIMIT 10;")
+        self.assertEqual(text, '"k","v"\n"AP8Q","3q2+7w=="\n')
+
     def test_sql_ddl_and_dml_subset(self):
         self.sql_ok("CREATE TABLE IF NOT EXISTS `ddl_t` (`id` BIGINT NOT NULL COMMENT 'pk', `v` STRING) "
                     "COMMENT 'base' PARTITIONED BY (`ds` STRING) LIFECYCLE 7;")
