@@ -1,6 +1,8 @@
 // sync start TASK: the mandatory configuration check (a failure blocks), then
 // the worker in the background (or attached with --foreground).
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "commands.hpp"
@@ -18,7 +20,9 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("start", "check, then start syncing a task in the background");
   cmd->add_option("task", opts->task, "task id or name")->required();
-  cmd->add_flag("--foreground", opts->request.foreground, "stay attached; Ctrl-C stops the task cleanly");
+  cmd->add_flag("--foreground", opts->request.foreground,
+                "stay attached, showing progress (bars on a terminal, timestamped lines otherwise); Ctrl-C stops the "
+                "task cleanly");
   cmd->add_flag("--rerun", opts->rerun_all,
                 "copy every table afresh (a new full initialization) while real-time sync goes on");
   cmd->add_option("--rerun-table", opts->request.rerun,
@@ -46,6 +50,11 @@ void SetupStartCommand(CLI::App& app, CommandContext& ctx) {
     }
     check::CheckReport report;
     if (opts->rerun_all) opts->request.rerun = {"*.*"};
+    if (opts->request.foreground && ctx.global.output == OutputFormat::kText) {
+      opts->request.show_progress = true;
+      opts->request.progress_terminal = ::isatty(STDOUT_FILENO);
+      opts->request.progress_width = TerminalWidth();
+    }
     auto started = ops::StartTask(ctx.global.common, *task, opts->request, &report);
     if (!started.ok()) {
       if (!report.items.empty() && !report.Passed(false)) {

@@ -29,6 +29,9 @@ int ReportError(const CommandContext& ctx, const Status& status);
 // Adds `--output text|json` to a command.
 void AddOutputOption(CLI::App& cmd, CommandContext& ctx);
 
+// The terminal's width in columns (100 when stdout is not a terminal).
+int TerminalWidth();
+
 // Prints a check report as text (one line per item) or JSON.
 void PrintCheckReport(const check::CheckReport& report, OutputFormat format, std::ostream& out);
 // The report, then the source -> destination map (text), or the report's

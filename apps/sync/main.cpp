@@ -4,6 +4,7 @@
 // buffers, print nothing, exit 0, so a PATH that finds this binary first never
 // breaks a system script.
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,12 @@
 #include "exit_codes.hpp"
 
 namespace dbsync::app {
+
+int TerminalWidth() {
+  winsize size{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 100;
+}
 
 int ReportError(const CommandContext& ctx, const Status& status) {
   if (ctx.global.output == OutputFormat::kJson) {

@@ -40,8 +40,12 @@ nlohmann::json DescribeTask(const state::TaskRecord& task) {
   for (const char* step : {"schema_migration", "full_initialization", "realtime_sync"})
     if (!steps.contains(step)) steps[step] = {{"state", "not started"}};
   j["steps"] = steps;
-  for (const char* key : {"tables", "failovers", "last_failover", "last_errors", "run_id", "started_at", "stopped_at",
-                          "completed_at", "worker", "supervisor", "start_from", "rerun"})
+  j["sync_mode"] = spec.sync_mode == config::SyncMode::kRealtimeOnly ? "realtime_only"
+                   : spec.sync_mode == config::SyncMode::kFullOnly   ? "full_only"
+                                                                     : "full_and_realtime";
+  for (const char* key : {"tables", "failovers", "last_failover", "failover_history", "last_errors", "errors_total",
+                          "ddl_records", "dirty_records", "run_id", "started_at", "stopped_at", "completed_at", "worker",
+                          "supervisor", "start_from", "rerun"})
     if (task.state.contains(key)) j[key] = task.state[key];
   if (task.state.contains("last_check")) j["last_check"] = task.state["last_check"];
   if (task.state.contains("last_connectivity_check"))

@@ -1,5 +1,8 @@
 #include "core/text_util.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 #include <algorithm>
 #include <cctype>
 
@@ -85,6 +88,23 @@ std::vector<std::string> Split(std::string_view s, char sep) {
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
+}
+
+std::string FormatUtcTime(int64_t epoch, const char* format) {
+  std::time_t t = epoch;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string HumanDuration(int64_t seconds) {
+  char buf[32];
+  if (seconds < 60) std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(seconds));
+  else if (seconds < 3600) std::snprintf(buf, sizeof buf, "%lldm %02llds", static_cast<long long>(seconds / 60), static_cast<long long>(seconds % 60));
+  else std::snprintf(buf, sizeof buf, "%lldh %02lldm", static_cast<long long>(seconds / 3600), static_cast<long long>(seconds / 60 % 60));
+  return buf;
 }
 
 }  // namespace dbsync

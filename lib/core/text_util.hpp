@@ -1,6 +1,7 @@
 #pragma once
 // Small string helpers shared by config parsing, checks and output.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,10 @@ std::string ToLower(std::string_view s);
 std::string Trim(std::string_view s);
 // The pieces of `s` between `sep`s (an empty `s` is one empty piece).
 std::vector<std::string> Split(std::string_view s, char sep);
+// `epoch` (Unix seconds) in UTC as strftime `format` gives it (by default
+// ISO 8601: "2026-12-07T09:30:00Z").
+std::string FormatUtcTime(int64_t epoch, const char* format = "%Y-%m-%dT%H:%M:%SZ");
+// A duration for people: "42 s", "6m 35s", "3h 07m".
+std::string HumanDuration(int64_t seconds);
 
 }  // namespace dbsync

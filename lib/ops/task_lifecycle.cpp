@@ -1,5 +1,7 @@
 #include "ops/task_lifecycle.hpp"
 
+#include "ops/progress_view.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -246,7 +248,8 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
     task.state["started_at"] = state::NowIso8601();
     task.state["failovers"] = 0;
     // A new run reports its own steps and failovers; old ones would mislead.
-    for (const char* stale : {"last_errors", "last_failover", "steps", "worker", "completed_at"}) task.state.erase(stale);
+    for (const char* stale : {"last_errors", "last_failover", "failover_history", "ddl_records", "dirty_records", "steps",
+                              "worker", "completed_at"}) task.state.erase(stale);
     SYNC_RETURN_IF_ERROR(store.SaveState(task));
   }
   pipeline::SuperviseOptions so{state::ResolveHome(opts.home), task.dir.id, result.run_id};
@@ -258,7 +261,12 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
   if (foreground) {
     result.supervisor_pid = ::getpid();
     SYNC_RETURN_IF_ERROR(record_supervisor(result.supervisor_pid));
-    SYNC_RETURN_IF_ERROR(pipeline::Supervise(so));
+    std::optional<ProgressPrinter> progress;
+    if (request.show_progress)
+      progress.emplace(so.home, so.task_id, stdout, request.progress_terminal, request.progress_width);
+    Status supervised = pipeline::Supervise(so);
+    progress.reset();
+    SYNC_RETURN_IF_ERROR(supervised);
     return result;
   }
   // Double fork: the supervisor is re-parented to init and outlives this command.

@@ -18,6 +18,12 @@ struct StartResult {
 // What `sync start` is asked for besides starting.
 struct StartRequest {
   bool foreground = false;  // run the supervisor in this process until stopped
+  // With foreground: print the task's progress to stdout while it runs
+  // (ops/progress_view.hpp), as on a terminal of `progress_width` columns or
+  // as timestamped lines.
+  bool show_progress = false;
+  bool progress_terminal = false;
+  int progress_width = 100;
   // "FILE:POS", or empty: where tables that are not copied start following
   // the binlog on the task's first start; checked against the source's binary
   // logs first (a purged or unknown one is kFailedPrecondition).

@@ -170,10 +170,10 @@ Result<DdlOutcome> DdlApplier::Apply(const std::string& default_db, const std::s
   DdlOutcome outcome;
   outcome.to_copy = plan.TakeEntering();
   plan.CommitTo(bindings, copying);
-  progress_.ddl_applied.fetch_add(1);
   const char* what = plan.steps().empty()  ? "DDL with nothing to apply at the destination"
                      : applied_before        ? "DDL found applied at the destination"
                                              : "DDL applied";
+  progress_.RecordDdl("applied", position.ToString(), sql.substr(0, 500));
   log_.Info(std::string(what) + " at " + position.ToString() + ": " + sql.substr(0, 2000));
   saved_position_ = position;
   SYNC_RETURN_IF_ERROR(SaveState(bindings, copying));

@@ -60,7 +60,7 @@ Status DdlApplier::StatementPlan::IgnoreRename(const SchemaChange& change, const
   }
   a_.log_.Warn("ignoring rename_table of " + old_name + " to " + name + " at " + position_.ToString() +
                " (ddl.rename_table: ignore): the destination table " + Destination(bound) + " " + effect);
-  a_.progress_.ddl_ignored.fetch_add(1);
+  a_.progress_.RecordDdl("ignored", position_.ToString(), "rename_table of " + old_name + " to " + name + " (ddl.rename_table: ignore)");
   return Status::Ok();
 }
 
@@ -112,7 +112,7 @@ Status DdlApplier::StatementPlan::IgnoreColumnChange(const SchemaChange& change,
   }
   a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
                ": ignore): the destination table " + Destination(bound) + " " + effect);
-  a_.progress_.ddl_ignored.fetch_add(1);
+  a_.progress_.RecordDdl("ignored", position_.ToString(), kind + " of " + name + " (ddl." + kind + ": ignore)");
   working_[name] = Own(std::move(after));
   return Status::Ok();
 }
@@ -220,7 +220,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
                                       "the destination by hand, then start the task again");
   if (policy == config::DdlPolicy::kAlert) {
     a_.log_.Warn("ALERT: source DDL (" + kind + ") on " + name + " at " + position_.ToString());
-    a_.progress_.ddl_warnings.fetch_add(1);
+    a_.progress_.RecordDdl("warning", position_.ToString(), kind + " of " + name + " (ddl." + kind + ": alert; applied)");
     RaiseAlert(a_.progress_, {"ddl_notice", "warning",
                               "source DDL (" + kind + ") on " + name + " at " + position_.ToString() +
                                   ", applied as ddl." + kind + ": alert says (as normal)",
@@ -230,7 +230,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     if (!selected) return Status::Ok();
     a_.log_.Warn("ignoring create_table of " + name + " at " + position_.ToString() + " (ddl.create_table: "
                  "ignore): it is not created at the destination, and its rows are not synced");
-    a_.progress_.ddl_ignored.fetch_add(1);
+    a_.progress_.RecordDdl("ignored", position_.ToString(), "create_table of " + name + " (ddl.create_table: ignore)");
     a_.ignored_tables_.insert(name);  // a restart must not take it for a table to copy
     return Status::Ok();
   }
@@ -244,7 +244,7 @@ Status DdlApplier::StatementPlan::Add(const SchemaChange& change) {
     a_.log_.Warn("ignoring " + kind + " of " + name + " at " + position_.ToString() + " (ddl." + kind +
                  ": ignore): the destination table " + Destination(*bound) + " keeps " +
                  (change.kind == SchemaChangeKind::kTableDropped ? "its rows and is no longer synced" : "its rows"));
-    a_.progress_.ddl_ignored.fetch_add(1);
+    a_.progress_.RecordDdl("ignored", position_.ToString(), kind + " of " + name + " (ddl." + kind + ": ignore)");
     if (change.kind == SchemaChangeKind::kTableDropped) working_.erase(name);
     return Status::Ok();
   }
@@ -305,7 +305,7 @@ void DdlApplier::StatementPlan::Finish() {
     a_.log_.Warn("table " + m.original->SourceName() + " was renamed to " + name + " at " + position_.ToString() +
                  ", outside source.tables: it is no longer synced; destination table " + Destination(*m.original) +
                  " keeps its rows");
-    a_.progress_.ddl_warnings.fetch_add(1);
+    a_.progress_.RecordDdl("warning", position_.ToString(), "rename_table of " + m.original->SourceName() + " to " + name + ", outside source.tables: no longer synced");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "pipeline/progress.hpp"
 
 #include "alert/alert_outbox.hpp"
+#include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
 
@@ -11,9 +12,15 @@ std::shared_ptr<TableProgress> Progress::Table(const std::string& name) {
   return p;
 }
 
+void Progress::SetDestination(const std::string& name, const std::string& destination) {
+  std::lock_guard<std::mutex> lock(mu);
+  destinations[name] = destination;
+}
+
 void Progress::Remove(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu);
   tables.erase(name);
+  destinations.erase(name);
 }
 
 const char* TableStateName(TableState state) {
@@ -42,6 +49,8 @@ nlohmann::json Progress::TablesJson() {
                  {"chunks_done", p->chunks_done.load()},
                  {"chunks_total", p->chunks_total},
                  {"applied", {{"insert", p->inserts.load()}, {"update", p->updates.load()}, {"delete", p->deletes.load()}}}};
+    auto dest = destinations.find(name);
+    if (dest != destinations.end()) out[name]["destination"] = dest->second;
   }
   return out;
 }
@@ -50,6 +59,14 @@ std::shared_ptr<TableProgress> Progress::Find(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu);
   auto it = tables.find(name);
   return it == tables.end() ? nullptr : it->second;
+}
+
+void Progress::RecordDdl(const std::string& outcome, const std::string& position, const std::string& what) {
+  (outcome == "applied" ? ddl_applied : outcome == "ignored" ? ddl_ignored : ddl_warnings).fetch_add(1);
+  std::lock_guard<std::mutex> lock(ddl_mu);
+  ddl_records.push_back({{"at", state::NowIso8601()}, {"position", position}, {"outcome", outcome},
+                         {"statement", what.substr(0, 500)}});
+  if (ddl_records.size() > kDdlRecords) ddl_records.erase(ddl_records.begin());
 }
 
 void RaiseAlert(Progress& progress, alert::AlertEvent event) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "alert/alert_event.hpp"
 #include "core/binlog_position.hpp"
@@ -38,6 +39,7 @@ struct TableProgress {
 struct Progress {
   std::mutex mu;  // guards the map's shape, not the counters
   std::map<std::string, std::shared_ptr<TableProgress>> tables;
+  std::map<std::string, std::string> destinations;  // guarded by mu
   std::atomic<uint64_t> events_applied{0};
   std::atomic<uint64_t> rows_applied{0};
   std::atomic<uint64_t> bytes_read{0};
@@ -46,6 +48,14 @@ struct Progress {
   std::atomic<uint64_t> ddl_applied{0};
   std::atomic<uint64_t> ddl_ignored{0};
   std::atomic<uint64_t> ddl_warnings{0};
+  // The latest source DDL statements and what became of them, newest last,
+  // for `sync status` (at most kDdlRecords; the reporter takes them).
+  static constexpr size_t kDdlRecords = 20;
+  std::mutex ddl_mu;
+  std::vector<nlohmann::json> ddl_records;
+  // Counts a DDL statement by `outcome` (applied, ignored or warning) and
+  // records it with its binlog position and what it did.
+  void RecordDdl(const std::string& outcome, const std::string& position, const std::string& what);
   std::atomic<int64_t> last_source_commit_time{0};  // epoch seconds of the last applied transaction
   std::atomic<int64_t> last_apply_time{0};
   std::mutex position_mu;
@@ -57,6 +67,8 @@ struct Progress {
   std::string alert_outbox;
 
   std::shared_ptr<TableProgress> Table(const std::string& name);
+  // Where the table's rows go ("schema.table"), for `sync status`.
+  void SetDestination(const std::string& name, const std::string& destination);
   // The table's progress if it has any (never made here); null otherwise.
   std::shared_ptr<TableProgress> Find(const std::string& name);
   void Remove(const std::string& name);  // the table left the task

@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
+#include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "core/text_util.hpp"
 #include "pipeline/state_updater.hpp"
+#include "sink/schema_migration_log.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
@@ -42,9 +46,78 @@ Reporter::~Reporter() {
 void Reporter::SetStep(const std::string& step, const std::string& state) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    steps_[step] = state;
+    Step& s = steps_[step];
+    const int64_t now = std::time(nullptr);
+    if (state == "running") s = {state, now, 0};
+    else s = {state, s.started ? s.started : now, now};
   }
   Report();
+}
+
+json Reporter::StepsJson(int64_t now) {
+  json steps = json::object();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, step] : steps_) {
+    json& j = steps[name];
+    j["state"] = step.state;
+    if (step.started) {
+      j["started_at"] = FormatUtcTime(step.started);
+      j["duration_seconds"] = (step.finished ? step.finished : now) - step.started;
+    }
+    if (step.finished) j["finished_at"] = FormatUtcTime(step.finished);
+  }
+  return steps;
+}
+
+void Reporter::AddTableDetails(json& tables, int64_t now) {
+  for (auto& [name, t] : tables.items()) {
+    const uint64_t rows = t.value("rows", uint64_t{0});
+    if (t.value("state", "") != "copying") continue;
+    auto [it, first] = copy_start_.try_emplace(name, now, rows);
+    const int64_t elapsed = now - it->second.first;
+    if (elapsed <= 0) continue;
+    const double rate = double(rows - std::min(rows, it->second.second)) / double(elapsed);
+    t["rows_per_second"] = int64_t(rate);
+    const uint64_t estimated = t.value("estimated_rows", uint64_t{0});
+    if (rate > 0 && estimated > rows) t["eta_seconds"] = int64_t(double(estimated - rows) / rate);
+  }
+  for (const auto& [name, m] : sink::SchemaMigrationLog::Instance().Snapshot())
+    if (tables.contains(name)) tables[name]["schema_migration"] = {{"outcome", m.outcome}, {"ddl", m.ddl}};
+}
+
+json Reporter::WorkerResources() {
+  json out = {{"pid", ::getpid()}};
+  // /proc/self/stat: after the command name in parentheses, utime and stime
+  // are fields 14 and 15 (in clock ticks).
+  auto stat = ReadFile("/proc/self/stat");
+  if (stat.ok()) {
+    std::istringstream fields(stat->substr(stat->rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+      if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+    const double cpu = ticks / double(::sysconf(_SC_CLK_TCK));
+    const auto now = std::chrono::steady_clock::now();
+    out["cpu_seconds"] = int64_t(cpu);
+    if (last_cpu_seconds_ >= 0) {
+      const double wall = std::chrono::duration<double>(now - last_cpu_time_).count();
+      if (wall > 0.1) out["cpu_percent"] = int((cpu - last_cpu_seconds_) / wall * 1000) / 10.0;
+    }
+    if (last_cpu_seconds_ < 0 || std::chrono::duration<double>(now - last_cpu_time_).count() > 0.1) {
+      last_cpu_seconds_ = cpu;
+      last_cpu_time_ = now;
+    }
+  }
+  auto status = ReadFile("/proc/self/status");
+  if (status.ok()) {
+    std::istringstream lines(*status);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("VmRSS:", 0) == 0) out["rss_bytes"] = std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+      if (line.rfind("Threads:", 0) == 0) out["threads"] = std::strtol(line.c_str() + 8, nullptr, 10);
+    }
+  }
+  return out;
 }
 
 void Reporter::Loop() {
@@ -67,11 +140,7 @@ void Reporter::Report() {
     last_report_ = now;
     rate_ = rate;
   }
-  json steps;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [k, v] : steps_) steps[k] = {{"state", v}};
-  }
+  json steps = StepsJson(now);
   int64_t commit = progress_.last_source_commit_time.load();
   std::string position;
   std::optional<BinlogPosition> new_checkpoint;
@@ -105,10 +174,24 @@ void Reporter::Report() {
   json dml = DmlCountsJson();
   for (auto& [name, counts] : dml.items())
     if (tables.contains(name)) tables[name]["dml"] = counts;
+  AddTableDetails(tables, now);
+  json worker = WorkerResources();
+  worker["run_id"] = ctx_.run_id;
+  worker["heartbeat"] = now;
+  std::vector<json> ddl_records;
+  {
+    std::lock_guard<std::mutex> lock(progress_.ddl_mu);
+    ddl_records.swap(progress_.ddl_records);
+  }
   StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
     for (auto& [k, v] : steps.items()) s["steps"][k] = v;
     s["tables"] = tables;
-    s["worker"] = {{"pid", ::getpid()}, {"run_id", ctx_.run_id}, {"heartbeat", now}};
+    s["worker"] = worker;
+    // The run's latest DDL statements, across its workers.
+    json& records = s["ddl_records"];
+    if (!records.is_array()) records = json::array();
+    for (auto& r : ddl_records) records.push_back(std::move(r));
+    while (records.size() > Progress::kDdlRecords) records.erase(records.begin());
   }).ok();
   uint64_t copied = 0;
   for (auto& [name, t] : tables.items()) copied += t.value("rows", uint64_t{0});

@@ -3,6 +3,7 @@
 // lag, position), checkpoint.json and the run's metering record once a second
 // and at every step change, until destroyed.
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -35,6 +36,11 @@ class Reporter {
   std::string RunFile() const;
   // Per table: changes applied, ignored and filtered by tables[].dml.
   nlohmann::json DmlCountsJson() const;
+  nlohmann::json StepsJson(int64_t now);
+  // Adds each copying table's rate and ETA, and what schema migration did.
+  void AddTableDetails(nlohmann::json& tables, int64_t now);
+  // This process's CPU use since the last report, resident memory and threads.
+  nlohmann::json WorkerResources();
 
   const WorkerContext& ctx_;
   state::TaskDir dir_;
@@ -45,7 +51,16 @@ class Reporter {
   std::mutex report_mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::map<std::string, std::string> steps_;
+  struct Step {
+    std::string state;
+    int64_t started = 0, finished = 0;  // epoch seconds; finished 0 while it runs
+  };
+  std::map<std::string, Step> steps_;
+  // Each table's copy as first seen copying (epoch seconds, rows then), for its rate.
+  std::map<std::string, std::pair<int64_t, uint64_t>> copy_start_;
+  // CPU seconds at the last report, for the worker's CPU use since.
+  double last_cpu_seconds_ = -1;
+  std::chrono::steady_clock::time_point last_cpu_time_;
   uint64_t last_events_ = 0;
   uint64_t checkpoint_version_ = 0;
   int64_t last_report_ = 0;

@@ -15,6 +15,7 @@
 #include "core/logger.hpp"
 #include "pipeline/alert_monitor.hpp"
 #include "pipeline/metrics_file.hpp"
+#include "core/atomic_file.hpp"
 #include "pipeline/state_updater.hpp"
 #include "pipeline/worker.hpp"
 #include "state/task_store.hpp"
@@ -129,6 +130,13 @@ Status Supervise(const SuperviseOptions& o) {
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
+    // An error counted after this is the new worker's (times have only
+    // seconds: two workers can start and fail within one).
+    int64_t errors_before = 0;
+    if (auto text = ReadFile(task.dir.StateFile()); text.ok()) {
+      auto state = nlohmann::json::parse(*text, nullptr, false);
+      if (state.is_object()) errors_before = state.value("errors_total", int64_t{0});
+    }
     pid_t pid;
     {
       std::lock_guard<std::mutex> gate(ForkGate());  // core/fork_gate.hpp
@@ -177,6 +185,16 @@ Status Supervise(const SuperviseOptions& o) {
     (void)updater.Update([&](nlohmann::json& s) {
       s["failovers"] = s.value("failovers", 0) + 1;
       s["last_failover"] = {{"at", state::NowIso8601()}, {"reason", "worker " + why}};
+      // The run's failovers, newest last, with the error the worker reported
+      // (if it reported one: a killed worker says nothing).
+      nlohmann::json record = s["last_failover"];
+      const auto& errors = s.value("last_errors", nlohmann::json::array());
+      if (!errors.empty() && s.value("errors_total", int64_t{0}) > errors_before)
+        record["error"] = errors.back().value("message", "");
+      nlohmann::json& history = s["failover_history"];
+      if (!history.is_array()) history = nlohmann::json::array();
+      history.push_back(record);
+      while (history.size() > 20) history.erase(history.begin());
     });
     if (int(recent_failures.size()) > failover.max_times) {
       log.Error("worker " + why + "; " + std::to_string(recent_failures.size()) + " failovers within " +

@@ -90,6 +90,7 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   for (const auto* list : {&tables, &must_copy}) {
     for (const auto& t : *list) {
       SYNC_RETURN_IF_ERROR(sink->PrepareTable(t).WithContext("schema migration of " + t.SourceName()));
+      progress.SetDestination(t.SourceName(), t.dest_schema + "." + t.dest_table);
       log.Info("schema migration: " + t.SourceName() + " -> " + t.dest_schema + "." + t.dest_table);
     }
   }
@@ -218,6 +219,15 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
       errors.push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
       st["errors_total"] = st.value("errors_total", 0) + 1;  // sync_errors_total (ops/task_metrics.hpp)
       while (errors.size() > 5) errors.erase(errors.begin());
+      if (s.code() == StatusCode::kDataRejected) {
+        // Rows the destination refused: the batch holding one is not applied
+        // and the worker stops on it, so each is also an error above.
+        auto& dirty = st["dirty_records"];
+        if (!dirty.is_object()) dirty = {{"count", 0}, {"last", nlohmann::json::array()}};
+        dirty["count"] = dirty.value("count", 0) + 1;
+        dirty["last"].push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
+        while (dirty["last"].size() > 5) dirty["last"].erase(dirty["last"].begin());
+      }
     }).ok();
   }
   return s;

@@ -323,9 +323,18 @@ TEST_CASE("start refuses an unreachable destination before any worker") {
 TEST_CASE("status --watch prints again until interrupted") {
   SyncCli cli;
   std::string id = CreateTask(cli, "watched");
-  auto r = RunProcess({"timeout", "2", SYNC_BINARY, "--home", cli.home(), "status", id, "--watch", "--interval", "0.4"});
-  CHECK(r.exit_code == 124);  // stopped by timeout(1), not by itself
-  size_t prints = 0;
-  for (size_t at = r.out.find("task:"); at != std::string::npos; at = r.out.find("task:", at + 1)) ++prints;
-  CHECK(prints >= 3);
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  auto json = RunProcess({"timeout", "2", SYNC_BINARY, "--home", cli.home(), "status", id, "--watch", "--interval",
+                          "0.4", "-o", "json"});
+  CHECK(json.exit_code == 124);  // stopped by timeout(1), not by itself
+  CHECK(count(json.out, "\"id\":") >= 3);
+  // Text without a terminal: the status once, then only lines of what
+  // changed (nothing, for a task never started).
+  auto text = RunProcess({"timeout", "2", SYNC_BINARY, "--home", cli.home(), "status", id, "--watch", "--interval", "0.4"});
+  CHECK(text.exit_code == 124);
+  CHECK(count(text.out, "task:") == 1);
 }

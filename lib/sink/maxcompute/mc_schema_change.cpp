@@ -1,5 +1,7 @@
 #include "sink/maxcompute/mc_schema_change.hpp"
 
+#include "sink/schema_migration_log.hpp"
+
 #include "sink/maxcompute/mc_conflict.hpp"
 
 #include "core/text_util.hpp"
@@ -42,16 +44,20 @@ Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_RETURN_IF_ERROR(CheckTableName(t.dest_table));
   SYNC_ASSIGN_OR_RETURN(WriteMode mode, WriteModeOf(t, destination_));
   SYNC_ASSIGN_OR_RETURN(auto partitioning, PartitioningOf(t));
+  std::string sql;
   if (mode == WriteMode::kLog) {
-    SYNC_ASSIGN_OR_RETURN(std::string sql, CreateLogTableSql(t));
-    return Run(sql + LifecycleClause(destination_));
+    SYNC_ASSIGN_OR_RETURN(sql, CreateLogTableSql(t));
+  } else {
+    SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
+    sql = partitioning ? CreateTableSql(t.dest_table, WithoutPartitionColumn(*partitioning, std::move(columns)),
+                                        KeyWithoutPartitionColumn(*partitioning, t.key), partitioning->column,
+                                        WritesPartially(t))
+                       : CreateTableSql(t.dest_table, columns, t.key, "", WritesPartially(t));
   }
-  SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  if (!partitioning)
-    return Run(CreateTableSql(t.dest_table, columns, t.key, "", WritesPartially(t)) + LifecycleClause(destination_));
-  return Run(CreateTableSql(t.dest_table, WithoutPartitionColumn(*partitioning, std::move(columns)),
-                            KeyWithoutPartitionColumn(*partitioning, t.key), partitioning->column, WritesPartially(t)) +
-             LifecycleClause(destination_));
+  sql += LifecycleClause(destination_);
+  SYNC_RETURN_IF_ERROR(Run(sql));
+  sink::SchemaMigrationLog::Instance().Record(t.SourceName(), {"ensured", {sql}});
+  return Status::Ok();
 }
 
 Result<bool> SchemaChanger::AlreadyThere(const sink::SchemaChangeStep& step) {

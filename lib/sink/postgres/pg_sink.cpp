@@ -1,4 +1,5 @@
 #include "sink/postgres/pg_sink.hpp"
+#include "sink/schema_migration_log.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -125,18 +126,27 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
         table.SourceName() + " has no primary key, and Hologres applies real-time changes only to tables with one; "
                              "set tables[].primary_key for it in the task spec, or exclude the table");
   SYNC_ASSIGN_OR_RETURN(TableDdl ddl, RenderCreateTable(table, columns, dialect_));
-  if (table.existing()) return ValidateExistingTable(conn_, table, columns);
+  auto& migrations = sink::SchemaMigrationLog::Instance();
+  if (table.existing()) {
+    SYNC_RETURN_IF_ERROR(ValidateExistingTable(conn_, table, columns));
+    migrations.Record(table.SourceName(), {"existing", {}});
+    return Status::Ok();
+  }
 
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
   if (exists) {
     // Created by an earlier run (or by someone else): accept it as is if it fits.
     Status s = ValidateExistingTable(conn_, table, columns);
     if (!s.ok()) return s.WithContext("the destination table already exists and does not fit; drop it or fix it");
+    migrations.Record(table.SourceName(), {"kept", {}});
     return Status::Ok();
   }
+  std::vector<std::string> statements = {ddl.create_schema, ddl.create_table};
+  statements.insert(statements.end(), ddl.properties.begin(), ddl.properties.end());
   SYNC_RETURN_IF_ERROR(RunDdl(conn_.handle(), ddl.create_schema).WithContext("creating schema " + table.dest_schema));
   if (ddl.properties.empty()) {
     Status s = RunDdl(conn_.handle(), ddl.create_table);
+    if (s.ok()) migrations.Record(table.SourceName(), {"created", statements});
     return s.ok() ? s : s.WithContext("creating table " + DestinationDisplayName(table));
   }
   // Hologres: table properties only take effect in CREATE TABLE's own transaction.
@@ -145,7 +155,9 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
   SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), ddl.create_table).status().WithContext("creating " + DestinationDisplayName(table)));
   for (const auto& p : ddl.properties)
     SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), p).status().WithContext("setting a property of " + DestinationDisplayName(table)));
-  return txn.Commit();
+  SYNC_RETURN_IF_ERROR(txn.Commit());
+  migrations.Record(table.SourceName(), {"created", statements});
+  return Status::Ok();
 }
 
 Status PgSink::ResetTable(const sink::TableBinding& table) {

@@ -1,5 +1,7 @@
 #include "sink/starrocks/sr_schema_change.hpp"
 
+#include "sink/schema_migration_log.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -25,9 +27,13 @@ std::string QualifiedName(const std::string& db, const std::string& table) {
 
 Status SchemaChanger::CreateTable(const sink::TableBinding& t) {
   SYNC_ASSIGN_OR_RETURN(auto columns, MapColumns(t.source, t.key));
-  SYNC_RETURN_IF_ERROR(conn_.Execute("CREATE DATABASE IF NOT EXISTS " + QuoteIdentifier(t.dest_schema)));
+  const std::string create_db = "CREATE DATABASE IF NOT EXISTS " + QuoteIdentifier(t.dest_schema);
+  SYNC_RETURN_IF_ERROR(conn_.Execute(create_db));
   std::string partition_column = t.settings && t.settings->partition ? t.settings->partition->field : "";
-  return conn_.Execute(CreateTableSql(t.dest_schema, t.dest_table, columns, options_, partition_column));
+  const std::string create_table = CreateTableSql(t.dest_schema, t.dest_table, columns, options_, partition_column);
+  SYNC_RETURN_IF_ERROR(conn_.Execute(create_table));
+  sink::SchemaMigrationLog::Instance().Record(t.SourceName(), {"ensured", {create_db, create_table}});
+  return Status::Ok();
 }
 
 Status SchemaChanger::WaitForAlter(const std::string& db, const std::string& table) {

@@ -31,14 +31,7 @@ bool NeedsDecoding(EventType type) {
          type == EventType::kMariadbGtidList || type == EventType::kPreviousGtids;
 }
 
-std::string FormatUtc(int64_t t) {
-  std::time_t tt = t;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
+std::string FormatUtc(int64_t t) { return FormatUtcTime(t, "%Y-%m-%d %H:%M:%S UTC"); }
 
 // What a binlog file begins with: when it was opened, and which transactions
 // came before it (MariaDB's GTID list, MySQL's previous GTIDs).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "core/text_util.hpp"
 #include "source/mysql/binlog/binlog_file_reader.hpp"
 
 namespace dbsync::binlog {
@@ -25,14 +26,7 @@ std::string ColumnKey(const TableMap& t, size_t i) {
   return t.columns[i].name.empty() ? "@" + std::to_string(i + 1) : t.columns[i].name;
 }
 
-std::string UtcStamp(uint32_t ts) {
-  std::time_t t = ts;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%y%m%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string UtcStamp(uint32_t ts) { return FormatUtcTime(ts, "%y%m%d %H:%M:%S"); }
 
 std::string XidText(const XaId& x) {
   return "X'" + x.gtrid + "',X'" + x.bqual + "'," + std::to_string(x.format_id);
