@@ -261,3 +261,22 @@ TEST_CASE("progress without a terminal: sync start --foreground and sync status 
   CHECK(std::regex_search(printed, std::regex(R"(Z shop\.sp done 100000 rows)")));
   CHECK(std::regex_search(printed, std::regex(R"(Z realtime_sync running)")));
 }
+
+TEST_CASE("progress on a terminal: sync status --watch redraws in place with the real-time line") {
+  E().mysql.Exec("CREATE TABLE shop.sw (id INT PRIMARY KEY, v VARCHAR(40))");
+  E().mysql.Exec("INSERT INTO shop.sw SELECT seq, 'x' FROM seq.seq_1_to_1000");
+  const std::string id = CreateAndStartTask(E().cli, "sw.yaml", E().Yaml("sw", "[shop.sw]", "", E().pg, "postgres", 7903));
+  REQUIRE(E().cli.WaitStreaming(id));
+  // script(1) gives the command a pseudo-terminal, as a person's shell would.
+  const std::string command = std::string("timeout 3 ") + SYNC_BINARY + " --home " + E().cli.home() + " status " + id +
+                              " --watch --interval 0.5";
+  auto r = RunProcess({"script", "-qec", command, "/dev/null"});
+  INFO(r.out);
+  CHECK(r.exit_code == 124);
+  size_t redraws = 0;
+  for (size_t at = r.out.find("\033[H\033[J"); at != std::string::npos; at = r.out.find("\033[H\033[J", at + 1)) ++redraws;
+  CHECK(redraws >= 3);
+  CHECK(r.out.find("real-time sync running: lag ") != std::string::npos);
+  CHECK(r.out.find("table:       shop.sw -> shop.sw: done 1000 rows") != std::string::npos);
+  REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
+}
