@@ -81,6 +81,11 @@ void PrintSteps(const nlohmann::json& j) {
       detail += fmt::format(", {} {}", step.contains("finished_at") ? "took" : "for",
                             HumanDuration(step.value("duration_seconds", int64_t{0})));
     std::cout << fmt::format("{:<13}{}: {}{}\n", "step:", label, step.value("state", "not started"), detail);
+    if (name == "realtime_sync" && step.contains("reconnecting")) {
+      const auto& r = step["reconnecting"];
+      std::cout << fmt::format("reconnecting: since {}, {} attempts failed; last: {}\n", r.value("since", ""),
+                               r.value("attempts", 0), r.value("last_error", ""));
+    }
     if (name == "realtime_sync" && step.contains("ddl")) {
       const auto& ddl = step["ddl"];
       std::cout << fmt::format("{:<13}{} applied, {} ignored by policy, {} warnings (see sync logs)\n", "source ddl:",

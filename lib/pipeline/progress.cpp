@@ -1,5 +1,7 @@
 #include "pipeline/progress.hpp"
 
+#include <ctime>
+
 #include "alert/alert_outbox.hpp"
 #include "state/task_store.hpp"
 
@@ -67,6 +69,20 @@ void Progress::RecordDdl(const std::string& outcome, const std::string& position
   ddl_records.push_back({{"at", state::NowIso8601()}, {"position", position}, {"outcome", outcome},
                          {"statement", what.substr(0, 500)}});
   if (ddl_records.size() > kDdlRecords) ddl_records.erase(ddl_records.begin());
+}
+
+void Progress::ReconnectFailed(int attempt, const std::string& error) {
+  std::lock_guard<std::mutex> lock(reconnect_mu);
+  if (!reconnecting_since) reconnecting_since = std::time(nullptr);
+  reconnect_attempts = attempt;
+  reconnect_error = error;
+}
+
+void Progress::Reconnected() {
+  std::lock_guard<std::mutex> lock(reconnect_mu);
+  reconnecting_since = 0;
+  reconnect_attempts = 0;
+  reconnect_error.clear();
 }
 
 void RaiseAlert(Progress& progress, alert::AlertEvent event) {

@@ -56,6 +56,14 @@ struct Progress {
   // Counts a DDL statement by `outcome` (applied, ignored or warning) and
   // records it with its binlog position and what it did.
   void RecordDdl(const std::string& outcome, const std::string& position, const std::string& what);
+  // Set while the binlog stream is lost and being reconnected: since when
+  // (epoch seconds; 0: connected), failed attempts, the last error.
+  std::mutex reconnect_mu;
+  int64_t reconnecting_since = 0;
+  int reconnect_attempts = 0;
+  std::string reconnect_error;
+  void ReconnectFailed(int attempt, const std::string& error);
+  void Reconnected();
   std::atomic<int64_t> last_source_commit_time{0};  // epoch seconds of the last applied transaction
   std::atomic<int64_t> last_apply_time{0};
   std::mutex position_mu;

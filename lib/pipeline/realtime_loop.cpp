@@ -112,7 +112,20 @@ Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
   // A transaction larger than a piece is applied in pieces inside one
   // destination transaction, so memory stays bounded by the piece size.
   o.max_transaction_rows = size_t(options_.piece_rows > 0 ? options_.piece_rows : options_.batch_rows);
-  o.on_reconnect = [this](const std::string& m) { log_.Warn(m); };
+  o.on_reconnect = [this](const std::string& m) {
+    progress_.Reconnected();
+    log_.Warn(m);
+  };
+  // Every failed attempt is in `sync status`; the log gets the first ones and
+  // then one in ten, so an outage of hours does not flood it.
+  o.on_reconnect_failed = [this](int attempt, const std::string& error) {
+    progress_.ReconnectFailed(attempt, error);
+    if (attempt == 0)
+      log_.Warn("lost the source's binlog stream: " + error + "; reconnecting");
+    else if (attempt <= 3 || attempt % 10 == 0)
+      log_.Warn("reconnecting to the source: attempt " + std::to_string(attempt) + " failed: " + error);
+  };
+  o.stop = &stop_;
   o.schemas = [this](const std::string& db, const std::string& table, const BinlogPosition& at) -> const TableSchema* {
     const std::string name = db + "." + table;
     auto it = by_name_.find(name);

@@ -165,6 +165,13 @@ void Reporter::Report() {
     steps["realtime_sync"]["events_per_second"] = int(rate_ * 10) / 10.0;
     steps["realtime_sync"]["rows_applied"] = progress_.rows_applied.load();
     steps["realtime_sync"]["position"] = position;
+    {
+      std::lock_guard<std::mutex> lock(progress_.reconnect_mu);
+      if (progress_.reconnecting_since)
+        steps["realtime_sync"]["reconnecting"] = {{"since", FormatUtcTime(progress_.reconnecting_since)},
+                                                  {"attempts", progress_.reconnect_attempts},
+                                                  {"last_error", progress_.reconnect_error}};
+    }
     // Since the run began: the workers before a failover counted too.
     steps["realtime_sync"]["ddl"] = {{"applied", base_.value("ddl_applied", int64_t{0}) + int64_t(progress_.ddl_applied.load())},
                                      {"ignored", base_.value("ddl_ignored", int64_t{0}) + int64_t(progress_.ddl_ignored.load())},

@@ -17,6 +17,7 @@
 #include "pipeline/metrics_file.hpp"
 #include "core/atomic_file.hpp"
 #include "pipeline/state_updater.hpp"
+#include "pipeline/stop_watchdog.hpp"
 #include "pipeline/worker.hpp"
 #include "state/task_store.hpp"
 
@@ -50,6 +51,9 @@ void InstallStopHandlers(void (*handler)(int)) {
 constexpr int kExitPermanent = 76;
 constexpr int kExitBusy = 75;
 constexpr int kExitCompleted = 77;  // sync_mode full_only: the copy is done
+// How long a stopping worker may take before it leaves unfinished (sync stop
+// and SIGTERM end a task within 2 s whatever it waits on).
+constexpr int kStopGraceMs = 1500;
 std::atomic<bool> g_worker_stop{false};
 std::atomic<bool> g_worker_reload{false};
 void OnWorkerStopSignal(int) { g_worker_stop = true; }
@@ -70,7 +74,15 @@ void OnWorkerReloadSignal(int) { g_worker_reload = true; }
   sigemptyset(&reload.sa_mask);
   ::sigaction(SIGHUP, &reload, nullptr);
   bool completed = false;
-  Status s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload, &completed);
+  Status s;
+  {
+    StopWatchdog watchdog(g_worker_stop, std::chrono::milliseconds(kStopGraceMs), [&o] {
+      Logger(state::TaskDir{o.home, o.task_id}.WorkerLog())
+          .Warn("stopping: still waiting on a server " + std::to_string(kStopGraceMs) + " ms after the stop; the "
+                "worker leaves without finishing its batch, which the next start replays from the checkpoint");
+    });
+    s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload, &completed);
+  }
   if (s.ok()) ::_exit(completed ? kExitCompleted : 0);
   if (s.code() == StatusCode::kBusy) ::_exit(kExitBusy);
   // A restart cannot fix a bad spec, a refused login, a purged binlog or a

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -138,7 +139,13 @@ class SnapshotReader {
 struct ChangeStreamOptions {
   // Transactions with more row changes arrive in pieces (0: never split).
   size_t max_transaction_rows = 0;
+  // Told about each reconnect that succeeded, and each attempt that failed
+  // (its number since the connection was lost, and why; 0: the loss itself).
   std::function<void(const std::string&)> on_reconnect;
+  std::function<void(int attempt, const std::string& error)> on_reconnect_failed;
+  // Raised: a reconnect gives up at once (kCancelled), so a stop is not held
+  // up by a source that is gone.
+  const std::atomic<bool>* stop = nullptr;
   // Rows of the tables it resolves decode with these definitions.
   change::SchemaResolver schemas;
 };

@@ -64,6 +64,8 @@ Result<std::unique_ptr<BinlogChangeStream>> BinlogChangeStream::Open(const Endpo
   source_options.stream.heartbeat_seconds = 1;
   source_options.stream.read_timeout_seconds = 10;
   source_options.on_reconnect = std::move(options.on_reconnect);
+  source_options.on_reconnect_failed = std::move(options.on_reconnect_failed);
+  source_options.stop = options.stop;
   SYNC_ASSIGN_OR_RETURN(auto source, BinlogSource::Open(endpoint, std::move(source_options), from, false));
   source->set_max_transaction_rows(options.max_transaction_rows);
   if (options.schemas) {

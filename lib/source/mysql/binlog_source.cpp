@@ -45,11 +45,19 @@ Status BinlogSource::Reconnect(const Status& cause) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.max_reconnect_seconds);
   auto backoff = std::chrono::milliseconds(200);
   Status last = cause;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(backoff);
+  Endpoint endpoint = endpoint_;
+  endpoint.connect_timeout_seconds =
+      std::max(1, std::min(endpoint.connect_timeout_seconds, options_.reconnect_connect_timeout_seconds));
+  auto stopped = [&] { return options_.stop && options_.stop->load(); };
+  if (options_.on_reconnect_failed) options_.on_reconnect_failed(0, cause.message());  // 0: the loss itself
+  for (int attempt = 1; std::chrono::steady_clock::now() < deadline; ++attempt) {
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff; slept += std::chrono::milliseconds(50)) {
+      if (stopped()) return Status(StatusCode::kCancelled, "stopped while reconnecting to the source (" + last.message() + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     BinlogPosition resume = assembler_.committed();
-    auto stream = BinlogStream::Open(endpoint_, options_.stream, resume, use_gtid_);
+    auto stream = BinlogStream::Open(endpoint, options_.stream, resume, use_gtid_);
     if (stream.ok()) {
       stream_ = std::move(stream).value();
       assembler_.Reset();
@@ -60,6 +68,7 @@ Status BinlogSource::Reconnect(const Status& cause) {
       return Status::Ok();
     }
     last = stream.status();
+    if (options_.on_reconnect_failed) options_.on_reconnect_failed(attempt, last.message());
     if (!last.IsRetryable() && last.code() != StatusCode::kUnauthenticated) return last;
   }
   return Status::Unavailable("lost the binlog stream and could not reconnect for " +

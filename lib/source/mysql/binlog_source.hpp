@@ -7,6 +7,7 @@
 //
 // Not thread-safe; one source per worker.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,8 +24,15 @@ struct SourceOptions {
   StreamOptions stream;
   // Give up (return kUnavailable) after failing to reconnect for this long.
   int max_reconnect_seconds = 300;
-  // Told about each reconnect, for the worker's log.
+  // Told about each reconnect, for the worker's log, and each failed attempt
+  // (attempt 0: the connection was lost, before the first attempt).
   std::function<void(const std::string&)> on_reconnect;
+  std::function<void(int attempt, const std::string& error)> on_reconnect_failed;
+  // Raised: Reconnect returns kCancelled within about 50 ms of its waits.
+  const std::atomic<bool>* stop = nullptr;
+  // A reconnect attempt waits at most this long for the TCP connection (a
+  // host that drops packets would otherwise hold it for connect_timeout).
+  int reconnect_connect_timeout_seconds = 2;
 };
 
 // Supplies what a TABLE_MAP lacks (names, signedness, ENUM labels, charsets)

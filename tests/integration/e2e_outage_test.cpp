@@ -1,0 +1,187 @@
+// Outages against real MariaDB and PostgreSQL, through a fault-injecting
+// proxy (tests/harness/fault_proxy.hpp) where the network is at fault: a
+// source that is gone or silent is seen in the log and in `sync status`
+// (reconnecting since, attempts, last error) while the lag grows; `sync stop`
+// ends the task within 2 s whatever the worker waits on (a reconnect, a
+// destination that stalled); a connection cut during full initialization
+// fails over; and every case converges with nothing lost or doubled.
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/fault_proxy.hpp"
+#include "harness/servers.hpp"
+#include "harness/workload.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+PostgresAndHologresEnvironment& E() {
+  static PostgresAndHologresEnvironment env;
+  return env;
+}
+
+json StatusOf(const std::string& task) {
+  auto r = E().cli.Run({"status", task, "-o", "json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return json::parse(r.out);
+}
+
+// Waits up to `limit` until the status satisfies `ready`; the last status.
+json WaitStatus(const std::string& task, std::chrono::seconds limit, const std::function<bool(const json&)>& ready) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  json s;
+  do {
+    s = StatusOf(task);
+    if (ready(s)) return s;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return s;
+}
+
+bool Reconnecting(const json& s) { return s["steps"]["realtime_sync"].contains("reconnecting"); }
+
+// `sync stop`, timed.
+double TimedStop(const std::string& task) {
+  auto begin = std::chrono::steady_clock::now();
+  auto r = E().cli.Run({"stop", task});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+  MESSAGE("sync stop " << task << ": " << seconds << " s");
+  return seconds;
+}
+
+std::string ViaProxy(std::string yaml, int real_port, int proxy_port) {
+  const std::string from = "port: " + std::to_string(real_port) + "\n";
+  REQUIRE(yaml.find(from) != std::string::npos);
+  return yaml.replace(yaml.find(from), from.size(), "port: " + std::to_string(proxy_port) + "\n");
+}
+
+// Rows of shop.`table` in the same text on both sides: id|v|n.
+bool SameRows(const std::string& table) {
+  return QueriesConverge(E().mysql, E().pg,
+                         {{"SELECT id, v, n FROM shop." + table + " ORDER BY id",
+                           "SELECT id, v, n FROM shop." + table + " ORDER BY id"}},
+                         std::chrono::seconds(120));
+}
+
+void CreateTable(const std::string& table, int rows) {
+  E().mysql.Exec("CREATE TABLE shop." + table + " (id INT PRIMARY KEY, v VARCHAR(40), n INT)");
+  if (rows > 0)
+    E().mysql.Exec("INSERT INTO shop." + table + " SELECT seq, CONCAT('v', seq), seq FROM seq.seq_1_to_" +
+                   std::to_string(rows));
+}
+
+}  // namespace
+
+TEST_CASE("the source server gone while streaming: logged, in sync status, stoppable at once, and converges after") {
+  CreateTable("og", 1000);
+  const std::string id = CreateAndStartTask(E().cli, "og.yaml", E().Yaml("og", "[shop.og]", "", E().pg, "postgres", 7951));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("UPDATE shop.og SET n = n + 1 WHERE id <= 10");
+  REQUIRE(SameRows("og"));
+
+  E().mysql.Stop();
+  json s = WaitStatus(id, 30s, [](const json& j) {
+    return Reconnecting(j) && j["steps"]["realtime_sync"]["reconnecting"].value("attempts", 0) >= 2;
+  });
+  INFO(s.dump(1));
+  REQUIRE(Reconnecting(s));
+  const json& r = s["steps"]["realtime_sync"]["reconnecting"];
+  CHECK(r["last_error"].get<std::string>().find("cannot connect") != std::string::npos);
+  CHECK(r["since"].get<std::string>().size() == 20);
+  CHECK(s["lifecycle"] == "running");
+  auto logs = E().cli.Run({"logs", id});
+  CHECK(logs.out.find("lost the source's binlog stream") != std::string::npos);
+  CHECK(logs.out.find("reconnecting to the source: attempt 1 failed: ") != std::string::npos);
+  auto text = E().cli.Run({"status", id});
+  CHECK(text.out.find("reconnecting: since ") != std::string::npos);
+
+  // The lag keeps growing while the source is away.
+  const int64_t lag = s["steps"]["realtime_sync"].value("lag_seconds", int64_t{-1});
+  json later = WaitStatus(id, 10s, [&](const json& j) {
+    return j["steps"]["realtime_sync"].value("lag_seconds", int64_t{-1}) >= lag + 2;
+  });
+  CHECK(later["steps"]["realtime_sync"].value("lag_seconds", int64_t{-1}) >= lag + 2);
+
+  const double took = TimedStop(id);
+  CHECK_MESSAGE(took < 3.0, "sync stop took " << took << " s");
+  CHECK(StatusOf(id)["lifecycle"] == "stopped");
+
+  E().mysql.Start();
+  E().mysql.Exec("UPDATE shop.og SET n = n + 100 WHERE id BETWEEN 100 AND 200");
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  CHECK(SameRows("og"));
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("a silent source (half-open link through the proxy) is detected, reconnected after, and converges") {
+  CreateTable("os", 1000);
+  FaultProxy proxy(E().mysql.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "os.yaml",
+      ViaProxy(E().Yaml("os", "[shop.os]", "", E().pg, "postgres", 7952), E().mysql.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  proxy.SetStalled(true);
+  const auto stalled_at = std::chrono::steady_clock::now();
+  json s = WaitStatus(id, 30s, Reconnecting);
+  const double detected = std::chrono::duration<double>(std::chrono::steady_clock::now() - stalled_at).count();
+  INFO(s.dump(1));
+  REQUIRE(Reconnecting(s));
+  // The stream reads with a 10 s timeout and the source sends a heartbeat every second.
+  CHECK_MESSAGE(detected < 15, "a silent source was noticed after " << detected << " s");
+  MESSAGE("a silent source noticed after " << detected << " s");
+  E().mysql.Exec("UPDATE shop.os SET v = 'during the stall' WHERE id <= 50");
+  proxy.SetStalled(false);
+  s = WaitStatus(id, 60s, [](const json& j) { return !Reconnecting(j); });
+  CHECK_FALSE(Reconnecting(s));
+  CHECK(SameRows("os"));
+  CHECK(E().cli.Run({"logs", id}).out.find("binlog stream reconnected at") != std::string::npos);
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("a destination that stalls mid-write: sync stop ends the worker within 2 s; restarted, it converges") {
+  CreateTable("od", 2000);
+  FaultProxy proxy(E().pg.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "od.yaml", ViaProxy(E().Yaml("od", "[shop.od]", "", E().pg, "postgres", 7953), E().pg.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  proxy.SetStalled(true);
+  E().mysql.Exec("UPDATE shop.od SET n = n * 2 WHERE id <= 500");
+  std::this_thread::sleep_for(1500ms);  // the batch is on its way into the stalled connection
+  const double took = TimedStop(id);
+  CHECK_MESSAGE(took < 3.0, "sync stop took " << took << " s");
+  CHECK(E().cli.Run({"logs", id}).out.find("leaves without finishing its batch") != std::string::npos);
+  proxy.SetStalled(false);
+  proxy.CutAll();
+  REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
+  CHECK(SameRows("od"));
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("the source connection cut during full initialization: the worker fails over and the copy converges") {
+  CreateTable("oc", 300000);
+  FaultProxy proxy(E().mysql.port());
+  std::string yaml = ViaProxy(E().Yaml("oc", "[shop.oc]", "", E().pg, "postgres", 7954), E().mysql.port(), proxy.port());
+  proxy.SetLatency(10ms);  // a copy slow enough to be cut in the middle
+  const std::string id = CreateAndStartTask(E().cli, "oc.yaml", yaml);
+  json s = WaitStatus(id, 60s, [](const json& j) {
+    return j.contains("tables") && j["tables"].contains("shop.oc") && j["tables"]["shop.oc"].value("rows", 0) > 0;
+  });
+  REQUIRE(s["tables"]["shop.oc"]["state"] == "copying");
+  proxy.CutAll();
+  proxy.SetLatency(0ms);
+  E().mysql.Exec("UPDATE shop.oc SET n = -n WHERE id % 1000 = 0");
+  s = WaitStatus(id, 60s, [](const json& j) { return j.value("failovers", 0) >= 1; });
+  CHECK(s.value("failovers", 0) >= 1);
+  CHECK(SameRows("oc"));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.oc", "dw") == "300000");
+  CHECK(TimedStop(id) < 3.0);
+}
