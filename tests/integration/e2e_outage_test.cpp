@@ -185,3 +185,65 @@ TEST_CASE("the source connection cut during full initialization: the worker fail
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.oc", "dw") == "300000");
   CHECK(TimedStop(id) < 3.0);
 }
+
+TEST_CASE("the source restarts while streaming: the stream reconnects by itself and converges") {
+  CreateTable("or", 1000);
+  const std::string id = CreateAndStartTask(E().cli, "or.yaml", E().Yaml("or", "[shop.or]", "", E().pg, "postgres", 7955));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("UPDATE shop.or SET n = n + 1 WHERE id <= 100");
+  E().mysql.Stop();
+  E().mysql.Start();
+  E().mysql.Exec("UPDATE shop.or SET v = 'after the restart' WHERE id BETWEEN 500 AND 600");
+  E().mysql.Exec("INSERT INTO shop.or SELECT seq, 'new', seq FROM seq.seq_1001_to_1100");
+  CHECK(SameRows("or"));
+  json s = WaitStatus(id, 30s, [](const json& j) { return !Reconnecting(j); });
+  CHECK_FALSE(Reconnecting(s));
+  CHECK(s["lifecycle"] == "running");
+  CHECK(E().cli.Run({"logs", id}).out.find("binlog stream reconnected at") != std::string::npos);
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("the source restarts during full initialization: the copy resumes and converges without duplicates") {
+  CreateTable("ob", 300000);
+  FaultProxy proxy(E().mysql.port());
+  proxy.SetLatency(10ms);  // a copy slow enough to be in the middle of it
+  const std::string id = CreateAndStartTask(
+      E().cli, "ob.yaml",
+      ViaProxy(E().Yaml("ob", "[shop.ob]", "", E().pg, "postgres", 7956), E().mysql.port(), proxy.port()));
+  json s = WaitStatus(id, 60s, [](const json& j) {
+    return j.contains("tables") && j["tables"].contains("shop.ob") && j["tables"]["shop.ob"].value("rows", 0) > 0;
+  });
+  REQUIRE(s["tables"]["shop.ob"]["state"] == "copying");
+  E().mysql.Stop();
+  E().mysql.Start();
+  proxy.SetLatency(0ms);
+  E().mysql.Exec("DELETE FROM shop.ob WHERE id % 997 = 0");
+  CHECK(SameRows("ob"));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ob", "dw") == E().mysql.Scalar("SELECT count(*) FROM shop.ob"));
+  MESSAGE("failovers: " << StatusOf(id).value("failovers", 0));
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("the destination connection lost in the middle of a large transaction: rolled back, replayed, converges") {
+  CreateTable("ot", 100000);
+  FaultProxy proxy(E().pg.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "ot.yaml", ViaProxy(E().Yaml("ot", "[shop.ot]", "", E().pg, "postgres", 7957), E().pg.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  proxy.SetLatency(5ms);  // its pieces arrive slowly enough to cut between them
+  E().mysql.Exec("UPDATE shop.ot SET n = n + 1, v = 'one transaction'");  // 100,000 rows in one transaction
+  // Cut once the destination transaction has written rows (it has a transaction id).
+  bool writing = false;
+  for (int i = 0; i < 600 && !writing; ++i) {
+    writing = E().pg.Scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = 'loader' AND backend_xid IS NOT NULL") != "0";
+    if (!writing) std::this_thread::sleep_for(50ms);
+  }
+  CHECK(writing);
+  proxy.CutAll();
+  proxy.SetLatency(0ms);
+  json s = WaitStatus(id, 60s, [](const json& j) { return j.value("failovers", 0) >= 1; });
+  MESSAGE("failovers: " << s.value("failovers", 0));
+  CHECK(SameRows("ot"));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ot WHERE v = 'one transaction'", "dw") == "100000");
+  CHECK(TimedStop(id) < 3.0);
+}
