@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/tls_options.hpp"
+
 namespace dbsync::config {
 
 struct SourceSpec {
@@ -24,6 +26,7 @@ struct SourceSpec {
   // "_{table}_gho" (gh-ost). Such a table is selected when the table it names is.
   std::vector<std::string> shadow_tables;
   int connect_timeout_seconds = 10;
+  TlsOptions tls;  // source.tls: the SQL and the replication connections alike
   bool operator==(const SourceSpec&) const = default;
 };
 
@@ -50,6 +53,7 @@ struct DestinationSpec {
   std::string write_mode;
   int lifecycle = 0;         // maxcompute: days a new table's data is kept (0: for ever)
   int connect_timeout_seconds = 10;
+  TlsOptions tls;  // destination.tls: postgres and hologres (libpq sslmode, sslrootcert, sslcert, sslkey)
   bool operator==(const DestinationSpec&) const = default;
 };
 

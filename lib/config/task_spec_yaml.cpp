@@ -1,8 +1,11 @@
 #include "config/task_spec_yaml.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <regex>
 #include <set>
 
@@ -140,11 +143,42 @@ class SpecParser {
   std::vector<std::string> errors_;
 };
 
+// A tls: {mode, ca, cert, key} block under `parent` (source or destination).
+void ParseTls(SpecParser& p, const YAML::Node& parent, const std::string& parent_path, TlsOptions* tls) {
+  YAML::Node n = parent["tls"];
+  if (!n || n.IsNull()) return;
+  const std::string path = parent_path + ".tls";
+  if (!p.ExpectMap(n, path)) return;
+  p.CheckKeys(n, path, {"mode", "ca", "cert", "key"});
+  std::string mode;
+  if (p.String(n, path, "mode", &mode)) {
+    if (auto parsed = ParseTlsMode(mode)) {
+      tls->mode = *parsed;
+    } else {
+      p.OneOf(n["mode"], path + ".mode", mode, TlsModeNames());
+    }
+  }
+  for (const auto& [key, file] : {std::pair{"ca", &tls->ca}, std::pair{"cert", &tls->cert}, std::pair{"key", &tls->key}}) {
+    if (!p.String(n, path, key, file)) continue;
+    if (file->empty() || file->front() != '/') {
+      p.Error(n[key].Mark(), path + "." + key + ": '" + *file + "' must be the absolute path of a PEM file");
+    } else if (::access(file->c_str(), R_OK) != 0) {
+      p.Error(n[key].Mark(), path + "." + key + ": cannot read '" + *file + "': " + std::strerror(errno));
+    }
+  }
+  if (VerifiesCertificate(tls->mode) && tls->ca.empty())
+    p.Error(n.Mark(), path + ": mode " + TlsModeName(tls->mode) +
+                          " verifies the server's certificate and needs ca: the CA certificate (PEM) that signed it "
+                          "(for a public CA, /etc/ssl/certs/ca-certificates.crt)");
+  if (tls->cert.empty() != tls->key.empty())
+    p.Error(n.Mark(), path + ": cert and key go together (the client certificate and its private key)");
+}
+
 void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
   const std::string path = "source";
   if (!p.ExpectMap(n, path)) return;
   p.CheckKeys(n, path, {"type", "host", "port", "user", "password", "server_id", "tables", "exclude",
-                        "shadow_tables", "connect_timeout_seconds"});
+                        "shadow_tables", "connect_timeout_seconds", "tls"});
   if (p.String(n, path, "type", &s->type)) p.OneOf(n["type"], "source.type", s->type, {"mysql"});
   p.String(n, path, "host", &s->host, true);
   p.Integer(n, path, "port", &s->port, 1, 65535);
@@ -153,6 +187,7 @@ void ParseSource(SpecParser& p, const YAML::Node& n, SourceSpec* s) {
   p.Integer(n, path, "server_id", &s->server_id, 1, 4294967295LL, true,
             "pick a number unique among the source's replicas, e.g. 5401");
   p.Integer(n, path, "connect_timeout_seconds", &s->connect_timeout_seconds, 1, 3600);
+  ParseTls(p, n, path, &s->tls);
   p.StringList(n, path, "tables", &s->tables);
   p.StringList(n, path, "exclude", &s->exclude);
   p.StringList(n, path, "shadow_tables", &s->shadow_tables);
@@ -186,12 +221,21 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
   }
   // Keys of the other types are accepted and ignored (sync-task(5)), so a
   // spec can switch types by its type line alone.
-  std::vector<std::string> keys = {"type", "connect_timeout_seconds"};
+  std::vector<std::string> keys = {"type", "connect_timeout_seconds", "tls"};
   for (const auto& other : sink::Destinations())
     for (const auto& f : other.fields)
       if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
   p.CheckKeys(n, path, keys);
   p.Integer(n, path, "connect_timeout_seconds", &d->connect_timeout_seconds, 1, 3600);
+  if (n["tls"] && !entry->takes_tls) {
+    std::vector<std::string> with_tls;
+    for (const auto& other : sink::Destinations())
+      if (other.takes_tls) with_tls.push_back(other.type);
+    p.Error(n["tls"].Mark(), path + ".tls: type " + d->type + " does not take tls settings (" + Join(with_tls, " and ") +
+                                 " do); remove the block");
+  } else {
+    ParseTls(p, n, path, &d->tls);
+  }
   for (const auto& f : entry->fields) {
     if (f.number) {
       d->*f.number = f.default_number;

@@ -43,13 +43,33 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
   mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
   mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // Connector/C 3.3 uses TLS once any TLS option is set, falls back to plain
+  // when the server offers none unless the certificate is to be verified,
+  // checks the chain when a CA is given, and the host name only with
+  // VERIFY_SERVER_CERT. Mode required is enforced below, after the login.
+  const TlsOptions& tls = ep.tls;
+  if (tls.mode != TlsMode::kDisabled) {
+    my_bool on = 1;
+    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
+    if (!tls.ca.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_CA, tls.ca.c_str());
+    if (!tls.cert.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_CERT, tls.cert.c_str());
+    if (!tls.key.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_KEY, tls.key.c_str());
+    if (tls.mode == TlsMode::kVerifyIdentity) mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+  }
   // Never read ~/.my.cnf: the task spec is the only configuration.
   std::string where = ep.host + ":" + std::to_string(ep.port);
   Connection conn(m, where, ep.credentials);
   if (!mysql_real_connect(m, ep.host.c_str(), ep.user.c_str(), ep.password.c_str(), nullptr,
                           unsigned(ep.port), nullptr, CLIENT_MULTI_RESULTS)) {
-    return conn.LastError("cannot connect to " + ep.server_kind + " as '" + ep.user + "'");
+    std::string what = "cannot connect to " + ep.server_kind + " as '" + ep.user + "'";
+    if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR)
+      return Status::FailedPrecondition(what + " (" + where + "): " +
+                                        TlsFailureText(mysql_error(m), tls, ep.tls_setting, ep.host));
+    return conn.LastError(what);
   }
+  if (tls.mode != TlsMode::kDisabled && tls.mode != TlsMode::kPreferred && !conn.Tls().encrypted)
+    return Status::FailedPrecondition("cannot connect to " + ep.server_kind + " (" + where + "): " +
+                                      TlsFailureText("the server offers no TLS", tls, ep.tls_setting, ep.host));
   return conn;
 }
 
@@ -85,6 +105,17 @@ Status Connection::Execute(const std::string& sql) {
 }
 
 std::string Connection::ServerVersion() const { return mysql_get_server_info(handle_.get()); }
+
+TlsState Connection::Tls() const {
+  TlsState state;
+  const char* cipher = mysql_get_ssl_cipher(handle_.get());
+  if (!cipher) return state;
+  state.encrypted = true;
+  state.cipher = cipher;
+  const char* version = nullptr;
+  if (mariadb_get_infov(handle_.get(), MARIADB_CONNECTION_TLS_VERSION, &version) == 0 && version) state.version = version;
+  return state;
+}
 
 bool Connection::IsMariaDB() const { return ServerVersion().find("MariaDB") != std::string::npos; }
 

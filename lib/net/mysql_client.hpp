@@ -12,6 +12,7 @@
 
 #include "core/query_result.hpp"
 #include "core/status.hpp"
+#include "core/tls_options.hpp"
 
 namespace dbsync::mysql {
 
@@ -24,6 +25,8 @@ struct Endpoint {
   int read_timeout_seconds = 60;
   std::string server_kind = "MySQL";  // how messages name the server ("the StarRocks FE")
   std::string credentials = "the user and password in the task spec";  // where a refused login is fixed
+  TlsOptions tls;                         // preferred: TLS when the server offers it
+  std::string tls_setting = "source.tls";  // where the TLS settings are fixed, for messages
 };
 
 class Connection {
@@ -35,6 +38,8 @@ class Connection {
   // "10.11.19-MariaDB-0+deb12u1" and the like.
   std::string ServerVersion() const;
   bool IsMariaDB() const;
+  // Whether the connection is encrypted, with which protocol and cipher.
+  TlsState Tls() const;
   MYSQL* handle() { return handle_.get(); }
 
  private:

@@ -11,6 +11,7 @@
 #include "ops/task_lifecycle.hpp"
 #include "core/text_util.hpp"
 #include "source/mysql/schema_reader.hpp"
+#include "source/mysql/source_endpoint.hpp"
 
 namespace dbsync::ops {
 namespace {
@@ -50,8 +51,7 @@ Result<ApplyPlan> ApplySpec(const CommonOptions& opts, state::TaskRecord& task, 
   {
     // Closed before the worker is signalled: its copy counts on the
     // connections runtime.max_source_connections leaves it.
-    SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(
-                                         {src.host, src.port, src.user, password, src.connect_timeout_seconds, 60}));
+    SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(mysql::EndpointOf(src, password, 60)));
     SYNC_ASSIGN_OR_RETURN(all, mysql::ListAllTables(conn));
   }
   ApplyPlan plan;

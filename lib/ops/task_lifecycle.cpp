@@ -26,6 +26,7 @@
 #include "source/mysql/binlog_position_search.hpp"
 #include "sink/registry.hpp"
 #include "state/file_lock.hpp"
+#include "source/mysql/source_endpoint.hpp"
 
 namespace dbsync::ops {
 namespace {
@@ -73,7 +74,7 @@ Status CheckStartElsewhere(const state::TaskRecord& task, const std::string& opt
 Result<mysql::Endpoint> SourceEndpoint(const state::TaskRecord& task) {
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(task.spec.source.password));
   const auto& src = task.spec.source;
-  return mysql::Endpoint{src.host, src.port, src.user, password, src.connect_timeout_seconds, 60};
+  return mysql::EndpointOf(src, password, 60);
 }
 
 // "2026-12-06 10:00:00" (the machine's time zone, as mariadb-binlog reads

@@ -12,6 +12,7 @@
 #include "sink/readback.hpp"
 #include "sink/registry.hpp"
 #include "sink/shaping/shaping_sink.hpp"
+#include "source/mysql/source_endpoint.hpp"
 
 namespace dbsync::ops {
 
@@ -116,8 +117,7 @@ Result<VerifyReport> VerifyTask(const state::TaskRecord& task, VerifyRequest req
   SYNC_ASSIGN_OR_RETURN(auto readback, destination.open_readback(spec));
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(spec.source.password));
   const auto& src = spec.source;
-  SYNC_ASSIGN_OR_RETURN(auto source, verify::SourceRows::Open(mysql::Endpoint{
-                                         src.host, src.port, src.user, password, src.connect_timeout_seconds, 600}));
+  SYNC_ASSIGN_OR_RETURN(auto source, verify::SourceRows::Open(mysql::EndpointOf(src, password, 600)));
 
   VerifyReport report;
   report.task = task.dir.id;

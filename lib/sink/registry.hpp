@@ -99,6 +99,9 @@ struct Destination {
   std::string summary;  // one line for --help and messages
   std::vector<SpecField> fields;  // every key besides type and connect_timeout_seconds
   std::string config::DestinationSpec::*secret = nullptr;  // the field that holds the secret
+  // Whether its connections take destination.tls (a spec with the block
+  // and another type is an error, not a silently plain connection).
+  bool takes_tls = false;
   Traits traits;
   // "postgres://user@host:5432/db": how status and list show the destination.
   std::function<std::string(const config::DestinationSpec&)> url;

@@ -1,11 +1,22 @@
 #include "source/mysql/binlog_stream.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+
+// MYSQL's pvio and its TLS container (installed headers of Connector/C),
+// where the connection's OpenSSL session is: see binlog_stream.hpp.
+#ifndef HAVE_TLS
+#define HAVE_TLS 1
+#endif
+typedef unsigned char uchar;  // ma_tls.h, included first, uses what ma_pvio.h declares
+#include <ma_pvio.h>
 
 #include "core/text_util.hpp"
 
@@ -39,6 +50,31 @@ Status ServerError(const std::vector<uint8_t>& packet, const BinlogPosition& sta
                                       "with a new full initialization, and keep binlogs longer");
   }
   return Status::FailedPrecondition("the source ended the binlog stream (error " + std::to_string(code) + "): " + msg);
+}
+
+// The OpenSSL session Connector/C negotiated at the login, or nullptr.
+ssl_st* ConnectorTlsSession(MYSQL* m) {
+  if (mysql_get_ssl_cipher(m) == nullptr || m->net.pvio == nullptr || m->net.pvio->ctls == nullptr) return nullptr;
+  return static_cast<ssl_st*>(m->net.pvio->ctls->ssl);
+}
+
+std::string OpenSslErrorText() {
+  unsigned long e = ERR_peek_last_error();
+  if (e == 0) return errno != 0 ? std::strerror(errno) : "connection reset";
+  char text[256];
+  ERR_error_string_n(e, text, sizeof(text));
+  return text;
+}
+
+// Waits for the socket to be readable (or writable); false on timeout.
+Result<bool> PollSocket(int fd, short events, int timeout_ms) {
+  while (true) {
+    struct pollfd p = {fd, events, 0};
+    int rc = ::poll(&p, 1, timeout_ms);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) return Status::Unavailable(std::string("waiting for the source: ") + std::strerror(errno));
+    return rc > 0;
+  }
 }
 
 }  // namespace
@@ -106,9 +142,6 @@ Result<BinlogStream> BinlogStream::Open(const Endpoint& endpoint, const StreamOp
   Endpoint ep = endpoint;
   ep.read_timeout_seconds = options.read_timeout_seconds;
   SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(ep));
-  if (mysql_get_ssl_cipher(conn.handle()) != nullptr)
-    return Status::FailedPrecondition("the replication connection negotiated TLS, which the binlog stream client "
-                                      "does not support yet; connect over a trusted network without TLS");
   bool mariadb = conn.IsMariaDB();
 
   if (!use_gtid) {
@@ -138,7 +171,9 @@ Result<BinlogStream> BinlogStream::Open(const Endpoint& endpoint, const StreamOp
     }
   }
   int fd = mysql_get_socket(conn.handle());
+  ssl_st* ssl = ConnectorTlsSession(conn.handle());
   BinlogStream stream(std::move(conn), fd, mariadb, options.read_timeout_seconds);
+  stream.ssl_ = ssl;
 
   // Registering makes us visible in SHOW SLAVE HOSTS, so a second task with
   // the same server_id is caught by `sync check`.
@@ -186,12 +221,54 @@ Status BinlogStream::SendCommand(uint8_t command, std::span<const uint8_t> paylo
   packet.insert(packet.end(), payload.begin(), payload.end());
   size_t sent = 0;
   while (sent < packet.size()) {
-    ssize_t n = ::write(fd_, packet.data() + sent, packet.size() - sent);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::Unavailable(std::string("cannot send to the source: ") + std::strerror(errno));
-    sent += size_t(n);
+    short wait_for = POLLOUT;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      // Without partial writes, SSL_write sends all or nothing; a retry repeats the same call.
+      int n = SSL_write(ssl_, packet.data() + sent, int(std::min<size_t>(packet.size() - sent, INT_MAX)));
+      if (n > 0) {
+        sent += size_t(n);
+        continue;
+      }
+      int err = SSL_get_error(ssl_, n);
+      if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ)
+        return Status::Unavailable("cannot send to the source over TLS: " + OpenSslErrorText());
+      if (err == SSL_ERROR_WANT_READ) wait_for = POLLIN;
+    } else {
+      ssize_t n = ::write(fd_, packet.data() + sent, packet.size() - sent);
+      if (n > 0) {
+        sent += size_t(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        return Status::Unavailable(std::string("cannot send to the source: ") + std::strerror(errno));
+    }
+    SYNC_ASSIGN_OR_RETURN(bool ready, PollSocket(fd_, wait_for, read_timeout_ms_));
+    if (!ready) return Status::Unavailable("cannot send to the source: no progress for " +
+                                           std::to_string(read_timeout_ms_ / 1000) + " s");
   }
   return Status::Ok();
+}
+
+Result<size_t> BinlogStream::ReadSome(uint8_t* out, size_t n) {
+  if (ssl_ == nullptr) {
+    ssize_t r = ::read(fd_, out, n);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return size_t{0};
+    if (r <= 0) return Status::Unavailable("the source closed the replication connection");
+    return size_t(r);
+  }
+  ERR_clear_error();
+  errno = 0;
+  int r = SSL_read(ssl_, out, int(std::min<size_t>(n, INT_MAX)));
+  if (r > 0) return size_t(r);
+  int err = SSL_get_error(ssl_, r);
+  // A TLS record not complete yet, or one without data (a session ticket).
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return size_t{0};
+  if (err == SSL_ERROR_SYSCALL && errno == EINTR) return size_t{0};
+  if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0))
+    return Status::Unavailable("the source closed the replication connection");
+  return Status::Unavailable("the replication connection's TLS session failed: " + OpenSslErrorText());
 }
 
 Status BinlogStream::Fill() {
@@ -199,16 +276,16 @@ Status BinlogStream::Fill() {
   if (buffer_.size() != kBufferSize) buffer_.resize(kBufferSize);
   buffer_begin_ = buffer_end_ = 0;
   while (true) {
-    struct pollfd p = {fd_, POLLIN, 0};
-    int rc = ::poll(&p, 1, read_timeout_ms_);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0)
-      return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
-                                 " s, not even a heartbeat; reconnecting");
-    ssize_t r = ::read(fd_, buffer_.data(), buffer_.size());
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return Status::Unavailable("the source closed the replication connection");
-    buffer_end_ = size_t(r);
+    // OpenSSL may hold decrypted bytes the socket no longer shows.
+    if (ssl_ == nullptr || SSL_has_pending(ssl_) == 0) {
+      SYNC_ASSIGN_OR_RETURN(bool ready, PollSocket(fd_, POLLIN, read_timeout_ms_));
+      if (!ready)
+        return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
+                                   " s, not even a heartbeat; reconnecting");
+    }
+    SYNC_ASSIGN_OR_RETURN(size_t got, ReadSome(buffer_.data(), buffer_.size()));
+    if (got == 0) continue;
+    buffer_end_ = got;
     last_data_ = std::chrono::steady_clock::now();
     return Status::Ok();
   }
@@ -228,10 +305,9 @@ Status BinlogStream::ReadExactly(uint8_t* out, size_t n) {
 
 Result<bool> BinlogStream::WaitForData(std::chrono::milliseconds timeout) {
   if (buffer_begin_ < buffer_end_) return true;
-  struct pollfd p = {fd_, POLLIN, 0};
-  int rc = ::poll(&p, 1, int(std::max<int64_t>(0, timeout.count())));
-  if (rc > 0) return true;
-  if (rc < 0 && errno != EINTR) return Status::Unavailable(std::string("waiting for the source: ") + std::strerror(errno));
+  if (ssl_ != nullptr && SSL_has_pending(ssl_) != 0) return true;
+  SYNC_ASSIGN_OR_RETURN(bool ready, PollSocket(fd_, POLLIN, int(std::max<int64_t>(0, timeout.count()))));
+  if (ready) return true;
   if (std::chrono::steady_clock::now() - last_data_ > std::chrono::milliseconds(read_timeout_ms_))
     return Status::Unavailable("no data from the source for " + std::to_string(read_timeout_ms_ / 1000) +
                                " s, not even a heartbeat; reconnecting");

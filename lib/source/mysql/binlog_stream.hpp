@@ -7,7 +7,17 @@
 // After the handshake the dump is driven on the connection's socket directly:
 // Connector/C has no public call for COM_BINLOG_DUMP_GTID or for reading
 // packets without parsing them, and reading the socket ourselves keeps the
-// event bytes untouched. So the connection must not use TLS or compression.
+// event bytes untouched. So the connection must not use compression.
+//
+// TLS: when the login negotiated TLS, the packets go through Connector/C's
+// own OpenSSL session (SSL_read/SSL_write on it) instead of read/write on
+// the socket. Connector/C's replication API (mariadb_rpl_open/fetch) was the
+// other way, but in libmariadb 3.3 it cannot send MySQL's
+// COM_BINLOG_DUMP_GTID, registers no replica, parses every event (and checks
+// checksums itself), and blocks in its own reads, so WaitForData could not
+// tell whether bytes are waiting. Its packet reader (mysql_net_read_packet)
+// buffers ahead out of sight likewise. With the session in hand, our buffer
+// stays the only one besides OpenSSL's, which SSL_has_pending reports.
 //
 // Not thread-safe.
 
@@ -20,6 +30,8 @@
 #include "core/binlog_position.hpp"
 #include "core/status.hpp"
 #include "net/mysql_client.hpp"
+
+struct ssl_st;
 
 namespace dbsync::mysql {
 
@@ -59,6 +71,8 @@ class BinlogStream {
   // event, an artificial ROTATE, comes before any FORMAT_DESCRIPTION, so the
   // decoder must be told.
   bool checksum_crc32() const { return crc32_; }
+  // Whether the stream is encrypted (the source.tls settings), and how.
+  TlsState Tls() const { return conn_.Tls(); }
   // The binlog files the source has now (SHOW BINARY LOGS), oldest first.
   static Result<std::vector<BinlogFileInfo>> ListBinlogs(Connection& conn);
 
@@ -70,9 +84,12 @@ class BinlogStream {
   Status ReadExactly(uint8_t* out, size_t n);
   // Reads what the socket has (up to the buffer's size) into buffer_.
   Status Fill();
+  // Reads into `out` (TLS or not); 0 bytes: nothing yet, try after poll.
+  Result<size_t> ReadSome(uint8_t* out, size_t n);
 
   Connection conn_;
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;  // Connector/C's TLS session, when the login negotiated one
   bool mariadb_ = false;
   int read_timeout_ms_ = 30000;
   bool crc32_ = false;

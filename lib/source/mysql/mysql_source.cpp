@@ -8,6 +8,7 @@
 #include "source/mysql/schema_reader.hpp"
 #include "source/mysql/schema_tracker.hpp"
 #include "source/mysql/snapshot_reader.hpp"
+#include "source/mysql/source_endpoint.hpp"
 
 namespace dbsync::mysql {
 namespace {
@@ -191,7 +192,7 @@ namespace dbsync::source {
 
 SourceFactory MakeSourceFactory(const config::SourceSpec& spec, const std::string& password) {
   // A long read timeout: a snapshot chunk's first row can take that long on a big table.
-  mysql::Endpoint endpoint{spec.host, spec.port, spec.user, password, spec.connect_timeout_seconds, 600};
+  mysql::Endpoint endpoint = mysql::EndpointOf(spec, password, 600);
   uint32_t server_id = spec.server_id;
   return [endpoint, server_id] { return mysql::OpenMySqlSource(endpoint, server_id); };
 }
