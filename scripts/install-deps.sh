@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev util-linux python3
   percona-toolkit mariadb-test
   python3-prometheus-client       # e2e_metrics_test reads `sync metrics` with Prometheus' own parser
+  openssl                         # tests/harness/tls_certs: the TLS tests' CA and certificates
   dpkg-dev fakeroot man-db bash-completion   # tests/package/test_deb.sh: cpack -G DEB (dpkg-shlibdeps), dpkg -i, man, completion
 )
 

@@ -16,6 +16,7 @@
 #include "net/mysql_client.hpp"
 #include "sink/registry.hpp"
 #include "source/mysql/schema_reader.hpp"
+#include "source/mysql/source_endpoint.hpp"
 
 namespace dbsync::check {
 namespace {
@@ -374,6 +375,19 @@ void CheckMergedTables(const config::TaskSpec& spec, const std::vector<SourceTab
 
 }  // namespace
 
+void AddTlsItem(const std::string& item, const TlsState& state, const TlsOptions& tls, const std::string& host,
+                const std::string& which, CheckReport& report) {
+  const std::string setting = item;  // the item is named like its spec block: source.tls, destination.tls
+  std::string text = which + DescribeTls(state, tls, host);
+  if (!state.encrypted && tls.mode == TlsMode::kPreferred) {
+    report.Add(item, Verdict::kWarn, text,
+               "enable TLS on the server and set " + setting + ".mode: verify_identity with " + setting +
+                   ".ca, or set " + setting + ".mode: disabled to accept a plain connection");
+    return;
+  }
+  report.Add(item, Verdict::kPass, text);
+}
+
 bool IsSupportedServerVersion(const std::string& version, bool mariadb) {
   int major = 0, minor = 0;
   if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return false;
@@ -383,8 +397,15 @@ bool IsSupportedServerVersion(const std::string& version, bool mariadb) {
 std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std::string& password,
                                          CheckScope scope, CheckReport& report) {
   const auto& src = spec.source;
-  mysql::Endpoint ep{src.host, src.port, src.user, password, src.connect_timeout_seconds, 60};
+  mysql::Endpoint ep = mysql::EndpointOf(src, password, 60);
   auto conn = Connection::Connect(ep);
+  if (!conn.ok() && IsTlsFailure(conn.status().message())) {
+    report.Add("source.connect", Verdict::kFail, "the TLS handshake failed (see source.tls)",
+               "fix source.tls or the server's TLS setup");
+    report.Add("source.tls", Verdict::kFail, conn.status().message(),
+               "fix source.tls (mode, ca, cert, key) or the server's certificate, as the message says");
+    return {};
+  }
   if (!conn.ok()) {
     report.Add("source.connect", Verdict::kFail, conn.status().message(),
                conn.status().code() == StatusCode::kUnauthenticated
@@ -394,6 +415,8 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
   }
   report.Add("source.connect", Verdict::kPass,
              "logged in to " + src.host + ":" + std::to_string(src.port) + " as " + src.user);
+  AddTlsItem("source.tls", conn->Tls(), src.tls, src.host,
+             "the SQL and the replication connections (alike): ", report);
   if (scope == CheckScope::kConnectivity) return {};
   CheckVersion(*conn, report);
   CheckBinlogSettings(*conn, report);

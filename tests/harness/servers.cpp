@@ -178,12 +178,33 @@ void PostgresServer::Initialize() {
     argv.push_back("-c");
     argv.push_back("shared_preload_libraries=" + CompileHologresSettings());
   }
+  if (!options_.tls_cert.empty()) {
+    InstallTlsFiles(options_.tls_cert, options_.tls_key);
+    for (const std::string& setting : {std::string("ssl=on"), "ssl_cert_file=" + dir_ + "/server.crt", "ssl_key_file=" + dir_ + "/server.key"}) {
+      argv.push_back("-c");
+      argv.push_back(setting);
+    }
+  }
   process_ = ChildProcess::Spawn(argv, as_postgres);
   bool up = WaitUntil([&] {
     if (!process_.Running()) return false;
     return postgres::Connection::Connect({"127.0.0.1", port_, "postgres", "postgres", kSuperPassword, 2}).ok();
   }, 60);
   if (!up) throw std::runtime_error("test PostgreSQL did not start:\n" + ReadText(dir_ + "/postgres.log"));
+}
+
+void PostgresServer::InstallTlsFiles(const std::string& cert, const std::string& key) const {
+  for (const auto& [from, to] : {std::pair{cert, dir_ + "/server.crt"}, std::pair{key, dir_ + "/server.key"}}) {
+    WriteText(to, ReadText(from));
+    ::chmod(to.c_str(), 0600);
+    if (!PostgresUserIfRoot().empty()) Require(RunProcess({"chown", "postgres:postgres", to}), "chown of " + to);
+  }
+}
+
+void PostgresServer::ReplaceTlsCertificate(const std::string& cert, const std::string& key) const {
+  InstallTlsFiles(cert, key);
+  Scalar("SELECT pg_reload_conf()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the postmaster reloads asynchronously
 }
 
 std::string PostgresServer::CompileHologresSettings() const {

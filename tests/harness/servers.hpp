@@ -50,6 +50,9 @@ struct PostgresOptions {
   // server's headers), so that Hologres' hg_* settings exist: needed by
   // InstallHologresFixture.
   bool hologres_settings = false;
+  // TLS: ssl = on with this certificate and its key (PEM files, copied into
+  // the server's dir, the key 0600 and owned by the user the server runs as).
+  std::string tls_cert, tls_key;
 };
 
 class PostgresServer {
@@ -62,6 +65,9 @@ class PostgresServer {
   void InstallHologresFixture(const std::string& database, const std::string& version = "2.2.22") const;
 
   int port() const { return port_; }
+  // Serves another certificate and key from now on (a configuration reload;
+  // the server must have been started with tls_cert).
+  void ReplaceTlsCertificate(const std::string& cert, const std::string& key) const;
   // Superuser connection ("postgres", kSuperPassword) to `database`.
   postgres::Connection Admin(const std::string& database = "postgres") const;
   void Exec(const std::string& sql, const std::string& database = "postgres") const;
@@ -73,6 +79,7 @@ class PostgresServer {
  private:
   void Initialize();
   std::string CompileHologresSettings() const;  // the module's path
+  void InstallTlsFiles(const std::string& cert, const std::string& key) const;
   PostgresOptions options_;
   std::string dir_;
   int port_ = 0;

@@ -106,7 +106,9 @@ TEST_CASE("the text report has one line per item and a summary") {
   auto r = E().cli.Run({"check", first.task});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("PASS  source.binlog_format") != std::string::npos);
-  CHECK(r.out.find("result: 15 passed, 0 warnings, 0 failed") != std::string::npos);
+  // The two warnings: source.tls and destination.tls, plain connections under mode preferred.
+  CHECK(r.out.find("WARN  source.tls") != std::string::npos);
+  CHECK(r.out.find("result: 15 passed, 2 warnings, 0 failed") != std::string::npos);
 }
 
 TEST_CASE("a table without a primary key is a warning, and --strict makes it fail") {
@@ -286,9 +288,11 @@ TEST_CASE("a Hologres engine older than V2.0 fails the version item with the fix
 TEST_CASE("--connectivity only tests the logins") {
   auto ok = Check(Spec(), {"--connectivity"});
   CHECK(ok.exit_code == 0);
-  CHECK(ok.report["items"].size() == 2);
+  CHECK(ok.report["items"].size() == 4);
   CHECK(ok.Result("source.connect") == "pass");
   CHECK(ok.Result("destination.connect") == "pass");
+  CHECK(ok.Result("source.tls") == "warn");  // the test servers offer no TLS
+  CHECK(ok.Result("destination.tls") == "warn");
   auto bad = Check(Spec("repl", "bad-pw"), {"--connectivity"});
   CHECK(bad.exit_code == 5);
 }

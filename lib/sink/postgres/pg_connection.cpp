@@ -5,8 +5,17 @@
 namespace dbsync::postgres {
 namespace {
 
+bool IsLibpqTlsError(const std::string& message) {
+  for (const char* s : {"SSL", "certificate", "does not match host name", "sslmode", "root.crt"})
+    if (message.find(s) != std::string::npos && message.find("SSL SYSCALL") == std::string::npos) return true;
+  return false;
+}
+
 Status ClassifyConnectError(const std::string& message, const Endpoint& ep, const std::string& where) {
   std::string text = "cannot connect to PostgreSQL (" + where + ") as '" + ep.user + "': " + message;
+  if (IsLibpqTlsError(message))
+    return Status::FailedPrecondition("cannot connect to PostgreSQL (" + where + ") as '" + ep.user +
+                                      "': " + TlsFailureText(message, ep.tls, ep.tls_setting, ep.host));
   if (message.find("password authentication failed") != std::string::npos ||
       message.find("no password supplied") != std::string::npos)
     return Status::Unauthenticated(text + "; check the user and password in the task spec");
@@ -21,16 +30,37 @@ Status ClassifyConnectError(const std::string& message, const Endpoint& ep, cons
 Result<Connection> Connection::Connect(const Endpoint& ep) {
   std::string port = std::to_string(ep.port);
   std::string timeout = std::to_string(ep.connect_timeout_seconds);
-  const char* keys[] = {"host", "port", "dbname", "user", "password", "connect_timeout",
-                        "application_name", "client_encoding", nullptr};
-  const char* values[] = {ep.host.c_str(), port.c_str(), ep.database.c_str(), ep.user.c_str(),
-                          ep.password.c_str(), timeout.c_str(), "sync", "UTF8", nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, 0);
+  static const char* const kSslModes[] = {"disable", "prefer", "require", "verify-ca", "verify-full"};
+  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "connect_timeout",
+                                   "application_name", "client_encoding", "sslmode"};
+  std::vector<const char*> values = {ep.host.c_str(), port.c_str(), ep.database.c_str(), ep.user.c_str(),
+                                     ep.password.c_str(), timeout.c_str(), "sync", "UTF8",
+                                     kSslModes[static_cast<size_t>(ep.tls.mode)]};
+  for (const auto& [key, value] : {std::pair{"sslrootcert", &ep.tls.ca}, std::pair{"sslcert", &ep.tls.cert},
+                                   std::pair{"sslkey", &ep.tls.key}}) {
+    if (value->empty()) continue;
+    keys.push_back(key);
+    values.push_back(value->c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* c = PQconnectdbParams(keys.data(), values.data(), 0);
   std::string where = ep.host + ":" + port + "/" + ep.database;
   Connection conn(c, where);
   if (!c) return Status::Internal("out of memory creating a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) return ClassifyConnectError(Trim(PQerrorMessage(c)), ep, where);
   return conn;
+}
+
+TlsState Connection::Tls() const {
+  TlsState state;
+  if (PQsslInUse(conn_.get()) == 0) return state;
+  state.encrypted = true;
+  const char* version = PQsslAttribute(conn_.get(), "protocol");
+  const char* cipher = PQsslAttribute(conn_.get(), "cipher");
+  state.version = version ? version : "";
+  state.cipher = cipher ? cipher : "";
+  return state;
 }
 
 Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<std::string>& params) {

@@ -10,6 +10,7 @@
 
 #include "core/query_result.hpp"
 #include "core/status.hpp"
+#include "core/tls_options.hpp"
 
 namespace dbsync::postgres {
 
@@ -20,6 +21,8 @@ struct Endpoint {
   std::string user;
   std::string password;  // resolved value; never logged
   int connect_timeout_seconds = 10;
+  TlsOptions tls;  // libpq's sslmode and files; preferred is libpq's default, prefer
+  std::string tls_setting = "destination.tls";  // where the TLS settings are fixed, for messages
 };
 
 class Connection {
@@ -31,6 +34,8 @@ class Connection {
   Status Execute(const std::string& sql, const std::vector<std::string>& params = {});
   // server_version, e.g. 150018 for 15.18.
   int ServerVersionNumber() const { return PQserverVersion(conn_.get()); }
+  // Whether the connection is encrypted, with which protocol and cipher.
+  TlsState Tls() const;
   PGconn* handle() { return conn_.get(); }
 
  private:

@@ -7,6 +7,7 @@
 #include "config/secret.hpp"
 #include "core/text_util.hpp"
 #include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_endpoint.hpp"
 #include "sink/readback_text.hpp"
 
 namespace dbsync::postgres {
@@ -189,7 +190,7 @@ Result<std::unique_ptr<sink::Readback>> OpenPgReadback(const config::TaskSpec& s
                                                        int default_port) {
   const config::DestinationSpec& d = spec.destination;
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
-  Endpoint ep{d.host, d.port > 0 ? d.port : default_port, d.database, d.user, password, d.connect_timeout_seconds};
+  Endpoint ep = EndpointOf(d, password, default_port);
   SYNC_ASSIGN_OR_RETURN(auto conn, Connection::Connect(ep));
   auto readback = std::make_unique<PgReadback>(std::move(conn), dialect);
   SYNC_RETURN_IF_ERROR(readback->Prepare());

@@ -7,6 +7,7 @@
 #include "core/text_util.hpp"
 #include "pipeline/name_mapping.hpp"
 #include "sink/postgres/pg_connection.hpp"
+#include "sink/postgres/pg_endpoint.hpp"
 #include "sink/postgres/pg_hologres.hpp"
 #include "sink/postgres/pg_readback.hpp"
 #include "sink/readback.hpp"
@@ -20,8 +21,15 @@ void CheckPostgres(const sink::CheckInput& in, check::CheckReport& report, Diale
   const auto& spec = in.spec;
   const auto& d = spec.destination;
   const auto& password = in.secret;
-  Endpoint ep{d.host, d.port, d.database, d.user, password, d.connect_timeout_seconds};
+  Endpoint ep = EndpointOf(d, password, d.port);
   auto conn = Connection::Connect(ep);
+  if (!conn.ok() && IsTlsFailure(conn.status().message())) {
+    report.Add("destination.connect", check::Verdict::kFail, "the TLS handshake failed (see destination.tls)",
+               "fix destination.tls or the server's TLS setup");
+    report.Add("destination.tls", check::Verdict::kFail, conn.status().message(),
+               "fix destination.tls (mode, ca, cert, key) or the server's certificate, as the message says");
+    return;
+  }
   if (!conn.ok()) {
     std::string fix = conn.status().code() == StatusCode::kUnauthenticated
                           ? "fix destination.user / destination.password"
@@ -34,6 +42,7 @@ void CheckPostgres(const sink::CheckInput& in, check::CheckReport& report, Diale
   }
   report.Add("destination.connect", check::Verdict::kPass,
              "logged in to " + d.host + ":" + std::to_string(d.port) + "/" + d.database + " as " + d.user);
+  check::AddTlsItem("destination.tls", conn->Tls(), d.tls, d.host, "", report);
   if (in.scope == check::CheckScope::kConnectivity) return;
 
   // hg_version() names a Hologres engine from V0.10; version() before.
@@ -94,8 +103,7 @@ Result<std::unique_ptr<sink::Sink>> OpenPgSink(const config::TaskSpec& spec, con
                                                Dialect dialect, int default_port) {
   const config::DestinationSpec& d = spec.destination;
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
-  // A spec built in code may leave the port unset; a parsed one has the default.
-  Endpoint ep{d.host, d.port > 0 ? d.port : default_port, d.database, d.user, password, d.connect_timeout_seconds};
+  Endpoint ep = EndpointOf(d, password, default_port);
   SYNC_ASSIGN_OR_RETURN(auto sink, PgSink::Open(ep, dialect, task_id));
   return std::unique_ptr<sink::Sink>(std::move(sink));
 }
@@ -112,6 +120,7 @@ sink::Destination Entry(std::string type, std::string summary, int default_port,
               {"user", Field::Kind::kText, true, "", &DestinationSpec::user},
               {"password", Field::Kind::kSecret, false, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::password}};
   d.secret = &DestinationSpec::password;
+  d.takes_tls = true;
   // One transaction holds a batch's rows of every table and its checkpoint;
   // COPY and set-wise upserts make small batches cheap.
   d.traits.exactly_once = sink::ExactlyOnce::kTransactional;
