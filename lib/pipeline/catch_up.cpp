@@ -95,6 +95,17 @@ BinlogPosition CatchUp::Copied(const std::map<std::string, BinlogPosition>& snap
   return start;
 }
 
+Status CatchUp::ForgetPositions() {
+  if (!catching_.empty())
+    return Status::FailedPrecondition("the source's binlog changed servers (resumed by GTID) while tables were "
+                                      "catching up after their copy; their positions do not carry over: sync start "
+                                      "--rerun-table them");
+  skip_.clear();
+  ahead_.clear();
+  until_ = BinlogPosition();
+  return Status::Ok();
+}
+
 void CatchUp::Remove(const std::string& table) {
   skip_.erase(table);
   catching_.erase(table);

@@ -73,6 +73,11 @@ class CatchUp {
                         const std::vector<std::string>& others);
   // `table` left the task: forgotten, its entry erased with the next batch.
   void Remove(const std::string& table);
+  // The source's binlog is another server's now (resumed by GTID): the
+  // positions held do not compare with its positions. Nothing is held back
+  // any more: the stream starts right after the checkpoint. Refused while
+  // tables catch up (their positions are behind the checkpoint).
+  Status ForgetPositions();
   // `table` gets an empty entry of its own now (its copy begins): none of
   // its entry is to be erased any more.
   void Copying(const std::string& table);

@@ -87,6 +87,14 @@ class DdlApplier {
   // Saves the tracked state with the current bindings and copies (after a
   // copy starts or ends).
   Status SaveState(const Bindings& bindings, const std::set<std::string>& copying);
+  // The source's binlog is another server's now: the destination's record of
+  // the last DDL applied names a position of the old one, which says nothing
+  // about the new one's (a statement met from now on is new: the stream
+  // resumed right after the checkpoint).
+  void ForgetAppliedPosition() {
+    dest_applied_.reset();
+    dest_applied_loaded_ = true;
+  }
   // `sync apply`: from now on the task's spec is `spec` (which must outlive
   // this), whose selection may reach into more databases.
   Status Follow(const config::TaskSpec& spec);

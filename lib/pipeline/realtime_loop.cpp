@@ -126,6 +126,10 @@ Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
       log_.Warn("reconnecting to the source: attempt " + std::to_string(attempt) + " failed: " + error);
   };
   o.stop = &stop_;
+  o.on_history_switch = [this](const std::string& why) {
+    log_.Warn(why);
+    history_switched_ = true;
+  };
   o.schemas = [this](const std::string& db, const std::string& table, const BinlogPosition& at) -> const TableSchema* {
     const std::string name = db + "." + table;
     auto it = by_name_.find(name);
@@ -177,6 +181,12 @@ Result<RealtimeLoop::Turn> RealtimeLoop::Step() {
   }
   if (!piece_open_ && copy_ && copy_->done()) SYNC_RETURN_IF_ERROR(FinishCopy().status());
   SYNC_ASSIGN_OR_RETURN(auto txn, Read());
+  if (history_switched_) {
+    // Positions from here on are the new server's (see on_history_switch).
+    history_switched_ = false;
+    SYNC_RETURN_IF_ERROR(catch_up_.ForgetPositions());
+    ddl_->ForgetAppliedPosition();
+  }
   if (txn) {
     SYNC_ASSIGN_OR_RETURN(Turn turn, Route(*txn));
     if (turn != Turn::kContinue) return turn;

@@ -74,6 +74,7 @@ class RealtimeLoop {
   const RealtimeOptions& options_;
   Logger& log_;
   Progress& progress_;
+  bool history_switched_ = false;  // the stream resumed by GTID on another server's binlog
   const std::atomic<bool>& stop_;
 
   std::unique_ptr<sink::Sink> sink_;

@@ -146,6 +146,10 @@ struct ChangeStreamOptions {
   // Raised: a reconnect gives up at once (kCancelled), so a stop is not held
   // up by a source that is gone.
   const std::atomic<bool>* stop = nullptr;
+  // Told when the stream resumed by GTID on a server whose binlog is not the
+  // one the start position names (a replica took over): from then on the
+  // positions are the new server's, and do not compare with earlier ones.
+  std::function<void(const std::string& why)> on_history_switch;
   // Rows of the tables it resolves decode with these definitions.
   change::SchemaResolver schemas;
 };

@@ -74,7 +74,7 @@ void FaultProxy::AcceptLoop() {
       Reset(client);
       continue;
     }
-    int server = ConnectTo(target_port_);
+    int server = ConnectTo(target_port_.load());
     if (server < 0) {
       Reset(client);
       continue;

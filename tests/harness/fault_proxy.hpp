@@ -30,6 +30,8 @@ class FaultProxy {
   void SetRefusing(bool refusing) { refusing_ = refusing; }
   // Resets every open connection now.
   void CutAll();
+  // New connections go to `port` (a replica that took over, at the same address).
+  void SetTarget(int port) { target_port_ = port; }
   // Connections accepted so far, and open now.
   int accepted() const { return accepted_; }
   int open() const { return open_; }
@@ -38,7 +40,7 @@ class FaultProxy {
   void AcceptLoop();
   void Pump(int client, int server, uint64_t generation);
 
-  int target_port_;
+  std::atomic<int> target_port_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> done_{false};

@@ -247,3 +247,46 @@ TEST_CASE("the destination connection lost in the middle of a large transaction:
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ot WHERE v = 'one transaction'", "dw") == "100000");
   CHECK(TimedStop(id) < 3.0);
 }
+
+TEST_CASE("a replica with the same GTID history takes over at the source's address: resumed by GTID, nothing lost or doubled") {
+  CreateTable("ogt", 2000);
+  MariaDbServer replica({"--server-id=2", "--log-slave-updates"});
+  replica.Exec("CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " + std::to_string(E().mysql.port()) +
+               ", MASTER_USER = 'root', MASTER_PASSWORD = 'root-pw', MASTER_USE_GTID = slave_pos");
+  replica.Exec("START SLAVE");
+  auto caught_up = [&] {
+    const std::string pos = E().mysql.Scalar("SELECT @@gtid_binlog_pos");
+    REQUIRE(replica.Scalar("SELECT MASTER_GTID_WAIT('" + pos + "', 60)") == "0");
+  };
+  caught_up();
+  FaultProxy proxy(E().mysql.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "ogt.yaml",
+      ViaProxy(E().Yaml("ogt", "[shop.ogt]", "", E().pg, "postgres", 7958), E().mysql.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("UPDATE shop.ogt SET n = n + 1 WHERE id <= 300");
+  E().mysql.Exec("INSERT INTO shop.ogt SELECT seq, 'on the primary', seq FROM seq.seq_2001_to_2100");
+  REQUIRE(SameRows("ogt"));
+  caught_up();
+
+  // The primary goes; the replica is promoted behind the same address.
+  replica.Exec("STOP SLAVE");
+  proxy.SetTarget(replica.port());
+  E().mysql.Stop();
+  proxy.CutAll();
+  replica.Exec("ALTER TABLE shop.ogt ADD COLUMN note VARCHAR(20)");  // a DDL at a position lower than the old server's
+  replica.Exec("UPDATE shop.ogt SET v = 'on the replica', note = 'r' WHERE id BETWEEN 1000 AND 1200");
+  replica.Exec("DELETE FROM shop.ogt WHERE id > 2050");
+  replica.Exec("INSERT INTO shop.ogt (id, v, n) SELECT seq, 'new on the replica', seq FROM seq.seq_3001_to_3050");
+  const bool converged = QueriesConverge(replica, E().pg,
+                                         {{"SELECT id, v, n FROM shop.ogt ORDER BY id",
+                                           "SELECT id, v, n FROM shop.ogt ORDER BY id"}},
+                                         std::chrono::seconds(60));
+  auto logs = E().cli.Run({"logs", id});
+  CHECK_MESSAGE(converged, logs.out);
+  CHECK_MESSAGE(logs.out.find("resuming by GTID") != std::string::npos, logs.out);
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ogt", "dw") == replica.Scalar("SELECT count(*) FROM shop.ogt"));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ogt WHERE note = 'r'", "dw") == "201");
+  CHECK(TimedStop(id) < 3.0);
+  E().mysql.Start();
+}

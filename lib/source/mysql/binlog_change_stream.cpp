@@ -66,6 +66,7 @@ Result<std::unique_ptr<BinlogChangeStream>> BinlogChangeStream::Open(const Endpo
   source_options.on_reconnect = std::move(options.on_reconnect);
   source_options.on_reconnect_failed = std::move(options.on_reconnect_failed);
   source_options.stop = options.stop;
+  source_options.on_history_switch = std::move(options.on_history_switch);
   SYNC_ASSIGN_OR_RETURN(auto source, BinlogSource::Open(endpoint, std::move(source_options), from, false));
   source->set_max_transaction_rows(options.max_transaction_rows);
   if (options.schemas) {

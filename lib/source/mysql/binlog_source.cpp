@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/text_util.hpp"
+
 namespace dbsync::mysql {
 
 Result<std::shared_ptr<const binlog::TableMap>> EnrichTableMap(const binlog::TableMap& table,
@@ -32,9 +34,45 @@ binlog::BinlogDecoder BinlogSource::DecoderFor(const BinlogStream& stream) {
   return binlog::BinlogDecoder(opts);
 }
 
+Result<bool> BinlogSource::ResumeByGtid(const Endpoint& endpoint, const BinlogPosition& start, std::string* why) {
+  if (start.gtid_set.empty() || start.file.empty()) return false;
+  SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(endpoint));
+  if (!conn.IsMariaDB()) return false;  // MySQL has no BINLOG_GTID_POS to check the position with
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT BINLOG_GTID_POS(" + QuoteString(start.file) + ", " +
+                                           std::to_string(start.offset) + ")"));
+  const bool known = !r.rows.empty() && r.rows[0][0].has_value();
+  SYNC_ASSIGN_OR_RETURN(GtidState want, GtidState::Parse(start.gtid_set, true));
+  if (known) {
+    SYNC_ASSIGN_OR_RETURN(GtidState here, GtidState::Parse(*r.rows[0][0], true));
+    if (here.ToString() == want.ToString()) return false;
+  } else {
+    // The file is gone. From this server's own binlog (a GTID of the set was
+    // written by it) that is a purge, which must stay an error: only another
+    // server's binlog is resumed by GTID.
+    SYNC_ASSIGN_OR_RETURN(auto id, conn.Query("SELECT @@server_id"));
+    const std::string server = id.rows.empty() ? "" : id.rows[0][0].value_or("");
+    for (const auto& gtid : Split(start.gtid_set, ','))
+      if (auto parts = Split(Trim(gtid), '-'); parts.size() == 3 && parts[1] == server) return false;
+  }
+  *why = "the source's binlog at " + start.ToString() + " is " +
+         (known ? "at GTID " + *r.rows[0][0] : std::string("not on this server")) + ", not at GTID " + start.gtid_set +
+         " (another server took over, or its binlogs were reset): resuming by GTID " + start.gtid_set;
+  return true;
+}
+
+Result<BinlogStream> BinlogSource::OpenStream(const Endpoint& endpoint, const SourceOptions& options,
+                                              const BinlogPosition& start, bool use_gtid) {
+  std::string why;
+  if (!use_gtid) {
+    SYNC_ASSIGN_OR_RETURN(use_gtid, ResumeByGtid(endpoint, start, &why));
+    if (use_gtid && options.on_history_switch) options.on_history_switch(why);
+  }
+  return BinlogStream::Open(endpoint, options.stream, start, use_gtid);
+}
+
 Result<std::unique_ptr<BinlogSource>> BinlogSource::Open(const Endpoint& endpoint, SourceOptions options,
                                                          const BinlogPosition& start, bool use_gtid) {
-  SYNC_ASSIGN_OR_RETURN(BinlogStream stream, BinlogStream::Open(endpoint, options.stream, start, use_gtid));
+  SYNC_ASSIGN_OR_RETURN(BinlogStream stream, OpenStream(endpoint, options, start, use_gtid));
   SYNC_ASSIGN_OR_RETURN(GtidState gtids, GtidState::Parse(start.gtid_set, stream.is_mariadb()));
   TransactionAssembler assembler(start, std::move(gtids));
   return std::unique_ptr<BinlogSource>(
@@ -57,7 +95,7 @@ Status BinlogSource::Reconnect(const Status& cause) {
     }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     BinlogPosition resume = assembler_.committed();
-    auto stream = BinlogStream::Open(endpoint, options_.stream, resume, use_gtid_);
+    auto stream = OpenStream(endpoint, options_, resume, use_gtid_);
     if (stream.ok()) {
       stream_ = std::move(stream).value();
       assembler_.Reset();

@@ -33,6 +33,8 @@ struct SourceOptions {
   // A reconnect attempt waits at most this long for the TCP connection (a
   // host that drops packets would otherwise hold it for connect_timeout).
   int reconnect_connect_timeout_seconds = 2;
+  // Told when a (re)connect resumes by GTID on another server's binlog.
+  std::function<void(const std::string& why)> on_history_switch;
 };
 
 // Supplies what a TABLE_MAP lacks (names, signedness, ENUM labels, charsets)
@@ -67,6 +69,14 @@ class BinlogSource {
       : endpoint_(std::move(endpoint)), options_(std::move(options)), use_gtid_(use_gtid),
         stream_(std::move(stream)), assembler_(std::move(a)), decoder_(DecoderFor(stream_)) {}
   static binlog::BinlogDecoder DecoderFor(const BinlogStream& stream);
+  // Whether `start`'s file:offset is not where its GTID set says on this
+  // server (MariaDB: BINLOG_GTID_POS), so that it must be resumed by GTID:
+  // a replica promoted in the source's place names its binlogs alike, and
+  // reading one by another server's offset would skip or repeat changes.
+  static Result<bool> ResumeByGtid(const Endpoint& endpoint, const BinlogPosition& start, std::string* why);
+  // BinlogStream::Open, by GTID when ResumeByGtid says so (told to on_history_switch).
+  static Result<BinlogStream> OpenStream(const Endpoint& endpoint, const SourceOptions& options,
+                                         const BinlogPosition& start, bool use_gtid);
   Status Reconnect(const Status& cause);
 
   Endpoint endpoint_;
