@@ -44,26 +44,30 @@ std::vector<TableColumn> ColumnsOf(const nlohmann::json& list) {
   return columns;
 }
 
-// The <Schema> of a <Table format="json"> reply: pyodps' shape, with the
-// table's properties as JSON text under "Reserved".
-Result<TableInfo> ParseTableInfo(const std::string& xml, const std::string& table) {
-  auto schema = nlohmann::json::parse(XmlText(xml, "Schema").value_or(""), nullptr, false);
-  if (!schema.is_object())
-    return Status::Corruption("MaxCompute's description of table " + table + " is not the expected JSON");
-  TableInfo info{.name = schema.value("tableName", table),
-                 .columns = ColumnsOf(schema.value("columns", nlohmann::json())),
-                 .partition_keys = ColumnsOf(schema.value("partitionKeys", nlohmann::json()))};
-  auto reserved = nlohmann::json::parse(schema.value("Reserved", "{}"), nullptr, false);
-  if (reserved.is_object()) {
-    info.transactional = reserved.value("Transactional", "false") == "true";
-    info.schema_version = reserved.value("schema_version", "");
-    if (auto pk = reserved.find("PrimaryKey"); pk != reserved.end() && pk->is_array())
-      for (const auto& name : *pk) info.primary_key.push_back(name.get<std::string>());
-  }
-  return info;
-}
-
 }  // namespace
+
+Result<TableInfo> ParseTableInfo(const std::string& xml, const std::string& table) {
+  // A member of another type than the one read throws: a malformed reply, not a crash.
+  try {
+    auto schema = nlohmann::json::parse(XmlText(xml, "Schema").value_or(""), nullptr, false);
+    if (!schema.is_object())
+      return Status::Corruption("MaxCompute's description of table " + table + " is not the expected JSON");
+    TableInfo info{.name = schema.value("tableName", table),
+                   .columns = ColumnsOf(schema.value("columns", nlohmann::json())),
+                   .partition_keys = ColumnsOf(schema.value("partitionKeys", nlohmann::json()))};
+    auto reserved = nlohmann::json::parse(schema.value("Reserved", "{}"), nullptr, false);
+    if (reserved.is_object()) {
+      info.transactional = reserved.value("Transactional", "false") == "true";
+      info.schema_version = reserved.value("schema_version", "");
+      if (auto pk = reserved.find("PrimaryKey"); pk != reserved.end() && pk->is_array())
+        for (const auto& name : *pk) info.primary_key.push_back(name.get<std::string>());
+    }
+    return info;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption("MaxCompute's description of table " + table + " is not the expected JSON (" +
+                              std::string(e.what()) + ")");
+  }
+}
 
 Result<std::string> Deflate(std::string_view records, int level) {
   uLongf size = compressBound(uLong(records.size()));

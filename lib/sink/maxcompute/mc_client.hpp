@@ -85,6 +85,11 @@ struct TableInfo {
   std::string schema_version;
 };
 
+// The <Schema> of a <Table format="json"> reply (GET .../tables/<t>): pyodps'
+// shape, with the table's properties as JSON text under "Reserved".
+// kCorruption when it is not that.
+Result<TableInfo> ParseTableInfo(const std::string& xml, const std::string& table);
+
 enum class Endpoint { kService, kTunnel };
 
 // One signed call. Resource and query are plain text: the client encodes them.

@@ -1,6 +1,8 @@
 #include "sink/maxcompute/mc_errors.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -25,12 +27,20 @@ bool Is(const ServiceError& e, std::initializer_list<std::string_view> codes, st
   return !number.empty() && e.message.rfind(number, 0) == 0;
 }
 
-std::optional<long> Number(const nlohmann::json& j, const char* key) {
+std::optional<double> Number(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return std::nullopt;
-  if (it->is_number()) return it->get<long>();
-  if (it->is_string()) return std::atol(it->get<std::string>().c_str());
+  if (it->is_number()) return it->get<double>();
+  if (it->is_string()) return std::strtod(it->get<std::string>().c_str(), nullptr);
   return std::nullopt;
+}
+
+// A wait the service asks for, bounded to [0, 1 h]: the client caps it at
+// 10 s anyway (mc_client.cpp), and a wild value (1e300, -1, NaN) must not
+// overflow the conversion to an integer.
+milliseconds Hold(double millis) {
+  if (!(millis > 0)) return milliseconds(0);
+  return milliseconds(long(std::min(millis, 3600.0 * 1000)));
 }
 
 std::string JsonText(const nlohmann::json& j, const char* key) {
@@ -43,8 +53,10 @@ std::optional<std::chrono::system_clock::time_point> ServiceNow(const ServiceErr
   size_t at = e.message.find("now_date:");
   if (at != std::string::npos) {
     std::tm utc{};
-    if (std::sscanf(e.message.c_str() + at + 9, "%d-%d-%dT%d:%d:%d", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
-                    &utc.tm_hour, &utc.tm_min, &utc.tm_sec) == 6) {
+    // Bounded as ParseHttpDate's: the instant must fit system_clock's nanoseconds.
+    if (std::sscanf(e.message.c_str() + at + 9, "%4d-%2d-%2dT%2d:%2d:%2d", &utc.tm_year, &utc.tm_mon,
+                    &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec) == 6 &&
+        utc.tm_year >= 1900 && utc.tm_year <= 2200) {
       utc.tm_year -= 1900;
       utc.tm_mon -= 1;
       return std::chrono::system_clock::from_time_t(timegm(&utc));
@@ -115,13 +127,14 @@ ServiceError ParseServiceError(const net::HttpResponse& reply) {
     return it == reply.headers.end() ? std::string() : it->second;
   };
   e.request_id = header("x-odps-request-id");
-  if (std::string after = header("retry-after"); !after.empty()) e.hold = seconds(std::atol(after.c_str()));
+  if (std::string after = header("retry-after"); !after.empty())
+    e.hold = Hold(std::strtod(after.c_str(), nullptr) * 1000);  // seconds
   auto json = nlohmann::json::parse(reply.body, nullptr, false);
   if (json.is_object()) {
     e.code = JsonText(json, "Code");
     e.message = JsonText(json, "Message");
     if (e.request_id.empty()) e.request_id = JsonText(json, "RequestId");
-    if (auto hold = Number(json, "HoldClientMillis")) e.hold = milliseconds(*hold);
+    if (auto hold = Number(json, "HoldClientMillis")) e.hold = Hold(*hold);
   } else if (auto code = XmlText(reply.body, "Code")) {
     e.code = *code;
     e.message = XmlText(reply.body, "Message").value_or("");

@@ -145,8 +145,13 @@ Result<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view tex
   char day_name[4] = {0}, month_name[4] = {0};
   std::tm utc{};
   std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%3s, %d %3s %d %d:%d:%d GMT", day_name, &utc.tm_mday, month_name, &utc.tm_year,
-                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 7)
+  // Widths bound every number (sscanf's %d overflowing is undefined), and the
+  // year range keeps the instant within system_clock's nanoseconds (years
+  // 1678-2262): a reply's Date must never overflow it.
+  if (std::sscanf(copy.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d GMT", day_name, &utc.tm_mday, month_name,
+                  &utc.tm_year, &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 7 ||
+      utc.tm_mday < 1 || utc.tm_mday > 31 || utc.tm_year < 1900 || utc.tm_year > 2200 || utc.tm_hour < 0 ||
+      utc.tm_hour > 23 || utc.tm_min < 0 || utc.tm_min > 59 || utc.tm_sec < 0 || utc.tm_sec > 60)
     return Status::InvalidArgument("not an RFC 1123 date: " + copy);
   auto month = std::find_if(kMonths.begin(), kMonths.end(), [&](const char* m) { return month_name == std::string(m); });
   if (month == kMonths.end()) return Status::InvalidArgument("not an RFC 1123 date: " + copy);

@@ -35,26 +35,34 @@ std::string DescribeTarget(const UploadTarget& target) {
 }
 
 Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTarget& target) {
-  auto j = nlohmann::json::parse(json, nullptr, false);
-  if (!j.is_object() || !j.contains("UploadID"))
-    return Status::Corruption("the tunnel's description of an upload session is not the expected JSON: " +
-                              json.substr(0, 200));
-  UploadSession s;
-  s.id = j.value("UploadID", "");
-  s.target = target;
-  s.status = j.value("Status", "");
-  std::transform(s.status.begin(), s.status.end(), s.status.begin(), [](unsigned char c) { return std::tolower(c); });
-  s.overwrite = j.value("IsOverwrite", false);
-  s.max_field_size = j.value("MaxFieldSize", int64_t(0));
-  if (auto schema = j.find("Schema"); schema != j.end() && schema->is_object()) {
-    s.columns = SessionColumns(schema->value("columns", nlohmann::json()));
-    s.partition_keys = SessionColumns(schema->value("partitionKeys", nlohmann::json()));
+  // A member of another type than the one read (a number for a string, a
+  // block that is not an object) throws: a malformed reply, not a crash.
+  try {
+    auto j = nlohmann::json::parse(json, nullptr, false);
+    if (!j.is_object() || !j.contains("UploadID"))
+      return Status::Corruption("the tunnel's description of an upload session is not the expected JSON: " +
+                                json.substr(0, 200));
+    UploadSession s;
+    s.id = j.value("UploadID", "");
+    s.target = target;
+    s.status = j.value("Status", "");
+    std::transform(s.status.begin(), s.status.end(), s.status.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    s.overwrite = j.value("IsOverwrite", false);
+    s.max_field_size = j.value("MaxFieldSize", int64_t(0));
+    if (auto schema = j.find("Schema"); schema != j.end() && schema->is_object()) {
+      s.columns = SessionColumns(schema->value("columns", nlohmann::json()));
+      s.partition_keys = SessionColumns(schema->value("partitionKeys", nlohmann::json()));
+    }
+    if (auto blocks = j.find("UploadedBlockList"); blocks != j.end() && blocks->is_array())
+      for (const auto& b : *blocks)
+        s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
+    std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption("the tunnel's description of an upload session is not the expected JSON (" +
+                              std::string(e.what()) + "): " + json.substr(0, 200));
   }
-  if (auto blocks = j.find("UploadedBlockList"); blocks != j.end() && blocks->is_array())
-    for (const auto& b : *blocks)
-      s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
-  std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  return s;
 }
 
 std::string BlockListDifference(const UploadSession& session, const std::vector<int64_t>& expected) {

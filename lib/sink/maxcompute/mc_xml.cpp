@@ -59,7 +59,9 @@ std::string DecodeEntities(std::string_view text) {
 std::optional<std::string_view> XmlElement(std::string_view xml, std::string_view name) {
   auto start = FindStartTag(xml, name);
   if (!start) return std::nullopt;
-  if (xml[start->second - 2] == '/') return std::string_view();
+  // Empty, but inside `xml` just after the tag: callers walk a document by
+  // the position of the element they found (ProjectProperty, ProjectTimeZone).
+  if (xml[start->second - 2] == '/') return xml.substr(start->second, 0);
   // Nested elements of the same name do not occur in these documents; the
   // first closing tag ends it.
   std::string closing = "</" + std::string(name) + ">";

@@ -12,7 +12,8 @@ namespace dbsync::maxcompute {
 
 // The inner markup of the first element named `name` in document order (at
 // any depth), CDATA sections left as they are; "" for `<name/>`; nullopt
-// when there is none. A view into `xml`.
+// when there is none. A view into `xml`, also when empty (it starts where
+// the element's content does), so that a caller may go on after it.
 std::optional<std::string_view> XmlElement(std::string_view xml, std::string_view name);
 
 // The text of that element: CDATA unwrapped, entities decoded.

@@ -299,7 +299,8 @@ Status MemorySink::ApplyPerTableLoads(const std::vector<TableChanges>& changes, 
   }
   SYNC_RETURN_IF_ERROR(store_->Commit("ApplyBatch", [](MemoryStore::State&) { return Status::Ok(); }));  // prepare
   for (const auto& [id, load] : loads) {
-    SYNC_RETURN_IF_ERROR(store_->Commit("LoadCommit", [&, id = id](MemoryStore::State& s) -> Status {
+    // Captured by name: clang before 16 cannot capture a structured binding.
+    SYNC_RETURN_IF_ERROR(store_->Commit("LoadCommit", [&, id = id, &load = load](MemoryStore::State& s) -> Status {
       if (s.loads.count(id)) {
         ++s.duplicate_loads;  // "already loaded": the first commit stands
         return Status::Ok();

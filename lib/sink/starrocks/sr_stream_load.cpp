@@ -12,12 +12,19 @@ using nlohmann::json;
 
 bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
+std::string Field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
 // Rows StarRocks refused are the data's problem, and a table or a grant gone
 // is a person's: retrying cannot help. Any
 // other refusal (no backend alive, too many running transactions, a
 // transaction in processing, an FE restarting) may pass: the worker fails
 // over and resumes from its checkpoint.
-Status Refused(const std::string& text) {
+Status RefusalStatus(const std::string& text) {
   if (Contains(text, "filtered rows")) return Status::DataRejected(text);
   if (Contains(text, "Label format error") || Contains(text, "does not exist") ||
       Contains(text, "Unknown table") || Contains(text, "Unknown database") || Contains(text, "Access denied"))
@@ -25,12 +32,36 @@ Status Refused(const std::string& text) {
   return Status::Unavailable(text);
 }
 
-std::string Field(const json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+TxnReply ParseTxnReply(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  return {Field(j, "Status"), Field(j, "Message"), Field(j, "ExistingJobStatus"), Field(j, "ErrorURL"),
+          Field(j, "state")};
 }
 
-}  // namespace
+std::optional<TxnOutcome> BeginOutcome(const TxnReply& reply) {
+  if (reply.status == "OK") return TxnOutcome::kDone;
+  if (reply.status == "LABEL_ALREADY_EXISTS" || reply.status == "Label Already Exists")
+    return reply.existing_job_status == "FINISHED" ? TxnOutcome::kAlreadyCommitted : TxnOutcome::kRunning;
+  return std::nullopt;
+}
+
+std::optional<TxnOutcome> FinishOutcome(std::string_view op, const TxnReply& reply) {
+  const std::string& status = reply.status;
+  const std::string& message = reply.message;
+  if (status == "OK") {
+    if (Contains(message, "already committed")) return TxnOutcome::kAlreadyCommitted;
+    if (Contains(message, "already aborted")) return TxnOutcome::kAlreadyAborted;
+    return TxnOutcome::kDone;
+  }
+  if (status == "TXN_NOT_EXISTS" || Contains(message, "No transaction found") || Contains(message, "not exist"))
+    return TxnOutcome::kUnknown;
+  if (Contains(message, "ABORTED") || Contains(message, "aborted")) return TxnOutcome::kAlreadyAborted;
+  if (op == "rollback" && (Contains(message, "COMMITTED") || Contains(message, "VISIBLE")))
+    return TxnOutcome::kAlreadyCommitted;
+  return std::nullopt;
+}
+
+bool LoadAccepted(const TxnReply& reply) { return reply.status == "OK" || reply.status == "Success"; }
 
 std::string ErrorLogHead(const std::string& url, int lines) {
   net::HttpRequest r;
@@ -94,44 +125,31 @@ Result<net::HttpResponse> StreamLoadClient::Send(const std::string& op, const st
 
 Result<TxnOutcome> StreamLoadClient::Begin(const std::string& db, const std::string& table, const std::string& label) {
   SYNC_ASSIGN_OR_RETURN(auto reply, Send("begin", db, table, label, {}, true));
-  json j = json::parse(reply.body, nullptr, false);
-  std::string status = Field(j, "Status"), message = Field(j, "Message");
-  if (status == "OK") return TxnOutcome::kDone;
-  if (status == "LABEL_ALREADY_EXISTS" || status == "Label Already Exists")
-    return Field(j, "ExistingJobStatus") == "FINISHED" ? TxnOutcome::kAlreadyCommitted : TxnOutcome::kRunning;
-  return Refused("StarRocks refused to begin a load into " + db + "." + table + ": " + status + " " + message);
+  const TxnReply parsed = ParseTxnReply(reply.body);
+  if (auto outcome = BeginOutcome(parsed)) return *outcome;
+  return RefusalStatus("StarRocks refused to begin a load into " + db + "." + table + ": " + parsed.status + " " +
+                       parsed.message);
 }
 
 Status StreamLoadClient::Load(const std::string& db, const std::string& table, const std::string& label,
                               std::string_view body, const std::string& partial_columns) {
   SYNC_ASSIGN_OR_RETURN(auto reply, Send("load", db, table, label, body, false, partial_columns));
-  json j = json::parse(reply.body, nullptr, false);
-  std::string status = Field(j, "Status");
-  if (status == "OK" || status == "Success") return Status::Ok();
-  std::string text = "StarRocks refused rows for " + db + "." + table + ": " + status + " " + Field(j, "Message");
-  if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
-  return Refused(text);
+  const TxnReply parsed = ParseTxnReply(reply.body);
+  if (LoadAccepted(parsed)) return Status::Ok();
+  std::string text = "StarRocks refused rows for " + db + "." + table + ": " + parsed.status + " " + parsed.message;
+  if (!parsed.error_url.empty()) text += "\n" + ErrorLogHead(parsed.error_url, 5);
+  return RefusalStatus(text);
 }
 
 Result<TxnOutcome> StreamLoadClient::Finish(const std::string& op, const std::string& db, const std::string& table,
                                             const std::string& label) {
   SYNC_ASSIGN_OR_RETURN(auto reply, Send(op, db, table, label, {}, true));
-  json j = json::parse(reply.body, nullptr, false);
-  std::string status = Field(j, "Status"), message = Field(j, "Message");
-  if (status == "OK") {
-    if (Contains(message, "already committed")) return TxnOutcome::kAlreadyCommitted;
-    if (Contains(message, "already aborted")) return TxnOutcome::kAlreadyAborted;
-    return TxnOutcome::kDone;
-  }
-  if (status == "TXN_NOT_EXISTS" || Contains(message, "No transaction found") || Contains(message, "not exist"))
-    return TxnOutcome::kUnknown;
-  if (Contains(message, "ABORTED") || Contains(message, "aborted")) return TxnOutcome::kAlreadyAborted;
-  if (op == "rollback" && (Contains(message, "COMMITTED") || Contains(message, "VISIBLE")))
-    return TxnOutcome::kAlreadyCommitted;
+  const TxnReply parsed = ParseTxnReply(reply.body);
+  if (auto outcome = FinishOutcome(op, parsed)) return *outcome;
   std::string text = "StarRocks could not " + op + " the load into " + db + "." + table + " (label " + label +
-                     "): " + status + " " + message;
-  if (std::string url = Field(j, "ErrorURL"); !url.empty()) text += "\n" + ErrorLogHead(url, 5);
-  return Refused(text);
+                     "): " + parsed.status + " " + parsed.message;
+  if (!parsed.error_url.empty()) text += "\n" + ErrorLogHead(parsed.error_url, 5);
+  return RefusalStatus(text);
 }
 
 Result<TxnOutcome> StreamLoadClient::Prepare(const std::string& db, const std::string& table,
@@ -159,8 +177,7 @@ Result<std::string> StreamLoadClient::LoadState(const std::string& db, const std
   if (reply.status == 401)
     return Status::Unauthenticated("StarRocks refused the user '" + fe_.user + "' (HTTP 401); check destination.user "
                                    "and destination.password");
-  json j = json::parse(reply.body, nullptr, false);
-  std::string state = Field(j, "state");
+  std::string state = ParseTxnReply(reply.body).state;
   if (state.empty()) return Status::FailedPrecondition("StarRocks get_load_state answered: " + reply.body.substr(0, 300));
   return state;
 }

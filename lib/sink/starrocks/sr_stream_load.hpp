@@ -11,6 +11,7 @@
 // and 5xx with backoff: the label makes them idempotent. A load is never
 // retried inside a transaction (the body could land twice).
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,5 +67,26 @@ class StreamLoadClient {
 
 // The first `lines` lines of a load's error log (its ErrorURL), for messages.
 std::string ErrorLogHead(const std::string& url, int lines);
+
+// What a transaction API or get_load_state reply says (1.12): the members
+// that decide the outcome, "" when absent or not text. Any bytes are read: a
+// body that is not a JSON object reads as all empty.
+struct TxnReply {
+  std::string status;               // Status: OK, Success, LABEL_ALREADY_EXISTS, TXN_NOT_EXISTS, FAILED, ...
+  std::string message;              // Message
+  std::string existing_job_status;  // ExistingJobStatus (begin of a used label)
+  std::string error_url;            // ErrorURL (rows filtered)
+  std::string state;                // state (get_load_state)
+};
+TxnReply ParseTxnReply(std::string_view body);
+// The outcome a begin reply reports; nullopt for a refusal.
+std::optional<TxnOutcome> BeginOutcome(const TxnReply& reply);
+// The outcome a prepare, commit or rollback (`op`) reply reports; nullopt for a refusal.
+std::optional<TxnOutcome> FinishOutcome(std::string_view op, const TxnReply& reply);
+// Whether a load reply accepted the body.
+bool LoadAccepted(const TxnReply& reply);
+// A refusal as a Status: rows StarRocks filtered are kDataRejected, a table,
+// database or grant gone kFailedPrecondition, anything else kUnavailable.
+Status RefusalStatus(const std::string& text);
 
 }  // namespace dbsync::starrocks

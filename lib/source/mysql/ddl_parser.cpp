@@ -404,7 +404,11 @@ Status Parser::ParseAlterTable(DdlStatement& st) {
   SYNC_ASSIGN_OR_RETURN(st.table, TableName());
   SYNC_RETURN_IF_ERROR(SkipWaitOption());
   while (Peek().type != T::kEnd && !Peek().IsSymbol(";")) {
+    const size_t before = pos_;
     SYNC_RETURN_IF_ERROR(ParseAlterSpec(st));
+    // A word no specification starts with (`ALTER TABLE t IGNORE`) is read
+    // as table options that take none of it: an error, not an endless loop.
+    if (pos_ == before) return Fail("expected an ALTER TABLE specification");
     AcceptSym(",");
   }
   return Status::Ok();
