@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The long fuzzing run of bench/README.md ("Fuzzing"): each libFuzzer target
+# in turn (one process at a time), until 10,000,000 executions or SECONDS
+# seconds, whichever comes first, from a copy of its seeds; then one table
+# line per target. A crash or sanitizer report stops that target's run and
+# leaves its input in WORK/<target>-crash-*; the next target still runs.
+#
+#   tests/fuzz/long-run.sh BUILD_DIR WORK_DIR [SECONDS] [TARGET...]
+#
+# BUILD_DIR is a clang build configured as in tests/fuzz/CMakeLists.txt.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build=$(realpath "$1"); work=$(realpath -m "$2"); seconds=${3:-1500}
+shift $(( $# < 3 ? $# : 3 ))
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(binlog_decoder ddl_parser task_spec starrocks_response maxcompute_response)
+shared=${SYNC_SHARED_DIR:-../shared}
+mkdir -p "$work"
+for t in "${targets[@]}"; do
+  seeds=(tests/fuzz/corpus/$t)
+  [ "$t" = binlog_decoder ] && seeds=("$shared/fixtures/binlog" tests/data/binlog)
+  [ "$t" = task_spec ] && seeds+=(examples)
+  rm -rf "$work/$t" && mkdir -p "$work/$t"
+  start=$(date +%s)
+  UBSAN_OPTIONS=print_stacktrace=1 nice -n 19 "$build/tests/fuzz/${t}_fuzz" -runs=10000000 -max_total_time="$seconds" \
+    -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 -artifact_prefix="$work/$t-" "$work/$t" "${seeds[@]}" \
+    >"$work/$t.log" 2>&1
+  rc=$?
+  elapsed=$(( $(date +%s) - start ))
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -1)
+  [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$work/$t.log" | tail -1 | tr -d '#')
+  crashes=$(find "$work" -maxdepth 1 -name "$t-*" -type f | wc -l)
+  reports=$(grep -cE 'runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$work/$t.log")
+  printf '%s rc=%s executions=%s seconds=%s exec/s=%s crashes=%s reports=%s corpus=%s\n' "$t" "$rc" "${runs:-0}" \
+    "$elapsed" "$(( ${runs:-0} / (elapsed > 0 ? elapsed : 1) ))" "$crashes" "$reports" "$(ls "$work/$t" | wc -l)"
+done
