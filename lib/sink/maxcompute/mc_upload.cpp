@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "sink/maxcompute/mc_client.hpp"
@@ -20,6 +21,19 @@ std::vector<SessionColumn> SessionColumns(const nlohmann::json& list) {
   if (!list.is_array()) return columns;
   for (const auto& c : list) columns.push_back({c.value("name", ""), c.value("type", ""), c.value("nullable", true)});
   return columns;
+}
+
+// An integer member, 0 when absent; nullopt for one that is not a number
+// or does not fit (nlohmann converts a float such as 1e155 to an integer
+// with a cast that is undefined out of range).
+std::optional<int64_t> IntegerMember(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (!it->is_number_float()) return std::nullopt;
+  const double d = it->get<double>();
+  if (!(d > -9.2e18 && d < 9.2e18)) return std::nullopt;
+  return int64_t(d);
 }
 
 std::string IdList(const std::set<int64_t>& ids) {
@@ -49,14 +63,24 @@ Result<UploadSession> ParseUploadSession(const std::string& json, const UploadTa
     std::transform(s.status.begin(), s.status.end(), s.status.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     s.overwrite = j.value("IsOverwrite", false);
-    s.max_field_size = j.value("MaxFieldSize", int64_t(0));
+    auto malformed = [&] {
+      return Status::Corruption("the tunnel's description of upload session " + s.id +
+                                " has a number out of range: " + json.substr(0, 200));
+    };
+    auto max_field_size = IntegerMember(j, "MaxFieldSize");
+    if (!max_field_size) return malformed();
+    s.max_field_size = *max_field_size;
     if (auto schema = j.find("Schema"); schema != j.end() && schema->is_object()) {
       s.columns = SessionColumns(schema->value("columns", nlohmann::json()));
       s.partition_keys = SessionColumns(schema->value("partitionKeys", nlohmann::json()));
     }
     if (auto blocks = j.find("UploadedBlockList"); blocks != j.end() && blocks->is_array())
-      for (const auto& b : *blocks)
-        s.blocks.push_back({b.value("BlockID", int64_t(0)), b.value("RecordCount", int64_t(0))});
+      for (const auto& b : *blocks) {
+        if (!b.is_object()) return malformed();
+        auto id = IntegerMember(b, "BlockID"), records = IntegerMember(b, "RecordCount");
+        if (!id || !records) return malformed();
+        s.blocks.push_back({*id, *records});
+      }
     std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return s;
   } catch (const nlohmann::json::exception& e) {
