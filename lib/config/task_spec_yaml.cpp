@@ -475,8 +475,10 @@ void ParseTables(SpecParser& p, const YAML::Node& n, std::vector<TableSpec>* tab
       spec.partition = ps;
     }
     if (YAML::Node extra = t["extra_fields"]) {
+      // Not a list (`extra_fields: { a: b }`): iterating a mapping gives
+      // key/value pairs, whose IsMap() throws YAML::InvalidNode.
       if (!extra.IsSequence()) p.Error(extra.Mark(), "tables[].extra_fields: expected a list");
-      for (const auto& f : extra) {
+      for (const auto& f : extra.IsSequence() ? extra : YAML::Node(YAML::NodeType::Sequence)) {
         if (!p.ExpectMap(f, "tables[].extra_fields[]")) continue;
         p.CheckKeys(f, "tables[].extra_fields[]", {"name", "type", "value"});
         ExtraField ef;
