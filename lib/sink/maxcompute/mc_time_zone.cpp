@@ -82,6 +82,8 @@ struct TzText {
     if (!Number(&h)) return false;
     if (Take(':') && !Number(&m)) return false;
     if (Take(':') && !Number(&sec)) return false;
+    // RFC 8536 3.3.1: hours up to 167 (rule times); more overflowed an int.
+    if (h > 167 || m > 59 || sec > 59) return false;
     *seconds = sign * (h * 3600 + m * 60 + sec);
     return true;
   }
