@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 # Without debug info: it is a third of the compile time, and a CI log has no
 # use for it (the sanitizer pass keeps line tables for its stack traces).
-# The fuzz replay runs in the sanitizer pass, on the library it tests.
+# The fuzz replays (tests/fuzz: 5 targets x 20 s, ctest label fuzz) run in the
+# sanitizer pass, on the library they test.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
   -DSYNC_WERROR=ON -DSYNC_BUILD_FUZZ=OFF -DSYNC_UNITY_BUILD=ON
 ninja -C build
