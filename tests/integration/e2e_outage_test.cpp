@@ -313,6 +313,57 @@ TEST_CASE("the destination connection lost in the middle of a large transaction:
   CHECK(TimedStop(id) < 3.0);
 }
 
+TEST_CASE("the destination connection cut while it runs a DDL: the DDL takes effect once and the task converges") {
+  CreateTable("oddl", 300000);
+  FaultProxy proxy(E().pg.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "oddl.yaml",
+      ViaProxy(E().Yaml("oddl", "[shop.oddl]", "", E().pg, "postgres", 7960), E().pg.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  // A type change rewrites the 300,000 rows at the destination: long enough
+  // to cut the connection while the server runs it.
+  E().mysql.Exec("ALTER TABLE shop.oddl MODIFY n BIGINT");
+  bool altering = false;
+  for (int i = 0; i < 3000 && !altering; ++i) {
+    altering = E().pg.Scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = 'loader' AND state = 'active' "
+                             "AND query ILIKE 'ALTER TABLE%'") != "0";
+    if (!altering) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(altering);
+  proxy.CutAll();
+  E().mysql.Exec("UPDATE shop.oddl SET n = n + 5000000000 WHERE id <= 1000");  // fits BIGINT only
+  json s = WaitStatus(id, 60s, [](const json& j) { return j.value("failovers", 0) >= 1; });
+  MESSAGE("failovers: " << s.value("failovers", 0));
+  CHECK(SameRows("oddl"));
+  CHECK(E().pg.Scalar("SELECT data_type FROM information_schema.columns WHERE table_schema = 'shop' AND "
+                      "table_name = 'oddl' AND column_name = 'n'",
+                      "dw") == "bigint");
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("full initialization over a slow link (bandwidth-limited source): progress is reported and the copy converges") {
+  CreateTable("obw", 20000);
+  FaultProxy proxy(E().mysql.port());
+  proxy.SetBandwidth(200 * 1024);  // 200 KiB/s each way
+  const auto began = std::chrono::steady_clock::now();
+  const std::string id = CreateAndStartTask(
+      E().cli, "obw.yaml",
+      ViaProxy(E().Yaml("obw", "[shop.obw]", "", E().pg, "postgres", 7961), E().mysql.port(), proxy.port()));
+  json s = WaitStatus(id, 60s, [](const json& j) {
+    return j.contains("tables") && j["tables"].contains("shop.obw") && j["tables"]["shop.obw"].value("rows", 0) > 0;
+  });
+  INFO(s.dump(1));
+  CHECK(s["tables"]["shop.obw"]["state"] == "copying");
+  CHECK(SameRows("obw"));
+  // About 400 KB of rows (20,000 x ~20 bytes) cannot cross a 200 KiB/s link
+  // in under a second: the limit was in the path.
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  MESSAGE("20,000 rows over a 200 KiB/s link in " << took << " s");
+  CHECK(took > 1.0);
+  proxy.SetBandwidth(0);
+  CHECK(TimedStop(id) < 3.0);
+}
+
 TEST_CASE("a replica with the same GTID history takes over at the source's address: resumed by GTID, nothing lost or doubled") {
   CreateTable("ogt", 2000);
   MariaDbServer replica({"--server-id=2", "--log-slave-updates"});
