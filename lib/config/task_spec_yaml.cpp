@@ -232,7 +232,7 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
     std::vector<std::string> with_tls;
     for (const auto& other : sink::Destinations())
       if (other.takes_tls) with_tls.push_back(other.type);
-    p.Error(n["tls"].Mark(), path + ".tls: type " + d->type + " does not take tls settings (" + Join(with_tls, " and ") +
+    p.Error(n["tls"].Mark(), path + ".tls: type " + d->type + " does not take tls settings (" + Join(with_tls, ", ") +
                                  " do); remove the block");
   } else {
     ParseTls(p, n, path, &d->tls);
