@@ -234,11 +234,13 @@ Status Supervise(const SuperviseOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000 * failover.max_backoff_seconds));
   }
-  (void)updater.Update([&](nlohmann::json& s) {
+  Status recorded = updater.Update([&](nlohmann::json& s) {
     state::SetLifecycle(s, failed ? state::Lifecycle::kFailed : state::Lifecycle::kStopped);
     s["stopped_at"] = state::NowIso8601();
     s.erase("supervisor");
   });
+  if (!recorded.ok()) log.Error("cannot record that the task " + std::string(failed ? "failed" : "stopped") + ": " +
+                                recorded.message());
   log.Info(failed ? "task failed" : "task stopped");
   alerts.Ended(failed ? "failed" : "stopped", end_message);
   return final_status;

@@ -272,7 +272,11 @@ Status RunWorker(const WorkerContext& ctx, std::atomic<bool>& stop, std::atomic<
                       on_state_fault);
     s = RunSteps(ctx, log, reporter, progress, stop, reload, completed);
   }
-  if (Status fault = state_fault.Get(); !fault.ok()) return fault;
+  if (Status fault = state_fault.Get(); !fault.ok()) {
+    // Recorded when it happened; an error the steps ended on besides is logged.
+    if (!s.ok() && s.code() != StatusCode::kCancelled) log.Error(s.message());
+    return fault;
+  }
   s = StopForStorageFault(s, task);
   if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {
     log.Info("worker stopped");

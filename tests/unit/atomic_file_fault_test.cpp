@@ -1,13 +1,16 @@
-// WriteFileAtomically and the Logger when the file system refuses a write:
-// the faults are injected by tests/harness/fault_shim.c, preloaded by the
-// ctest entry unit.atomic_file_faults (the plain `unit` run skips them).
+// WriteFileAtomically, the Logger and the alert outbox when the file system
+// refuses a write. The faults are injected by tests/harness/fault_shim.c,
+// preloaded by the ctest entry unit.atomic_file_faults (the plain `unit` run
+// skips the cases that need it).
 #include <dlfcn.h>
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
+#include "alert/alert_outbox.hpp"
 #include "core/atomic_file.hpp"
 #include "core/logger.hpp"
 #include "state/space_reserve.hpp"
@@ -166,5 +169,21 @@ TEST_CASE("the space reserve allocates its blocks, is kept when whole, and goes 
   state::ReleaseSpace(path);
   CHECK_FALSE(std::filesystem::exists(path));
   state::ReleaseSpace(path);  // nothing to release: no harm
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an alert raised after a line a full disk cut short is whole on a line of its own") {
+  const std::string dir = TempDir(), path = dir + "/alerts.jsonl";
+  alert::OutboxReader reader(path);
+  REQUIRE(alert::Raise(path, {"ddl_notice", "warning", "before", "", {}, ""}).ok());
+  {
+    std::ofstream cut(path, std::ios::app);
+    cut << "{\"kind\":\"dirty_data\",\"mess";  // the write that ran out of room
+  }
+  REQUIRE(alert::Raise(path, {"failover", "warning", "after", "", {}, ""}).ok());
+  auto got = reader.ReadNew();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].message == "before");
+  CHECK(got[1].message == "after");
   std::filesystem::remove_all(dir);
 }
