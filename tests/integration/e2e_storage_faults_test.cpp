@@ -1,6 +1,7 @@
 // The task state directory under storage faults, against real MariaDB and
-// PostgreSQL: a rename or fsync of a state file that fails (injected into the
-// worker alone by tests/harness/fault_shim.c), and a task home on a tmpfs
+// PostgreSQL: a rename, fsync or write of a state file that fails (injected into the
+// worker alone by tests/harness/fault_shim.c): checkpoint.json, schema.json
+// at a DDL, a chunk plan during full initialization; and a task home on a tmpfs
 // that fills up while the task streams. Each time the previous state file is
 // whole (byte for byte where the test can know its bytes), no temp file is
 // left, the task is failed (not restarted in a loop) with the cause and the
@@ -226,6 +227,23 @@ TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for b
                         120s));
   CHECK(Converges("sd"));
   CHECK(json::parse(Slurp(schema)).dump().find("\"note\"") != std::string::npos);
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("a chunk plan that cannot be written during full initialization (EDQUOT): failed, then copied once") {
+  CreateTables("pl", 400);
+  const std::string id = CreateTask(E().cli, "pl.yaml", ShopTaskYaml(E().mysql, "pl", "[shop.pl, shop.pl_nokey]", "", E().pg, "postgres", 7404));
+  auto started = E().cli.Run({"start", id}, WorkerFault("write", ".plan.json", 1, "EDQUOT"));
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  json s = ChangeUntilStopped(E().cli, id, "pl", 60s);
+  CHECK(s["steps"].value("full_initialization", json::object()).value("state", "") != "done");
+  CheckFailedWith(E().cli, id, s, ".plan.json: the disk quota on the file system holding it is used up");
+  CHECK(s["last_errors"].back().value("message", "").find("free space or raise the quota") != std::string::npos);
+  CHECK(TempFiles(TaskDir(E().cli, id)).empty());
+
+  auto restarted = E().cli.Run({"start", id});
+  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  CHECK(Converges("pl"));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
