@@ -24,7 +24,8 @@ struct FileErrorText {
 FileErrorText Explain(int error) {
   const std::string reason = std::strerror(error);
   switch (error) {
-    case ENOSPC: return {StatusCode::kStorageFault, "the file system holding it is full (" + reason + ")", "free space on it"};
+    case ENOSPC:
+      return {StatusCode::kStorageFault, "the file system holding it is full (" + reason + ")", "free space on it"};
     case EDQUOT:
       return {StatusCode::kStorageFault, "the disk quota on the file system holding it is used up (" + reason + ")",
               "free space or raise the quota"};

@@ -40,7 +40,8 @@ void MetricsFile::Write() {
   if (!task.ok()) return;
   const std::string text = ops::RenderMetrics({*task}, std::time(nullptr));
   auto best_effort = [&](const Status& written) {
-    if (!written.ok()) log_.WarnRateLimited("metrics", "cannot write the task's metrics, the task goes on: " + written.message());
+    if (!written.ok())
+      log_.WarnRateLimited("metrics", "cannot write the task's metrics, the task goes on: " + written.message());
   };
   best_effort(WriteFileAtomically(task->dir.MetricsFile(), text));
   // Metrics hold no secret; a collector running as another user reads them.

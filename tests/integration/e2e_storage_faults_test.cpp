@@ -90,6 +90,12 @@ void CreateTables(const std::string& name, int rows) {
                  std::to_string(rows / 10));
 }
 
+// A task over the two tables of CreateTables(name) into PostgreSQL.
+std::string Spec(const std::string& name, int server_id) {
+  const std::string tables = "[shop." + name + ", shop." + name + "_nokey]";
+  return ShopTaskYaml(E().mysql, name, tables, "", E().pg, "postgres", server_id);
+}
+
 // One change to each table: a key table's update and a keyless row added.
 void Change(const std::string& name, int round) {
   E().mysql.Exec("UPDATE shop." + name + " SET n = n + 1 WHERE id <= " + std::to_string(10 + round));
@@ -99,7 +105,8 @@ void Change(const std::string& name, int round) {
 
 // Changes the tables until the task is no longer running (the fault stopped
 // it), up to `limit`; its last status.
-json ChangeUntilStopped(const SyncCli& cli, const std::string& id, const std::string& name, std::chrono::seconds limit) {
+json ChangeUntilStopped(const SyncCli& cli, const std::string& id, const std::string& name,
+                        std::chrono::seconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   json s;
   for (int round = 0; std::chrono::steady_clock::now() < deadline; ++round) {
@@ -114,11 +121,9 @@ json ChangeUntilStopped(const SyncCli& cli, const std::string& id, const std::st
 // Every row of both tables, the same on both sides: a lost change or a change
 // applied twice (a doubled keyless row) differs.
 bool Converges(const std::string& name) {
-  return QueriesConverge(E().mysql, E().pg,
-                         {{"SELECT id, v, n FROM shop." + name + " ORDER BY id", "SELECT id, v, n FROM shop." + name + " ORDER BY id"},
-                          {"SELECT id, v FROM shop." + name + "_nokey ORDER BY id, v",
-                           "SELECT id, v FROM shop." + name + "_nokey ORDER BY id, v"}},
-                         120s);
+  const std::string keyed = "SELECT id, v, n FROM shop." + name + " ORDER BY id";
+  const std::string keyless = "SELECT id, v FROM shop." + name + "_nokey ORDER BY id, v";
+  return QueriesConverge(E().mysql, E().pg, {{keyed, keyed}, {keyless, keyless}}, 120s);
 }
 
 // Files a write left behind in the task directory (`name.tmp.<pid>.<n>`).
@@ -178,7 +183,7 @@ bool WaitFile(const std::string& path, const std::string& name) {
 
 TEST_CASE("checkpoint.json that cannot be replaced (EIO on rename): kept whole, the task failed, a start converges") {
   CreateTables("cr", 600);
-  const std::string id = CreateTask(E().cli, "cr.yaml", ShopTaskYaml(E().mysql, "cr", "[shop.cr, shop.cr_nokey]", "", E().pg));
+  const std::string id = CreateTask(E().cli, "cr.yaml", Spec("cr", 7401));
   auto started = E().cli.Run({"start", id}, WorkerFault("rename", "checkpoint.json", 2, "EIO"));
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
   REQUIRE(E().cli.WaitStreaming(id));
@@ -204,7 +209,7 @@ TEST_CASE("checkpoint.json that cannot be replaced (EIO on rename): kept whole, 
 
 TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for byte; a start replays the DDL") {
   CreateTables("sd", 300);
-  const std::string id = CreateTask(E().cli, "sd.yaml", ShopTaskYaml(E().mysql, "sd", "[shop.sd, shop.sd_nokey]", "", E().pg, "postgres", 7402));
+  const std::string id = CreateTask(E().cli, "sd.yaml", Spec("sd", 7402));
   // Its first save is at the stream's start, the second after the DDL.
   auto started = E().cli.Run({"start", id}, WorkerFault("fsync", "schema.json", 2, "ENOSPC"));
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
@@ -222,9 +227,8 @@ TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for b
   E().mysql.Exec("UPDATE shop.sd SET note = 'after' WHERE id <= 5");
   auto restarted = E().cli.Run({"start", id});
   REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
-  CHECK(QueriesConverge(E().mysql, E().pg,
-                        {{"SELECT id, v, n, note FROM shop.sd ORDER BY id", "SELECT id, v, n, note FROM shop.sd ORDER BY id"}},
-                        120s));
+  const std::string with_note = "SELECT id, v, n, note FROM shop.sd ORDER BY id";
+  CHECK(QueriesConverge(E().mysql, E().pg, {{with_note, with_note}}, 120s));
   CHECK(Converges("sd"));
   CHECK(json::parse(Slurp(schema)).dump().find("\"note\"") != std::string::npos);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
@@ -232,7 +236,7 @@ TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for b
 
 TEST_CASE("a chunk plan that cannot be written during full initialization (EDQUOT): failed, then copied once") {
   CreateTables("pl", 400);
-  const std::string id = CreateTask(E().cli, "pl.yaml", ShopTaskYaml(E().mysql, "pl", "[shop.pl, shop.pl_nokey]", "", E().pg, "postgres", 7404));
+  const std::string id = CreateTask(E().cli, "pl.yaml", Spec("pl", 7404));
   auto started = E().cli.Run({"start", id}, WorkerFault("write", ".plan.json", 1, "EDQUOT"));
   REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
   json s = ChangeUntilStopped(E().cli, id, "pl", 60s);
@@ -302,7 +306,7 @@ TEST_CASE("the task home's file system fills up while the task streams: failed w
     return;
   }
   CreateTables("fd", 600);
-  const std::string id = CreateAndStartTask(cli, "fd.yaml", ShopTaskYaml(E().mysql, "fd", "[shop.fd, shop.fd_nokey]", "", E().pg, "postgres", 7403));
+  const std::string id = CreateAndStartTask(cli, "fd.yaml", Spec("fd", 7403));
   REQUIRE(cli.WaitStreaming(id));
   REQUIRE(WaitFile(TaskDir(cli, id) + "/checkpoint.json", "fd"));
   const std::string filler = cli.home() + "/filler";
