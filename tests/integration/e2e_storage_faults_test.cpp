@@ -90,10 +90,25 @@ void CreateTables(const std::string& name, int rows) {
                  std::to_string(rows / 10));
 }
 
+// `sync start`, with the worker's fault if given; a refusal fails the test.
+void Start(const SyncCli& cli, const std::string& id, const RunOptions& fault = {}) {
+  auto started = cli.Run({"start", id}, fault);
+  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+}
+
 // A task over the two tables of CreateTables(name) into PostgreSQL.
 std::string Spec(const std::string& name, int server_id) {
   const std::string tables = "[shop." + name + ", shop." + name + "_nokey]";
   return ShopTaskYaml(E().mysql, name, tables, "", E().pg, "postgres", server_id);
+}
+
+// A task over the tables of CreateTables(name, rows), started with the
+// worker's `fault`: its id.
+std::string StartWithFault(const std::string& name, int rows, int server_id, const RunOptions& fault) {
+  CreateTables(name, rows);
+  const std::string id = CreateTask(E().cli, name + ".yaml", Spec(name, server_id));
+  Start(E().cli, id, fault);
+  return id;
 }
 
 // One change to each table: a key table's update and a keyless row added.
@@ -182,10 +197,7 @@ bool WaitFile(const std::string& path, const std::string& name) {
 }  // namespace
 
 TEST_CASE("checkpoint.json that cannot be replaced (EIO on rename): kept whole, the task failed, a start converges") {
-  CreateTables("cr", 600);
-  const std::string id = CreateTask(E().cli, "cr.yaml", Spec("cr", 7401));
-  auto started = E().cli.Run({"start", id}, WorkerFault("rename", "checkpoint.json", 2, "EIO"));
-  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  const std::string id = StartWithFault("cr", 600, 7401, WorkerFault("rename", "checkpoint.json", 2, "EIO"));
   REQUIRE(E().cli.WaitStreaming(id));
   const std::string copy = TaskDir(E().cli, id) + "/checkpoint.json";
   REQUIRE(WaitFile(copy, "cr"));
@@ -200,19 +212,15 @@ TEST_CASE("checkpoint.json that cannot be replaced (EIO on rename): kept whole, 
   CheckCheckpointCopyNotAhead(E().cli, id);
 
   Change("cr", 5000);
-  auto restarted = E().cli.Run({"start", id});
-  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  Start(E().cli, id);
   CHECK(Converges("cr"));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
   CheckCheckpointCopyNotAhead(E().cli, id);
 }
 
 TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for byte; a start replays the DDL") {
-  CreateTables("sd", 300);
-  const std::string id = CreateTask(E().cli, "sd.yaml", Spec("sd", 7402));
   // Its first save is at the stream's start, the second after the DDL.
-  auto started = E().cli.Run({"start", id}, WorkerFault("fsync", "schema.json", 2, "ENOSPC"));
-  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  const std::string id = StartWithFault("sd", 300, 7402, WorkerFault("fsync", "schema.json", 2, "ENOSPC"));
   REQUIRE(E().cli.WaitStreaming(id));
   const std::string schema = TaskDir(E().cli, id) + "/schema.json";
   const std::string before = Slurp(schema);
@@ -225,8 +233,7 @@ TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for b
   CHECK(TempFiles(TaskDir(E().cli, id)).empty());
 
   E().mysql.Exec("UPDATE shop.sd SET note = 'after' WHERE id <= 5");
-  auto restarted = E().cli.Run({"start", id});
-  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  Start(E().cli, id);
   const std::string with_note = "SELECT id, v, n, note FROM shop.sd ORDER BY id";
   CHECK(QueriesConverge(E().mysql, E().pg, {{with_note, with_note}}, 120s));
   CHECK(Converges("sd"));
@@ -235,18 +242,14 @@ TEST_CASE("schema.json that cannot be fsynced at a DDL (ENOSPC): kept byte for b
 }
 
 TEST_CASE("a chunk plan that cannot be written during full initialization (EDQUOT): failed, then copied once") {
-  CreateTables("pl", 400);
-  const std::string id = CreateTask(E().cli, "pl.yaml", Spec("pl", 7404));
-  auto started = E().cli.Run({"start", id}, WorkerFault("write", ".plan.json", 1, "EDQUOT"));
-  REQUIRE_MESSAGE(started.exit_code == 0, started.out << started.err);
+  const std::string id = StartWithFault("pl", 400, 7404, WorkerFault("write", ".plan.json", 1, "EDQUOT"));
   json s = ChangeUntilStopped(E().cli, id, "pl", 60s);
   CHECK(s["steps"].value("full_initialization", json::object()).value("state", "") != "done");
   CheckFailedWith(E().cli, id, s, ".plan.json: the disk quota on the file system holding it is used up");
   CHECK(s["last_errors"].back().value("message", "").find("free space or raise the quota") != std::string::npos);
   CHECK(TempFiles(TaskDir(E().cli, id)).empty());
 
-  auto restarted = E().cli.Run({"start", id});
-  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  Start(E().cli, id);
   CHECK(Converges("pl"));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
@@ -326,8 +329,7 @@ TEST_CASE("the task home's file system fills up while the task streams: failed w
 
   std::filesystem::remove(filler);
   Change("fd", 5000);
-  auto restarted = cli.Run({"start", id});
-  REQUIRE_MESSAGE(restarted.exit_code == 0, restarted.out << restarted.err);
+  Start(cli, id);
   CHECK(Converges("fd"));
   CHECK(cli.Run({"stop", id}).exit_code == 0);
   CheckCheckpointCopyNotAhead(cli, id);
