@@ -1,13 +1,15 @@
 // The task state directory under storage faults, against real MariaDB and
-// PostgreSQL: a rename, fsync or write of a state file that fails (injected into the
-// worker alone by tests/harness/fault_shim.c): checkpoint.json, schema.json
-// at a DDL, a chunk plan during full initialization; and a task home on a tmpfs
-// that fills up while the task streams. Each time the previous state file is
-// whole (byte for byte where the test can know its bytes), no temp file is
-// left, the task is failed (not restarted in a loop) with the cause and the
-// fix in `sync status` and the log, checkpoint.json is not ahead of the
-// destination's checkpoint, and a `sync start` once the fault is gone
-// converges with nothing lost or doubled (a keyless table shows doubles).
+// PostgreSQL: a rename, fsync or write of a state file that fails, injected
+// into the worker alone by tests/harness/fault_shim.c (checkpoint.json,
+// schema.json at a DDL, a chunk plan during full initialization); and a task
+// home on a tmpfs, then on an ext4 image on a loop device, that fills up while
+// the task streams (skipped, saying why, where the test may not mount). Each
+// time the previous state file is whole (byte for byte where the test can
+// know its bytes), no temp file is left, the task is failed (not restarted in
+// a loop) with the cause and the fix in `sync status` and the log,
+// checkpoint.json is not ahead of the destination's checkpoint, and a
+// `sync start` once the fault is gone converges with nothing lost or doubled
+// (a keyless table shows doubles).
 
 #include <doctest/doctest.h>
 #include <sys/mount.h>
@@ -256,31 +258,42 @@ TEST_CASE("a chunk plan that cannot be written during full initialization (EDQUO
 
 namespace {
 
-// A tmpfs of `megabytes` mounted on `dir` for this scope; mounted() is false
-// (and why() says why) where this process may not mount.
-class Tmpfs {
+// A small file system mounted on `dir` for this scope: a tmpfs, or an ext4
+// image on a loop device (a disk's block allocation, journal and fsync).
+// mounted() is false, and why() says why, where this process may not mount.
+class SmallFileSystem {
  public:
-  Tmpfs(const std::string& dir, int megabytes) : dir_(dir) {
+  enum class Kind { kTmpfs, kExt4 };
+  SmallFileSystem(Kind kind, const std::string& dir, int megabytes) : dir_(dir) {
     std::filesystem::create_directories(dir);
     if (::geteuid() != 0) {
-      why_ = "not root (uid " + std::to_string(::geteuid()) + "), so no tmpfs can be mounted";
+      why_ = "not root (uid " + std::to_string(::geteuid()) + "), so nothing can be mounted";
       return;
     }
-    const std::string options = "size=" + std::to_string(megabytes) + "m,mode=0700";
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      why_ = std::string("mount -t tmpfs failed: ") + std::strerror(errno) + " (no CAP_SYS_ADMIN in this container?)";
-      return;
+    const std::string size = std::to_string(megabytes) + "m";
+    if (kind == Kind::kTmpfs) {
+      if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0700").c_str()) != 0)
+        why_ = std::string("mount -t tmpfs failed: ") + std::strerror(errno) + " (no CAP_SYS_ADMIN here?)";
+    } else {
+      image_dir_ = MakeTempDir("sync-ext4-");
+      const std::string image = image_dir_ + "/disk.img";
+      // -m 0: root (these tests) gets no blocks the others cannot have.
+      auto made = RunProcess({"mkfs.ext4", "-q", "-F", "-m", "0", image, size});
+      auto mounted = made.exit_code == 0 ? RunProcess({"mount", "-o", "loop", image, dir}) : made;
+      if (mounted.exit_code != 0) why_ = "cannot make and loop-mount an ext4 image: " + mounted.out + mounted.err;
+      else ::chmod(dir.c_str(), 0700);
     }
-    mounted_ = true;
+    mounted_ = why_.empty();
   }
-  ~Tmpfs() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  ~SmallFileSystem() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);  // a loop mount frees its device (autoclear)
+    if (!image_dir_.empty()) RemoveTree(image_dir_);
   }
   bool mounted() const { return mounted_; }
   const std::string& why() const { return why_; }
 
  private:
-  std::string dir_, why_;
+  std::string dir_, image_dir_, why_;
   bool mounted_ = false;
 };
 
@@ -299,23 +312,22 @@ uint64_t FillUp(const std::string& path) {
   return size;
 }
 
-}  // namespace
-
-TEST_CASE("the task home's file system fills up while the task streams: failed with the cause, converges once freed") {
-  SyncCli cli;  // its home on a small tmpfs of its own
-  Tmpfs tmpfs(cli.home(), 8);
-  if (!tmpfs.mounted()) {
-    MESSAGE("skipped: " << tmpfs.why());
+// The task home on `kind` fills up while the task streams.
+void FillTheHomeWhileStreaming(SmallFileSystem::Kind kind, const std::string& name, int server_id) {
+  SyncCli cli;  // its home on a small file system of its own
+  SmallFileSystem disk(kind, cli.home(), 16);
+  if (!disk.mounted()) {
+    MESSAGE("skipped: " << disk.why());
     return;
   }
-  CreateTables("fd", 600);
-  const std::string id = CreateAndStartTask(cli, "fd.yaml", Spec("fd", 7403));
+  CreateTables(name, 600);
+  const std::string id = CreateAndStartTask(cli, name + ".yaml", Spec(name, server_id));
   REQUIRE(cli.WaitStreaming(id));
-  REQUIRE(WaitFile(TaskDir(cli, id) + "/checkpoint.json", "fd"));
+  REQUIRE(WaitFile(TaskDir(cli, id) + "/checkpoint.json", name));
   const std::string filler = cli.home() + "/filler";
-  MESSAGE("filled the tmpfs with " << FillUp(filler) << " bytes");
+  MESSAGE("filled the file system with " << FillUp(filler) << " bytes");
 
-  json s = ChangeUntilStopped(cli, id, "fd", 60s);
+  json s = ChangeUntilStopped(cli, id, name, 60s);
   CheckFailedWith(cli, id, s, "the file system holding it is full (No space left on device)");
   CHECK(s["last_errors"].back().value("message", "").find("free space on it") != std::string::npos);
   CHECK(TempFiles(TaskDir(cli, id)).empty());
@@ -328,9 +340,19 @@ TEST_CASE("the task home's file system fills up while the task streams: failed w
   CHECK(refused.err.find("is full") != std::string::npos);
 
   std::filesystem::remove(filler);
-  Change("fd", 5000);
+  Change(name, 5000);
   Start(cli, id);
-  CHECK(Converges("fd"));
+  CHECK(Converges(name));
   CHECK(cli.Run({"stop", id}).exit_code == 0);
   CheckCheckpointCopyNotAhead(cli, id);
+}
+
+}  // namespace
+
+TEST_CASE("the task home's file system (a tmpfs) fills up while the task streams: failed, converges once freed") {
+  FillTheHomeWhileStreaming(SmallFileSystem::Kind::kTmpfs, "fd", 7403);
+}
+
+TEST_CASE("the task home's file system (ext4 on a loop device) fills up while the task streams: the same") {
+  FillTheHomeWhileStreaming(SmallFileSystem::Kind::kExt4, "fe", 7405);
 }
