@@ -2,7 +2,8 @@
 // items 1 and 5), each against two peers measured in the same run:
 //   - sync: the real CLI and worker (`sync create`, `sync start`), timed from
 //     `sync start` until the destination holds every chunk
-//     (sync_state.snapshot_chunks; the status file follows up to 1 s later);
+//     (sync_state.snapshot_chunks, polled every 20 ms; `sync status`, a
+//     process of its own, is asked every 500 ms);
 //   - pgloader migrating the shape's source database (its defaults);
 //   - psql `\copy` of a TSV file exported beforehand (export not timed) into
 //     an empty table of the shape sync creates, with its primary key.
@@ -12,7 +13,8 @@
 // Each shape runs `rounds` times (the three contenders in turn); the best of
 // each is compared. The worker's VmHWM and the load average are printed per run.
 //
-// Usage: init_bench [rows=1000000] [rounds=3] [shapes=narrow,wide,text]
+// Usage: init_bench [rows=1000000] [rounds=3] [shapes=narrow,wide,text] [runtime]
+//   runtime: the task's runtime settings, e.g. '{snapshot_parallelism: 2, batch_rows: 20000}'.
 
 #include <signal.h>
 #include <spawn.h>
@@ -87,6 +89,7 @@ struct Env {
   SyncCli cli;
   int rows = 0;
   int task_number = 0;
+  std::string runtime;  // the tasks' runtime settings (YAML flow mapping), if any
 
   std::string MariaDb() const {
     return "mariadb --quick -B -N --default-character-set=utf8mb4 -h127.0.0.1 -P" + std::to_string(my.port()) +
@@ -187,6 +190,7 @@ Run SyncRun(Env& env, const Shape& shape, const std::string& copy_format = "") {
   std::string yaml = TaskYaml(name, env.my, env.pg, "root", MariaDbServer::kRootPassword,
                               "[" + shape.name + "." + shape.table + "]", 6100 + n);
   yaml.replace(yaml.find("database: dw"), 12, "database: " + database);
+  if (!env.runtime.empty()) yaml += "runtime: " + env.runtime + "\n";
   auto created = env.cli.Run({"create", "--no-check", "-f", env.cli.WriteSpec(name + ".yaml", yaml)});
   if (created.exit_code != 0) throw std::runtime_error("sync create: " + created.err);
   bench::CliTask task{env.cli, name};
@@ -201,18 +205,24 @@ Run SyncRun(Env& env, const Shape& shape, const std::string& copy_format = "") {
   auto started = env.cli.Run({"start", name}, options);
   if (started.exit_code != 0) throw std::runtime_error("sync start: " + started.out + started.err);
   int pid = 0, chunks_total = 0;
+  // `sync status` is a process of its own (tens of ms of CPU): asked every
+  // 500 ms for the chunk count and the end; the destination's chunk records every 20 ms.
+  auto asked = start - 1s;
   while (true) {
-    auto st = task.Status();
-    if (!st.is_discarded() && st.contains("worker")) pid = st["worker"].value("pid", pid);
-    if (!st.is_discarded() && st.contains("tables"))
-      for (const auto& [table, t] : st["tables"].items()) chunks_total = t.value("chunks_total", 0);
+    if (Seconds(asked) >= 0.5) {
+      asked = Clock::now();
+      auto st = task.Status();
+      if (!st.is_discarded() && st.contains("worker")) pid = st["worker"].value("pid", pid);
+      if (!st.is_discarded() && st.contains("tables"))
+        for (const auto& [table, t] : st["tables"].items()) chunks_total = t.value("chunks_total", 0);
+      if (!st.is_discarded() && st["steps"]["full_initialization"].value("state", "") == "done") break;
+    }
     if (chunks_total > 0 && run.sync_s == 0) {
       auto done = dest.Query("SELECT count(*) FROM sync_state.snapshot_chunks");
       if (done.ok() && std::atoi(done->Scalar().c_str()) >= chunks_total) run.sync_s = Seconds(start);
     }
-    if (!st.is_discarded() && st["steps"]["full_initialization"].value("state", "") == "done") break;
     if (Seconds(start) > 3600) throw std::runtime_error("full initialization did not finish in an hour");
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(20ms);
   }
   run.sync_status_s = Seconds(start);
   profile.reset();
@@ -238,6 +248,7 @@ int main(int argc, char** argv) {
     std::cout << "starting MariaDB and PostgreSQL..." << std::endl;
     Env env;
     env.rows = rows;
+    if (argc > 4) env.runtime = argv[4];
     env.my.Exec("CREATE DATABASE seq");
     env.pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
     env.pg.Exec("CREATE DATABASE cp");

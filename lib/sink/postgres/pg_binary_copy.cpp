@@ -133,13 +133,14 @@ Status AppendInteger(const Value& v, const PgColumn& col, std::string* out) {
     using T = decltype(type);
     return n >= std::numeric_limits<T>::min() && n <= std::numeric_limits<T>::max();
   };
-  if (col.type == "bigint") {
+  // col.type is smallint, integer or bigint (MapColumn): told apart by the first letter, per value.
+  if (col.type[0] == 'b') {
     PutBigEndian(int32_t(8), out);
     PutBigEndian(n, out);
-  } else if (col.type == "integer" && fits(int32_t())) {
+  } else if (col.type[0] == 'i' && fits(int32_t())) {
     PutBigEndian(int32_t(4), out);
     PutBigEndian(int32_t(n), out);
-  } else if (col.type == "smallint" && fits(int16_t())) {
+  } else if (col.type[0] == 's' && fits(int16_t())) {
     PutBigEndian(int32_t(2), out);
     PutBigEndian(int16_t(n), out);
   } else {
