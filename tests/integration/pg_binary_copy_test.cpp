@@ -106,6 +106,9 @@ std::vector<Case> Cases() {
        {Timestamp{1, 0, 0}, Timestamp{2147483647, 999999, 6}, Timestamp{0, 0, 0}, Timestamp{946684800, 1, 6},
         Timestamp{946684799, 999999, 6}}},
       {Column("timestamp", "timestamp"), {Timestamp{1700000000, 0, 0}}},
+      // Values of a neighbouring kind, as the text path writes them.
+      {Column("datetime", "datetime"), {Date{2024, 2, 29}, Date{0, 0, 0}, Timestamp{1700000000, 0, 0}}},
+      {Column("date", "date"), {Timestamp{1700000000, 5, 6}, Timestamp{0, 0, 0}, DateTime{2024, 3, 1, 23, 0, 0, 0, 0}}},
       {Column("bit", "bit(1)", false, 1), {Bit{0, 1}, Bit{1, 1}}},
       {Column("bit", "bit(10)", false, 10), {Bit{0x2a5, 10}, Bit{0, 10}, Bit{0x3ff, 10}}},
       {Column("bit", "bit(64)", false, 64), {Bit{UINT64_MAX, 64}, Bit{0x8000000000000001ULL, 64}}},

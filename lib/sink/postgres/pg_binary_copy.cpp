@@ -86,6 +86,8 @@ Result<int64_t> PgMicros(const DateTime& d) {
   return ((days * 24 + d.hour) * 60 + d.minute) * 60 * 1000000 + int64_t(d.second) * 1000000 + d.micros;
 }
 
+DateTime MidnightOf(const Date& d) { return DateTime{d.year, d.month, d.day, 0, 0, 0, 0, 0}; }
+
 // The on-wire numeric (NumericVar): digit count, weight, sign, display
 // scale, then base-10000 digits, from decimal text ("-123.4500").
 Status AppendNumeric(std::string_view text, std::string* out) {
@@ -183,9 +185,11 @@ Status AppendFloat(const Value& v, const PgColumn& col, std::string* out) {
 
 Status AppendDateField(const Value& v, const PgColumn& col, std::string* out) {
   DateTime d;
-  if (v.kind() == ValueKind::kDate) d = {v.as<Date>().year, v.as<Date>().month, v.as<Date>().day};
+  if (v.kind() == ValueKind::kDate) d = MidnightOf(v.as<Date>());
   else if (v.kind() == ValueKind::kDateTime) d = v.as<DateTime>();
-  else return KindMismatch(v, col);
+  else if (v.kind() == ValueKind::kTimestamp && (v.as<Timestamp>().epoch_seconds || v.as<Timestamp>().micros))
+    d = v.as<Timestamp>().ToUtcDateTime();  // the text form is its UTC wall clock
+  else if (v.kind() != ValueKind::kTimestamp) return KindMismatch(v, col);
   int32_t days = kDateMinusInfinity;
   if (!IsZeroDate(d.year, d.month, d.day)) {
     SYNC_ASSIGN_OR_RETURN(days, PgDays(d.year, d.month, d.day));
@@ -201,9 +205,11 @@ Status AppendTimestampField(const Value& v, const PgColumn& col, std::string* ou
     const Timestamp& ts = v.as<Timestamp>();
     // MySQL's TIMESTAMP range starts at epoch 1, so epoch 0 is the zero value.
     if (ts.epoch_seconds != 0 || ts.micros != 0) micros = (ts.epoch_seconds - kPgEpochSeconds) * 1000000 + ts.micros;
-  } else if (v.kind() == ValueKind::kDateTime && col.kind == PgKind::kTimestamp) {
-    // (a wall clock into timestamptz would depend on the session's time zone: not written in binary)
-    const DateTime& d = v.as<DateTime>();
+  } else if ((v.kind() == ValueKind::kDateTime || v.kind() == ValueKind::kDate) && col.kind == PgKind::kTimestamp) {
+    // A date is its midnight, as the text form reads. (A wall clock into
+    // timestamptz would depend on the session's time zone: not written in binary.)
+    DateTime d;
+    d = v.kind() == ValueKind::kDate ? MidnightOf(v.as<Date>()) : v.as<DateTime>();
     if (!IsZeroDate(d.year, d.month, d.day)) {
       SYNC_ASSIGN_OR_RETURN(micros, PgMicros(d));
     }
