@@ -1,6 +1,7 @@
 #pragma once
 // One snapshot chunk into PostgreSQL/Hologres: BEGIN; COPY table FROM STDIN
-// (text format, or binary where the destination takes it); the rows; INSERT INTO sync_state.snapshot_chunks; COMMIT.
+// (text format, or binary where the destination takes it); the rows;
+// INSERT INTO sync_state.snapshot_chunks; COMMIT.
 // The chunk's rows and its "done" record commit together or not at all.
 // Destroying the writer without Commit aborts the COPY and rolls back.
 //
