@@ -1,9 +1,9 @@
 // Full initialization, MariaDB -> PostgreSQL, on three table shapes (issue 16
 // items 1 and 5), each against two peers measured in the same run:
 //   - sync: the real CLI and worker (`sync create`, `sync start`), timed from
-//     `sync start` until the destination holds every chunk
-//     (sync_state.snapshot_chunks, polled every 20 ms; `sync status`, a
-//     process of its own, is asked every 500 ms);
+//     `sync start` until the destination holds every chunk of the plan the
+//     worker saved (sync_state.snapshot_chunks and the plan file, polled every
+//     20 ms; `sync status`, a process of its own, is asked every 500 ms);
 //   - pgloader migrating the shape's source database (its defaults);
 //   - psql `\copy` of a TSV file exported beforehand (export not timed) into
 //     an empty table of the shape sync creates, with its primary key.
@@ -193,6 +193,8 @@ Run SyncRun(Env& env, const Shape& shape, const std::string& copy_format = "") {
   if (!env.runtime.empty()) yaml += "runtime: " + env.runtime + "\n";
   auto created = env.cli.Run({"create", "--no-check", "-f", env.cli.WriteSpec(name + ".yaml", yaml)});
   if (created.exit_code != 0) throw std::runtime_error("sync create: " + created.err);
+  const std::string plan_file = env.cli.dir() + "/home/tasks/" + created.out.substr(0, created.out.find('\n')) +
+                                "/snapshot/" + shape.name + "." + shape.table + ".plan.json";
   bench::CliTask task{env.cli, name};
   env.pg.Exec("CHECKPOINT");
   auto dest = env.pg.Admin(database);
@@ -213,9 +215,12 @@ Run SyncRun(Env& env, const Shape& shape, const std::string& copy_format = "") {
       asked = Clock::now();
       auto st = task.Status();
       if (!st.is_discarded() && st.contains("worker")) pid = st["worker"].value("pid", pid);
-      if (!st.is_discarded() && st.contains("tables"))
-        for (const auto& [table, t] : st["tables"].items()) chunks_total = t.value("chunks_total", 0);
       if (!st.is_discarded() && st["steps"]["full_initialization"].value("state", "") == "done") break;
+    }
+    if (chunks_total == 0) {
+      // The worker saves the chunk plan before it copies any chunk.
+      auto plan = nlohmann::json::parse(ReadText(plan_file), nullptr, false);
+      if (!plan.is_discarded() && plan.contains("chunks")) chunks_total = int(plan["chunks"].size());
     }
     if (chunks_total > 0 && run.sync_s == 0) {
       auto done = dest.Query("SELECT count(*) FROM sync_state.snapshot_chunks");
