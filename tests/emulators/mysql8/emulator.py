@@ -5,7 +5,7 @@ and COM_BINLOG_DUMP_GTID (README.md says what is emulated and on what authority)
 
   python3 tests/emulators/mysql8/emulator.py --binlog FILE [--binlog-name NAME] [--port 0]
       [--user repl --password repl-pw] [--auth-plugin caching_sha2_password]
-      [--database test ...] [--committed 0] [--version 8.0.40] [--server-id 1] [--ports-file F]
+      [--database test ...] [--seed-table DB ...] [--committed 0] [--version 8.0.40] [--server-id 1] [--ports-file F]
 
 --committed N: how many of the fixture's transactions are written at start (-1: all); the
 rest are written when a client runs SET GLOBAL emulator_committed_transactions = N.
@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import uuid
@@ -24,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import catalog  # noqa: E402
 import replication  # noqa: E402
 import wire  # noqa: E402
 from binlog_files import BinlogHistory  # noqa: E402
@@ -31,6 +33,7 @@ from queries import QueryEngine  # noqa: E402
 
 COM_QUIT, COM_INIT_DB, COM_QUERY, COM_PING = 0x01, 0x02, 0x03, 0x0e
 COM_BINLOG_DUMP, COM_REGISTER_SLAVE, COM_BINLOG_DUMP_GTID, COM_RESET_CONNECTION = 0x12, 0x15, 0x1e, 0x1f
+COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_CLOSE, COM_STMT_RESET = 0x16, 0x17, 0x19, 0x1a
 
 
 def log(msg):
@@ -45,6 +48,7 @@ class App:
         self.accounts = {args.user: args.password, "root": args.password}
         self.auth_plugin = args.auth_plugin
         self.databases = args.database or ["test"]
+        self.tables = [catalog.seed_table(db) for db in args.seed_table or []]
         self.history = BinlogHistory(args.binlog, args.binlog_name or os.path.basename(args.binlog))
         self.history.set_committed(args.committed)
         self.server_uuid = self.history.server_uuid or str(uuid.uuid5(uuid.NAMESPACE_URL, args.binlog))
@@ -80,6 +84,7 @@ class Handler(socketserver.BaseRequestHandler):
             log("conn %d: %s connected" % (conn_id, user))
             user_vars = {}
             engine = QueryEngine(app, user_vars)
+            statements = {}  # prepared statements: id -> SQL
             while True:
                 pkt = session.io.read()
                 cmd, payload = pkt[0], pkt[1:]
@@ -92,6 +97,8 @@ class Handler(socketserver.BaseRequestHandler):
                     session.ok()
                 elif cmd == COM_QUERY:
                     self.query(session, engine, conn_id, payload)
+                elif cmd in (COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_CLOSE, COM_STMT_RESET):
+                    self.statement(session, engine, conn_id, cmd, payload, statements)
                 elif cmd == COM_REGISTER_SLAVE:
                     replication.register_replica(app, session, payload, self.client_address[0])
                 elif cmd in (COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID):
@@ -103,6 +110,39 @@ class Handler(socketserver.BaseRequestHandler):
                     session.err(1047, "08S01", "Unknown command")
         except (EOFError, ConnectionError, OSError):
             return
+
+    @staticmethod
+    def statement(session, engine, conn_id, cmd, payload, statements):
+        """Prepared statements without parameters (a snapshot's reads): the statement runs
+        at prepare time for its columns and again at execute for its rows."""
+        if cmd == COM_STMT_PREPARE:
+            sql = payload.decode("utf-8", errors="replace")
+            log("conn %d: prepare %s" % (conn_id, " ".join(sql.split())[:300]))
+            a = engine.execute(sql)
+            if a.kind == "err":
+                log("conn %d: ERROR %d %s" % (conn_id, a.code, a.msg))
+                session.err(a.code, a.state, a.msg)
+                return
+            stmt_id = len(statements) + 1
+            statements[stmt_id] = sql
+            session.prepare_ok(stmt_id, a.columns or [])
+            return
+        stmt_id = struct.unpack_from("<I", payload, 0)[0]
+        if cmd == COM_STMT_CLOSE:
+            statements.pop(stmt_id, None)  # no response, as MySQL
+            return
+        if stmt_id not in statements:
+            session.err(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute" % stmt_id)
+        elif cmd == COM_STMT_RESET:
+            session.ok()
+        else:
+            a = engine.execute(statements[stmt_id])
+            if a.kind == "rows":
+                session.binary_rows(a.columns, a.rows)
+            elif a.kind == "ok":
+                session.ok()
+            else:
+                session.err(a.code, a.state, a.msg)
 
     @staticmethod
     def query(session, engine, conn_id, payload):
@@ -145,6 +185,8 @@ def main():
     p.add_argument("--auth-plugin", default="caching_sha2_password",
                    choices=["caching_sha2_password", "mysql_native_password"])
     p.add_argument("--database", action="append", help="a database that exists (default: test)")
+    p.add_argument("--seed-table", action="append", metavar="DB",
+                   help="DB.seed exists before the binlog, with two rows (catalog.py)")
     p.add_argument("--committed", type=int, default=0)
     p.add_argument("--version", default="8.0.40")
     p.add_argument("--server-id", type=int, default=1)

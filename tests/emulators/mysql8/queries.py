@@ -3,12 +3,15 @@ mariadb-binlog): each statement is matched whole against the patterns below and 
 MySQL 8.0.40 answers it (column names, values). Anything else is ERR 1064 naming the
 statement, so a client that starts sending a new query fails loudly here.
 
-The databases hold no rows: every table of a fixture is created by the DDL in its binlog,
-so information_schema lists the databases and no tables.
+Every table of a fixture is created by the DDL in its binlog: information_schema lists only
+the tables of catalog.py (the seed table), which exist before it.
 """
 
 import re
 import time
+
+import catalog
+import wire
 
 # MySQL 8.0.40's character sets: (name, default collation, id of that collation, maxlen).
 CHARSETS = [
@@ -212,11 +215,33 @@ class QueryEngine:
         db = unquote(m.group(1))
         if db not in SYSTEM_SCHEMAS + self.app.databases:
             return err(1049, "42000", "Unknown database '%s'" % db)
-        return rows(["Tables_in_%s" % db, "Table_type"], [])
+        return rows(["Tables_in_%s" % db, "Table_type"],
+                    [[t.name, "BASE TABLE"] for t in self.app.tables if t.schema == db])
 
-    def no_tables(self, m):
-        """information_schema.TABLES/COLUMNS/STATISTICS: no table exists before the binlog's DDL."""
-        return rows([c.strip().split(".")[-1] for c in split_top_level(m.group(1))], [])
+    def information_schema(self, m):
+        got = catalog.select_information_schema(self.app.tables, m.group(2), m.group(3).upper(), m.group(4),
+                                                bool(m.group(1)))
+        if got is None:
+            return err(1064, "42000", "the MySQL 8 emulator cannot evaluate this WHERE: %s" % m.group(0)[:400])
+        return rows(*got)
+
+    def table_select(self, m):
+        """A snapshot's reads of a table: its rows, the chunk planner's LIMIT 1 OFFSET n, LIMIT 0."""
+        db, name = m.group(2), m.group(3)
+        table = next((t for t in self.app.tables if (t.schema, t.name) == (db, name)), None)
+        if table is None:
+            return err(1146, "42S02", "Table '%s.%s' doesn't exist" % (db, name))
+        if m.group(4):
+            return err(1064, "42000", "the MySQL 8 emulator reads whole tables only: %s" % m.group(0)[:400])
+        names = [c.name for c in table.columns]
+        types = {c.name: wire.T_LONG if c.data_type == "int" else wire.T_VAR_STRING for c in table.columns}
+        wanted = names if m.group(1) == "*" else [unquote(c) for c in m.group(1).split(", ")]
+        data = sorted(table.rows, key=lambda r: [int(r[names.index(k)]) for k in table.primary_key])
+        if m.group(5) is not None:
+            data = data[int(m.group(5)):int(m.group(5)) + 1]
+        if m.group(6) is not None:
+            data = data[:int(m.group(6))]
+        return rows([(c, types[c]) for c in wanted], [[r[names.index(c)] for c in wanted] for r in data])
 
     def character_sets(self, m):
         return rows(["CHARACTER_SET_NAME", "DEFAULT_COLLATE_NAME", ("MAXLEN", 8)],
@@ -246,7 +271,11 @@ class QueryEngine:
         (r"SELECT SCHEMA_NAME FROM information_schema\.SCHEMATA(?: ORDER BY 1)?", schemata),
         (r"SELECT SCHEMA_NAME, DEFAULT_COLLATION_NAME FROM information_schema\.SCHEMATA", schemata_collations),
         (r"SHOW FULL TABLES FROM (`[^`]+`)(?: .*)?", show_full_tables),
-        (r"SELECT (?:DISTINCT )?(.*?) FROM information_schema\.(?:TABLES|COLUMNS|STATISTICS)\b.*", no_tables),
+        (r"SELECT (DISTINCT )?(.*?) FROM information_schema\.(TABLES|COLUMNS|STATISTICS)(?: (?!WHERE\b|ORDER\b|LEFT\b)\w+)?"
+         r"(?: LEFT JOIN information_schema\.COLLATIONS \w+ ON \S+ = \S+)?(?: WHERE (.*?))?(?: ORDER BY [\w., ]+)?",
+         information_schema),
+        (r"SELECT (\*|`[^`]+`(?:, `[^`]+`)*) FROM `([^`]+)`\.`([^`]+)`(?: WHERE (.+?))?"
+         r"(?: ORDER BY [`\w, ]+ LIMIT 1 OFFSET (\d+))?(?: LIMIT (\d+))?", table_select),
         (r"SELECT CHARACTER_SET_NAME, DEFAULT_COLLATE_NAME, MAXLEN FROM information_schema\.CHARACTER_SETS",
          character_sets),
         (r"SELECT COLLATION_NAME, CHARACTER_SET_NAME, ID, IS_DEFAULT FROM information_schema\.COLLATIONS",

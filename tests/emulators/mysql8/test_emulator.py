@@ -96,6 +96,39 @@ class Client:
                 i += n
             rows.append(row)
 
+    def prepare_and_execute(self, sql):
+        """COM_STMT_PREPARE + COM_STMT_EXECUTE -> (column types, rows decoded from the binary protocol)."""
+        self.io.seq = 0
+        self.io.write(b"\x16" + sql.encode())
+        ok = self.io.read()
+        if ok[0] == 0xff:
+            raise RuntimeError(ok[9:].decode())
+        stmt_id, ncols = struct.unpack_from("<IH", ok, 1)
+        for _ in range(ncols + 1):
+            self.io.read()  # column definitions, EOF
+        self.io.seq = 0
+        self.io.write(b"\x17" + struct.pack("<IBI", stmt_id, 0, 1))
+        ncols = self.io.read()[0]
+        types = [self.io.read()[-6] for _ in range(ncols)]
+        self.io.read()  # EOF
+        rows = []
+        while True:
+            p = self.io.read()
+            if p[0] == 0xfe:
+                return types, rows
+            bitmap, i, row = p[1:1 + (ncols + 9) // 8], 1 + (ncols + 9) // 8, []
+            for c in range(ncols):
+                if bitmap[(c + 2) // 8] & (1 << ((c + 2) % 8)):
+                    row.append(None)
+                elif types[c] == wire.T_LONG:
+                    row.append(struct.unpack_from("<i", p, i)[0])
+                    i += 4
+                else:
+                    n, i = wire.read_lenenc_int(p, i)
+                    row.append(p[i:i + n].decode())
+                    i += n
+            rows.append(row)
+
     def dump_gtid(self, exclude, flags=0):
         data = exclude.encode()
         self.io.seq = 0
@@ -154,6 +187,26 @@ class Mysql8EmulatorTest(unittest.TestCase):
         self.assertEqual(c.plugin, "caching_sha2_password")
         self.assertEqual(c.auth_packets[0], b"\x01\x03")
         self.assertEqual(c.auth_packets[1][0], 0x00)
+
+    def test_the_seed_table_is_in_information_schema_and_read_by_a_prepared_statement(self):
+        em = self.start(MDEV, "--seed-table", "test")
+        r = em.mariadb("SHOW FULL TABLES FROM `test` WHERE Table_type = 'BASE TABLE'; "
+                       "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, co.ID FROM information_schema.COLUMNS c "
+                       "LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME "
+                       "WHERE c.TABLE_SCHEMA='test' AND c.TABLE_NAME='seed' ORDER BY c.ORDINAL_POSITION; "
+                       "SELECT COLUMN_NAME FROM information_schema.STATISTICS c WHERE c.TABLE_SCHEMA='test' AND "
+                       "c.TABLE_NAME='seed' AND c.INDEX_NAME='PRIMARY' ORDER BY c.SEQ_IN_INDEX")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), ["seed\tBASE TABLE", "id\tint\tNO\tNULL",
+                                                 "note\tvarchar(40)\tYES\t255", "id"])
+        c = self.client(em)
+        types, rows = c.prepare_and_execute("SELECT `id`, `note` FROM `test`.`seed`")
+        self.assertEqual(types, [wire.T_LONG, wire.T_VAR_STRING])
+        self.assertEqual(rows, [[1, "copied by the snapshot"], [2, None]])
+        self.assertEqual(c.prepare_and_execute("SELECT `id` FROM `test`.`seed` ORDER BY `id` LIMIT 1 OFFSET 1999")[1],
+                         [])
+        with self.assertRaisesRegex(RuntimeError, "Table 'test.nope' doesn't exist"):
+            c.prepare_and_execute("SELECT `id` FROM `test`.`nope`")
 
     def test_an_unknown_statement_is_an_error_naming_it(self):
         em = self.start(MDEV)

@@ -36,7 +36,8 @@ SERVER_CAPS = ((1 << 28) - 1) & ~(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD)
 SERVER_STATUS_AUTOCOMMIT = 0x2
 UTF8MB4_0900_AI_CI = 255
 
-T_LONGLONG, T_VAR_STRING = 8, 253
+T_LONG, T_LONGLONG, T_VAR_STRING = 3, 8, 253
+CLIENT_OPTIONAL_RESULTSET_METADATA = 1 << 25
 
 
 def sha256(b):
@@ -82,19 +83,52 @@ class Session:
         else:
             self.io.write(b"\xfe" + struct.pack("<HH", 0, SERVER_STATUS_AUTOCOMMIT))
 
-    def rows(self, columns, rows):
-        """columns: names (all VAR_STRING utf8mb4, as SHOW statements return) or (name, type)."""
-        self.io.write(lenenc_int(len(columns)))
+    def column_definitions(self, columns):
+        """columns: names (VAR_STRING utf8mb4, as SHOW statements return them) or (name, type code)."""
         for col in columns:
             name, tcode = (col, T_VAR_STRING) if isinstance(col, str) else col
-            charset = 63 if tcode == T_LONGLONG else UTF8MB4_0900_AI_CI
+            charset = 63 if tcode in (T_LONG, T_LONGLONG) else UTF8MB4_0900_AI_CI
+            display_length = {T_LONG: 11, T_LONGLONG: 20}.get(tcode, 1024)
             self.io.write(lenenc_str("def") + lenenc_str("") + lenenc_str("") + lenenc_str("") + lenenc_str(name) +
-                          lenenc_str(name) + b"\x0c" + struct.pack("<HIBHB", charset, 1024, tcode, 0, 0) + b"\x00\x00")
-        if not self.caps & CLIENT_DEPRECATE_EOF:
+                          lenenc_str(name) + b"\x0c" + struct.pack("<HIBHB", charset, display_length, tcode, 0, 0) +
+                          b"\x00\x00")
+        if columns and not self.caps & CLIENT_DEPRECATE_EOF:
             self.io.write(b"\xfe" + struct.pack("<HH", 0, SERVER_STATUS_AUTOCOMMIT))
+
+    def rows(self, columns, rows):
+        """A text-protocol result set (COM_QUERY)."""
+        self.io.write(lenenc_int(len(columns)))
+        self.column_definitions(columns)
         for row in rows:
             self.io.write(b"".join(b"\xfb" if v is None else lenenc_str(str(v) if isinstance(v, int) else v)
                                    for v in row))
+        self.eof()
+
+    def prepare_ok(self, stmt_id, columns):
+        """COM_STMT_PREPARE_OK: no parameters, the result's columns."""
+        p = b"\x00" + struct.pack("<IHHBH", stmt_id, len(columns), 0, 0, 0)
+        if self.caps & CLIENT_OPTIONAL_RESULTSET_METADATA:
+            p += b"\x01"  # RESULTSET_METADATA_FULL
+        self.io.write(p)
+        self.column_definitions(columns)
+
+    def binary_rows(self, columns, rows):
+        """A binary-protocol result set (COM_STMT_EXECUTE): a NULL bitmap with offset 2, then
+        LONG values as 4 bytes and every other value as a length-encoded string."""
+        self.io.write(lenenc_int(len(columns)))
+        self.column_definitions(columns)
+        types = [T_VAR_STRING if isinstance(c, str) else c[1] for c in columns]
+        for row in rows:
+            bitmap = bytearray((len(row) + 7 + 2) // 8)
+            values = b""
+            for i, v in enumerate(row):
+                if v is None:
+                    bitmap[(i + 2) // 8] |= 1 << ((i + 2) % 8)
+                elif types[i] == T_LONG:
+                    values += struct.pack("<i", int(v))
+                else:
+                    values += lenenc_str(v)
+            self.io.write(b"\x00" + bytes(bitmap) + values)
         self.eof()
 
 

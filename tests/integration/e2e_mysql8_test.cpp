@@ -1,0 +1,196 @@
+// MySQL 8 primaries, end to end: binlogs written by MySQL 8.0/8.2 servers
+// (the shared fixtures) served by the MySQL 8 emulator (tests/emulators/mysql8)
+// through COM_BINLOG_DUMP (gtid_mode OFF) and COM_BINLOG_DUMP_GTID (gtid_mode
+// ON), replicated by `sync` into a real PostgreSQL, and the tables compared
+// with what the statements that wrote each binlog leave (EXPECTED.md names
+// the oracle of each fixture). At the snapshot the source has only test.seed
+// (copied through the MySQL snapshot path); the fixture's tables come from the
+// DDL in its binlog.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/mysql8_emulator.hpp"
+#include "harness/servers.hpp"
+#include "harness/workload.hpp"
+
+using namespace dbsync;
+using namespace dbsync::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct Env {
+  PostgresServer pg;
+  SyncCli cli;
+  Env() { PrepareDestinationDatabase(pg); }
+};
+
+Env& E() {
+  static Env env;
+  return env;
+}
+
+const std::string kFixtures = std::string(SYNC_SHARED_DIR) + "/fixtures/binlog/";
+
+// Whether the fixture is there; a missing one skips the case, saying so.
+bool HaveFixture(const std::string& relative) {
+  if (std::filesystem::exists(kFixtures + relative)) return true;
+  MESSAGE("skipped: no shared binlog fixture " << kFixtures + relative
+                                               << " (point SYNC_SHARED_DIR at the shared/ folder)");
+  return false;
+}
+
+std::string Yaml(const std::string& name, const Mysql8Emulator& source, const std::string& tables, int server_id) {
+  return "name: " + name + "\nsource:\n  type: mysql\n  host: 127.0.0.1\n  port: " + std::to_string(source.port()) +
+         "\n  user: " + Mysql8Emulator::kUser + "\n  password: \"" + Mysql8Emulator::kPassword +
+         "\"\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables +
+         "\ndestination:\n  type: postgres\n  host: 127.0.0.1\n  port: " + std::to_string(E().pg.port()) +
+         "\n  database: dw\n  user: loader\n  password: loader-pw\n"
+         "runtime: { batch_rows: 200, flush_ms: 100, failover: { max_backoff_seconds: 1 } }\n";
+}
+
+// `sync check` of the task: the items about the source all pass.
+void CheckSourceItemsPass(const std::string& task, const std::string& version) {
+  auto r = E().cli.Run({"check", task, "--output", "json"});
+  auto report = json::parse(r.out.empty() ? "{}" : r.out, nullptr, false);
+  INFO(r.out << r.err);
+  REQUIRE(!report.is_discarded());
+  std::map<std::string, json> items;
+  for (const auto& i : report["items"]) items[i["name"]] = i;
+  for (const char* item : {"source.connect", "source.version", "source.log_bin", "source.binlog_format",
+                           "source.binlog_row_image", "source.binlog_retention", "source.privileges.replication",
+                           "source.server_id"})
+    CHECK_MESSAGE(items[item].value("result", "absent") == "pass", item);
+  CHECK(items["source.version"].value("reason", "") == "MySQL " + version);
+}
+
+// The destination's rows of `sql` as lines; nullopt until the table exists.
+std::optional<std::vector<std::string>> Dest(const std::string& sql) {
+  auto conn = postgres::Connection::Connect({"127.0.0.1", E().pg.port(), "dw", "postgres",
+                                             PostgresServer::kSuperPassword, 5});
+  if (!conn.ok()) return std::nullopt;
+  auto r = conn->Query(sql);
+  if (!r.ok()) return std::nullopt;
+  return JoinedLines(r->rows);
+}
+
+bool DestBecomes(const std::string& sql, const std::vector<std::string>& expected) {
+  return WaitConverged(
+      {sql}, [&](const std::string&) { return std::optional(expected); },
+      [&](const std::string& q) { return Dest(q); }, 30s);
+}
+
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// Starts the task and waits until it streams; a failure shows the task's and the emulator's logs.
+void StartStreaming(const std::string& task, const Mysql8Emulator& source) {
+  auto r = E().cli.Run({"start", task});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  REQUIRE_MESSAGE(E().cli.WaitStreaming(task),
+                  E().cli.Run({"logs", "-n", "60", task}).out << "\nthe emulator's log:\n" << source.Log());
+}
+
+// The snapshot copied the emulator's seed table.
+void CheckSeedCopied() {
+  CHECK(DestBecomes("SELECT id, note FROM test.seed ORDER BY id", {"1|copied by the snapshot", "2|NULL"}));
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("MySQL 8.0.40 (mdev35643): file and position, a zstd TRANSACTION_PAYLOAD of 100 inserts, JSON and a "
+          "PARTIAL_UPDATE_ROWS, into PostgreSQL") {
+  const std::string fixture = "mariadb-test-data/std_data/mdev35643_mysql_80_binlog.000001";
+  if (!HaveFixture(fixture)) return;
+  Mysql8Emulator source({kFixtures + fixture, "master-bin.000001"});
+  const std::string task = CreateTask(E().cli, "mdev35643.yaml", Yaml("mdev35643", source, "[test.*]", 5601));
+  CheckSourceItemsPass(task, "8.0.40");
+  StartStreaming(task, source);
+  CheckSeedCopied();
+  source.Commit(-1);
+
+  // The statements of MariaDB's rpl_from_mysql80.test that wrote the binlog (EXPECTED.md).
+  std::vector<std::string> t1 = {"1|0|", "2|0|hulu", "3|0|bulu", "4|0|skip", "5|0|after compressed"};
+  for (int i = 0; i < 100; ++i)
+    t1.push_back(std::to_string(1000 + i) + "|" + std::to_string(i) + "|--" + std::to_string(i) + "--" +
+                 Repeat("/", 100) + "--");
+  std::sort(t1.begin(), t1.end(), [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
+  CHECK(DestBecomes("SELECT a, b, c FROM test.t1 ORDER BY a", t1));
+  // INSERT (statement format), then UPDATE t2 SET b = JSON_REPLACE(b, '$.b', REPEAT('oOo', 50)).
+  CHECK(DestBecomes("SELECT a, b::text FROM test.t2 ORDER BY a",
+                    {"1|{\"a\": \"hulu\", \"b\": \"" + Repeat("oOo", 50) + "\", \"c\": \"bulu\"}"}));
+  const std::string log = source.Log();
+  CHECK(Count(log, "COM_BINLOG_DUMP\n") >= 1);
+  CHECK(Count(log, "COM_BINLOG_DUMP_GTID") == 0);
+  CHECK(E().cli.Run({"stop", task}).exit_code == 0);
+}
+
+TEST_CASE("MySQL 8.0.28 with GTIDs (mysql-enum-string-set): COM_BINLOG_DUMP_GTID, and a restart resumes from the "
+          "checkpoint's GTID set without doubling a row") {
+  const std::string fixture = "rust_mysql_common/mysql-enum-string-set.000001";
+  if (!HaveFixture(fixture)) return;
+  // Its first transaction (ALTER USER) is written before the snapshot, whose GTID set is then not empty.
+  Mysql8Emulator source({.binlog = kFixtures + fixture, .committed = 1});
+  const std::string task = CreateTask(E().cli, "enumset.yaml", Yaml("enumset", source, "[test.seed, mysql.*]", 5602));
+  CheckSourceItemsPass(task, "8.0.40");
+  StartStreaming(task, source);
+  CheckSeedCopied();
+  // Transactions: ALTER USER, CREATE TABLE mysql.t, INSERT, UPDATE, DELETE (EXPECTED.md).
+  // EXPECTED.md's LONG (298 characters): twice 0123456789 x12 + 012345678, then 0123456789 x4.
+  const std::string long_half = Repeat("0123456789", 12) + "012345678";
+  const std::string long_text = long_half + long_half + Repeat("0123456789", 4);
+  REQUIRE(long_text.size() == 298);
+  const std::string inserted = Repeat("0123456789", 10) + "|" + long_text + "|var1|one,three|0123456789";
+  const std::string updated = "field1|field_2|variant2|two,four|" + long_text;
+  const std::string rows = "SELECT f1, f2, f3, f4, f5 FROM mysql.t";
+  source.Commit(3);
+  CHECK(DestBecomes(rows, {inserted}));
+  CHECK(E().cli.Run({"stop", task}).exit_code == 0);
+
+  source.Commit(4);
+  StartStreaming(task, source);
+  CHECK(DestBecomes(rows, {updated}));
+  source.Commit(-1);
+  CHECK(DestBecomes(rows, {}));
+  CHECK(E().cli.Run({"stop", task}).exit_code == 0);
+  // Both runs asked by GTID: from the snapshot's set, then from the checkpoint's, through
+  // the INSERT; the emulator skipped what each set held.
+  const std::string log = source.Log();
+  INFO(log);
+  CHECK(Count(log, "COM_BINLOG_DUMP_GTID") == 2);
+  CHECK(Count(log, "COM_BINLOG_DUMP\n") == 0);
+  CHECK(log.find("gtids 93e95066-a2f4-11ec-9b69-9657f0ae95e2:1\n") != std::string::npos);
+  CHECK(log.find("gtids 93e95066-a2f4-11ec-9b69-9657f0ae95e2:1-3\n") != std::string::npos);
+}
+
+TEST_CASE("MySQL 8.2.0 (mysql-cdc-rs delete_rows_v2): every integer type, each transaction as it is written") {
+  const std::string fixture = "mysql-cdc-rs/8.0/32_delete_rows_v2/binlog.000001";
+  if (!HaveFixture(fixture)) return;
+  Mysql8Emulator source({kFixtures + fixture});
+  const std::string task = CreateTask(E().cli, "ints.yaml", Yaml("ints", source, "[test.*]", 5603));
+  StartStreaming(task, source);
+  CheckSeedCopied();
+  // Transactions: DROP TABLE, CREATE TABLE int_table, INSERT, UPDATE, DELETE (sql.utf8.sql).
+  const std::string rows = "SELECT col1, col2, col3, col4, col5, col6 FROM test.int_table";
+  source.Commit(3);
+  CHECK(DestBecomes(rows, {"1|11|111|1111|11111|1"}));
+  source.Commit(4);
+  CHECK(DestBecomes(rows, {"1|22|222|1111|11111|1"}));
+  source.Commit(-1);
+  CHECK(DestBecomes(rows, {}));
+  CHECK(E().cli.Run({"stop", task}).exit_code == 0);
+}
