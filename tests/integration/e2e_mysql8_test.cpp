@@ -133,6 +133,12 @@ TEST_CASE("MySQL 8.0.40 (mdev35643): file and position, a zstd TRANSACTION_PAYLO
   // INSERT (statement format), then UPDATE t2 SET b = JSON_REPLACE(b, '$.b', REPEAT('oOo', 50)).
   CHECK(DestBecomes("SELECT a, b::text FROM test.t2 ORDER BY a",
                     {"1|{\"a\": \"hulu\", \"b\": \"" + Repeat("oOo", 50) + "\", \"c\": \"bulu\"}"}));
+  // That INSERT was logged as a statement (binlog_format=STATEMENT in its session): the row
+  // comes from the update's full image, and the task's log says the insert itself was missed.
+  const std::string task_log = E().cli.Run({"logs", "-n", "100", task}).out;
+  CHECK_MESSAGE(task_log.find("the binlog holds a statement, not rows, for test.t2 at master-bin.000001:3190") !=
+                    std::string::npos,
+                task_log);
   const std::string log = source.Log();
   CHECK(Count(log, "COM_BINLOG_DUMP\n") >= 1);
   CHECK(Count(log, "COM_BINLOG_DUMP_GTID") == 0);
