@@ -95,7 +95,9 @@ class QueryEngine:
             "server_uuid": self.app.server_uuid, "gtid_executed": str(h.executed()), "gtid_purged": str(h.purged),
             "version": self.app.version, "version_comment": "MySQL Community Server - GPL",
             "collation_server": "utf8mb4_0900_ai_ci", "character_set_server": "utf8mb4",
-            "explicit_defaults_for_timestamp": "ON", "lower_case_table_names": "0", "character_set_collations": "",
+            "explicit_defaults_for_timestamp": "ON", "lower_case_table_names": "0",
+            # MariaDB 11.2's; MySQL 8.0 answers ERR 1193 for it, as for semi-sync's without the plugin
+            "character_set_collations": None,
             "binlog_transaction_compression": "OFF", "binlog_row_value_options": "",
             "max_allowed_packet": "67108864", "time_zone": "SYSTEM", "system_time_zone": "UTC",
             "sql_mode": "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"

@@ -214,6 +214,8 @@ class Mysql8EmulatorTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("does not know this statement", r.stderr)
         self.assertIn("SELECT frobnicate()", r.stderr)
+        r = em.mariadb("SELECT @@global.character_set_collations")  # MariaDB 11.2's, not MySQL's
+        self.assertIn("ERROR 1193 (HY000) at line 1: Unknown system variable 'character_set_collations'", r.stderr)
 
     def test_mariadb_binlog_refuses_a_mysql_8_version_as_it_would_a_real_server(self):
         em = self.start(MDEV, "--committed", "-1")
