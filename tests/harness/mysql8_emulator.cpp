@@ -39,6 +39,11 @@ void Mysql8Emulator::Commit(int transactions) const {
   if (!s.ok()) throw std::runtime_error(s.message());
 }
 
+void Mysql8Emulator::Purge(int transactions) const {
+  Status s = Connect().Execute("SET GLOBAL emulator_purged_transactions = " + std::to_string(transactions));
+  if (!s.ok()) throw std::runtime_error(s.message());
+}
+
 std::string Mysql8Emulator::Log() const { return ReadText(dir_ + "/emulator.log"); }
 
 }  // namespace dbsync::testing

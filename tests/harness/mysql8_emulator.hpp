@@ -34,6 +34,8 @@ class Mysql8Emulator {
   mysql::Connection Connect() const;
   // The first `transactions` of the fixture are written from now on (-1: all).
   void Commit(int transactions) const;
+  // The first `transactions` written are in purged binary logs (gtid_purged holds them).
+  void Purge(int transactions) const;
   // What it did: every connection, statement and dump request (emulator.log).
   std::string Log() const;
 

@@ -222,6 +222,14 @@ class BinlogHistory:
         total = len(self.first.transactions)
         self.committed = total if n is None or n < 0 else min(n, total)
 
+    def purge(self, n):
+        """The binary logs that held the first `n` written transactions are gone: their GTIDs
+        join gtid_purged (as PURGE BINARY LOGS makes them), and a replica lacking one is refused."""
+        for i in range(min(n, self.committed)):
+            g = self.first.transaction_gtid(i)
+            if g:
+                self.purged.add(g[0], g[1], g[1] + 1)
+
     def all_committed(self):
         return self.committed >= len(self.first.transactions)
 

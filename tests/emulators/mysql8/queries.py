@@ -257,11 +257,18 @@ class QueryEngine:
         self.app.commit(int(m.group(1)))
         return ok()
 
+    def emulator_purge(self, m):
+        """Admin hook (README): the first N written transactions are in purged binary logs."""
+        with self.app.changed:
+            self.app.history.purge(int(m.group(1)))
+        return ok()
+
     PATTERNS = [
         (r"SELECT @@version_comment LIMIT 1", select_version_comment),
         (r"SELECT ((?:@@[\w.]+(?: (?:AS )?[`'\"]?\w+[`'\"]?)?(?:, )?)+)", select_variables),
         (r"SELECT (VERSION|UNIX_TIMESTAMP|CURRENT_USER|USER|DATABASE|CONNECTION_ID)\(\)", select_function),
         (r"SET GLOBAL emulator_committed_transactions ?= ?(-?\d+)", emulator_commit),
+        (r"SET GLOBAL emulator_purged_transactions ?= ?(\d+)", emulator_purge),
         (r"SET (?:SESSION |LOCAL )?(.*)", set_statement),
         (r"SHOW (GLOBAL |SESSION )?VARIABLES WHERE Variable_name IN \((.*)\)", show_variables),
         (r"SHOW (GLOBAL |SESSION )?VARIABLES LIKE ('[^']*')", show_variables_like),

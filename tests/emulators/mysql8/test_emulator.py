@@ -265,6 +265,17 @@ class Mysql8EmulatorTest(unittest.TestCase):
         _, gtid4_end, gtid4 = events[4]
         self.assertEqual(events[3][1], gtid4_end - len(gtid4))
 
+    def test_dump_gtid_lacking_purged_transactions_is_refused_naming_them(self):
+        em = self.start(ENUM_SET, "--committed", "4")
+        c = self.client(em)
+        c.query("SET GLOBAL emulator_purged_transactions = 3")
+        c.query("SET @master_binlog_checksum = @@global.binlog_checksum")
+        c.dump_gtid(GtidSet.parse_text(ENUM_SET_UUID + ":1"), flags=1)
+        with self.assertRaisesRegex(RuntimeError, "Cannot replicate because the source purged required binary logs.*"
+                                    "the missing transactions are '%s:2-3'" % ENUM_SET_UUID):
+            list(c.events())
+        self.assertEqual(self.client(em).query("SELECT @@global.gtid_purged"), [[ENUM_SET_UUID + ":1-3"]])
+
     def test_dump_gtid_is_refused_with_gtid_mode_off(self):
         em = self.start(MDEV, "--committed", "-1")
         c = self.client(em)
