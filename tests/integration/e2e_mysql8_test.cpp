@@ -8,6 +8,7 @@
 // DDL in its binlog.
 
 #include <doctest/doctest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -165,8 +166,8 @@ TEST_CASE("MySQL 8.0.40 (mdev35643): file and position, a zstd TRANSACTION_PAYLO
   CheckEveryStatementAnswered(source);
 }
 
-TEST_CASE("MySQL 8.0.28 with GTIDs (mysql-enum-string-set): COM_BINLOG_DUMP_GTID, and a restart resumes from the "
-          "checkpoint's GTID set without doubling a row") {
+TEST_CASE("MySQL 8.0.28 with GTIDs (mysql-enum-string-set): COM_BINLOG_DUMP_GTID; a restart and a SIGKILLed "
+          "worker resume from the checkpoint's GTID set without doubling a row") {
   const std::string fixture = "rust_mysql_common/mysql-enum-string-set.000001";
   if (!HaveFixture(fixture)) return;
   // Its first transaction (ALTER USER) is written before the snapshot, whose GTID set is then not empty.
@@ -190,17 +191,23 @@ TEST_CASE("MySQL 8.0.28 with GTIDs (mysql-enum-string-set): COM_BINLOG_DUMP_GTID
   source.Commit(4);
   StartStreaming(task, source);
   CHECK(DestBecomes(rows, {updated}));
+  // A worker killed (SIGKILL) after the UPDATE: the supervisor's new worker resumes from the
+  // durable checkpoint's GTID set, and the DELETE is the only change left.
+  const int worker = WorkerPid(E().cli, task);
+  REQUIRE(worker > 0);
+  ::kill(worker, SIGKILL);
   source.Commit(-1);
   CHECK(DestBecomes(rows, {}));
   CHECK(E().cli.Run({"stop", task}).exit_code == 0);
-  // Both runs asked by GTID: from the snapshot's set, then from the checkpoint's, through
-  // the INSERT; the emulator skipped what each set held.
+  // Every run asked by GTID: from the snapshot's set, then from the checkpoints', through
+  // the INSERT and the UPDATE; the emulator skipped what each set held.
   const std::string log = source.Log();
   INFO(log);
-  CHECK(Count(log, "COM_BINLOG_DUMP_GTID") == 2);
+  CHECK(Count(log, "COM_BINLOG_DUMP_GTID") == 3);
   CHECK(Count(log, "COM_BINLOG_DUMP\n") == 0);
   CHECK(log.find("gtids 93e95066-a2f4-11ec-9b69-9657f0ae95e2:1\n") != std::string::npos);
   CHECK(log.find("gtids 93e95066-a2f4-11ec-9b69-9657f0ae95e2:1-3\n") != std::string::npos);
+  CHECK(log.find("gtids 93e95066-a2f4-11ec-9b69-9657f0ae95e2:1-4\n") != std::string::npos);
   CheckEveryStatementAnswered(source);
 }
 
