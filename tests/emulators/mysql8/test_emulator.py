@@ -151,6 +151,8 @@ class Client:
 
 @unittest.skipUnless(os.path.exists(MDEV) and os.path.exists(ENUM_SET),
                      "skipped: no shared binlog fixtures at %s (set SYNC_SHARED_DIR)" % FIXTURES)
+@unittest.skipUnless(shutil.which("mariadb") and shutil.which("mariadb-binlog"),
+                     "skipped: the mariadb client and mariadb-binlog are not installed (Debian: mariadb-client)")
 class Mysql8EmulatorTest(unittest.TestCase):
     def client(self, em):
         c = Client(em.port)
