@@ -162,7 +162,7 @@ def handshake(sock, conn_id, version, accounts, auth_plugin, peer_host):
              struct.pack("<HBHH", SERVER_CAPS & 0xffff, UTF8MB4_0900_AI_CI, SERVER_STATUS_AUTOCOMMIT,
                          SERVER_CAPS >> 16) +
              bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" + auth_plugin.encode() + b"\x00")
-    caps, user, auth, db, plugin = parse_handshake_response(io.read())
+    caps, user, auth, _db, plugin = parse_handshake_response(io.read())
     session = Session(io, caps & SERVER_CAPS)
     if plugin != auth_plugin:  # the account's plugin decides, as on MySQL
         io.write(b"\xfe" + auth_plugin.encode() + b"\x00" + scramble + b"\x00")
@@ -175,7 +175,5 @@ def handshake(sock, conn_id, version, accounts, auth_plugin, peer_host):
         return None
     if auth_plugin == "caching_sha2_password" and password:
         io.write(b"\x01\x03")  # fast_auth_success: the server's cache holds this account
-    if db is not None and db not in ("",):
-        session.database = db
-    session.ok()
+    session.ok()  # a database named at login needs no check: every statement names its own
     return session, user
