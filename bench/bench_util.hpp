@@ -30,6 +30,17 @@ inline double Seconds(Clock::time_point since, Clock::time_point until = Clock::
   return std::chrono::duration<double>(until - since).count();
 }
 
+// Runs a shell command; returns wall seconds (throws when it fails).
+inline double TimeShell(const std::string& cmd, const std::string& what) {
+  auto start = Clock::now();
+  auto r = testing::RunProcess({"/bin/sh", "-c", cmd});
+  double s = Seconds(start);
+  if (r.exit_code != 0)
+    throw std::runtime_error(what + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err.substr(0, 4000) +
+                             r.out.substr(0, 4000));
+  return s;
+}
+
 // "VmRSS:   12345 kB" -> 12345 (0 when the process or the field is gone).
 inline long ProcStatusKb(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

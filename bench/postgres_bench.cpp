@@ -41,6 +41,7 @@ using nlohmann::json;
 using bench::Clock;
 using bench::ProcStatusKb;
 using bench::Seconds;
+using bench::TimeShell;
 using namespace std::chrono_literals;
 
 namespace {
@@ -78,17 +79,6 @@ class RssSampler {
   std::atomic<long> peak_kb_{0};
   std::thread thread_;
 };
-
-// Runs a shell command; returns wall seconds (throws when it fails).
-double TimeShell(const std::string& cmd, const std::string& what) {
-  auto start = Clock::now();
-  auto r = RunProcess({"/bin/sh", "-c", cmd});
-  double s = Seconds(start);
-  if (r.exit_code != 0)
-    throw std::runtime_error(what + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err.substr(0, 4000) +
-                             r.out.substr(0, 4000));
-  return s;
-}
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";

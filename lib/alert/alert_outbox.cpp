@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::alert {
@@ -15,11 +16,18 @@ namespace dbsync::alert {
 Status Raise(const std::string& outbox, AlertEvent event) {
   if (event.at.empty()) event.at = state::NowIso8601();
   const std::string line = event.ToJson().dump() + "\n";
-  int fd = ::open(outbox.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError("cannot open the alert outbox " + outbox + ": " + std::strerror(errno));
-  ssize_t n = ::write(fd, line.data(), line.size());
+  int fd = ::open(outbox.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return FileError(errno, "cannot open the alert outbox", outbox);
+  // A line cut short by a full disk ends where the next one begins: start on
+  // a line of its own, so that only the cut one is lost, not this one too.
+  struct stat st;
+  char last = '\n';
+  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) != 1) last = '\n';
+  const std::string text = last == '\n' ? line : "\n" + line;
+  ssize_t n = ::write(fd, text.data(), text.size());
+  const int error = n < 0 ? errno : ENOSPC;  // a short write: the disk filled up
   ::close(fd);
-  if (n != ssize_t(line.size())) return Status::IOError("cannot write the alert outbox " + outbox);
+  if (n != ssize_t(text.size())) return FileError(error, "cannot write the alert outbox", outbox);
   return Status::Ok();
 }
 

@@ -53,6 +53,9 @@ struct DestinationSpec {
   std::string write_mode;
   int lifecycle = 0;         // maxcompute: days a new table's data is kept (0: for ever)
   int connect_timeout_seconds = 10;
+  // postgres, hologres: a statement without a reply for this long is checked
+  // from a second connection and abandoned unless the server is running it.
+  int stall_timeout_seconds = 30;
   TlsOptions tls;  // destination.tls: postgres and hologres (libpq sslmode, sslrootcert, sslcert, sslkey)
   bool operator==(const DestinationSpec&) const = default;
 };

@@ -221,17 +221,18 @@ void ParseDestination(SpecParser& p, const YAML::Node& n, DestinationSpec* d) {
   }
   // Keys of the other types are accepted and ignored (sync-task(5)), so a
   // spec can switch types by its type line alone.
-  std::vector<std::string> keys = {"type", "connect_timeout_seconds", "tls"};
+  std::vector<std::string> keys = {"type", "connect_timeout_seconds", "stall_timeout_seconds", "tls"};
   for (const auto& other : sink::Destinations())
     for (const auto& f : other.fields)
       if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
   p.CheckKeys(n, path, keys);
   p.Integer(n, path, "connect_timeout_seconds", &d->connect_timeout_seconds, 1, 3600);
+  p.Integer(n, path, "stall_timeout_seconds", &d->stall_timeout_seconds, 2, 86400);
   if (n["tls"] && !entry->takes_tls) {
     std::vector<std::string> with_tls;
     for (const auto& other : sink::Destinations())
       if (other.takes_tls) with_tls.push_back(other.type);
-    p.Error(n["tls"].Mark(), path + ".tls: type " + d->type + " does not take tls settings (" + Join(with_tls, " and ") +
+    p.Error(n["tls"].Mark(), path + ".tls: type " + d->type + " does not take tls settings (" + Join(with_tls, ", ") +
                                  " do); remove the block");
   } else {
     ParseTls(p, n, path, &d->tls);

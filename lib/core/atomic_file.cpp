@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,59 +14,114 @@
 namespace dbsync {
 namespace {
 
-Status Errno(const std::string& what, const std::string& path) {
-  int e = errno;
-  std::string msg = what + " " + path + ": " + std::strerror(e);
-  if (e == EACCES || e == EPERM) return Status::PermissionDenied(msg);
-  if (e == ENOENT) return Status::NotFound(msg);
-  return Status::IOError(msg);
+// What errno `error` means for a file we write: its cause in words, the fix
+// (empty where the cause says it) and the status code.
+struct FileErrorText {
+  StatusCode code;
+  std::string cause, fix;
+};
+
+FileErrorText Explain(int error) {
+  const std::string reason = std::strerror(error);
+  switch (error) {
+    case ENOSPC:
+      return {StatusCode::kStorageFault, "the file system holding it is full (" + reason + ")", "free space on it"};
+    case EDQUOT:
+      return {StatusCode::kStorageFault, "the disk quota on the file system holding it is used up (" + reason + ")",
+              "free space or raise the quota"};
+    case EROFS:
+      return {StatusCode::kStorageFault, "the file system holding it is read-only (" + reason + ")",
+              "remount it read-write (a kernel remounts a file system read-only after errors: see dmesg)"};
+    case EIO:
+      return {StatusCode::kStorageFault, "the disk or file system holding it failed (" + reason + ")",
+              "check the disk (dmesg), or move the state to a healthy one (--home, SYNC_HOME)"};
+    case EACCES:
+    case EPERM: return {StatusCode::kPermissionDenied, reason, ""};
+    case ENOENT: return {StatusCode::kNotFound, reason, ""};
+    default: return {StatusCode::kIOError, reason, ""};
+  }
 }
 
-}  // namespace
-
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open directory", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot fsync directory", dir);
-  return Status::Ok();
+Status Compose(int error, const std::string& what, const std::string& path, const std::string& aftermath = "") {
+  FileErrorText text = Explain(error);
+  std::string msg = what + " " + path + ": " + text.cause;
+  if (!aftermath.empty()) msg += "; " + aftermath;
+  if (!text.fix.empty()) msg += "; " + text.fix;
+  return Status(text.code, msg);
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
-  std::filesystem::path p(path);
-  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Errno("cannot create", tmp);
-  ::fchmod(fd, mode);  // the umask must not narrow a file meant for others
+Status Errno(const std::string& what, const std::string& path) { return Compose(errno, what, path); }
+
+// A name no other writer of `path` uses at the same time: two threads of one
+// process may write the same file (the reporter and a command's update).
+std::string TempName(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+// Writes all of `content` to `fd`, then fsyncs it: the step that failed
+// (errno says why), or nullptr.
+const char* WriteAndSync(int fd, const std::string& content) {
   const char* data = content.data();
   size_t left = content.size();
   while (left > 0) {
     ssize_t n = ::write(fd, data, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status s = Errno("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
+      return "cannot write";
     }
     data += n;
     left -= size_t(n);
   }
-  if (::fsync(fd) != 0) {
-    Status s = Errno("cannot fsync", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
-  }
+  return ::fsync(fd) == 0 ? nullptr : "cannot flush (fsync)";
+}
+
+}  // namespace
+
+Status FileError(int error, const std::string& what, const std::string& path) {
+  return Compose(error, what, path);
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open directory", dir);
+  int rc = ::fsync(fd);
+  int error = errno;
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = Errno("cannot rename onto", path);
-    ::unlink(tmp.c_str());
-    return s;
+  if (rc != 0) return Compose(error, "cannot fsync directory", dir);
+  return Status::Ok();
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
+  std::filesystem::path p(path);
+  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const std::string tmp = TempName(path);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Compose(errno, "cannot write", path, "the previous content is unchanged");
+  ::fchmod(fd, mode);  // the umask must not narrow a file meant for others
+  const char* failed = WriteAndSync(fd, content);
+  int error = errno;
+  // close() reports a write the file system deferred (NFS, a full quota).
+  if (::close(fd) != 0 && !failed) {
+    failed = "cannot write";
+    error = errno;
   }
-  return SyncDirectory(dir);
+  if (!failed && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    failed = "cannot replace";
+    error = errno;
+  }
+  if (failed) {
+    ::unlink(tmp.c_str());
+    return Compose(error, failed, path, "the previous content is unchanged");
+  }
+  const char* in_place = "the new content is in place but may not survive a crash";
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return Compose(errno, "cannot fsync the directory holding", path, in_place);
+  const bool synced = ::fsync(dir_fd) == 0;
+  error = errno;
+  ::close(dir_fd);
+  if (!synced) return Compose(error, "cannot fsync the directory holding", path, in_place);
+  return Status::Ok();
 }
 
 Result<std::string> ReadFile(const std::string& path) {

@@ -9,7 +9,12 @@ namespace dbsync {
 
 // Writes `content` to `path` with `mode` (0600 unless a file is meant to be
 // read by others): temp file in the same directory, fsync, rename over
-// `path`, fsync the directory.
+// `path`, fsync the directory. When any step fails the temp file is removed
+// and `path` keeps its old content (a failed directory fsync is the one
+// exception: the new content is in place but may not survive a crash).
+// Errors: kStorageFault when the file system refuses the write (full, over
+// quota, read-only, failing), saying so and what to do; kPermissionDenied,
+// kNotFound, kIOError otherwise.
 Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode = 0600);
 Result<std::string> ReadFile(const std::string& path);
 // mkdir -p; every directory created gets `mode`; the last one is chmod'ed to
@@ -17,5 +22,10 @@ Result<std::string> ReadFile(const std::string& path);
 Status MakeDirs(const std::string& path, unsigned mode);
 // fsync a directory so a rename or unlink inside it survives a crash.
 Status SyncDirectory(const std::string& dir);
+
+// The status of a failed file operation `what` on `path`, from errno `error`:
+// ENOSPC, EDQUOT, EROFS and EIO become kStorageFault with the cause in words
+// and the fix ("free space on it").
+Status FileError(int error, const std::string& what, const std::string& path);
 
 }  // namespace dbsync

@@ -5,7 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
+#include <cstdio>
 #include <ctime>
 
 namespace dbsync {
@@ -16,17 +17,27 @@ Logger::Logger(std::string path, size_t max_bytes) : path_(std::move(path)), max
 }
 
 Logger::~Logger() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-void Logger::OpenLocked() {
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  file_ = fd >= 0 ? ::fdopen(fd, "a") : nullptr;
-}
+void Logger::OpenLocked() { fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); }
 
 void Logger::AddSecret(const std::string& secret) {
   std::lock_guard<std::mutex> lock(mu_);
   redactor_.Add(secret);
+}
+
+// One write(2) per line: with O_APPEND the supervisor's and the worker's
+// lines never interleave, and a line the file system refuses is not left
+// half in a buffer to be glued to the next one.
+bool Logger::AppendLocked(const std::string& line) {
+  if (fd_ < 0) OpenLocked();
+  if (fd_ < 0) return false;
+  ssize_t n;
+  do {
+    n = ::write(fd_, line.data(), line.size());
+  } while (n < 0 && errno == EINTR);
+  return n == ssize_t(line.size());
 }
 
 void Logger::Write(Level level, const std::string& message) {
@@ -40,31 +51,52 @@ void Logger::Write(Level level, const std::string& message) {
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   const char* tag = level == Level::kInfo ? "INFO " : level == Level::kWarn ? "WARN " : "ERROR";
   std::lock_guard<std::mutex> lock(mu_);
-  std::string text = redactor_.Apply(message);
+  std::string line = std::string(stamp) + " " + tag + " " + redactor_.Apply(message) + "\n";
   // The supervisor and the worker append to the same file: when the other
   // one rotated it, follow it to the new file instead of writing into `.1`.
-  if (file_ && !IsCurrentLocked()) {
-    std::fclose(file_);
+  if (fd_ >= 0 && !IsCurrentLocked()) {
+    ::close(fd_);
     OpenLocked();
   }
-  if (!file_) return;
-  std::fprintf(file_, "%s %s %s\n", stamp, tag, text.c_str());
-  std::fflush(file_);
+  if (lines_lost_ > 0)
+    line = std::string(stamp) + " WARN  " + std::to_string(lines_lost_) + " log line(s) before this one could not "
+           "be written (is the file system holding " + path_ + " full?)\n" + line;
+  if (!AppendLocked(line)) {
+    ++lines_lost_;
+    return;
+  }
+  lines_lost_ = 0;
   struct stat st;
-  if (::fstat(::fileno(file_), &st) == 0 && size_t(st.st_size) >= max_bytes_) {
+  if (::fstat(fd_, &st) == 0 && size_t(st.st_size) >= max_bytes_) {
     // flock on the file both writers have open: only one of them renames it,
     // and only if nobody did already (else a fresh file would overwrite `.1`).
-    ::flock(::fileno(file_), LOCK_EX);
+    ::flock(fd_, LOCK_EX);
     if (IsCurrentLocked()) ::rename(path_.c_str(), (path_ + ".1").c_str());
-    ::flock(::fileno(file_), LOCK_UN);
-    std::fclose(file_);
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
     OpenLocked();
   }
 }
 
+void Logger::WarnRateLimited(const std::string& key, const std::string& message, std::chrono::seconds every) {
+  const auto now = std::chrono::steady_clock::now();
+  uint64_t left_out = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, first] = limited_.try_emplace(key, Limited{now, 0});
+    if (!first && now - it->second.last < every) {
+      ++it->second.left_out;
+      return;
+    }
+    left_out = it->second.left_out;
+    it->second = {now, 0};
+  }
+  Warn(left_out == 0 ? message : message + " (" + std::to_string(left_out) + " more like it since the last one)");
+}
+
 bool Logger::IsCurrentLocked() {
   struct stat ours, named;
-  if (::fstat(::fileno(file_), &ours) != 0 || ::stat(path_.c_str(), &named) != 0) return false;
+  if (::fstat(fd_, &ours) != 0 || ::stat(path_.c_str(), &named) != 0) return false;
   return ours.st_ino == named.st_ino && ours.st_dev == named.st_dev;
 }
 

@@ -2,11 +2,14 @@
 // The worker's log: timestamped lines appended to a file, rotated by size,
 // with every known secret replaced by ***. Thread-safe, and safe for several
 // processes appending to the same file (the supervisor and its worker).
+//
+// A line that cannot be written (a full disk) is dropped, never retried and
+// never fatal: the next line that can be written says how many were lost.
 
-#include <cstdio>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "core/redactor.hpp"
 
@@ -27,17 +30,29 @@ class Logger {
   void Warn(const std::string& message) { Write(Level::kWarn, message); }
   void Error(const std::string& message) { Write(Level::kError, message); }
   void Write(Level level, const std::string& message);
+  // A warning about something that repeats (a best-effort file that cannot
+  // be written each second): logged at most once per `every` for each `key`,
+  // saying how many were left out since.
+  void WarnRateLimited(const std::string& key, const std::string& message,
+                       std::chrono::seconds every = std::chrono::seconds(60));
 
  private:
   void OpenLocked();
   // Whether our open file is still the one at `path_` (not rotated away).
   bool IsCurrentLocked();
+  bool AppendLocked(const std::string& line);
 
   std::mutex mu_;
   std::string path_;
   size_t max_bytes_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
+  uint64_t lines_lost_ = 0;
   Redactor redactor_;
+  struct Limited {
+    std::chrono::steady_clock::time_point last;
+    uint64_t left_out = 0;
+  };
+  std::map<std::string, Limited> limited_;
 };
 
 }  // namespace dbsync

@@ -18,6 +18,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kCancelled: return "cancelled";
     case StatusCode::kInternal: return "internal error";
     case StatusCode::kDataRejected: return "data rejected";
+    case StatusCode::kStorageFault: return "storage fault";
   }
   return "unknown";
 }

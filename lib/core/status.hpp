@@ -27,6 +27,7 @@ enum class StatusCode {
   kCancelled,
   kInternal,
   kDataRejected,        // a row the destination refused (its value, a constraint): dirty data
+  kStorageFault,        // the local file system refused a write: full, over quota, read-only, failing
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -53,6 +54,7 @@ class [[nodiscard]] Status {
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status DataRejected(std::string m) { return {StatusCode::kDataRejected, std::move(m)}; }
+  static Status StorageFault(std::string m) { return {StatusCode::kStorageFault, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -12,6 +12,7 @@ std::string TlsFailureText(const std::string& library_message, const TlsOptions&
              ": enable TLS on the server (MySQL/MariaDB: ssl_cert, ssl_key; PostgreSQL: ssl = on), or set " +
              setting + ".mode: preferred to connect without it";
   } else if (has("does not match host name") || has("Validation of SSL server certificate failed") ||
+             has("matches target host name") ||
              has("hostname mismatch")) {
     advice = "the server's certificate does not name the host '" + host +
              "': connect by a name the certificate lists (its subject alternative names), give the server a "

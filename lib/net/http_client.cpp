@@ -1,6 +1,7 @@
 #include "net/http_client.hpp"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include <strings.h>
 
@@ -40,6 +41,43 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// Told by OpenSSL when a handshake is done: what was negotiated, for `sync check`.
+int TlsStateIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void OnTlsInfo(const SSL* ssl, int where, int /*ret*/) {
+  if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+  auto* state = static_cast<TlsState*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsStateIndex()));
+  if (!state) return;
+  state->encrypted = true;
+  state->version = SSL_get_version(ssl);
+  state->cipher = SSL_get_cipher_name(ssl);
+}
+
+CURLcode OnSslContext(CURL* /*curl*/, void* ctx, void* user) {
+  auto* ssl_ctx = static_cast<SSL_CTX*>(ctx);
+  SSL_CTX_set_ex_data(ssl_ctx, TlsStateIndex(), user);
+  SSL_CTX_set_info_callback(ssl_ctx, OnTlsInfo);
+  return CURLE_OK;
+}
+
+// The modes as sync-task(5) defines them for HTTPS: the certificate is
+// verified against `ca` (else the system's CAs) with the host name, except
+// that required without a ca encrypts only and verify_ca skips the name.
+void ApplyTls(CURL* h, const TlsOptions& tls, TlsState* negotiated) {
+  if (!tls.ca.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca.c_str());
+  if (!tls.cert.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, tls.cert.c_str());
+  if (!tls.key.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, tls.key.c_str());
+  const bool verify_peer = tls.mode != TlsMode::kRequired || !tls.ca.empty();
+  const bool verify_host = verify_peer && tls.mode != TlsMode::kVerifyCa && tls.mode != TlsMode::kRequired;
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify_peer ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, verify_host ? 2L : 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, OnSslContext);
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, negotiated);
+}
+
 // The URL without any user:password@ part, for messages.
 std::string Redacted(const std::string& url) {
   size_t scheme = url.find("://");
@@ -62,13 +100,24 @@ Status TransportError(CURLcode code, const char* detail, const HttpRequest& r) {
       return Status::Unavailable(text + "; check that the server is running and reachable");
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-      return Status::FailedPrecondition(text + "; check the server's TLS certificate");
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+      return Status::FailedPrecondition(r.method + " " + Redacted(r.url) + " failed: " +
+                                        TlsFailureText(detail[0] ? detail : curl_easy_strerror(code), r.tls,
+                                                       r.tls_setting, UrlHost(r.url)));
     default:
       return Status::Internal(text);
   }
 }
 
 }  // namespace
+
+std::string UrlHost(const std::string& url) {
+  size_t begin = url.find("://");
+  begin = begin == std::string::npos ? 0 : begin + 3;
+  size_t end = url.find_first_of(":/", begin);
+  return url.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
 
 Result<HttpResponse> HttpCall(const HttpRequest& r) {
   GlobalInit();
@@ -89,6 +138,7 @@ Result<HttpResponse> HttpCall(const HttpRequest& r) {
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  ApplyTls(h, r.tls, &response.tls);
   if (r.follow_redirects) {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);

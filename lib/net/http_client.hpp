@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "core/tls_options.hpp"
 
 namespace dbsync::net {
 
@@ -30,6 +31,11 @@ struct HttpRequest {
   bool expect_continue = false;
   int connect_timeout_ms = 10000;
   int timeout_ms = 600000;
+  // For https URLs: the CA, client certificate and how strictly the server
+  // is verified (http_client.cpp, ApplyTls); `tls_setting` names the spec
+  // block in messages. An http URL is plain whatever the mode.
+  TlsOptions tls;
+  std::string tls_setting = "destination.tls";
 };
 
 struct HttpResponse {
@@ -37,8 +43,12 @@ struct HttpResponse {
   std::string body;
   std::map<std::string, std::string> headers;  // of the final response, names in lower case
   std::string url;                             // where the final response came from
+  TlsState tls;                                // what the last connection negotiated
 };
 
 Result<HttpResponse> HttpCall(const HttpRequest& request);
+
+// The host of `url` ("h" in "https://h:443/api"), for TLS messages.
+std::string UrlHost(const std::string& url);
 
 }  // namespace dbsync::net

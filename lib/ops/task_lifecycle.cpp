@@ -17,6 +17,7 @@
 #include "check/check_runner.hpp"
 #include "config/secret.hpp"
 #include "core/atomic_file.hpp"
+#include "state/space_reserve.hpp"
 #include "core/text_util.hpp"
 #include "net/mysql_client.hpp"
 #include "pipeline/ddl_applier.hpp"
@@ -222,6 +223,9 @@ Result<StartResult> StartTask(const CommonOptions& opts, state::TaskRecord& task
     if (ProcessAlive(SupervisorPid(task)) || IsWorkerRunning(task))
       return Status::FailedPrecondition("task " + task.dir.id + " is already running; `sync stop " + task.dir.id +
                                         "` first, or see `sync status " + task.dir.id + "`");
+    // Room for the error that stops the task if this file system fills up
+    // (state/space_reserve.hpp); a home with less room than that fails now.
+    SYNC_RETURN_IF_ERROR(state::ReserveSpace(task.dir.SpaceReserveFile()));
     *report = check::RunChecks(task.spec, check::CheckScope::kFull);
     task.state["last_check"] = report->ToJson();
     if (!report->Passed(false)) {

@@ -9,7 +9,8 @@
 
 namespace dbsync::pipeline {
 
-MetricsFile::MetricsFile(std::string home, std::string task_id) : home_(std::move(home)), task_id_(std::move(task_id)) {
+MetricsFile::MetricsFile(std::string home, std::string task_id, Logger& log)
+    : home_(std::move(home)), task_id_(std::move(task_id)), log_(log) {
   thread_ = StartedThread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
@@ -38,10 +39,14 @@ void MetricsFile::Write() {
   auto task = store->Find(task_id_);
   if (!task.ok()) return;
   const std::string text = ops::RenderMetrics({*task}, std::time(nullptr));
-  (void)WriteFileAtomically(task->dir.MetricsFile(), text);
+  auto best_effort = [&](const Status& written) {
+    if (!written.ok())
+      log_.WarnRateLimited("metrics", "cannot write the task's metrics, the task goes on: " + written.message());
+  };
+  best_effort(WriteFileAtomically(task->dir.MetricsFile(), text));
   // Metrics hold no secret; a collector running as another user reads them.
   if (!task->spec.runtime.metrics_file.empty())
-    (void)WriteFileAtomically(task->spec.runtime.metrics_file, text, 0644);
+    best_effort(WriteFileAtomically(task->spec.runtime.metrics_file, text, 0644));
 }
 
 }  // namespace dbsync::pipeline

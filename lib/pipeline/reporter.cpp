@@ -18,11 +18,13 @@ namespace dbsync::pipeline {
 using nlohmann::json;
 
 Reporter::Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress,
-                   std::string checkpoint_record)
+                   std::string checkpoint_record, Logger& log, std::function<void(const Status&)> on_state_fault)
     : ctx_(ctx),
       dir_(dir),
       progress_(progress),
       checkpoint_record_(std::move(checkpoint_record)),
+      log_(log),
+      on_state_fault_(std::move(on_state_fault)),
       started_(std::time(nullptr)) {
   // A run spans worker restarts: continue the counts of earlier workers.
   auto previous = ReadFile(RunFile());
@@ -154,12 +156,7 @@ void Reporter::Report() {
   }
   // A copy for people and scripts, at most once a tick; the worker itself
   // resumes from the destination's record, which commits with the data.
-  if (new_checkpoint) {
-    json c = {{"position", new_checkpoint->ToJson()},
-              {"recorded_at", state::NowIso8601()},
-              {"durable_in", checkpoint_record_ + " (authoritative)"}};
-    (void)WriteFileAtomically(dir_.CheckpointFile(), c.dump(2) + "\n");
-  }
+  if (new_checkpoint) WriteCheckpointCopy(*new_checkpoint);
   if (steps.contains("realtime_sync")) {
     steps["realtime_sync"]["lag_seconds"] = commit ? std::max<int64_t>(0, now - commit) : -1;
     steps["realtime_sync"]["events_per_second"] = int(rate_ * 10) / 10.0;
@@ -190,7 +187,7 @@ void Reporter::Report() {
     std::lock_guard<std::mutex> lock(progress_.ddl_mu);
     ddl_records.swap(progress_.ddl_records);
   }
-  StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
+  Status state_written = StateUpdater(ctx_.home, ctx_.task_id).Update([&](json& s) {
     for (auto& [k, v] : steps.items()) s["steps"][k] = v;
     s["tables"] = tables;
     s["worker"] = worker;
@@ -199,7 +196,8 @@ void Reporter::Report() {
     if (!records.is_array()) records = json::array();
     for (auto& r : ddl_records) records.push_back(std::move(r));
     while (records.size() > Progress::kDdlRecords) records.erase(records.begin());
-  }).ok();
+  });
+  BestEffort(state_written, "the task's progress (state.json)");
   uint64_t copied = 0;
   for (auto& [name, t] : tables.items()) copied += t.value("rows", uint64_t{0});
   auto base = [&](const char* key) { return base_.value(key, int64_t{0}); };
@@ -215,7 +213,22 @@ void Reporter::Report() {
               {"ddl_ignored", base("ddl_ignored") + int64_t(progress_.ddl_ignored.load())},
               {"ddl_warnings", base("ddl_warnings") + int64_t(progress_.ddl_warnings.load())},
               {"dml", dml}};
-  (void)WriteFileAtomically(RunFile(), run.dump(2) + "\n");
+  BestEffort(WriteFileAtomically(RunFile(), run.dump(2) + "\n"), "the run's metering record");
+}
+
+void Reporter::WriteCheckpointCopy(const BinlogPosition& checkpoint) {
+  json c = {{"position", checkpoint.ToJson()},
+            {"recorded_at", state::NowIso8601()},
+            {"durable_in", checkpoint_record_ + " (authoritative)"}};
+  Status written = WriteFileAtomically(dir_.CheckpointFile(), c.dump(2) + "\n");
+  if (written.ok() || state_fault_reported_) return;
+  state_fault_reported_ = true;
+  on_state_fault_(written);
+}
+
+void Reporter::BestEffort(const Status& written, const std::string& what) {
+  if (written.ok()) return;
+  log_.WarnRateLimited(what, "cannot record " + what + ", the task goes on: " + written.message());
 }
 
 json Reporter::DmlCountsJson() const {

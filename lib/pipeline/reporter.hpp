@@ -2,15 +2,23 @@
 // The worker's status reporter: writes state.json (steps, per-table progress,
 // lag, position), checkpoint.json and the run's metering record once a second
 // and at every step change, until destroyed.
+//
+// When the file system refuses a write: state.json's progress and the run's
+// record are best effort (logged at most once a minute; the next tick writes
+// them whole); checkpoint.json is what operators and scripts read as the
+// position the destination holds, so failing to write it is the task's end:
+// `on_state_fault` is called with the error (once), and the worker stops.
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "core/logger.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/worker.hpp"
 #include "state/task_dir.hpp"
@@ -21,7 +29,8 @@ class Reporter {
  public:
   // `checkpoint_record` says where the authoritative checkpoint lives
   // (sink::Destination::checkpoint_record), for checkpoint.json's readers.
-  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress, std::string checkpoint_record);
+  Reporter(const WorkerContext& ctx, const state::TaskDir& dir, Progress& progress, std::string checkpoint_record,
+           Logger& log, std::function<void(const Status&)> on_state_fault);
   ~Reporter();  // stops the ticks and writes a last report
   Reporter(const Reporter&) = delete;
   Reporter& operator=(const Reporter&) = delete;
@@ -33,6 +42,9 @@ class Reporter {
  private:
   void Loop();
   void Report();
+  void WriteCheckpointCopy(const BinlogPosition& checkpoint);
+  // A best-effort write that failed: logged, rate-limited, and the task goes on.
+  void BestEffort(const Status& written, const std::string& what);
   std::string RunFile() const;
   // Per table: changes applied, ignored and filtered by tables[].dml.
   nlohmann::json DmlCountsJson() const;
@@ -46,6 +58,9 @@ class Reporter {
   state::TaskDir dir_;
   Progress& progress_;
   std::string checkpoint_record_;
+  Logger& log_;
+  std::function<void(const Status&)> on_state_fault_;
+  bool state_fault_reported_ = false;
   int64_t started_;
   std::mutex mu_;
   std::mutex report_mu_;

@@ -5,7 +5,7 @@
 namespace dbsync::pipeline {
 
 StopWatchdog::StopWatchdog(const std::atomic<bool>& stop, std::chrono::milliseconds grace,
-                           std::function<void()> before_exit)
+                           std::function<int()> before_exit)
     : stop_(stop), grace_(grace), before_exit_(std::move(before_exit)) {
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
@@ -13,8 +13,7 @@ StopWatchdog::StopWatchdog(const std::atomic<bool>& stop, std::chrono::milliseco
     while (!done_ && !stop_.load()) cv_.wait_for(lock, std::chrono::milliseconds(20));
     if (done_) return;
     if (cv_.wait_for(lock, grace_, [this] { return done_; })) return;
-    if (before_exit_) before_exit_();
-    ::_exit(0);
+    ::_exit(before_exit_ ? before_exit_() : 0);
   });
 }
 

@@ -5,7 +5,8 @@
 // normally does: it writes its batch with the checkpoint and returns. If it
 // is still busy then (a connect to a host that drops packets, a statement on
 // a destination that stalled), the watchdog calls `before_exit` and ends the
-// process with status 0, which the supervisor takes for a clean stop. Safe
+// process with the status it returns: 0 is what the supervisor takes for a
+// clean stop. Safe
 // by the exactly-once design: what the worker had not committed is replayed
 // from the destination's checkpoint at the next start, exactly as after a
 // SIGKILL. Only for the forked worker process: it ends the whole process.
@@ -21,7 +22,7 @@ namespace dbsync::pipeline {
 
 class StopWatchdog {
  public:
-  StopWatchdog(const std::atomic<bool>& stop, std::chrono::milliseconds grace, std::function<void()> before_exit);
+  StopWatchdog(const std::atomic<bool>& stop, std::chrono::milliseconds grace, std::function<int()> before_exit);
   ~StopWatchdog();  // the worker ended in time: the watchdog goes quietly
   StopWatchdog(const StopWatchdog&) = delete;
   StopWatchdog& operator=(const StopWatchdog&) = delete;
@@ -29,7 +30,7 @@ class StopWatchdog {
  private:
   const std::atomic<bool>& stop_;
   std::chrono::milliseconds grace_;
-  std::function<void()> before_exit_;
+  std::function<int()> before_exit_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ constexpr int kExitCompleted = 77;  // sync_mode full_only: the copy is done
 constexpr int kStopGraceMs = 1500;
 std::atomic<bool> g_worker_stop{false};
 std::atomic<bool> g_worker_reload{false};
+std::atomic<bool> g_worker_state_fault{false};
 void OnWorkerStopSignal(int) { g_worker_stop = true; }
 void OnWorkerReloadSignal(int) { g_worker_reload = true; }
 
@@ -68,6 +70,9 @@ void OnWorkerReloadSignal(int) { g_worker_reload = true; }
   // 1M rows). A fixed threshold returns them to the system when freed.
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   ::mallopt(M_ARENA_MAX, 4);
+  // `ps -L`, top and /proc tell the worker from its supervisor by this name
+  // (the test harness's fault injection, tests/harness/fault_shim.c, too).
+  ::prctl(PR_SET_NAME, "sync-worker");
   InstallStopHandlers(OnWorkerStopSignal);
   struct sigaction reload = {};
   reload.sa_handler = OnWorkerReloadSignal;
@@ -80,8 +85,10 @@ void OnWorkerReloadSignal(int) { g_worker_reload = true; }
       Logger(state::TaskDir{o.home, o.task_id}.WorkerLog())
           .Warn("stopping: still waiting on a server " + std::to_string(kStopGraceMs) + " ms after the stop; the "
                 "worker leaves without finishing its batch, which the next start replays from the checkpoint");
+      // Its error is recorded already; the task must end, not fail over.
+      return g_worker_state_fault ? kExitPermanent : 0;
     });
-    s = RunWorker({o.home, o.task_id, o.run_id}, g_worker_stop, &g_worker_reload, &completed);
+    s = RunWorker({o.home, o.task_id, o.run_id, &g_worker_state_fault}, g_worker_stop, &g_worker_reload, &completed);
   }
   if (s.ok()) ::_exit(completed ? kExitCompleted : 0);
   if (s.code() == StatusCode::kBusy) ::_exit(kExitBusy);
@@ -138,7 +145,7 @@ Status Supervise(const SuperviseOptions& o) {
   AlertMonitor alerts(task.spec, {o.task_id, task.spec.name, o.run_id, HostName()}, log, task.dir.StateFile(),
                       task.dir.AlertOutbox());
   bool after_failover = false;
-  MetricsFile metrics(o.home, o.task_id);  // written a last time when the task has ended
+  MetricsFile metrics(o.home, o.task_id, log);  // written a last time when the task has ended
 
   while (!g_stop) {
     auto started = std::chrono::steady_clock::now();
@@ -227,11 +234,13 @@ Status Supervise(const SuperviseOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000 * failover.max_backoff_seconds));
   }
-  (void)updater.Update([&](nlohmann::json& s) {
+  Status recorded = updater.Update([&](nlohmann::json& s) {
     state::SetLifecycle(s, failed ? state::Lifecycle::kFailed : state::Lifecycle::kStopped);
     s["stopped_at"] = state::NowIso8601();
     s.erase("supervisor");
   });
+  if (!recorded.ok()) log.Error("cannot record that the task " + std::string(failed ? "failed" : "stopped") + ": " +
+                                recorded.message());
   log.Info(failed ? "task failed" : "task stopped");
   alerts.Ended(failed ? "failed" : "stopped", end_message);
   return final_status;

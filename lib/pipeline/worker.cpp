@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <mutex>
 #include <set>
 
 #include "config/secret.hpp"
@@ -18,6 +19,7 @@
 #include "pipeline/table_binding.hpp"
 #include "sink/sink.hpp"
 #include "state/file_lock.hpp"
+#include "state/space_reserve.hpp"
 #include "state/task_store.hpp"
 
 namespace dbsync::pipeline {
@@ -182,10 +184,70 @@ Status RunSteps(const WorkerContext& ctx, Logger& log, Reporter& reporter, Progr
   }
 }
 
+// A storage fault stops the task, and says what to do about it; its space
+// reserve gives room for the last words (state/space_reserve.hpp). The task
+// is not restarted (failover): a restart would meet the same full or failing
+// file system, write its log and state to it again, and fail the same way.
+Status StopForStorageFault(const Status& fault, const state::TaskRecord& task) {
+  if (fault.code() != StatusCode::kStorageFault) return fault;
+  state::ReleaseSpace(task.dir.SpaceReserveFile());
+  return Status::StorageFault(fault.message() + ". The task stopped and is not restarted (it would meet the same "
+                              "file system); the destination holds everything up to its checkpoint. Once fixed, "
+                              "run `sync start " + task.dir.id + "`: it resumes from there");
+}
+
+// The worker's last words on a failure: the log, the task's last errors (and
+// dirty records) in state.json; the status with secrets masked.
+Status RecordFailure(const state::TaskRecord& task, Logger& log, Progress& progress, Status s) {
+  log.Error(s.message());
+  Redactor redactor;  // server messages can echo what was sent
+  for (const auto* secret : {&task.spec.source.password, &task.spec.destination.password}) {
+    auto value = config::ResolveSecret(*secret);
+    if (value.ok()) redactor.Add(*value);
+  }
+  s = Status(s.code(), redactor.Apply(s.message()));
+  if (s.code() == StatusCode::kDataRejected)
+    RaiseAlert(progress, {"dirty_data", "critical", s.message(), "", {{"error", "the destination refused a row"}}});
+  StateUpdater(task.dir.home, task.dir.id).Update([&](nlohmann::json& st) {
+    auto& errors = st["last_errors"];
+    if (!errors.is_array()) errors = nlohmann::json::array();
+    errors.push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
+    st["errors_total"] = st.value("errors_total", 0) + 1;  // sync_errors_total (ops/task_metrics.hpp)
+    while (errors.size() > 5) errors.erase(errors.begin());
+    if (s.code() == StatusCode::kDataRejected) {
+      // Rows the destination refused: the batch holding one is not applied
+      // and the worker stops on it, so each is also an error above.
+      auto& dirty = st["dirty_records"];
+      if (!dirty.is_object()) dirty = {{"count", 0}, {"last", nlohmann::json::array()}};
+      dirty["count"] = dirty.value("count", 0) + 1;
+      dirty["last"].push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
+      while (dirty["last"].size() > 5) dirty["last"].erase(dirty["last"].begin());
+    }
+  }).ok();
+  return s;
+}
+
+// The first fault the reporter met writing a state file the task needs, as
+// recorded.
+class StateFault {
+ public:
+  void Record(const Status& fault) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fault_.ok()) fault_ = fault;
+  }
+  Status Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fault_;
+  }
+
+ private:
+  std::mutex mu_;
+  Status fault_;
+};
+
 }  // namespace
 
-Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::atomic<bool>* reload,
-                 bool* completed) {
+Status RunWorker(const WorkerContext& ctx, std::atomic<bool>& stop, std::atomic<bool>* reload, bool* completed) {
   SYNC_ASSIGN_OR_RETURN(auto store, state::TaskStore::Open(ctx.home));
   SYNC_ASSIGN_OR_RETURN(auto task, store.Find(ctx.task_id));
   SYNC_ASSIGN_OR_RETURN(auto lock, state::FileLock::Acquire(task.dir.WorkerLockFile(), 0,
@@ -195,41 +257,32 @@ Status RunWorker(const WorkerContext& ctx, const std::atomic<bool>& stop, std::a
   Progress progress;
   progress.alert_outbox = task.dir.AlertOutbox();
   Status s;
+  StateFault state_fault;
   {
-    Reporter reporter(ctx, task.dir, progress, sink::DestinationOf(task.spec.destination).checkpoint_record);
+    // Recorded at once, then the worker stops as `sync stop` would: the batch
+    // in hand is flushed and checkpointed at the destination, which does not
+    // depend on this disk (and if that takes too long, the stop watchdog ends
+    // the worker knowing it must not be restarted).
+    auto on_state_fault = [&](const Status& fault) {
+      state_fault.Record(RecordFailure(task, log, progress, StopForStorageFault(fault, task)));
+      if (ctx.stopped_on_state_fault) *ctx.stopped_on_state_fault = true;
+      stop = true;
+    };
+    Reporter reporter(ctx, task.dir, progress, sink::DestinationOf(task.spec.destination).checkpoint_record, log,
+                      on_state_fault);
     s = RunSteps(ctx, log, reporter, progress, stop, reload, completed);
   }
+  if (Status fault = state_fault.Get(); !fault.ok()) {
+    // Recorded when it happened; an error the steps ended on besides is logged.
+    if (!s.ok() && s.code() != StatusCode::kCancelled) log.Error(s.message());
+    return fault;
+  }
+  s = StopForStorageFault(s, task);
   if (s.code() == StatusCode::kCancelled || (s.ok() && stop)) {
     log.Info("worker stopped");
     return Status::Ok();
   }
-  if (!s.ok()) {
-    log.Error(s.message());
-    Redactor redactor;  // server messages can echo what was sent
-    for (const auto* secret : {&task.spec.source.password, &task.spec.destination.password}) {
-      auto value = config::ResolveSecret(*secret);
-      if (value.ok()) redactor.Add(*value);
-    }
-    s = Status(s.code(), redactor.Apply(s.message()));
-    if (s.code() == StatusCode::kDataRejected)
-      RaiseAlert(progress, {"dirty_data", "critical", s.message(), "", {{"error", "the destination refused a row"}}});
-    StateUpdater(ctx.home, ctx.task_id).Update([&](nlohmann::json& st) {
-      auto& errors = st["last_errors"];
-      if (!errors.is_array()) errors = nlohmann::json::array();
-      errors.push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
-      st["errors_total"] = st.value("errors_total", 0) + 1;  // sync_errors_total (ops/task_metrics.hpp)
-      while (errors.size() > 5) errors.erase(errors.begin());
-      if (s.code() == StatusCode::kDataRejected) {
-        // Rows the destination refused: the batch holding one is not applied
-        // and the worker stops on it, so each is also an error above.
-        auto& dirty = st["dirty_records"];
-        if (!dirty.is_object()) dirty = {{"count", 0}, {"last", nlohmann::json::array()}};
-        dirty["count"] = dirty.value("count", 0) + 1;
-        dirty["last"].push_back({{"at", state::NowIso8601()}, {"message", s.message()}});
-        while (dirty["last"].size() > 5) dirty["last"].erase(dirty["last"].begin());
-      }
-    }).ok();
-  }
+  if (!s.ok()) s = RecordFailure(task, log, progress, s);
   return s;
 }
 

@@ -18,6 +18,9 @@ struct WorkerContext {
   std::string home;
   std::string task_id;
   std::string run_id;
+  // Raised when the worker stops because a task state file cannot be written
+  // (see RunWorker): such a worker must not be restarted.
+  std::atomic<bool>* stopped_on_state_fault = nullptr;
 };
 
 // Runs until `stop` is raised (then returns OK after flushing) or a failure.
@@ -27,7 +30,10 @@ struct WorkerContext {
 // others stream on.
 // *completed (if given) is set when the task's work is done for good
 // (sync_mode full_only after its copy): the supervisor then ends the task.
-Status RunWorker(const WorkerContext& context, const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr,
+// A task state file it cannot write (checkpoint.json on a full disk) raises
+// `stop` too: the error is recorded at once, and returned once stopped.
+// Such an error, like any kStorageFault, ends the task: see worker.cpp.
+Status RunWorker(const WorkerContext& context, std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr,
                  bool* completed = nullptr);
 
 }  // namespace dbsync::pipeline

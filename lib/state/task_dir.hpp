@@ -9,6 +9,7 @@
 //   <home>/tasks/<id>/schema.json      the source's tables as the binlog stream has them (pipeline/schema_state.hpp)
 //   <home>/tasks/<id>/snapshot/<db.table>.plan.json  chunk plans of full initialization
 //   <home>/tasks/<id>/worker.lock      flock: one worker per task
+//   <home>/tasks/<id>/space.reserve    room kept for the last words of a task stopped by a full disk (state/space_reserve.hpp)
 //   <home>/tasks/<id>/lock             flock: commands on one task serialise
 //   <home>/lock                        flock: serialises task creation (name uniqueness)
 
@@ -38,6 +39,7 @@ struct TaskDir {
   // The task's metrics in the Prometheus text format (pipeline/metrics_file.hpp).
   std::string MetricsFile() const { return Root() + "/metrics.prom"; }
   std::string SnapshotDir() const { return Root() + "/snapshot"; }
+  std::string SpaceReserveFile() const { return Root() + "/space.reserve"; }
   // The chunk plan of one source table ("db.table").
   std::string PlanFile(const std::string& source_table) const { return SnapshotDir() + "/" + source_table + ".plan.json"; }
 };

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -100,12 +101,16 @@ void FaultProxy::Pump(int client, int server, uint64_t generation) {
     if (::poll(fds, 2, 50) <= 0) continue;
     for (int i = 0; i < 2 && open; ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      // A limited link passes small pieces, each followed by its transfer time.
+      const int64_t rate = bytes_per_second_;
+      const size_t piece = rate > 0 ? size_t(std::clamp<int64_t>(rate / 20, 1, int64_t(sizeof buf))) : sizeof buf;
+      ssize_t n = ::read(fds[i].fd, buf, piece);
       if (n <= 0) {
         open = false;
         break;
       }
       if (latency_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(latency_ms_.load()));
+      if (rate > 0) std::this_thread::sleep_for(std::chrono::microseconds(int64_t(n) * 1000000 / rate));
       const int to = i == 0 ? server : client;
       for (ssize_t sent = 0; sent < n;) {
         ssize_t w = ::write(to, buf + sent, size_t(n - sent));

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <filesystem>
@@ -31,7 +32,10 @@ MaxComputeEmulator::~MaxComputeEmulator() {
 
 std::string MaxComputeEmulator::endpoint() const { return tunnel_endpoint() + "/api"; }
 
-std::string MaxComputeEmulator::tunnel_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string MaxComputeEmulator::tunnel_endpoint() const {
+  const bool tls = std::find(extra_args_.begin(), extra_args_.end(), "--tls-cert") != extra_args_.end();
+  return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+}
 
 maxcompute::ClientOptions MaxComputeEmulator::ClientOptions(const std::string& project) const {
   maxcompute::ClientOptions o;
@@ -66,6 +70,7 @@ std::string MaxComputeEmulator::Admin(const std::string& method, const std::stri
   r.method = method;
   r.url = tunnel_endpoint() + path;
   r.body = body;
+  r.tls.mode = TlsMode::kRequired;  // the hooks are the test's own: encrypted, not verified
   if (method == "POST") r.headers = {{"Content-Type", "application/json"}};
   auto got = net::HttpCall(r);
   if (!got.ok() || got->status != 200)

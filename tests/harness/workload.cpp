@@ -89,15 +89,21 @@ PostgresAndHologresEnvironment::PostgresAndHologresEnvironment() {
   holo.InstallHologresFixture("dw");
 }
 
-std::string PostgresAndHologresEnvironment::Yaml(const std::string& name, const std::string& tables,
-                                                 const std::string& settings, const PostgresServer& dest,
-                                                 const std::string& type, int server_id) const {
+std::string ShopTaskYaml(const MariaDbServer& mysql, const std::string& name, const std::string& tables,
+                         const std::string& settings, const PostgresServer& dest, const std::string& type,
+                         int server_id) {
   return "name: " + name + "\nsource:\n  host: 127.0.0.1\n  port: " + std::to_string(mysql.port()) +
          "\n  user: repl\n  password: repl-pw\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables +
          "\ndestination:\n  type: " + type + "\n  host: 127.0.0.1\n  port: " + std::to_string(dest.port()) +
          "\n  database: dw\n  user: loader\n  password: loader-pw\n"
          "runtime: { batch_rows: 300, flush_ms: 200, snapshot_parallelism: 2, failover: { max_backoff_seconds: 1 } }\n" +
          settings;
+}
+
+std::string PostgresAndHologresEnvironment::Yaml(const std::string& name, const std::string& tables,
+                                                 const std::string& settings, const PostgresServer& dest,
+                                                 const std::string& type, int server_id) const {
+  return ShopTaskYaml(mysql, name, tables, settings, dest, type, server_id);
 }
 
 std::string CreateTask(const SyncCli& cli, const std::string& file, const std::string& yaml) {

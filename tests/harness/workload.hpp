@@ -34,6 +34,11 @@ struct PostgresAndHologresEnvironment {
                    const PostgresServer& dest, const std::string& type = "postgres", int server_id = 7401) const;
 };
 
+// The task spec of PostgresAndHologresEnvironment::Yaml, from `mysql`.
+std::string ShopTaskYaml(const MariaDbServer& mysql, const std::string& name, const std::string& tables,
+                         const std::string& settings, const PostgresServer& dest, const std::string& type = "postgres",
+                         int server_id = 7401);
+
 
 // Rows of a table as one text line each, in key order; nullopt when they
 // cannot be read (the table is not there yet).

@@ -3,7 +3,9 @@
 // source that is gone or silent is seen in the log and in `sync status`
 // (reconnecting since, attempts, last error) while the lag grows; `sync stop`
 // ends the task within 2 s whatever the worker waits on (a reconnect, a
-// destination that stalled); a connection cut during full initialization
+// destination that stalled); a destination that stalls while the task runs
+// is given up after destination.stall_timeout_seconds unless the server is
+// still running the statement; a connection cut during full initialization
 // fails over; and every case converges with nothing lost or doubled.
 
 #include <doctest/doctest.h>
@@ -166,6 +168,69 @@ TEST_CASE("a destination that stalls mid-write: sync stop ends the worker within
   CHECK(TimedStop(id) < 3.0);
 }
 
+// The task's spec with destination.stall_timeout_seconds set.
+std::string WithStallTimeout(std::string yaml, int seconds) {
+  const std::string at = "  password: loader-pw\n";
+  REQUIRE(yaml.find(at) != std::string::npos);
+  return yaml.insert(yaml.find(at) + at.size(), "  stall_timeout_seconds: " + std::to_string(seconds) + "\n");
+}
+
+TEST_CASE("a destination that stalls while streaming: noticed after stall_timeout_seconds, failed over, converges") {
+  CreateTable("ost", 2000);
+  FaultProxy proxy(E().pg.port());
+  std::string yaml = ViaProxy(E().Yaml("ost", "[shop.ost]", "", E().pg, "postgres", 7959), E().pg.port(), proxy.port());
+  const std::string id = CreateAndStartTask(E().cli, "ost.yaml", WithStallTimeout(yaml, 3));
+  REQUIRE(E().cli.WaitStreaming(id));
+  const int failovers_before = StatusOf(id).value("failovers", 0);
+  proxy.SetStalled(true);
+  const auto stalled_at = std::chrono::steady_clock::now();
+  E().mysql.Exec("UPDATE shop.ost SET n = n * 2 WHERE id <= 500");
+  // The stall is noticed while it lasts: the worker gives up the connection.
+  json s = WaitStatus(id, 60s, [&](const json& j) { return j.value("failovers", 0) > failovers_before; });
+  const double noticed = std::chrono::duration<double>(std::chrono::steady_clock::now() - stalled_at).count();
+  MESSAGE("a stalled destination noticed after " << noticed << " s (stall_timeout_seconds 3)");
+  INFO(E().cli.Run({"logs", id}).out);
+  REQUIRE(s.value("failovers", 0) > failovers_before);
+  CHECK(noticed < 20.0);
+  auto logs = E().cli.Run({"logs", id}).out;
+  CHECK_MESSAGE(logs.find("did not answer for") != std::string::npos, logs);
+  CHECK(logs.find("destination.stall_timeout_seconds is 3") != std::string::npos);
+  E().mysql.Exec("UPDATE shop.ost SET v = 'during the stall' WHERE id BETWEEN 400 AND 900");
+  proxy.SetStalled(false);
+  CHECK(SameRows("ost"));
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("a destination statement that waits on a lock is slow, not stalled: it is not cut") {
+  CreateTable("ol", 200);
+  const std::string id =
+      CreateAndStartTask(E().cli, "ol.yaml", WithStallTimeout(E().Yaml("ol", "[shop.ol]", "", E().pg, "postgres", 7958), 2));
+  REQUIRE(E().cli.WaitStreaming(id));
+  REQUIRE(SameRows("ol"));
+  const int failovers_before = StatusOf(id).value("failovers", 0);
+  {
+    // Another session holds the row the task's next batch updates, for
+    // three times the stall timeout.
+    auto blocker = E().pg.Admin("dw");
+    REQUIRE(blocker.Execute("BEGIN").ok());
+    REQUIRE(blocker.Execute("SELECT * FROM shop.ol WHERE id = 7 FOR UPDATE").ok());
+    E().mysql.Exec("UPDATE shop.ol SET n = -7 WHERE id = 7");
+    auto waiting = [&] {
+      return E().pg.Scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'dw'") != "0";
+    };
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!waiting() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+    REQUIRE(waiting());
+    std::this_thread::sleep_for(6s);  // three stall timeouts: the watch asks, and is told the statement runs
+    CHECK(waiting());
+    REQUIRE(blocker.Execute("ROLLBACK").ok());
+  }
+  CHECK(SameRows("ol"));
+  CHECK(StatusOf(id).value("failovers", 0) == failovers_before);
+  CHECK(E().cli.Run({"logs", id}).out.find("did not answer for") == std::string::npos);
+  CHECK(TimedStop(id) < 3.0);
+}
+
 TEST_CASE("the source connection cut during full initialization: the worker fails over and the copy converges") {
   CreateTable("oc", 300000);
   FaultProxy proxy(E().mysql.port());
@@ -245,6 +310,57 @@ TEST_CASE("the destination connection lost in the middle of a large transaction:
   MESSAGE("failovers: " << s.value("failovers", 0));
   CHECK(SameRows("ot"));
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.ot WHERE v = 'one transaction'", "dw") == "100000");
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("the destination connection cut while it runs a DDL: the DDL takes effect once and the task converges") {
+  CreateTable("oddl", 300000);
+  FaultProxy proxy(E().pg.port());
+  const std::string id = CreateAndStartTask(
+      E().cli, "oddl.yaml",
+      ViaProxy(E().Yaml("oddl", "[shop.oddl]", "", E().pg, "postgres", 7960), E().pg.port(), proxy.port()));
+  REQUIRE(E().cli.WaitStreaming(id));
+  // A type change rewrites the 300,000 rows at the destination: long enough
+  // to cut the connection while the server runs it.
+  E().mysql.Exec("ALTER TABLE shop.oddl MODIFY n BIGINT");
+  bool altering = false;
+  for (int i = 0; i < 3000 && !altering; ++i) {
+    altering = E().pg.Scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = 'loader' AND state = 'active' "
+                             "AND query ILIKE 'ALTER TABLE%'") != "0";
+    if (!altering) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(altering);
+  proxy.CutAll();
+  E().mysql.Exec("UPDATE shop.oddl SET n = n + 5000000000 WHERE id <= 1000");  // fits BIGINT only
+  json s = WaitStatus(id, 60s, [](const json& j) { return j.value("failovers", 0) >= 1; });
+  MESSAGE("failovers: " << s.value("failovers", 0));
+  CHECK(SameRows("oddl"));
+  CHECK(E().pg.Scalar("SELECT data_type FROM information_schema.columns WHERE table_schema = 'shop' AND "
+                      "table_name = 'oddl' AND column_name = 'n'",
+                      "dw") == "bigint");
+  CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("full initialization over a slow link (bandwidth-limited source): progress is reported and the copy converges") {
+  CreateTable("obw", 20000);
+  FaultProxy proxy(E().mysql.port());
+  proxy.SetBandwidth(200 * 1024);  // 200 KiB/s each way
+  const auto began = std::chrono::steady_clock::now();
+  const std::string id = CreateAndStartTask(
+      E().cli, "obw.yaml",
+      ViaProxy(E().Yaml("obw", "[shop.obw]", "", E().pg, "postgres", 7961), E().mysql.port(), proxy.port()));
+  json s = WaitStatus(id, 60s, [](const json& j) {
+    return j.contains("tables") && j["tables"].contains("shop.obw") && j["tables"]["shop.obw"].value("rows", 0) > 0;
+  });
+  INFO(s.dump(1));
+  CHECK(s["tables"]["shop.obw"]["state"] == "copying");
+  CHECK(SameRows("obw"));
+  // About 400 KB of rows (20,000 x ~20 bytes) cannot cross a 200 KiB/s link
+  // in under a second: the limit was in the path.
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  MESSAGE("20,000 rows over a 200 KiB/s link in " << took << " s");
+  CHECK(took > 1.0);
+  proxy.SetBandwidth(0);
   CHECK(TimedStop(id) < 3.0);
 }
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/check_run.hpp"
 #include "harness/servers.hpp"
 #include "harness/tls_certs.hpp"
 #include "harness/workload.hpp"
@@ -83,24 +84,8 @@ std::string VerifiedYaml(const std::string& name, int server_id = 6101) {
               E().mysql.port(), E().pg.port(), "tlsrepl", "tlsrepl-pw", server_id);
 }
 
-struct CheckRun {
-  int exit_code;
-  json report;
-  std::string out;
-  json Item(const std::string& name) const {
-    for (const auto& i : report["items"])
-      if (i["name"] == name) return i;
-    return json{{"result", "absent"}, {"reason", ""}};
-  }
-};
-
 CheckRun Check(const SyncCli& cli, const std::string& name, const std::string& yaml) {
-  CreateTask(cli, name + ".yaml", yaml);
-  auto r = cli.Run({"check", name, "--output", "json"});
-  CheckRun run{r.exit_code, json::parse(r.out.empty() ? "{}" : r.out, nullptr, false), r.out + r.err};
-  INFO(run.out);
-  REQUIRE(!run.report.is_discarded());
-  return run;
+  return CreateAndCheck(cli, name, yaml);
 }
 
 // Both ends' tls items fail, each reason holding `needle` ("{item}" in it

@@ -189,6 +189,14 @@ TEST_SUITE("postgres") {
     out.clear();
     CHECK(enc.AppendText(Value(Bytes{std::string("a\0b", 3), 63}), *blob, &out).ok());
     CHECK(out == "\\x610062");
+    // Past the first eight bytes, where ASCII is checked eight bytes at a time.
+    Status late_nul = enc.AppendText(Value(Bytes{std::string("0123456789\0abcdefgh", 19), 45}), *text, &out);
+    CHECK(late_nul.message().find("NUL") != std::string::npos);
+    Status late_bad = enc.AppendText(Value(Bytes{"0123456789abcdef\xC3(xyzxyzxy", 45}), *text, &out);
+    CHECK(late_bad.message().find("at byte 16") != std::string::npos);
+    out.clear();
+    CHECK(enc.AppendText(Value(Bytes{"01234567na\xC3\xAFve 0123456789 \xE2\x98\x83", 45}), *text, &out).ok());
+    CHECK(out == "01234567na\xC3\xAFve 0123456789 \xE2\x98\x83");
   }
 
   TEST_CASE("CharsetConverter converts through iconv and knows collation ids") {

@@ -54,8 +54,8 @@ TEST_SUITE("config") {
     CHECK(SpecError(SpecWithTls("  tls:\n    mode: requird\n")).find("did you mean 'required'?") != std::string::npos);
     CHECK(SpecError(SpecWithTls("  tls:\n    cafile: /etc/hostname\n")).find("unknown key 'cafile' in source.tls") !=
           std::string::npos);
-    CHECK(SpecError(SpecWithTls("", "maxcompute", "  tls:\n    mode: required\n"))
-              .find("destination.tls: type maxcompute does not take tls settings") != std::string::npos);
+    CHECK(SpecError(SpecWithTls("", "starrocks", "  tls:\n    mode: required\n"))
+              .find("destination.tls: type starrocks does not take tls settings (hologres, postgres, maxcompute do)") != std::string::npos);
   }
 }
 

@@ -26,6 +26,7 @@ std::vector<sink::Destination> Destinations() {
                "days MaxCompute keeps the data of each new table after its last change (1 to 37231; unset: for ever)",
                nullptr, &DestinationSpec::lifecycle, 0, {}, 37231}};
   d.secret = &DestinationSpec::access_key;
+  d.takes_tls = true;
   // Tunnel sessions commit per table; the checkpoint row names a batch's
   // sessions before they are committed (mc_sink.hpp).
   d.traits.exactly_once = sink::ExactlyOnce::kPerTableLoads;

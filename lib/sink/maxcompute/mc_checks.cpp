@@ -32,6 +32,7 @@ ClientOptions CheckClientOptions(const sink::CheckInput& in) {
   options.project = d.project;
   options.key = {d.access_id, in.secret};
   options.tunnel_endpoint = d.tunnel_endpoint;
+  options.tls = d.tls;
   options.retry.attempts = 3;
   options.request_timeout_ms = 60000;
   options.sql_timeout = std::chrono::seconds(300);
@@ -74,7 +75,19 @@ std::string RefusalFix(const ServiceError& e, const Status& refusal, const confi
 std::optional<std::string> CheckConnect(const Client& client, const config::DestinationSpec& d,
                                         check::CheckReport& report) {
   Call call{.resource = "/projects/" + d.project, .what = "reading project " + d.project};
+  if (Status scheme = EndpointTakesTls(d); !scheme.ok()) {
+    report.Add("destination.tls", Verdict::kFail, scheme.message(), "use the https:// endpoint, or lower destination.tls.mode");
+    return std::nullopt;
+  }
   auto reply = client.Exchange(call);
+  if (!reply.ok() && IsTlsFailure(reply.status().message())) {
+    report.Add("destination.connect", Verdict::kFail, "the TLS handshake failed (see destination.tls)",
+               "fix destination.tls or the endpoint's TLS setup");
+    report.Add("destination.tls", Verdict::kFail, reply.status().message(),
+               "fix destination.tls (mode, ca, cert, key) or use the endpoint's right host name, as the message says");
+    return std::nullopt;
+  }
+  if (reply.ok()) check::AddTlsItem("destination.tls", reply->tls, d.tls, net::UrlHost(d.endpoint), "", report);
   if (!reply.ok()) {
     report.Add("destination.connect", Verdict::kFail, reply.status().message(),
                EndpointFix() + ", and that this host can reach it (proxy, firewall, an endpoint reachable only "

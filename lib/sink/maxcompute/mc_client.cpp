@@ -117,6 +117,7 @@ Result<net::HttpResponse> Client::SendOnce(const Call& call, std::chrono::system
   request.body = call.body.data() ? call.body : std::string_view("", 0);
   request.follow_redirects = false;
   request.timeout_ms = options_.request_timeout_ms;
+  request.tls = options_.tls;
   return net::HttpCall(request);
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "core/tls_options.hpp"
 #include "net/http_client.hpp"
 #include "sink/maxcompute/mc_errors.hpp"
 #include "sink/maxcompute/mc_signature.hpp"
@@ -55,6 +56,7 @@ struct ClientOptions {
   std::chrono::seconds sql_timeout{3600};
   std::chrono::seconds upsert_commit_timeout{120};
   int request_timeout_ms = 600000;
+  TlsOptions tls;  // destination.tls, for https endpoints (the service's and the tunnel's)
   int deflate_level = 1;  // zlib level of deflated blocks: speed first, varints compress well anyway
   // The time requests are signed with (tests skew it); system_clock::now when empty.
   std::function<std::chrono::system_clock::time_point()> clock;

@@ -512,13 +512,24 @@ Result<std::string> ProjectTimeZone(const Client& client) {
   return std::string(kDefaultZone);
 }
 
+Status EndpointTakesTls(const config::DestinationSpec& d) {
+  if (d.tls.mode == TlsMode::kDisabled || d.tls.mode == TlsMode::kPreferred) return Status::Ok();
+  for (const auto& [key, url] : {std::pair{"endpoint", &d.endpoint}, std::pair{"tunnel_endpoint", &d.tunnel_endpoint}})
+    if (url->rfind("http://", 0) == 0)
+      return Status::FailedPrecondition("destination.tls.mode is " + TlsModeName(d.tls.mode) + " but destination." +
+                                        key + " is " + *url + ", which is never encrypted: use its https:// URL");
+  return Status::Ok();
+}
+
 Result<ProjectAccess> AccessProject(const config::DestinationSpec& d) {
+  SYNC_RETURN_IF_ERROR(EndpointTakesTls(d));
   SYNC_ASSIGN_OR_RETURN(std::string secret, config::ResolveSecret(d.access_key));
   ClientOptions options;
   options.endpoint = d.endpoint;
   options.project = d.project;
   options.key = {d.access_id, secret};
   options.tunnel_endpoint = d.tunnel_endpoint;
+  options.tls = d.tls;
   Client probe(options);
   SYNC_ASSIGN_OR_RETURN(std::string zone_name, ProjectTimeZone(probe));
   SYNC_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(zone_name));

@@ -68,4 +68,8 @@ struct ProjectAccess {
 };
 Result<ProjectAccess> AccessProject(const config::DestinationSpec& destination);
 
+// destination.tls modes from required up need an https:// endpoint (and
+// tunnel endpoint): an http:// one would be plain whatever the mode says.
+Status EndpointTakesTls(const config::DestinationSpec& destination);
+
 }  // namespace dbsync::maxcompute

@@ -2,6 +2,7 @@
 
 #include "core/text_util.hpp"
 #include "sink/crash_point.hpp"
+#include "sink/postgres/pg_binary_copy.hpp"
 #include "sink/postgres/pg_ddl.hpp"
 
 namespace dbsync::postgres {
@@ -11,8 +12,6 @@ constexpr size_t kFlushBytes = 1 << 20;  // COPY data is sent in ~1 MiB pieces
 // Values held before a merge: bounds memory whatever the row width.
 constexpr size_t kMergeValues = 200000;
 
-// `row` as one line of COPY text after `out`; on a bad value `out` is as it
-// was and the error names the row (by key, else by `ordinal`) and the column.
 // "db.t chunk 3 -> schema.t", the context of a chunk's errors.
 std::string Describe(const PgChunkWriter::Chunk& chunk) {
   return chunk.source_table + " chunk " + std::to_string(chunk.index) + " -> " + chunk.dest_display;
@@ -24,25 +23,35 @@ Status CheckRowWidth(const std::vector<PgColumn>& columns, const std::vector<Val
                                     std::to_string(columns.size()) + "; restart the task");
 }
 
+// The error of a bad value, naming the row (by key, else by `ordinal`) and the column.
+Status BadValue(Status s, const std::vector<PgColumn>& columns, const std::vector<size_t>& key,
+                const std::vector<Value>& row, long ordinal, size_t column) {
+  std::string which = "row " + std::to_string(ordinal) + " of the chunk";
+  if (!key.empty()) {
+    which = "row with key (";
+    for (size_t n = 0; n < key.size(); ++n)
+      which += (n ? ", " : "") + columns[key[n]].name + "=" + row[key[n]].ToString();
+    which += ")";
+  }
+  return s.WithContext(which + ", column " + columns[column].name);
+}
+
+// `row` as one row of COPY text (or binary) after `out`; on a bad value `out`
+// is as it was.
 Status AppendCopyRow(ValueEncoder& encoder, const std::vector<PgColumn>& columns, const std::vector<size_t>& key,
-                     const std::vector<Value>& row, long ordinal, std::string* out) {
+                     const std::vector<Value>& row, long ordinal, std::string* out, bool binary = false) {
   SYNC_RETURN_IF_ERROR(CheckRowWidth(columns, row));
   size_t mark = out->size();
+  if (binary) AppendBinaryRowStart(row.size(), out);
   for (size_t i = 0; i < row.size(); ++i) {
-    if (i) *out += '\t';
-    Status s = encoder.AppendCopyField(row[i], columns[i], out);
+    if (i && !binary) *out += '\t';
+    Status s = binary ? encoder.AppendBinaryField(row[i], columns[i], out)
+                      : encoder.AppendCopyField(row[i], columns[i], out);
     if (s.ok()) continue;
     out->resize(mark);
-    std::string which = "row " + std::to_string(ordinal) + " of the chunk";
-    if (!key.empty()) {
-      which = "row with key (";
-      for (size_t n = 0; n < key.size(); ++n)
-        which += (n ? ", " : "") + columns[key[n]].name + "=" + row[key[n]].ToString();
-      which += ")";
-    }
-    return s.WithContext(which + ", column " + columns[i].name);
+    return BadValue(s, columns, key, row, ordinal, i);
   }
-  *out += '\n';
+  if (!binary) *out += '\n';
   return Status::Ok();
 }
 
@@ -50,14 +59,16 @@ Status AppendCopyRow(ValueEncoder& encoder, const std::vector<PgColumn>& columns
 
 Result<std::unique_ptr<PgChunkWriter>> PgChunkWriter::Open(PGconn* conn, ValueEncoder& encoder,
                                                            std::vector<PgColumn> columns, std::vector<size_t> key,
-                                                           const std::string& copy_target, Chunk chunk) {
+                                                           const std::string& copy_target, Chunk chunk,
+                                                           bool binary) {
   std::unique_ptr<PgChunkWriter> w(
-      new PgChunkWriter(conn, encoder, std::move(columns), std::move(key), std::move(chunk)));
+      new PgChunkWriter(conn, encoder, std::move(columns), std::move(key), std::move(chunk), binary));
   w->txn_ = std::make_unique<Transaction>(conn);
   if (!w->txn_->status().ok()) return w->txn_->status();
-  auto copy = CopyIn::Start(conn, "COPY " + copy_target + " FROM STDIN");
+  auto copy = CopyIn::Start(conn, "COPY " + copy_target + " FROM STDIN" + (binary ? " (FORMAT binary)" : ""));
   if (!copy.ok()) return copy.status().WithContext("starting the COPY into " + w->chunk_.dest_display);
   w->copy_.emplace(std::move(copy).value());
+  if (binary) AppendBinaryCopyHeader(&w->buffer_);
   return w;
 }
 
@@ -78,7 +89,7 @@ Status PgChunkWriter::Fail(Status s) {
 Status PgChunkWriter::Write(const std::vector<Value>& row) {
   if (!failed_.ok()) return failed_;
   if (committed_) return Status::Internal("Write after Commit");
-  Status s = AppendCopyRow(encoder_, columns_, key_, row, rows_ + 1, &buffer_);
+  Status s = AppendCopyRow(encoder_, columns_, key_, row, rows_ + 1, &buffer_, binary_);
   if (!s.ok()) return Fail(s);
   ++rows_;
   if (buffer_.size() >= kFlushBytes) {
@@ -92,6 +103,7 @@ Status PgChunkWriter::Write(const std::vector<Value>& row) {
 Status PgChunkWriter::Commit() {
   if (!failed_.ok()) return failed_;
   if (committed_) return Status::Ok();
+  if (binary_) AppendBinaryCopyTrailer(&buffer_);
   Status s = copy_->Put(buffer_);
   buffer_.clear();
   if (!s.ok()) return Fail(s);

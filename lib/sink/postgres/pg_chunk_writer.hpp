@@ -1,6 +1,7 @@
 #pragma once
 // One snapshot chunk into PostgreSQL/Hologres: BEGIN; COPY table FROM STDIN
-// (text format); the rows; INSERT INTO sync_state.snapshot_chunks; COMMIT.
+// (text format, or binary where the destination takes it); the rows;
+// INSERT INTO sync_state.snapshot_chunks; COMMIT.
 // The chunk's rows and its "done" record commit together or not at all.
 // Destroying the writer without Commit aborts the COPY and rolls back.
 //
@@ -31,10 +32,12 @@ class PgChunkWriter : public sink::ChunkWriter {
     BinlogPosition position;
   };
 
-  // Begins the transaction and the COPY into `copy_target` ("schema"."table" (cols)).
+  // Begins the transaction and the COPY into `copy_target` ("schema"."table"
+  // (cols)), in COPY's binary format when `binary` (pg_binary_copy.hpp says when it may be).
   static Result<std::unique_ptr<PgChunkWriter>> Open(PGconn* conn, ValueEncoder& encoder,
                                                      std::vector<PgColumn> columns, std::vector<size_t> key,
-                                                     const std::string& copy_target, Chunk chunk);
+                                                     const std::string& copy_target, Chunk chunk,
+                                                     bool binary = false);
   ~PgChunkWriter() override;
 
   Status Write(const std::vector<Value>& row) override;
@@ -42,8 +45,9 @@ class PgChunkWriter : public sink::ChunkWriter {
 
  private:
   PgChunkWriter(PGconn* conn, ValueEncoder& encoder, std::vector<PgColumn> columns, std::vector<size_t> key,
-                Chunk chunk)
-      : conn_(conn), encoder_(encoder), columns_(std::move(columns)), key_(std::move(key)), chunk_(std::move(chunk)) {}
+                Chunk chunk, bool binary)
+      : conn_(conn), encoder_(encoder), columns_(std::move(columns)), key_(std::move(key)), chunk_(std::move(chunk)),
+        binary_(binary) {}
   Status Fail(Status s);
 
   PGconn* conn_;
@@ -51,6 +55,7 @@ class PgChunkWriter : public sink::ChunkWriter {
   std::vector<PgColumn> columns_;
   std::vector<size_t> key_;  // key column indexes, to name a bad row
   Chunk chunk_;
+  bool binary_;
   std::unique_ptr<Transaction> txn_;
   std::optional<CopyIn> copy_;
   std::string buffer_;

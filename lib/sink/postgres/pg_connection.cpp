@@ -1,6 +1,7 @@
 #include "sink/postgres/pg_connection.hpp"
 
 #include "core/text_util.hpp"
+#include "sink/postgres/pg_stall_watch.hpp"
 
 namespace dbsync::postgres {
 namespace {
@@ -49,6 +50,7 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
   Connection conn(c, where);
   if (!c) return Status::Internal("out of memory creating a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) return ClassifyConnectError(Trim(PQerrorMessage(c)), ep, where);
+  StallWatch::Watch(c, ep, ep.stall_timeout_seconds);
   return conn;
 }
 
@@ -63,9 +65,15 @@ TlsState Connection::Tls() const {
   return state;
 }
 
+void Connection::Closer::operator()(PGconn* c) const {
+  StallWatch::Forget(c);
+  PQfinish(c);
+}
+
 Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
+  StallWatch::Waiting waiting(conn_.get());
   PGresult* res = PQexecParams(conn_.get(), sql.c_str(), int(values.size()), nullptr,
                                values.empty() ? nullptr : values.data(), nullptr, nullptr, 0);
   std::unique_ptr<PGresult, decltype(&PQclear)> guard(res, PQclear);
@@ -74,6 +82,7 @@ Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<
     const char* state_field = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
     std::string sqlstate = state_field ? state_field : "";
     std::string msg = "PostgreSQL (" + where_ + "): " + Trim(PQerrorMessage(conn_.get()));
+    if (auto cut = StallWatch::CutReason(conn_.get())) return Status::Unavailable(*cut);
     if (sqlstate == "42501") return Status::PermissionDenied(msg);
     if (PQstatus(conn_.get()) != CONNECTION_OK) return Status::Unavailable(msg);
     return Status::FailedPrecondition(msg);

@@ -21,6 +21,8 @@ struct Endpoint {
   std::string user;
   std::string password;  // resolved value; never logged
   int connect_timeout_seconds = 10;
+  // A call without a reply for this long is checked (pg_stall_watch.hpp); 0: never.
+  int stall_timeout_seconds = 0;
   TlsOptions tls;  // libpq's sslmode and files; preferred is libpq's default, prefer
   std::string tls_setting = "destination.tls";  // where the TLS settings are fixed, for messages
 };
@@ -40,7 +42,7 @@ class Connection {
 
  private:
   struct Closer {
-    void operator()(PGconn* c) const { PQfinish(c); }
+    void operator()(PGconn* c) const;
   };
   Connection(PGconn* c, std::string where) : conn_(c), where_(std::move(where)) {}
 

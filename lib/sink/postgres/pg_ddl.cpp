@@ -137,6 +137,16 @@ Result<std::vector<std::string>> TableColumnNames(Connection& conn, const std::s
   return names;
 }
 
+Result<std::map<std::string, std::string>> TableColumnTypes(Connection& conn, const std::string& schema,
+                                                            const std::string& table) {
+  SYNC_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname, atttypid::regtype::text FROM pg_catalog.pg_attribute "
+                                              "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                                              {QualifiedName(schema, table)}));
+  std::map<std::string, std::string> types;
+  for (const auto& row : cols.rows) types[row[0].value_or("")] = row[1].value_or("");
+  return types;
+}
+
 Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
   std::string display = table.dest_schema + "." + table.dest_table;

@@ -13,6 +13,7 @@
 // event_time_column when given. Every identifier is double-quoted, in SQL and
 // inside the property values, so upper case, spaces and quotes survive.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,5 +52,9 @@ Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table,
 Result<bool> TableExists(Connection& conn, const std::string& schema, const std::string& table);
 // The names of the table's columns, in the catalog's order.
 Result<std::vector<std::string>> TableColumnNames(Connection& conn, const std::string& schema, const std::string& table);
+// Each column's type without modifiers, by column name (`regtype` text:
+// "character varying", "timestamp with time zone").
+Result<std::map<std::string, std::string>> TableColumnTypes(Connection& conn, const std::string& schema,
+                                                            const std::string& table);
 
 }  // namespace dbsync::postgres

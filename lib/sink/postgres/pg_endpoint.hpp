@@ -13,6 +13,7 @@ namespace dbsync::postgres {
 inline Endpoint EndpointOf(const config::DestinationSpec& d, const std::string& password, int default_port) {
   Endpoint ep{d.host, d.port > 0 ? d.port : default_port, d.database, d.user, password, d.connect_timeout_seconds};
   ep.tls = d.tls;
+  ep.stall_timeout_seconds = d.stall_timeout_seconds;
   return ep;
 }
 

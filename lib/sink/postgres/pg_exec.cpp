@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/text_util.hpp"
+#include "sink/postgres/pg_stall_watch.hpp"
 
 namespace dbsync::postgres {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 Status ErrorStatus(PGconn* conn, const PGresult* res) {
+  if (auto cut = StallWatch::CutReason(conn)) return Status::Unavailable(*cut + "; the batch will be retried");
   std::string msg = Trim(res ? PQresultErrorMessage(res) : "");
   if (msg.empty()) msg = Trim(PQerrorMessage(conn));
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
@@ -28,6 +30,7 @@ Status ErrorStatus(PGconn* conn, const PGresult* res) {
 
 // Drains the results after a command; the first error wins.
 Result<long> Finish(PGconn* conn) {
+  StallWatch::Waiting waiting(conn);
   Status first;
   long rows = 0;
   while (PGresult* r = PQgetResult(conn)) {
@@ -49,6 +52,7 @@ Result<long> ExecParams(PGconn* conn, const std::string& sql, const Params& para
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  StallWatch::Waiting waiting(conn);
   ResultPtr res(PQexecParams(conn, sql.c_str(), int(values.size()), nullptr, values.empty() ? nullptr : values.data(),
                              nullptr, nullptr, 0),
                 PQclear);
@@ -58,6 +62,7 @@ Result<long> ExecParams(PGconn* conn, const std::string& sql, const Params& para
 }
 
 Result<CopyIn> CopyIn::Start(PGconn* conn, const std::string& copy_sql) {
+  StallWatch::Waiting waiting(conn);
   ResultPtr res(PQexec(conn, copy_sql.c_str()), PQclear);
   if (PQresultStatus(res.get()) != PGRES_COPY_IN) {
     Status s = ErrorStatus(conn, res.get());
@@ -70,6 +75,7 @@ Result<CopyIn> CopyIn::Start(PGconn* conn, const std::string& copy_sql) {
 
 CopyIn::~CopyIn() {
   if (!conn_) return;
+  StallWatch::Waiting waiting(conn_);
   // An abandoned copy fails the transaction on the server; the owner rolls back.
   if (PQputCopyEnd(conn_, "abandoned by sync") == 1)
     while (PGresult* r = PQgetResult(conn_)) PQclear(r);
@@ -77,6 +83,7 @@ CopyIn::~CopyIn() {
 
 Status CopyIn::Put(const std::string& data) {
   if (data.empty()) return Status::Ok();
+  StallWatch::Waiting waiting(conn_);  // a full send buffer blocks
   if (PQputCopyData(conn_, data.data(), int(data.size())) != 1) return ErrorStatus(conn_, nullptr);
   return Status::Ok();
 }
@@ -84,6 +91,7 @@ Status CopyIn::Put(const std::string& data) {
 Result<long> CopyIn::End() {
   PGconn* conn = conn_;
   conn_ = nullptr;
+  StallWatch::Waiting waiting(conn);
   if (PQputCopyEnd(conn, nullptr) != 1) return ErrorStatus(conn, nullptr);
   return Finish(conn);
 }
@@ -111,12 +119,14 @@ Transaction::Transaction(PGconn* conn) : conn_(conn) {
 Transaction::~Transaction() {
   if (done_ || !begin_status_.ok()) return;
   // Nothing to report: the caller already returns the error that got us here.
+  StallWatch::Waiting waiting(conn_);
   PGresult* r = PQexec(conn_, "ROLLBACK");
   PQclear(r);
 }
 
 Status Transaction::Commit() {
   done_ = true;
+  StallWatch::Waiting waiting(conn_);
   ResultPtr res(PQexec(conn_, "COMMIT"), PQclear);
   if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) return ErrorStatus(conn_, res.get());
   // COMMIT of a transaction that already failed answers ROLLBACK, not an error.

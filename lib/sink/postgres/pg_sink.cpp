@@ -10,6 +10,7 @@
 #include "core/text_util.hpp"
 #include "sink/postgres/pg_chunk_writer.hpp"
 #include "sink/postgres/pg_ddl.hpp"
+#include "sink/postgres/pg_binary_copy.hpp"
 #include "sink/postgres/pg_hologres.hpp"
 #include "sink/postgres/pg_exec.hpp"
 #include "sink/postgres/pg_schema_change.hpp"
@@ -216,6 +217,16 @@ Result<std::map<int, BinlogPosition>> PgSink::CompletedChunks(const sink::TableB
   return out;
 }
 
+Result<bool> PgSink::CopiesInBinary(const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
+  // SYNC_PG_COPY_FORMAT=text: the text format everywhere (to measure what binary buys; bench/README.md).
+  const char* format = std::getenv("SYNC_PG_COPY_FORMAT");
+  if (dialect_ != Dialect::kPostgres || (format && std::string_view(format) == "text")) return false;
+  SYNC_ASSIGN_OR_RETURN(auto types, TableColumnTypes(conn_, table.dest_schema, table.dest_table));
+  std::vector<std::string> destination;
+  for (const auto& c : columns) destination.push_back(types[c.name]);
+  return BinaryCopyTypesMatch(columns, destination);
+}
+
 Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBinding& table, int chunk_index,
                                                              const BinlogPosition& snapshot_position) {
   SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
@@ -240,8 +251,9 @@ Result<std::unique_ptr<sink::ChunkWriter>> PgSink::OpenChunk(const sink::TableBi
     return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
   }
   std::string copy_target = CopyTarget(table, target.columns);
+  SYNC_ASSIGN_OR_RETURN(bool binary, CopiesInBinary(table, target.columns));
   SYNC_ASSIGN_OR_RETURN(auto writer, PgChunkWriter::Open(conn_.handle(), encoder_, std::move(target.columns),
-                                                         std::move(target.key), copy_target, std::move(chunk)));
+                                                         std::move(target.key), copy_target, std::move(chunk), binary));
   return std::unique_ptr<sink::ChunkWriter>(std::move(writer));
 }
 

@@ -84,6 +84,10 @@ class PgSink : public sink::Sink {
   // engine too old for the checkpoint's transaction.
   Status SetUpHologresSession();
   Status SaveCheckpoint(const BinlogPosition& position);
+  // Whether a chunk of `table` is copied in COPY's binary format: PostgreSQL
+  // only, and only when the destination's column types are those the binary
+  // forms are written for (pg_binary_copy.hpp).
+  Result<bool> CopiesInBinary(const sink::TableBinding& table, const std::vector<PgColumn>& columns);
   // The task's row of a sync_state table keyed by task_id with a position
   // (checkpoint, ddl_applied).
   Result<std::optional<BinlogPosition>> ReadPosition(const std::string& table);

@@ -65,6 +65,10 @@ class ValueEncoder {
   // Appends one field of COPY's text format: \N for NULL, else the text form
   // with backslash, tab, newline and carriage return escaped.
   Status AppendCopyField(const Value& v, const PgColumn& col, std::string* out);
+  // Appends one field of COPY's binary format: its length (-1 for NULL),
+  // then the value as the destination type's binary input reads it
+  // (pg_binary_copy.hpp: only for columns of the types MapColumn gives).
+  Status AppendBinaryField(const Value& v, const PgColumn& col, std::string* out);
   // The text form, or nullopt for NULL (for bound parameters).
   Result<std::optional<std::string>> ParameterText(const Value& v, const PgColumn& col);
   CharsetConverter& charsets() { return charsets_; }

@@ -17,6 +17,7 @@ Usage:
 """
 
 import argparse
+import ssl
 import email.utils
 import json
 import os
@@ -570,6 +571,9 @@ def parse_args(argv):
     # A new project's zone is its region's (UTC+8 in the China regions), not UTC.
     ap.add_argument("--timezone", default="Asia/Shanghai", help="project odps.sql.timezone default")
     ap.add_argument("--ports-file", default=None)
+    # The service's public endpoints are https (https://service.<region>.maxcompute.aliyun.com/api).
+    ap.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    ap.add_argument("--tls-key", default=None)
     ap.add_argument("--instance-running-polls", type=int, default=1,
                     help="polls that still see Running after an instance finished (spec 6 #10)")
     ap.add_argument("--upsert-commit-polls", type=int, default=1,
@@ -608,9 +612,17 @@ def main(argv=None):
         cfg.explicit_type_system[name] = bool(ts)
 
     server = Server((args.host, args.port), Handler)
+    scheme = "http"
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            sys.exit("--tls-cert and --tls-key go together")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     cfg.port = server.server_address[1]
-    cfg.endpoint = "http://%s:%d/api" % (args.host, cfg.port)
-    cfg.tunnel_endpoint = "http://%s:%d" % (args.host, cfg.port)
+    cfg.endpoint = "%s://%s:%d/api" % (scheme, args.host, cfg.port)
+    cfg.tunnel_endpoint = "%s://%s:%d" % (scheme, args.host, cfg.port)
     app = App(cfg)
     Handler.app = app
 
