@@ -53,6 +53,9 @@ struct StatementEvent {
   std::string default_db;
   std::string sql;
   bool is_ddl = false;
+  // DML logged as a statement (binlog_format=STATEMENT in its session): its
+  // rows are not in the binlog; `tables` holds the table it changes, if known.
+  bool is_dml = false;
   // The tables the statement names, when the source could tell.
   std::vector<TableRef> tables;
   bool tables_known = true;

@@ -241,10 +241,10 @@ Result<RealtimeLoop::Turn> RealtimeLoop::Route(change::Transaction& txn) {
   if (txn.partial) SYNC_RETURN_IF_ERROR(Flush());  // commit what precedes the big transaction first
   for (auto& event : txn.events) {
     if (auto* statement = std::get_if<change::StatementEvent>(&event)) {
-      // Statement-format DML of non-transactional engines: their rows come
-      // as events too. DDL inside a transaction (CREATE TABLE ... SELECT in
-      // row format: the CREATE, then its rows) is applied where it stands.
+      // DDL inside a transaction (CREATE TABLE ... SELECT in row format: the
+      // CREATE, then its rows) is applied where it stands.
       if (statement->is_ddl) SYNC_RETURN_IF_ERROR(ApplyDdl(*statement, txn));
+      if (statement->is_dml) WarnStatementDml(*statement, txn);
       continue;
     }
     SYNC_RETURN_IF_ERROR(RouteRows(std::get<change::RowsEvent>(event), txn));
@@ -258,6 +258,23 @@ Result<RealtimeLoop::Turn> RealtimeLoop::Route(change::Transaction& txn) {
   batch_commit_time_ = txn.commit_time;
   position_moved_ = true;
   return Turn::kContinue;
+}
+
+void RealtimeLoop::WarnStatementDml(const change::StatementEvent& statement, const change::Transaction& txn) {
+  std::string table;
+  if (statement.tables_known) {
+    for (const auto& t : statement.tables)
+      if (by_name_.count(t.db + "." + t.table)) table = t.db + "." + t.table;
+    if (table.empty()) return;  // not a synchronized table
+  }
+  if (!statement_dml_warned_.insert(table).second) return;
+  std::string sql = statement.sql.substr(0, 200);
+  log_.Warn("the binlog holds a statement, not rows, for " +
+            (table.empty() ? std::string("a change naming several tables") : table) + " at " +
+            txn.commit_position.ToString() + " (binlog_format=STATEMENT in its session): \"" + sql +
+            "\"; its effect is not applied" + (table.empty() ? "" : " and " + table + " may now differ") +
+            ". Write with binlog_format=ROW, then copy the table again (sync start --rerun-table " +
+            (table.empty() ? std::string("PATTERN") : table) + ")");
 }
 
 Status RealtimeLoop::RouteRows(change::RowsEvent& rows, const change::Transaction& txn) {

@@ -57,6 +57,8 @@ class RealtimeLoop {
   Result<Turn> Route(change::Transaction& txn);
   Status RouteRows(change::RowsEvent& rows, const change::Transaction& txn);
   Status ApplyDdl(const change::StatementEvent& statement, const change::Transaction& txn);
+  // DML in statement format on a synchronized table: its rows are missing, said once per table and run.
+  void WarnStatementDml(const change::StatementEvent& statement, const change::Transaction& txn);
   // A DDL on a table being copied waits for the copy; true when the binlog is
   // read again from an earlier position (the DDL comes again).
   Result<bool> WaitForCopyIfConcerned(const change::Transaction& txn, bool* stopped);
@@ -95,6 +97,7 @@ class RealtimeLoop {
   AsyncApplier applier_;
   std::unique_ptr<BackgroundCopy> copy_;  // tables being copied while the others stream
   std::set<std::string> copying_;         // their names
+  std::set<std::string> statement_dml_warned_;  // tables (or "" for a statement naming several)
 };
 
 }  // namespace dbsync::pipeline

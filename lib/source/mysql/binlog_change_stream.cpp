@@ -1,6 +1,7 @@
 #include "source/mysql/binlog_change_stream.hpp"
 
 #include "source/mysql/ddl_parser.hpp"
+#include "source/mysql/dml_statement.hpp"
 
 namespace dbsync::mysql {
 namespace {
@@ -10,7 +11,14 @@ change::StatementEvent Statement(const binlog::QueryEvent& q, bool in_ddl_transa
   s.default_db = q.database;
   s.sql = q.query;
   s.is_ddl = in_ddl_transaction || IsDdlStatement(q.query);
-  if (!s.is_ddl) return s;
+  if (!s.is_ddl) {
+    if (auto dml = ParseDmlStatement(q.database, q.query)) {
+      s.is_dml = true;
+      s.tables_known = dml->table.has_value();
+      if (dml->table) s.tables.push_back({std::move(dml->table->db), std::move(dml->table->table)});
+    }
+    return s;
+  }
   std::vector<DdlTableName> touched;
   auto parsed = ParseDdl(q.database, q.query, &touched);
   s.tables_known = parsed.ok() || !touched.empty();

@@ -34,10 +34,25 @@ binlog::BinlogDecoder BinlogSource::DecoderFor(const BinlogStream& stream) {
   return binlog::BinlogDecoder(opts);
 }
 
+namespace {
+
+// MySQL has no BINLOG_GTID_POS to check a file position with. With
+// gtid_mode=ON it positions a replica by GTID instead (auto-positioning, as
+// SOURCE_AUTO_POSITION=1 does): COM_BINLOG_DUMP_GTID sends the checkpoint's
+// set and the server skips every transaction in it, whichever file holds it,
+// so a primary replaced by a replica with the same history is followed; a set
+// the server purged is refused with error 1236 (never skipped).
+Result<bool> MysqlAutoPosition(Connection& conn) {
+  SYNC_ASSIGN_OR_RETURN(auto mode, conn.Query("SELECT @@global.gtid_mode"));
+  return ToLower(mode.Scalar()) == "on";
+}
+
+}  // namespace
+
 Result<bool> BinlogSource::ResumeByGtid(const Endpoint& endpoint, const BinlogPosition& start, std::string* why) {
   if (start.gtid_set.empty() || start.file.empty()) return false;
   SYNC_ASSIGN_OR_RETURN(Connection conn, Connection::Connect(endpoint));
-  if (!conn.IsMariaDB()) return false;  // MySQL has no BINLOG_GTID_POS to check the position with
+  if (!conn.IsMariaDB()) return MysqlAutoPosition(conn);
   SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT BINLOG_GTID_POS(" + QuoteString(start.file) + ", " +
                                            std::to_string(start.offset) + ")"));
   const bool known = !r.rows.empty() && r.rows[0][0].has_value();
@@ -65,7 +80,7 @@ Result<BinlogStream> BinlogSource::OpenStream(const Endpoint& endpoint, const So
   std::string why;
   if (!use_gtid) {
     SYNC_ASSIGN_OR_RETURN(use_gtid, ResumeByGtid(endpoint, start, &why));
-    if (use_gtid && options.on_history_switch) options.on_history_switch(why);
+    if (use_gtid && !why.empty() && options.on_history_switch) options.on_history_switch(why);
   }
   return BinlogStream::Open(endpoint, options.stream, start, use_gtid);
 }

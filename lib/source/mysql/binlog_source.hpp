@@ -73,8 +73,9 @@ class BinlogSource {
   // server (MariaDB: BINLOG_GTID_POS), so that it must be resumed by GTID:
   // a replica promoted in the source's place names its binlogs alike, and
   // reading one by another server's offset would skip or repeat changes.
+  // MySQL with gtid_mode=ON: always by GTID (auto-positioning), `why` left empty.
   static Result<bool> ResumeByGtid(const Endpoint& endpoint, const BinlogPosition& start, std::string* why);
-  // BinlogStream::Open, by GTID when ResumeByGtid says so (told to on_history_switch).
+  // BinlogStream::Open, by GTID when ResumeByGtid says so (a history switch told to on_history_switch).
   static Result<BinlogStream> OpenStream(const Endpoint& endpoint, const SourceOptions& options,
                                          const BinlogPosition& start, bool use_gtid);
   Status Reconnect(const Status& cause);
