@@ -103,8 +103,12 @@ class MySqlSource : public source::Source {
     SYNC_ASSIGN_OR_RETURN(auto names, ListSelectedTables(*conn, spec));
     std::vector<TableSchema> out;
     for (const auto& t : names) {
-      SYNC_ASSIGN_OR_RETURN(TableSchema schema, ReadTableSchema(*conn, t.db, t.table));
-      out.push_back(std::move(schema));
+      auto schema = ReadTableSchema(*conn, t.db, t.table);
+      // Dropped or renamed since the listing (a DDL running now): its DDL
+      // follows in the binlog, as for a table gone before the listing.
+      if (schema.status().code() == StatusCode::kNotFound) continue;
+      if (!schema.ok()) return schema.status();
+      out.push_back(std::move(schema).value());
     }
     return out;
   }
