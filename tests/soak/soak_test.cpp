@@ -144,7 +144,7 @@ TEST_CASE("soak: a random workload under kills, cuts, stalls and restarts conver
   if (config.destination == "hologres") pg.InstallHologresFixture("dw");
   FaultProxy source_proxy(mysql.port()), destination_proxy(pg.port());
 
-  SoakWorkload workload(mysql, config.seed);
+  SoakWorkload workload(mysql, config.seed, config.destination == "hologres");
   workload.CreateInitialTables();
   const std::string task = CreateAndStartTask(
       cli, "soak.yaml", SpecYaml(config.destination, source_proxy.port(), destination_proxy.port()));

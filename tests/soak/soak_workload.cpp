@@ -33,8 +33,8 @@ int64_t WorkloadCounts::DdlTotal() const {
   return n;
 }
 
-SoakWorkload::SoakWorkload(const MariaDbServer& mysql, uint32_t seed)
-    : mysql_(mysql), rng_(seed), values_(seed ^ 0x5eed, 30000) {}
+SoakWorkload::SoakWorkload(const MariaDbServer& mysql, uint32_t seed, bool hologres)
+    : mysql_(mysql), hologres_(hologres), rng_(seed), values_(seed ^ 0x5eed, 30000) {}
 
 void SoakWorkload::CreateInitialTables() {
   Reconnect();
@@ -173,6 +173,7 @@ void SoakWorkload::Ddl() {
 }
 
 void SoakWorkload::CreateTable(bool keyed, int rows) {
+  keyed = keyed || hologres_;  // Hologres applies updates and deletes by key only
   SoakTable t{.name = (keyed ? "k" : "n") + std::to_string(next_name_++), .keyed = keyed};
   const bool ran = Exec("CREATE TABLE " + Quoted(t.name) + " (" + kTypeMatrixColumnsDdl +
                         (keyed ? ", PRIMARY KEY (id))" : ")"));
@@ -201,9 +202,9 @@ void SoakWorkload::DropColumn(const SoakTable& t) {
 void SoakWorkload::ModifyColumn(const SoakTable& t) {
   for (const auto& x : t.extras) {
     std::string wider;
-    if (x.type.rfind("int", 0) == 0) wider = "BIGINT";
     if (x.type.rfind("varchar(20)", 0) == 0) wider = "VARCHAR(80)";
-    if (x.type.rfind("decimal(12,2)", 0) == 0) wider = "DECIMAL(20,4)";
+    if (!hologres_ && x.type.rfind("int", 0) == 0) wider = "BIGINT";
+    if (!hologres_ && x.type.rfind("decimal(12,2)", 0) == 0) wider = "DECIMAL(20,4)";
     if (wider.empty()) continue;
     CountDdl("modify_column", Exec("ALTER TABLE " + Quoted(t.name) + " MODIFY COLUMN `" + x.name + "` " + wider));
     return;

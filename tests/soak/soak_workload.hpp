@@ -41,7 +41,9 @@ struct WorkloadCounts {
 
 class SoakWorkload {
  public:
-  SoakWorkload(const MariaDbServer& mysql, uint32_t seed);
+  // `hologres`: only what a Hologres table takes: every table has a key,
+  // and MODIFY widens a VARCHAR only (Hologres changes no other type).
+  SoakWorkload(const MariaDbServer& mysql, uint32_t seed, bool hologres = false);
 
   // Tables to start with (two with a key, two without), filled.
   void CreateInitialTables();
@@ -75,6 +77,7 @@ class SoakWorkload {
   uint32_t Pick(uint32_t n) { return rng_() % n; }
 
   const MariaDbServer& mysql_;
+  const bool hologres_;
   const std::atomic<bool>* stop_ = nullptr;
   std::mt19937 rng_;
   TypeMatrixRows values_;
