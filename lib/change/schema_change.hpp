@@ -39,6 +39,10 @@ struct SchemaChange {
   std::string old_column;         // kColumnRenamed: the previous name
   std::optional<ColumnSchema> before, after;  // column definitions before / after the change
   int position = -1;              // kColumnAdded / kColumnModified: index after the change
+  // kColumnAdded: the statement's DEFAULT as the catalog shows a literal
+  // ('text', 7, NULL), "" when it has none; nullopt for an expression (or
+  // unknown), which only the source's catalog can tell.
+  std::optional<std::string> added_default;
   std::vector<std::string> old_primary_key, primary_key;  // kPrimaryKeyChanged
   // kTableCreated / kTableRenamed: the definition could not be derived from
   // the statement (CREATE ... SELECT in statement format, LIKE or RENAME of an

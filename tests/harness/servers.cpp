@@ -170,16 +170,23 @@ void PostgresServer::Initialize() {
                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"},
                      as_postgres),
           "initdb");
+  if (!options_.tls_cert.empty()) InstallTlsFiles(options_.tls_cert, options_.tls_key);
+  Start();
+}
+
+void PostgresServer::Start() {
+  RunOptions as_postgres;
+  as_postgres.run_as_user = PostgresUserIfRoot();
   as_postgres.stdout_file = dir_ + "/postgres.log";
   std::vector<std::string> argv = {std::string(kPgBin) + "postgres", "-D", dir_ + "/data", "-p", std::to_string(port_),
                                    "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                                    "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"};
   if (options_.hologres_settings) {
     argv.push_back("-c");
-    argv.push_back("shared_preload_libraries=" + CompileHologresSettings());
+    if (hologres_module_.empty()) hologres_module_ = CompileHologresSettings();
+    argv.push_back("shared_preload_libraries=" + hologres_module_);
   }
   if (!options_.tls_cert.empty()) {
-    InstallTlsFiles(options_.tls_cert, options_.tls_key);
     for (const std::string& setting : {std::string("ssl=on"), "ssl_cert_file=" + dir_ + "/server.crt", "ssl_key_file=" + dir_ + "/server.key"}) {
       argv.push_back("-c");
       argv.push_back(setting);

@@ -73,6 +73,8 @@ class PostgresServer {
   void Exec(const std::string& sql, const std::string& database = "postgres") const;
   std::string Scalar(const std::string& sql, const std::string& database = "postgres") const;
   void Stop();
+  // Starts it again after Stop, on the same port and data directory.
+  void Start();
 
   static constexpr const char* kSuperPassword = "postgres-pw";
 
@@ -83,6 +85,7 @@ class PostgresServer {
   PostgresOptions options_;
   std::string dir_;
   int port_ = 0;
+  std::string hologres_module_;  // compiled once, preloaded at each start
   ChildProcess process_;
 };
 

@@ -17,6 +17,34 @@ const char* const kTypeMatrixColumnNames[25] = {"ti",  "tiu", "si", "mi", "bi", 
                                                 "b",   "y",   "dt", "tm", "dtm", "ts",  "c",    "vc", "l1",
                                                 "bin", "tx",  "lb", "e",  "st",  "j",   "g"};
 
+const CanonicalColumn kTypeMatrixCanonical[25] = {
+    {"ti", "ti", "ti::text"},
+    {"tiu", "tiu", "tiu::text"},
+    {"si", "si", "si::text"},
+    {"mi", "mi", "mi::text"},
+    {"bi", "bi", "bi::text"},
+    {"biu", "biu", "biu::text"},
+    {"dec_", "dec_", "dec_::text"},
+    {"f", "CAST(f AS DECIMAL(20,2))", "f::numeric(20,2)::text"},  // values are exact quarters
+    {"d", "CAST(d AS DECIMAL(20,3))", "d::numeric(20,3)::text"},  // and eighths
+    {"b", "LPAD(BIN(b + 0), 10, '0')", "b::text"},
+    {"y", "y", "y::text"},
+    {"dt", "DATE_FORMAT(dt, '%Y-%m-%d')", "to_char(dt, 'YYYY-MM-DD')"},
+    {"tm", "TIME_TO_SEC(tm)", "extract(epoch from tm)::bigint::text"},
+    {"dtm", "DATE_FORMAT(dtm, '%Y-%m-%d %H:%i:%s.%f')", "to_char(dtm, 'YYYY-MM-DD HH24:MI:SS.US')"},
+    {"ts", "CAST(UNIX_TIMESTAMP(ts) AS DECIMAL(20,6))", "extract(epoch from ts)::numeric(20,6)::text"},
+    {"c", "c", "c::text"},
+    {"vc", "MD5(vc)", "md5(vc)"},
+    {"l1", "MD5(CONVERT(l1 USING utf8mb4))", "md5(l1)"},
+    {"bin", "LOWER(HEX(bin))", "encode(bin, 'hex')"},
+    {"tx", "MD5(tx)", "md5(tx)"},
+    {"lb", "CONCAT(LENGTH(lb), ':', MD5(lb))", "length(lb) || ':' || md5(lb)"},
+    {"e", "e", "e"},
+    {"st", "st", "st"},
+    {"j", "MD5(j)", "md5(j)"},  // MariaDB JSON is LONGTEXT: text on both sides
+    {"g", "LOWER(HEX(g))", "encode(g, 'hex')"},
+};
+
 std::string TypeMatrixInsert(const std::string& table, int id, TypeMatrixRows& gen) {
   std::string sql = "INSERT INTO shop." + table + " VALUES (" + std::to_string(id);
   for (const auto& v : gen.Values()) sql += ", " + v;

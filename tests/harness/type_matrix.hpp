@@ -19,6 +19,15 @@ extern const char* const kTypeMatrixColumnsDdl;
 // Their names in order (id excluded), as TypeMatrixRows::Values() fills them.
 extern const char* const kTypeMatrixColumnNames[25];
 
+// One canonical text per column, the same on both sides when the values
+// are: a MySQL expression and a PostgreSQL expression (digests compare them).
+struct CanonicalColumn {
+  const char* name;
+  const char* mysql;
+  const char* postgres;
+};
+extern const CanonicalColumn kTypeMatrixCanonical[25];
+
 class TypeMatrixRows {
  public:
   // One LONGBLOB value in 40 holds 0.6 to 1.4 times `big_blob_bytes`.

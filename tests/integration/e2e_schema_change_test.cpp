@@ -488,3 +488,25 @@ TEST_CASE("a table renamed away before its first copy reads it: the copy is give
   CHECK(TaskStatus(id)["lifecycle"] == "running");
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
+
+TEST_CASE("columns added with a default while the task is behind get the statement's default, whatever happened since") {
+  // Found by the soak (tests/soak): the rows already there got their value
+  // from the source's catalog as it is when the worker reaches the ADD, and
+  // by then the column may have lost its default (a MODIFY), or its table a
+  // name (a RENAME): the destination kept NULL, silently.
+  Exec("CREATE DATABASE dflt");
+  MakeTable("dflt.t", "d", 300);
+  const std::string id = Create("ddl-defaults", "[dflt.*]");
+  Start(id);
+  REQUIRE(Converges("dflt"));
+  REQUIRE(E().cli.Run({"stop", id}).exit_code == 0);
+  Exec("ALTER TABLE dflt.t ADD COLUMN note VARCHAR(20) DEFAULT 'caf\xC3\xA9 it''s'");
+  Exec("ALTER TABLE dflt.t ADD COLUMN n INT NOT NULL DEFAULT -7, ADD COLUMN z INT NOT NULL");
+  Exec("ALTER TABLE dflt.t MODIFY note VARCHAR(80), MODIFY n BIGINT");  // both lose their default
+  Exec("UPDATE dflt.t SET note = 'changed' WHERE id <= 10");
+  Exec("RENAME TABLE dflt.t TO dflt.t2");
+  Start(id);
+  CHECK_MESSAGE(Converges("dflt"), LogOf(id));
+  CHECK(E().pg.Scalar("SELECT count(*) FROM dflt.t2 WHERE note = 'caf\xC3\xA9 it''s' AND n = -7 AND z = 0", "dw") == "290");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}

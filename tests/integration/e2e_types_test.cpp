@@ -28,42 +28,10 @@ Env& E() {
   return env;
 }
 
-// One canonical text per column: MySQL expression, PostgreSQL expression.
-const std::pair<const char*, const char*> kCanonical[] = {
-    {"id", "id::text"},
-    {"ti", "ti::text"},
-    {"tiu", "tiu::text"},
-    {"si", "si::text"},
-    {"mi", "mi::text"},
-    {"bi", "bi::text"},
-    {"biu", "biu::text"},
-    {"dec_", "dec_::text"},
-    {"CAST(f AS DECIMAL(20,2))", "f::numeric(20,2)::text"},  // values are exact quarters
-    {"CAST(d AS DECIMAL(20,3))", "d::numeric(20,3)::text"},  // and eighths
-    {"LPAD(BIN(b + 0), 10, '0')", "b::text"},
-    {"y", "y::text"},
-    {"DATE_FORMAT(dt, '%Y-%m-%d')", "to_char(dt, 'YYYY-MM-DD')"},
-    {"TIME_TO_SEC(tm)", "extract(epoch from tm)::bigint::text"},
-    {"DATE_FORMAT(dtm, '%Y-%m-%d %H:%i:%s.%f')", "to_char(dtm, 'YYYY-MM-DD HH24:MI:SS.US')"},
-    {"CAST(UNIX_TIMESTAMP(ts) AS DECIMAL(20,6))", "extract(epoch from ts)::numeric(20,6)::text"},
-    {"c", "c::text"},
-    {"MD5(vc)", "md5(vc)"},
-    {"MD5(CONVERT(l1 USING utf8mb4))", "md5(l1)"},
-    {"LOWER(HEX(bin))", "encode(bin, 'hex')"},
-    {"MD5(tx)", "md5(tx)"},
-    {"CONCAT(LENGTH(lb), ':', MD5(lb))", "length(lb) || ':' || md5(lb)"},
-    {"e", "e"},
-    {"st", "st"},
-    {"MD5(j)", "md5(j)"},  // MariaDB JSON is LONGTEXT: text on both sides
-    {"LOWER(HEX(g))", "encode(g, 'hex')"},
-};
-
 std::string Line(bool mysql) {
-  std::string out;
-  for (const auto& [m, p] : kCanonical) {
-    if (!out.empty()) out += ", ";
-    out += mysql ? std::string("IFNULL(") + m + ", '~')" : std::string("coalesce(") + p + ", '~')";
-  }
+  std::string out = mysql ? "IFNULL(id, '~')" : "coalesce(id::text, '~')";
+  for (const auto& c : kTypeMatrixCanonical)
+    out += mysql ? std::string(", IFNULL(") + c.mysql + ", '~')" : std::string(", coalesce(") + c.postgres + ", '~')";
   return out;
 }
 

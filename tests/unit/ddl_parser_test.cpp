@@ -192,6 +192,31 @@ TEST_SUITE("ddl") {
     }
   }
 
+  TEST_CASE("ParseDdl keeps a literal DEFAULT as the catalog shows it; an expression is unknown") {
+    const std::pair<const char*, std::optional<std::string>> rows[] = {
+        {"c INT", ""},
+        {"c INT NOT NULL DEFAULT 7", "7"},
+        {"c INT DEFAULT -1 NOT NULL", "-1"},
+        {"c DECIMAL(5,2) DEFAULT +2.50", "2.50"},
+        {"c VARCHAR(9) DEFAULT 'caf\xC3\xA9' NULL", "'caf\xC3\xA9'"},
+        {"c VARCHAR(9) DEFAULT 'it''s \\\\ x'", "'it''s \\\\ x'"},
+        {"c VARCHAR(9) DEFAULT NULL", "NULL"},
+        {"c VARCHAR(3) DEFAULT _utf8mb4'x'", std::nullopt},
+        {"c DATETIME DEFAULT CURRENT_TIMESTAMP", std::nullopt},
+        {"c INT DEFAULT (1 + 1)", std::nullopt},
+        {"c BIT(2) DEFAULT b'01'", "b'01'"},
+        {"c VARBINARY(2) DEFAULT x'0a'", std::nullopt},
+        {"c VARBINARY(2) DEFAULT 0x0a", std::nullopt},
+    };
+    for (const auto& [def, literal] : rows) {
+      const std::string sql = std::string("ALTER TABLE t ADD COLUMN ") + def;
+      DdlStatement st = Parse(sql);
+      REQUIRE(st.ops.size() == 1);
+      const auto& got = st.ops[0].column.default_literal;
+      CHECK_MESSAGE(got == literal, sql << ": " << got.value_or("(expression)"));
+    }
+  }
+
   TEST_CASE("ParseDdl reads ENUM and SET members with commas, quotes and escapes") {
     DdlStatement st = Parse(
         "CREATE TABLE t (e ENUM('a,b', 'it''s', 'say \"hi\"', 'back\\\\slash', '(x)', 'caf\xC3\xA9') NOT NULL,"

@@ -388,6 +388,7 @@ class Parser {
   Status ParseDataType(DdlColumnDef& col);
   Status ParseColumnAttributes(DdlColumnDef& col);
   Status SkipExpression();
+  Status ParseDefault(DdlColumnDef& col);
 
   std::vector<DdlToken> toks_;
   size_t pos_ = 0;
@@ -659,6 +660,31 @@ Status Parser::SkipExpression() {
   }
 }
 
+// A DEFAULT that is one literal (a string, a signed number, a bit literal,
+// NULL) is kept as the catalog would show it; anything else (hex literals
+// included) is an expression.
+Status Parser::ParseDefault(DdlColumnDef& col) {
+  const size_t begin = pos_;
+  SYNC_RETURN_IF_ERROR(SkipExpression());
+  col.default_literal.reset();
+  std::string sign;
+  size_t at = begin;
+  if (pos_ - at == 2 && (toks_[at].IsSymbol("-") || toks_[at].IsSymbol("+"))) sign = toks_[at++].text == "-" ? "-" : "";
+  if (pos_ - at != 1) return Status::Ok();
+  const DdlToken& t = toks_[at];
+  const bool hex_or_binary = t.text.size() > 1 && t.text[0] == '0' && (t.text[1] == 'x' || t.text[1] == 'b');
+  if (t.type == T::kNumber && !hex_or_binary && !(t.text[0] == 'x' || t.text[0] == 'X')) {
+    col.default_literal = sign + t.text;  // b'01' too: the catalog shows a BIT default so
+  } else if (t.type == T::kString && sign.empty()) {
+    std::string quoted = "'";
+    for (char c : t.text) quoted += c == '\'' ? "''" : c == '\\' ? "\\\\" : std::string(1, c);
+    col.default_literal = quoted + "'";
+  } else if (t.IsWord("NULL") && sign.empty()) {
+    col.default_literal = "NULL";
+  }
+  return Status::Ok();
+}
+
 Status Parser::ParseColumnAttributes(DdlColumnDef& col) {
   while (!AtSpecEnd() && !IsAny({"FIRST", "AFTER"})) {
     if (Accept("UNSIGNED")) {
@@ -672,7 +698,7 @@ Status Parser::ParseColumnAttributes(DdlColumnDef& col) {
     } else if (Accept("NULL")) {
       col.null = DdlNullability::kNull;
     } else if (Accept("DEFAULT")) {
-      SYNC_RETURN_IF_ERROR(SkipExpression());
+      SYNC_RETURN_IF_ERROR(ParseDefault(col));
     } else if (Accept("ON")) {
       SYNC_RETURN_IF_ERROR(Expect("UPDATE"));
       SYNC_RETURN_IF_ERROR(SkipExpression());

@@ -49,6 +49,10 @@ struct DdlColumnDef {
   bool primary_key = false;           // inline PRIMARY KEY (or bare KEY)
   bool auto_increment = false;
   bool generated = false;             // GENERATED ALWAYS AS (...) / AS (...)
+  // The DEFAULT clause as information_schema.COLUMNS.COLUMN_DEFAULT shows
+  // a literal ('text' quoted, numbers bare, NULL); "" without a DEFAULT
+  // clause; nullopt for an expression, whose value only the source knows.
+  std::optional<std::string> default_literal = "";
 };
 
 enum class DdlColumnPosition { kLast, kFirst, kAfter };

@@ -103,8 +103,12 @@ class MySqlSource : public source::Source {
     SYNC_ASSIGN_OR_RETURN(auto names, ListSelectedTables(*conn, spec));
     std::vector<TableSchema> out;
     for (const auto& t : names) {
-      SYNC_ASSIGN_OR_RETURN(TableSchema schema, ReadTableSchema(*conn, t.db, t.table));
-      out.push_back(std::move(schema));
+      auto schema = ReadTableSchema(*conn, t.db, t.table);
+      // Dropped or renamed since the listing (a DDL running now): its DDL
+      // follows in the binlog, as for a table gone before the listing.
+      if (schema.status().code() == StatusCode::kNotFound) continue;
+      if (!schema.ok()) return schema.status();
+      out.push_back(std::move(schema).value());
     }
     return out;
   }
@@ -129,8 +133,21 @@ class MySqlSource : public source::Source {
   }
 
   Result<source::AddedColumnFill> AddedColumnValue(const SchemaChange& change) override {
-    source::AddedColumnFill fill;
-    if (!change.after) return fill;
+    if (!change.after) return source::AddedColumnFill{};
+    // A TIMESTAMP without a DEFAULT clause may still get CURRENT_TIMESTAMP
+    // (explicit_defaults_for_timestamp off): the catalog knows.
+    const bool implicit_timestamp = change.added_default && change.added_default->empty() &&
+                                    change.after->data_type == "timestamp";
+    if (change.added_default && !implicit_timestamp) {
+      // What the statement said, whatever happened to the column since: a
+      // worker catching up reads a catalog that may have moved on (the
+      // column modified or dropped, its table renamed).
+      std::optional<std::string> def;
+      if (!change.added_default->empty()) def = *change.added_default;
+      auto fill = FillFor(*change.after, def, change.after->nullable);
+      // A literal the source converts (1.5 for an INT) is read as it stored it.
+      if (fill.ok()) return fill;
+    }
     SYNC_ASSIGN_OR_RETURN(Connection * conn, Catalog());
     // The default as the source has it now: right after the ADD this is what
     // the existing rows received.
@@ -138,21 +155,8 @@ class MySqlSource : public source::Source {
                                               "TABLE_SCHEMA=" + QuoteString(change.db) + " AND TABLE_NAME=" +
                                               QuoteString(change.table) + " AND COLUMN_NAME=" +
                                               QuoteString(change.column)));
-    if (r.rows.empty()) return fill;  // dropped again since: later DDL will follow
-    std::optional<std::string> def = r.rows[0][0];
-    bool nullable = r.rows[0][1].value_or("YES") == "YES";
-    if (!def || *def == "NULL") {
-      if (!nullable) fill.value = ImplicitDefault(*change.after);
-      return fill;
-    }
-    auto value = ParseColumnDefault(*change.after, *def);
-    if (value.status().code() == StatusCode::kFailedPrecondition) {
-      fill.warning = "has the default " + *def + ", evaluated by the source when the column was added";
-      return fill;
-    }
-    if (!value.ok()) return value.status();
-    fill.value = *value;
-    return fill;
+    if (r.rows.empty()) return source::AddedColumnFill{};  // dropped again since: later DDL will follow
+    return FillFor(*change.after, r.rows[0][0], r.rows[0][1].value_or("YES") == "YES");
   }
 
   Result<std::unique_ptr<source::SnapshotReader>> OpenSnapshotReader() override {
@@ -167,6 +171,25 @@ class MySqlSource : public source::Source {
   }
 
  private:
+  // The value the rows already there received from a default `def` as the
+  // catalog shows it (nullopt: none).
+  static Result<source::AddedColumnFill> FillFor(const ColumnSchema& col, const std::optional<std::string>& def,
+                                                 bool nullable) {
+    source::AddedColumnFill fill;
+    if (!def || *def == "NULL") {
+      if (!nullable) fill.value = ImplicitDefault(col);
+      return fill;
+    }
+    auto value = ParseColumnDefault(col, *def);
+    if (value.status().code() == StatusCode::kFailedPrecondition) {
+      fill.warning = "has the default " + *def + ", evaluated by the source when the column was added";
+      return fill;
+    }
+    if (!value.ok()) return value.status();
+    fill.value = *value;
+    return fill;
+  }
+
   Result<Connection*> Catalog() {
     if (!conn_) {
       SYNC_ASSIGN_OR_RETURN(auto conn, Connection::Connect(endpoint_));

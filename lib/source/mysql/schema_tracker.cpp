@@ -308,6 +308,7 @@ Status SchemaTracker::Edit::AddOrReplaceColumn(Tracked& t, const mysql::AlterOp&
   c.before = before;
   c.after = now;
   c.position = index;
+  if (add) c.added_default = op.column.default_literal;
   if (before && before->name != now.name) {
     SchemaChange r = c;
     r.kind = SchemaChangeKind::kColumnRenamed;
