@@ -4,21 +4,39 @@
 #include <mysqld_error.h>
 
 namespace dbsync::mysql {
-namespace {
 
-Status ClassifyError(unsigned code, const std::string& message, const std::string& where, const std::string& what,
-                     const std::string& credentials) {
-  std::string text = what + " (" + where + "): " + message;
+bool IsConnectionLost(unsigned code) {
   switch (code) {
-    case ER_ACCESS_DENIED_ERROR:
-    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
-      return Status::Unauthenticated(text + "; check " + credentials);
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
     case CR_UNKNOWN_HOST:
     case CR_SERVER_GONE_ERROR:
     case CR_SERVER_LOST:
-      return Status::Unavailable(text + "; check that the server is running and reachable at " + where);
+    case CR_SERVER_LOST_EXTENDED:
+    // A connection reset in the middle of a packet: what was read is cut short.
+    case CR_MALFORMED_PACKET:
+    case CR_COMMANDS_OUT_OF_SYNC:
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
+    case CR_ERR_NET_UNCOMPRESS:
+    case CR_STMT_CLOSED:  // the statement's connection was closed under it
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+Status ClassifyError(unsigned code, const std::string& message, const std::string& where, const std::string& what,
+                     const std::string& credentials) {
+  std::string text = what + " (" + where + "): " + message;
+  if (IsConnectionLost(code))
+    return Status::Unavailable(text + "; check that the server is running and reachable at " + where);
+  switch (code) {
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+      return Status::Unauthenticated(text + "; check " + credentials);
     case ER_SPECIFIC_ACCESS_DENIED_ERROR:
     case ER_TABLEACCESS_DENIED_ERROR:
     case ER_DBACCESS_DENIED_ERROR:

@@ -29,6 +29,10 @@ struct Endpoint {
   std::string tls_setting = "source.tls";  // where the TLS settings are fixed, for messages
 };
 
+// Whether a client error code means the connection broke (refused, reset,
+// cut mid-packet): a new connection may succeed, so the caller retries.
+bool IsConnectionLost(unsigned client_error_code);
+
 class Connection {
  public:
   static Result<Connection> Connect(const Endpoint& endpoint);

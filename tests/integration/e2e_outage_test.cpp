@@ -245,6 +245,7 @@ TEST_CASE("the source connection cut during full initialization: the worker fail
   proxy.SetLatency(0ms);
   E().mysql.Exec("UPDATE shop.oc SET n = -n WHERE id % 1000 = 0");
   s = WaitStatus(id, 60s, [](const json& j) { return j.value("failovers", 0) >= 1; });
+  INFO(E().cli.Run({"logs", id}).out);
   CHECK(s.value("failovers", 0) >= 1);
   CHECK(SameRows("oc"));
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.oc", "dw") == "300000");

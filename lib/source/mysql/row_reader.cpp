@@ -130,7 +130,8 @@ Value IntValue(const ColumnSchema& col, int64_t v) {
 Status StmtError(MYSQL_STMT* stmt, const std::string& what) {
   unsigned code = mysql_stmt_errno(stmt);
   std::string msg = what + ": " + mysql_stmt_error(stmt);
-  if (code == 2013 || code == 2006) return Status::Unavailable(msg);
+  // A statement whose connection is gone has no connection of its own (null).
+  if (IsConnectionLost(code) || stmt->mysql == nullptr) return Status::Unavailable(msg);
   if (code == ER_NO_SUCH_TABLE || code == ER_BAD_DB_ERROR) return Status::NotFound(msg);  // dropped or renamed meanwhile
   return Status::FailedPrecondition(msg);
 }
