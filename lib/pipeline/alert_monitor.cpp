@@ -31,7 +31,7 @@ AlertMonitor::~AlertMonitor() {
     thread_.join();
     Tick();  // what the worker raised last
   }
-  alerter_.Drain(kFinalDrain);
+  alerter_.Finish(kFinalDelivery);
 }
 
 void AlertMonitor::WorkerStarted(int pid, bool after_failover) {

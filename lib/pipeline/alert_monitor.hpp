@@ -30,7 +30,9 @@ class AlertMonitor {
   // `state_file` and `outbox` are the task's (TaskDir).
   AlertMonitor(const config::TaskSpec& spec, alert::TaskIdentity task, Logger& log, std::string state_file,
                std::string outbox);
-  // Stops watching, then sends what is queued (at most kFinalDrain).
+  // Stops watching, then sends what is queued within kFinalDelivery and
+  // gives up the rest (Alerter::Finish): the supervisor, and with it
+  // `sync stop`, waits no longer for a receiver that is down.
   ~AlertMonitor();
   AlertMonitor(const AlertMonitor&) = delete;
   AlertMonitor& operator=(const AlertMonitor&) = delete;
@@ -41,7 +43,7 @@ class AlertMonitor {
   // The task ends: `status` failed or stopped.
   void Ended(const std::string& status, const std::string& message);
 
-  static constexpr std::chrono::seconds kFinalDrain{20};
+  static constexpr std::chrono::seconds kFinalDelivery = alert::kFinishGrace;
 
  private:
   void Loop();
