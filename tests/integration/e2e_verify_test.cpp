@@ -119,12 +119,15 @@ TEST_CASE("sync verify: identical when converged; finds by key what was changed 
   const std::string src_changed = SourceLines(E().mysql, "SELECT min(id) FROM shop.vn WHERE id > 100")[0];
   E().mysql.Exec("UPDATE shop.vn SET name = 'while stopped' WHERE id = " + src_changed);
   E().mysql.Exec("INSERT INTO shop.vn VALUES (7777, 'while stopped', 1, NOW())");
+  const std::string src_deleted = SourceLines(E().mysql, "SELECT min(id) FROM shop.vn WHERE id > 1000")[0];
+  E().mysql.Exec("DELETE FROM shop.vn WHERE id = " + src_deleted);
   json stopped = VerifyJson(E().cli, id, {"--table", "shop.vn"}, 1);
   CHECK(stopped["task_running"] == false);
   std::vector<std::string> after_stop = Shown(stopped, "shop.vn");
   CHECK(std::find(after_stop.begin(), after_stop.end(), "changed id=" + src_changed + " name") != after_stop.end());
   CHECK(std::find(after_stop.begin(), after_stop.end(), "missing id=7777") != after_stop.end());
-  CHECK(TableIn(stopped, "shop.vn")["differences"] == 5);
+  CHECK(std::find(after_stop.begin(), after_stop.end(), "extra id=" + src_deleted) != after_stop.end());
+  CHECK(TableIn(stopped, "shop.vn")["differences"] == 6);
 
   // Running again, the source's changes arrive; the hand edits remain.
   REQUIRE(E().cli.Run({"start", id}).exit_code == 0);
