@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <thread>
 
 #include "sink/registry.hpp"
 #include "harness/servers.hpp"
@@ -314,6 +315,40 @@ TEST_SUITE("postgres") {
     // The sink stays usable after a failed batch.
     REQUIRE(Apply(*s, b, {Ins({int64_t{2}, Utf8("b")})}, 32).ok());
     CHECK(s->LoadCheckpoint()->value().offset == 32);
+  }
+
+  TEST_CASE("a session the server terminates (57P01: a fast restart, pg_terminate_backend) is a lost connection") {
+    // The soak met it as a destination restart cut a batch's COPY: taken for
+    // an error a restart cannot fix, it failed the task.
+    auto s = Open("terminated");
+    auto b = Binding("rt", "terminated", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
+    REQUIRE(s->PrepareTable(b).ok());
+    REQUIRE(Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 50).ok());
+    for (int round = 0; round < 2; ++round) {
+      auto holder = Pg().Admin("dw");
+      REQUIRE(holder.Execute("BEGIN").ok());
+      REQUIRE(holder.Execute("LOCK TABLE rt.terminated IN ACCESS EXCLUSIVE MODE").ok());
+      std::thread terminator([] {
+        for (int i = 0; i < 200; ++i) {
+          if (Q("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'dw' AND "
+                "wait_event_type = 'Lock'") != "0")
+            return;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      });
+      Status cut = Apply(*s, b, {Ins({int64_t{2 + round}, Utf8("b")})}, 51 + round);
+      terminator.join();
+      REQUIRE(holder.Execute("ROLLBACK").ok());
+      CHECK_MESSAGE(cut.code() == StatusCode::kUnavailable, cut.ToString());
+      // The second time the cut meets the staging table's creation, where
+      // libpq sees only the closed socket.
+      if (round == 0)
+        CHECK_MESSAGE(cut.message().find("terminating connection due to administrator command") != std::string::npos,
+                      cut.message());
+      s = Open("terminated");  // as the worker does after the failover
+    }
+    REQUIRE(Apply(*s, b, {Ins({int64_t{2}, Utf8("b")})}, 53).ok());
+    CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM rt.terminated") == "1,2");
   }
 
   TEST_CASE("pieces of one transaction commit together; a failing piece, found at the commit, rolls all back") {

@@ -83,8 +83,8 @@ Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<
     std::string sqlstate = state_field ? state_field : "";
     std::string msg = "PostgreSQL (" + where_ + "): " + Trim(PQerrorMessage(conn_.get()));
     if (auto cut = StallWatch::CutReason(conn_.get())) return Status::Unavailable(*cut);
+    if (auto lost = SessionLost(conn_.get(), sqlstate)) return Status::Unavailable(msg + " (" + *lost + ")");
     if (sqlstate == "42501") return Status::PermissionDenied(msg);
-    if (PQstatus(conn_.get()) != CONNECTION_OK) return Status::Unavailable(msg);
     return Status::FailedPrecondition(msg);
   }
   QueryResult out;
@@ -104,6 +104,12 @@ Result<QueryResult> Connection::Query(const std::string& sql, const std::vector<
 Status Connection::Execute(const std::string& sql, const std::vector<std::string>& params) {
   auto r = Query(sql, params);
   return r.ok() ? Status::Ok() : r.status();
+}
+
+std::optional<std::string> SessionLost(PGconn* conn, const std::string& sqlstate) {
+  if (PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08")) return "the connection was lost";
+  if (sqlstate.starts_with("57")) return "the server ended or cancelled the session";
+  return std::nullopt;
 }
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,14 @@ class Connection {
   std::unique_ptr<PGconn, Closer> conn_;
   std::string where_;
 };
+
+// Why the session of a failed statement is gone, when it is: the connection
+// broke (class 08, or libpq saw it close), or the server ended or cancelled
+// it (class 57: a shutdown or restart, pg_terminate_backend, a cancel). The
+// FATAL of an ended session arrives before libpq has seen the socket close,
+// so the state alone misses it. nullopt: the session is still usable. A
+// lost session is retried on a new connection; any other error is not.
+std::optional<std::string> SessionLost(PGconn* conn, const std::string& sqlstate);
 
 // Double-quoted identifier, doubling embedded quotes: safe for any name.
 std::string QuoteIdentifier(const std::string& name);

@@ -18,8 +18,8 @@ Status ErrorStatus(PGconn* conn, const PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state ? state : "";
   msg = "PostgreSQL: " + msg;
-  if (PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08"))
-    return Status::Unavailable(msg + " (the connection was lost; the batch will be retried)");
+  if (auto lost = SessionLost(conn, sqlstate))
+    return Status::Unavailable(msg + " (" + *lost + "; the batch will be retried)");
   if (sqlstate == "42501") return Status::PermissionDenied(msg + "; grant the destination user the privilege");
   // Serialization failures and deadlocks succeed when retried.
   if (sqlstate == "40001" || sqlstate == "40P01") return Status::Unavailable(msg);
