@@ -58,22 +58,9 @@ std::string Spec(const std::string& name, const StarRocksEmulator& sr, const std
          "runtime: { batch_rows: 500, flush_ms: 300, failover: { max_backoff_seconds: 1 } }\n";
 }
 
-std::string TlsBlock(const std::string& mode, const std::string& ca) {
-  return "  tls:\n    mode: " + mode + (ca.empty() ? "" : "\n    ca: " + ca) + "\n";
-}
-
 std::string HttpsPort() { return "  https_port: " + std::to_string(E().https_port) + "\n"; }
 
 CheckRun Check(const std::string& name, const std::string& yaml) { return CreateAndCheck(E().cli, name, yaml, SrEnv()); }
-
-void CheckTlsFails(const CheckRun& run, const std::string& needle) {
-  INFO(run.out);
-  CHECK(run.exit_code != 0);
-  auto item = run.Item("destination.tls");
-  CHECK(item["result"] == "fail");
-  const std::string reason = item["reason"];
-  CHECK_MESSAGE(reason.find(needle) != std::string::npos, reason);
-}
 
 std::optional<std::vector<std::string>> DestRows() {
   mysql::Endpoint ep{"127.0.0.1", E().tls.query_port(), "root", StarRocksEmulator::kPassword, 5, 60};
@@ -114,24 +101,30 @@ TEST_CASE("StarRocks over verified TLS: sync check says which leg is encrypted, 
   REQUIRE_MESSAGE(E().cli.WaitStreaming("srtls"), E().cli.Run({"logs", "srtls"}).out);
   E().mysql.Exec("UPDATE shop.srtls SET v = 'over tls' WHERE id <= 10");
   E().mysql.Exec("DELETE FROM shop.srtls WHERE id > 290");
-  const bool converged = WaitConverged(
-      {"srtls"}, [](const std::string&) { return std::optional(SourceLines(E().mysql, "SELECT id, v FROM shop.srtls ORDER BY id")); },
-      [](const std::string&) { return DestRows(); }, std::chrono::seconds(90));
+  auto source = [](const std::string&) {
+    return std::optional(SourceLines(E().mysql, "SELECT id, v FROM shop.srtls ORDER BY id"));
+  };
+  const bool converged =
+      WaitConverged({"srtls"}, source, [](const std::string&) { return DestRows(); }, std::chrono::seconds(90));
   CHECK_MESSAGE(converged, E().cli.Run({"logs", "srtls"}).out);
   CHECK(E().cli.Run({"stop", "srtls"}).exit_code == 0);
 }
 
 TEST_CASE("StarRocks TLS failures are clear: a wrong CA, another host's certificate, no TLS, https_port unencrypted") {
-  CheckTlsFails(Check("srtls-ca", Spec("srtls-ca", E().tls, TlsBlock("verify_identity", E().certs.wrong_ca), 6302)),
-                "is not signed by the CA in destination.tls.ca");
-  CheckTlsFails(Check("srtls-host", Spec("srtls-host", E().other_host, TlsBlock("verify_identity", E().certs.ca), 6303)),
-                "does not name the host '127.0.0.1'");
+  const auto& certs = E().certs;
+  CheckItemFails("destination.tls",
+                 Check("srtls-ca", Spec("srtls-ca", E().tls, TlsBlock("verify_identity", certs.wrong_ca), 6302)),
+                 "is not signed by the CA in destination.tls.ca");
+  CheckItemFails("destination.tls",
+                 Check("srtls-host", Spec("srtls-host", E().other_host, TlsBlock("verify_identity", certs.ca), 6303)),
+                 "does not name the host '127.0.0.1'");
   // The same certificate passes when only the CA is checked.
-  auto ca_only = Check("srtls-ca-only", Spec("srtls-ca-only", E().other_host, TlsBlock("verify_ca", E().certs.ca), 6304));
+  auto ca_only = Check("srtls-ca-only", Spec("srtls-ca-only", E().other_host, TlsBlock("verify_ca", certs.ca), 6304));
   CHECK(ca_only.Item("destination.tls")["result"] == "pass");
   // A StarRocks before 3.4.1 offers no TLS: mode required says where to enable it.
-  CheckTlsFails(Check("srtls-none", Spec("srtls-none", E().plain, TlsBlock("required", ""), 6305)),
-                "ssl_keystore_location in fe.conf");
-  CheckTlsFails(Check("srtls-off", Spec("srtls-off", E().tls, HttpsPort() + TlsBlock("disabled", ""), 6306)),
-                "destination.https_port is set but destination.tls.mode is disabled");
+  CheckItemFails("destination.tls", Check("srtls-none", Spec("srtls-none", E().plain, TlsBlock("required", ""), 6305)),
+                 "ssl_keystore_location in fe.conf");
+  CheckItemFails("destination.tls",
+                 Check("srtls-off", Spec("srtls-off", E().tls, HttpsPort() + TlsBlock("disabled", ""), 6306)),
+                 "destination.https_port is set but destination.tls.mode is disabled");
 }

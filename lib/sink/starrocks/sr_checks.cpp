@@ -18,6 +18,16 @@ namespace {
 
 using check::Verdict;
 
+// A failed TLS handshake: the connection's item points at the TLS item,
+// which carries the message (with its fix, tls_options.hpp).
+void AddTlsFailure(const std::string& connect_item, const std::string& tls_item, const std::string& message,
+                   check::CheckReport& report) {
+  report.Add(connect_item, Verdict::kFail, "the TLS handshake failed (see " + tls_item + ")",
+             "fix destination.tls or the FE's TLS setup");
+  report.Add(tls_item, Verdict::kFail, message,
+             "fix destination.tls (mode, ca, cert, key) or the FE's certificate, as the message says");
+}
+
 // What Stream Load's two legs negotiate: to the FE (https with
 // destination.https_port) and to the BE it redirects to, which real
 // StarRocks always names as http:// (sr_endpoint.hpp). Plain is a warning
@@ -66,10 +76,7 @@ void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckRe
   r.timeout_ms = 30000;
   auto got = net::HttpCall(r);
   if (!got.ok() && IsTlsFailure(got.status().message())) {
-    report.Add("destination.http", Verdict::kFail, "the TLS handshake failed (see destination.tls.stream_load)",
-               "fix destination.tls or the FE's HTTPS setup");
-    report.Add("destination.tls.stream_load", Verdict::kFail, got.status().message(),
-               "fix destination.tls (mode, ca, cert, key) or connect by a name the FE's certificate lists");
+    AddTlsFailure("destination.http", "destination.tls.stream_load", got.status().message(), report);
     return;
   }
   if (!got.ok()) {
@@ -196,10 +203,7 @@ void CheckStarRocks(const sink::CheckInput& in, check::CheckReport& report) {
   }
   auto conn = mysql::Connection::Connect(FeEndpoint(d, in.secret, 60));
   if (!conn.ok() && IsTlsFailure(conn.status().message())) {
-    report.Add("destination.connect", Verdict::kFail, "the TLS handshake failed (see destination.tls)",
-               "fix destination.tls or the FE's TLS setup");
-    report.Add("destination.tls", Verdict::kFail, conn.status().message(),
-               "fix destination.tls (mode, ca, cert, key) or the FE's certificate, as the message says");
+    AddTlsFailure("destination.connect", "destination.tls", conn.status().message(), report);
     return;
   }
   if (!conn.ok()) {

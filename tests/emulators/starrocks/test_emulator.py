@@ -1428,6 +1428,18 @@ class RestartTest(unittest.TestCase):
             emu.cleanup()
 
 
+def curl_and_table(test, emu, db):
+    """The curl binary (the test is skipped without it) and a connection to emu where db.t exists."""
+    exe = shutil.which("curl")
+    if exe is None:
+        test.skipTest("curl not installed (optional)")
+    sql = MySQL(emu.qport)
+    sql.query("CREATE DATABASE IF NOT EXISTS %s" % db)
+    sql.query("CREATE TABLE %s.t (id INT NOT NULL, v VARCHAR(3)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
+              "PROPERTIES('replication_num'='1')" % db)
+    return exe, sql
+
+
 class ClientBinariesTest(unittest.TestCase):
     """The FE query port works with the real mariadb client; the HTTP ports with curl."""
 
@@ -1459,13 +1471,7 @@ class ClientBinariesTest(unittest.TestCase):
         self.assertIn("ERROR 1045 (28000)", out.stderr)
 
     def test_curl_stream_load_follows_redirect(self):
-        exe = shutil.which("curl")
-        if exe is None:
-            self.skipTest("curl not installed (optional)")
-        sql = MySQL(self.emu.qport)
-        sql.query("CREATE DATABASE IF NOT EXISTS c")
-        sql.query("CREATE TABLE c.t (id INT NOT NULL, v VARCHAR(3)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
-                  "PROPERTIES('replication_num'='1')")
+        exe, sql = curl_and_table(self, self.emu, "c")
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write('[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]')
         try:
@@ -1561,13 +1567,7 @@ class TlsTest(unittest.TestCase):
             plain.cleanup()
 
     def test_stream_load_over_https_is_redirected_to_plain_http_be(self):
-        exe = shutil.which("curl")
-        if exe is None:
-            self.skipTest("curl not installed (optional)")
-        sql = MySQL(self.emu.qport)
-        sql.query("CREATE DATABASE IF NOT EXISTS h")
-        sql.query("CREATE TABLE h.t (id INT NOT NULL, v VARCHAR(3)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
-                  "PROPERTIES('replication_num'='1')")
+        exe, sql = curl_and_table(self, self.emu, "h")
         url = "https://127.0.0.1:%d/api/h/t/_stream_load" % self.emu.ports["https_port"]
         base = [exe, "-s", "--cacert", self.certs["ca.pem"], "-u", "root:" + PASSWORD, "-H", "format: json",
                 "-H", "Expect:100-continue", "-T", "-"]
