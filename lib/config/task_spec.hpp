@@ -40,6 +40,7 @@ struct DestinationSpec {
   std::string user;
   std::string password;      // as SourceSpec::password
   int http_port = 8030;      // starrocks: FE HTTP port for Stream Load
+  int https_port = 0;        // starrocks: FE HTTPS port (4.0+), used instead of http_port when set
   int replication_num = 0;   // starrocks: replicas of new tables (0: the cluster's default)
   int buckets = 0;           // starrocks: hash buckets of new tables (0: StarRocks chooses)
   std::string endpoint;      // maxcompute: service endpoint URL
@@ -56,7 +57,7 @@ struct DestinationSpec {
   // postgres, hologres: a statement without a reply for this long is checked
   // from a second connection and abandoned unless the server is running it.
   int stall_timeout_seconds = 30;
-  TlsOptions tls;  // destination.tls: postgres and hologres (libpq sslmode, sslrootcert, sslcert, sslkey)
+  TlsOptions tls;  // destination.tls: postgres, hologres, maxcompute, starrocks (sync-task(5))
   bool operator==(const DestinationSpec&) const = default;
 };
 

@@ -9,7 +9,7 @@ std::string TlsFailureText(const std::string& library_message, const TlsOptions&
   std::string advice;
   if (has("does not support SSL") || has("server does not support it") || has("offers no TLS")) {
     advice = "the server does not offer TLS and " + mode +
-             ": enable TLS on the server (MySQL/MariaDB: ssl_cert, ssl_key; PostgreSQL: ssl = on), or set " +
+             ": enable TLS on the server (MySQL/MariaDB: ssl_cert, ssl_key; PostgreSQL: ssl = on; StarRocks 3.4.1+: ssl_keystore_location in fe.conf), or set " +
              setting + ".mode: preferred to connect without it";
   } else if (has("does not match host name") || has("Validation of SSL server certificate failed") ||
              has("matches target host name") ||

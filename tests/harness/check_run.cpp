@@ -22,4 +22,17 @@ CheckRun CreateAndCheck(const SyncCli& cli, const std::string& name, const std::
   return run;
 }
 
+std::string TlsBlock(const std::string& mode, const std::string& ca, const std::string& extra) {
+  return "  tls:\n    mode: " + mode + "\n" + (ca.empty() ? "" : "    ca: " + ca + "\n") + extra;
+}
+
+void CheckItemFails(const std::string& name, const CheckRun& run, const std::string& needle) {
+  INFO(run.out);
+  CHECK(run.exit_code != 0);
+  auto item = run.Item(name);
+  CHECK(item["result"] == "fail");
+  const std::string reason = item["reason"];
+  CHECK_MESSAGE(reason.find(needle) != std::string::npos, reason);
+}
+
 }  // namespace dbsync::testing

@@ -22,4 +22,11 @@ struct CheckRun {
 CheckRun CreateAndCheck(const SyncCli& cli, const std::string& name, const std::string& yaml,
                         const RunOptions& options = {});
 
+// A spec's tls block under source or destination: "  tls:\n    mode: M\n"
+// with "    ca: CA\n" when `ca` is given, then `extra` (more keys, indented).
+std::string TlsBlock(const std::string& mode, const std::string& ca, const std::string& extra = "");
+
+// Checks that the run failed on item `name`, whose reason holds `needle`.
+void CheckItemFails(const std::string& name, const CheckRun& run, const std::string& needle);
+
 }  // namespace dbsync::testing

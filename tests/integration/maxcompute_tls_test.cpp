@@ -45,20 +45,7 @@ std::string Spec(const std::string& name, const std::string& endpoint, const std
          tls_block + "runtime: { batch_rows: 500, flush_ms: 300, failover: { max_backoff_seconds: 1 } }\n";
 }
 
-std::string TlsBlock(const std::string& mode, const std::string& ca) {
-  return "  tls:\n    mode: " + mode + (ca.empty() ? "" : "\n    ca: " + ca) + "\n";
-}
-
 CheckRun Check(const std::string& name, const std::string& yaml) { return CreateAndCheck(E().cli, name, yaml, McEnv()); }
-
-void CheckTlsFails(const CheckRun& run, const std::string& needle) {
-  INFO(run.out);
-  CHECK(run.exit_code != 0);
-  auto item = run.Item("destination.tls");
-  CHECK(item["result"] == "fail");
-  const std::string reason = item["reason"];
-  CHECK_MESSAGE(reason.find(needle) != std::string::npos, reason);
-}
 
 }  // namespace
 
@@ -93,9 +80,12 @@ TEST_CASE("MaxCompute over verified HTTPS: sync check says so, and the task copi
 }
 
 TEST_CASE("MaxCompute over HTTPS: a wrong CA, another host's certificate, and an http endpoint are clear errors") {
-  CheckTlsFails(Check("mtls-ca", Spec("mtls-ca", E().https.endpoint(), TlsBlock("verify_identity", E().certs.wrong_ca), 6202)),
-                "is not signed by the CA in destination.tls.ca");
-  CheckTlsFails(
+  const auto& wrong_ca = E().certs.wrong_ca;
+  CheckItemFails("destination.tls",
+                 Check("mtls-ca", Spec("mtls-ca", E().https.endpoint(), TlsBlock("verify_identity", wrong_ca), 6202)),
+                 "is not signed by the CA in destination.tls.ca");
+  CheckItemFails(
+      "destination.tls",
       Check("mtls-host", Spec("mtls-host", E().other_host.endpoint(), TlsBlock("verify_identity", E().certs.ca), 6203)),
       "does not name the host '127.0.0.1'");
   // The same certificate passes when only the CA is checked.
@@ -104,5 +94,6 @@ TEST_CASE("MaxCompute over HTTPS: a wrong CA, another host's certificate, and an
   // An http:// endpoint is never encrypted: a mode that demands TLS refuses it.
   std::string plain = E().https.endpoint();
   plain.replace(0, 5, "http");
-  CheckTlsFails(Check("mtls-plain", Spec("mtls-plain", plain, TlsBlock("required", ""), 6205)), "which is never encrypted");
+  CheckItemFails("destination.tls", Check("mtls-plain", Spec("mtls-plain", plain, TlsBlock("required", ""), 6205)),
+                 "which is never encrypted");
 }

@@ -66,10 +66,6 @@ Env& E() {
   return env;
 }
 
-std::string TlsBlock(const std::string& mode, const std::string& ca, const std::string& extra = "") {
-  return "  tls:\n    mode: " + mode + "\n" + (ca.empty() ? "" : "    ca: " + ca + "\n") + extra;
-}
-
 std::string Yaml(const std::string& name, const std::string& source_tls, const std::string& destination_tls,
                  int mysql_port, int pg_port, const std::string& user = "tlsrepl", const std::string& pw = "tlsrepl-pw",
                  int server_id = 6101) {

@@ -54,8 +54,19 @@ TEST_SUITE("config") {
     CHECK(SpecError(SpecWithTls("  tls:\n    mode: requird\n")).find("did you mean 'required'?") != std::string::npos);
     CHECK(SpecError(SpecWithTls("  tls:\n    cafile: /etc/hostname\n")).find("unknown key 'cafile' in source.tls") !=
           std::string::npos);
-    CHECK(SpecError(SpecWithTls("", "starrocks", "  tls:\n    mode: required\n"))
-              .find("destination.tls: type starrocks does not take tls settings (hologres, postgres, maxcompute do)") != std::string::npos);
+  }
+
+  TEST_CASE("starrocks takes destination.tls, and https_port for Stream Load") {
+    auto r = config::ParseTaskSpec(
+        SpecWithTls("", "starrocks", "  https_port: 8443\n  tls:\n    mode: verify_identity\n    ca: /etc/hostname\n"),
+        "task.yaml");
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->destination.tls.mode == TlsMode::kVerifyIdentity);
+    CHECK(r->destination.https_port == 8443);
+    CHECK(r->destination.http_port == 8030);
+    auto unset = config::ParseTaskSpec(SpecWithTls("", "starrocks"), "task.yaml");
+    REQUIRE_MESSAGE(unset.ok(), unset.status().message());
+    CHECK(unset->destination.https_port == 0);
   }
 }
 

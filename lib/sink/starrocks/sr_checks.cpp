@@ -10,6 +10,7 @@
 #include "net/http_client.hpp"
 #include "net/mysql_client.hpp"
 #include "pipeline/table_binding.hpp"
+#include "sink/starrocks/sr_endpoint.hpp"
 #include "sink/starrocks/sr_types.hpp"
 
 namespace dbsync::starrocks {
@@ -17,8 +18,42 @@ namespace {
 
 using check::Verdict;
 
-std::string HttpBase(const config::DestinationSpec& d, int port) {
-  return "http://" + d.host + ":" + std::to_string(port);
+// A failed TLS handshake: the connection's item points at the TLS item,
+// which carries the message (with its fix, tls_options.hpp).
+void AddTlsFailure(const std::string& connect_item, const std::string& tls_item, const std::string& message,
+                   check::CheckReport& report) {
+  report.Add(connect_item, Verdict::kFail, "the TLS handshake failed (see " + tls_item + ")",
+             "fix destination.tls or the FE's TLS setup");
+  report.Add(tls_item, Verdict::kFail, message,
+             "fix destination.tls (mode, ca, cert, key) or the FE's certificate, as the message says");
+}
+
+// What Stream Load's two legs negotiate: to the FE (https with
+// destination.https_port) and to the BE it redirects to, which real
+// StarRocks always names as http:// (sr_endpoint.hpp). Plain is a warning
+// unless the spec asks for no TLS: neither the mode nor sync can encrypt it.
+void AddStreamLoadTlsItem(const config::DestinationSpec& d, const net::HttpResponse& fe_reply,
+                          const std::string& be, check::CheckReport& report) {
+  const bool fe_tls = d.https_port > 0;
+  const bool be_tls = be.rfind("https://", 0) == 0;
+  std::string text = "to the FE at " + FeHttpBase(d) + ": " +
+                     (fe_tls ? DescribeTls(fe_reply.tls, d.tls, d.host) : std::string("not encrypted (plain HTTP)")) +
+                     "; to the BE at " + be + ": " + (be_tls ? "encrypted" : "not encrypted (plain HTTP)");
+  if (fe_tls && be_tls) {
+    report.Add("destination.tls.stream_load", Verdict::kPass, text);
+    return;
+  }
+  if (d.tls.mode == TlsMode::kDisabled) {
+    report.Add("destination.tls.stream_load", Verdict::kPass, text + " (destination.tls.mode is disabled)");
+    return;
+  }
+  report.Add("destination.tls.stream_load", Verdict::kWarn,
+             text + ". Rows, destination.user and destination.password cross the network unencrypted to the BE: "
+                    "StarRocks serves Stream Load on the BE's HTTP port without TLS and its FE redirects loads to "
+                    "http://; destination.tls covers the FE's MySQL connection" +
+                 (fe_tls ? std::string(" and its HTTPS port") : std::string()),
+             "keep the FE's and the BEs' HTTP ports on a private network or an encrypted tunnel (WireGuard, IPsec)" +
+                 (fe_tls ? std::string() : std::string("; on StarRocks 4.0+ destination.https_port encrypts the FE leg")));
 }
 
 // The FE's HTTP port: Stream Load goes there. A redirect proves the
@@ -27,19 +62,26 @@ std::string HttpBase(const config::DestinationSpec& d, int port) {
 // which a cluster advertising internal addresses breaks.
 void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckReport& report) {
   const auto& d = in.spec.destination;
+  const std::string port_key = d.https_port > 0 ? "destination.https_port (the FE's https_port, 8443 by default)"
+                                                : "destination.http_port (the FE's http_port, 8030 by default)";
   net::HttpRequest r;
   r.method = "PUT";
-  r.url = HttpBase(d, d.http_port) + "/api/" + db + "/sync_check_probe/_stream_load";
+  r.url = FeHttpBase(d) + "/api/" + db + "/sync_check_probe/_stream_load";
   r.user = d.user;
   r.password = in.secret;
+  r.tls = d.tls;
   r.follow_redirects = false;
   r.expect_continue = true;
   r.connect_timeout_ms = d.connect_timeout_seconds * 1000;
   r.timeout_ms = 30000;
   auto got = net::HttpCall(r);
+  if (!got.ok() && IsTlsFailure(got.status().message())) {
+    AddTlsFailure("destination.http", "destination.tls.stream_load", got.status().message(), report);
+    return;
+  }
   if (!got.ok()) {
     report.Add("destination.http", Verdict::kFail, got.status().message(),
-               "check destination.http_port (the FE's http_port, 8030 by default) and that no firewall blocks it");
+               "check " + port_key + " and that no firewall blocks it");
     return;
   }
   if (got->status == 401) {
@@ -50,11 +92,11 @@ void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckRe
   if (got->status != 307 || !got->headers.count("location")) {
     report.Add("destination.http", Verdict::kWarn,
                "the FE answered a probe load with HTTP " + std::to_string(got->status) + ": " + got->body.substr(0, 300),
-               "check that destination.http_port is the FE's HTTP port");
+               "check that " + port_key + " is the FE's");
     return;
   }
-  report.Add("destination.http", Verdict::kPass, "the FE at " + d.host + ":" + std::to_string(d.http_port) +
-                                                     " accepts " + d.user + " and redirects loads");
+  report.Add("destination.http", Verdict::kPass, "the FE at " + FeHttpBase(d) + " accepts " + d.user +
+                                                     " and redirects loads");
   std::string location = got->headers["location"];
   static const std::regex kBase(R"(^(https?://[^/]+))");
   std::smatch m;
@@ -73,6 +115,7 @@ void CheckHttp(const sink::CheckInput& in, const std::string& db, check::CheckRe
     return;
   }
   report.Add("destination.backend", Verdict::kPass, "the BE at " + be + " that loads are redirected to answers");
+  AddStreamLoadTlsItem(d, *got, be, report);
 }
 
 // `partitioned`: a table has tables[].partition, which takes column
@@ -154,9 +197,15 @@ void CheckTables(const sink::CheckInput& in, check::CheckReport& report) {
 
 void CheckStarRocks(const sink::CheckInput& in, check::CheckReport& report) {
   const auto& d = in.spec.destination;
-  mysql::Endpoint ep{d.host, d.port, d.user, in.secret, d.connect_timeout_seconds, 60, "the StarRocks FE",
-                     "destination.user and destination.password"};
-  auto conn = mysql::Connection::Connect(ep);
+  if (Status https = HttpsPortTakesTls(d); !https.ok()) {
+    report.Add("destination.tls", Verdict::kFail, https.message(), "remove destination.https_port or change destination.tls.mode");
+    return;
+  }
+  auto conn = mysql::Connection::Connect(FeEndpoint(d, in.secret, 60));
+  if (!conn.ok() && IsTlsFailure(conn.status().message())) {
+    AddTlsFailure("destination.connect", "destination.tls", conn.status().message(), report);
+    return;
+  }
   if (!conn.ok()) {
     std::string fix = conn.status().code() == StatusCode::kUnauthenticated
                           ? "fix destination.user / destination.password"
@@ -167,6 +216,9 @@ void CheckStarRocks(const sink::CheckInput& in, check::CheckReport& report) {
   }
   report.Add("destination.connect", Verdict::kPass,
              "logged in to the StarRocks FE at " + d.host + ":" + std::to_string(d.port) + " as " + d.user);
+  check::AddTlsItem("destination.tls", conn->Tls(), d.tls, d.host,
+                    "the FE's MySQL connection (DDL, checkpoints, reads; Stream Load: destination.tls.stream_load): ",
+                    report);
   if (in.scope == check::CheckScope::kConnectivity) return;
   const bool partitioned =
       std::any_of(in.spec.tables.begin(), in.spec.tables.end(), [](const auto& t) { return t.partition.has_value(); });

@@ -7,6 +7,7 @@
 #include "net/mysql_client.hpp"
 #include "sink/readback_sql.hpp"
 #include "sink/readback_text.hpp"
+#include "sink/starrocks/sr_endpoint.hpp"
 
 namespace dbsync::starrocks {
 
@@ -166,9 +167,7 @@ class SrReadback : public sink::Readback {
 Result<std::unique_ptr<sink::Readback>> OpenSrReadback(const config::TaskSpec& spec) {
   const auto& d = spec.destination;
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
-  mysql::Endpoint fe{d.host,  d.port, d.user, password, d.connect_timeout_seconds, 600, "the StarRocks FE",
-                     "destination.user and destination.password"};
-  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(fe));
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(FeEndpoint(d, password, 600)));
   return std::unique_ptr<sink::Readback>(new SrReadback(std::move(conn)));
 }
 

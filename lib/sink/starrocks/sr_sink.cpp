@@ -1,5 +1,7 @@
 #include "sink/starrocks/sr_sink.hpp"
 
+#include "sink/starrocks/sr_endpoint.hpp"
+
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "sink/change_helpers.hpp"
 #include "sink/checkpoint_row_sink.hpp"
 #include "sink/starrocks/sr_conflict.hpp"
+#include "sink/starrocks/sr_endpoint.hpp"
 #include "sink/starrocks/sr_schema_change.hpp"
 #include "sink/starrocks/sr_state.hpp"
 #include "sink/starrocks/sr_stream_load.hpp"
@@ -468,10 +471,9 @@ class StarRocksSink : public sink::CheckpointRowSink<CheckpointRow, StateStore> 
 Result<std::unique_ptr<sink::Sink>> OpenStarRocksSink(const config::TaskSpec& spec, const std::string& task_id) {
   const auto& d = spec.destination;
   SYNC_ASSIGN_OR_RETURN(std::string password, config::ResolveSecret(d.password));
-  mysql::Endpoint fe{d.host,  d.port, d.user, password, d.connect_timeout_seconds, 600, "the StarRocks FE",
-                     "destination.user and destination.password"};
-  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(fe));
-  HttpEndpoint http{d.host, d.http_port, d.user, password};
+  SYNC_RETURN_IF_ERROR(HttpsPortTakesTls(d));
+  SYNC_ASSIGN_OR_RETURN(auto conn, mysql::Connection::Connect(FeEndpoint(d, password, 600)));
+  HttpEndpoint http = FeHttpEndpoint(d, password);
   TableOptions tables;
   tables.replication_num = d.replication_num;
   tables.buckets = d.buckets;

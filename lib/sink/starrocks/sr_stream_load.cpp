@@ -81,7 +81,8 @@ Result<net::HttpResponse> StreamLoadClient::Send(const std::string& op, const st
                                                  const std::string& partial_columns) {
   net::HttpRequest r;
   r.method = op == "load" ? "PUT" : "POST";
-  r.url = "http://" + fe_.host + ":" + std::to_string(fe_.port) + "/api/transaction/" + op;
+  r.url = fe_.base + "/api/transaction/" + op;
+  r.tls = fe_.tls;
   r.user = fe_.user;
   r.password = fe_.password;
   r.expect_continue = true;  // the FE requires it (1.3) and it spares a refused body
@@ -169,7 +170,8 @@ Result<TxnOutcome> StreamLoadClient::Rollback(const std::string& db, const std::
 
 Result<std::string> StreamLoadClient::LoadState(const std::string& db, const std::string& label) {
   net::HttpRequest r;
-  r.url = "http://" + fe_.host + ":" + std::to_string(fe_.port) + "/api/" + db + "/get_load_state?label=" + label;
+  r.url = fe_.base + "/api/" + db + "/get_load_state?label=" + label;
+  r.tls = fe_.tls;
   r.user = fe_.user;
   r.password = fe_.password;
   r.timeout_ms = 30000;

@@ -16,18 +16,19 @@
 #include <string_view>
 
 #include "core/status.hpp"
+#include "core/tls_options.hpp"
 #include "net/http_client.hpp"
 
 namespace dbsync::starrocks {
 
 struct HttpEndpoint {
-  std::string host;
-  int port = 8030;
+  std::string base;  // the FE's HTTP API: "http://fe:8030", or "https://fe:8443" (4.0+ enable_https)
   std::string user;
   std::string password;
   // A transaction must be prepared this long after it begins (the begin
   // `timeout` header): a chunk or a large source transaction loads in it.
   int timeout_seconds = 3600;
+  TlsOptions tls;  // destination.tls, for an https base (the BEs loads are redirected to are http://)
 };
 
 enum class TxnOutcome {

@@ -16,6 +16,9 @@ std::vector<sink::Destination> Destinations() {
   d.fields = {{"host", Field::Kind::kText, true, "the FE host", &DestinationSpec::host},
               {"port", Field::Kind::kPort, false, "the FE query port", nullptr, &DestinationSpec::port, 9030},
               {"http_port", Field::Kind::kPort, false, "the FE HTTP port", nullptr, &DestinationSpec::http_port, 8030},
+              {"https_port", Field::Kind::kPort, false,
+               "the FE's HTTPS port (StarRocks 4.0+ enable_https, 8443): Stream Load requests go there instead, "
+               "under destination.tls", nullptr, &DestinationSpec::https_port, 0},
               {"database", Field::Kind::kText, true, "", &DestinationSpec::database},
               {"user", Field::Kind::kText, true, "", &DestinationSpec::user},
               {"password", Field::Kind::kSecret, false, "use ${env:NAME} or ${file:PATH}", &DestinationSpec::password},
@@ -26,6 +29,8 @@ std::vector<sink::Destination> Destinations() {
                "hash buckets of each new table (unset: StarRocks chooses from the data size)", nullptr,
                &DestinationSpec::buckets, 0}};
   d.secret = &DestinationSpec::password;
+  // The FE's MySQL connection and, with https_port, its HTTP API (sr_endpoint.hpp).
+  d.takes_tls = true;
   // Stream Load commits per table: prepared loads whose labels the
   // checkpoint records make a batch exactly-once (sr_sink.hpp).
   d.traits.exactly_once = sink::ExactlyOnce::kPerTableLoads;

@@ -5,12 +5,14 @@
       [--be-http-port 0] [--user root] [--password PW] [--version 3.3.2] [--alive-backends 1]
       [--alter-delay-ms 300] [--ports-file FILE] [--follower-http-port -1]
       [--label-keep-max-second 259200] [--label-keep-max-num 1000]
+      [--ssl-cert PEM --ssl-key PEM [--https-port -1]]
 
 Ports 0 = pick a free port on 127.0.0.1. Once every listener accepts, the chosen ports are
 written atomically to --ports-file as JSON. See README.md for what is emulated.
 """
 
 import argparse
+import ssl
 import json
 import os
 import signal
@@ -158,6 +160,30 @@ class View:
         setattr(self._app, k, v)
 
 
+def tls_setup(app, args):
+    """The TLS contexts the options ask for, on app; a refusal text when the version lacks them."""
+    app.mysql_tls = app.https_tls = None
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        return "--ssl-cert and --ssl-key go together"
+    if args.https_port >= 0 and not args.ssl_cert:
+        return "--https-port needs --ssl-cert/--ssl-key (enable_https reads ssl_keystore_location)"
+    if not args.ssl_cert:
+        return None
+    # docs.starrocks.io administration/user_privs/ssl_authentication: "From v3.4.1 onwards".
+    if app.version_tuple < (3, 4, 1):
+        return "StarRocks %s has no TLS on the MySQL port (new in 3.4.1)" % app.version
+    # FE_configuration: enable_https, https_port "Introduced in: v4.0".
+    if args.https_port >= 0 and app.version_tuple < (4, 0):
+        return "StarRocks %s has no HTTPS server (enable_https is new in 4.0)" % app.version
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2   # SSLContextLoader: ssl_protocol defaults to TLSv1.2
+    context.load_cert_chain(args.ssl_cert, args.ssl_key)
+    app.mysql_tls = context
+    if args.https_port >= 0:
+        app.https_tls = context
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="StarRocks emulator")
     ap.add_argument("--data-dir", required=True)
@@ -174,15 +200,29 @@ def main(argv=None):
     ap.add_argument("--label-keep-max-second", type=float, default=259200)
     ap.add_argument("--label-keep-max-num", type=int, default=1000)
     ap.add_argument("--ports-file")
+    # fe.conf ssl_keystore_location/ssl_keystore_password/ssl_key_password, as PEM files.
+    ap.add_argument("--ssl-cert", help="TLS on the MySQL port (3.4.1+) with this PEM certificate (needs --ssl-key)")
+    ap.add_argument("--ssl-key")
+    ap.add_argument("--https-port", type=int, default=-1,
+                    help="fe.conf enable_https + https_port (4.0+): the FE's HTTP API over TLS as well (-1: off)")
     args = ap.parse_args(argv)
 
     app = App(args)
+    tls_refusal = tls_setup(app, args)
+    if tls_refusal:
+        sys.exit(tls_refusal)
     host = App.host
     be = Server((host, args.be_http_port), BeHandler, View(app, "BE"))
     app.be_port = be.server_address[1]
     fe = Server((host, args.http_port), FeHandler, View(app, "FE"))
     my = MySQLServer((host, args.query_port), View(app, "MySQL"))
     servers = [be, fe, my]
+    https = None
+    if args.https_port >= 0:
+        # HttpServer's SSL pipeline: the same handlers; redirects still name http://BE (RestBaseAction.redirectTo).
+        https = Server((host, args.https_port), FeHandler, View(app, "FE-https"))
+        https.socket = app.https_tls.wrap_socket(https.socket, server_side=True)
+        servers.append(https)
     follower = None
     if args.follower_http_port >= 0:
         follower = Server((host, args.follower_http_port), FeHandler,
@@ -208,6 +248,8 @@ def main(argv=None):
 
     ports = {"query_port": my.server_address[1], "http_port": fe.server_address[1],
              "be_http_port": be.server_address[1], "pid": os.getpid()}
+    if https is not None:
+        ports["https_port"] = https.server_address[1]
     if follower is not None:
         ports["follower_http_port"] = follower.server_address[1]
     if args.ports_file:

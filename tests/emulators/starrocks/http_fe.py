@@ -39,6 +39,8 @@ class FeHandler(Handler):
         address = "%s:%d" % (self.app.host, port)
         if port == self.app.be_port and self.app.be_advertised_address:
             address = self.app.be_advertised_address
+        # "http" even on the HTTPS port: redirectTo builds new URI("http", ...) and the BE's
+        # EvHttpServer has no TLS.
         loc = "http://%s%s" % (address, path_and_query)
         # F-REST redirectTo: 307, empty body, forced close; body never read (behaviour 4)
         self.reply(307, b"", ctype=None, close=True, extra={"Location": loc})

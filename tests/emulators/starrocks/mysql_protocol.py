@@ -1,5 +1,11 @@
 """MySQL client/server protocol for the emulated FE query port (default 9030), §2.1.
 
+TLS as StarRocks 3.4.1+ does it (MysqlProto.negotiate): with a certificate configured
+(fe.conf ssl_keystore_location; here --ssl-cert/--ssl-key) the handshake carries CLIENT_SSL;
+a first reply with CLIENT_SSL set (an SSLRequest, MysqlAuthPacket.isSSLConnRequest) switches
+the connection to TLS and the real handshake response follows over it. An SSLRequest to an FE
+without a certificate is answered ERR 5400 "Failed to change to SSL connection".
+
 Handshake v10 as StarRocks' MysqlHandshakePacket writes it (server version "5.1.0",
 charset 33, mysql_native_password with a 20-byte scramble), HandshakeResponse41 parsing,
 AuthSwitchRequest when the client proposes another plugin, text-protocol result sets with
@@ -12,6 +18,7 @@ import hashlib
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 
@@ -23,6 +30,7 @@ CLIENT_FOUND_ROWS = 0x2
 CLIENT_LONG_FLAG = 0x4
 CLIENT_CONNECT_WITH_DB = 0x8
 CLIENT_PROTOCOL_41 = 0x200
+CLIENT_SSL = 0x800
 CLIENT_TRANSACTIONS = 0x2000
 CLIENT_SECURE_CONNECTION = 0x8000
 CLIENT_MULTI_RESULTS = 0x20000
@@ -172,14 +180,23 @@ class MySQLHandler(socketserver.BaseRequestHandler):
             self.conn_counter[0] += 1
             conn_id = self.conn_counter[0]
         scramble = bytes((b % 94) + 33 for b in os.urandom(20))   # printable, no NUL
+        # MysqlHandshakePacket adds CLIENT_SSL when an SSL context is loaded.
+        caps = SERVER_CAPS | (CLIENT_SSL if app.mysql_tls is not None else 0)
         hs = (b"\x0a" + app.handshake_version.encode() + b"\x00" + struct.pack("<I", conn_id) + scramble[:8] +
-              b"\x00" + struct.pack("<H", SERVER_CAPS & 0xffff) + bytes([33]) +
-              struct.pack("<H", SERVER_STATUS_AUTOCOMMIT) + struct.pack("<H", SERVER_CAPS >> 16) +
+              b"\x00" + struct.pack("<H", caps & 0xffff) + bytes([33]) +
+              struct.pack("<H", SERVER_STATUS_AUTOCOMMIT) + struct.pack("<H", caps >> 16) +
               bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" + b"mysql_native_password\x00")
         try:
             io.seq = 0
             io.write(hs)
             resp = io.read()
+            if len(resp) >= 4 and struct.unpack_from("<I", resp, 0)[0] & CLIENT_SSL:
+                if app.mysql_tls is None:
+                    io.write(err_packet(5400, "XX000", "Failed to change to SSL connection"))
+                    return
+                io.sock = app.mysql_tls.wrap_socket(sock, server_side=True)
+                log("mysql conn %d: TLS %s" % (conn_id, io.sock.version()))
+                resp = io.read()
             user, auth_resp, db, plugin = self._parse_handshake_response(resp)
             if plugin and plugin != "mysql_native_password":
                 io.write(b"\xfe" + b"mysql_native_password\x00" + scramble + b"\x00")
@@ -232,7 +249,9 @@ class MySQLHandler(socketserver.BaseRequestHandler):
                                         "This command is not supported in the prepared statement protocol yet"))
                     continue
                 io.write(err_packet(1047, "08S01", "Unknown command"))
-        except (EOFError, ConnectionError, OSError):
+        except (EOFError, ConnectionError, OSError) as e:   # ssl.SSLError too: a client refused the certificate
+            if isinstance(e, ssl.SSLError):
+                log("mysql conn %d: TLS handshake failed: %s" % (conn_id, e))
             return
 
     def _parse_handshake_response(self, p):

@@ -1428,6 +1428,18 @@ class RestartTest(unittest.TestCase):
             emu.cleanup()
 
 
+def curl_and_table(test, emu, db):
+    """The curl binary (the test is skipped without it) and a connection to emu where db.t exists."""
+    exe = shutil.which("curl")
+    if exe is None:
+        test.skipTest("curl not installed (optional)")
+    sql = MySQL(emu.qport)
+    sql.query("CREATE DATABASE IF NOT EXISTS %s" % db)
+    sql.query("CREATE TABLE %s.t (id INT NOT NULL, v VARCHAR(3)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
+              "PROPERTIES('replication_num'='1')" % db)
+    return exe, sql
+
+
 class ClientBinariesTest(unittest.TestCase):
     """The FE query port works with the real mariadb client; the HTTP ports with curl."""
 
@@ -1459,13 +1471,7 @@ class ClientBinariesTest(unittest.TestCase):
         self.assertIn("ERROR 1045 (28000)", out.stderr)
 
     def test_curl_stream_load_follows_redirect(self):
-        exe = shutil.which("curl")
-        if exe is None:
-            self.skipTest("curl not installed (optional)")
-        sql = MySQL(self.emu.qport)
-        sql.query("CREATE DATABASE IF NOT EXISTS c")
-        sql.query("CREATE TABLE c.t (id INT NOT NULL, v VARCHAR(3)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) "
-                  "PROPERTIES('replication_num'='1')")
+        exe, sql = curl_and_table(self, self.emu, "c")
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write('[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]')
         try:
@@ -1479,6 +1485,117 @@ class ClientBinariesTest(unittest.TestCase):
         self.assertEqual(json.loads(out.stdout)["Status"], "Success")
         self.assertEqual(sql.query("SELECT count(*) FROM c.t"), [["2"]])
         sql.close()
+
+
+def make_certificates(dir):
+    """A CA, a server certificate it signed for 127.0.0.1/localhost, and another CA: PEM files in dir."""
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=dir)
+    for ca in ("ca", "wrong_ca"):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=" + ca, "-keyout", ca + ".key", "-out", ca + ".pem")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=fe",
+        "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(dir, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "san.ext", "-out", "server.pem")
+    return {name: os.path.join(dir, name) for name in ("ca.pem", "wrong_ca.pem", "server.pem", "server.key")}
+
+
+class TlsTest(unittest.TestCase):
+    """TLS as StarRocks serves it: the MySQL port upgrades after the handshake (3.4.1+); the FE's
+    HTTPS port (4.0+) redirects loads to the BE's plain http:// port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert_dir = tempfile.mkdtemp(prefix="sr-emu-tls-")
+        cls.certs = make_certificates(cls.cert_dir)
+        cls.emu = Emulator(extra=["--version", "4.0.1", "--ssl-cert", cls.certs["server.pem"],
+                                  "--ssl-key", cls.certs["server.key"], "--https-port", "0"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanup()
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
+
+    def mariadb(self, ca, *sql):
+        exe = shutil.which("mariadb")
+        self.assertIsNotNone(exe, "the mariadb client is missing: install the Debian package mariadb-client")
+        return subprocess.run([exe, "-h127.0.0.1", "-P%d" % self.emu.qport, "-uroot", "-p" + PASSWORD,
+                               "--ssl-ca=" + ca, "--ssl-verify-server-cert", "-e", "; ".join(sql)],
+                              capture_output=True, text=True, timeout=20)
+
+    def handshake_caps(self, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            hs = MySQL.__new__(MySQL)
+            hs.sock = s
+            p = hs._read()
+            i = p.index(b"\0", 1) + 1 + 4 + 8 + 1
+            return struct.unpack_from("<H", p, i)[0] | struct.unpack_from("<H", p, i + 2 + 1 + 2)[0] << 16
+
+    def test_handshake_offers_ssl_only_with_a_certificate(self):
+        self.assertTrue(self.handshake_caps(self.emu.qport) & 0x800)
+        plain = Emulator().start()
+        try:
+            self.assertFalse(self.handshake_caps(plain.qport) & 0x800)
+        finally:
+            plain.cleanup()
+
+    def test_mariadb_client_verifies_the_certificate(self):
+        out = self.mariadb(self.certs["ca.pem"], "SELECT current_version()", "\\s")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("4.0.1-emulator", out.stdout)
+        self.assertRegex(out.stdout, r"SSL:\s+Cipher in use is \S+")
+        out = self.mariadb(self.certs["wrong_ca.pem"], "SELECT 1")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("2026", out.stderr)   # CR_SSL_CONNECTION_ERROR
+
+    def test_ssl_request_to_an_fe_without_certificate_is_err_5400(self):
+        plain = Emulator().start()
+        try:
+            with socket.create_connection(("127.0.0.1", plain.qport), timeout=10) as s:
+                c = MySQL.__new__(MySQL)
+                c.sock = s
+                c._read()
+                c._write(struct.pack("<IIB", 0x200 | 0x8000 | 0x800, 1 << 24, 33) + b"\0" * 23)
+                r = c._read()
+            self.assertEqual(r[0], 0xff)
+            self.assertEqual(struct.unpack_from("<H", r, 1)[0], 5400)
+            self.assertIn(b"Failed to change to SSL connection", r)
+        finally:
+            plain.cleanup()
+
+    def test_stream_load_over_https_is_redirected_to_plain_http_be(self):
+        exe, sql = curl_and_table(self, self.emu, "h")
+        url = "https://127.0.0.1:%d/api/h/t/_stream_load" % self.emu.ports["https_port"]
+        base = [exe, "-s", "--cacert", self.certs["ca.pem"], "-u", "root:" + PASSWORD, "-H", "format: json",
+                "-H", "Expect:100-continue", "-T", "-"]
+        out = subprocess.run(base + ["-D", "-", "-o", "/dev/null", "-H", "label:https0", url],
+                             input='[{"id": 1, "v": "a"}]', capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("307", out.stdout.splitlines()[0])
+        self.assertIn("location: http://127.0.0.1:%d/api/h/t/_stream_load" % self.emu.be, out.stdout.lower())
+        out = subprocess.run(base + ["--location-trusted", "-H", "label:https1", "-H", "strip_outer_array: true", url],
+                             input='[{"id": 1, "v": "a"}]', capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["Status"], "Success")
+        self.assertEqual(sql.query("SELECT count(*) FROM h.t"), [["1"]])
+        out = subprocess.run(base + ["--cacert", self.certs["wrong_ca.pem"], "-H", "label:https2", url],
+                             input="[]", capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 60, out.stderr)   # CURLE_PEER_FAILED_VERIFICATION
+        sql.close()
+
+    def test_versions_without_tls_refuse_the_options(self):
+        for version, extra, refusal in (
+                ("3.4.0", [], "no TLS on the MySQL port (new in 3.4.1)"),
+                ("3.5.0", ["--https-port", "0"], "no HTTPS server (enable_https is new in 4.0)")):
+            with tempfile.TemporaryDirectory() as d:
+                out = subprocess.run([sys.executable, EMULATOR, "--data-dir", d, "--version", version,
+                                      "--ssl-cert", self.certs["server.pem"], "--ssl-key", self.certs["server.key"]]
+                                     + extra, capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn(refusal, out.stderr)
 
 
 if __name__ == "__main__":
