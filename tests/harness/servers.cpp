@@ -171,6 +171,14 @@ void PostgresServer::Initialize() {
                      as_postgres),
           "initdb");
   if (!options_.tls_cert.empty()) InstallTlsFiles(options_.tls_cert, options_.tls_key);
+  if (!options_.tls_client_ca.empty()) WriteText(dir_ + "/client-ca.crt", ReadText(options_.tls_client_ca));
+  if (!options_.hba_first.empty()) {
+    std::string hba;
+    for (const auto& line : options_.hba_first) hba += line + "\n";
+    WriteText(dir_ + "/data/pg_hba.conf", hba + ReadText(dir_ + "/data/pg_hba.conf"));
+  }
+  if (!as_postgres.run_as_user.empty())
+    Require(RunProcess({"chown", "-R", "postgres:postgres", dir_}), "chown of the PostgreSQL test dir");
   Start();
 }
 
@@ -190,6 +198,10 @@ void PostgresServer::Start() {
     for (const std::string& setting : {std::string("ssl=on"), "ssl_cert_file=" + dir_ + "/server.crt", "ssl_key_file=" + dir_ + "/server.key"}) {
       argv.push_back("-c");
       argv.push_back(setting);
+    }
+    if (!options_.tls_client_ca.empty()) {
+      argv.push_back("-c");
+      argv.push_back("ssl_ca_file=" + dir_ + "/client-ca.crt");
     }
   }
   process_ = ChildProcess::Spawn(argv, as_postgres);

@@ -53,6 +53,10 @@ struct PostgresOptions {
   // TLS: ssl = on with this certificate and its key (PEM files, copied into
   // the server's dir, the key 0600 and owned by the user the server runs as).
   std::string tls_cert, tls_key;
+  // Client certificates signed by this CA are trusted (ssl_ca_file).
+  std::string tls_client_ca;
+  // Lines put before initdb's rules in pg_hba.conf (the first match wins).
+  std::vector<std::string> hba_first;
 };
 
 class PostgresServer {

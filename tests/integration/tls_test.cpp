@@ -30,10 +30,15 @@ std::vector<std::string> MariaDbTlsArgs(const TlsCertificates& certs) {
           "--ssl-ca=" + certs.ca};
 }
 
+// The role sync-client logs in only with a client certificate the CA signed
+// whose CN is its name (clientcert=verify-full), and its password.
 PostgresOptions PostgresTls(const TlsCertificates& certs) {
   PostgresOptions options;
   options.tls_cert = certs.server_cert;
   options.tls_key = certs.server_key;
+  options.tls_client_ca = certs.ca;
+  options.hba_first = {"hostssl all sync-client 127.0.0.1/32 scram-sha-256 clientcert=verify-full",
+                       "host all sync-client 127.0.0.1/32 reject"};
   return options;
 }
 
@@ -50,7 +55,14 @@ struct Env {
     mysql.Exec("CREATE USER 'tlsrepl'@'%' IDENTIFIED BY 'tlsrepl-pw' REQUIRE SSL");
     mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'tlsrepl'@'%'");
     mysql.Exec("GRANT SELECT ON shop.* TO 'tlsrepl'@'%'");
+    // REQUIRE X509: only with a client certificate the server's CA signed.
+    mysql.Exec("CREATE USER 'certrepl'@'%' IDENTIFIED BY 'certrepl-pw' REQUIRE X509");
+    mysql.Exec("GRANT REPLICATION SLAVE, REPLICATION CLIENT, REPLICATION MASTER ADMIN ON *.* TO 'certrepl'@'%'");
+    mysql.Exec("GRANT SELECT ON shop.* TO 'certrepl'@'%'");
     PrepareDestinationDatabase(pg);
+    pg.Exec("CREATE ROLE \"sync-client\" LOGIN PASSWORD 'client-pw'");
+    pg.Exec("GRANT loader TO \"sync-client\"");
+    pg.Exec("GRANT CREATE, CONNECT ON DATABASE dw TO \"sync-client\"", "dw");
   }
 
   // The MariaDB server serves `cert`/`key` from now on.
@@ -247,4 +259,45 @@ TEST_CASE("a CA file that does not exist is a spec error naming the key and line
                                                                        "", E().mysql.port(), E().pg.port()))});
   CHECK(bad_mode.exit_code != 0);
   CHECK(bad_mode.err.find("did you mean 'verify_identity'?") != std::string::npos);
+}
+
+TEST_CASE("a client certificate: accounts that require one log in with tls.cert and tls.key; without them, the fix") {
+  const std::string with_cert = "    cert: " + E().certs.client_cert + "\n    key: " + E().certs.client_key + "\n";
+  auto yaml = [&](const std::string& name, const std::string& cert_lines, int server_id) {
+    std::string y = Yaml(name, TlsBlock("verify_identity", E().certs.ca, cert_lines),
+                         TlsBlock("verify-full", E().certs.ca, cert_lines), E().mysql.port(), E().pg.port(), "certrepl",
+                         "certrepl-pw", server_id);
+    const std::string loader = "user: loader\n  password: loader-pw";
+    return y.replace(y.find(loader), loader.size(), "user: sync-client\n  password: client-pw");
+  };
+
+  // With the certificate: check passes, and a task copies and streams as those accounts.
+  auto run = Check(E().cli, "tls-client", yaml("tls-client", with_cert, 6106));
+  INFO(run.out);
+  CHECK(run.exit_code == 0);
+  CHECK(run.Item("source.connect")["result"] == "pass");
+  CHECK(run.Item("destination.connect")["result"] == "pass");
+  E().mysql.Exec("CREATE TABLE shop.certified (id INT PRIMARY KEY, v VARCHAR(10))");
+  E().mysql.Exec("INSERT INTO shop.certified VALUES (1, 'a'), (2, 'b')");
+  const std::string id = CreateAndStartTask(E().cli, "tls-client-task.yaml", yaml("tls-client-task", with_cert, 6107));
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"SELECT id, v FROM shop.certified ORDER BY id", "SELECT id, v FROM shop.certified ORDER BY id"}};
+  CHECK(QueriesConverge(E().mysql, E().pg, rows));
+  REQUIRE(E().cli.WaitStreaming(id));
+  E().mysql.Exec("INSERT INTO shop.certified VALUES (3, 'c')");
+  CHECK(QueriesConverge(E().mysql, E().pg, rows));
+  CHECK(E().mysql.Scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'certrepl' AND "
+                         "COMMAND LIKE 'Binlog Dump%'") == "1");
+  CHECK(E().pg.Scalar("SELECT COUNT(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE "
+                      "usename = 'sync-client' AND client_dn = '/CN=sync-client'") != "0");
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+
+  // Without it: each end refuses the login, and the reason says what to set.
+  auto refused = Check(E().cli, "tls-client-none", yaml("tls-client-none", "", 6108));
+  INFO(refused.out);
+  CHECK(refused.exit_code != 0);
+  const std::string source_reason = refused.Item("source.connect")["reason"];
+  CHECK_MESSAGE(source_reason.find("source.tls.cert") != std::string::npos, source_reason);
+  const std::string dest_reason = refused.Item("destination.connect")["reason"];
+  CHECK_MESSAGE(dest_reason.find("destination.tls.cert") != std::string::npos, dest_reason);
 }
