@@ -83,7 +83,13 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
     if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR)
       return Status::FailedPrecondition(what + " (" + where + "): " +
                                         TlsFailureText(mysql_error(m), tls, ep.tls_setting, ep.host));
-    return conn.LastError(what);
+    Status refused = conn.LastError(what);
+    // The server says "access denied" alike for a wrong password and for an
+    // account that requires a client certificate it was not shown.
+    if (refused.code() == StatusCode::kUnauthenticated && tls.cert.empty() && tls.mode != TlsMode::kDisabled)
+      return Status::Unauthenticated(refused.message() + " (or, if the account REQUIREs X509, a SUBJECT or an ISSUER, "
+                                     "set " + ep.tls_setting + ".cert and " + ep.tls_setting + ".key)");
+    return refused;
   }
   if (tls.mode != TlsMode::kDisabled && tls.mode != TlsMode::kPreferred && !conn.Tls().encrypted)
     return Status::FailedPrecondition("cannot connect to " + ep.server_kind + " (" + where + "): " +

@@ -1,9 +1,11 @@
 // TLS everywhere: a MariaDB source and a PostgreSQL destination that serve
 // certificates the harness made (tests/harness/tls_certs), a task that copies
 // and streams over verified TLS (the binlog included), `sync check`'s
-// source.tls and destination.tls items, and the clear errors for a wrong CA,
-// a host name the certificate does not list, mode required against a server
-// without TLS, and a CA file that does not exist.
+// source.tls and destination.tls items, accounts that require a client
+// certificate (MariaDB REQUIRE X509, PostgreSQL clientcert=verify-full), and
+// the clear errors for a wrong CA, a host name the certificate does not list,
+// mode required against a server without TLS, a missing client certificate
+// and a CA file that does not exist.
 
 #include <doctest/doctest.h>
 
@@ -272,13 +274,13 @@ TEST_CASE("a client certificate: accounts that require one log in with tls.cert 
   };
 
   // With the certificate: check passes, and a task copies and streams as those accounts.
+  E().mysql.Exec("CREATE TABLE shop.certified (id INT PRIMARY KEY, v VARCHAR(10))");
+  E().mysql.Exec("INSERT INTO shop.certified VALUES (1, 'a'), (2, 'b')");
   auto run = Check(E().cli, "tls-client", yaml("tls-client", with_cert, 6106));
   INFO(run.out);
   CHECK(run.exit_code == 0);
   CHECK(run.Item("source.connect")["result"] == "pass");
   CHECK(run.Item("destination.connect")["result"] == "pass");
-  E().mysql.Exec("CREATE TABLE shop.certified (id INT PRIMARY KEY, v VARCHAR(10))");
-  E().mysql.Exec("INSERT INTO shop.certified VALUES (1, 'a'), (2, 'b')");
   const std::string id = CreateAndStartTask(E().cli, "tls-client-task.yaml", yaml("tls-client-task", with_cert, 6107));
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"SELECT id, v FROM shop.certified ORDER BY id", "SELECT id, v FROM shop.certified ORDER BY id"}};
@@ -297,7 +299,11 @@ TEST_CASE("a client certificate: accounts that require one log in with tls.cert 
   INFO(refused.out);
   CHECK(refused.exit_code != 0);
   const std::string source_reason = refused.Item("source.connect")["reason"];
-  CHECK_MESSAGE(source_reason.find("source.tls.cert") != std::string::npos, source_reason);
-  const std::string dest_reason = refused.Item("destination.connect")["reason"];
-  CHECK_MESSAGE(dest_reason.find("destination.tls.cert") != std::string::npos, dest_reason);
+  CHECK_MESSAGE(source_reason.find("Access denied for user 'certrepl'") != std::string::npos, source_reason);
+  CHECK_MESSAGE(source_reason.find("if the account REQUIREs X509, a SUBJECT or an ISSUER, set source.tls.cert and "
+                                   "source.tls.key") != std::string::npos, source_reason);
+  CHECK(refused.Item("destination.connect")["result"] == "fail");
+  const std::string dest_reason = refused.Item("destination.tls")["reason"];
+  CHECK_MESSAGE(dest_reason.find("connection requires a valid client certificate; check destination.tls.cert and "
+                                 "destination.tls.key") != std::string::npos, dest_reason);
 }
