@@ -23,10 +23,11 @@ if ! command -v pgloader >/dev/null; then
   $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench
+ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench scale_bench
 ./build-release/bench/source_bench "$rows"
 ./build-release/bench/postgres_bench "$rows" "$lag_seconds" "$lag_rate"
 ./build-release/bench/init_bench "$rows"
 ./build-release/bench/starrocks_bench "$sr_rows"
 ./build-release/bench/maxcompute_bench "$mc_rows"
 ./build-release/bench/shaping_bench "$rows"
+./build-release/bench/scale_bench 200,2000 2000
