@@ -323,7 +323,17 @@ TEST_SUITE("postgres") {
     auto s = Open("terminated");
     auto b = Binding("rt", "terminated", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
     REQUIRE(s->PrepareTable(b).ok());
-    REQUIRE(Apply(*s, b, {Ins({int64_t{1}, Utf8("a")})}, 50).ok());
+    // Rows of a large set go through the staging table, a small set by
+    // multi-row statements: the first batch makes the stage in this session.
+    auto rows = [](int64_t first, int count) {
+      std::vector<RowChange> out;
+      for (int64_t id = first; id < first + count; ++id) out.push_back(Ins({id, Utf8("r")}));
+      return out;
+    };
+    REQUIRE(Apply(*s, b, rows(1, 100), 50).ok());
+    // Round 0 is cut in the staged merge (the FATAL is read while libpq still
+    // sees the connection open), round 1 in a multi-row INSERT of a new session.
+    const int counts[2] = {100, 1};
     for (int round = 0; round < 2; ++round) {
       auto holder = Pg().Admin("dw");
       REQUIRE(holder.Execute("BEGIN").ok());
@@ -336,19 +346,18 @@ TEST_SUITE("postgres") {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
       });
-      Status cut = Apply(*s, b, {Ins({int64_t{2 + round}, Utf8("b")})}, 51 + round);
+      Status cut = Apply(*s, b, rows(1000 * (round + 1), counts[round]), 51 + round);
       terminator.join();
       REQUIRE(holder.Execute("ROLLBACK").ok());
       CHECK_MESSAGE(cut.code() == StatusCode::kUnavailable, cut.ToString());
-      // The second time the cut meets the staging table's creation, where
-      // libpq sees only the closed socket.
       if (round == 0)
         CHECK_MESSAGE(cut.message().find("terminating connection due to administrator command") != std::string::npos,
                       cut.message());
       s = Open("terminated");  // as the worker does after the failover
     }
-    REQUIRE(Apply(*s, b, {Ins({int64_t{2}, Utf8("b")})}, 53).ok());
-    CHECK(Q("SELECT string_agg(id::text, ',' ORDER BY id) FROM rt.terminated") == "1,2");
+    REQUIRE(Apply(*s, b, rows(1000, 100), 53).ok());
+    REQUIRE(Apply(*s, b, rows(2000, 1), 54).ok());
+    CHECK(Q("SELECT count(*) || ':' || sum(id) FROM rt.terminated") == "201:" + std::to_string(5050 + 104950 + 2000));
   }
 
   TEST_CASE("pieces of one transaction commit together; a failing piece, found at the commit, rolls all back") {

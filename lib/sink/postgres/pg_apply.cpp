@@ -13,6 +13,13 @@ namespace {
 
 constexpr size_t kMaxParams = 65535;  // the protocol's limit per statement
 constexpr size_t kMaxRowsPerStatement = 1000;
+// A table's changes in a batch up to this many go by multi-row statements
+// (one or two round trips) rather than through its staging table (TRUNCATE,
+// COPY, merge, and a temporary table per table and session): a batch spread
+// over many tables is mostly small sets (bench/scale_bench). Both ways give
+// the same result; the stage wins on large sets, where COPY's encoding beats
+// bound parameters.
+constexpr size_t kDirectOpsMax = 64;
 constexpr size_t kCopyFlushBytes = 1 << 20;
 // COPY text prepared while the server still merges the previous rows: enough
 // to cover that merge, bounded so that wide rows cannot multiply memory.
@@ -211,7 +218,7 @@ Status BatchApplier::Apply(const ApplyTarget& t, const std::vector<const sink::R
   } else {
     auto ops = Collapse(t, rows);
     if (!ops.ok()) s = ops.status();
-    else if (strategy_ == ApplyStrategy::kStaging) s = ApplyStaged(t, *ops);
+    else if (strategy_ == ApplyStrategy::kStaging && ops->size() > kDirectOpsMax) s = ApplyStaged(t, *ops);
     else s = ApplyMultiRow(t, *ops);
   }
   return s.ok() ? s : s.WithContext(t.binding->SourceName() + " -> " + t.qualified);
@@ -259,6 +266,7 @@ Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, co
 }
 
 Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
+  SYNC_RETURN_IF_ERROR(PrepareStaging(t));  // once per table and session
   auto any = [&](unsigned kinds) {
     return std::any_of(ops.begin(), ops.end(), [&](const FinalOp& o) { return (o.kind & kinds) != 0; });
   };

@@ -64,8 +64,10 @@ class BatchApplier {
                DeferredStatement& deferred)
       : conn_(conn), encoder_(encoder), strategy_(strategy), staged_(staged), deferred_(deferred) {}
 
-  // Creates the staging tables `target` needs (kStaging, keyed tables). Call
-  // outside the batch's transaction so a rolled-back batch cannot undo them.
+  // Creates the staging tables `target` needs (kStaging, keyed tables), once
+  // per session; Apply calls it when a table's changes first take that way.
+  // Made inside a transaction that rolls back, they are gone again: the
+  // owner then clears `staged`.
   Status PrepareStaging(const ApplyTarget& target);
   // Applies `rows` (in source order) inside the open transaction.
   Status Apply(const ApplyTarget& target, const std::vector<const sink::RowChange*>& rows);

@@ -317,7 +317,7 @@ Result<PgSink::Grouped> PgSink::Group(const std::vector<sink::TableChanges>& cha
 Status PgSink::ApplyGrouped(const Grouped& g) {
   ApplyStrategy strategy = dialect_ == Dialect::kHologres ? ApplyStrategy::kMultiRowInsert : strategy_;
   BatchApplier applier(conn_.handle(), encoder_, strategy, staged_, deferred_);
-  for (const auto& t : g.targets) SYNC_RETURN_IF_ERROR(applier.PrepareStaging(t));
+  // Staging tables are made when a table's changes first take that way (Apply).
   for (size_t i = 0; i < g.targets.size(); ++i) SYNC_RETURN_IF_ERROR(applier.Apply(g.targets[i], g.rows[i]));
   return Status::Ok();
 }
