@@ -112,7 +112,7 @@ class Handler(socketserver.BaseRequestHandler):
                 elif cmd in (COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID):
                     log("conn %d: %s" % (conn_id, "COM_BINLOG_DUMP_GTID" if cmd == COM_BINLOG_DUMP_GTID
                                          else "COM_BINLOG_DUMP"))
-                    replication.dump(app, session, user_vars, payload, sock, cmd == COM_BINLOG_DUMP_GTID)
+                    replication.dump(app, session, user_vars, payload, session.io.sock, cmd == COM_BINLOG_DUMP_GTID)
                     return
                 else:
                     session.err(1047, "08S01", "Unknown command")

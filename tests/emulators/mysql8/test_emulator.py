@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -100,8 +101,9 @@ class Certificates:
 class Client:
     """A replica speaking the protocol by hand: caching_sha2_password, COM_QUERY, dumps."""
 
-    def __init__(self, port, password="repl-pw", full_authentication=None):
-        """full_authentication(client, password) answers a "perform full authentication" (0x01 0x04)."""
+    def __init__(self, port, password="repl-pw", full_authentication=None, tls_ca=None):
+        """full_authentication(client, password) answers a "perform full authentication" (0x01 0x04);
+        with tls_ca, an SSLRequest, then TLS verified against that CA."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.io = wire.PacketIO(self.sock)
         greeting = self.io.read()
@@ -111,6 +113,11 @@ class Client:
         stage1 = hashlib.sha256(password.encode()).digest()
         resp = wire.xor(stage1, hashlib.sha256(hashlib.sha256(stage1).digest() + self.scramble).digest())
         caps = wire.CLIENT_PROTOCOL_41 | wire.CLIENT_SECURE_CONNECTION | wire.CLIENT_PLUGIN_AUTH
+        if tls_ca:
+            caps |= wire.CLIENT_SSL
+            self.io.write(struct.pack("<IIB", caps, 1 << 24, 255) + b"\x00" * 23)
+            self.sock = ssl.create_default_context(cafile=tls_ca).wrap_socket(self.sock, server_hostname="127.0.0.1")
+            self.io.sock = self.sock
         self.io.write(struct.pack("<IIB", caps, 1 << 24, 255) + b"\x00" * 23 + b"repl\x00" + bytes([len(resp)]) +
                       resp + b"caching_sha2_password\x00")
         self.auth_packets = [self.io.read()]
@@ -274,6 +281,27 @@ class Mysql8EmulatorTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("ERROR 2026", r.stderr)
         self.assertTrue(em.wait_for_log("TLS handshake failed"), em.log_text())
+
+    def test_a_blocking_gtid_dump_over_tls_sends_the_events_and_heartbeats(self):
+        certs = Certificates()
+        self.addCleanup(certs.close)
+        em = self.start(ENUM_SET, "--committed", "-1", "--ssl-cert", certs.cert, "--ssl-key", certs.key)
+        c = Client(em.port, tls_ca=certs.ca)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.auth_packets[0], b"\x01\x03")
+        c.query("SET @master_binlog_checksum = @@global.binlog_checksum")
+        c.query("SET @master_heartbeat_period = 100000000")
+        c.dump_gtid(GtidSet.parse_text(ENUM_SET_UUID + ":1-3"))
+        stream = c.events()
+        gtids = []
+        t = None
+        while t != 27 or len(gtids) < 2:  # the GTIDs of 4 and 5, then a heartbeat at the end
+            t, _, raw = next(stream)
+            if t == 33:
+                gtids.append(struct.unpack_from("<q", raw, 19 + 17)[0])
+        self.assertEqual(gtids, [4, 5])
+        c.sock.close()
+        self.assertTrue(em.wait_for_log("conn 7: TLS TLSv1."))
 
     def test_an_ssl_request_to_a_server_without_a_certificate_is_a_bad_handshake(self):
         em = self.start(MDEV)
