@@ -58,9 +58,11 @@ Status ClassifyError(unsigned code, const std::string& message, const std::strin
 // account not in the server's cache: after a restart or FLUSH PRIVILEGES)
 // with the password in clear, which MySQL refuses off TLS
 // (sql/auth/sha2_password.cc) with the error of a wrong password. The hint
-// says so; empty for any other failure.
+// says so; empty for any other failure, and for MariaDB, which has no
+// caching_sha2_password and greets without CLIENT_MYSQL.
 std::string PlainFallbackLoginHint(MYSQL* m, const TlsOptions& tls, const std::string& setting) {
-  const bool offered_no_tls = m->server_capabilities != 0 && !(m->server_capabilities & CLIENT_SSL);
+  const bool mysql_server = m->server_capabilities & CLIENT_MYSQL;
+  const bool offered_no_tls = mysql_server && !(m->server_capabilities & CLIENT_SSL);
   const bool falls_back = tls.mode != TlsMode::kDisabled && tls.mode != TlsMode::kVerifyIdentity;
   if (mysql_errno(m) != ER_ACCESS_DENIED_ERROR || !falls_back || !offered_no_tls) return "";
   const std::string fix = tls.mode == TlsMode::kPreferred
