@@ -50,6 +50,31 @@ Status ClassifyError(unsigned code, const std::string& message, const std::strin
   }
 }
 
+// Connector/C 3.3 takes a connection for secure when TLS was asked for, not
+// when it was negotiated (is_connection_secure() in its
+// plugins/auth/caching_sha2_pw.c): in the modes that let it fall back to
+// plain (all but disabled and verify_identity), with a server offering no
+// TLS, it answers caching_sha2_password's "perform full authentication" (an
+// account not in the server's cache: after a restart or FLUSH PRIVILEGES)
+// with the password in clear, which MySQL refuses off TLS
+// (sql/auth/sha2_password.cc) with the error of a wrong password. The hint
+// says so; empty for any other failure, and for MariaDB, which has no
+// caching_sha2_password and greets without CLIENT_MYSQL.
+std::string PlainFallbackLoginHint(MYSQL* m, const TlsOptions& tls, const std::string& setting) {
+  const bool mysql_server = m->server_capabilities & CLIENT_MYSQL;
+  const bool offered_no_tls = mysql_server && !(m->server_capabilities & CLIENT_SSL);
+  const bool falls_back = tls.mode != TlsMode::kDisabled && tls.mode != TlsMode::kVerifyIdentity;
+  if (mysql_errno(m) != ER_ACCESS_DENIED_ERROR || !falls_back || !offered_no_tls) return "";
+  const std::string fix = tls.mode == TlsMode::kPreferred
+                              ? "set " + setting + ".mode: disabled (the password then goes RSA-encrypted with the "
+                                "server's public key), or give the server a certificate (ssl_cert, ssl_key)"
+                              : "give the server a certificate (ssl_cert, ssl_key): " + setting + ".mode " +
+                                    TlsModeName(tls.mode) + " wants TLS";
+  return "; if the password is right: the server offers no TLS, and a MySQL 8 account using caching_sha2_password "
+         "that is not in the server's cache (after a restart or FLUSH PRIVILEGES) is then refused, because the "
+         "client library sent its password unencrypted; " + fix;
+}
+
 }  // namespace
 
 Result<Connection> Connection::Connect(const Endpoint& ep) {
@@ -84,6 +109,9 @@ Result<Connection> Connection::Connect(const Endpoint& ep) {
       return Status::FailedPrecondition(what + " (" + where + "): " +
                                         TlsFailureText(mysql_error(m), tls, ep.tls_setting, ep.host));
     Status refused = conn.LastError(what);
+    // Without TLS on the server the login failed for want of it, not of a client certificate.
+    const std::string hint = PlainFallbackLoginHint(m, tls, ep.tls_setting);
+    if (!hint.empty()) return Status::Unauthenticated(refused.message() + hint);
     // The server says "access denied" alike for a wrong password and for an
     // account that requires a client certificate it was not shown.
     if (refused.code() == StatusCode::kUnauthenticated && tls.cert.empty() && tls.mode != TlsMode::kDisabled)

@@ -22,6 +22,11 @@ struct Mysql8Options {
   // its start and copies through the MySQL snapshot path.
   std::vector<std::string> seed_tables = {"test"};
   int committed = 0;  // transactions of the fixture written before the task starts
+  // The server's certificate and key (PEM): it offers TLS (CLIENT_SSL in its greeting).
+  std::string tls_cert, tls_key;
+  // caching_sha2_password's cache starts empty, as after a restart: each account's first
+  // login is a full authentication (the password over TLS, or RSA-encrypted over TCP).
+  bool empty_auth_cache = false;
 };
 
 class Mysql8Emulator {
@@ -30,8 +35,12 @@ class Mysql8Emulator {
   ~Mysql8Emulator();
 
   int port() const { return port_; }
-  // A connection as the replication user (kUser/kPassword).
+  // A connection as the replication user (kUser/kPassword): over TLS (not verified) when
+  // the emulator offers it, else plain TCP, where Connector/C sends the password
+  // RSA-encrypted if the server asks for a full authentication.
   mysql::Connection Connect() const;
+  // FLUSH PRIVILEGES: caching_sha2_password's cache is emptied.
+  void FlushPrivileges() const;
   // The first `transactions` of the fixture are written from now on (-1: all).
   void Commit(int transactions) const;
   // The first `transactions` written are in purged binary logs (gtid_purged holds them).
@@ -45,6 +54,7 @@ class Mysql8Emulator {
  private:
   std::string dir_;
   int port_ = 0;
+  bool tls_ = false;
   ChildProcess process_;
 };
 

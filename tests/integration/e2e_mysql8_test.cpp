@@ -5,7 +5,10 @@
 // with what the statements that wrote each binlog leave (EXPECTED.md names
 // the oracle of each fixture; json.binlog has none but its own consistency). At the snapshot the source has only test.seed
 // (copied through the MySQL snapshot path); the fixture's tables come from the
-// DDL in its binlog.
+// DDL in its binlog. The emulator's TLS and caching_sha2_password full
+// authentication (the account not in the server's cache) are met by `sync
+// check` and by a task over verified TLS, over plain TCP, and with a wrong
+// password.
 
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -16,8 +19,10 @@
 #include <string>
 #include <thread>
 
+#include "harness/check_run.hpp"
 #include "harness/mysql8_emulator.hpp"
 #include "harness/servers.hpp"
+#include "harness/tls_certs.hpp"
 #include "harness/workload.hpp"
 
 using namespace dbsync;
@@ -30,6 +35,7 @@ namespace {
 struct Env {
   PostgresServer pg;
   SyncCli cli;
+  TlsCertificates certs;
   Env() { PrepareDestinationDatabase(pg); }
 };
 
@@ -49,11 +55,13 @@ bool HaveFixture(const std::string& relative) {
   return false;
 }
 
-std::string Yaml(const std::string& name, const Mysql8Emulator& source, const std::string& tables, int server_id) {
+// `tls`: the source's tls block (TlsBlock), if any.
+std::string Yaml(const std::string& name, const Mysql8Emulator& source, const std::string& tables, int server_id,
+                 const std::string& tls = "", const std::string& password = Mysql8Emulator::kPassword) {
   return "name: " + name + "\nsource:\n  type: mysql\n  host: 127.0.0.1\n  port: " + std::to_string(source.port()) +
-         "\n  user: " + Mysql8Emulator::kUser + "\n  password: \"" + Mysql8Emulator::kPassword +
-         "\"\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables +
-         "\ndestination:\n  type: postgres\n  host: 127.0.0.1\n  port: " + std::to_string(E().pg.port()) +
+         "\n  user: " + Mysql8Emulator::kUser + "\n  password: \"" + password +
+         "\"\n  server_id: " + std::to_string(server_id) + "\n  tables: " + tables + "\n" + tls +
+         "destination:\n  type: postgres\n  host: 127.0.0.1\n  port: " + std::to_string(E().pg.port()) +
          "\n  database: dw\n  user: loader\n  password: loader-pw\n"
          "runtime: { batch_rows: 200, flush_ms: 100, failover: { max_backoff_seconds: 1 } }\n";
 }
@@ -295,4 +303,106 @@ TEST_CASE("MySQL 8.0.22 (json.binlog): JSON rows with virtual generated columns 
   CHECK(Dest("SELECT count(*) FROM mysql.t WHERE name = json_col->>'name' AND age = (json_col->>'age')::int") ==
         std::vector<std::string>{"6"});
   CheckEveryStatementAnswered(source);
+}
+
+// The fixture of the authentication cases: MySQL 8.2.0's integer table, three transactions
+// (DROP TABLE, CREATE TABLE, INSERT) written when the test commits them.
+const char* kIntsFixture = "mysql-cdc-rs/8.0/32_delete_rows_v2/binlog.000001";
+const char* kIntsRow = "1|11|111|1111|11111|1";
+
+void CheckIntsReplicated(const std::string& task, const Mysql8Emulator& source) {
+  StartStreaming(task, source);
+  CheckSeedCopied();
+  source.Commit(3);
+  CHECK(DestBecomes("SELECT col1, col2, col3, col4, col5, col6 FROM test.int_table", {kIntsRow}));
+  CHECK(E().cli.Run({"stop", task}).exit_code == 0);
+}
+
+TEST_CASE("MySQL 8 over TLS verified against the CA: the first login is a full authentication over TLS, sync "
+          "check reports source.tls encrypted and verified, and every connection of the task is encrypted") {
+  if (!HaveFixture(kIntsFixture)) return;
+  const TlsCertificates& certs = E().certs;
+  Mysql8Emulator source({.binlog = kFixtures + kIntsFixture, .tls_cert = certs.server_cert,
+                         .tls_key = certs.server_key, .empty_auth_cache = true});
+  auto run = CreateAndCheck(E().cli, "tls8", Yaml("tls8", source, "[test.*]", 5611,
+                                                  TlsBlock("verify_identity", certs.ca)));
+  CHECK(run.Item("source.connect")["result"] == "pass");
+  const auto tls = run.Item("source.tls");
+  CHECK(tls["result"] == "pass");
+  const std::string reason = tls["reason"];
+  CHECK(reason.find("encrypted (TLSv1.") != std::string::npos);
+  CHECK(reason.find("verified against CA " + certs.ca + " for host 127.0.0.1") != std::string::npos);
+  // The server's cache was empty: the password went over TLS once, then the cache held it.
+  CHECK(Count(source.Log(), "caching_sha2_password full authentication over TLS") == 1);
+
+  CheckIntsReplicated("tls8", source);
+  const std::string log = source.Log();
+  INFO(log);
+  CHECK(Count(log, "COM_BINLOG_DUMP") >= 1);
+  CHECK(Count(log, ": TLS TLSv1.") == Count(log, " connected\n"));
+  CHECK(Count(log, "caching_sha2_password full authentication") == 1);
+  CheckEveryStatementAnswered(source);
+}
+
+TEST_CASE("MySQL 8 without TLS, source.tls disabled: a first login is a full authentication with the server's RSA "
+          "key (Connector/C asks for it), and the task replicates") {
+  if (!HaveFixture(kIntsFixture)) return;
+  Mysql8Emulator source({.binlog = kFixtures + kIntsFixture, .empty_auth_cache = true});
+  auto run = CreateAndCheck(E().cli, "rsa8", Yaml("rsa8", source, "[test.*]", 5612, TlsBlock("disabled", "")));
+  CHECK(run.Item("source.connect")["result"] == "pass");
+  CHECK(Count(source.Log(), "caching_sha2_password full authentication: sent the RSA public key") == 1);
+  CHECK(Count(source.Log(), "caching_sha2_password full authentication with the RSA key") == 1);
+  // After a FLUSH PRIVILEGES (the cache emptied) the task's own first login is a full one too
+  // (two if its first connections race, each finding the cache empty).
+  source.FlushPrivileges();
+  CheckIntsReplicated("rsa8", source);
+  CHECK(Count(source.Log(), "caching_sha2_password full authentication with the RSA key") >= 2);
+  CheckEveryStatementAnswered(source);
+}
+
+TEST_CASE("MySQL 8 without TLS, source.tls preferred: Connector/C sends the password of a full authentication "
+          "in clear, MySQL refuses it with 1045, and sync's error names the fix") {
+  if (!HaveFixture(kIntsFixture)) return;
+  Mysql8Emulator source({.binlog = kFixtures + kIntsFixture, .empty_auth_cache = true});
+  auto run = CreateAndCheck(E().cli, "clear8", Yaml("clear8", source, "[test.*]", 5613));
+  const std::string reason = run.Item("source.connect")["reason"];
+  INFO(reason);
+  CHECK(run.Item("source.connect")["result"] == "fail");
+  CHECK(reason.find("Access denied for user 'repl'@'localhost' (using password: YES)") != std::string::npos);
+  CHECK(reason.find("the server offers no TLS") != std::string::npos);
+  CHECK(reason.find("set source.tls.mode: disabled (the password then goes RSA-encrypted") != std::string::npos);
+  CHECK(source.Log().find("a 8-byte answer is no RSA cipher") != std::string::npos);
+  // Mode required falls back the same way (it is enforced after the login); its fix is the server's TLS.
+  auto required =
+      CreateAndCheck(E().cli, "clear8r", Yaml("clear8r", source, "[test.*]", 5613, TlsBlock("required", "")));
+  const std::string required_reason = required.Item("source.connect")["reason"];
+  CHECK_MESSAGE(required_reason.find("give the server a certificate (ssl_cert, ssl_key): source.tls.mode required "
+                                     "wants TLS") != std::string::npos,
+                required_reason);
+}
+
+TEST_CASE("MySQL 8: a wrong password is MySQL's 1045 with sync's fix, over TLS and over plain TCP") {
+  if (!HaveFixture(kIntsFixture)) return;
+  const TlsCertificates& certs = E().certs;
+  Mysql8Emulator with_tls({.binlog = kFixtures + kIntsFixture, .tls_cert = certs.server_cert,
+                           .tls_key = certs.server_key});
+  Mysql8Emulator plain({.binlog = kFixtures + kIntsFixture});
+  const std::vector<std::pair<const Mysql8Emulator*, std::string>> cases = {
+      {&with_tls, TlsBlock("verify_identity", certs.ca)}, {&plain, TlsBlock("disabled", "")}};
+  int n = 0;
+  for (const auto& [source, tls] : cases) {
+    const std::string name = "wrongpw8-" + std::to_string(++n);
+    auto run = CreateAndCheck(E().cli, name, Yaml(name, *source, "[test.*]", 5614, tls, "not-the-password"));
+    const auto item = run.Item("source.connect");
+    const std::string reason = item["reason"];
+    INFO(reason);
+    CHECK(item["result"] == "fail");
+    CHECK(reason.find("Access denied for user 'repl'@'localhost' (using password: YES); check the user and password "
+                      "in the task spec") != std::string::npos);
+    CHECK(reason.find("the server offers no TLS") == std::string::npos);
+    CHECK(item.value("fix", "").find("fix source.user / source.password") != std::string::npos);
+  }
+  // The account is in the cache, but a wrong scramble leads to full authentication too (sha2_password.cc).
+  CHECK(with_tls.Log().find("caching_sha2_password full authentication over TLS") != std::string::npos);
+  CHECK(plain.Log().find("caching_sha2_password full authentication with the RSA key") != std::string::npos);
 }

@@ -4,18 +4,24 @@ replication client sends, and serves a MySQL-written binlog fixture through COM_
 and COM_BINLOG_DUMP_GTID (README.md says what is emulated and on what authority).
 
   python3 tests/emulators/mysql8/emulator.py --binlog FILE [--binlog-name NAME] [--port 0]
-      [--user repl --password repl-pw] [--auth-plugin caching_sha2_password]
+      [--user repl --password repl-pw] [--auth-plugin caching_sha2_password] [--empty-auth-cache]
+      [--ssl-cert PEM --ssl-key PEM]
       [--database test ...] [--seed-table DB ...] [--committed 0] [--version 8.0.40] [--server-id 1] [--ports-file F]
 
 --committed N: how many of the fixture's transactions are written at start (-1: all); the
 rest are written when a client runs SET GLOBAL emulator_committed_transactions = N.
+--empty-auth-cache: the caching_sha2_password cache starts empty, as after a restart, so
+each account's first login is a full authentication (TLS or the RSA key).
+--ssl-cert/--ssl-key: the server has a certificate and offers TLS (CLIENT_SSL).
 """
 
 import argparse
 import json
 import os
+import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -25,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import auth  # noqa: E402
 import catalog  # noqa: E402
 import replication  # noqa: E402
 import wire  # noqa: E402
@@ -45,8 +52,9 @@ class App:
     def __init__(self, args):
         self.version = args.version
         self.server_id = args.server_id
-        self.accounts = {args.user: args.password, "root": args.password}
-        self.auth_plugin = args.auth_plugin
+        tls = auth.server_tls_context(args.ssl_cert, args.ssl_key) if args.ssl_cert else None
+        self.accounts = auth.Accounts({args.user: args.password, "root": args.password}, args.auth_plugin,
+                                      not args.empty_auth_cache, tls, log)
         self.databases = args.database or ["test"]
         self.tables = [catalog.seed_table(db) for db in args.seed_table or []]
         self.history = BinlogHistory(args.binlog, args.binlog_name or os.path.basename(args.binlog))
@@ -76,7 +84,7 @@ class Handler(socketserver.BaseRequestHandler):
             app.next_conn_id += 1
         peer = "localhost" if self.client_address[0] == "127.0.0.1" else self.client_address[0]
         try:
-            greeted = wire.handshake(sock, conn_id, app.version, app.accounts, app.auth_plugin, peer)
+            greeted = wire.handshake(sock, conn_id, app.version, app.accounts, peer, log)
             if greeted is None:
                 log("conn %d: access denied" % conn_id)
                 return
@@ -104,11 +112,13 @@ class Handler(socketserver.BaseRequestHandler):
                 elif cmd in (COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID):
                     log("conn %d: %s" % (conn_id, "COM_BINLOG_DUMP_GTID" if cmd == COM_BINLOG_DUMP_GTID
                                          else "COM_BINLOG_DUMP"))
-                    replication.dump(app, session, user_vars, payload, sock, cmd == COM_BINLOG_DUMP_GTID)
+                    replication.dump(app, session, user_vars, payload, session.io.sock, cmd == COM_BINLOG_DUMP_GTID)
                     return
                 else:
                     session.err(1047, "08S01", "Unknown command")
-        except (EOFError, ConnectionError, OSError):
+        except (EOFError, ConnectionError, OSError) as e:  # ssl.SSLError too: a client refused the certificate
+            if isinstance(e, ssl.SSLError):
+                log("conn %d: TLS handshake failed: %s" % (conn_id, e))
             return
 
     @staticmethod
@@ -184,6 +194,10 @@ def main():
     p.add_argument("--password", default="repl-pw")
     p.add_argument("--auth-plugin", default="caching_sha2_password",
                    choices=["caching_sha2_password", "mysql_native_password"])
+    p.add_argument("--empty-auth-cache", action="store_true",
+                   help="caching_sha2_password's cache starts empty: first logins authenticate fully")
+    p.add_argument("--ssl-cert", help="the server certificate (PEM): TLS is offered")
+    p.add_argument("--ssl-key", help="its private key (PEM)")
     p.add_argument("--database", action="append", help="a database that exists (default: test)")
     p.add_argument("--seed-table", action="append", metavar="DB",
                    help="DB.seed exists before the binlog, with two rows (catalog.py)")
@@ -192,19 +206,27 @@ def main():
     p.add_argument("--server-id", type=int, default=1)
     p.add_argument("--ports-file")
     args = p.parse_args()
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        p.error("--ssl-cert and --ssl-key go together")
     app = App(args)
+    # SIGTERM (the harness's stop) exits through the handlers below, so the RSA keys are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = Server(("127.0.0.1", args.port), app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
-    log("MySQL %s emulator on 127.0.0.1:%d serving %s (%d transactions, gtid_mode %s, %d committed)"
-        % (app.version, port, args.binlog, len(app.history.first.transactions),
-           "ON" if app.history.gtid_mode else "OFF", app.history.committed))
+    log("MySQL %s emulator on 127.0.0.1:%d serving %s (%d transactions, gtid_mode %s, %d committed, TLS %s, "
+        "auth cache %s)" % (app.version, port, args.binlog, len(app.history.first.transactions),
+                            "ON" if app.history.gtid_mode else "OFF", app.history.committed,
+                            "on" if args.ssl_cert else "off", "empty" if args.empty_auth_cache else "warm"))
     if args.ports_file:
         tmp = args.ports_file + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"port": port}, f)
         os.replace(tmp, args.ports_file)
-    threading.Event().wait()
+    try:
+        threading.Event().wait()
+    finally:
+        app.accounts.rsa.remove()
 
 
 if __name__ == "__main__":

@@ -245,6 +245,11 @@ class QueryEngine:
             data = data[:int(m.group(6))]
         return rows([(c, types[c]) for c in wanted], [[r[names.index(c)] for c in wanted] for r in data])
 
+    def flush_privileges(self, m):
+        # MySQL reloads the grant tables and empties caching_sha2_password's cache.
+        self.app.accounts.flush_privileges()
+        return ok()
+
     def character_sets(self, m):
         return rows(["CHARACTER_SET_NAME", "DEFAULT_COLLATE_NAME", ("MAXLEN", 8)],
                     [[cs, coll, str(maxlen)] for cs, coll, _, maxlen in CHARSETS])
@@ -293,6 +298,7 @@ class QueryEngine:
         (r"START TRANSACTION(?: WITH CONSISTENT SNAPSHOT)?(?:, READ ONLY)?", lambda self, m: ok()),
         (r"(?:COMMIT|ROLLBACK|UNLOCK TABLES|FLUSH TABLES WITH READ LOCK)", lambda self, m: ok()),
         (r"USE `?(\w+)`?", lambda self, m: ok()),
+        (r"FLUSH PRIVILEGES", flush_privileges),
     ]
 
 

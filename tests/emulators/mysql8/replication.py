@@ -11,6 +11,8 @@ heartbeat carries the position past them, as Binlog_sender::send_events does.
 """
 
 import select
+import socket
+import ssl
 import struct
 import time
 
@@ -182,13 +184,33 @@ class BinlogSender:
                 if self.history.end_of(f) > pos or (f in self.history.visible_files() and
                                                     self.history.visible_files()[-1] is not f):
                     return True
-                readable, _, _ = select.select([self.sock], [], [], 0.05)
-                if readable and not self.sock.recv(1, 0x2):  # MSG_PEEK: b"" = closed
+                if replica_gone(self.sock):
                     return False
                 with self.app.changed:
                     self.app.changed.wait(0.05)
             if period:
                 self.send_event(self.heartbeat(f, pos))
+
+
+def replica_gone(sock):
+    """Whether the replica closed the connection: a dump reads nothing from it, so whatever
+    makes it readable is its end (EOF, or over TLS a close_notify or a reset)."""
+    readable, _, _ = select.select([sock], [], [], 0.05)
+    if not readable:
+        return False
+    if not isinstance(sock, ssl.SSLSocket):
+        return not sock.recv(1, socket.MSG_PEEK)
+    # TLS records cannot be peeked at; a record that carries no data (a TLS 1.3 ticket or
+    # key update) leaves nothing to read and the replica connected.
+    sock.setblocking(False)
+    try:
+        return not sock.recv(1)
+    except ssl.SSLWantReadError:
+        return False
+    except (ssl.SSLError, OSError):
+        return True
+    finally:
+        sock.setblocking(True)
 
 
 def dump(app, session, user_vars, payload, sock, gtid):

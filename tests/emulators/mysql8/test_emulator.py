@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -51,29 +52,98 @@ class Emulator:
         self.log.close()
         shutil.rmtree(self.dir)
 
-    def mariadb(self, sql, password="repl-pw"):
-        return subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % self.port, "-urepl", "-p" + password, "-N", "-B",
-                               "-e", sql], capture_output=True, text=True, timeout=30)
+    def mariadb(self, sql, password="repl-pw", *options):
+        return subprocess.run(["mariadb", "-h127.0.0.1", "-P%d" % self.port, "-urepl", "-p" + password, "-N", "-B"] +
+                              list(options) + ["-e", sql], capture_output=True, text=True, timeout=30)
+
+    def log_text(self):
+        with open(self.log.name) as f:
+            return f.read()
+
+    def wait_for_log(self, text, seconds=10):
+        """Whether the log says `text` within `seconds` (the server may log after the client has gone)."""
+        deadline = time.time() + seconds
+        while text not in self.log_text():
+            if time.time() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+
+class Certificates:
+    """A CA and a server certificate it signed for 127.0.0.1 (EC P-256), as the C++ harness's
+    tls_certs makes them, with the openssl command line."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mysql8-emulator-certs-")
+        self.ca, self.ca_key = self.path("ca.pem"), self.path("ca.key")
+        self.cert, self.key = self.path("server.pem"), self.path("server.key")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        self.openssl(["req", "-x509"] + ec + ["-keyout", self.ca_key, "-out", self.ca, "-subj", "/CN=emulator test CA",
+                                              "-days", "2"])
+        self.openssl(["req"] + ec + ["-keyout", self.key, "-out", self.path("server.csr"), "-subj", "/CN=localhost"])
+        with open(self.path("san"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        self.openssl(["x509", "-req", "-in", self.path("server.csr"), "-CA", self.ca, "-CAkey", self.ca_key,
+                      "-CAcreateserial", "-out", self.cert, "-days", "2", "-extfile", self.path("san")])
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    @staticmethod
+    def openssl(args):
+        subprocess.run(["openssl"] + args, check=True, capture_output=True)
+
+    def close(self):
+        shutil.rmtree(self.dir)
 
 
 class Client:
     """A replica speaking the protocol by hand: caching_sha2_password, COM_QUERY, dumps."""
 
-    def __init__(self, port, password="repl-pw"):
+    def __init__(self, port, password="repl-pw", full_authentication=None, tls_ca=None):
+        """full_authentication(client, password) answers a "perform full authentication" (0x01 0x04);
+        with tls_ca, an SSLRequest, then TLS verified against that CA."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.io = wire.PacketIO(self.sock)
         greeting = self.io.read()
         p = greeting.index(b"\x00", 1) + 5
-        scramble = greeting[p:p + 8] + greeting[p + 27:p + 39]
+        self.scramble = greeting[p:p + 8] + greeting[p + 27:p + 39]
         self.plugin = greeting[p + 40:greeting.index(b"\x00", p + 40)].decode()
         stage1 = hashlib.sha256(password.encode()).digest()
-        resp = wire.xor(stage1, hashlib.sha256(hashlib.sha256(stage1).digest() + scramble).digest())
+        resp = wire.xor(stage1, hashlib.sha256(hashlib.sha256(stage1).digest() + self.scramble).digest())
         caps = wire.CLIENT_PROTOCOL_41 | wire.CLIENT_SECURE_CONNECTION | wire.CLIENT_PLUGIN_AUTH
+        if tls_ca:
+            caps |= wire.CLIENT_SSL
+            self.io.write(struct.pack("<IIB", caps, 1 << 24, 255) + b"\x00" * 23)
+            self.sock = ssl.create_default_context(cafile=tls_ca).wrap_socket(self.sock, server_hostname="127.0.0.1")
+            self.io.sock = self.sock
         self.io.write(struct.pack("<IIB", caps, 1 << 24, 255) + b"\x00" * 23 + b"repl\x00" + bytes([len(resp)]) +
                       resp + b"caching_sha2_password\x00")
         self.auth_packets = [self.io.read()]
-        if self.auth_packets[0] == b"\x01\x03":
+        if self.auth_packets[0] == b"\x01\x04" and full_authentication:
+            full_authentication(self, password)
             self.auth_packets.append(self.io.read())
+        elif self.auth_packets[0] == b"\x01\x03":
+            self.auth_packets.append(self.io.read())
+
+    def rsa_full_authentication(self, password):
+        """What libmysqlclient does with get_server_public_key: ask for the key (0x02), then
+        send the password and its NUL XOR the scramble, RSA-OAEP encrypted."""
+        self.io.write(b"\x02")
+        key = self.io.read()
+        self.auth_packets.append(key)
+        masked = bytes(b ^ self.scramble[i % 20] for i, b in enumerate(password.encode() + b"\x00"))
+        with tempfile.NamedTemporaryFile() as pem:
+            pem.write(key[1:])
+            pem.flush()
+            cipher = subprocess.run(["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", pem.name, "-pkeyopt",
+                                     "rsa_padding_mode:oaep"], input=masked, capture_output=True, check=True).stdout
+        self.io.write(cipher)
+
+    def clear_full_authentication(self, password):
+        """The password in clear, as a client may only send it over TLS."""
+        self.io.write(password.encode() + b"\x00")
 
     def query(self, sql):
         self.io.seq = 0
@@ -182,6 +252,112 @@ class Mysql8EmulatorTest(unittest.TestCase):
         em = self.start(MDEV, "--auth-plugin", "mysql_native_password")
         self.assertEqual(em.mariadb("SELECT @@server_id").stdout.strip(), "1")
         self.assertEqual(em.mariadb("SELECT 1", password="nope").returncode, 1)
+
+    def tls_emulator(self, *args):
+        certs = Certificates()
+        self.addCleanup(certs.close)
+        return certs, self.start(MDEV, "--ssl-cert", certs.cert, "--ssl-key", certs.key, *args)
+
+    def test_tls_with_the_certificate_verified_and_a_first_login_authenticating_fully_over_it(self):
+        certs, em = self.tls_emulator("--empty-auth-cache")
+        tls = ["--ssl", "--ssl-ca=" + certs.ca, "--ssl-verify-server-cert"]
+        r = em.mariadb("SELECT @@version", "repl-pw", *tls)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "8.0.40"), r.stderr)
+        log = em.log_text()
+        self.assertRegex(log, r"conn 7: TLS TLSv1\.[23] ")
+        self.assertIn("conn 7: caching_sha2_password full authentication over TLS", log)
+        # Now in the cache: the next login is fast, over TLS or not.
+        self.assertEqual(em.mariadb("SELECT @@server_id", "repl-pw", *tls).returncode, 0)
+        self.assertEqual(em.mariadb("SELECT @@server_id", "repl-pw", "--skip-ssl").returncode, 0)
+        self.assertEqual(em.log_text().count("full authentication"), 1)
+        r = em.mariadb("SELECT 1", "wrong", *tls)
+        self.assertIn("ERROR 1045 (28000): Access denied for user 'repl'@'localhost' (using password: YES)", r.stderr)
+
+    def test_a_client_checking_the_certificate_against_another_ca_refuses_it(self):
+        certs, em = self.tls_emulator()
+        other = Certificates()
+        self.addCleanup(other.close)
+        r = em.mariadb("SELECT 1", "repl-pw", "--ssl", "--ssl-ca=" + other.ca, "--ssl-verify-server-cert")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ERROR 2026", r.stderr)
+        self.assertTrue(em.wait_for_log("TLS handshake failed"), em.log_text())
+
+    def test_a_blocking_gtid_dump_over_tls_sends_the_events_and_heartbeats(self):
+        certs = Certificates()
+        self.addCleanup(certs.close)
+        em = self.start(ENUM_SET, "--committed", "-1", "--ssl-cert", certs.cert, "--ssl-key", certs.key)
+        c = Client(em.port, tls_ca=certs.ca)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.auth_packets[0], b"\x01\x03")
+        c.query("SET @master_binlog_checksum = @@global.binlog_checksum")
+        c.query("SET @master_heartbeat_period = 100000000")
+        c.dump_gtid(GtidSet.parse_text(ENUM_SET_UUID + ":1-3"))
+        stream = c.events()
+        gtids = []
+        t = None
+        while t != 27 or len(gtids) < 2:  # the GTIDs of 4 and 5, then a heartbeat at the end
+            t, _, raw = next(stream)
+            if t == 33:
+                gtids.append(struct.unpack_from("<q", raw, 19 + 17)[0])
+        self.assertEqual(gtids, [4, 5])
+        c.sock.close()
+        self.assertTrue(em.wait_for_log("conn 7: TLS TLSv1."))
+
+    def test_an_ssl_request_to_a_server_without_a_certificate_is_a_bad_handshake(self):
+        em = self.start(MDEV)
+        sock = socket.create_connection(("127.0.0.1", em.port), timeout=10)
+        self.addCleanup(sock.close)
+        io = wire.PacketIO(sock)
+        greeting = io.read()
+        caps = struct.unpack_from("<H", greeting, greeting.index(b"\x00", 1) + 5 + 9)[0]
+        self.assertFalse(caps & wire.CLIENT_SSL)
+        io.write(struct.pack("<IIB", wire.CLIENT_PROTOCOL_41 | wire.CLIENT_SSL, 1 << 24, 255) + b"\x00" * 23)
+        reply = io.read()
+        self.assertEqual(struct.unpack_from("<H", reply, 1)[0], 1043)
+        self.assertIn(b"Bad handshake", reply)
+
+    def test_mariadb_skipping_tls_asks_for_the_rsa_key_on_a_first_login_and_after_flush_privileges(self):
+        em = self.start(MDEV, "--empty-auth-cache")
+        r = em.mariadb("SELECT @@server_id", "wrong", "--skip-ssl")
+        self.assertIn("ERROR 1045 (28000): Access denied for user 'repl'@'localhost' (using password: YES)", r.stderr)
+        r = em.mariadb("SELECT @@version", "repl-pw", "--skip-ssl")
+        self.assertEqual(r.stdout.strip(), "8.0.40", r.stderr)
+        log = em.log_text()
+        self.assertEqual(log.count("full authentication: sent the RSA public key"), 2)
+        self.assertEqual(log.count("full authentication with the RSA key"), 2)
+        self.assertEqual(em.mariadb("FLUSH PRIVILEGES", "repl-pw", "--skip-ssl").returncode, 0)  # a fast login
+        self.assertEqual(em.mariadb("SELECT @@server_id", "repl-pw", "--skip-ssl").returncode, 0)
+        self.assertEqual(em.log_text().count("full authentication with the RSA key"), 3)
+
+    def test_mariadb_wanting_tls_from_a_server_without_sends_the_password_in_clear_and_is_denied(self):
+        # Connector/C's is_connection_secure() (plugins/auth/caching_sha2_pw.c) trusts the
+        # use_ssl option, not the connection: asked for TLS (the mariadb client's default) by
+        # a server offering none, it falls back to plain TCP and answers "perform full
+        # authentication" with the password in clear, which MySQL refuses off a secure transport.
+        em = self.start(MDEV, "--empty-auth-cache")
+        r = em.mariadb("SELECT @@server_id", "repl-pw", "--ssl")
+        self.assertIn("ERROR 1045 (28000): Access denied for user 'repl'@'localhost' (using password: YES)", r.stderr)
+        self.assertIn("a 8-byte answer is no RSA cipher", em.log_text())
+
+    def test_full_authentication_over_plain_tcp_takes_the_rsa_cipher_and_refuses_a_clear_password(self):
+        em = self.start(MDEV, "--empty-auth-cache")
+        c = Client(em.port, full_authentication=Client.rsa_full_authentication)
+        self.addCleanup(c.sock.close)
+        self.assertEqual(c.auth_packets[0], b"\x01\x04")
+        self.assertTrue(c.auth_packets[1].startswith(b"\x01-----BEGIN PUBLIC KEY-----"))
+        self.assertEqual(c.auth_packets[2][0], 0x00)
+        self.assertEqual(c.query("SELECT @@server_id"), [["1"]])
+        # MySQL takes a clear password only over a secure transport: over TCP the answer must be
+        # an RSA cipher of the key's length (sha2_password.cc), so this is denied, as is a
+        # wrong scramble whatever the cache holds (it leads to full authentication too).
+        self.assertEqual(em.mariadb("FLUSH PRIVILEGES").returncode, 0)
+        clear = Client(em.port, full_authentication=Client.clear_full_authentication)
+        self.addCleanup(clear.sock.close)
+        self.assertEqual(clear.auth_packets[0], b"\x01\x04")
+        self.assertEqual(struct.unpack_from("<H", clear.auth_packets[1], 1)[0], 1045)
+        wrong = Client(em.port, "wrong", full_authentication=Client.rsa_full_authentication)
+        self.addCleanup(wrong.sock.close)
+        self.assertEqual(struct.unpack_from("<H", wrong.auth_packets[2], 1)[0], 1045)
 
     def test_the_fast_authentication_path_is_announced_before_ok(self):
         em = self.start(MDEV)

@@ -1,8 +1,8 @@
 """MySQL client/server protocol as a MySQL 8.0 server speaks it (README.md cites the pages).
 
 Packets (3-byte length, sequence id), Protocol::HandshakeV10 announcing
-caching_sha2_password, HandshakeResponse41, AuthSwitchRequest, the caching_sha2_password
-fast-authentication exchange (0x01 0x03 then OK) and mysql_native_password, OK/ERR/EOF
+caching_sha2_password, the SSLRequest and TLS, HandshakeResponse41, AuthSwitchRequest, the
+account's exchange (auth.py) then OK or ERR 1045, OK/ERR/EOF
 packets, text result sets with or without CLIENT_DEPRECATE_EOF.
 """
 
@@ -13,7 +13,7 @@ import sys
 
 # The packet layer (framing, length-encoded values, mysql_native_password) is the one the
 # StarRocks emulator's MySQL port uses: MySQL 8.0 frames packets the same way.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "starrocks"))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "starrocks"))
 from mysql_protocol import PacketIO, err_packet, lenenc_int, lenenc_str, read_lenenc_int  # noqa: E402,F401
 from mysql_protocol import native_password_ok as native_ok  # noqa: E402
 
@@ -29,9 +29,9 @@ CLIENT_SESSION_TRACK = 1 << 23
 CLIENT_DEPRECATE_EOF = 1 << 24
 CLIENT_ZSTD = 1 << 26
 CLIENT_QUERY_ATTRIBUTES = 1 << 27
-# MySQL 8.0.40 announces every flag of the low 28 bits; this server has no TLS and no
-# compressed protocol, so it leaves out CLIENT_SSL, CLIENT_COMPRESS and zstd (a real server
-# without ssl_cert leaves out CLIENT_SSL the same way).
+# MySQL 8.0.40 announces every flag of the low 28 bits; this server has no compressed
+# protocol, so it leaves out CLIENT_COMPRESS and zstd, and CLIENT_SSL unless it has a
+# certificate (--ssl-cert), as a real server without one.
 SERVER_CAPS = ((1 << 28) - 1) & ~(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD)
 SERVER_STATUS_AUTOCOMMIT = 0x2
 UTF8MB4_0900_AI_CI = 255
@@ -46,17 +46,6 @@ def sha256(b):
 
 def xor(a, b):
     return bytes(x ^ y for x, y in zip(a, b))
-
-
-def caching_sha2_ok(password, scramble, response):
-    """The client sends SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble); the server,
-    holding SHA256(SHA256(pw)) in its cache, recovers SHA256(pw) and hashes it again."""
-    if password == "":
-        return response in (b"", b"\x00")
-    if len(response) != 32:
-        return False
-    stage2 = sha256(sha256(password.encode()))
-    return sha256(xor(response, sha256(stage2 + scramble))) == stage2
 
 
 class Session:
@@ -154,26 +143,38 @@ def parse_handshake_response(p):
     return caps, user, auth, db, plugin
 
 
-def handshake(sock, conn_id, version, accounts, auth_plugin, peer_host):
-    """Greets and authenticates; returns (Session, user) or None after an ERR."""
+def greeting(conn_id, version, caps, plugin, scramble):
+    return (b"\x0a" + version.encode() + b"\x00" + struct.pack("<I", conn_id) + scramble[:8] + b"\x00" +
+            struct.pack("<HBHH", caps & 0xffff, UTF8MB4_0900_AI_CI, SERVER_STATUS_AUTOCOMMIT, caps >> 16) +
+            bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" + plugin.encode() + b"\x00")
+
+
+def handshake(sock, conn_id, version, accounts, peer_host, log):
+    """Greets, switches to TLS on an SSLRequest, authenticates; returns (Session, user) or
+    None after an ERR. `accounts`: auth.Accounts."""
     io = PacketIO(sock)
     scramble = bytes((b % 94) + 33 for b in os.urandom(20))  # printable, no NUL, as MySQL's
-    io.write(b"\x0a" + version.encode() + b"\x00" + struct.pack("<I", conn_id) + scramble[:8] + b"\x00" +
-             struct.pack("<HBHH", SERVER_CAPS & 0xffff, UTF8MB4_0900_AI_CI, SERVER_STATUS_AUTOCOMMIT,
-                         SERVER_CAPS >> 16) +
-             bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" + auth_plugin.encode() + b"\x00")
-    caps, user, auth, _db, plugin = parse_handshake_response(io.read())
-    session = Session(io, caps & SERVER_CAPS)
-    if plugin != auth_plugin:  # the account's plugin decides, as on MySQL
-        io.write(b"\xfe" + auth_plugin.encode() + b"\x00" + scramble + b"\x00")
+    server_caps = SERVER_CAPS | (CLIENT_SSL if accounts.tls else 0)
+    io.write(greeting(conn_id, version, server_caps, accounts.plugin, scramble))
+    response = io.read()
+    secure = False
+    if struct.unpack_from("<I", response, 0)[0] & CLIENT_SSL:
+        # An SSLRequest (the response's first 32 bytes): TLS, then the whole response over it.
+        if not accounts.tls:
+            io.write(err_packet(1043, "08S01", "Bad handshake"))
+            return None
+        io.sock = accounts.tls.wrap_socket(sock, server_side=True)
+        log("conn %d: TLS %s %s" % (conn_id, io.sock.version(), io.sock.cipher()[0]))
+        secure = True
+        response = io.read()
+    caps, user, auth, _db, plugin = parse_handshake_response(response)
+    session = Session(io, caps & server_caps)
+    if plugin != accounts.plugin:  # the account's plugin decides, as on MySQL
+        io.write(b"\xfe" + accounts.plugin.encode() + b"\x00" + scramble + b"\x00")
         auth = io.read()
-    password = accounts.get(user)
-    check = caching_sha2_ok if auth_plugin == "caching_sha2_password" else native_ok
-    if password is None or not check(password, scramble, auth):
+    if not accounts.verify(io, secure, conn_id, user, scramble, auth):
         session.err(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)"
                     % (user, peer_host, "YES" if auth not in (b"", b"\x00") else "NO"))
         return None
-    if auth_plugin == "caching_sha2_password" and password:
-        io.write(b"\x01\x03")  # fast_auth_success: the server's cache holds this account
     session.ok()  # a database named at login needs no check: every statement names its own
     return session, user
