@@ -7,8 +7,9 @@ mutation copies it, so the long run managed about 200 executions a second; and
 libFuzzer's -max_len would only keep each file's first bytes. Cut here at event
 boundaries, each seed is a small binlog of its own that the decoder reads as it
 would the original at that point: the magic, the file's FORMAT_DESCRIPTION
-(post-header lengths, checksum algorithm), the TABLE_MAPs in force (rows events
-name their table by id), then a run of consecutive events. Every event of every
+(post-header lengths, checksum algorithm), the TABLE_MAPs its rows events use
+(they name their table by id), then a run of consecutive events (about
+--run-bytes, default 1024). Every event of every
 file is in some seed, with the context it was written in.
 
   tests/fuzz/binlog-seeds.py OUT_DIR [--max-bytes N] [--run-bytes N] INPUT...
@@ -28,6 +29,10 @@ MAGIC = b"\xfebin"
 HEADER_SIZE = 19
 FORMAT_DESCRIPTION = 15
 TABLE_MAP = 19
+# Rows events name their table by the id in their first 6 body bytes: v0, v1
+# and v2 write/update/delete, MySQL's partial JSON update, MariaDB's
+# compressed rows.
+ROWS_EVENTS = {20, 21, 22, 23, 24, 25, 30, 31, 32, 39, 166, 167, 168, 169, 170, 171}
 
 
 def read_binlog(path):
@@ -52,36 +57,45 @@ def events(data):
         at += length
 
 
+def table_id(event):
+    return event[HEADER_SIZE:HEADER_SIZE + 6]
+
+
 def cut(data, max_bytes, run_bytes):
-    """Seeds: magic + format description + table maps in force + a run of events."""
+    """Seeds: magic + format description + the table maps the run's rows events use + the run."""
     format_description = b""
-    table_maps = {}  # table id (first 6 body bytes) -> the latest TABLE_MAP
+    table_maps = {}  # table id -> the latest TABLE_MAP
     run, skipped = [], 0
 
-    def context():
-        return MAGIC + format_description + b"".join(table_maps.values())
+    def context(events):
+        # A table map the run itself carries needs no copy in front of it.
+        own = {table_id(e) for e in events if e[4] == TABLE_MAP}
+        used = {table_id(e) for e in events if e[4] in ROWS_EVENTS} - own
+        return MAGIC + format_description + b"".join(m for i, m in table_maps.items() if i in used)
+
+    def size(events):
+        return len(context(events)) + sum(map(len, events))
 
     def flush():
-        seed = context() + b"".join(run)
+        seed = context(run) + b"".join(run)
+        for e in run:
+            if e[4] == TABLE_MAP:
+                table_maps[table_id(e)] = e
         run.clear()
         return seed
 
     for event in events(data):
-        kind = event[4]
-        if kind == FORMAT_DESCRIPTION:
+        if event[4] == FORMAT_DESCRIPTION:
             if run:
                 yield flush()
             format_description, table_maps = event, {}
             continue
-        if len(context()) + len(event) > max_bytes:
+        if size([event]) > max_bytes:
             skipped += 1
             continue
-        if run and len(context()) + sum(map(len, run)) + len(event) > min(max_bytes, len(context()) + run_bytes):
+        if run and (size(run + [event]) > max_bytes or sum(map(len, run)) + len(event) > run_bytes):
             yield flush()
         run.append(event)
-        # A table map enters the context of the seeds after this one.
-        if kind == TABLE_MAP:
-            table_maps[event[HEADER_SIZE:HEADER_SIZE + 6]] = event
     if run:
         yield flush()
     if skipped:
@@ -104,7 +118,7 @@ def main():
     parser.add_argument("out_dir")
     parser.add_argument("inputs", nargs="+")
     parser.add_argument("--max-bytes", type=int, default=65536)
-    parser.add_argument("--run-bytes", type=int, default=4096, help="events per seed, in bytes, beyond the context")
+    parser.add_argument("--run-bytes", type=int, default=1024, help="events per seed, in bytes, beyond the context")
     args = parser.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     files = seeds = 0

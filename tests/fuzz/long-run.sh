@@ -32,7 +32,10 @@ for t in "${targets[@]}"; do
     seeds=("$work/$t-seeds")
     options=(-max_len=65536)
   fi
-  [ "$t" = task_spec ] && seeds+=(examples/*.yaml)
+  if [ "$t" = task_spec ]; then  # the example task files, not the SQL beside them
+    rm -rf "$work/$t-seeds" && mkdir -p "$work/$t-seeds" && cp examples/*.yaml "$work/$t-seeds/"
+    seeds+=("$work/$t-seeds")
+  fi
   rm -rf "$work/$t" && mkdir -p "$work/$t"
   start=$(date +%s)
   ASAN_OPTIONS=malloc_context_size=0 UBSAN_OPTIONS=print_stacktrace=1 nice -n 19 "$build/tests/fuzz/${t}_fuzz" \
