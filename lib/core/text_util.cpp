@@ -15,7 +15,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+      cur[j] = std::min(std::min(prev[j], cur[j - 1]) + 1, subst);
     }
     std::swap(prev, cur);
   }
@@ -23,18 +23,26 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 std::string NearestWord(std::string_view word, const std::vector<std::string>& candidates) {
+  // Beyond this a suggestion is noise rather than help.
+  auto limit = [&](size_t candidate_size) { return std::max<size_t>(2, std::max(word.size(), candidate_size) / 2); };
+  size_t longest = 0;
+  for (const auto& c : candidates) longest = std::max(longest, c.size());
+  // Every candidate's distance is at least the difference of the lengths, so
+  // those no limit can accept, or that cannot beat the best so far, are not
+  // measured: the task-spec loader asks this for every unknown key.
+  const std::string lower = ToLower(word);
   std::string best;
   size_t best_distance = SIZE_MAX;
   for (const auto& c : candidates) {
-    size_t d = EditDistance(ToLower(word), ToLower(c));
+    const size_t gap = lower.size() > c.size() ? lower.size() - c.size() : c.size() - lower.size();
+    if (gap > limit(longest) || gap >= best_distance) continue;
+    size_t d = EditDistance(lower, ToLower(c));
     if (d < best_distance) {
       best_distance = d;
       best = c;
     }
   }
-  // Beyond this a suggestion is noise rather than help.
-  size_t limit = std::max<size_t>(2, std::max(word.size(), best.size()) / 2);
-  return best_distance <= limit ? best : "";
+  return best_distance <= limit(best.size()) ? best : "";
 }
 
 bool GlobMatch(std::string_view pattern, std::string_view text) {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 
 #include "config/secret.hpp"
 #include "core/atomic_file.hpp"
@@ -34,6 +35,31 @@ TEST_SUITE("core") {
     CHECK(EditDistance("", "abc") == 3);
     CHECK(NearestWord("hots", {"host", "port", "user"}) == "host");
     CHECK(NearestWord("zzzzzzzz", {"host", "port"}).empty());
+  }
+
+  TEST_CASE("nearest word skips only candidates that cannot be the answer") {
+    // The answer as NearestWord gave it before it skipped by length: every
+    // candidate measured, the first closest kept.
+    auto measure_all = [](std::string_view word, const std::vector<std::string>& candidates) {
+      std::string best;
+      size_t best_distance = SIZE_MAX;
+      for (const auto& c : candidates)
+        if (size_t d = EditDistance(ToLower(word), ToLower(c)); d < best_distance) best_distance = d, best = c;
+      return best_distance <= std::max<size_t>(2, std::max(word.size(), best.size()) / 2) ? best : "";
+    };
+    const std::vector<std::string> keys = {"name", "sync_mode", "source", "destination", "mapping", "tables",
+                                           "ddl", "runtime", "alerts", "max_source_connections", "Host", "a"};
+    std::mt19937 rng(7);
+    for (int i = 0; i < 20000; ++i) {
+      std::string word = keys[rng() % keys.size()];
+      for (int edits = int(rng() % 12); edits > 0; --edits) {
+        const size_t at = word.empty() ? 0 : rng() % word.size();
+        if (rng() % 2 && !word.empty()) word.erase(at, 1 + rng() % 3);
+        else word.insert(at, std::string(1 + rng() % 4, "aeHx_s"[rng() % 6]));
+      }
+      CAPTURE(word);
+      CHECK(NearestWord(word, keys) == measure_all(word, keys));
+    }
   }
 
   TEST_CASE("glob matching") {
