@@ -205,16 +205,18 @@ void FaultProxy::Pump(int client, int server, uint64_t generation, uint64_t rese
     framers[0].emplace(protocol_, Direction::kToServer);
     if (protocol_ == Protocol::kMySql) framers[1].emplace(protocol_, Direction::kToClient);
   }
+  // Taken before each chunk is passed on: it counts from the next byte passed.
+  auto take_reset_order = [&] {
+    if (reset_order_id_ == reset_order_seen) return;
+    const ResetOrder order = CurrentResetOrder();
+    reset_order_seen = order.id;
+    const int d = order.direction == Direction::kToServer ? 0 : 1;
+    (order.inside_message ? inside_from[d] : reset_at[d]) = passed[d] + order.bytes;
+    min_payload[d] = order.min_payload;
+  };
   bool open = true;
   while (open && !done_) {
     if (generation_ != generation) break;  // cut
-    if (reset_order_id_ != reset_order_seen) {
-      const ResetOrder order = CurrentResetOrder();
-      reset_order_seen = order.id;
-      const int d = order.direction == Direction::kToServer ? 0 : 1;
-      (order.inside_message ? inside_from[d] : reset_at[d]) = passed[d] + order.bytes;
-      min_payload[d] = order.min_payload;
-    }
     if (stalled_) {
       int unread = 0;
       if (::ioctl(client, FIONREAD, &unread) == 0 && unread > 0) client_bytes_held_ = true;
@@ -235,6 +237,7 @@ void FaultProxy::Pump(int client, int server, uint64_t generation, uint64_t rese
       }
       if (latency_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(latency_ms_.load()));
       if (rate > 0) std::this_thread::sleep_for(std::chrono::microseconds(int64_t(n) * 1000000 / rate));
+      take_reset_order();
       if (framers[i]) {
         const int64_t from = inside_from[i] >= 0 ? inside_from[i] : std::numeric_limits<int64_t>::max();
         if (auto inside = framers[i]->Feed(buf, size_t(n), from, min_payload[i])) {

@@ -46,7 +46,8 @@ class FaultProxy {
   void SetRefusing(bool refusing) { refusing_ = refusing; }
   // Resets every open connection now.
   void CutAll();
-  // Each connection open now passes exactly `bytes` more in `direction`, then
+  // Each connection open now passes exactly `bytes` more in `direction`
+  // (counted from the next byte it passes on), then
   // both its sides are reset (RST, SO_LINGER 0) once the receiver has them
   // all: the cut falls where the test chose, not where a read ended.
   void ResetAfter(Direction direction, int64_t bytes);

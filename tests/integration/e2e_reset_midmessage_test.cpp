@@ -169,8 +169,8 @@ std::pair<std::string, int> ReadThroughProxy(FaultProxy& proxy, const std::funct
   addr.sin_port = htons(uint16_t(proxy.port()));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  // The proxy takes the order before it reads the go byte, so before the
-  // sender's first byte.
+  // The proxy takes the order before it passes on the next byte: the go
+  // byte, which comes before any of the sender's.
   while (proxy.open() == 0) std::this_thread::sleep_for(1ms);
   order();
   REQUIRE(::write(fd, "g", 1) == 1);
@@ -238,25 +238,45 @@ TEST_CASE("the source's snapshot reader reset inside a row packet during full in
   CHECK(TimedStop(id) < 3.0);
 }
 
-TEST_CASE("the binlog stream reset inside a rows event of a transaction: reconnected, the transaction applied once") {
+TEST_CASE("the binlog stream reset inside a rows event: reconnected, or failed over inside a large transaction; applied once") {
   CreateTables("rb", 2000);
   FaultProxy proxy(E().mysql.port(), Protocol::kMySql);
   const std::string id = CreateAndStartTask(E().cli, "rb.yaml", ViaProxy(Spec("rb", 7972), E().mysql.port(), proxy.port()));
   REQUIRE(E().cli.WaitStreaming(id));
   REQUIRE(Converges("rb"));
-  // Only a rows event is this large (a heartbeat, a GTID or table map event is
-  // tens of bytes): the cut falls inside the first rows event of the transaction.
-  proxy.ResetInsideMessage(Direction::kToClient, 0, 4000);
-  LargeTransaction("rb", "cut mid-event");
-  CHECK(Converges("rb"));
-  CHECK(proxy.resets_done() == 1);
-  const std::string logs = E().cli.Run({"logs", id}).out;
-  INFO(logs);
-  CHECK(logs.find("lost the source's binlog stream") != std::string::npos);
-  CHECK(logs.find("binlog stream reconnected at") != std::string::npos);
-  CHECK(logs.find("task failed") == std::string::npos);
+  // A cut inside a message of 1000 bytes or more falls inside a rows event:
+  // a heartbeat, a GTID or table map event is tens of bytes.
+
+  {
+    INFO("a transaction smaller than a piece (runtime.batch_rows): the stream reconnects at its start");
+    proxy.ResetInsideMessage(Direction::kToClient, 0, 1000);
+    E().mysql.ExecSession({"BEGIN", "UPDATE shop.rb SET n = n + 1, v = 'small' WHERE id <= 100",
+                           "INSERT INTO shop.rb_nokey SELECT seq, 'small' FROM seq.seq_1_to_50", "COMMIT"});
+    CHECK(Converges("rb"));
+    CHECK(proxy.resets_done() == 1);
+    const std::string logs = E().cli.Run({"logs", id}).out;
+    INFO(logs);
+    CHECK(logs.find("lost the source's binlog stream: the source closed the replication connection") != std::string::npos);
+    CHECK(logs.find("binlog stream reconnected at") != std::string::npos);
+    CHECK(StatusOf(id).value("failovers", -1) == 0);
+    CHECK(E().pg.Scalar("SELECT count(*) FROM shop.rb_nokey WHERE v = 'small'", "dw") == "50");
+  }
+  {
+    INFO("a transaction applied in pieces: the worker fails over, the pieces are rolled back and replayed");
+    // 20 kB into its 2,500 row changes (2 kB and more in each of its 8 kB
+    // rows events) the first pieces are applied.
+    proxy.ResetInsideMessage(Direction::kToClient, 20000, 1000);
+    LargeTransaction("rb", "cut mid-event");
+    CHECK(Converges("rb"));
+    CHECK(proxy.resets_done() == 2);
+    const json s = StatusOf(id);
+    CheckRetriedNotFailed(id, s);
+    INFO(E().cli.Run({"logs", id}).out);
+    CHECK(E().cli.Run({"logs", id}).out.find("lost the binlog stream inside a large transaction") != std::string::npos);
+    CHECK(E().pg.Scalar("SELECT count(*) FROM shop.rb_nokey WHERE v = 'cut mid-event'", "dw") == "500");
+  }
+  CHECK(E().cli.Run({"logs", id}).out.find("task failed") == std::string::npos);
   CHECK(StatusOf(id).value("lifecycle", "") == "running");
-  CHECK(E().pg.Scalar("SELECT count(*) FROM shop.rb_nokey WHERE v = 'cut mid-event'", "dw") == "500");
   CHECK(TimedStop(id) < 3.0);
 }
 
@@ -275,4 +295,18 @@ TEST_CASE("the destination connection reset inside a message of a batch: retried
   CheckRetriedNotFailed(id, StatusOf(id));
   CHECK(E().pg.Scalar("SELECT count(*) FROM shop.rd_nokey WHERE v = 'cut mid-message'", "dw") == "500");
   CHECK(TimedStop(id) < 3.0);
+}
+
+TEST_CASE("a query's result set reset inside its row packet is a lost connection, never an empty result") {
+  FaultProxy proxy(E().mysql.port(), Protocol::kMySql);
+  auto conn = mysql::Connection::Connect({"127.0.0.1", proxy.port(), "root", MariaDbServer::kRootPassword});
+  REQUIRE(conn.ok());
+  // The row is the only message of 1000 bytes or more in the answer.
+  proxy.ResetInsideMessage(Direction::kToClient, 0, 1000);
+  auto result = conn->Query("SELECT REPEAT('x', 5000)");
+  CHECK(proxy.resets_done() == 1);
+  REQUIRE_FALSE(result.ok());
+  MESSAGE(result.status().message());
+  CHECK(result.status().code() == StatusCode::kUnavailable);
+  CHECK(result.status().message().find("check that the server is running and reachable") != std::string::npos);
 }
