@@ -218,8 +218,6 @@ void FaultProxy::Pump(int client, int server, uint64_t generation, uint64_t rese
   while (open && !done_) {
     if (generation_ != generation) break;  // cut
     if (stalled_) {
-      int unread = 0;
-      if (::ioctl(client, FIONREAD, &unread) == 0 && unread > 0) client_bytes_held_ = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }

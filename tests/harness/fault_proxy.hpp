@@ -35,13 +35,7 @@ class FaultProxy {
   // Each connection passes at most this many bytes per second each way (0: no limit).
   void SetBandwidth(int64_t bytes_per_second) { bytes_per_second_ = bytes_per_second; }
   // While stalled nothing is read or written; connections stay open.
-  void SetStalled(bool stalled) {
-    client_bytes_held_ = false;
-    stalled_ = stalled;
-  }
-  // Whether a client sent bytes that the stall (since SetStalled(true)) holds
-  // back: the client waits on the server.
-  bool client_bytes_held() const { return client_bytes_held_; }
+  void SetStalled(bool stalled) { stalled_ = stalled; }
   // New connections are accepted and closed at once (a server that is gone).
   void SetRefusing(bool refusing) { refusing_ = refusing; }
   // Resets every open connection now.
@@ -87,7 +81,7 @@ class FaultProxy {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> done_{false};
-  std::atomic<bool> stalled_{false}, refusing_{false}, client_bytes_held_{false};
+  std::atomic<bool> stalled_{false}, refusing_{false};
   std::atomic<int> latency_ms_{0};
   std::atomic<int64_t> bytes_per_second_{0};
   std::atomic<uint64_t> generation_{0};  // bumped by CutAll: older connections end
