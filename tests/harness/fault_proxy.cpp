@@ -263,4 +263,11 @@ void FaultProxy::Pump(int client, int server, uint64_t generation, uint64_t rese
   --open_;
 }
 
+std::string ViaProxy(std::string yaml, int real_port, int proxy_port) {
+  const std::string from = "port: " + std::to_string(real_port) + "\n";
+  const size_t at = yaml.find(from);
+  if (at == std::string::npos) throw std::invalid_argument("the task spec has no line " + from);
+  return yaml.replace(at, from.size(), "port: " + std::to_string(proxy_port) + "\n");
+}
+
 }  // namespace dbsync::testing

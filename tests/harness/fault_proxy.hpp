@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -93,5 +94,9 @@ class FaultProxy {
   std::vector<std::thread> pumps_;
   std::thread acceptor_;
 };
+
+// A task spec with its "port: `real_port`" line pointing at `proxy_port`
+// (the first such line: the source's before the destination's).
+std::string ViaProxy(std::string yaml, int real_port, int proxy_port);
 
 }  // namespace dbsync::testing

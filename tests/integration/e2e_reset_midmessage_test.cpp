@@ -32,43 +32,15 @@ using Protocol = FaultProxy::Protocol;
 
 namespace {
 
-struct Environment {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  SyncCli cli;
-  Environment() {
-    PrepareShopSource(mysql);
-    PrepareDestinationDatabase(pg);
-  }
-};
-
-Environment& E() {
-  static Environment env;
+ShopEnvironment& E() {
+  static ShopEnvironment env;
   return env;
 }
 
-json StatusOf(const std::string& task) {
-  auto r = E().cli.Run({"status", task, "-o", "json"});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return json::parse(r.out);
-}
+json StatusOf(const std::string& task) { return TaskStatus(E().cli, task); }
 
-// Waits up to `limit` until the status satisfies `ready`; the last status.
 json WaitStatus(const std::string& task, std::chrono::seconds limit, const std::function<bool(const json&)>& ready) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  json s;
-  do {
-    s = StatusOf(task);
-    if (ready(s)) return s;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return s;
-}
-
-std::string ViaProxy(std::string yaml, int real_port, int proxy_port) {
-  const std::string from = "port: " + std::to_string(real_port) + "\n";
-  REQUIRE(yaml.find(from) != std::string::npos);
-  return yaml.replace(yaml.find(from), from.size(), "port: " + std::to_string(proxy_port) + "\n");
+  return WaitTaskStatus(E().cli, task, limit, ready);
 }
 
 std::string Spec(const std::string& name, int server_id) {

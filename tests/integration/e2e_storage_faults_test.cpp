@@ -39,18 +39,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Environment {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  SyncCli cli;
-  Environment() {
-    PrepareShopSource(mysql);
-    PrepareDestinationDatabase(pg);
-  }
-};
-
-Environment& E() {
-  static Environment env;
+ShopEnvironment& E() {
+  static ShopEnvironment env;
   return env;
 }
 
@@ -62,11 +52,7 @@ std::string Slurp(const std::string& path) {
 
 std::string TaskDir(const SyncCli& cli, const std::string& id) { return cli.home() + "/tasks/" + id; }
 
-json StatusOf(const SyncCli& cli, const std::string& task) {
-  auto r = cli.Run({"status", task, "-o", "json"});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return json::parse(r.out);
-}
+json StatusOf(const SyncCli& cli, const std::string& task) { return TaskStatus(cli, task); }
 
 // The environment of a `sync start` whose worker meets the fault: `call` on
 // paths containing `path` fails with `error` from the `nth` such call on.
