@@ -6,7 +6,8 @@
 // of a batch. Each is a lost connection (retried: a failover or a
 // reconnect, never a failed task) and converges with nothing lost or doubled
 // (a keyless table shows doubles). The proxy's exact cut is checked first
-// against a plain socket.
+// against a plain socket; last, a plain query's result set cut inside its
+// row is an error, not an empty result.
 
 #include <doctest/doctest.h>
 #include <netinet/in.h>
