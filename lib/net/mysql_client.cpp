@@ -134,7 +134,11 @@ Result<QueryResult> Connection::Query(const std::string& sql) {
   QueryResult out;
   MYSQL_RES* res = mysql_store_result(handle_.get());
   if (!res) {
-    if (mysql_field_count(handle_.get()) != 0) return LastError("cannot read result of: " + sql);
+    // A result set cut short by a lost connection comes back as no result
+    // set at all: Connector/C clears the field count as it closes the
+    // connection, and only the error (CR_SERVER_LOST) tells.
+    if (mysql_field_count(handle_.get()) != 0 || mysql_errno(handle_.get()) != 0)
+      return LastError("cannot read result of: " + sql);
     return out;
   }
   std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> guard(res, mysql_free_result);

@@ -16,6 +16,9 @@
  *   SYNC_FAULT_PROCESS  only in threads with this name (prctl PR_GET_NAME):
  *                       "sync-worker" confines the faults to the worker
  *   SYNC_FAULT_LOG      a file that gets one line per failed call
+ *   SYNC_FAULT_ARMED_BY only while this file exists (calls before do not
+ *                       count): a test arms a fault in another process (the
+ *                       worker) at the moment it chooses
  *
  * Counting is per process: each worker the supervisor forks starts at 0
  * (sync_fault_shim_reset() starts it again in this one). */
@@ -40,6 +43,8 @@ static int Armed(const char* call) {
     char name[17] = {0};
     if (prctl(PR_GET_NAME, name) != 0 || strcmp(name, process) != 0) return 0;
   }
+  const char* arming_file = getenv("SYNC_FAULT_ARMED_BY");
+  if (arming_file && *arming_file && access(arming_file, F_OK) != 0) return 0;
   return 1;
 }
 

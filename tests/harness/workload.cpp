@@ -89,6 +89,29 @@ PostgresAndHologresEnvironment::PostgresAndHologresEnvironment() {
   holo.InstallHologresFixture("dw");
 }
 
+ShopEnvironment::ShopEnvironment() {
+  PrepareShopSource(mysql);
+  PrepareDestinationDatabase(pg);
+}
+
+nlohmann::json TaskStatus(const SyncCli& cli, const std::string& task) {
+  auto r = cli.Run({"status", task, "-o", "json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return nlohmann::json::parse(r.out);
+}
+
+nlohmann::json WaitTaskStatus(const SyncCli& cli, const std::string& task, std::chrono::seconds limit,
+                              const std::function<bool(const nlohmann::json&)>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  nlohmann::json s;
+  do {
+    s = TaskStatus(cli, task);
+    if (ready(s)) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return s;
+}
+
 std::string ShopTaskYaml(const MariaDbServer& mysql, const std::string& name, const std::string& tables,
                          const std::string& settings, const PostgresServer& dest, const std::string& type,
                          int server_id) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
@@ -33,6 +34,22 @@ struct PostgresAndHologresEnvironment {
   std::string Yaml(const std::string& name, const std::string& tables, const std::string& settings,
                    const PostgresServer& dest, const std::string& type = "postgres", int server_id = 7401) const;
 };
+
+// The end-to-end setting without Hologres: the source of PrepareShopSource,
+// PostgreSQL with database dw, a sync home.
+struct ShopEnvironment {
+  MariaDbServer mysql;
+  PostgresServer pg;
+  SyncCli cli;
+  ShopEnvironment();
+};
+
+// `sync status task -o json`, parsed; a status that cannot be had fails the test.
+nlohmann::json TaskStatus(const SyncCli& cli, const std::string& task);
+// Polls TaskStatus every 100 ms up to `limit` until it satisfies `ready`;
+// the last status.
+nlohmann::json WaitTaskStatus(const SyncCli& cli, const std::string& task, std::chrono::seconds limit,
+                              const std::function<bool(const nlohmann::json&)>& ready);
 
 // The task spec of PostgresAndHologresEnvironment::Yaml, from `mysql`.
 std::string ShopTaskYaml(const MariaDbServer& mysql, const std::string& name, const std::string& tables,

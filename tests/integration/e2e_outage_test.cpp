@@ -30,22 +30,10 @@ PostgresAndHologresEnvironment& E() {
   return env;
 }
 
-json StatusOf(const std::string& task) {
-  auto r = E().cli.Run({"status", task, "-o", "json"});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return json::parse(r.out);
-}
+json StatusOf(const std::string& task) { return TaskStatus(E().cli, task); }
 
-// Waits up to `limit` until the status satisfies `ready`; the last status.
 json WaitStatus(const std::string& task, std::chrono::seconds limit, const std::function<bool(const json&)>& ready) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  json s;
-  do {
-    s = StatusOf(task);
-    if (ready(s)) return s;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return s;
+  return WaitTaskStatus(E().cli, task, limit, ready);
 }
 
 bool Reconnecting(const json& s) { return s["steps"]["realtime_sync"].contains("reconnecting"); }
@@ -58,12 +46,6 @@ double TimedStop(const std::string& task) {
   CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
   MESSAGE("sync stop " << task << ": " << seconds << " s");
   return seconds;
-}
-
-std::string ViaProxy(std::string yaml, int real_port, int proxy_port) {
-  const std::string from = "port: " + std::to_string(real_port) + "\n";
-  REQUIRE(yaml.find(from) != std::string::npos);
-  return yaml.replace(yaml.find(from), from.size(), "port: " + std::to_string(proxy_port) + "\n");
 }
 
 // Rows of shop.`table` in the same text on both sides: id|v|n.

@@ -12,6 +12,7 @@
 // (a keyless table shows doubles).
 
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -37,18 +39,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Environment {
-  MariaDbServer mysql;
-  PostgresServer pg;
-  SyncCli cli;
-  Environment() {
-    PrepareShopSource(mysql);
-    PrepareDestinationDatabase(pg);
-  }
-};
-
-Environment& E() {
-  static Environment env;
+ShopEnvironment& E() {
+  static ShopEnvironment env;
   return env;
 }
 
@@ -60,11 +52,7 @@ std::string Slurp(const std::string& path) {
 
 std::string TaskDir(const SyncCli& cli, const std::string& id) { return cli.home() + "/tasks/" + id; }
 
-json StatusOf(const SyncCli& cli, const std::string& task) {
-  auto r = cli.Run({"status", task, "-o", "json"});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return json::parse(r.out);
-}
+json StatusOf(const SyncCli& cli, const std::string& task) { return TaskStatus(cli, task); }
 
 // The environment of a `sync start` whose worker meets the fault: `call` on
 // paths containing `path` fails with `error` from the `nth` such call on.
@@ -254,6 +242,74 @@ TEST_CASE("a chunk plan that cannot be written during full initialization (EDQUO
   Start(E().cli, id);
   CHECK(Converges("pl"));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("checkpoint.json that cannot be replaced while a stop waits on the destination: ended within 2 s, kept") {
+  // The fault is armed only once the worker waits: the first rename that
+  // fails is the one after the batch the stop lets finish.
+  CreateTables("sw", 600);
+  const std::string id = CreateTask(E().cli, "sw.yaml", Spec("sw", 7406));
+  const std::string arming_file = E().cli.dir() + "/sw.armed";
+  RunOptions fault = WorkerFault("rename", "checkpoint.json", 1, "EIO");
+  fault.env["SYNC_FAULT_ARMED_BY"] = arming_file;
+  Start(E().cli, id, fault);
+  REQUIRE(E().cli.WaitStreaming(id));
+  const std::string copy = TaskDir(E().cli, id) + "/checkpoint.json";
+  REQUIRE(WaitFile(copy, "sw"));
+  REQUIRE(Converges("sw"));
+  const int worker = WorkerPid(E().cli, id);
+  REQUIRE(worker > 0);
+
+  double took = 0;
+  std::string before;
+  {
+    // Another session holds a row the next batch updates: the worker waits
+    // on the destination with the batch in hand.
+    auto blocker = E().pg.Admin("dw");
+    REQUIRE(blocker.Execute("BEGIN").ok());
+    REQUIRE(blocker.Execute("SELECT * FROM shop.sw WHERE id = 7 FOR UPDATE").ok());
+    Change("sw", 1);
+    auto waiting = [&] {
+      return E().pg.Scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'dw'") != "0";
+    };
+    for (int i = 0; i < 300 && !waiting(); ++i) std::this_thread::sleep_for(100ms);
+    REQUIRE(waiting());
+    before = Slurp(copy);
+    { std::ofstream(arming_file) << "armed\n"; }
+
+    // The stop arrives while the worker waits; the lock goes within the
+    // stop's grace, the batch commits and the copy of its checkpoint cannot
+    // be written: the fault meets a stopping worker.
+    const auto stop_began = std::chrono::steady_clock::now();
+    std::thread stopper([&] {
+      auto stopped = E().cli.Run({"stop", id});
+      CHECK_MESSAGE(stopped.exit_code == 0, stopped.out << stopped.err);
+    });
+    // No outward sign tells when the worker has its SIGTERM; `sync stop`
+    // sends it within tens of milliseconds of starting.
+    std::this_thread::sleep_for(400ms);
+    REQUIRE(blocker.Execute("ROLLBACK").ok());
+    stopper.join();
+    took = std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_began).count();
+  }
+  MESSAGE("sync stop, a state write failing during it: " << took << " s");
+  CHECK(took < 2.0);
+  CHECK(::kill(worker, 0) != 0);  // gone, and reaped
+
+  json s = StatusOf(E().cli, id);
+  CheckFailedWith(E().cli, id, s, "the disk or file system holding it failed (Input/output error)");
+  CHECK(Slurp(E().cli.dir() + "/faults.log").find("rename") != std::string::npos);
+  CHECK(Slurp(copy) == before);
+  CHECK(TempFiles(TaskDir(E().cli, id)).empty());
+  CheckCheckpointCopyNotAhead(E().cli, id);
+
+  // The fault cleared: a start converges, nothing lost or doubled.
+  std::filesystem::remove(arming_file);
+  Change("sw", 2);
+  Start(E().cli, id);
+  CHECK(Converges("sw"));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+  CheckCheckpointCopyNotAhead(E().cli, id);
 }
 
 namespace {

@@ -129,9 +129,22 @@ Value IntValue(const ColumnSchema& col, int64_t v) {
 
 Status StmtError(MYSQL_STMT* stmt, const std::string& what) {
   unsigned code = mysql_stmt_errno(stmt);
-  std::string msg = what + ": " + mysql_stmt_error(stmt);
+  std::string text = mysql_stmt_error(stmt);
   // A statement whose connection is gone has no connection of its own (null).
-  if (IsConnectionLost(code) || stmt->mysql == nullptr) return Status::Unavailable(msg);
+  if (stmt->mysql == nullptr)
+    return Status::Unavailable(what + ": " + (text.empty() ? "the connection to the source was closed" : text));
+  // Connector/C's unbuffered fetch leaves a read error on the connection
+  // alone: a connection reset in the middle of a row packet gave the
+  // statement no error (0, "") and the connection CR_SERVER_LOST.
+  if (code == 0) {
+    code = mysql_errno(stmt->mysql);
+    text = mysql_error(stmt->mysql);
+  }
+  const std::string msg = what + ": " + text;
+  // A failure no one named is retried rather than taken for one a restart cannot fix.
+  if (IsConnectionLost(code) || code == 0)
+    return Status::Unavailable((code == 0 ? msg + "the client library gave no error" : msg) +
+                               "; the read is retried: check that the source is running and reachable");
   if (code == ER_NO_SUCH_TABLE || code == ER_BAD_DB_ERROR) return Status::NotFound(msg);  // dropped or renamed meanwhile
   return Status::FailedPrecondition(msg);
 }
