@@ -45,7 +45,8 @@ for t in "${targets[@]}"; do
   elapsed=$(( $(date +%s) - start ))
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -1)
   [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$work/$t.log" | tail -1 | tr -d '#')
-  crashes=$(find "$work" -maxdepth 1 -name "$t-*" -type f | wc -l)
+  crashes=$(find "$work" -maxdepth 1 -type f \( -name "$t-crash-*" -o -name "$t-leak-*" -o -name "$t-timeout-*" \
+    -o -name "$t-oom-*" \) | wc -l)
   reports=$(grep -cE 'runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$work/$t.log")
   start_corpus=$(sed -n 's/.*INITED.* corp: \([0-9]*\).*/\1/p' "$work/$t.log" | head -1)
   printf '%s rc=%s executions=%s seconds=%s exec/s=%s crashes=%s reports=%s corpus=%s->%s\n' "$t" "$rc" \
