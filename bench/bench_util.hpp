@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +29,22 @@ using Clock = std::chrono::steady_clock;
 
 inline double Seconds(Clock::time_point since, Clock::time_point until = Clock::now()) {
   return std::chrono::duration<double>(until - since).count();
+}
+
+// The p-th percentile (0-100, nearest rank) of `v`; 0 when empty.
+inline double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+// "200,2000" -> {200, 2000}: a benchmark's list argument.
+inline std::vector<int> IntList(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) out.push_back(std::stoi(item));
+  return out;
 }
 
 // Runs a shell command; returns wall seconds (throws when it fails).

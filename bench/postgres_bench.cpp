@@ -37,6 +37,7 @@
 
 using namespace dbsync;
 using namespace dbsync::testing;
+using dbsync::bench::Percentile;
 using nlohmann::json;
 using bench::Clock;
 using bench::ProcStatusKb;
@@ -128,13 +129,6 @@ int WorkerPidOf(const json& st) {
   if (st.is_discarded() || !st.contains("worker")) return 0;
   int pid = st["worker"].value("pid", 0);
   return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size() - 1) + 0.5));
-  return v[i];
 }
 
 }  // namespace

@@ -42,13 +42,6 @@ namespace {
 constexpr int kTables = 4;
 constexpr int kSeedRows = 20000;  // per table
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = size_t(p / 100.0 * double(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 std::vector<std::string> SchemaStatements(const std::string& db) {
   std::vector<std::string> out = {"CREATE DATABASE " + db,
                                   "CREATE TABLE " + db + ".beat (seq BIGINT PRIMARY KEY, at DATETIME(6))"};
@@ -213,12 +206,7 @@ void StartReplica(const MariaDbServer& source, const MariaDbServer& replica, int
 
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 20;
-  std::vector<int> rates = {1000, 2000, 4000, 8000, 16000, 32000};
-  if (argc > 2) {
-    rates.clear();
-    std::stringstream list(argv[2]);
-    for (std::string item; std::getline(list, item, ',');) rates.push_back(std::stoi(item));
-  }
+  const std::vector<int> rates = argc > 2 ? IntList(argv[2]) : std::vector<int>{1000, 2000, 4000, 8000, 16000, 32000};
   const int threads = argc > 3 ? std::atoi(argv[3]) : 4;
   try {
     SyncEnvironment env;

@@ -172,12 +172,7 @@ void RunScale(SyncEnvironment& env, int n, int transactions, int run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> counts = {200, 2000};
-  if (argc > 1) {
-    counts.clear();
-    std::stringstream list(argv[1]);
-    for (std::string item; std::getline(list, item, ',');) counts.push_back(std::stoi(item));
-  }
+  const std::vector<int> counts = argc > 1 ? IntList(argv[1]) : std::vector<int>{200, 2000};
   const int transactions = argc > 2 ? std::atoi(argv[2]) : 2000;
   try {
     SyncEnvironment env;
