@@ -140,6 +140,10 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
     tables = std::move(copied);
     // For the copied tables: their snapshot positions (nothing is copied again).
     SYNC_ASSIGN_OR_RETURN(auto positions, RunFullInitialization(spec, tables, init, log, progress, stop));
+    // Never copied, so never without their key; unless someone dropped it.
+    std::vector<const sink::TableBinding*> never_copied;
+    for (const auto& t : created) never_copied.push_back(&t);
+    SYNC_RETURN_IF_ERROR(sink->BuildKeys(never_copied).status());
     for (auto& t : created) tables.push_back(std::move(t));
     reporter.SetStep("full_initialization", "done");
     start.catch_up = CatchUp::Resume(checkpoint, positions, entries, copying, &start.position);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -211,6 +212,53 @@ TEST_CASE("SIGKILL of the worker during full initialization and real-time sync c
   CHECK_MESSAGE(again.exit_code == 0, again.err);
   CHECK(Converges({"crash_pk", "crash_nokey"}, 60s));
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("full initialization loads without the key and builds it after the copy, through kills on both sides") {
+  // PostgreSQL builds a key faster once, sorted, than row by row during the
+  // load (bench/README.md, init_bench): the copy drops it and builds it back.
+  // The worker SIGKILLs itself after a chunk (the restart finds the table
+  // keyless mid-copy) and after the last one, before the key (the restart
+  // finds every chunk in and only the key to build): lib/sink/crash_point.hpp.
+  CreateTable("late_key");
+  Load("late_key", 1, 30000);  // 6 chunks of batch_rows * 10
+  const std::string crash_dir = E().cli.dir() + "/late-key-crash";
+  std::filesystem::create_directories(crash_dir);
+  const std::vector<std::string> points = {"full_init.chunk_committed", "full_init.copied_before_keys"};
+  for (const auto& point : points) std::ofstream(crash_dir + "/" + point) << "";
+  std::string id = Create("e2e-late-key", "[shop.late_key]");
+  RunOptions env = Env_();
+  env.env["SYNC_TEST_CRASH_DIR"] = crash_dir;
+  REQUIRE(E().cli.Run({"start", id}, env).exit_code == 0);
+  REQUIRE(E().cli.WaitStreaming(id));
+  for (const auto& point : points) CHECK_MESSAGE(!std::filesystem::exists(crash_dir + "/" + point), point);
+  CHECK(TaskStatus(id).value("failovers", 0) == 2);
+  CHECK(E().pg.Scalar("SELECT string_agg(a.attname, ',') FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = "
+                      "c.conrelid AND a.attnum = ANY(c.conkey) WHERE c.conrelid = 'shop.late_key'::regclass AND "
+                      "c.contype = 'p'",
+                      "dw") == "id");
+  const std::string log = E().cli.Run({"logs", "-n", "200", id}).out;
+  CHECK_MESSAGE(log.find("built the primary key of 1 table(s) after their copy") != std::string::npos, log);
+  // Upserts and deletes need the key.
+  std::mt19937 rng(7);
+  Churn("late_key", 400, rng, 40000);
+  CHECK(Converges({"late_key"}));
+  CHECK(E().cli.Run({"stop", id}).exit_code == 0);
+}
+
+TEST_CASE("a key that is not unique at the source stops the copy with what to change") {
+  E().mysql.Exec("CREATE TABLE shop.dup_key (id INT PRIMARY KEY, grp INT NOT NULL)");
+  E().mysql.Exec("INSERT INTO shop.dup_key SELECT seq, seq % 10 FROM seq.seq_1_to_1000");
+  const std::string spec = Spec("e2e-dup-key", "[shop.dup_key]") + "tables:\n  - { match: shop.dup_key, primary_key: [grp] }\n";
+  auto created = E().cli.Run({"create", "--no-check", "-f", E().cli.WriteSpec("e2e-dup-key.yaml", spec)});
+  REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  REQUIRE(E().cli.Run({"start", id}, Env_()).exit_code == 0);
+  const std::string message = WaitLastError(E().cli, id);
+  CHECK_MESSAGE(message.find("building the primary key (grp) of shop.dup_key after its copy") != std::string::npos,
+                message);
+  CHECK_MESSAGE(message.find("set tables[].primary_key to columns that are") != std::string::npos, message);
+  (void)E().cli.Run({"stop", id});
 }
 
 TEST_CASE("a failed check blocks start, and a literal password stays out of logs") {

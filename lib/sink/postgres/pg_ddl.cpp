@@ -147,9 +147,47 @@ Result<std::map<std::string, std::string>> TableColumnTypes(Connection& conn, co
   return types;
 }
 
-Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, const std::vector<PgColumn>& columns) {
+Result<bool> HasKeyIndex(Connection& conn, const std::string& qualified, const std::vector<std::string>& key) {
+  SYNC_ASSIGN_OR_RETURN(auto idx, conn.Query("SELECT i.indexrelid::text, a.attname FROM pg_catalog.pg_index i "
+                                             "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND "
+                                             "a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass AND "
+                                             "i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL",
+                                             {qualified}));
+  std::map<std::string, std::set<std::string>> indexes;
+  for (const auto& row : idx.rows) indexes[row[0].value_or("")].insert(row[1].value_or(""));
+  const std::set<std::string> wanted(key.begin(), key.end());
+  for (const auto& [oid, names] : indexes)
+    if (names == wanted) return true;
+  return false;
+}
+
+Result<PrimaryKeyConstraint> PrimaryKeyOf(Connection& conn, const std::string& qualified) {
+  SYNC_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT c.conname, a.attname FROM pg_catalog.pg_constraint c JOIN "
+                                           "pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = "
+                                           "ANY(c.conkey) WHERE c.conrelid = $1::regclass AND c.contype = 'p' "
+                                           "ORDER BY array_position(c.conkey, a.attnum)",
+                                           {qualified}));
+  PrimaryKeyConstraint key;
+  for (const auto& row : r.rows) {
+    key.name = row[0].value_or("");
+    key.columns.push_back(row[1].value_or(""));
+  }
+  return key;
+}
+
+Status MissingKeyIndex(const sink::TableBinding& table) {
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
-  std::string display = table.dest_schema + "." + table.dest_table;
+  return Status::FailedPrecondition("destination table " + DestinationDisplayName(table) +
+                                    " has no primary key or unique index on (" + Join(table.key, ", ") +
+                                    "), which applying updates and deletes needs; add one (ALTER TABLE " + qualified +
+                                    " ADD PRIMARY KEY (" + PropertyColumns(table.key) +
+                                    ")) or set tables[].primary_key to its key");
+}
+
+Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, const std::vector<PgColumn>& columns,
+                             KeyCheck key_check) {
+  std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+  std::string display = DestinationDisplayName(table);
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn, table.dest_schema, table.dest_table));
   if (!exists)
     return Status::NotFound("destination table " + display + " (for " + table.SourceName() +
@@ -164,21 +202,13 @@ Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table, 
                                       " of " + table.SourceName() +
                                       "; add them (sync never alters a mode: existing table) or exclude the table");
   if (table.key.empty()) return Status::Ok();
-  // ON CONFLICT needs a unique index on exactly the key columns (any order, not partial).
-  SYNC_ASSIGN_OR_RETURN(auto idx, conn.Query("SELECT i.indexrelid::text, a.attname FROM pg_catalog.pg_index i "
-                                             "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND "
-                                             "a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass AND "
-                                             "i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL",
-                                             {qualified}));
-  std::map<std::string, std::set<std::string>> indexes;
-  for (const auto& row : idx.rows) indexes[row[0].value_or("")].insert(row[1].value_or(""));
-  std::set<std::string> key(table.key.begin(), table.key.end());
-  for (const auto& [oid, names] : indexes)
-    if (names == key) return Status::Ok();
-  return Status::FailedPrecondition("destination table " + display + " has no primary key or unique index on (" +
-                                    Join(table.key, ", ") + "), which applying updates and deletes needs; add "
-                                    "one (ALTER TABLE " + qualified + " ADD PRIMARY KEY (" +
-                                    PropertyColumns(table.key) + ")) or set tables[].primary_key to its key");
+  SYNC_ASSIGN_OR_RETURN(bool keyed, HasKeyIndex(conn, qualified, table.key));
+  if (keyed) return Status::Ok();
+  if (key_check == KeyCheck::kMayBeBuiltLater) {
+    SYNC_ASSIGN_OR_RETURN(auto primary, PrimaryKeyOf(conn, qualified));
+    if (primary.columns.empty()) return Status::Ok();
+  }
+  return MissingKeyIndex(table);
 }
 
 }  // namespace dbsync::postgres

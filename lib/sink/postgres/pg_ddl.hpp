@@ -41,12 +41,35 @@ std::string QualifiedName(const std::string& schema, const std::string& table);
 Result<TableDdl> RenderCreateTable(const sink::TableBinding& table, const std::vector<PgColumn>& columns,
                                    Dialect dialect);
 
+// What ValidateExistingTable asks of a keyed binding's key.
+enum class KeyCheck {
+  kRequired,         // a primary key or unique index on exactly the key columns
+  kMayBeBuiltLater,  // that, or no primary key at all: a table of sync's own
+                     // whose copy loads it keyless (PgSink::BuildKeys adds it)
+};
+
 // Checks that the destination table exists, has every mapped column, and (for
 // a keyed binding) a primary key or unique index on exactly the key columns,
 // which upserts need. Never alters anything. kFailedPrecondition with what is
 // missing and what to do; kNotFound when the table does not exist.
 Status ValidateExistingTable(Connection& conn, const sink::TableBinding& table,
-                             const std::vector<PgColumn>& columns);
+                             const std::vector<PgColumn>& columns, KeyCheck key_check = KeyCheck::kRequired);
+
+// Whether the table has a primary key or unique index on exactly `key` (any
+// order; not partial, not on expressions): what ON CONFLICT (key) needs.
+Result<bool> HasKeyIndex(Connection& conn, const std::string& qualified, const std::vector<std::string>& key);
+
+// The table's primary key constraint: its name and columns in key order
+// (both empty when it has none).
+struct PrimaryKeyConstraint {
+  std::string name;
+  std::vector<std::string> columns;
+};
+Result<PrimaryKeyConstraint> PrimaryKeyOf(Connection& conn, const std::string& qualified);
+
+// The error for a keyed binding whose destination table lacks the index
+// HasKeyIndex looks for: what is missing and the statement that adds it.
+Status MissingKeyIndex(const sink::TableBinding& table);
 
 // Whether the destination table exists.
 Result<bool> TableExists(Connection& conn, const std::string& schema, const std::string& table);

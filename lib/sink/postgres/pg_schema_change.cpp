@@ -254,17 +254,9 @@ Result<std::vector<std::string>> SchemaChangePlanner::PlanPrimaryKey(const sink:
   // tables[].primary_key fixes the destination key whatever the source does.
   if (table.settings && !table.settings->primary_key.empty()) return std::vector<std::string>{};
   std::string qualified = Qualified(table);
-  SYNC_ASSIGN_OR_RETURN(auto r, conn_.Query("SELECT c.conname, a.attname FROM pg_catalog.pg_constraint c JOIN "
-                                            "pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = "
-                                            "ANY(c.conkey) WHERE c.conrelid = $1::regclass AND c.contype = 'p' "
-                                            "ORDER BY array_position(c.conkey, a.attnum)",
-                                            {qualified}));
-  std::string constraint;
-  std::vector<std::string> have;
-  for (const auto& row : r.rows) {
-    constraint = row[0].value_or("");
-    have.push_back(row[1].value_or(""));
-  }
+  SYNC_ASSIGN_OR_RETURN(auto primary, PrimaryKeyOf(conn_, qualified));
+  const std::string& constraint = primary.name;
+  const std::vector<std::string>& have = primary.columns;
   if (have == table.key) return std::vector<std::string>{};
   if (dialect_ == Dialect::kHologres)
     return HologresCannot(table, "change a primary key (from (" + Join(have, ", ") + ") to (" +

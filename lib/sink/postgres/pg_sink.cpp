@@ -136,8 +136,11 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
 
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
   if (exists) {
-    // Created by an earlier run (or by someone else): accept it as is if it fits.
-    Status s = ValidateExistingTable(conn_, table, columns);
+    // Created by an earlier run (or by someone else): accept it as is if it
+    // fits. Its key may be missing while its copy is under way (ResetTable).
+    SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(table));
+    Status s = ValidateExistingTable(conn_, table, columns,
+                                     keyless_load ? KeyCheck::kMayBeBuiltLater : KeyCheck::kRequired);
     if (!s.ok()) return s.WithContext("the destination table already exists and does not fit; drop it or fix it");
     migrations.Record(table.SourceName(), {"kept", {}});
     return Status::Ok();
@@ -161,6 +164,34 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
   return Status::Ok();
 }
 
+namespace {
+
+// A text[] literal of `names`, for = ANY($n::text[]).
+std::string TextArray(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (size_t i = 0; i < names.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : names[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+Result<bool> PgSink::BuildsKeyAfterLoad(const sink::TableBinding& table) {
+  const char* setting = std::getenv("SYNC_PG_KEY_AFTER_LOAD");
+  if (dialect_ != Dialect::kPostgres || table.key.empty() || table.existing() ||
+      (setting && std::string_view(setting) == "0"))
+    return false;
+  // A partitioned table's key is its children's too; it stays.
+  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
+  return target.partition < 0;
+}
+
 Status PgSink::ResetTable(const sink::TableBinding& table) {
   std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
   auto truncate = [&] {
@@ -181,11 +212,61 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
     SYNC_RETURN_IF_ERROR(forget_chunks());
     return truncate();
   }
+  SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(table));
   Transaction txn(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn.status());
   SYNC_RETURN_IF_ERROR(truncate());
   SYNC_RETURN_IF_ERROR(forget_chunks());
+  if (keyless_load) {
+    // Only the key sync made (on exactly the binding's columns) goes; any
+    // other primary key is the user's, and BuildKeys reports it.
+    SYNC_ASSIGN_OR_RETURN(auto primary, PrimaryKeyOf(conn_, qualified));
+    if (!primary.columns.empty() && primary.columns == table.key)
+      SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "ALTER TABLE " + qualified + " DROP CONSTRAINT " +
+                                                          QuoteIdentifier(primary.name))
+                               .status()
+                               .WithContext("dropping the primary key of " + DestinationDisplayName(table) +
+                                            " for its copy"));
+  }
   return txn.Commit();
+}
+
+Result<std::vector<std::string>> PgSink::BuildKeys(const std::vector<const sink::TableBinding*>& tables) {
+  // One round trip for the usual case (every key in place), however many tables.
+  std::vector<std::string> schemas, names;
+  std::map<std::pair<std::string, std::string>, const sink::TableBinding*> candidates;
+  for (const sink::TableBinding* table : tables) {
+    SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(*table));
+    if (!keyless_load) continue;
+    schemas.push_back(table->dest_schema);
+    names.push_back(table->dest_table);
+    candidates[{table->dest_schema, table->dest_table}] = table;
+  }
+  std::vector<std::string> built;
+  if (candidates.empty()) return built;
+  SYNC_ASSIGN_OR_RETURN(auto keyless,
+                        conn_.Query("SELECT n.nspname, c.relname FROM unnest($1::text[], $2::text[]) AS t(s, r) "
+                                    "JOIN pg_catalog.pg_namespace n ON n.nspname = t.s JOIN pg_catalog.pg_class c ON "
+                                    "c.relnamespace = n.oid AND c.relname = t.r WHERE c.relkind = 'r' AND NOT EXISTS "
+                                    "(SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND "
+                                    "k.contype = 'p')",
+                                    {TextArray(schemas), TextArray(names)}));
+  for (const auto& row : keyless.rows) {
+    const sink::TableBinding& table = *candidates.at({row[0].value_or(""), row[1].value_or("")});
+    std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+    SYNC_ASSIGN_OR_RETURN(bool unique_index, HasKeyIndex(conn_, qualified, table.key));
+    if (unique_index) continue;  // someone made one; ON CONFLICT can use it
+    std::vector<std::string> columns;
+    for (const auto& k : table.key) columns.push_back(QuoteIdentifier(k));
+    Status s = ExecParams(conn_.handle(), "ALTER TABLE " + qualified + " ADD PRIMARY KEY (" + Join(columns, ", ") + ")")
+                   .status();
+    if (!s.ok())
+      return s.WithContext("building the primary key (" + Join(table.key, ", ") + ") of " +
+                           DestinationDisplayName(table) + " after its copy (duplicate keys mean the key " +
+                           "columns are not unique at the source: set tables[].primary_key to columns that are)");
+    built.push_back(DestinationDisplayName(table));
+  }
+  return built;
 }
 
 Status PgSink::DropTable(const sink::TableBinding& table) {
@@ -374,23 +455,6 @@ Status PgSink::SaveCheckpoint(const BinlogPosition& position) {
   return saved.ok() ? saved : saved.WithContext("saving the checkpoint");
 }
 
-namespace {
-
-// A text[] literal of `names`, for = ANY($n::text[]).
-std::string TextArray(const std::vector<std::string>& names) {
-  std::string out = "{";
-  for (size_t i = 0; i < names.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    for (char c : names[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-}  // namespace
 
 // Runs inside the caller's transaction.
 Status PgSink::WriteTablePositions(const sink::TablePositions& positions) {

@@ -18,8 +18,9 @@
 // destination's column order may differ from the source's: columns added by
 // ApplySchemaChanges are appended wherever the source put them.
 //
-// Full initialization: COPY (text format) into the table plus the chunk's row
-// in one transaction. Real-time sync: per keyed table the batch is collapsed
+// Full initialization: COPY (binary where the types allow, pg_binary_copy.hpp)
+// into the table plus the chunk's row in one transaction; a table of sync's
+// own is loaded without its key, which BuildKeys adds once the copy is done. Real-time sync: per keyed table the batch is collapsed
 // per key (last operation wins; a key change is delete old + upsert new) and
 // applied set-wise; keyless tables are applied row by row, a delete removing
 // exactly one row equal to the before image. See pg_apply.hpp.
@@ -48,7 +49,11 @@ class PgSink : public sink::Sink {
   static Result<std::unique_ptr<PgSink>> Open(const Endpoint& endpoint, Dialect dialect, const std::string& task_id);
 
   Status PrepareTable(const sink::TableBinding& table) override;
+  // PostgreSQL: also drops the key of a table of sync's own (mode: new, not
+  // partitioned), which BuildKeys adds back after the copy. Hologres cannot
+  // change a key; SYNC_PG_KEY_AFTER_LOAD=0 keeps it (to measure the gain).
   Status ResetTable(const sink::TableBinding& table) override;
+  Result<std::vector<std::string>> BuildKeys(const std::vector<const sink::TableBinding*>& tables) override;
   Status DropTable(const sink::TableBinding& table) override;
   Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& table) override;
   Result<std::unique_ptr<sink::ChunkWriter>> OpenChunk(const sink::TableBinding& table, int chunk_index,
@@ -84,6 +89,8 @@ class PgSink : public sink::Sink {
   // engine too old for the checkpoint's transaction.
   Status SetUpHologresSession();
   Status SaveCheckpoint(const BinlogPosition& position);
+  // Whether full initialization loads `table` without its key (ResetTable).
+  Result<bool> BuildsKeyAfterLoad(const sink::TableBinding& table);
   // Whether a chunk of `table` is copied in COPY's binary format: PostgreSQL
   // only, and only when the destination's column types are those the binary
   // forms are written for (pg_binary_copy.hpp).

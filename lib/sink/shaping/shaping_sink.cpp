@@ -178,6 +178,15 @@ Status ShapingSink::ResetTable(const TableBinding& table) {
   return inner_->ResetTable(inner);
 }
 
+Result<std::vector<std::string>> ShapingSink::BuildKeys(const std::vector<const TableBinding*>& tables) {
+  std::vector<const TableBinding*> inner;
+  for (const TableBinding* table : tables) {
+    SYNC_INNER_BINDING(one, *table);
+    inner.push_back(&one);
+  }
+  return inner_->BuildKeys(inner);
+}
+
 Status ShapingSink::DropTable(const TableBinding& table) {
   SYNC_INNER_BINDING(inner, table);
   return inner_->DropTable(inner);
