@@ -2,8 +2,8 @@
 // items 1 and 5), each against two peers measured in the same run:
 //   - sync: the real CLI and worker (`sync create`, `sync start`), timed from
 //     `sync start` until the destination holds every chunk of the plan the
-//     worker saved (sync_state.snapshot_chunks and the plan file, polled every
-//     20 ms; `sync status`, a process of its own, is asked every 500 ms);
+//     worker saved and the table has its primary key (sync_state.
+//     snapshot_chunks, pg_constraint and the plan file, polled every 20 ms; `sync status`, a process of its own, is asked every 500 ms);
 //   - pgloader migrating the shape's source database (its defaults);
 //   - psql `\copy` of a TSV file exported beforehand (export not timed) into
 //     an empty table of the shape sync creates, with its primary key, and
@@ -228,7 +228,11 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
       if (!plan.is_discarded() && plan.contains("chunks")) chunks_total = int(plan["chunks"].size());
     }
     if (chunks_total > 0 && run.sync_s == 0) {
-      auto done = dest.Query("SELECT count(*) FROM sync_state.snapshot_chunks");
+      // Done when every chunk is in and the table has its key: the worker
+      // may load it keyless and build the key afterwards.
+      auto done = dest.Query("SELECT count(*) FROM sync_state.snapshot_chunks WHERE EXISTS (SELECT 1 FROM "
+                             "pg_catalog.pg_constraint WHERE conrelid = '" + shape.name + "." + shape.table +
+                             "'::regclass AND contype = 'p')");
       if (done.ok() && std::atoi(done->Scalar().c_str()) >= chunks_total) run.sync_s = Seconds(start);
     }
     if (Seconds(start) > 3600) throw std::runtime_error("full initialization did not finish in an hour");

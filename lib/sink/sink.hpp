@@ -142,13 +142,17 @@ class Sink {
   // (mode new), or checks that an existing one fits (mode existing; never
   // altered). Idempotent: an existing table created by us is accepted as is.
   virtual Status PrepareTable(const TableBinding& table) = 0;
-  // Empties the table and forgets its completed chunks (a fresh full
-  // initialization). A sink may also drop the table's key here, where the
-  // destination builds it faster once after the load (sorted) than row by
-  // row during it; BuildKeys puts it back.
+  // Empties the table and forgets its completed chunks (a fresh full initialization).
   virtual Status ResetTable(const TableBinding& table) = 0;
-  // Gives each listed table the key ResetTable took away (a table that has
-  // it is left as it is) and returns the destination names of those it
+  // After ResetTable, for a table large enough to gain from it: a sink may
+  // drop the table's key where the destination builds it faster once after
+  // the load (sorted) than row by row during it. BuildKeys puts it back.
+  virtual Status DropKeyForLoad(const TableBinding& table) {
+    (void)table;
+    return Status::Ok();
+  }
+  // Gives each listed table the key DropKeyForLoad took away (a table that
+  // has it is left as it is) and returns the destination names of those it
   // built. Real-time changes need the key: full initialization calls this at
   // its end, at every start, before any change of these tables is applied,
   // so a crash between a copy's last chunk and its key is repaired by the

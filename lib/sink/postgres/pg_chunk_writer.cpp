@@ -82,6 +82,12 @@ Status PgChunkWriter::Fail(Status s) {
   // Roll back at once so the sink's connection is usable again while this writer lives on.
   copy_.reset();
   txn_.reset();
+  if (s.message().find("duplicate key value violates unique constraint") != std::string::npos && !key_.empty()) {
+    std::vector<std::string> key;
+    for (size_t i : key_) key.push_back(columns_[i].name);
+    s = Status(s.code(), s.message() + "\nThe key (" + Join(key, ", ") + ") is not unique at the source: set "
+                         "tables[].primary_key to columns that are");
+  }
   failed_ = s.WithContext(Describe(chunk_));
   return failed_;
 }

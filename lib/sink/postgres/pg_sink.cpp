@@ -137,7 +137,7 @@ Status PgSink::PrepareTable(const sink::TableBinding& table) {
   SYNC_ASSIGN_OR_RETURN(bool exists, TableExists(conn_, table.dest_schema, table.dest_table));
   if (exists) {
     // Created by an earlier run (or by someone else): accept it as is if it
-    // fits. Its key may be missing while its copy is under way (ResetTable).
+    // fits. Its key may be missing while its copy is under way (DropKeyForLoad).
     SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(table));
     Status s = ValidateExistingTable(conn_, table, columns,
                                      keyless_load ? KeyCheck::kMayBeBuiltLater : KeyCheck::kRequired);
@@ -212,23 +212,24 @@ Status PgSink::ResetTable(const sink::TableBinding& table) {
     SYNC_RETURN_IF_ERROR(forget_chunks());
     return truncate();
   }
-  SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(table));
   Transaction txn(conn_.handle());
   SYNC_RETURN_IF_ERROR(txn.status());
   SYNC_RETURN_IF_ERROR(truncate());
   SYNC_RETURN_IF_ERROR(forget_chunks());
-  if (keyless_load) {
-    // Only the key sync made (on exactly the binding's columns) goes; any
-    // other primary key is the user's, and BuildKeys reports it.
-    SYNC_ASSIGN_OR_RETURN(auto primary, PrimaryKeyOf(conn_, qualified));
-    if (!primary.columns.empty() && primary.columns == table.key)
-      SYNC_RETURN_IF_ERROR(ExecParams(conn_.handle(), "ALTER TABLE " + qualified + " DROP CONSTRAINT " +
-                                                          QuoteIdentifier(primary.name))
-                               .status()
-                               .WithContext("dropping the primary key of " + DestinationDisplayName(table) +
-                                            " for its copy"));
-  }
   return txn.Commit();
+}
+
+Status PgSink::DropKeyForLoad(const sink::TableBinding& table) {
+  SYNC_ASSIGN_OR_RETURN(bool keyless_load, BuildsKeyAfterLoad(table));
+  if (!keyless_load) return Status::Ok();
+  // Only the key sync made (on exactly the binding's columns) goes; any
+  // other primary key is the user's, and BuildKeys reports it.
+  std::string qualified = QualifiedName(table.dest_schema, table.dest_table);
+  SYNC_ASSIGN_OR_RETURN(auto primary, PrimaryKeyOf(conn_, qualified));
+  if (primary.columns.empty() || primary.columns != table.key) return Status::Ok();
+  return ExecParams(conn_.handle(), "ALTER TABLE " + qualified + " DROP CONSTRAINT " + QuoteIdentifier(primary.name))
+      .status()
+      .WithContext("dropping the primary key of " + DestinationDisplayName(table) + " for its copy");
 }
 
 Result<std::vector<std::string>> PgSink::BuildKeys(const std::vector<const sink::TableBinding*>& tables) {
@@ -262,8 +263,8 @@ Result<std::vector<std::string>> PgSink::BuildKeys(const std::vector<const sink:
                    .status();
     if (!s.ok())
       return s.WithContext("building the primary key (" + Join(table.key, ", ") + ") of " +
-                           DestinationDisplayName(table) + " after its copy (duplicate keys mean the key " +
-                           "columns are not unique at the source: set tables[].primary_key to columns that are)");
+                           DestinationDisplayName(table) + " after its copy (duplicate keys mean that the key is " +
+                           "not unique at the source: set tables[].primary_key to columns that are)");
     built.push_back(DestinationDisplayName(table));
   }
   return built;

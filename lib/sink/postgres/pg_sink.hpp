@@ -49,10 +49,11 @@ class PgSink : public sink::Sink {
   static Result<std::unique_ptr<PgSink>> Open(const Endpoint& endpoint, Dialect dialect, const std::string& task_id);
 
   Status PrepareTable(const sink::TableBinding& table) override;
-  // PostgreSQL: also drops the key of a table of sync's own (mode: new, not
+  Status ResetTable(const sink::TableBinding& table) override;
+  // PostgreSQL: drops the key of a table of sync's own (mode: new, not
   // partitioned), which BuildKeys adds back after the copy. Hologres cannot
   // change a key; SYNC_PG_KEY_AFTER_LOAD=0 keeps it (to measure the gain).
-  Status ResetTable(const sink::TableBinding& table) override;
+  Status DropKeyForLoad(const sink::TableBinding& table) override;
   Result<std::vector<std::string>> BuildKeys(const std::vector<const sink::TableBinding*>& tables) override;
   Status DropTable(const sink::TableBinding& table) override;
   Result<std::map<int, BinlogPosition>> CompletedChunks(const sink::TableBinding& table) override;
@@ -89,7 +90,7 @@ class PgSink : public sink::Sink {
   // engine too old for the checkpoint's transaction.
   Status SetUpHologresSession();
   Status SaveCheckpoint(const BinlogPosition& position);
-  // Whether full initialization loads `table` without its key (ResetTable).
+  // Whether full initialization may load `table` without its key (DropKeyForLoad).
   Result<bool> BuildsKeyAfterLoad(const sink::TableBinding& table);
   // Whether a chunk of `table` is copied in COPY's binary format: PostgreSQL
   // only, and only when the destination's column types are those the binary

@@ -178,6 +178,11 @@ Status ShapingSink::ResetTable(const TableBinding& table) {
   return inner_->ResetTable(inner);
 }
 
+Status ShapingSink::DropKeyForLoad(const TableBinding& table) {
+  SYNC_INNER_BINDING(inner, table);
+  return inner_->DropKeyForLoad(inner);
+}
+
 Result<std::vector<std::string>> ShapingSink::BuildKeys(const std::vector<const TableBinding*>& tables) {
   std::vector<const TableBinding*> inner;
   for (const TableBinding* table : tables) {

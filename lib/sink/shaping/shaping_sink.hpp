@@ -50,6 +50,7 @@ class ShapingSink : public Sink {
 
   Status PrepareTable(const TableBinding& table) override;
   Status ResetTable(const TableBinding& table) override;
+  Status DropKeyForLoad(const TableBinding& table) override;
   Result<std::vector<std::string>> BuildKeys(const std::vector<const TableBinding*>& tables) override;
   Status DropTable(const TableBinding& table) override;
   Result<std::map<int, BinlogPosition>> CompletedChunks(const TableBinding& table) override;
