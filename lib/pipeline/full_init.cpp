@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -55,6 +56,32 @@ std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
   return o.plan_dir + "/" + t.SourceName() + ".plan.json";
 }
 
+// Whether loading `t` without its key and building the key afterwards is
+// likely faster (Sink::DropKeyForLoad). init_bench (bench/README.md): with
+// rows of a few fixed-width columns the key's index is a large share of what
+// a row writes, and one sorted build after the load took 25-45% less time;
+// with text-heavy rows it took 18-29% more (the build reads the whole heap
+// again for an index that cost little during the load). A table of one
+// chunk loads too fast for the key's own statements to pay (scale_bench).
+bool KeyAfterLoadPays(const sink::TableBinding& t, size_t chunks) {
+  constexpr int kNarrowRowBytes = 64;
+  if (chunks < 2) return false;
+  int bytes = 0;
+  for (const auto& c : t.source.columns) {
+    static const std::map<std::string, int> kFixedWidth = {
+        {"tinyint", 1}, {"smallint", 2}, {"mediumint", 4}, {"int", 4},    {"bigint", 8},    {"float", 4},
+        {"double", 8},  {"date", 4},     {"datetime", 8},  {"timestamp", 8}, {"time", 8},   {"year", 2}};
+    if (c.data_type == "decimal") {
+      bytes += 8 + c.precision / 2;  // PostgreSQL numeric: a header and base-10000 digits
+      continue;
+    }
+    auto width = kFixedWidth.find(c.data_type);
+    if (width == kFixedWidth.end()) return false;  // text, binary, JSON, enum: not narrow
+    bytes += width->second;
+  }
+  return bytes <= kNarrowRowBytes;
+}
+
 // The table's saved plan, or a new one (after emptying the destination table:
 // a plan that was never saved means no chunk of this table was ever committed
 // under it).
@@ -87,9 +114,8 @@ Result<ChunkPlan> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBind
   if (!existing && !shared_destination) SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
   SYNC_ASSIGN_OR_RETURN(plan.chunks,
                         reader.PlanChunks(*plan.schema, settings && settings->no_split ? 0 : o.chunk_rows));
-  // A table of one chunk loads too fast for a key built afterwards to pay
-  // for its own statements (scale_bench: thousands of small tables).
-  if (!existing && !shared_destination && plan.chunks.size() > 1) SYNC_RETURN_IF_ERROR(sink.DropKeyForLoad(t));
+  if (!existing && !shared_destination && KeyAfterLoadPays(t, plan.chunks.size()))
+    SYNC_RETURN_IF_ERROR(sink.DropKeyForLoad(t));
   nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};
   if (!split_column.empty()) j["split_column"] = split_column;
   for (const auto& c : plan.chunks) j["chunks"].push_back(c.ToJson());
