@@ -19,6 +19,7 @@
 // Usage: scale_bench [table_counts=200,2000] [transactions=2000]
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -167,6 +168,10 @@ void RunScale(SyncEnvironment& env, int n, int transactions, int run) {
                 single, many / single);
   }
   (void)env.cli.Run({"stop", task.name});
+  // SYNC_BENCH_LOG=DIR: the worker's log of each count, to see where a table's time goes.
+  if (const char* dir = std::getenv("SYNC_BENCH_LOG"))
+    std::ofstream(std::string(dir) + "/scale-" + std::to_string(n) + ".log")
+        << env.cli.Run({"logs", "-n", "1000000", task.name}).out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -59,9 +60,8 @@ std::string TempName(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
 
-// Writes all of `content` to `fd`, then fsyncs it: the step that failed
-// (errno says why), or nullptr.
-const char* WriteAndSync(int fd, const std::string& content) {
+// Writes all of `content` to `fd`: the step that failed (errno says why), or nullptr.
+const char* WriteAll(int fd, const std::string& content) {
   const char* data = content.data();
   size_t left = content.size();
   while (left > 0) {
@@ -73,7 +73,18 @@ const char* WriteAndSync(int fd, const std::string& content) {
     data += n;
     left -= size_t(n);
   }
+  return nullptr;
+}
+
+// WriteAll, then fsync.
+const char* WriteAndSync(int fd, const std::string& content) {
+  if (const char* failed = WriteAll(fd, content)) return failed;
   return ::fsync(fd) == 0 ? nullptr : "cannot flush (fsync)";
+}
+
+std::string DirectoryOf(const std::string& path) {
+  std::filesystem::path p(path);
+  return p.has_parent_path() ? p.parent_path().string() : ".";
 }
 
 }  // namespace
@@ -93,8 +104,7 @@ Status SyncDirectory(const std::string& dir) {
 }
 
 Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
-  std::filesystem::path p(path);
-  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const std::string dir = DirectoryOf(path);
   const std::string tmp = TempName(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Compose(errno, "cannot write", path, "the previous content is unchanged");
@@ -121,6 +131,56 @@ Status WriteFileAtomically(const std::string& path, const std::string& content, 
   error = errno;
   ::close(dir_fd);
   if (!synced) return Compose(error, "cannot fsync the directory holding", path, in_place);
+  return Status::Ok();
+}
+
+Status WriteFilesAtomically(const std::vector<std::pair<std::string, std::string>>& files, unsigned mode) {
+  const std::string unchanged = "the previous content is unchanged";
+  std::vector<std::string> temps;
+  auto abandon = [&](int error, const char* what, const std::string& path) {
+    for (const auto& tmp : temps) ::unlink(tmp.c_str());
+    return Compose(error, what, path, unchanged);
+  };
+  // Written first, flushed after: the file system can write them out together.
+  for (const auto& [path, content] : files) {
+    std::string tmp = TempName(path);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return abandon(errno, "cannot write", path);
+    temps.push_back(tmp);
+    ::fchmod(fd, mode);
+    const char* failed = WriteAll(fd, content);
+    int error = errno;
+    if (::close(fd) != 0 && !failed) {
+      failed = "cannot write";
+      error = errno;
+    }
+    if (failed) return abandon(error, failed, path);
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    int fd = ::open(temps[i].c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return abandon(errno, "cannot flush (fsync)", files[i].first);
+    const bool synced = ::fsync(fd) == 0;
+    int error = errno;
+    ::close(fd);
+    if (!synced) return abandon(error, "cannot flush (fsync)", files[i].first);
+  }
+  std::vector<std::string> dirs;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temps[i].c_str(), files[i].first.c_str()) != 0) {
+      int error = errno;
+      for (size_t j = i; j < temps.size(); ++j) ::unlink(temps[j].c_str());
+      return Compose(error, "cannot replace", files[i].first,
+                     i ? "it and the files after it are unchanged, those before it have their new content"
+                       : unchanged);
+    }
+    std::string dir = DirectoryOf(files[i].first);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  for (const auto& dir : dirs) {
+    Status s = SyncDirectory(dir);
+    if (!s.ok())
+      return s.WithContext("the new files are in place but may not survive a crash");
+  }
   return Status::Ok();
 }
 

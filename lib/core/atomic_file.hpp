@@ -2,6 +2,8 @@
 // Crash-safe file writes: a reader sees the old content or the new, never a mix.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.hpp"
 
@@ -16,6 +18,15 @@ namespace dbsync {
 // quota, read-only, failing), saying so and what to do; kPermissionDenied,
 // kNotFound, kIOError otherwise.
 Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode = 0600);
+// WriteFileAtomically for many files (path, content) at once, for less than
+// the sum: every temp file is written, then each is flushed, then each is
+// renamed over its path, then each directory is fsynced once (not once per
+// file). A crash leaves each path with its old content or its new one, and
+// no rename happens before every file is on disk. On an error no path has
+// changed unless the error came from a rename or a directory sync (then the
+// files renamed before it have their new content); the status names the
+// file, as WriteFileAtomically's does.
+Status WriteFilesAtomically(const std::vector<std::pair<std::string, std::string>>& files, unsigned mode = 0600);
 Result<std::string> ReadFile(const std::string& path);
 // mkdir -p; every directory created gets `mode`; the last one is chmod'ed to
 // `mode` even if it existed, so a home created by hand is not left group-readable.

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "alert/alert_outbox.hpp"
 #include "core/atomic_file.hpp"
@@ -108,6 +110,36 @@ TEST_SUITE("atomic file faults") {
       CHECK(s.message().find(c.fix) != std::string::npos);
       CHECK(Slurp(file) == "{}");
     }
+    std::filesystem::remove_all(dir);
+  }
+
+  TEST_CASE("several files at once: all new, or on a failed write or fsync of any, every file as it was") {
+    if (!ShimLoaded()) return;
+    const std::string dir = TempDir();
+    std::vector<std::pair<std::string, std::string>> old_files, new_files;
+    for (int i = 0; i < 5; ++i) {
+      const std::string file = dir + "/t" + std::to_string(i) + ".plan.json";
+      old_files.emplace_back(file, "old " + std::to_string(i));
+      new_files.emplace_back(file, "new " + std::to_string(i));
+    }
+    REQUIRE(WriteFilesAtomically(old_files).ok());
+    for (const char* call : {"write", "fsync"}) {
+      CAPTURE(call);
+      Status s;
+      {
+        Fault fault(call, "t3.plan.json");  // the fourth file of five
+        s = WriteFilesAtomically(new_files);
+      }
+      CHECK(s.code() == StatusCode::kStorageFault);
+      CHECK(s.message().find(dir + "/t3.plan.json") != std::string::npos);
+      CHECK(s.message().find("the previous content is unchanged") != std::string::npos);
+      for (const auto& [file, content] : old_files) CHECK(Slurp(file) == content);
+      int entries = 0;
+      for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
+      CHECK(entries == 5);  // no temp file left
+    }
+    REQUIRE(WriteFilesAtomically(new_files).ok());
+    for (const auto& [file, content] : new_files) CHECK(Slurp(file) == content);
     std::filesystem::remove_all(dir);
   }
 
