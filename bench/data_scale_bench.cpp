@@ -146,12 +146,12 @@ void PrintLoad(const std::string& when) { std::printf("load average (%s): %s\n",
 
 // ---------------------------------------------------------------- blob
 
-// Source fingerprint of blob.t: md5 over every row's id and the md5s of its values.
+// Source fingerprint of lob.t: md5 over every row's id and the md5s of its values.
 std::string BlobSourceFingerprint(const Env& env) {
   auto conn = env.my.Admin();
   (void)conn.Execute("SET SESSION group_concat_max_len = 1073741824");
   auto r = conn.Query("SELECT MD5(GROUP_CONCAT(CONCAT(id, ':', MD5(b), ':', MD5(t)) ORDER BY id SEPARATOR ','))"
-                      " FROM blob.t");
+                      " FROM lob.t");
   if (!r.ok()) throw std::runtime_error(r.status().message());
   return r->Scalar();
 }
@@ -164,30 +164,30 @@ std::string BlobDestinationFingerprint(const Env& env, const std::string& table)
 // ~`kb` KB pools at the source: random bytes (SHA-512 of a counter) and
 // non-ASCII UTF-8 text; each row takes both rotated by an offset of its own.
 void FillBlobTable(const Env& env, int rows, int kb) {
-  env.my.Exec("CREATE DATABASE blob");
-  env.my.Exec("CREATE TABLE blob.pool (k INT PRIMARY KEY, b LONGBLOB, t LONGTEXT) DEFAULT CHARSET=utf8mb4");
+  env.my.Exec("CREATE DATABASE lob");
+  env.my.Exec("CREATE TABLE lob.pool (k INT PRIMARY KEY, b LONGBLOB, t LONGTEXT) DEFAULT CHARSET=utf8mb4");
   env.my.ExecSession(
       {"SET SESSION group_concat_max_len = 1073741824", "SET SESSION sql_log_bin = 0",
-       "INSERT INTO blob.pool SELECT 1, GROUP_CONCAT(UNHEX(SHA2(seq, 512)) ORDER BY seq SEPARATOR ''), NULL"
+       "INSERT INTO lob.pool SELECT 1, GROUP_CONCAT(UNHEX(SHA2(seq, 512)) ORDER BY seq SEPARATOR ''), NULL"
        " FROM seq.seq_1_to_" + std::to_string(kb * 16),
        // ~32 bytes (24 characters) a piece: accents, CJK, an emoji.
-       "UPDATE blob.pool SET t = (SELECT GROUP_CONCAT(CONCAT('naïve café ', seq, ' 日本語 ✓ 😀 ') ORDER BY seq"
+       "UPDATE lob.pool SET t = (SELECT GROUP_CONCAT(CONCAT('naïve café ', seq, ' 日本語 ✓ 😀 ') ORDER BY seq"
        " SEPARATOR '') FROM seq.seq_1_to_" + std::to_string(kb * 32) + ")"});
-  env.my.Exec("CREATE TABLE blob.t (id INT PRIMARY KEY, b LONGBLOB NOT NULL, t LONGTEXT NOT NULL)"
+  env.my.Exec("CREATE TABLE lob.t (id INT PRIMARY KEY, b LONGBLOB NOT NULL, t LONGTEXT NOT NULL)"
               " DEFAULT CHARSET=utf8mb4");
   for (int first = 1; first <= rows; first += 20)
     env.my.ExecSession(
         {"SET SESSION sql_log_bin = 0",
-         "INSERT INTO blob.t SELECT seq, CONCAT(SUBSTR(p.b, 1 + seq * 7919 % LENGTH(p.b)),"
+         "INSERT INTO lob.t SELECT seq, CONCAT(SUBSTR(p.b, 1 + seq * 7919 % LENGTH(p.b)),"
          " SUBSTR(p.b, 1, seq * 7919 % LENGTH(p.b))), CONCAT(seq, ' ', SUBSTR(p.t, 1 + seq * 104729 % CHAR_LENGTH(p.t)),"
          " SUBSTR(p.t, 1, seq * 104729 % CHAR_LENGTH(p.t))) FROM seq.seq_" + std::to_string(first) + "_to_" +
-             std::to_string(std::min(rows, first + 19)) + " JOIN blob.pool p"});
+             std::to_string(std::min(rows, first + 19)) + " JOIN lob.pool p"});
 }
 
 // Rotates every row's blob by one byte, `per_transaction` rows a transaction
 // (all rows in one when 0); seconds until the worker has applied them all.
 double BlobUpdate(const Env& env, Task& task, int rows, int per_transaction) {
-  const std::string rotate = "UPDATE blob.t SET b = CONCAT(SUBSTR(b, 2), LEFT(b, 1))";
+  const std::string rotate = "UPDATE lob.t SET b = CONCAT(SUBSTR(b, 2), LEFT(b, 1))";
   const long before = task.RowsApplied();
   auto start = Clock::now();
   if (per_transaction == 0) {
@@ -213,14 +213,14 @@ double BlobUpdate(const Env& env, Task& task, int rows, int per_transaction) {
 
 void RunBlob(Env& env, int rows, int kb) {
   PrintLoad("start");
-  std::printf("filling blob.t: %d rows of ~%d KB random bytes + ~%d KB non-ASCII text...\n", rows, kb, kb);
+  std::printf("filling lob.t: %d rows of ~%d KB random bytes + ~%d KB non-ASCII text...\n", rows, kb, kb);
   FillBlobTable(env, rows, kb);
   const double largest_row_mb =
-      std::stod(env.my.Scalar("SELECT MAX(LENGTH(b) + LENGTH(t)) FROM blob.t")) / (1024.0 * 1024.0);
-  const double total_mb = std::stod(env.my.Scalar("SELECT SUM(LENGTH(b) + LENGTH(t)) FROM blob.t")) / (1024.0 * 1024.0);
+      std::stod(env.my.Scalar("SELECT MAX(LENGTH(b) + LENGTH(t)) FROM lob.t")) / (1024.0 * 1024.0);
+  const double total_mb = std::stod(env.my.Scalar("SELECT SUM(LENGTH(b) + LENGTH(t)) FROM lob.t")) / (1024.0 * 1024.0);
   std::printf("  %.0f MB in all, the largest row %.2f MB\n", total_mb, largest_row_mb);
 
-  Task task(env.cli, "blob", "blob.t");
+  Task task(env.cli, "blob", "lob.t");
   task.Create(env, 7301);
   auto start = Clock::now();
   task.Start();
@@ -233,17 +233,17 @@ void RunBlob(Env& env, int rows, int kb) {
   std::printf("full initialization: copy done %.1f s after `sync start` (%.1f MB/s), real-time sync running at "
               "%.1f s; worker VmHWM %.0f MB = %.1fx the largest row\n",
               copy_s, total_mb / copy_s, realtime_s, init_hwm, init_hwm / largest_row_mb);
-  if (BlobSourceFingerprint(env) != BlobDestinationFingerprint(env, "blob.t"))
+  if (BlobSourceFingerprint(env) != BlobDestinationFingerprint(env, "lob.t"))
     throw std::runtime_error("after full initialization the destination's values differ from the source's");
 
   const double small_tx_s = BlobUpdate(env, task, rows, 10);
   const double one_tx_s = BlobUpdate(env, task, rows, 0);
   const double hwm = task.HwmMb();
-  const std::string source = BlobSourceFingerprint(env), destination = BlobDestinationFingerprint(env, "blob.t");
+  const std::string source = BlobSourceFingerprint(env), destination = BlobDestinationFingerprint(env, "lob.t");
   task.Stop();
 
-  const std::string tsv = env.Export("blob", "SELECT id, CONCAT('\\\\x', HEX(b)), t FROM blob.t ORDER BY id");
-  const double copy_peer_s = env.CopyPeer("blob.t", tsv);
+  const std::string tsv = env.Export("blob", "SELECT id, CONCAT('\\\\x', HEX(b)), t FROM lob.t ORDER BY id");
+  const double copy_peer_s = env.CopyPeer("lob.t", tsv);
   std::remove(tsv.c_str());
   const std::string peer = BlobDestinationFingerprint(env, "peer.t");
   PrintLoad("end");
