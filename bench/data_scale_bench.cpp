@@ -446,6 +446,7 @@ void RunBig(Env& env, long rows) {
 
 int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "";
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a file
   try {
     if (which != "blob" && which != "columns" && which != "big") {
       std::cerr << "usage: data_scale_bench blob [rows=300] [value_kb=1024] | columns [rows=100000] [columns=1000] | "
