@@ -426,8 +426,13 @@ void RunBig(Env& env, long rows) {
       continue;
     }
     const double left = copy_s - it->at;
+    if (it->eta < 0) {
+      std::printf("%5.0f%% %8.1f %12ld %7.1f  (no ETA yet: the rate needs a second of copying)\n", f * 100, it->at,
+                  it->rows, it->percent);
+      continue;
+    }
     std::printf("%5.0f%% %8.1f %12ld %7.1f %8ld %10.1f s %+8.1f s (%+.0f%%)\n", f * 100, it->at, it->rows, it->percent,
-                it->eta, left, double(it->eta) - left, it->eta < 0 ? 0 : 100.0 * (double(it->eta) - left) / left);
+                it->eta, left, double(it->eta) - left, 100.0 * (double(it->eta) - left) / left);
   }
 
   const std::string source = env.my.Scalar("SELECT CONCAT(COUNT(*), ':', SUM(id), ':', SUM(a), ':', SUM(b)) FROM big.t");
