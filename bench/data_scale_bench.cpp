@@ -143,6 +143,27 @@ double CopyDoneAt(const Task& task, const nlohmann::json& s, Clock::time_point s
   return task.TableStatus(s).value("state", "") == "done" ? Seconds(start) : 0;
 }
 
+struct InitTimes {
+  double copy_s = 0;      // from `sync start` until the table's copy is done
+  double realtime_s = 0;  // ... until real-time sync runs
+};
+
+// `sync create` and `sync start` of the task; the status asked every `poll`
+// (and handed to `each`) until real-time sync runs.
+template <typename Each>
+InitTimes Initialize(const Env& env, Task& task, int server_id, std::chrono::milliseconds poll, Each each) {
+  task.Create(env, server_id);
+  auto start = Clock::now();
+  task.Start();
+  InitTimes times;
+  times.realtime_s = WaitRealtime(task, start, poll, [&](const nlohmann::json& s) {
+    times.copy_s = CopyDoneAt(task, s, start, times.copy_s);
+    each(s, start);
+  });
+  if (times.copy_s == 0) times.copy_s = times.realtime_s;
+  return times;
+}
+
 void PrintLoad(const std::string& when) { std::printf("load average (%s): %s\n", when.c_str(), LoadAverage().c_str()); }
 
 // ---------------------------------------------------------------- blob
@@ -222,14 +243,7 @@ void RunBlob(Env& env, int rows, int kb) {
   std::printf("  %.0f MB in all, the largest row %.2f MB\n", total_mb, largest_row_mb);
 
   Task task(env.cli, "blob", "lob.t");
-  task.Create(env, 7301);
-  auto start = Clock::now();
-  task.Start();
-  double copy_s = 0;
-  const double realtime_s = WaitRealtime(task, start, 250ms, [&](const nlohmann::json& s) {
-    copy_s = CopyDoneAt(task, s, start, copy_s);
-  });
-  if (copy_s == 0) copy_s = realtime_s;
+  const auto [copy_s, realtime_s] = Initialize(env, task, 7301, 250ms, [](const nlohmann::json&, Clock::time_point) {});
   const double init_hwm = task.HwmMb();
   std::printf("full initialization: copy done %.1f s after `sync start` (%.1f MB/s), real-time sync running at "
               "%.1f s; worker VmHWM %.0f MB = %.1fx the largest row\n",
@@ -314,14 +328,7 @@ void RunColumns(Env& env, int rows, int columns) {
   std::printf("  filled in %.1f s\n", Seconds(fill));
 
   Task task(env.cli, "wide", "wide.t");
-  task.Create(env, 7302);
-  auto start = Clock::now();
-  task.Start();
-  double copy_s = 0;
-  const double realtime_s = WaitRealtime(task, start, 250ms, [&](const nlohmann::json& s) {
-    copy_s = CopyDoneAt(task, s, start, copy_s);
-  });
-  if (copy_s == 0) copy_s = realtime_s;
+  const auto [copy_s, realtime_s] = Initialize(env, task, 7302, 250ms, [](const nlohmann::json&, Clock::time_point) {});
   const double init_hwm = task.HwmMb();
   std::printf("full initialization: copy done %.1f s after `sync start` (%.0f rows/s), real-time sync running at "
               "%.1f s; worker VmHWM %.0f MB\n",
@@ -391,26 +398,20 @@ void RunBig(Env& env, long rows) {
               env.my.Scalar("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA='big'").c_str());
 
   Task task(env.cli, "big", "big.t");
-  task.Create(env, 7303);
-  auto start = Clock::now();
-  task.Start();
   std::vector<Sample> samples;
-  double copy_s = 0;
   std::printf("%8s %12s %12s %7s %8s %8s\n", "t (s)", "rows", "estimated", "%", "ETA (s)", "RSS MB");
   // Asked every 500 ms (the end of the copy within that), a sample kept every 2 s.
-  auto sampled = start - 2s;
-  const double realtime_s = WaitRealtime(task, start, 500ms, [&](const nlohmann::json& s) {
-    copy_s = CopyDoneAt(task, s, start, copy_s);
-    const auto t = task.TableStatus(s);
-    if (t.value("state", "") != "copying" || Seconds(sampled) < 2) return;
-    sampled = Clock::now();
-    Sample x{Seconds(start), t.value("rows", 0L), t.value("estimated_rows", 0L), t.value("eta_seconds", -1L),
-             t.value("percent", 0.0), task.RssMb()};
-    samples.push_back(x);
-    std::printf("%8.1f %12ld %12ld %7.1f %8ld %8.1f\n", x.at, x.rows, x.estimated, x.percent, x.eta, x.rss_mb);
-    std::cout << std::flush;
-  });
-  if (copy_s == 0) copy_s = realtime_s;
+  auto sampled = Clock::now() - 2s;
+  const double copy_s = Initialize(env, task, 7303, 500ms, [&](const nlohmann::json& s, Clock::time_point start) {
+                          const auto t = task.TableStatus(s);
+                          if (t.value("state", "") != "copying" || Seconds(sampled) < 2) return;
+                          sampled = Clock::now();
+                          Sample x{Seconds(start),          t.value("rows", 0L),     t.value("estimated_rows", 0L),
+                                   t.value("eta_seconds", -1L), t.value("percent", 0.0), task.RssMb()};
+                          samples.push_back(x);
+                          std::printf("%8.1f %12ld %12ld %7.1f %8ld %8.1f\n", x.at, x.rows, x.estimated, x.percent,
+                                      x.eta, x.rss_mb);
+                        }).copy_s;
   const double hwm = task.HwmMb();
   double rss_max = 0;
   for (const auto& x : samples) rss_max = std::max(rss_max, x.rss_mb);

@@ -337,10 +337,14 @@ Status RealtimeLoop::FlushIfDue() {
   // held back for flush_ms, and under load batches grow while the previous
   // one is applied (group commit).
   bool eager = options_.eager_flush && batch_.rows() > 0 && applier_.Idle();
-  if (staged_rows_ + batch_.rows() >= size_t(options_.batch_rows) || batch_.bytes() >= options_.batch_bytes || eager ||
-      (due && (batch_.rows() > 0 || position_moved_))) {
+  // Where pieces are staged, a batch of many bytes goes as a piece: its
+  // commit keeps its cost per batch_rows rows.
+  const bool many_bytes = batch_.bytes() >= options_.batch_bytes;
+  if (staged_rows_ + batch_.rows() >= size_t(options_.batch_rows) || (many_bytes && options_.piece_rows == 0) ||
+      eager || (due && (batch_.rows() > 0 || position_moved_))) {
     SYNC_RETURN_IF_ERROR(Flush());
-  } else if (options_.piece_rows > 0 && !piece_open_ && batch_.rows() >= size_t(options_.piece_rows)) {
+  } else if (options_.piece_rows > 0 && !piece_open_ &&
+             (batch_.rows() >= size_t(options_.piece_rows) || many_bytes)) {
     // Staged now, committed with the batch: a batch's rows need not all
     // wait in memory for its commit.
     SYNC_RETURN_IF_ERROR(SubmitPiece());
