@@ -23,7 +23,7 @@ if ! command -v pgloader >/dev/null; then
   $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench scale_bench
+ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench scale_bench data_scale_bench
 ./build-release/bench/source_bench "$rows"
 ./build-release/bench/postgres_bench "$rows" "$lag_seconds" "$lag_rate"
 ./build-release/bench/init_bench "$rows"
@@ -31,3 +31,7 @@ ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompu
 ./build-release/bench/maxcompute_bench "$mc_rows"
 ./build-release/bench/shaping_bench "$rows"
 ./build-release/bench/scale_bench 200,2000 2000
+# Small sizes; the documented runs (bench/README.md) are blob 300, columns 100000, big 50000000.
+./build-release/bench/data_scale_bench blob 30
+./build-release/bench/data_scale_bench columns 10000
+./build-release/bench/data_scale_bench big 2000000

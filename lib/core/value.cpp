@@ -199,4 +199,27 @@ nlohmann::json Value::ToJson() const {
       v_);
 }
 
+size_t Value::MemoryBytes() const {
+  // Strings of up to 15 bytes live inside the std::string (libstdc++'s SSO).
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; };
+  size_t bytes = sizeof(Value);
+  std::visit(Overloaded{[&](const Decimal& d) { bytes += heap(d.text); },
+                        [&](const Bytes& b) { bytes += heap(b.data); },
+                        [&](const Enum& e) { bytes += heap(e.label); },
+                        [&](const Set& s) {
+                          for (const auto& label : s.labels) bytes += sizeof(std::string) + heap(label);
+                        },
+                        [&](const Json& j) { bytes += heap(j.text); },
+                        [&](const Geometry& g) { bytes += heap(g.wkb); },
+                        [](const auto&) {}},
+             v_);
+  return bytes;
+}
+
+size_t MemoryBytes(const std::vector<Value>& row) {
+  size_t bytes = 0;
+  for (const auto& v : row) bytes += v.MemoryBytes();
+  return bytes;
+}
+
 }  // namespace dbsync

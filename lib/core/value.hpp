@@ -173,6 +173,9 @@ class Value {
   // 64-bit values beyond 2^53 are strings), temporals are ISO-like strings,
   // TIMESTAMP is "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", binary bytes are "0x..." hex.
   nlohmann::json ToJson() const;
+  // The memory this value holds: the Value itself and its string's heap
+  // buffer (what bounds a batch of changes in bytes, not rows).
+  size_t MemoryBytes() const;
 
   bool operator==(const Value&) const = default;
 
@@ -181,6 +184,9 @@ class Value {
 };
 
 const char* ValueKindName(ValueKind kind);
+
+// The memory a row image holds (the sum of its values' MemoryBytes).
+size_t MemoryBytes(const std::vector<Value>& row);
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);

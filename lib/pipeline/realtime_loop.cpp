@@ -51,6 +51,7 @@ bool DdlConcernsCopy(const change::Transaction& txn, const std::vector<sink::Tab
 void Batch::Add(const sink::TableBinding* table, sink::RowChange change) {
   auto [it, inserted] = index_.try_emplace(table, changes_.size());
   if (inserted) changes_.push_back({table, {}});
+  bytes_ += MemoryBytes(change.before) + MemoryBytes(change.after);
   changes_[it->second].rows.push_back(std::move(change));
   ++rows_;
 }
@@ -60,6 +61,7 @@ std::shared_ptr<std::vector<sink::TableChanges>> Batch::Take() {
   changes_.clear();
   index_.clear();
   rows_ = 0;
+  bytes_ = 0;
   return taken;
 }
 
@@ -112,6 +114,7 @@ Status RealtimeLoop::OpenStream(const BinlogPosition& from) {
   // A transaction larger than a piece is applied in pieces inside one
   // destination transaction, so memory stays bounded by the piece size.
   o.max_transaction_rows = size_t(options_.piece_rows > 0 ? options_.piece_rows : options_.batch_rows);
+  o.max_transaction_bytes = options_.batch_bytes;
   o.on_reconnect = [this](const std::string& m) {
     progress_.Reconnected();
     log_.Warn(m);
@@ -334,10 +337,14 @@ Status RealtimeLoop::FlushIfDue() {
   // held back for flush_ms, and under load batches grow while the previous
   // one is applied (group commit).
   bool eager = options_.eager_flush && batch_.rows() > 0 && applier_.Idle();
-  if (staged_rows_ + batch_.rows() >= size_t(options_.batch_rows) || eager ||
-      (due && (batch_.rows() > 0 || position_moved_))) {
+  // Where pieces are staged, a batch of many bytes goes as a piece: its
+  // commit keeps its cost per batch_rows rows.
+  const bool many_bytes = batch_.bytes() >= options_.batch_bytes;
+  if (staged_rows_ + batch_.rows() >= size_t(options_.batch_rows) || (many_bytes && options_.piece_rows == 0) ||
+      eager || (due && (batch_.rows() > 0 || position_moved_))) {
     SYNC_RETURN_IF_ERROR(Flush());
-  } else if (options_.piece_rows > 0 && !piece_open_ && batch_.rows() >= size_t(options_.piece_rows)) {
+  } else if (options_.piece_rows > 0 && !piece_open_ &&
+             (batch_.rows() >= size_t(options_.piece_rows) || many_bytes)) {
     // Staged now, committed with the batch: a batch's rows need not all
     // wait in memory for its commit.
     SYNC_RETURN_IF_ERROR(SubmitPiece());

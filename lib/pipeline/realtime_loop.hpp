@@ -27,6 +27,7 @@ class Batch {
  public:
   void Add(const sink::TableBinding* table, sink::RowChange change);
   size_t rows() const { return rows_; }
+  size_t bytes() const { return bytes_; }  // of the rows' values (Value::MemoryBytes)
   // Hands the changes over (to the applier thread) and empties the batch.
   std::shared_ptr<std::vector<sink::TableChanges>> Take();
 
@@ -34,6 +35,7 @@ class Batch {
   std::vector<sink::TableChanges> changes_;
   std::map<const sink::TableBinding*, size_t> index_;
   size_t rows_ = 0;
+  size_t bytes_ = 0;
 };
 
 class RealtimeLoop {

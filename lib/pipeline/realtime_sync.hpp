@@ -40,6 +40,12 @@ namespace dbsync::pipeline {
 
 struct RealtimeOptions {
   int batch_rows = 10000;
+  // A batch is flushed (staged as a piece where piece_rows is set), and a
+  // source transaction cut into pieces, at this many bytes of decoded rows too (Value::MemoryBytes): with 1 MB values or
+  // 1,000 columns, batch_rows rows would be gigabytes. The worker holds up to
+  // three batches (one built, one waiting, one applied), each at most
+  // 2 x batch_bytes plus one rows event.
+  size_t batch_bytes = size_t{16} << 20;
   int flush_ms = 1000;
   // Flush whenever the applier is idle instead of waiting for batch_rows or
   // flush_ms (destinations where a small write costs little, e.g. PostgreSQL).

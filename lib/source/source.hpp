@@ -139,6 +139,8 @@ class SnapshotReader {
 struct ChangeStreamOptions {
   // Transactions with more row changes arrive in pieces (0: never split).
   size_t max_transaction_rows = 0;
+  // ... or more bytes of decoded rows (Value::MemoryBytes; 0: never split by size).
+  size_t max_transaction_bytes = 0;
   // Told about each reconnect that succeeded, and each attempt that failed
   // (its number since the connection was lost, and why; 0: the loss itself).
   std::function<void(const std::string&)> on_reconnect;

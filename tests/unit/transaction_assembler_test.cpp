@@ -118,3 +118,56 @@ TEST_SUITE("source") {
     CHECK(biggest == 100);
   }
 }
+
+namespace {
+
+binlog::BinlogEvent Event(binlog::EventBody body, uint32_t next_position) {
+  binlog::BinlogEvent e;
+  e.header.next_position = next_position;
+  e.body = std::move(body);
+  return e;
+}
+
+// An UPDATE rows event of one row whose before and after images each hold a `value_bytes` blob.
+binlog::BinlogEvent BlobUpdate(size_t value_bytes, uint32_t next_position) {
+  binlog::RowsEvent rows;
+  rows.kind = binlog::RowsKind::kUpdate;
+  binlog::RowChange change;
+  change.before = {Value(int64_t{1}), Value(Bytes{std::string(value_bytes, 'a'), kBinaryCollation})};
+  change.after = {Value(int64_t{1}), Value(Bytes{std::string(value_bytes, 'b'), kBinaryCollation})};
+  rows.rows.push_back(std::move(change));
+  return Event(std::move(rows), next_position);
+}
+
+}  // namespace
+
+TEST_SUITE("source") {
+  TEST_CASE("a transaction of large rows is cut into pieces by its decoded size, not only by its row count") {
+    TransactionAssembler assembler(BinlogPosition{"log.bin", 4, ""}, *GtidState::Parse("", false));
+    assembler.set_max_rows(10000);
+    assembler.set_max_bytes(5 << 20);
+    std::vector<SourceTransaction> out;
+    uint32_t at = 100;
+    auto add = [&](binlog::BinlogEvent e) {
+      if (auto t = assembler.Add(std::move(e))) out.push_back(std::move(*t));
+    };
+    add(Event(binlog::QueryEvent{.query = "BEGIN"}, at += 10));
+    for (int i = 0; i < 10; ++i) add(BlobUpdate(1 << 20, at += 10));  // ~2 MB a row change
+    add(Event(binlog::XidEvent{7}, at += 10));
+    // 2 + 2 + 2 MB >= 5 MB: pieces of three row changes, then the commit with the last one.
+    REQUIRE(out.size() == 4);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(out[i].partial);
+      CHECK(RowCount(out[i]) == 3);
+    }
+    CHECK_FALSE(out[3].partial);
+    CHECK(RowCount(out[3]) == 1);
+    CHECK(out[3].commit_position.offset == at);
+  }
+
+  TEST_CASE("a value's memory counts its string's heap buffer") {
+    CHECK(Value(int64_t{5}).MemoryBytes() == sizeof(Value));
+    CHECK(Value(Bytes{std::string(1 << 20, 'x')}).MemoryBytes() >= sizeof(Value) + (1 << 20));
+    CHECK(MemoryBytes({Value(int64_t{5}), Value(Decimal{"1.5"})}) == 2 * sizeof(Value));
+  }
+}

@@ -77,6 +77,7 @@ Result<std::unique_ptr<BinlogChangeStream>> BinlogChangeStream::Open(const Endpo
   source_options.on_history_switch = std::move(options.on_history_switch);
   SYNC_ASSIGN_OR_RETURN(auto source, BinlogSource::Open(endpoint, std::move(source_options), from, false));
   source->set_max_transaction_rows(options.max_transaction_rows);
+  source->set_max_transaction_bytes(options.max_transaction_bytes);
   if (options.schemas) {
     source->SetTableMapEnricher([schemas = std::move(options.schemas)](const binlog::TableMap& tm, const BinlogPosition& at)
                                     -> Result<std::shared_ptr<const binlog::TableMap>> {

@@ -63,6 +63,8 @@ class BinlogSource {
   int reconnects() const { return reconnects_; }
   // Split transactions larger than this many row changes (0: never).
   void set_max_transaction_rows(size_t rows) { assembler_.set_max_rows(rows); }
+  // Split transactions whose decoded rows hold more than this many bytes (0: never).
+  void set_max_transaction_bytes(size_t bytes) { assembler_.set_max_bytes(bytes); }
 
  private:
   BinlogSource(Endpoint endpoint, SourceOptions options, bool use_gtid, BinlogStream stream, TransactionAssembler a)

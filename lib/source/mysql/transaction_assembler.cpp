@@ -54,6 +54,7 @@ void TransactionAssembler::Begin(const binlog::EventHeader& header) {
   open_ = SourceTransaction{};
   open_->timestamp = header.timestamp;
   open_rows_ = 0;
+  open_bytes_ = 0;
   in_group_ = false;
 }
 
@@ -97,13 +98,14 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
     std::optional<SourceTransaction> out;
     // Already whole in memory (decompressed), so splitting would save nothing;
     // and one call can hand out only one transaction.
-    size_t max_rows = std::exchange(max_rows_, 0);
+    size_t max_rows = std::exchange(max_rows_, 0), max_bytes = std::exchange(max_bytes_, 0);
     for (auto& inner : payload->events) {
       inner.header.next_position = 0;  // inner events have no file offset: commit at the payload's end
       auto t = Add(std::move(inner));
       if (t) out = std::move(t);
     }
     max_rows_ = max_rows;
+    max_bytes_ = max_bytes;
     if (out) {
       out->commit_position.offset = position_.offset;
       committed_.offset = position_.offset;
@@ -197,9 +199,11 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
   if (auto* rows = event.get_if<binlog::RowsEvent>()) {
     if (!open_) Begin(h);
     open_rows_ += rows->rows.size();
+    if (max_bytes_)
+      for (const auto& row : rows->rows) open_bytes_ += MemoryBytes(row.before) + MemoryBytes(row.after);
     open_->events.push_back(std::move(event));
     // XA transactions are held until their commit decides, so they are never split.
-    if (max_rows_ && open_rows_ >= max_rows_ && in_group_) {
+    if (((max_rows_ && open_rows_ >= max_rows_) || (max_bytes_ && open_bytes_ >= max_bytes_)) && in_group_) {
       SourceTransaction piece;
       piece.events = std::move(open_->events);
       piece.timestamp = open_->timestamp;
@@ -209,6 +213,7 @@ std::optional<SourceTransaction> TransactionAssembler::Add(BinlogEvent event) {
       piece.commit_position = position_;
       open_->events.clear();
       open_rows_ = 0;
+      open_bytes_ = 0;
       return piece;
     }
     return std::nullopt;

@@ -43,9 +43,12 @@ class TransactionAssembler {
       : position_(std::move(start)), gtids_(std::move(gtids)) {}
 
   // Feeds one event; returns a transaction when this event commits one, or a
-  // partial piece once an open transaction holds `max_rows` row changes.
+  // partial piece once an open transaction holds `max_rows` row changes or
+  // `max_bytes` of decoded rows (Value::MemoryBytes): a piece holds at most
+  // max_bytes plus one rows event.
   std::optional<SourceTransaction> Add(binlog::BinlogEvent event);
   void set_max_rows(size_t rows) { max_rows_ = rows; }
+  void set_max_bytes(size_t bytes) { max_bytes_ = bytes; }
   // The position after the last committed transaction (where to resume).
   const BinlogPosition& committed() const { return committed_; }
   // The file and offset of the last event seen (for lag and heartbeats).
@@ -70,6 +73,8 @@ class TransactionAssembler {
   std::map<std::string, SourceTransaction> prepared_xa_;  // by XID text
   size_t max_rows_ = 0;   // 0: never split
   size_t open_rows_ = 0;  // row changes held in open_
+  size_t max_bytes_ = 0;  // 0: never split by size
+  size_t open_bytes_ = 0;  // their decoded size
 };
 
 // "XA COMMIT 'a','b',1" and friends: the XID text, used as a key.
