@@ -629,7 +629,14 @@ TEST_CASE("a transaction of large values is cut into pieces by size: the worker'
   CHECK(converged());
   const int pid = WorkerPid(id);
   REQUIRE(pid > 0);
+#if defined(SYNC_SANITIZED_BUILD)
+  // ASan holds freed blocks in its quarantine (256 MB by default) and adds
+  // its shadow memory (508 MB measured): the bound is the release pass's
+  // check (scripts/test-all.sh runs both).
+  MESSAGE("worker VmHWM " << WorkerPeakMb(pid) << " MB in a sanitizer build");
+#else
   CHECK_MESSAGE(WorkerPeakMb(pid) < 100, "worker VmHWM " << WorkerPeakMb(pid) << " MB");
+#endif
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
