@@ -66,11 +66,11 @@ std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
 bool KeyAfterLoadPays(const sink::TableBinding& t, size_t chunks) {
   constexpr int kNarrowRowBytes = 64;
   if (chunks < 2) return false;
+  static const std::map<std::string, int> kFixedWidth = {
+      {"tinyint", 1}, {"smallint", 2}, {"mediumint", 4}, {"int", 4},    {"bigint", 8},    {"float", 4},
+      {"double", 8},  {"date", 4},     {"datetime", 8},  {"timestamp", 8}, {"time", 8},   {"year", 2}};
   int bytes = 0;
   for (const auto& c : t.source.columns) {
-    static const std::map<std::string, int> kFixedWidth = {
-        {"tinyint", 1}, {"smallint", 2}, {"mediumint", 4}, {"int", 4},    {"bigint", 8},    {"float", 4},
-        {"double", 8},  {"date", 4},     {"datetime", 8},  {"timestamp", 8}, {"time", 8},   {"year", 2}};
     if (c.data_type == "decimal") {
       bytes += 8 + c.precision / 2;  // PostgreSQL numeric: a header and base-10000 digits
       continue;

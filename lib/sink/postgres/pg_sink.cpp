@@ -187,8 +187,10 @@ Result<bool> PgSink::BuildsKeyAfterLoad(const sink::TableBinding& table) {
   if (dialect_ != Dialect::kPostgres || table.key.empty() || table.existing() ||
       (setting && std::string_view(setting) == "0"))
     return false;
-  // A partitioned table's key is its children's too; it stays.
-  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, Target(table));
+  // A partitioned table's key is its children's too; it stays. (The binding
+  // says so: no catalog query, which BuildKeys would make per table.)
+  SYNC_ASSIGN_OR_RETURN(auto columns, Columns(table));
+  SYNC_ASSIGN_OR_RETURN(ApplyTarget target, MakeApplyTarget(table, std::move(columns)));
   return target.partition < 0;
 }
 
