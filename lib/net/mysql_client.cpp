@@ -1,7 +1,14 @@
 #include "net/mysql_client.hpp"
 
 #include <errmsg.h>
+#include <fcntl.h>
 #include <mysqld_error.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 
 namespace dbsync::mysql {
 
@@ -75,7 +82,32 @@ std::string PlainFallbackLoginHint(MYSQL* m, const TlsOptions& tls, const std::s
          "client library sent its password unencrypted; " + fix;
 }
 
+// Reads (and drops) what the server still sends, such as a TLS close_notify,
+// until it closes the connection, an error, or `limit`: a server that is gone
+// or cut off costs at most that.
+void AwaitServerClose(int fd, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buffer[512];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, int(left.count())) <= 0) return;
+    const ssize_t got = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return;
+  }
+}
+
 }  // namespace
+
+void ConnectionCloser::operator()(MYSQL* m) const {
+  const int socket = await_server ? int(mysql_get_socket(m)) : -1;
+  const int watch = socket < 0 ? -1 : fcntl(socket, F_DUPFD_CLOEXEC, 0);
+  mysql_close(m);
+  if (watch < 0) return;
+  AwaitServerClose(watch, std::chrono::milliseconds(200));
+  close(watch);
+}
 
 Result<Connection> Connection::Connect(const Endpoint& ep) {
   MYSQL* m = mysql_init(nullptr);

@@ -33,6 +33,16 @@ struct Endpoint {
 // cut mid-packet): a new connection may succeed, so the caller retries.
 bool IsConnectionLost(unsigned client_error_code);
 
+// mysql_close sends COM_QUIT and returns at once, while the server's thread
+// (counted by max_user_connections and shown in PROCESSLIST) ends a moment
+// later. The closer waits, briefly, for the server to close its end, so a
+// connection closed before the next opens is gone from the server's count
+// (runtime.max_source_connections).
+struct ConnectionCloser {
+  bool await_server = true;
+  void operator()(MYSQL* m) const;
+};
+
 class Connection {
  public:
   static Result<Connection> Connect(const Endpoint& endpoint);
@@ -45,16 +55,16 @@ class Connection {
   // Whether the connection is encrypted, with which protocol and cipher.
   TlsState Tls() const;
   MYSQL* handle() { return handle_.get(); }
+  // For a connection that reads no more commands (a binlog dump): closing it
+  // then does not wait for the server to see COM_QUIT.
+  void CloseWithoutWaiting() { handle_.get_deleter().await_server = false; }
 
  private:
-  struct Closer {
-    void operator()(MYSQL* m) const { mysql_close(m); }
-  };
   Connection(MYSQL* m, std::string where, std::string credentials)
       : handle_(m), where_(std::move(where)), credentials_(std::move(credentials)) {}
   Status LastError(const std::string& what);
 
-  std::unique_ptr<MYSQL, Closer> handle_;
+  std::unique_ptr<MYSQL, ConnectionCloser> handle_;
   std::string where_;        // "host:port" for messages
   std::string credentials_;  // where a refused login is fixed
 };

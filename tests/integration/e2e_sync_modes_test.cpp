@@ -391,14 +391,22 @@ TEST_CASE("runtime.max_source_connections caps the worker's source connections, 
   CHECK_MESSAGE(low.err.find("runtime.max_source_connections (3) must be at least 4: real-time sync holds two") !=
                     std::string::npos, low.err);
 
+  // The server enforces the cap: a fifth connection of the user is refused
+  // (ER_TOO_MANY_USER_CONNECTIONS), so a worker that overshoots fails in its
+  // log. PROCESSLIST cannot measure it: a closed connection stays listed a
+  // moment after the server released it from the user's count (MDEV-37797).
+  E().mysql.Exec("ALTER USER 'repl'@'%' WITH MAX_USER_CONNECTIONS 4");
+  struct Uncap {
+    ~Uncap() { E().mysql.Exec("ALTER USER 'repl'@'%' WITH MAX_USER_CONNECTIONS 0"); }
+  } uncap;
   const std::string id = Create("conns.yaml", yaml("[shop.conn_first]", 4));
   REQUIRE(E().cli.Run({"start", id}).exit_code == 0);  // its checks' connections are closed when it returns
-  // Every connection of the task's source user, sampled as the worker runs.
-  std::atomic<bool> sampling{true};
+  // Every connection of the task's source user, sampled as the worker runs:
+  // the copy's parallel reading shows.
   std::atomic<int> peak{0};
-  std::thread sampler([&] {
+  std::jthread sampler([&](std::stop_token sampling) {  // stopped and joined on a failed REQUIRE too
     auto conn = E().mysql.Admin();
-    while (sampling) {
+    while (!sampling.stop_requested()) {
       auto r = conn.Query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'repl'");
       if (r.ok()) peak = std::max(peak.load(), std::atoi(r->Scalar().c_str()));
       std::this_thread::sleep_for(2ms);
@@ -407,7 +415,6 @@ TEST_CASE("runtime.max_source_connections caps the worker's source connections, 
   REQUIRE(E().cli.WaitStreaming(id));
   CHECK(DestEquals("conn_first", [] { return Source("conn_first"); }));
   const int copy_peak = peak.exchange(0);
-  CHECK(copy_peak <= 4);
   CHECK(copy_peak >= 2);  // the copy did read in parallel
 
   // A table added to the running task is copied beside the stream, whose
@@ -417,10 +424,11 @@ TEST_CASE("runtime.max_source_connections caps the worker's source connections, 
   REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
   CHECK(DestEquals("conn_later", [] { return Source("conn_later"); }));
   CHECK(DestEquals("conn_first", [] { return Source("conn_first"); }));
-  sampling = false;
+  sampler.request_stop();
   sampler.join();
-  CHECK(peak <= 4);
-  const std::string log = E().cli.Run({"logs", "-n", "100", id}).out;
+  const std::string log = E().cli.Run({"logs", "-n", "200", id}).out;
+  CHECK_MESSAGE(log.find("max_user_connections") == std::string::npos, log);
+  CHECK_MESSAGE(log.find(" ERROR ") == std::string::npos, log);
   CHECK_MESSAGE(log.find("full initialization reads with 2 source connection(s) instead of 4: "
                          "runtime.max_source_connections is 4, and real-time sync holds 2") != std::string::npos, log);
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);

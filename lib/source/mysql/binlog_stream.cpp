@@ -173,6 +173,7 @@ Result<BinlogStream> BinlogStream::Open(const Endpoint& endpoint, const StreamOp
   int fd = mysql_get_socket(conn.handle());
   ssl_st* ssl = ConnectorTlsSession(conn.handle());
   BinlogStream stream(std::move(conn), fd, mariadb, options.read_timeout_seconds);
+  stream.conn_.CloseWithoutWaiting();  // its dump thread reads no COM_QUIT
   stream.ssl_ = ssl;
 
   // Registering makes us visible in SHOW SLAVE HOSTS, so a second task with
