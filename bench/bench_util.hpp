@@ -67,8 +67,9 @@ inline long ProcStatusKb(int pid, const std::string& field) {
   return 0;
 }
 
-// User + system CPU seconds a process has used (0 when it is gone).
-inline double ProcessCpuSeconds(int pid) {
+// User + system CPU seconds a process has used (0 when it is gone); with
+// `reaped_children`, also those of its children that ended and were waited for.
+inline double ProcessCpuSeconds(int pid, bool reaped_children = false) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t at = stat.rfind(')');  // the command may hold spaces; the fields follow its ')'
@@ -76,9 +77,30 @@ inline double ProcessCpuSeconds(int pid) {
   std::istringstream fields(stat.substr(at + 2));
   std::string field;
   double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i)
-    if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);  // utime, stime
+  const int last = reaped_children ? 17 : 15;
+  for (int i = 3; i <= last && fields >> field; ++i)
+    if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);  // utime, stime[, cutime, cstime]
   return ticks / double(sysconf(_SC_CLK_TCK));
+}
+
+// The parent pid of `pid` (0 when it is gone).
+inline int ParentPid(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = text.rfind(')');
+  return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 4);  // ") S PPID"
+}
+
+// CPU seconds of a server process and its children, living and ended (a
+// PostgreSQL postmaster and its backends).
+inline double ProcessTreeCpuSeconds(int pid) {
+  double total = ProcessCpuSeconds(pid, true);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (ParentPid(std::atoi(name.c_str())) == pid) total += ProcessCpuSeconds(std::atoi(name.c_str()), true);
+  }
+  return total;
 }
 
 // The pid of a child of this process whose command line contains `part`, 0 if none.
