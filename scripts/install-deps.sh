@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev doctest-dev
   libmariadb-dev libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libisal-dev
+  libpcre2-dev                    # mapping rules' regular expressions (lib/core/name_pattern.hpp)
   mariadb-server mariadb-client postgresql postgresql-client
   postgresql-server-dev-15        # headers for the tests' Hologres fixture module (tests/harness/hologres)
   clang libclang-rt-14-dev util-linux python3

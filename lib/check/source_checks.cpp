@@ -342,6 +342,29 @@ void CheckConflictPolicies(const config::TaskSpec& spec, CheckReport& report) {
                "set on_conflict: replace, or write_mode: upsert, for those tables");
 }
 
+// mapping's match rules against every selected name: a pattern that gives up
+// on a name (PCRE2's backtracking limit) would leave that name unmapped.
+void CheckMappingRules(const config::TaskSpec& spec, const std::vector<SourceTable>& tables, CheckReport& report) {
+  auto has_match = [](const std::vector<config::MappingRule>& rules) {
+    return std::any_of(rules.begin(), rules.end(), [](const config::MappingRule& r) { return !r.match.empty(); });
+  };
+  bool any = has_match(spec.mapping.rules) || has_match(spec.mapping.schema_rules);
+  for (const auto& [name, rules] : spec.mapping.variables) any = any || has_match(rules);
+  if (!any) return;
+  std::set<std::string> problems;
+  for (const auto& t : tables) {
+    auto mapped = pipeline::CheckedMapTableName(spec, t.db, t.table);
+    if (!mapped.ok()) problems.insert(mapped.status().message());
+  }
+  if (problems.empty()) {
+    report.Add("mapping.rules", Verdict::kPass,
+               fmt::format("the match rules decide every one of {} table names", tables.size()));
+  } else {
+    report.Add("mapping.rules", Verdict::kFail, Join(std::vector<std::string>(problems.begin(), problems.end()), "; "),
+               "rewrite the pattern without nested repetition (mapping rules in sync-task(5)), then sync apply it");
+  }
+}
+
 // Source tables that mapping merges into one destination table must keep
 // their rows apart: a key column whose value names the source (an added
 // field), or the user's word that their keys never overlap.
@@ -433,6 +456,7 @@ std::vector<SourceTable> RunSourceChecks(const config::TaskSpec& spec, const std
   }
   CheckRowShaping(spec, tables, report);
   CheckConflictPolicies(spec, report);
+  CheckMappingRules(spec, tables, report);
   CheckMergedTables(spec, tables, report);
   return tables;
 }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/atomic_file.hpp"
+#include "core/name_pattern.hpp"
 #include "core/text_util.hpp"
 #include "expr/row_condition.hpp"
 #include "sink/registry.hpp"
@@ -269,10 +270,11 @@ void ParseRules(SpecParser& p, const YAML::Node& rules, const std::string& path,
     if (has_prefix) p.String(r, item, "with", &rule.with, false);
     if (has_match) {
       p.String(r, item, "to", &rule.to, true);
-      try {
-        std::regex re(rule.match);
-      } catch (const std::regex_error& e) {
-        p.Error(r["match"].Mark(), item + ".match: invalid regular expression '" + rule.match + "': " + e.what());
+      auto pattern = NamePattern::Compile(rule.match);
+      if (!pattern.ok()) {
+        p.Error(r["match"].Mark(), item + ".match: invalid regular expression: " + pattern.status().message());
+      } else if (Status to = pattern->CheckReplacement(rule.to); !to.ok() && r["to"]) {
+        p.Error(r["to"].Mark(), item + ".to: " + to.message());
       }
     }
     out->push_back(rule);

@@ -1,6 +1,6 @@
 #include "pipeline/name_mapping.hpp"
 
-#include <regex>
+#include "core/name_pattern.hpp"
 
 namespace dbsync::pipeline {
 
@@ -21,27 +21,57 @@ std::string ExpandVariables(const std::string& text, const std::map<std::string,
   return out;
 }
 
-std::string ApplyRules(const std::vector<config::MappingRule>& rules, std::string name) {
+namespace {
+
+// `name` after `rules`; a rule whose match gave up counts as not matching,
+// and the first such failure is kept in `*failed`.
+std::string ApplyRulesNoting(const std::vector<config::MappingRule>& rules, std::string name, Status* failed) {
   for (const auto& rule : rules) {
     if (!rule.prefix.empty()) {
       if (name.rfind(rule.prefix, 0) == 0) name = rule.with + name.substr(rule.prefix.size());
-    } else {
-      std::regex re(rule.match);  // validated when the spec was parsed
-      if (std::regex_match(name, re)) name = std::regex_replace(name, re, rule.to);
+      continue;
     }
+    auto pattern = NamePattern::Compile(rule.match);  // valid: checked when the spec was parsed
+    auto rewritten = pattern.ok() ? pattern->Rewrite(name, rule.to) : Result<std::optional<std::string>>(pattern.status());
+    if (!rewritten.ok()) {
+      if (failed->ok()) *failed = rewritten.status().WithContext("mapping rule of line " + std::to_string(rule.line));
+      continue;
+    }
+    if (*rewritten) name = std::move(**rewritten);
   }
   return name;
 }
 
-DestinationName MapTableName(const config::TaskSpec& spec, const std::string& db, const std::string& table) {
+DestinationName MapNoting(const config::TaskSpec& spec, const std::string& db, const std::string& table,
+                          Status* failed) {
   std::map<std::string, std::string> vars = {{"DB_NAME_SRC", db},
                                              {"TABLE_NAME_SRC", table},
                                              {"DATASOURCE_NAME_SRC", spec.source.host},
                                              {"DB_NAME_DEST", spec.destination.database}};
-  for (const auto& [name, rules] : spec.mapping.variables) vars[name] = ApplyRules(rules, vars[name]);
+  for (const auto& [name, rules] : spec.mapping.variables) vars[name] = ApplyRulesNoting(rules, vars[name], failed);
   DestinationName out;
-  out.schema = ApplyRules(spec.mapping.schema_rules, ExpandVariables(spec.mapping.schema, vars));
-  out.table = ApplyRules(spec.mapping.rules, ExpandVariables(spec.mapping.table, vars));
+  out.schema = ApplyRulesNoting(spec.mapping.schema_rules, ExpandVariables(spec.mapping.schema, vars), failed);
+  out.table = ApplyRulesNoting(spec.mapping.rules, ExpandVariables(spec.mapping.table, vars), failed);
+  return out;
+}
+
+}  // namespace
+
+std::string ApplyRules(const std::vector<config::MappingRule>& rules, std::string name) {
+  Status ignored;
+  return ApplyRulesNoting(rules, std::move(name), &ignored);
+}
+
+DestinationName MapTableName(const config::TaskSpec& spec, const std::string& db, const std::string& table) {
+  Status ignored;
+  return MapNoting(spec, db, table, &ignored);
+}
+
+Result<DestinationName> CheckedMapTableName(const config::TaskSpec& spec, const std::string& db,
+                                            const std::string& table) {
+  Status failed;
+  DestinationName out = MapNoting(spec, db, table, &failed);
+  if (!failed.ok()) return failed;
   return out;
 }
 

@@ -329,6 +329,29 @@ TEST_CASE("bad settings stop the task with what to fix; a value that cannot be c
   CHECK(E().cli.Run({"stop", id}).exit_code == 0);
 }
 
+TEST_CASE("a mapping pattern that gives up on a table's name fails the check and the start") {
+  // 40 a's and a '!': "(a|a)+\\d" backtracks 2^40 ways before PCRE2's limit stops it.
+  const std::string name = std::string(40, 'a') + "_x";
+  E().mysql.Exec("CREATE TABLE shop." + name + " (id INT PRIMARY KEY)");
+  const std::string mapping = "mapping:\n  rules:\n    - { match: '(a|a)+_\\d', to: digits }\n";
+  const std::string spec = CreateAndStartless("backtrack.yaml", Yaml("backtrack", "[shop." + name + "]", mapping,
+                                                                     E().pg, "postgres", 7410));
+  auto check = E().cli.Run({"check", spec});
+  CHECK(check.exit_code == 1);
+  CHECK_MESSAGE(check.out.find("FAIL  mapping.rules") != std::string::npos, check.out);
+  CHECK_MESSAGE(check.out.find("matching '(a|a)+_\\d' against '" + name + "' gave up: match limit exceeded") !=
+                    std::string::npos, check.out);
+  CHECK_MESSAGE(check.out.find("rewrite the pattern without nested repetition") != std::string::npos, check.out);
+  CHECK(E().cli.Run({"start", spec}).exit_code == 1);
+  // A pattern that decides quickly passes.
+  const std::string fine = CreateAndStartless(
+      "decides.yaml", Yaml("decides", "[shop." + name + "]", "mapping:\n  rules:\n    - { match: 'a+_(\\d)', to: 'd$1' }\n",
+                           E().pg, "postgres", 7411));
+  auto passes = E().cli.Run({"check", fine});
+  CHECK_MESSAGE(passes.out.find("PASS  mapping.rules") != std::string::npos, passes.out);
+  E().mysql.Exec("DROP TABLE shop." + name);
+}
+
 TEST_CASE("shards merged into one table: refused without a key that tells them apart, kept apart by an added key "
           "field through a SIGKILL") {
   for (const char* shard : {"part_a", "part_b"}) {

@@ -280,6 +280,26 @@ TEST_SUITE("config") {
     CHECK(pipeline::ExpandVariables("${created_at:%Y}-${DB_NAME_SRC}", {{"DB_NAME_SRC", "a"}}) == "${created_at:%Y}-a");
   }
 
+  TEST_CASE("a mapping rule's pattern and replacement are checked where they are written") {
+    auto bad = [](const std::string& rule) {
+      return ErrorOf(std::string(kMinimal) + "mapping:\n  rules:\n    - " + rule + "\n");
+    };
+    std::string error = bad("{ match: 'order_(\\d+', to: orders }");
+    CHECK_MESSAGE(error.find("mapping.rules[].match: invalid regular expression: missing closing parenthesis at "
+                             "offset 10 of 'order_(\\d+'") != std::string::npos, error);
+    CHECK_MESSAGE(error.find("task.yaml:15:") != std::string::npos, error);
+    error = bad("{ match: 'a{99999999999999999999}', to: b }");
+    CHECK_MESSAGE(error.find("number too big in {} quantifier") != std::string::npos, error);
+    error = bad("{ match: 'order_(\\d+)', to: 'orders_$2' }");
+    CHECK_MESSAGE(error.find("mapping.rules[].to: 'orders_$2' at position 8: the pattern has 1 group(s), not $2") !=
+                      std::string::npos, error);
+    CHECK_MESSAGE(error.find("task.yaml:15:") != std::string::npos, error);
+    auto ok = ParseTaskSpec(std::string(kMinimal) + "mapping:\n  rules:\n    - { match: '(.*)', to: 'x_$1' }\n",
+                            "task.yaml");
+    REQUIRE_MESSAGE(ok.ok(), ok.status().message());
+    CHECK(pipeline::MapTableName(*ok, "shop", "abc").table == "x_abc");
+  }
+
   TEST_CASE("schema rules and per-variable rules rename schemas and the values templates expand") {
     const std::string yaml = std::string(kMinimal) +
                              "mapping:\n"
