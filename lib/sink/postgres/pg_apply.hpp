@@ -9,6 +9,10 @@
 //  - kStaging: COPY the rows into session-lived temporary tables (ON COMMIT
 //    DELETE ROWS), then DELETE ... USING and INSERT ... SELECT ... ON CONFLICT
 //    (key) DO UPDATE. Faster on PostgreSQL (numbers in pg_sink_test).
+//    Sets of up to 5,000 keys (and 4 MiB) go instead as one array parameter per column:
+//    DELETE ... USING unnest($1::bigint[], ...) and INSERT ... SELECT FROM
+//    unnest(...) ON CONFLICT, two statements whatever the size (tables of
+//    mode: new; a user's table keeps untyped parameters).
 //  - kMultiRowInsert: multi-row INSERT ... VALUES ... ON CONFLICT and
 //    DELETE ... WHERE (key) IN (VALUES ...) with bound parameters. Hologres
 //    has no temporary tables, so it always uses this one.
@@ -99,6 +103,15 @@ class BatchApplier {
   Result<std::string> KeyText(const ApplyTarget& t, const std::vector<Value>& row);
   Status ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   Status ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops);
+  // Deletes and upserts as one statement each, the rows as one array per column.
+  Status ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops);
+  static bool ArraysFit(const ApplyTarget& t);
+  static size_t RowBytes(const std::vector<FinalOp>& ops);
+  Status AppendArrayElement(const ApplyTarget& t, size_t column, const std::vector<Value>& row, std::string* out);
+  // One array literal per column of `cols`, of the ops whose kind is in `kinds`.
+  Result<Params> ArrayParams(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops,
+                             unsigned kinds);
+  static std::string UnnestFrom(const ApplyTarget& t, const std::vector<size_t>& cols);
   Status ApplyKeyless(const ApplyTarget& t, const std::vector<const sink::RowChange*>& rows);
   Status InsertRows(const ApplyTarget& t, const std::vector<const std::vector<Value>*>& rows, ConflictAction action);
   Status DeleteOne(const ApplyTarget& t, const std::vector<Value>& before);
