@@ -23,6 +23,7 @@
 //
 // Usage: realtime_bench [step_seconds=20] [rows_per_second=1000,2000,4000,8000,16000,32000] [threads=4]
 //                       [writers=4] [consumers=sync,replica,parallel] [backlog_rows=300000]
+// REALTIME_BENCH_TRACE=FILE writes each transaction's lag; SYNC_BENCH_LOG=FILE saves the worker's log.
 
 #include <algorithm>
 #include <atomic>
@@ -162,6 +163,8 @@ Step RunStep(const MariaDbServer& source, const std::string& db, int rows_per_se
       --writing;
     });
   std::vector<double> lags;
+  // REALTIME_BENCH_TRACE=FILE: "rate commit_second lag" per transaction, to see when the lag peaks.
+  static FILE* trace = std::getenv("REALTIME_BENCH_TRACE") ? std::fopen(std::getenv("REALTIME_BENCH_TRACE"), "w") : nullptr;
   std::vector<char> seen(capacity, 0);
   int64_t low = first - 1;  // every number up to it was seen
   auto give_up_at = Clock::time_point::max();
@@ -175,6 +178,7 @@ Step RunStep(const MariaDbServer& source, const std::string& db, int rows_per_se
       if (at == 0) continue;  // its commit has not returned to the writer yet: the next poll counts it
       seen[i] = 1;
       lags.push_back(double(now_ns - at) / 1e9);
+      if (trace) std::fprintf(trace, "%d %.3f %.3f\n", rows_per_second, double(at) / 1e9, lags.back());
     }
     const int64_t allocated = std::min<int64_t>(seq_counter.load(), first + int64_t(capacity));
     while (low + 1 < allocated && seen[size_t(low + 1 - first)]) ++low;
@@ -382,6 +386,9 @@ int main(int argc, char** argv) {
         return r.ok() ? r->Scalar() : std::string("?");
       };
       sync_equal = Digest(source_scalar, "w_sync", false) == Digest(pg_scalar, "w_sync", true) ? "equal" : "DIFFERENT";
+      // SYNC_BENCH_LOG=FILE: the worker's log, to see what a lag peak coincides with.
+      if (const char* file = std::getenv("SYNC_BENCH_LOG"))
+        std::ofstream(file) << env.cli.Run({"logs", "-n", "100000", "ceiling"}).out;
       (void)env.cli.Run({"stop", "ceiling"});
     }
 
