@@ -275,19 +275,28 @@ Drain RunDrain(const MariaDbServer& source, const std::string& db, long rows, in
 
 // The ramp: each rate in turn, until a step misses p99 < 1 s; the ceiling is
 // the achieved rate of the last step that met it.
+// `consumer_cpu`: the consumer's CPU seconds so far, printed per row of each
+// step (what it costs beside the writers, where the cores are shared).
 double Ramp(const std::string& who, const MariaDbServer& source, const std::string& db, const std::vector<int>& rates,
-            int seconds, int writers, const SeenQuery& seen, int64_t* next_seq, int64_t* next_id) {
+            int seconds, int writers, const SeenQuery& seen, int64_t* next_seq, int64_t* next_id,
+            const std::function<double()>& consumer_cpu) {
   int64_t& seq = *next_seq;
   int64_t& id = *next_id;
   double ceiling = 0;
   std::printf("\n%s:\n", who.c_str());
   for (size_t i = 0; i < rates.size(); ++i) {
+    const double cpu_before = consumer_cpu();
+    const int64_t first_id = id;
     Step s = RunStep(source, db, rates[i], seconds, writers, uint32_t(1000 + i), &seq, &id, seen);
+    const double cpu = consumer_cpu() - cpu_before;
     const bool met = s.caught_up && s.p99 < 1.0;
+    // Rows written: the step's inserts are half its rows (ids), so twice them, near enough.
+    const double rows = std::max<double>(1, 2.0 * double(id - first_id));
     std::printf("  offered %6d rows/s, achieved %7.0f rows/s (%lld transactions): lag p50 %.3f s, p99 %.3f s, "
-                "max %.3f s%s\n",
+                "max %.3f s; consumer CPU %.1f us a row%s\n",
                 s.offered, s.achieved, (long long)s.transactions, s.p50, s.p99 > 1e8 ? -1.0 : s.p99,
-                s.max > 1e8 ? -1.0 : s.max, met ? "" : s.caught_up ? "  <- p99 over 1 s" : "  <- not caught up in 60 s");
+                s.max > 1e8 ? -1.0 : s.max, cpu * 1e6 / rows,
+                met ? "" : s.caught_up ? "  <- p99 over 1 s" : "  <- not caught up in 60 s");
     std::fflush(stdout);
     if (!met) break;
     ceiling = std::max(ceiling, s.achieved);
@@ -373,14 +382,14 @@ int main(int argc, char** argv) {
       auto pg = env.pg.Admin("dw");
       const int postmaster = PidFromFile(pg.Query("SHOW data_directory")->Scalar() + "/postmaster.pid");
       int64_t seq = 1, id = kSeedRows + 1;
+      auto sync_cpu = [&] { return ProcessCpuSeconds(task.WorkerPid()) + ProcessTreeCpuSeconds(postmaster); };
       sync_ceiling = Ramp("sync -> PostgreSQL", env.mysql, "w_sync", rates, seconds, writers,
-                          [&](int64_t low) { return SeenAbove(pg, "w_sync", low); }, &seq, &id);
+                          [&](int64_t low) { return SeenAbove(pg, "w_sync", low); }, &seq, &id, sync_cpu);
       if (drain_rows > 0)
         sync_drain = RunDrain(
             env.mysql, "w_sync", drain_rows, writers, &seq, &id, [&] { (void)env.cli.Run({"stop", "ceiling"}); },
             [&] { (void)env.cli.Run({"start", "ceiling"}); },
-            [&](int64_t first) { return CountFrom(pg, "w_sync", first); },
-            [&] { return ProcessCpuSeconds(task.WorkerPid()) + ProcessTreeCpuSeconds(postmaster); });
+            [&](int64_t first) { return CountFrom(pg, "w_sync", first); }, sync_cpu);
       auto pg_scalar = [&](const std::string& sql) {
         auto r = pg.Query(sql);
         return r.ok() ? r->Scalar() : std::string("?");
@@ -410,14 +419,16 @@ int main(int argc, char** argv) {
       StartReplica(env.mysql, *replica, modes[m]);
       auto conn = replica->Admin();
       int64_t seq = 1, id = kSeedRows + 1;
+      const int replica_pid = PidFromFile(replica->Scalar("SELECT @@pid_file"));
+      auto replica_cpu = [&] { return ProcessCpuSeconds(replica_pid); };
       replica_ceiling[m] = Ramp("MariaDB replica, slave_parallel_threads = " + std::to_string(modes[m]), env.mysql, db,
                                 rates, seconds, writers, [&](int64_t low) { return SeenAbove(conn, db, low); }, &seq,
-                                &id);
+                                &id, replica_cpu);
       if (drain_rows > 0)
         replica_drain[m] = RunDrain(
             env.mysql, db, drain_rows, writers, &seq, &id, [&] { replica->Exec("STOP SLAVE"); },
             [&] { replica->Exec("START SLAVE"); }, [&](int64_t first) { return CountFrom(conn, db, first); },
-            [&] { return ProcessCpuSeconds(PidFromFile(replica->Scalar("SELECT @@pid_file")), false); });
+            replica_cpu);
       replica_equal[m] = Digest(source_scalar, db, false) ==
                                  Digest([&](const std::string& sql) { return replica->Scalar(sql); }, db, false)
                              ? "equal"

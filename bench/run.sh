@@ -23,7 +23,7 @@ if ! command -v pgloader >/dev/null; then
   $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y pgloader
 fi
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench scale_bench data_scale_bench
+ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompute_bench shaping_bench init_bench scale_bench data_scale_bench realtime_bench
 ./build-release/bench/source_bench "$rows"
 ./build-release/bench/postgres_bench "$rows" "$lag_seconds" "$lag_rate"
 ./build-release/bench/init_bench "$rows"
@@ -35,3 +35,5 @@ ninja -C build-release sync source_bench postgres_bench starrocks_bench maxcompu
 ./build-release/bench/data_scale_bench blob 30
 ./build-release/bench/data_scale_bench columns 10000
 ./build-release/bench/data_scale_bench big 2000000
+# The ramp and the backlog rate of sync and the replica (about 9 minutes).
+./build-release/bench/realtime_bench 20 2000,4000,8000,12000 4 6 sync,replica,parallel 300000

@@ -292,6 +292,7 @@ Status RealtimeLoop::RouteRows(change::RowsEvent& rows, const change::Transactio
   for (auto& r : rows.rows) {
     r.commit_time = txn.commit_time;
     r.sequence = sequence;
+    if (batch_.rows() == 0) batch_started_ = Clock::now();
     batch_.Add(it->second.get(), std::move(r));
   }
   progress_.events_applied.fetch_add(1, std::memory_order_relaxed);
@@ -333,10 +334,11 @@ Status RealtimeLoop::SubmitPiece() {
 
 Status RealtimeLoop::FlushIfDue() {
   bool due = Clock::now() - last_flush_ >= std::chrono::milliseconds(options_.flush_ms);
-  // Rows go out as soon as the applier is free: a lone transaction is not
-  // held back for flush_ms, and under load batches grow while the previous
-  // one is applied (group commit).
-  bool eager = options_.eager_flush && batch_.rows() > 0 && applier_.Idle();
+  // Rows go out as soon as the applier is free and the batch is linger_ms
+  // old: a lone transaction is not held back for flush_ms, and under load
+  // batches grow while the previous one is applied (group commit).
+  bool eager = options_.eager_flush && batch_.rows() > 0 && applier_.Idle() &&
+               Clock::now() - batch_started_ >= std::chrono::milliseconds(options_.linger_ms);
   // Where pieces are staged, a batch of many bytes goes as a piece: its
   // commit keeps its cost per batch_rows rows.
   const bool many_bytes = batch_.bytes() >= options_.batch_bytes;

@@ -92,6 +92,7 @@ class RealtimeLoop {
   BinlogPosition batch_position_;
   bool position_moved_ = false;
   int64_t batch_commit_time_ = 0;
+  Clock::time_point batch_started_;  // when the batch's first row came
   Clock::time_point last_flush_ = Clock::now();
   bool piece_open_ = false;  // pieces of a large transaction sent, its commit not yet
   size_t staged_rows_ = 0;   // rows of the batch sent as pieces (options_.piece_rows), not yet committed

@@ -160,6 +160,8 @@ Result<RealtimeEnd> RunStepsOnce(const WorkerContext& ctx, const state::TaskReco
   rt.flush_ms = spec.runtime.flush_ms;
   const sink::Traits& traits = sink::DestinationOf(spec.destination).traits;
   rt.eager_flush = traits.eager_flush;
+  // SYNC_REALTIME_LINGER_MS=0 writes each batch as soon as the applier is free (to measure the linger's gain).
+  if (const char* linger = std::getenv("SYNC_REALTIME_LINGER_MS")) rt.linger_ms = std::max(0, std::atoi(linger));
   if (!traits.open_transaction_across_pieces) rt.piece_rows = std::min(traits.piece_rows, spec.runtime.batch_rows);
   rt.task_id = ctx.task_id;
   rt.schema_file = task.dir.SchemaFile();
