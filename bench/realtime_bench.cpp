@@ -105,6 +105,24 @@ std::vector<std::string> Transaction(const std::string& db, int64_t seq, std::mt
   return statements;
 }
 
+// Runs one transaction's statements; writers touching the same rows
+// deadlock now and then, InnoDB rolls one back, and the application retries
+// it. Any other failure ends the benchmark.
+template <typename Connection>
+void Run(Connection& conn, const std::vector<std::string>& statements) {
+  for (int attempt = 0;; ++attempt) {
+    Status s;
+    for (const auto& statement : statements)
+      if (s = conn.Execute(statement); !s.ok()) break;
+    if (s.ok()) return;
+    (void)conn.Execute("ROLLBACK");
+    if (s.message().find("Deadlock") == std::string::npos || attempt >= 10) {
+      std::cerr << "writer: " << s.message() << "\n";
+      std::exit(1);
+    }
+  }
+}
+
 // One step: `rows_per_second` for `seconds`, offered by `writers`
 // connections (each paced at its share, as an application's sessions write),
 // transactions numbered from `*next_seq`; waits (at most 60 s) for the
@@ -139,19 +157,7 @@ Step RunStep(const MariaDbServer& source, const std::string& db, int rows_per_se
         if (size_t(seq - first) >= capacity) break;
         int n = 0;
         const auto statements = Transaction(db, seq, rng, id_counter, &n);
-        for (int attempt = 0;; ++attempt) {
-          Status s;
-          for (const auto& statement : statements)
-            if (s = conn.Execute(statement); !s.ok()) break;
-          if (s.ok()) break;
-          (void)conn.Execute("ROLLBACK");
-          // Writers touching the same rows deadlock now and then; InnoDB
-          // rolls one back, and the application retries it.
-          if (s.message().find("Deadlock") == std::string::npos || attempt >= 10) {
-            std::cerr << "writer: " << s.message() << "\n";
-            std::exit(1);
-          }
-        }
+        Run(conn, statements);
         const int64_t at = since_start_ns();
         committed_ns[size_t(seq - first)] = at;
         int64_t previous = last_commit_ns.load();
@@ -236,17 +242,7 @@ Drain RunDrain(const MariaDbServer& source, const std::string& db, long rows, in
         const int64_t seq = seq_counter++;
         int n = 0;
         const auto statements = Transaction(db, seq, rng, id_counter, &n);
-        for (int attempt = 0;; ++attempt) {
-          Status s;
-          for (const auto& statement : statements)
-            if (s = conn.Execute(statement); !s.ok()) break;
-          if (s.ok()) break;
-          (void)conn.Execute("ROLLBACK");
-          if (s.message().find("Deadlock") == std::string::npos || attempt >= 10) {
-            std::cerr << "writer: " << s.message() << "\n";
-            std::exit(1);
-          }
-        }
+        Run(conn, statements);
         written += n;
       }
     });
