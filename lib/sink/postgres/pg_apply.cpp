@@ -280,9 +280,7 @@ Status BatchApplier::CopyRows(const std::string& stage, const ApplyTarget& t, co
 
 Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
   SYNC_RETURN_IF_ERROR(PrepareStaging(t));  // once per table and session
-  auto any = [&](unsigned kinds) {
-    return std::any_of(ops.begin(), ops.end(), [&](const FinalOp& o) { return (o.kind & kinds) != 0; });
-  };
+  auto any = [&](unsigned kinds) { return HasKind(ops, kinds); };
   if (any(FinalOp::kDelete)) {
     std::string stage = QuoteIdentifier(StageName(t, true));
     SYNC_RETURN_IF_ERROR(CopyRows(StageName(t, true), t, t.key, ops, FinalOp::kDelete));
@@ -306,6 +304,10 @@ Status BatchApplier::ApplyStaged(const ApplyTarget& t, const std::vector<FinalOp
                                         t.binding->SourceName() + " -> " + t.qualified));
   }
   return Status::Ok();
+}
+
+bool BatchApplier::HasKind(const std::vector<FinalOp>& ops, unsigned kinds) {
+  return std::any_of(ops.begin(), ops.end(), [&](const FinalOp& o) { return (o.kind & kinds) != 0; });
 }
 
 size_t BatchApplier::RowBytes(const std::vector<FinalOp>& ops) {
@@ -369,9 +371,7 @@ std::string BatchApplier::UnnestFrom(const ApplyTarget& t, const std::vector<siz
 }
 
 Status BatchApplier::ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
-  auto any = [&](unsigned kinds) {
-    return std::any_of(ops.begin(), ops.end(), [&](const FinalOp& o) { return (o.kind & kinds) != 0; });
-  };
+  auto any = [&](unsigned kinds) { return HasKind(ops, kinds); };
   if (any(FinalOp::kDelete)) {
     SYNC_ASSIGN_OR_RETURN(Params keys, ArrayParams(t, t.key, ops, FinalOp::kDelete));
     std::vector<std::string> match;

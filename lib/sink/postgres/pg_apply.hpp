@@ -107,6 +107,8 @@ class BatchApplier {
   Status ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   static bool ArraysFit(const ApplyTarget& t);
   static size_t RowBytes(const std::vector<FinalOp>& ops);
+  // Whether any op's kind is in `kinds`.
+  static bool HasKind(const std::vector<FinalOp>& ops, unsigned kinds);
   Status AppendArrayElement(const ApplyTarget& t, size_t column, const std::vector<Value>& row, std::string* out);
   // One array literal per column of `cols`, of the ops whose kind is in `kinds`.
   Result<Params> ArrayParams(const ApplyTarget& t, const std::vector<size_t>& cols, const std::vector<FinalOp>& ops,
