@@ -4,6 +4,7 @@
 // share: the 10-column mixed table, its rows as sync's snapshot reader reads
 // them, and a task driven through the `sync` CLI.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,6 +90,23 @@ inline int ParentPid(int pid) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t at = text.rfind(')');
   return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 4);  // ") S PPID"
+}
+
+// The pid in the first line of a server's pid file (0 when it cannot be read).
+inline int PidFromFile(const std::string& path) {
+  std::ifstream in(path);
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// User + system CPU seconds of this process's children that ended and were
+// waited for (a shell and what it ran, such as psql or pgloader).
+inline double ReapedChildrenCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // CPU seconds of a server process and its children, living and ended (a

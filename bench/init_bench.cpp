@@ -18,6 +18,10 @@
 //
 // Usage: init_bench [rows=1000000] [rounds=3] [shapes=narrow,wide,text] [runtime]
 //   runtime: the task's runtime settings, e.g. '{snapshot_parallelism: 2, batch_rows: 20000}'.
+// Each contender's CPU (PostgreSQL's processes, mariadbd, and psql, pgloader
+// or the worker) is printed with the shortest time sync's CPU allows on this
+// machine's cores. SYNC_BENCH_LOG=DIR saves each sync run's worker log;
+// SYNC_BENCH_PERF=FILE profiles the machine while sync copies (below).
 
 #include <signal.h>
 #include <spawn.h>
@@ -80,7 +84,21 @@ const std::vector<Shape>& Shapes() {
   return shapes;
 }
 
+// CPU seconds a contender cost each process, from /proc and getrusage: the
+// profile that says whether a ratio is out of reach on this machine's cores.
+struct Cpu {
+  double postgres = 0, mariadb = 0, client = 0;  // client: psql, pgloader, or sync's worker
+  double Total() const { return postgres + mariadb + client; }
+  std::string Describe(const std::string& client_name) const {
+    char text[200];
+    std::snprintf(text, sizeof text, "postgres %.2f, mariadbd %.2f, %s %.2f: %.2f CPU-s", postgres, mariadb,
+                  client_name.c_str(), client, Total());
+    return text;
+  }
+};
+
 struct Run {
+  Cpu copy_cpu, pgloader_cpu, sync_cpu;
   double sync_s = 0, sync_status_s = 0, pgloader_s = 0, copy_s = 0, worker_hwm_mb = 0;
   double keyed_sync_s = 0;  // sync with SYNC_PG_KEY_AFTER_LOAD=0: the key kept during the load, as before
   double copy_key_after_s = 0;  // \copy without the key, then ADD PRIMARY KEY
@@ -94,6 +112,8 @@ struct Env {
   int rows = 0;
   int task_number = 0;
   std::string runtime;  // the tasks' runtime settings (YAML flow mapping), if any
+
+  int postmaster = 0, mariadbd = 0;
 
   std::string MariaDb() const {
     return "mariadb --quick -B -N --default-character-set=utf8mb4 -h127.0.0.1 -P" + std::to_string(my.port()) +
@@ -113,6 +133,23 @@ std::string LoadAverage() {
   return one;
 }
 
+// Counts the CPU the servers and this process's reaped children use from its
+// construction to Read(); a daemon such as sync's worker is added by the caller.
+class CpuMeter {
+ public:
+  explicit CpuMeter(const Env& env)
+      : env_(env), postgres_(ProcessTreeCpuSeconds(env.postmaster)), mariadb_(ProcessCpuSeconds(env.mariadbd)),
+        children_(ReapedChildrenCpuSeconds()) {}
+  Cpu Read() const {
+    return {ProcessTreeCpuSeconds(env_.postmaster) - postgres_, ProcessCpuSeconds(env_.mariadbd) - mariadb_,
+            ReapedChildrenCpuSeconds() - children_};
+  }
+
+ private:
+  const Env& env_;
+  double postgres_, mariadb_, children_;
+};
+
 // A fingerprint of a destination table's rows: count and the sum of each row's text hash.
 std::string Fingerprint(const Env& env, const std::string& database, const std::string& table) {
   return env.pg.Scalar("SELECT count(*) || ':' || coalesce(sum(hashtext(t::text)::bigint), 0) FROM " + table + " t",
@@ -122,21 +159,24 @@ std::string Fingerprint(const Env& env, const std::string& database, const std::
 // `\copy` into the table with its key; or, when `key_after`, into the table
 // without it, then ALTER TABLE ADD PRIMARY KEY (what building the index
 // after the load would buy), timed together.
-double CopyPeer(Env& env, const Shape& shape, const std::string& tsv, bool key_after = false) {
+double CopyPeer(Env& env, const Shape& shape, const std::string& tsv, bool key_after = false, Cpu* cpu = nullptr) {
   const std::string table = shape.name + "." + shape.table + (key_after ? "_key_after" : "");
   std::string ddl = shape.pg_ddl;
   if (key_after) ddl.replace(ddl.find("PRIMARY KEY"), 11, "NOT NULL");
   env.pg.Exec("DROP TABLE IF EXISTS " + table, "cp");
   env.pg.Exec("CREATE TABLE " + table + " " + ddl, "cp");
   env.pg.Exec("CHECKPOINT");
-  return TimeShell(env.Psql("cp") + " -c \"\\copy " + table + " FROM '" + tsv + "'\"" +
-                       (key_after ? " -c 'ALTER TABLE " + table + " ADD PRIMARY KEY (id)'" : ""),
-                   "psql \\copy");
+  CpuMeter meter(env);
+  double seconds = TimeShell(env.Psql("cp") + " -c \"\\copy " + table + " FROM '" + tsv + "'\"" +
+                                 (key_after ? " -c 'ALTER TABLE " + table + " ADD PRIMARY KEY (id)'" : ""),
+                             "psql \\copy");
+  if (cpu) *cpu = meter.Read();
+  return seconds;
 }
 
 // pgloader with its defaults; when they fail (its heap runs out on wide
 // rows), again with fewer rows prefetched, as postgres_bench does.
-double PgloaderPeer(Env& env, const Shape& shape) {
+double PgloaderPeer(Env& env, const Shape& shape, Cpu* cpu) {
   const std::string dir = env.cli.dir() + "/pgloader-" + shape.name;
   const std::string urls = " mysql://root:" + std::string(MariaDbServer::kRootPassword) + "@127.0.0.1:" +
                            std::to_string(env.my.port()) + "/" + shape.name + " postgresql://postgres:" +
@@ -146,7 +186,10 @@ double PgloaderPeer(Env& env, const Shape& shape) {
     env.pg.Exec("DROP SCHEMA IF EXISTS " + shape.name + " CASCADE", "pgl");
     env.pg.Exec("CHECKPOINT");
     try {
-      return TimeShell("pgloader --root-dir " + dir + " --no-ssl-cert-verification --quiet " + with + urls, "pgloader");
+      CpuMeter meter(env);
+      double seconds = TimeShell("pgloader --root-dir " + dir + " --no-ssl-cert-verification --quiet " + with + urls, "pgloader");
+      *cpu = meter.Read();
+      return seconds;
     } catch (const std::exception& e) {
       if (!with.empty()) throw std::runtime_error(std::string(e.what()) + ReadText(dir + ".out").substr(0, 3000));
       std::cout << "  pgloader with its defaults failed: " << ReadText(dir + ".out").substr(0, 1500)
@@ -206,6 +249,7 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
   Run run;
   std::optional<MachineProfile> profile;
   if (worker_env.empty()) profile.emplace(shape.name);
+  CpuMeter meter(env);
   auto start = Clock::now();
   RunOptions options;
   for (const auto& [name, value] : worker_env) options.env[name] = value;
@@ -233,7 +277,10 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
       auto done = dest.Query("SELECT count(*) FROM sync_state.snapshot_chunks WHERE EXISTS (SELECT 1 FROM "
                              "pg_catalog.pg_constraint WHERE conrelid = '" + shape.name + "." + shape.table +
                              "'::regclass AND contype = 'p')");
-      if (done.ok() && std::atoi(done->Scalar().c_str()) >= chunks_total) run.sync_s = Seconds(start);
+      if (done.ok() && std::atoi(done->Scalar().c_str()) >= chunks_total) {
+        run.sync_s = Seconds(start);
+        run.sync_cpu = meter.Read();  // the servers' share; the CLI's status polls are the bench's, not sync's
+      }
     }
     if (Seconds(start) > 3600) throw std::runtime_error("full initialization did not finish in an hour");
     std::this_thread::sleep_for(20ms);
@@ -242,6 +289,11 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
   profile.reset();
   if (run.sync_s == 0) run.sync_s = run.sync_status_s;
   run.worker_hwm_mb = pid ? ProcStatusKb(pid, "VmHWM") / 1024.0 : 0;
+  run.sync_cpu.client = pid ? ProcessCpuSeconds(pid) : 0;  // its whole life: checks, schema, plan, copy
+  // SYNC_BENCH_LOG=DIR: the worker's log of each run, to see where its time goes.
+  if (const char* dir = std::getenv("SYNC_BENCH_LOG"))
+    std::ofstream(std::string(dir) + "/init-" + name + "-" + shape.name + ".log")
+        << env.cli.Run({"logs", "-n", "100000", name}).out;
   env.cli.Run({"stop", name});
   const std::string synced = Fingerprint(env, database, shape.name + "." + shape.table);
   const std::string copied = Fingerprint(env, "cp", shape.name + "." + shape.table);
@@ -250,6 +302,16 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
                              " vs " + copied + ")");
   env.pg.Exec("DROP DATABASE " + database + " WITH (FORCE)");
   return run;
+}
+
+// The CPU each contender cost, and the shortest wall time sync's CPU allows
+// on this machine's cores: a ratio below that bound is out of reach for any
+// schedule of the same work.
+void PrintCpu(const Run& run, int cores) {
+  const double floor_s = run.sync_cpu.Total() / cores;
+  std::printf("    CPU: \\copy %s; pgloader %s; sync %s, so at least %.2f s on %d cores (%.2fx \\copy's time)\n",
+              run.copy_cpu.Describe("psql").c_str(), run.pgloader_cpu.Describe("pgloader").c_str(),
+              run.sync_cpu.Describe("worker").c_str(), floor_s, cores, floor_s / run.copy_s);
 }
 
 }  // namespace
@@ -267,6 +329,9 @@ int main(int argc, char** argv) {
     env.pg.Exec("CREATE ROLE loader LOGIN PASSWORD 'loader-pw'");
     env.pg.Exec("CREATE DATABASE cp");
     env.pg.Exec("CREATE DATABASE pgl");
+    env.postmaster = PidFromFile(env.pg.Scalar("SHOW data_directory") + "/postmaster.pid");
+    env.mariadbd = PidFromFile(env.my.Scalar("SELECT @@pid_file"));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::string> summary;
     for (const auto& shape : Shapes()) {
       if (("," + wanted + ",").find("," + shape.name + ",") == std::string::npos) continue;
@@ -282,24 +347,27 @@ int main(int argc, char** argv) {
                                                                             " ORDER BY id\n");
       double export_s = TimeShell(env.MariaDb() + " < " + query + " > " + tsv, "mariadb export");
       std::printf("  exported to %s in %.2f s (not timed below)\n", tsv.c_str(), export_s);
-      Run best{1e9, 1e9, 1e9, 1e9, 0, 1e9};
+      Run best;
+      best.sync_s = best.sync_status_s = best.pgloader_s = best.copy_s = best.keyed_sync_s = 1e9;
       for (int r = 0; r < rounds; ++r) {
         Run run;
         std::string load = LoadAverage();
-        run.copy_s = CopyPeer(env, shape, tsv);
+        run.copy_s = CopyPeer(env, shape, tsv, false, &run.copy_cpu);
         run.copy_key_after_s = CopyPeer(env, shape, tsv, true);
-        run.pgloader_s = PgloaderPeer(env, shape);
+        run.pgloader_s = PgloaderPeer(env, shape, &run.pgloader_cpu);
         run.keyed_sync_s = SyncRun(env, shape, {{"SYNC_PG_KEY_AFTER_LOAD", "0"}}).sync_s;
         Run synced = SyncRun(env, shape);
         run.sync_s = synced.sync_s;
         run.sync_status_s = synced.sync_status_s;
         run.worker_hwm_mb = synced.worker_hwm_mb;
+        run.sync_cpu = synced.sync_cpu;
         std::printf("  round %d (load average %s): sync %.2f s (status done %.2f s, worker VmHWM %.0f MB), "
                     "sync keeping the key %.2f s, pgloader %.2f s, \\copy %.2f s (without the key, then ADD "
                     "PRIMARY KEY: %.2f s): %.2fx faster than pgloader, %.2fx the time of \\copy\n",
                     r + 1, load.c_str(), run.sync_s, run.sync_status_s, run.worker_hwm_mb, run.keyed_sync_s,
                     run.pgloader_s, run.copy_s, run.copy_key_after_s, run.pgloader_s / run.sync_s,
                     run.sync_s / run.copy_s);
+        PrintCpu(run, cores);
         std::cout << std::flush;
         best.sync_s = std::min(best.sync_s, run.sync_s);
         best.sync_status_s = std::min(best.sync_status_s, run.sync_status_s);
@@ -307,8 +375,11 @@ int main(int argc, char** argv) {
         best.copy_s = std::min(best.copy_s, run.copy_s);
         best.keyed_sync_s = std::min(best.keyed_sync_s, run.keyed_sync_s);
         best.worker_hwm_mb = std::max(best.worker_hwm_mb, run.worker_hwm_mb);
+        if (run.sync_s <= best.sync_s) best.sync_cpu = run.sync_cpu;
+        if (run.copy_s <= best.copy_s) best.copy_cpu = run.copy_cpu;
+        if (run.pgloader_s <= best.pgloader_s) best.pgloader_cpu = run.pgloader_cpu;
       }
-      char line[640];
+      char line[768];
       std::snprintf(line, sizeof line,
                     "%-6s %d rows: sync %.2f s, pgloader %.2f s, \\copy %.2f s: %.2fx faster than pgloader "
                     "(target >= 5x), %.2fx the time of \\copy (target < 1.0); worker VmHWM %.0f MB; "
@@ -316,6 +387,13 @@ int main(int argc, char** argv) {
                     shape.name.c_str(), rows, best.sync_s, best.pgloader_s, best.copy_s,
                     best.pgloader_s / best.sync_s, best.sync_s / best.copy_s, best.worker_hwm_mb, best.keyed_sync_s,
                     best.pgloader_s / best.keyed_sync_s, best.keyed_sync_s / best.copy_s);
+      summary.push_back(line);
+      std::snprintf(line, sizeof line,
+                    "       CPU of those runs: \\copy %.2f s (postgres %.2f); sync %.2f s (postgres %.2f, mariadbd "
+                    "%.2f, worker %.2f): on %d cores sync needs at least %.2f s, %.2fx \\copy's time",
+                    best.copy_cpu.Total(), best.copy_cpu.postgres, best.sync_cpu.Total(), best.sync_cpu.postgres,
+                    best.sync_cpu.mariadb, best.sync_cpu.client, cores, best.sync_cpu.Total() / cores,
+                    best.sync_cpu.Total() / cores / best.copy_s);
       summary.push_back(line);
       env.my.Exec("DROP DATABASE " + shape.name);
       std::remove(tsv.c_str());

@@ -337,14 +337,6 @@ std::vector<int64_t> SeenAbove(Connection& conn, const std::string& db, int64_t 
   return out;
 }
 
-// The pid in the first line of a server's pid file.
-int PidFromFile(const std::string& path) {
-  std::ifstream in(path);
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-
 template <typename Connection>
 int64_t CountFrom(Connection& conn, const std::string& db, int64_t first) {
   auto r = conn.Query("SELECT count(*) FROM " + db + ".beat WHERE seq >= " + std::to_string(first));

@@ -52,6 +52,12 @@ Result<std::shared_ptr<const TableSchema>> ChunkingSchema(const sink::TableBindi
   return std::shared_ptr<const TableSchema>(keyed);
 }
 
+// Whether the chunking key tells rows apart: the source's own primary key,
+// not a split_column nor a tables[].primary_key the source does not enforce.
+bool KeyIsUnique(const sink::TableBinding& t, const std::string& split_column) {
+  return split_column.empty() && !t.key.empty() && t.key == t.source.primary_key;
+}
+
 std::string PlanFile(const FullInitOptions& o, const sink::TableBinding& t) {
   return o.plan_dir + "/" + t.SourceName() + ".plan.json";
 }
@@ -116,7 +122,8 @@ Result<ChunkPlan> LoadOrMakePlan(const FullInitOptions& o, const sink::TableBind
   bool existing = t.existing();
   if (!existing && !shared_destination) SYNC_RETURN_IF_ERROR(sink.ResetTable(t));
   SYNC_ASSIGN_OR_RETURN(plan.chunks,
-                        reader.PlanChunks(*plan.schema, settings && settings->no_split ? 0 : o.chunk_rows));
+                        reader.PlanChunks(*plan.schema, settings && settings->no_split ? 0 : o.chunk_rows,
+                                          KeyIsUnique(t, split_column)));
   if (!existing && !shared_destination && KeyAfterLoadPays(t, plan.chunks.size()))
     SYNC_RETURN_IF_ERROR(sink.DropKeyForLoad(t));
   nlohmann::json j = {{"table", t.SourceName()}, {"chunks", nlohmann::json::array()}};

@@ -127,8 +127,11 @@ class SnapshotReader {
  public:
   virtual ~SnapshotReader() = default;
   // Splits the table into chunks of about `rows_per_chunk` rows by its key
-  // (`table.primary_key`); a table without one is one chunk.
-  virtual Result<std::vector<Chunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk) = 0;
+  // (`table.primary_key`); a table without one is one chunk. `key_is_unique`:
+  // the key tells rows apart (not a split_column), so a range of key values
+  // bounds how many rows it holds.
+  virtual Result<std::vector<Chunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk,
+                                                bool key_is_unique) = 0;
   // Reads one chunk row by row. `on_start` learns the snapshot's position
   // before the first row arrives. NotFound when the table no longer exists.
   using StartCallback = std::function<Status(const BinlogPosition& position, bool exact)>;

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <numeric>
 #include <set>
 
 #include "harness/servers.hpp"
@@ -48,6 +49,14 @@ MariaDbServer& Server() {
     server.Exec("INSERT INTO t.composite SELECT CONCAT('k', seq % 7), seq, seq FROM seq.seq_1_to_1000");
     server.Exec("CREATE TABLE t.latin (k VARCHAR(10) CHARACTER SET latin1 PRIMARY KEY)");
     server.Exec("INSERT INTO t.latin VALUES ('a'), ('\xC3\xA9t\xC3\xA9'), ('z'), ('\xC3\xBC" "ber'), ('b')");
+    server.Exec("CREATE TABLE t.sparse (id BIGINT PRIMARY KEY)");
+    server.Exec("INSERT INTO t.sparse SELECT seq * 1000 FROM seq.seq_1_to_100");
+    server.Exec("CREATE TABLE t.odd (id INT PRIMARY KEY)");
+    server.Exec("INSERT INTO t.odd SELECT seq * 2 - 1 FROM seq.seq_1_to_1000");
+    server.Exec("CREATE TABLE t.top (id BIGINT UNSIGNED PRIMARY KEY)");
+    server.Exec("INSERT INTO t.top SELECT 18446744073709551600 + seq FROM seq.seq_0_to_15");
+    server.Exec("CREATE TABLE t.around_zero (id INT PRIMARY KEY)");
+    server.Exec("INSERT INTO t.around_zero SELECT CAST(seq AS SIGNED) - 10 FROM seq.seq_0_to_20");
     server.Exec("CREATE TABLE t.nokey (v INT)");
     server.Exec("INSERT INTO t.nokey VALUES (1), (1), (2)");
     return true;
@@ -160,6 +169,60 @@ TEST_CASE("chunks cover a table exactly once") {
   CHECK(ids.size() == 10000);
   CHECK(*ids.begin() == 1);
   CHECK(*ids.rbegin() == 10000);
+}
+
+// The chunks' upper bounds, and the rows each chunk read.
+std::pair<std::vector<std::string>, std::vector<size_t>> PlanAndRead(const std::string& table, uint64_t chunk_rows,
+                                                                     bool key_is_unique = true) {
+  auto reader = Reader();
+  TableSchema schema = Schema(table);
+  auto plan = reader.PlanChunks(schema, chunk_rows, key_is_unique);
+  REQUIRE_MESSAGE(plan.ok(), plan.status().message());
+  std::vector<std::string> uppers;
+  std::vector<size_t> rows;
+  for (const auto& c : *plan) {
+    uppers.push_back(c.upper.empty() ? "" : c.upper[0]);
+    size_t n = 0;
+    REQUIRE(reader.ReadChunk(schema, c, [&](mysql::Row&&) { ++n; return Status::Ok(); }).ok());
+    rows.push_back(n);
+  }
+  return {uppers, rows};
+}
+
+size_t Sum(const std::vector<size_t>& v) { return std::accumulate(v.begin(), v.end(), size_t{0}); }
+
+TEST_CASE("a dense integer key is cut by value, a sparse one or a split column is walked") {
+  SUBCASE("dense: equal steps of values, no chunk above chunk_rows") {
+    auto [uppers, rows] = PlanAndRead("odd", 100);  // 1, 3, ..., 1999: 1,000 rows over 1,999 values
+    CHECK(uppers.size() == 20);
+    CHECK(uppers[0] == "100");
+    CHECK(uppers[18] == "1900");
+    CHECK(uppers[19] == "");
+    CHECK(Sum(rows) == 1000);
+    CHECK(*std::max_element(rows.begin(), rows.end()) == 50);
+  }
+  SUBCASE("the same key as a split column (maybe not unique) is walked: bounds are keys") {
+    auto [uppers, rows] = PlanAndRead("odd", 100, false);
+    CHECK(uppers.size() == 11);
+    CHECK(uppers[0] == "199");
+    CHECK(Sum(rows) == 1000);
+  }
+  SUBCASE("sparse: more than four values a row, walked") {
+    auto [uppers, rows] = PlanAndRead("sparse", 10);
+    CHECK(uppers.size() == 11);
+    CHECK(uppers[0] == "10000");
+    CHECK(Sum(rows) == 100);
+  }
+  SUBCASE("BIGINT UNSIGNED at the top of its range") {
+    auto [uppers, rows] = PlanAndRead("top", 5);
+    CHECK(uppers == std::vector<std::string>{"18446744073709551604", "18446744073709551609", "18446744073709551614", ""});
+    CHECK(rows == std::vector<size_t>{5, 5, 5, 1});
+  }
+  SUBCASE("negative keys") {
+    auto [uppers, rows] = PlanAndRead("around_zero", 7);
+    CHECK(uppers == std::vector<std::string>{"-4", "3", ""});
+    CHECK(rows == std::vector<size_t>{7, 7, 7});
+  }
 }
 
 TEST_CASE("composite keys chunk correctly") {

@@ -82,8 +82,9 @@ class MySqlSnapshotReader : public source::SnapshotReader {
  public:
   explicit MySqlSnapshotReader(mysql::SnapshotReader reader) : reader_(std::move(reader)) {}
 
-  Result<std::vector<source::Chunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk) override {
-    return reader_.PlanChunks(table, rows_per_chunk);
+  Result<std::vector<source::Chunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk,
+                                                bool key_is_unique) override {
+    return reader_.PlanChunks(table, rows_per_chunk, key_is_unique);
   }
   Result<source::ChunkResult> ReadChunk(const TableSchema& table, const source::Chunk& chunk,
                                         const source::RowSink& sink, const StartCallback& on_start) override {

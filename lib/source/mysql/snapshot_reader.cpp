@@ -1,5 +1,6 @@
 #include "source/mysql/snapshot_reader.hpp"
 
+#include <optional>
 #include <set>
 
 #include "core/text_util.hpp"
@@ -20,6 +21,33 @@ std::string KeyLiteral(const ColumnSchema& col, const std::string& text) {
   hex.resize(mysql_hex_string(hex.data(), text.data(), text.size()));
   if (col.charset.empty() || col.collation == 63) return "X'" + hex + "'";
   return "_" + col.charset + " X'" + hex + "' COLLATE " + col.collation_name;
+}
+
+const std::set<std::string> kIntegerTypes = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"};
+
+// How many key values, per row the table holds, an integer key may spread
+// over and still be cut by value: at worst three in four chunks are empty.
+constexpr __int128 kMaxKeySpread = 4;
+
+// A decimal integer as the server prints it (BIGINT UNSIGNED included).
+std::optional<__int128> ParseInteger(const std::string& text) {
+  if (text.empty() || text.size() > 21) return std::nullopt;
+  size_t i = text[0] == '-' ? 1 : 0;
+  if (i == text.size()) return std::nullopt;
+  __int128 value = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return text[0] == '-' ? -value : value;
+}
+
+std::string IntegerText(__int128 value) {
+  if (value == 0) return "0";
+  const bool negative = value < 0;
+  std::string digits;
+  for (__int128 v = negative ? -value : value; v > 0; v /= 10) digits.insert(digits.begin(), char('0' + int(v % 10)));
+  return negative ? "-" + digits : digits;
 }
 
 std::string TableRef(const TableSchema& t) { return QuoteIdentifier(t.db) + "." + QuoteIdentifier(t.table); }
@@ -134,11 +162,43 @@ Result<BinlogPosition> SnapshotReader::BeginSnapshot(bool need_exact, bool* exac
   return pos;
 }
 
-Result<std::vector<SnapshotChunk>> SnapshotReader::PlanChunks(const TableSchema& table, uint64_t rows_per_chunk) {
+Result<std::optional<std::vector<SnapshotChunk>>> SnapshotReader::SplitIntegerRange(const TableSchema& table,
+                                                                                  uint64_t rows_per_chunk) {
+  const std::string key = QuoteIdentifier(table.primary_key[0]);
+  SYNC_ASSIGN_OR_RETURN(auto range, conn_.Query("SELECT MIN(" + key + "), MAX(" + key + ") FROM " + TableRef(table)));
+  if (range.rows.empty() || !range.rows[0][0] || !range.rows[0][1])
+    return std::optional<std::vector<SnapshotChunk>>(std::vector<SnapshotChunk>{SnapshotChunk{}});  // empty
+  const auto low = ParseInteger(*range.rows[0][0]), high = ParseInteger(*range.rows[0][1]);
+  if (!low || !high || *high < *low) return std::optional<std::vector<SnapshotChunk>>();
+  SYNC_ASSIGN_OR_RETURN(auto estimate, conn_.Query("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE "
+                                                   "TABLE_SCHEMA = " + QuoteString(table.db) +
+                                                   " AND TABLE_NAME = " + QuoteString(table.table)));
+  const __int128 step = rows_per_chunk;
+  const __int128 rows = std::max<__int128>(std::strtoull(estimate.Scalar().c_str(), nullptr, 10), step);
+  const __int128 values = *high - *low + 1;
+  if (values > kMaxKeySpread * rows) return std::optional<std::vector<SnapshotChunk>>();  // too sparse: walk it
+  std::vector<SnapshotChunk> chunks;
+  for (__int128 first = *low; first <= *high; first += step) {
+    SnapshotChunk c;
+    c.index = int(chunks.size());
+    if (first != *low) c.lower = {IntegerText(first - 1)};
+    if (first + step <= *high) c.upper = {IntegerText(first + step - 1)};
+    chunks.push_back(std::move(c));
+  }
+  return std::optional<std::vector<SnapshotChunk>>(std::move(chunks));
+}
+
+Result<std::vector<SnapshotChunk>> SnapshotReader::PlanChunks(const TableSchema& table, uint64_t rows_per_chunk,
+                                                              bool key_is_unique) {
   std::vector<SnapshotChunk> chunks;
   if (table.primary_key.empty() || rows_per_chunk == 0) {
     chunks.push_back(SnapshotChunk{});
     return chunks;
+  }
+  if (key_is_unique && table.primary_key.size() == 1 &&
+      kIntegerTypes.count(table.columns[size_t(table.ColumnIndex(table.primary_key[0]))].data_type)) {
+    SYNC_ASSIGN_OR_RETURN(auto split, SplitIntegerRange(table, rows_per_chunk));
+    if (split) return std::move(*split);
   }
   std::vector<std::string> key = QuotedKey(table);
   std::vector<const ColumnSchema*> key_cols;

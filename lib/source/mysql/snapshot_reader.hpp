@@ -13,7 +13,10 @@
 // the instant the snapshot starts (needs the RELOAD privilege).
 //
 // Chunks. A table with a primary key is split into ranges of about
-// `rows_per_chunk` rows, `(lower, upper]` on the key; chunks are independent,
+// `rows_per_chunk` rows, `(lower, upper]` on the key: a unique integer key
+// that is dense enough by cutting [MIN, MAX] into equal steps of values (the
+// way Flink CDC splits "evenly distributed" keys), any other key by walking
+// it (`LIMIT 1 OFFSET rows_per_chunk - 1` per chunk); chunks are independent,
 // so they can be read in parallel by several readers and a crash resumes at
 // the first unfinished chunk. A table without a primary key is one chunk.
 //
@@ -21,6 +24,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +49,10 @@ class SnapshotReader {
  public:
   static Result<SnapshotReader> Open(const Endpoint& endpoint);
 
-  // Splits the table into chunks by walking its primary key.
-  Result<std::vector<SnapshotChunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk);
+  // Splits the table into chunks of at most about `rows_per_chunk` rows (see
+  // source::SnapshotReader::PlanChunks).
+  Result<std::vector<SnapshotChunk>> PlanChunks(const TableSchema& table, uint64_t rows_per_chunk,
+                                                bool key_is_unique = true);
   // Reads one chunk in its own consistent snapshot, row by row. `on_start`
   // learns the snapshot's position before the first row arrives.
   using StartCallback = std::function<Status(const BinlogPosition& position, bool exact)>;
@@ -57,6 +63,12 @@ class SnapshotReader {
   bool is_mariadb() const { return mariadb_; }
 
  private:
+  // Cuts a unique integer key's value range [MIN, MAX] into steps of
+  // `rows_per_chunk` values, so no chunk can hold more rows than that; two
+  // cheap queries instead of a walk. Nothing when the keys are too sparse.
+  Result<std::optional<std::vector<SnapshotChunk>>> SplitIntegerRange(const TableSchema& table,
+                                                                      uint64_t rows_per_chunk);
+
   SnapshotReader(Connection conn, bool mariadb) : conn_(std::move(conn)), mariadb_(mariadb) {}
   Result<BinlogPosition> BeginSnapshot(bool need_exact, bool* exact);
 
