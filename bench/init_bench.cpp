@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -97,8 +98,46 @@ struct Cpu {
   }
 };
 
+// Where a sync run's time went, from its worker's log (seconds from `sync
+// start`): the worker's start, the chunk plan, the last chunk, the key.
+struct Phases {
+  double started = 0, planned = 0, copied = 0, keyed = 0;
+  std::string Describe() const {
+    char text[200];
+    std::snprintf(text, sizeof text, "worker up %.2f s, planned +%.2f s, copied +%.2f s, key built +%.2f s", started,
+                  planned - started, copied - planned, keyed > 0 ? keyed - copied : 0.0);
+    return text;
+  }
+};
+
+// "2026-12-08T01:05:57.231Z INFO ..." -> seconds since the epoch; 0 if not a log line.
+double LogLineTime(const std::string& line) {
+  std::tm tm{};
+  int millis = 0;
+  if (std::sscanf(line.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &millis) != 7)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return double(timegm(&tm)) + millis / 1000.0;
+}
+
+Phases PhasesFromLog(const std::string& log, double started_at) {
+  Phases p;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    const double at = LogLineTime(line) - started_at;
+    if (line.find(" starting, run ") != std::string::npos) p.started = at;
+    if (line.find(" chunks, ") != std::string::npos && p.planned == 0) p.planned = at;
+    if (line.find(" rows copied in this run") != std::string::npos) p.copied = at;
+    if (line.find("built the primary key") != std::string::npos) p.keyed = at;
+  }
+  return p;
+}
+
 struct Run {
   Cpu copy_cpu, pgloader_cpu, sync_cpu;
+  Phases phases;
   double sync_s = 0, sync_status_s = 0, pgloader_s = 0, copy_s = 0, worker_hwm_mb = 0;
   double keyed_sync_s = 0;  // sync with SYNC_PG_KEY_AFTER_LOAD=0: the key kept during the load, as before
   double copy_key_after_s = 0;  // \copy without the key, then ADD PRIMARY KEY
@@ -251,6 +290,7 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
   if (worker_env.empty()) profile.emplace(shape.name);
   CpuMeter meter(env);
   auto start = Clock::now();
+  const double started_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   RunOptions options;
   for (const auto& [name, value] : worker_env) options.env[name] = value;
   auto started = env.cli.Run({"start", name}, options);
@@ -290,10 +330,11 @@ Run SyncRun(Env& env, const Shape& shape, const std::map<std::string, std::strin
   if (run.sync_s == 0) run.sync_s = run.sync_status_s;
   run.worker_hwm_mb = pid ? ProcStatusKb(pid, "VmHWM") / 1024.0 : 0;
   run.sync_cpu.client = pid ? ProcessCpuSeconds(pid) : 0;  // its whole life: checks, schema, plan, copy
-  // SYNC_BENCH_LOG=DIR: the worker's log of each run, to see where its time goes.
+  const std::string log = env.cli.Run({"logs", "-n", "100000", name}).out;
+  run.phases = PhasesFromLog(log, started_at);
+  // SYNC_BENCH_LOG=DIR: the worker's log of each run.
   if (const char* dir = std::getenv("SYNC_BENCH_LOG"))
-    std::ofstream(std::string(dir) + "/init-" + name + "-" + shape.name + ".log")
-        << env.cli.Run({"logs", "-n", "100000", name}).out;
+    std::ofstream(std::string(dir) + "/init-" + name + "-" + shape.name + ".log") << log;
   env.cli.Run({"stop", name});
   const std::string synced = Fingerprint(env, database, shape.name + "." + shape.table);
   const std::string copied = Fingerprint(env, "cp", shape.name + "." + shape.table);
@@ -312,6 +353,7 @@ void PrintCpu(const Run& run, int cores) {
   std::printf("    CPU: \\copy %s; pgloader %s; sync %s, so at least %.2f s on %d cores (%.2fx \\copy's time)\n",
               run.copy_cpu.Describe("psql").c_str(), run.pgloader_cpu.Describe("pgloader").c_str(),
               run.sync_cpu.Describe("worker").c_str(), floor_s, cores, floor_s / run.copy_s);
+  std::printf("    sync's time: %s\n", run.phases.Describe().c_str());
 }
 
 }  // namespace
@@ -361,6 +403,7 @@ int main(int argc, char** argv) {
         run.sync_status_s = synced.sync_status_s;
         run.worker_hwm_mb = synced.worker_hwm_mb;
         run.sync_cpu = synced.sync_cpu;
+        run.phases = synced.phases;
         std::printf("  round %d (load average %s): sync %.2f s (status done %.2f s, worker VmHWM %.0f MB), "
                     "sync keeping the key %.2f s, pgloader %.2f s, \\copy %.2f s (without the key, then ADD "
                     "PRIMARY KEY: %.2f s): %.2fx faster than pgloader, %.2fx the time of \\copy\n",
@@ -375,7 +418,10 @@ int main(int argc, char** argv) {
         best.copy_s = std::min(best.copy_s, run.copy_s);
         best.keyed_sync_s = std::min(best.keyed_sync_s, run.keyed_sync_s);
         best.worker_hwm_mb = std::max(best.worker_hwm_mb, run.worker_hwm_mb);
-        if (run.sync_s <= best.sync_s) best.sync_cpu = run.sync_cpu;
+        if (run.sync_s <= best.sync_s) {
+          best.sync_cpu = run.sync_cpu;
+          best.phases = run.phases;
+        }
         if (run.copy_s <= best.copy_s) best.copy_cpu = run.copy_cpu;
         if (run.pgloader_s <= best.pgloader_s) best.pgloader_cpu = run.pgloader_cpu;
       }
@@ -395,6 +441,7 @@ int main(int argc, char** argv) {
                     best.sync_cpu.mariadb, best.sync_cpu.client, cores, best.sync_cpu.Total() / cores,
                     best.sync_cpu.Total() / cores / best.copy_s);
       summary.push_back(line);
+      summary.push_back("       sync's time in that run: " + best.phases.Describe());
       env.my.Exec("DROP DATABASE " + shape.name);
       std::remove(tsv.c_str());
     }

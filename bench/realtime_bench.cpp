@@ -11,18 +11,23 @@
 //
 // The workload, the same for each (seeded, per writer connection): several
 // writer connections (4 by default; one could not offer more than 6-8k
-// rows/s) each send transactions of 1 to 20 rows over 4 tables, 50% inserts,
+// rows/s) each send transactions of 1 to 20 rows (txn_rows) over 4 tables, 50% inserts,
 // 30% updates, 20% deletes of existing rows, each also inserting its sequence
 // number into w.beat, retrying a transaction InnoDB rolled back for a
 // deadlock. The numbers in the consumer's w.beat, polled every 20 ms, say
-// when each transaction became visible. Each consumer gets its own database
+// when each transaction became visible. The test PostgreSQL runs with fsync
+// off, so the replica (and the source) run with
+// innodb_flush_log_at_trx_commit = 0: no consumer waits on a disk flush per
+// commit. Each consumer gets its own database
 // (w_sync, w_r0, w_rN), seeded without the binlog at the source (and, for
 // the replica, at the replica too) so that only the measured steps go through
 // the binlog. At the end each database is compared with the source (count and
 // sums of every table).
 //
 // Usage: realtime_bench [step_seconds=20] [rows_per_second=1000,2000,4000,8000,16000,32000] [threads=4]
-//                       [writers=4] [consumers=sync,replica,parallel] [backlog_rows=300000]
+//                       [writers=4] [consumers=sync,replica,parallel] [backlog_rows=300000] [txn_rows=20]
+// txn_rows: a transaction changes 1 to txn_rows rows; above 20, by one
+// multi-row statement per table and kind.
 // REALTIME_BENCH_TRACE=FILE writes each transaction's lag; SYNC_BENCH_LOG=FILE saves the worker's log.
 
 #include <algorithm>
@@ -79,25 +84,46 @@ struct Step {
   bool caught_up = true;
 };
 
-// The statements of transaction `seq`: 1 to 20 rows over the tables, then
-// its beat row.
+// Rows a transaction changes: 1 to this many (the usage's txn_rows).
+int g_transaction_rows = 20;
+
+// The statements of transaction `seq`: 1 to g_transaction_rows rows over the
+// tables, then its beat row. Up to 20 rows, a statement a row; larger
+// transactions are written as an application's batch job writes them, one
+// multi-row statement per table and kind (so that two cores can offer more
+// rows than the replica applies).
 std::vector<std::string> Transaction(const std::string& db, int64_t seq, std::mt19937& rng,
                                      std::atomic<int64_t>& next_id, int* rows) {
-  const int n = 1 + int(rng() % 20);
+  const int n = 1 + int(rng() % uint32_t(g_transaction_rows));
+  const bool grouped = g_transaction_rows > 20;
   std::vector<std::string> statements = {"BEGIN"};
+  std::string inserts[kTables], updates[kTables], deletes[kTables];
+  auto add = [](std::string& list, const std::string& item) { list += (list.empty() ? "" : ", ") + item; };
   for (int r = 0; r < n; ++r) {
-    const std::string table = db + ".w" + std::to_string(rng() % kTables);
+    const int t = int(rng() % kTables);
+    const std::string table = db + ".w" + std::to_string(t);
     const int kind = int(rng() % 10);
-    const int64_t existing = 1 + int64_t(rng() % uint64_t(kSeedRows));
+    const std::string existing = std::to_string(1 + int64_t(rng() % uint64_t(kSeedRows)));
     if (kind < 5) {
-      statements.push_back("INSERT INTO " + table + " VALUES (" + std::to_string(next_id++) + ", " +
-                           std::to_string(seq) + ", 'live', " + std::to_string(r) + ", NOW(6))");
+      const std::string values =
+          "(" + std::to_string(next_id++) + ", " + std::to_string(seq) + ", 'live', " + std::to_string(r) + ", NOW(6))";
+      if (grouped) add(inserts[t], values);
+      else statements.push_back("INSERT INTO " + table + " VALUES " + values);
     } else if (kind < 8) {
-      statements.push_back("UPDATE " + table + " SET seq = " + std::to_string(seq) + ", n = n + 1 WHERE id = " +
-                           std::to_string(existing));
+      if (grouped) add(updates[t], existing);
+      else statements.push_back("UPDATE " + table + " SET seq = " + std::to_string(seq) + ", n = n + 1 WHERE id = " + existing);
     } else {
-      statements.push_back("DELETE FROM " + table + " WHERE id = " + std::to_string(existing));
+      if (grouped) add(deletes[t], existing);
+      else statements.push_back("DELETE FROM " + table + " WHERE id = " + existing);
     }
+  }
+  for (int t = 0; t < kTables; ++t) {
+    const std::string table = db + ".w" + std::to_string(t);
+    if (!inserts[t].empty()) statements.push_back("INSERT INTO " + table + " VALUES " + inserts[t]);
+    if (!updates[t].empty())
+      statements.push_back("UPDATE " + table + " SET seq = " + std::to_string(seq) + ", n = n + 1 WHERE id IN (" +
+                           updates[t] + ")");
+    if (!deletes[t].empty()) statements.push_back("DELETE FROM " + table + " WHERE id IN (" + deletes[t] + ")");
   }
   statements.push_back("INSERT INTO " + db + ".beat VALUES (" + std::to_string(seq) + ", NOW(6))");
   statements.push_back("COMMIT");
@@ -352,12 +378,18 @@ int main(int argc, char** argv) {
   const int writers = argc > 4 ? std::max(1, std::atoi(argv[4])) : 4;
   const std::string consumers = argc > 5 ? argv[5] : "sync,replica,parallel";
   const long drain_rows = argc > 6 ? std::atol(argv[6]) : 300000;
+  if (argc > 7) g_transaction_rows = std::max(1, std::atoi(argv[7]));
   auto wanted = [&](const std::string& who) { return ("," + consumers + ",").find("," + who + ",") != std::string::npos; };
   try {
     SyncEnvironment env;
     env.mysql.Exec("CREATE DATABASE IF NOT EXISTS seq");
-    std::printf("%d s steps, %d writer connection(s), transactions of 1-20 rows over %d tables\n", seconds, writers,
-                kTables);
+    // Durability as the destination's: the test PostgreSQL runs with fsync
+    // off, so the replica (and the source, the same for every consumer) do
+    // not flush InnoDB's log at each commit either.
+    env.mysql.Exec("SET GLOBAL innodb_flush_log_at_trx_commit = 0");
+    std::printf("%d s steps, %d writer connection(s), transactions of 1-%d rows over %d tables, "
+                "innodb_flush_log_at_trx_commit = 0 at the source and the replica\n",
+                seconds, writers, g_transaction_rows, kTables);
     auto source_scalar = [&](const std::string& sql) { return env.mysql.Scalar(sql); };
 
     double sync_ceiling = 0;
@@ -400,6 +432,7 @@ int main(int argc, char** argv) {
       if (!replica) {
         replica = std::make_unique<MariaDbServer>(std::vector<std::string>{"--server-id=2", "--skip-slave-start"});
         replica->Exec("CREATE DATABASE IF NOT EXISTS seq");
+        replica->Exec("SET GLOBAL innodb_flush_log_at_trx_commit = 0");
       }
       const std::string db = "w_r" + std::to_string(modes[m]);
       Seed(env.mysql, db);
@@ -429,9 +462,9 @@ int main(int argc, char** argv) {
       if (peer > 0) std::snprintf(text, sizeof text, " (sync %.2fx)", mine / peer);
       return std::string(text);
     };
-    std::printf("\nceilings (lag p99 < 1 s), %d s steps, %d writers: sync %.0f rows/s; replica single-threaded %.0f "
+    std::printf("\nceilings (lag p99 < 1 s), %d s steps, %d writers, transactions of 1-%d rows: sync %.0f rows/s; replica single-threaded %.0f "
                 "rows/s%s; replica with %d parallel threads %.0f rows/s%s\n",
-                seconds, writers, sync_ceiling, replica_ceiling[0], versus(sync_ceiling, replica_ceiling[0]).c_str(),
+                seconds, writers, g_transaction_rows, sync_ceiling, replica_ceiling[0], versus(sync_ceiling, replica_ceiling[0]).c_str(),
                 threads, replica_ceiling[1], versus(sync_ceiling, replica_ceiling[1]).c_str());
     auto rate = [](const Drain& d) { return d.apply_seconds > 0 ? double(d.rows) / d.apply_seconds : 0.0; };
     if (drain_rows > 0)

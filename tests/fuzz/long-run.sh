@@ -15,6 +15,9 @@
 # ASan keeps no allocation stacks (malloc_context_size=0): recording one per
 # malloc and free took a tenth of the time; every error is still reported, and
 # replaying the crash input without that option gives the stacks.
+# FUZZ_TIMEOUT (seconds, 25 by default) is libFuzzer's -timeout for one
+# input; it counts wall time, so a run paused with SIGSTOP (to benchmark on a
+# quiet machine) reports a timeout on resuming unless the pause is shorter.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=$(realpath "$1"); work=$(realpath -m "$2"); seconds=${3:-1500}
@@ -39,7 +42,7 @@ for t in "${targets[@]}"; do
   rm -rf "$work/$t" && mkdir -p "$work/$t"
   start=$(date +%s)
   ASAN_OPTIONS=malloc_context_size=0 UBSAN_OPTIONS=print_stacktrace=1 nice -n 19 "$build/tests/fuzz/${t}_fuzz" \
-    -runs=10000000 -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 "${options[@]}" \
+    -runs=10000000 -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-25}" -print_final_stats=1 "${options[@]}" \
     -artifact_prefix="$work/$t-" "$work/$t" "${seeds[@]}" >"$work/$t.log" 2>&1
   rc=$?
   elapsed=$(( $(date +%s) - start ))
