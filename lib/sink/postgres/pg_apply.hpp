@@ -12,7 +12,8 @@
 //    Sets of up to 5,000 keys (and 4 MiB) go instead as one array parameter per column:
 //    DELETE ... USING unnest($1::bigint[], ...) and INSERT ... SELECT FROM
 //    unnest(...) ON CONFLICT, two statements whatever the size (tables of
-//    mode: new; a user's table keeps untyped parameters).
+//    mode: new; a user's table keeps untyped parameters), each left running
+//    while the next statement's arrays are encoded.
 //  - kMultiRowInsert: multi-row INSERT ... VALUES ... ON CONFLICT and
 //    DELETE ... WHERE (key) IN (VALUES ...) with bound parameters. Hologres
 //    has no temporary tables, so it always uses this one.
@@ -105,6 +106,8 @@ class BatchApplier {
   Status ApplyMultiRow(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   // Deletes and upserts as one statement each, the rows as one array per column.
   Status ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops);
+  // Sends a statement of ApplyArrays, left running (deferred_).
+  Status SendArrays(PGconn* conn, const std::string& sql, std::string what, const Params& params);
   static bool ArraysFit(const ApplyTarget& t);
   static size_t RowBytes(const std::vector<FinalOp>& ops);
   // Whether any op's kind is in `kinds`.

@@ -96,9 +96,16 @@ Result<long> CopyIn::End() {
   return Finish(conn);
 }
 
-Status DeferredStatement::Send(PGconn* conn, const std::string& sql, std::string what) {
+Status DeferredStatement::Send(PGconn* conn, const std::string& sql, std::string what, const Params& params) {
   SYNC_RETURN_IF_ERROR(Settle());
-  if (PQsendQuery(conn, sql.c_str()) != 1) return ErrorStatus(conn, nullptr).WithContext(what);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  StallWatch::Waiting waiting(conn);  // a large statement fills the send buffer
+  const int sent = params.empty() ? PQsendQuery(conn, sql.c_str())
+                                  : PQsendQueryParams(conn, sql.c_str(), int(values.size()), nullptr, values.data(),
+                                                      nullptr, nullptr, 0);
+  if (sent != 1) return ErrorStatus(conn, nullptr).WithContext(what);
   conn_ = conn;
   what_ = std::move(what);
   return Status::Ok();

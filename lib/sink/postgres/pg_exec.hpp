@@ -45,8 +45,9 @@ class CopyIn {
 // its result, and its error with it).
 class DeferredStatement {
  public:
-  // Sends `sql` (no parameters); settles an earlier one first.
-  Status Send(PGconn* conn, const std::string& sql, std::string what);
+  // Sends `sql` with its text parameters, which libpq copies at once (they
+  // may go when this returns); settles an earlier one first.
+  Status Send(PGconn* conn, const std::string& sql, std::string what, const Params& params = {});
   // Waits for the outstanding statement, if any; its error, with `what`.
   Status Settle();
   // After a failure: the result no longer matters (the transaction is rolled back).
