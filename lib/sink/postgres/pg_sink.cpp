@@ -102,6 +102,11 @@ Result<ApplyTarget> PgSink::Target(const sink::TableBinding& table) {
   // The columns written change without DDL at the destination when a source
   // column change is ignored (a dropped column stays there).
   if (fresh || cached->second.written != written) {
+    // A piece of the transaction may have left a statement running (ApplyPartial).
+    if (Status settled = deferred_.Settle(); !settled.ok()) {
+      unmapped_.erase(cached);
+      return settled;
+    }
     auto names = TableColumnNames(conn_, table.dest_schema, table.dest_table);
     if (!names.ok()) {
       unmapped_.erase(cached);
