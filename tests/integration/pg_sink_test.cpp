@@ -429,6 +429,29 @@ TEST_SUITE("postgres") {
     CHECK(s->LoadCheckpoint()->value().offset == 51);
   }
 
+  TEST_CASE("a piece's failing statement, still running when the next piece reads a new table's columns, is reported") {
+    auto s = Open("pieces_two");
+    auto a = Binding("rt", "piece_a", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
+    auto b = Binding("rt", "piece_b", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
+    REQUIRE(s->PrepareTable(a).ok());
+    REQUIRE(s->PrepareTable(b).ok());
+    REQUIRE(Apply(*s, a, {Ins({int64_t{1}, Utf8("a")})}, 60).ok());
+    auto changes = [](const sink::TableBinding& t, std::vector<RowChange> rows) {
+      std::vector<sink::TableChanges> c(1);
+      c[0].table = &t;
+      c[0].rows = std::move(rows);
+      return c;
+    };
+    // Fails at the server (v is NOT NULL) after ApplyPartial returned; the
+    // next piece is the first of piece_b, whose columns are read first.
+    Status first = s->ApplyPartial(changes(a, {Ins({int64_t{2}, Value()})}));
+    Status second = first.ok() ? s->ApplyPartial(changes(b, {Ins({int64_t{1}, Utf8("b")})})) : first;
+    CHECK_MESSAGE(second.code() == StatusCode::kDataRejected, second.ToString());
+    CHECK_MESSAGE(second.message().find("src.piece_a") != std::string::npos, second.message());
+    CHECK(Q("SELECT count(*) FROM rt.piece_b") == "0");
+    CHECK(s->LoadCheckpoint()->value().offset == 60);
+  }
+
   TEST_CASE("table positions commit with a batch, which can leave the checkpoint where it is") {
     auto s = Open("positions");
     auto b = Binding("rt", "positions", {Col("id", "int", "int", false), Col("v", "text", "text", false)}, {"id"});
