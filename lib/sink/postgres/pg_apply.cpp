@@ -371,11 +371,11 @@ std::string BatchApplier::UnnestFrom(const ApplyTarget& t, const std::vector<siz
   return "unnest(" + Join(arrays, ", ") + ") AS s(" + Join(names, ", ") + ")";
 }
 
-Status BatchApplier::SendArrays(PGconn* conn, const std::string& sql, std::string what, const Params& params) {
+Status BatchApplier::SendArrays(const std::string& sql, std::string what, const Params& params) {
   // SYNC_PG_APPLY_WAIT=1: each statement waited for, as before (bench/README.md measures both).
   static const bool wait = std::getenv("SYNC_PG_APPLY_WAIT") != nullptr;
   if (wait) return Exec(sql, params).WithContext(what);
-  return deferred_.Send(conn, sql, std::move(what), params);
+  return deferred_.Send(conn_, sql, std::move(what), params);
 }
 
 Status BatchApplier::ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops) {
@@ -390,7 +390,7 @@ Status BatchApplier::ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp
     // Each statement is left running while the next one's arrays (or the
     // next table's) are encoded; the next statement settles it.
     SYNC_RETURN_IF_ERROR(SendArrays(
-        conn_, "DELETE FROM " + t.qualified + " t USING " + UnnestFrom(t, t.key) + " WHERE " + Join(match, " AND "),
+        "DELETE FROM " + t.qualified + " t USING " + UnnestFrom(t, t.key) + " WHERE " + Join(match, " AND "),
         t.binding->SourceName() + " -> " + t.qualified, keys));
   }
   std::vector<size_t> all = AllColumns(t);
@@ -398,8 +398,7 @@ Status BatchApplier::ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp
   for (const auto& [kinds, action] : WriteGroups(t)) {
     if (!any(kinds)) continue;
     SYNC_ASSIGN_OR_RETURN(Params rows, ArrayParams(t, all, ops, kinds));
-    SYNC_RETURN_IF_ERROR(SendArrays(conn_,
-                                    "INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + ColumnList(t, all, "s.") +
+    SYNC_RETURN_IF_ERROR(SendArrays("INSERT INTO " + t.qualified + " (" + cols + ") SELECT " + ColumnList(t, all, "s.") +
                                         " FROM " + UnnestFrom(t, all) + OnConflict(t, action),
                                     t.binding->SourceName() + " -> " + t.qualified, rows));
   }

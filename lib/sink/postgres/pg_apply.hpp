@@ -107,7 +107,7 @@ class BatchApplier {
   // Deletes and upserts as one statement each, the rows as one array per column.
   Status ApplyArrays(const ApplyTarget& t, const std::vector<FinalOp>& ops);
   // Sends a statement of ApplyArrays, left running (deferred_).
-  Status SendArrays(PGconn* conn, const std::string& sql, std::string what, const Params& params);
+  Status SendArrays(const std::string& sql, std::string what, const Params& params);
   static bool ArraysFit(const ApplyTarget& t);
   static size_t RowBytes(const std::vector<FinalOp>& ops);
   // Whether any op's kind is in `kinds`.

@@ -64,8 +64,9 @@ class SnapshotReader {
 
  private:
   // Cuts a unique integer key's value range [MIN, MAX] into steps of
-  // `rows_per_chunk` values, so no chunk can hold more rows than that; two
-  // cheap queries instead of a walk. Nothing when the keys are too sparse.
+  // `rows_per_chunk` values, so no chunk can hold more rows than that; one
+  // query (MIN, MAX, the row estimate) instead of a walk. Nothing when the
+  // keys are too sparse.
   Result<std::optional<std::vector<SnapshotChunk>>> SplitIntegerRange(const TableSchema& table,
                                                                       uint64_t rows_per_chunk);
 
